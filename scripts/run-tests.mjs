@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Runs every test file under the given folders with Node's own test runner (TypeScript through tsx).
+// Node 20's --test does not expand globs, so the files are listed here.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = process.argv.slice(2);
+if (roots.length === 0) roots.push('test/unit');
+const files = [];
+const walk = (dir) => {
+  for (const entry of readdirSync(dir).sort()) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (entry.endsWith('.test.ts')) files.push(path);
+  }
+};
+for (const root of roots) statSync(root).isDirectory() ? walk(root) : files.push(root);
+if (files.length === 0) {
+  console.error(`no test files under ${roots.join(', ')}`);
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+process.exit(result.status ?? 1);

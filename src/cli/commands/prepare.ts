@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { DEFAULTS } from '../../core/defaults.js';
+import { oneOf, parseNumberOption } from '../../core/validate.js';
+import { DEDUP_POLICIES } from '../../data/dedup.js';
+import { prepare } from '../../data/prepare.js';
+import { formatSummary } from '../../data/summary.js';
+import { createProgressBar } from '../progress.js';
+
+function parseFractions(raw: string): [number, number, number] {
+  const parts = raw.split(/[,/]/).map((p) => parseNumberOption(p, '--split', 0, 100));
+  if (parts.length !== 3) throw new Error(`Expected three numbers for --split (train,val,test) but received "${raw}"`);
+  const total = parts.reduce((a, b) => a + b, 0);
+  if (total <= 0) throw new Error(`Expected --split numbers with a positive sum but received "${raw}"`);
+  return parts.map((p) => p / total) as [number, number, number];
+}
+
+export function registerPrepareCommand(program: Command): void {
+  const d = DEFAULTS.prepare;
+  program
+    .command('prepare')
+    .description('hash, deduplicate, label and split a face dataset (folders or .zip archives) into a workspace')
+    .argument('<inputs...>', 'folders and/or .zip archives (e.g. UTKFace/ crop_part1/ or the Kaggle zip)')
+    .requiredOption('-o, --out <workspace>', 'workspace folder for manifest.jsonl, summary.json, cache/ and splits/')
+    .option('-t, --threshold <bits>', 'near-duplicate pHash Hamming distance', String(d.threshold))
+    .option('-p, --policy <policy>', `near-duplicate policy: ${DEDUP_POLICIES.join(' | ')}`, d.policy)
+    .option('--audit-distance <bits>', 'looser distance: groups that never straddle splits, and the leakage audit', String(d.auditDistance))
+    .option('--seed <n>', 'split seed', String(d.seed))
+    .option('--split <train,val,test>', 'split fractions or percentages', d.fractions.map((f) => f * 100).join(','))
+    .option('--materialize [mode]', 'link (default) or copy kept files into <workspace>/splits/<split>/')
+    .option('--json', 'print the summary as JSON')
+    .action(async (inputs: string[], opts: Record<string, string | boolean | undefined>) => {
+      const materialize = opts.materialize === undefined ? false : opts.materialize === true ? 'link' : oneOf(opts.materialize, '--materialize', ['link', 'copy'] as const);
+      const bar = createProgressBar('hashing');
+      const summary = await prepare({
+        inputs,
+        workspace: String(opts.out),
+        threshold: parseNumberOption(String(opts.threshold), '--threshold', 0, 32, true),
+        policy: oneOf(opts.policy, '--policy', DEDUP_POLICIES),
+        auditDistance: parseNumberOption(String(opts.auditDistance), '--audit-distance', 0, 32, true),
+        seed: parseNumberOption(String(opts.seed), '--seed', 0, 2 ** 32 - 1, true),
+        fractions: parseFractions(String(opts.split)),
+        materialize,
+        command: ['agegender', ...process.argv.slice(2)].join(' '),
+        onProgress: (e) => {
+          if (e.phase === 'hash') bar.update(e.done, e.discovered);
+          else bar.stop();
+        },
+      });
+      bar.stop();
+      process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\nworkspace: ${summary.settings.workspace}\n`);
+    });
+}

@@ -1,0 +1,67 @@
+import { mkdir, rename, rm, writeFile, copyFile, link } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Writes a file so readers see the old or the new content, never a torn one (temp file + rename). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = tempPathFor(path);
+  try {
+    await writeFile(temp, data);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Hard-links `source` to `target` when they share a file system, else copies; atomic either way. */
+export async function linkOrCopyAtomic(source: string, target: string, mode: 'link' | 'copy'): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const temp = tempPathFor(target);
+  try {
+    if (mode === 'link') {
+      try {
+        await link(source, temp);
+      } catch {
+        await copyFile(source, temp);
+      }
+    } else {
+      await copyFile(source, temp);
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Replaces a whole directory atomically: build in `<dir>.tmp-*`, then swap it in. */
+export async function replaceDirAtomic(dir: string, build: (tempDir: string) => Promise<void>): Promise<void> {
+  const temp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const old = `${dir}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await mkdir(temp, { recursive: true });
+  try {
+    await build(temp);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+  let moved = false;
+  try {
+    await rename(dir, old);
+    moved = true;
+  } catch {
+    // no previous directory
+  }
+  await rename(temp, dir);
+  if (moved) await rm(old, { recursive: true, force: true });
+}

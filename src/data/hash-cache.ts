@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import { writeJsonAtomic } from '../core/atomic.js';
+import { FINGERPRINT_VERSION, type Fingerprint } from './fingerprint.js';
+
+interface CacheEntry extends Fingerprint {
+  size: number;
+  stamp: string;
+}
+
+interface CacheFile {
+  version: string;
+  entries: Record<string, CacheEntry>;
+}
+
+/**
+ * Fingerprints keyed by source, valid while size and stamp (mtime, or zip CRC) are unchanged,
+ * so re-running `prepare` on unchanged inputs does not decode anything.
+ */
+export class HashCache {
+  private entries: Map<string, CacheEntry>;
+  hits = 0;
+  misses = 0;
+
+  private constructor(entries: Map<string, CacheEntry>) {
+    this.entries = entries;
+  }
+
+  static async load(path: string): Promise<HashCache> {
+    try {
+      const parsed = JSON.parse(await readFile(path, 'utf8')) as CacheFile;
+      if (parsed.version !== FINGERPRINT_VERSION) return new HashCache(new Map());
+      return new HashCache(new Map(Object.entries(parsed.entries)));
+    } catch {
+      return new HashCache(new Map()); // missing or corrupt cache: start over
+    }
+  }
+
+  get(source: string, size: number, stamp: string): Fingerprint | null {
+    const entry = this.entries.get(source);
+    if (entry && entry.size === size && entry.stamp === stamp) {
+      this.hits++;
+      const { size: _size, stamp: _stamp, ...fingerprint } = entry;
+      return fingerprint;
+    }
+    this.misses++;
+    return null;
+  }
+
+  set(source: string, size: number, stamp: string, fingerprint: Fingerprint): void {
+    this.entries.set(source, { ...fingerprint, size, stamp });
+  }
+
+  /** Saves only the entries seen in this run, so removed inputs do not linger. */
+  async save(path: string, seen: ReadonlySet<string>): Promise<void> {
+    const entries: Record<string, CacheEntry> = {};
+    for (const [source, entry] of this.entries) if (seen.has(source)) entries[source] = entry;
+    await writeJsonAtomic(path, { version: FINGERPRINT_VERSION, entries } satisfies CacheFile);
+  }
+}

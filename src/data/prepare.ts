@@ -1,0 +1,268 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { AgeGenderError } from '../core/errors.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { linkOrCopyAtomic, replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
+import { SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
+import { deduplicate, type DedupItem, type DedupPolicy } from './dedup.js';
+import { fingerprint, type Fingerprint } from './fingerprint.js';
+import { HashCache } from './hash-cache.js';
+import { parseUtkName } from './labels.js';
+import { manifestToCsv, manifestToJsonl } from './manifest.js';
+import { enumerateInputs, readSourceBytes } from './sources.js';
+import { assignSplits, crossSplitNearPairs } from './split.js';
+import { summarize, type PrepareSummary } from './summary.js';
+
+export interface PrepareOptions {
+  /** Folders and/or .zip archives. */
+  inputs: readonly string[];
+  /** Workspace folder: manifest, summary, cache and (optionally) split folders go here. */
+  workspace: string;
+  threshold?: number;
+  policy?: DedupPolicy;
+  auditDistance?: number;
+  seed?: number;
+  fractions?: readonly [number, number, number];
+  /** Copy or hard-link kept files into `<workspace>/splits/<split>/`. */
+  materialize?: 'link' | 'copy' | false;
+  concurrency?: number;
+  maxPixels?: number;
+  /** The command line, recorded in the summary. */
+  command?: string;
+  onProgress?: (event: PrepareProgress) => void;
+}
+
+export type PrepareProgress =
+  | { phase: 'hash'; done: number; discovered: number; cached: number }
+  | { phase: 'dedup' | 'split' | 'write' | 'materialize'; done?: number; total?: number };
+
+export const WORKSPACE_FILES = Object.freeze({
+  manifest: 'manifest.jsonl',
+  manifestCsv: 'manifest.csv',
+  summary: 'summary.json',
+  cache: join('cache', 'hashes.json'),
+  splits: 'splits',
+});
+
+interface Scanned {
+  source: string;
+  name: string;
+  size: number;
+  fingerprint: Fingerprint;
+}
+
+/** Runs a bounded number of async tasks at once. */
+class TaskPool {
+  private running = new Set<Promise<void>>();
+  constructor(private readonly limit: number) {}
+  async add(task: () => Promise<void>): Promise<void> {
+    while (this.running.size >= this.limit) await Promise.race(this.running);
+    const promise = task().finally(() => this.running.delete(promise));
+    this.running.add(promise);
+  }
+  async drain(): Promise<void> {
+    await Promise.all(this.running);
+  }
+}
+
+/**
+ * `agegender prepare`: hash every input file, collapse exact duplicates, cluster near duplicates,
+ * apply the cleaning policy, split train/val/test without leakage, and write the workspace.
+ * Inputs are only read; every output is written atomically inside `workspace`.
+ */
+export async function prepare(options: PrepareOptions): Promise<PrepareSummary> {
+  const o = DEFAULTS.prepare;
+  const threshold = options.threshold ?? o.threshold;
+  const auditDistance = options.auditDistance ?? o.auditDistance;
+  const policy = options.policy ?? o.policy;
+  const seed = options.seed ?? o.seed;
+  const fractions = options.fractions ?? o.fractions;
+  const maxPixels = options.maxPixels ?? o.maxPixels;
+  const workspace = resolve(options.workspace);
+  const progress = options.onProgress ?? (() => {});
+  if (options.inputs.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at least one input folder or .zip archive');
+  for (const input of options.inputs) {
+    const abs = resolve(input);
+    if (workspace === abs || workspace.startsWith(abs + sep)) {
+      throw new AgeGenderError('INVALID_ARGUMENT', `the workspace ${workspace} is inside the input ${abs}; choose a workspace outside the inputs`);
+    }
+  }
+  const started = Date.now();
+  await mkdir(workspace, { recursive: true });
+  const cachePath = join(workspace, WORKSPACE_FILES.cache);
+  const cache = await HashCache.load(cachePath);
+
+  // 1. fingerprint every file (cached by path, size and mtime)
+  const scanned: Scanned[] = [];
+  const seen = new Set<string>();
+  const pool = new TaskPool(options.concurrency ?? o.concurrency);
+  let discovered = 0;
+  let done = 0;
+  const { problems, ignored } = await enumerateInputs(options.inputs, async (item) => {
+    discovered++;
+    const slot: Scanned = { source: item.source, name: item.name, size: item.size, fingerprint: { sha256: null, phash: null, width: null, height: null, error: 'not processed' } };
+    scanned.push(slot);
+    seen.add(item.source);
+    const cached = cache.get(item.source, item.size, item.stamp);
+    if (cached) {
+      slot.fingerprint = cached;
+      done++;
+      return;
+    }
+    await pool.add(async () => {
+      try {
+        slot.fingerprint = await fingerprint(await item.read(), item.name, maxPixels);
+      } catch (error) {
+        slot.fingerprint = { sha256: null, phash: null, width: null, height: null, error: `cannot read file: ${(error as Error).message}` };
+      }
+      cache.set(item.source, item.size, item.stamp, slot.fingerprint);
+      done++;
+      if (done % 64 === 0) progress({ phase: 'hash', done, discovered, cached: cache.hits });
+    });
+  });
+  await pool.drain();
+  progress({ phase: 'hash', done, discovered, cached: cache.hits });
+  const hashSeconds = (Date.now() - started) / 1000;
+
+  // 2. rows with labels; unreadable files and enumeration problems are rows too
+  const rows: ManifestRow[] = scanned.map((s) => {
+    const parsed = parseUtkName(s.name);
+    const f = s.fingerprint;
+    return {
+      source: s.source,
+      name: s.name,
+      size: s.size,
+      sha256: f.sha256,
+      phash: f.phash,
+      width: f.width,
+      height: f.height,
+      age: parsed.ok ? parsed.labels.age : null,
+      gender: parsed.ok ? parsed.labels.gender : null,
+      ethnicity: parsed.ok ? parsed.labels.ethnicity : null,
+      datetime: parsed.ok ? parsed.datetime : null,
+      status: f.error ? 'unreadable' : parsed.ok ? 'kept' : 'invalid-label',
+      reason: f.error ?? (parsed.ok ? '' : parsed.reason),
+      cluster: null,
+      duplicateOf: null,
+      split: null,
+    };
+  });
+  for (const p of problems) {
+    rows.push({ source: p.source, name: p.name, size: 0, sha256: null, phash: null, width: null, height: null, age: null, gender: null, ethnicity: null, datetime: null, status: 'unreadable', reason: p.reason, cluster: null, duplicateOf: null, split: null });
+  }
+  const labelReasons = new Map(rows.filter((r) => r.status === 'invalid-label').map((r) => [r.source, r.reason]));
+
+  // 3. dedup over readable images
+  progress({ phase: 'dedup' });
+  const readable = rows.filter((r) => r.status !== 'unreadable');
+  const dedupItems: DedupItem[] = readable.map((r) => ({
+    source: r.source,
+    sha256: r.sha256!,
+    phash: r.phash!,
+    labels: r.age !== null && r.gender !== null && r.ethnicity !== null ? { age: r.age, gender: r.gender, ethnicity: r.ethnicity } : null,
+  }));
+  const dedup = deduplicate(dedupItems, threshold, policy);
+  readable.forEach((row, i) => {
+    const d = dedup.decisions[i]!;
+    row.status = d.status;
+    row.reason = d.status === 'invalid-label' ? (labelReasons.get(row.source) ?? d.reason) : d.reason;
+    row.cluster = d.cluster;
+    row.duplicateOf = d.duplicateOf;
+  });
+
+  // 4. leakage-safe split of kept images
+  progress({ phase: 'split' });
+  const kept = rows.filter((r) => r.status === 'kept');
+  const split = assignSplits(
+    kept.map((r) => ({ labels: { age: r.age!, gender: r.gender!, ethnicity: r.ethnicity! }, phash: r.phash! })),
+    { fractions, seed, groupDistance: auditDistance },
+  );
+  kept.forEach((row, i) => (row.split = split.splits[i]!));
+  const leaks = crossSplitNearPairs(kept.map((r) => r.phash!), split.splits, auditDistance);
+
+  const summary = summarize({
+    rows,
+    ignored: ignored.length,
+    dedup,
+    split,
+    crossSplitPairs: leaks.map((p) => ({ a: kept[p.a]!.source, b: kept[p.b]!.source, distance: p.distance })),
+    settings: { inputs: options.inputs.map((i) => resolve(i)), workspace, threshold, auditDistance, policy, seed, fractions: [...fractions] },
+    timings: { hashSeconds, totalSeconds: 0, cacheHits: cache.hits, cacheMisses: cache.misses },
+    command: options.command ?? null,
+  });
+
+  // 5. write the workspace (each file atomically)
+  progress({ phase: 'write' });
+  const manifestText = manifestToJsonl(rows);
+  summary.manifestSha256 = createHash('sha256').update(manifestText).digest('hex');
+  await writeFileAtomic(join(workspace, WORKSPACE_FILES.manifest), manifestText);
+  await writeFileAtomic(join(workspace, WORKSPACE_FILES.manifestCsv), manifestToCsv(rows));
+  await cache.save(cachePath, seen);
+  if (options.materialize) {
+    summary.materialized = await materializeSplits(workspace, kept, options.materialize, progress);
+  }
+  summary.timings.totalSeconds = (Date.now() - started) / 1000;
+  await writeJsonAtomic(join(workspace, WORKSPACE_FILES.summary), summary);
+  return summary;
+}
+
+/** Links or copies kept files into `splits/<split>/` and checks each folder holds exactly what the manifest says. */
+async function materializeSplits(
+  workspace: string,
+  kept: readonly ManifestRow[],
+  mode: 'link' | 'copy',
+  progress: (event: PrepareProgress) => void,
+): Promise<Record<SplitName, number>> {
+  const root = join(workspace, WORKSPACE_FILES.splits);
+  const expected: Record<SplitName, Set<string>> = { train: new Set(), val: new Set(), test: new Set() };
+  let done = 0;
+  // Build the split folders beside the old ones and swap them in, so stale files never survive.
+  await replaceDirAtomic(root, async (temp) => {
+    for (const row of kept) {
+      const split = row.split!;
+      // Names carry the labels; on a clash (same name in two input folders) use a subfolder per source folder.
+      let relative = row.name;
+      if (expected[split].has(relative)) relative = join(basename(dirname(row.source.replace('!/', '/'))), row.name);
+      expected[split].add(relative);
+      const target = join(temp, split, relative);
+      if (row.source.includes('.zip!/')) {
+        await writeFileAtomic(target, await readSourceBytes(row.source));
+      } else {
+        await linkOrCopyAtomic(row.source, target, mode);
+      }
+      if (++done % 500 === 0) progress({ phase: 'materialize', done, total: kept.length });
+    }
+  });
+  const counts = { train: 0, val: 0, test: 0 } as Record<SplitName, number>;
+  for (const split of SPLITS) {
+    const files = await listFiles(join(root, split));
+    const missing = [...expected[split]].filter((f) => !files.has(f));
+    const extra = [...files].filter((f) => !expected[split].has(f));
+    if (missing.length > 0 || extra.length > 0) {
+      throw new AgeGenderError(
+        'WORKSPACE_INVALID',
+        `split folder ${split} does not match the manifest: ${missing.length} missing (e.g. ${missing[0] ?? '-'}), ${extra.length} unexpected (e.g. ${extra[0] ?? '-'})`,
+        { subject: join(root, split) },
+      );
+    }
+    counts[split] = files.size;
+  }
+  return counts;
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<Set<string>> {
+  const out = new Set<string>();
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    if (entry.isDirectory()) for (const f of await listFiles(join(dir, entry.name), join(prefix, entry.name))) out.add(f);
+    else out.add(join(prefix, entry.name));
+  }
+  return out;
+}

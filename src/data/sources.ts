@@ -1,0 +1,194 @@
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import yauzl from 'yauzl';
+
+/** Image-like extensions that `prepare` looks at; other files are counted as ignored. */
+export const IMAGE_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.png', '.webp']);
+
+/** One candidate input file: a file on disk or an entry inside a zip archive. */
+export interface SourceItem {
+  /** Absolute path, or `<absolute archive path>!/<entry path>` for zip entries. */
+  source: string;
+  name: string;
+  size: number;
+  /** Cache validity stamp: mtime for files, the entry's CRC-32 for zip entries. */
+  stamp: string;
+  /** Reads the bytes (zip entries arrive already read). */
+  read: () => Promise<Buffer>;
+}
+
+/** A path found while enumerating that cannot be read as a file (reported, never fatal). */
+export interface SourceProblem {
+  source: string;
+  name: string;
+  reason: string;
+}
+
+export interface EnumerateResult {
+  problems: SourceProblem[];
+  /** Files skipped because their extension is not an image one (e.g. README.txt). */
+  ignored: string[];
+}
+
+const ZIP_SEPARATOR = '!/';
+
+function isImageName(name: string): boolean {
+  return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase()) && !name.startsWith('.');
+}
+
+function errnoReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ELOOP') return 'symlink loop (too many levels of symbolic links)';
+  if (code === 'ENOENT') return 'dangling symlink or missing file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Is a zip entry name safe to extract (no absolute path, no `..` segment, no drive letter)? */
+export function unsafeZipEntryReason(entryName: string): string | null {
+  if (entryName.includes('\0')) return 'zip entry name contains a NUL byte';
+  if (entryName.startsWith('/') || entryName.startsWith('\\') || /^[a-zA-Z]:/.test(entryName)) return 'zip entry has an absolute path';
+  if (entryName.split(/[\\/]/).includes('..')) return 'zip entry path escapes the archive (contains "..")';
+  return null;
+}
+
+/**
+ * Walks folders and zip archives, calling `onItem` for every image-like file (in sorted order per
+ * folder) and collecting problems (unreadable entries, symlink loops, unsafe zip paths) instead of
+ * throwing. `onItem` is awaited, so zip entries are read one at a time.
+ */
+export async function enumerateInputs(inputs: readonly string[], onItem: (item: SourceItem) => Promise<void>): Promise<EnumerateResult> {
+  const result: EnumerateResult = { problems: [], ignored: [] };
+  const visitedDirs = new Set<string>();
+
+  const walkDir = async (dir: string): Promise<void> => {
+    let real: string;
+    try {
+      real = await realpath(dir);
+    } catch (error) {
+      result.problems.push({ source: dir, name: basename(dir), reason: errnoReason(error) });
+      return;
+    }
+    if (visitedDirs.has(real)) {
+      result.problems.push({ source: dir, name: basename(dir), reason: `symlink loop: folder already visited as ${real}` });
+      return;
+    }
+    visitedDirs.add(real);
+    let entries: string[];
+    try {
+      entries = (await readdir(dir)).sort();
+    } catch (error) {
+      result.problems.push({ source: dir, name: basename(dir), reason: errnoReason(error) });
+      return;
+    }
+    for (const entry of entries) await visit(join(dir, entry));
+  };
+
+  const visit = async (path: string): Promise<void> => {
+    const name = basename(path);
+    let info;
+    try {
+      const link = await lstat(path);
+      info = link.isSymbolicLink() ? await stat(path) : link;
+    } catch (error) {
+      if (isImageName(name) || (error as NodeJS.ErrnoException).code === 'ELOOP') {
+        result.problems.push({ source: path, name, reason: errnoReason(error) });
+      } else {
+        result.ignored.push(path);
+      }
+      return;
+    }
+    if (info.isDirectory()) return walkDir(path);
+    if (info.isFile() && extname(name).toLowerCase() === '.zip') return walkZip(path, info.mtimeMs);
+    if (!isImageName(name)) {
+      result.ignored.push(path);
+      return;
+    }
+    if (!info.isFile()) {
+      result.problems.push({ source: path, name, reason: 'not a regular file' });
+      return;
+    }
+    await onItem({ source: path, name, size: info.size, stamp: String(info.mtimeMs), read: () => readFile(path) });
+  };
+
+  const walkZip = async (archive: string, mtimeMs: number): Promise<void> => {
+    try {
+      await readZip(archive, async (entryName, size, crc32, readEntry) => {
+        const source = `${archive}${ZIP_SEPARATOR}${entryName}`;
+        const name = basename(entryName);
+        if (entryName.endsWith('/')) return;
+        const unsafe = unsafeZipEntryReason(entryName);
+        if (unsafe) {
+          result.problems.push({ source, name, reason: unsafe });
+          return;
+        }
+        if (!isImageName(name)) {
+          result.ignored.push(source);
+          return;
+        }
+        let bytes: Buffer;
+        try {
+          bytes = await readEntry();
+        } catch (error) {
+          result.problems.push({ source, name, reason: `unreadable zip entry: ${errnoReason(error)}` });
+          return;
+        }
+        await onItem({ source, name, size, stamp: `${mtimeMs}:${crc32}`, read: () => Promise.resolve(bytes) });
+      });
+    } catch (error) {
+      result.problems.push({ source: archive, name: basename(archive), reason: `unreadable zip archive: ${errnoReason(error)}` });
+    }
+  };
+
+  for (const input of inputs) await visit(resolve(input));
+  return result;
+}
+
+type ZipEntryVisitor = (entryName: string, size: number, crc32: number, read: () => Promise<Buffer>) => Promise<void>;
+
+/** Reads a zip's entries one at a time. Names are validated by us, not yauzl, so one bad entry is reported, not fatal. */
+function readZip(archive: string, visit: ZipEntryVisitor): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    yauzl.open(archive, { lazyEntries: true, decodeStrings: false, autoClose: true }, (openError, zip) => {
+      if (openError || !zip) return reject(openError ?? new Error('cannot open zip'));
+      zip.on('error', reject);
+      zip.on('end', () => resolvePromise());
+      zip.on('entry', (entry: yauzl.Entry) => {
+        const rawName = entry.fileName as unknown as Buffer;
+        const entryName = (entry.generalPurposeBitFlag & 0x800) !== 0 ? rawName.toString('utf8') : rawName.toString('latin1');
+        const read = (): Promise<Buffer> =>
+          new Promise((res, rej) => {
+            zip.openReadStream(entry, (streamError, stream) => {
+              if (streamError || !stream) return rej(streamError ?? new Error('cannot read entry'));
+              const chunks: Buffer[] = [];
+              stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+              stream.on('error', rej);
+              stream.on('end', () => res(Buffer.concat(chunks)));
+            });
+          });
+        visit(entryName, entry.uncompressedSize, entry.crc32, read).then(
+          () => zip.readEntry(),
+          (error: unknown) => {
+            zip.close();
+            reject(error);
+          },
+        );
+      });
+      zip.readEntry();
+    });
+  });
+}
+
+/** Reads the bytes of a manifest `source` (a file path or an `archive.zip!/entry` path). */
+export async function readSourceBytes(source: string): Promise<Buffer> {
+  const at = source.indexOf(`.zip${ZIP_SEPARATOR}`);
+  if (at < 0) return readFile(source);
+  const archive = source.slice(0, at + 4);
+  const wanted = source.slice(at + 4 + ZIP_SEPARATOR.length);
+  let found: Buffer | null = null;
+  await readZip(archive, async (entryName, _size, _crc, read) => {
+    if (found === null && entryName === wanted) found = await read();
+  });
+  if (found === null) throw new Error(`${source}: entry not found in archive`);
+  return found;
+}

@@ -1,0 +1,81 @@
+import { deriveSeed, mulberry32, shuffleInPlace } from '../core/random.js';
+import { SPLITS, type FaceLabels, type SplitName } from '../core/types.js';
+import { connectedComponents } from './clusters.js';
+import { findNearPairs, hashTableFromHex } from './hamming-index.js';
+import { ageBucket } from './labels.js';
+
+export interface SplitItem {
+  labels: FaceLabels;
+  phash: string;
+}
+
+export interface SplitOptions {
+  /** Fractions for train, val, test; must sum to 1. */
+  fractions: readonly [number, number, number];
+  seed: number;
+  /** Images within this pHash distance are grouped and never straddle splits. */
+  groupDistance: number;
+}
+
+export interface SplitResult {
+  splits: SplitName[];
+  /** Number of groups (connected components at groupDistance). */
+  groups: number;
+  /** Size of the largest group. */
+  largestGroup: number;
+}
+
+export function stratumOf(labels: FaceLabels): string {
+  return `${ageBucket(labels.age)}|${labels.gender}|${labels.ethnicity}`;
+}
+
+/**
+ * Deterministic, stratified, group-aware split. Images within `groupDistance` of each other
+ * (transitively) form a group that goes to one split. Groups are stratified by age bucket × gender ×
+ * ethnicity of their first member: within each stratum, groups are shuffled with a seed derived from
+ * (seed, stratum) and each goes to the split furthest below its target share.
+ */
+export function assignSplits(items: readonly SplitItem[], options: SplitOptions): SplitResult {
+  const { fractions, seed, groupDistance } = options;
+  const total = fractions.reduce((a, b) => a + b, 0);
+  if (fractions.some((f) => f < 0) || Math.abs(total - 1) > 1e-9) {
+    throw new RangeError(`Expected split fractions that are ≥ 0 and sum to 1 but received ${fractions.join(', ')}`);
+  }
+  const pairs = items.length > 1 ? findNearPairs(hashTableFromHex(items.map((i) => i.phash)), groupDistance) : [];
+  const groups = connectedComponents(items.length, pairs);
+  const byStratum = new Map<string, number[][]>();
+  for (const group of groups) {
+    const key = stratumOf(items[group[0]!]!.labels);
+    const list = byStratum.get(key);
+    if (list) list.push(group);
+    else byStratum.set(key, [group]);
+  }
+  const splits: SplitName[] = new Array<SplitName>(items.length).fill('train');
+  for (const key of [...byStratum.keys()].sort()) {
+    const stratumGroups = shuffleInPlace(byStratum.get(key)!, mulberry32(deriveSeed(seed, key)));
+    const assigned = [0, 0, 0];
+    let done = 0;
+    for (const group of stratumGroups) {
+      const after = done + group.length;
+      let best = 0;
+      let bestDeficit = -Infinity;
+      for (let s = 0; s < 3; s++) {
+        const deficit = fractions[s]! * after - assigned[s]!;
+        if (deficit > bestDeficit + 1e-12) {
+          bestDeficit = deficit;
+          best = s;
+        }
+      }
+      assigned[best]! += group.length;
+      done = after;
+      for (const i of group) splits[i] = SPLITS[best]!;
+    }
+  }
+  return { splits, groups: groups.length, largestGroup: Math.max(0, ...groups.map((g) => g.length)) };
+}
+
+/** Pairs of images in different splits within `distance` (the leakage audit; 0 when the split is clean). */
+export function crossSplitNearPairs(phashes: readonly string[], splits: readonly SplitName[], distance: number): Array<{ a: number; b: number; distance: number }> {
+  if (phashes.length < 2) return [];
+  return findNearPairs(hashTableFromHex(phashes), distance).filter((p) => splits[p.a] !== splits[p.b]);
+}

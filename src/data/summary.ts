@@ -1,0 +1,127 @@
+import { SPLITS, type FileStatus, type ManifestRow, type SplitName } from '../core/types.js';
+import type { DedupResult, ClusterReport } from './dedup.js';
+import { ageBucket } from './labels.js';
+import type { SplitResult } from './split.js';
+
+export interface LabelDistribution {
+  count: number;
+  gender: Record<string, number>;
+  ethnicity: Record<string, number>;
+  ageBucket: Record<string, number>;
+  meanAge: number;
+}
+
+/** What `prepare` did, saved as `summary.json` and printed. */
+export interface PrepareSummary {
+  settings: { inputs: string[]; workspace: string; threshold: number; auditDistance: number; policy: string; seed: number; fractions: number[] };
+  command: string | null;
+  files: number;
+  ignoredNonImages: number;
+  unreadable: Array<{ source: string; reason: string }>;
+  invalidLabels: Array<{ source: string; reason: string }>;
+  exactUnique: number;
+  exactDuplicates: number;
+  nearPairs: number;
+  clusters: number;
+  flagged: number;
+  /** Exact-unique images not flagged as near duplicates (the reference's "kept", before label checks). */
+  unflagged: number;
+  kept: number;
+  statusCounts: Record<FileStatus, number>;
+  droppedClusters: Array<Pick<ClusterReport, 'id' | 'outcome' | 'reason' | 'members'>>;
+  examplePairs: Array<{ a: string; b: string; distance: number }>;
+  split: { groups: number; largestGroup: number; counts: Record<SplitName, number>; distributions: Record<SplitName, LabelDistribution> };
+  crossSplitNearPairs: { distance: number; count: number; examples: Array<{ a: string; b: string; distance: number }> };
+  timings: { hashSeconds: number; totalSeconds: number; cacheHits: number; cacheMisses: number };
+  manifestSha256?: string;
+  materialized?: Record<SplitName, number>;
+}
+
+function distribution(rows: readonly ManifestRow[]): LabelDistribution {
+  const d: LabelDistribution = { count: rows.length, gender: {}, ethnicity: {}, ageBucket: {}, meanAge: 0 };
+  let ageSum = 0;
+  for (const r of rows) {
+    d.gender[r.gender!] = (d.gender[r.gender!] ?? 0) + 1;
+    d.ethnicity[r.ethnicity!] = (d.ethnicity[r.ethnicity!] ?? 0) + 1;
+    const bucket = ageBucket(r.age!);
+    d.ageBucket[bucket] = (d.ageBucket[bucket] ?? 0) + 1;
+    ageSum += r.age!;
+  }
+  d.meanAge = rows.length ? Math.round((ageSum / rows.length) * 100) / 100 : 0;
+  return d;
+}
+
+export function summarize(input: {
+  rows: readonly ManifestRow[];
+  ignored: number;
+  dedup: DedupResult;
+  split: SplitResult;
+  crossSplitPairs: Array<{ a: string; b: string; distance: number }>;
+  settings: PrepareSummary['settings'];
+  timings: PrepareSummary['timings'];
+  command: string | null;
+}): PrepareSummary {
+  const { rows, dedup } = input;
+  const statusCounts = { kept: 0, unreadable: 0, 'invalid-label': 0, 'duplicate-exact': 0, 'duplicate-near': 0, conflict: 0, 'flagged-near': 0 } as Record<FileStatus, number>;
+  for (const r of rows) statusCounts[r.status]++;
+  const readable = rows.filter((r) => r.status !== 'unreadable').length;
+  const kept = rows.filter((r) => r.status === 'kept');
+  const counts = {} as Record<SplitName, number>;
+  const distributions = {} as Record<SplitName, LabelDistribution>;
+  for (const s of SPLITS) {
+    const inSplit = kept.filter((r) => r.split === s);
+    counts[s] = inSplit.length;
+    distributions[s] = distribution(inSplit);
+  }
+  return {
+    settings: input.settings,
+    command: input.command,
+    files: rows.length,
+    ignoredNonImages: input.ignored,
+    unreadable: rows.filter((r) => r.status === 'unreadable').map((r) => ({ source: r.source, reason: r.reason })),
+    invalidLabels: rows.filter((r) => r.status === 'invalid-label').map((r) => ({ source: r.source, reason: r.reason })),
+    exactUnique: dedup.exactUnique,
+    exactDuplicates: readable - dedup.exactUnique,
+    nearPairs: dedup.nearPairs,
+    clusters: dedup.clusters.length,
+    flagged: dedup.flagged,
+    unflagged: dedup.exactUnique - dedup.flagged,
+    kept: kept.length,
+    statusCounts,
+    droppedClusters: dedup.clusters
+      .filter((c) => c.outcome !== 'kept-one')
+      .map(({ id, outcome, reason, members }) => ({ id, outcome, reason, members })),
+    examplePairs: dedup.clusters
+      .filter((c) => c.example !== null)
+      .map((c) => c.example!)
+      .sort((a, b) => a.distance - b.distance || a.a.localeCompare(b.a))
+      .slice(0, 24),
+    split: { groups: input.split.groups, largestGroup: input.split.largestGroup, counts, distributions },
+    crossSplitNearPairs: { distance: input.settings.auditDistance, count: input.crossSplitPairs.length, examples: input.crossSplitPairs.slice(0, 20) },
+    timings: input.timings,
+  };
+}
+
+/** A short human-readable account of a summary, for the terminal. */
+export function formatSummary(s: PrepareSummary): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const lines = [
+    `files seen            ${n(s.files)}${s.ignoredNonImages ? ` (+${n(s.ignoredNonImages)} non-image files ignored)` : ''}`,
+    `unreadable            ${n(s.unreadable.length)}`,
+    `invalid labels        ${n(s.invalidLabels.length)}`,
+    `exact-unique          ${n(s.exactUnique)} (${n(s.exactDuplicates)} byte-identical copies)`,
+    `near pairs (≤${s.settings.threshold})       ${n(s.nearPairs)}`,
+    `clusters              ${n(s.clusters)}`,
+    `flagged               ${n(s.flagged)} (exact-unique images with a near twin)`,
+    `kept (${s.settings.policy})${' '.repeat(Math.max(1, 15 - s.settings.policy.length))}${n(s.kept)}`,
+    `dropped clusters      ${n(s.droppedClusters.length)} (${n(s.droppedClusters.filter((c) => c.outcome === 'dropped-conflict').length)} for conflicting labels)`,
+    `splits                train ${n(s.split.counts.train)} · val ${n(s.split.counts.val)} · test ${n(s.split.counts.test)} (${n(s.split.groups)} groups)`,
+    `cross-split pairs ≤${s.crossSplitNearPairs.distance}  ${n(s.crossSplitNearPairs.count)}`,
+    `time                  ${s.timings.totalSeconds.toFixed(1)} s (hashing ${s.timings.hashSeconds.toFixed(1)} s; cache ${n(s.timings.cacheHits)} hits, ${n(s.timings.cacheMisses)} misses)`,
+  ];
+  for (const u of s.unreadable.slice(0, 10)) lines.push(`  unreadable: ${u.source}: ${u.reason}`);
+  if (s.unreadable.length > 10) lines.push(`  … ${s.unreadable.length - 10} more unreadable (see manifest)`);
+  for (const u of s.invalidLabels.slice(0, 10)) lines.push(`  invalid label: ${u.source}: ${u.reason}`);
+  if (s.invalidLabels.length > 10) lines.push(`  … ${s.invalidLabels.length - 10} more invalid labels (see manifest)`);
+  return lines.join('\n');
+}

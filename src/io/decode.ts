@@ -1,0 +1,328 @@
+/**
+ * Image decoding with sharp, with errors that name the file and the reason.
+ *
+ * Order of checks for encoded bytes: empty → magic bytes → header (size limit, checked BEFORE any
+ * pixel is decoded) → decode. Truncated or corrupt data is rejected (sharp `failOn: 'error'`: errors
+ * and truncation fail, harmless libjpeg warnings such as extraneous bytes before a marker do not —
+ * the same files Pillow opens).
+ *
+ * Colour choices for {@link decodeImage}: the result is always 8-bit RGB (3 channels). Grayscale is
+ * replicated to R = G = B; an alpha channel is flattened onto WHITE (out = (c·a + 255·(255 − a)) / 255,
+ * rounded), the usual convention for face crops saved with transparency. Embedded ICC profiles are
+ * converted to sRGB by sharp (what a viewer shows). EXIF orientation is NOT applied (Pillow does not
+ * either, and UTKFace chips are already upright).
+ *
+ * {@link decodeForHash} instead reproduces what `PIL.Image.open(f).convert('L')` gives: no ICC
+ * conversion, L = (19595·R + 38470·G + 7471·B + 0x8000) >> 16, grayscale used as decoded, alpha ignored.
+ */
+import { readFile } from 'node:fs/promises';
+import sharp, { type Metadata } from 'sharp';
+import { AgeGenderError } from '../core/errors.js';
+import type { ImageInput, RawImage } from './types.js';
+
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff';
+
+/** Largest image (width × height) decoded unless the caller says otherwise: 50 MP. */
+export const DEFAULT_MAX_PIXELS = 50_000_000;
+
+const FORMAT_NAMES: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', gif: 'GIF', tiff: 'TIFF' };
+
+export interface ImageHeader {
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /** Channels as stored (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA or CMYK). */
+  channels: number;
+}
+
+export interface DecodeOptions {
+  /** Refuse images with more pixels than this (default {@link DEFAULT_MAX_PIXELS}). */
+  maxPixels?: number;
+  /** Refuse anything that is not this format (e.g. a PNG renamed to .jpg). */
+  expect?: 'jpeg';
+}
+
+/** 8-bit gray image plus what the file said about itself. */
+export interface HashImage {
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /** width × height bytes, Pillow "L" values. */
+  data: Uint8Array;
+}
+
+/** The format from the first bytes, or null when it is none of the five supported ones. */
+export function sniffImageType(bytes: Uint8Array): ImageFormat | null {
+  const b = bytes;
+  const at = (i: number): number => b[i] ?? -1;
+  if (at(0) === 0xff && at(1) === 0xd8 && at(2) === 0xff) return 'jpeg';
+  if (
+    at(0) === 0x89 && at(1) === 0x50 && at(2) === 0x4e && at(3) === 0x47 &&
+    at(4) === 0x0d && at(5) === 0x0a && at(6) === 0x1a && at(7) === 0x0a
+  ) {
+    return 'png';
+  }
+  const ascii = (from: number, to: number): string => String.fromCharCode(...b.subarray(from, to));
+  if (b.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (b.length >= 6 && (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a')) return 'gif';
+  if ((at(0) === 0x49 && at(1) === 0x49 && at(2) === 0x2a && at(3) === 0x00) || (at(0) === 0x4d && at(1) === 0x4d && at(2) === 0x00 && at(3) === 0x2a)) {
+    return 'tiff';
+  }
+  return null;
+}
+
+/** sharp's message, on one line, without its generic prefixes. */
+function sharpReason(error: unknown): string {
+  const raw = error instanceof Error ? error.message : String(error);
+  const lines = raw
+    .split('\n')
+    .map((l) => l.replace(/^Input (buffer|file) (has corrupt header|contains unsupported image format): ?/, '').trim())
+    .filter((l) => l.length > 0);
+  return [...new Set(lines)].join('; ') || 'unknown decoder error';
+}
+
+function checkMaxPixels(maxPixels: number | undefined, subject: string): number {
+  const max = maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `maxPixels must be a positive integer (got ${String(maxPixels)})`, { subject });
+  }
+  return max;
+}
+
+function toBytes(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Empty / unknown content / wrong format checks; returns the sniffed format. */
+function sniffOrThrow(bytes: Uint8Array, subject: string, expect?: 'jpeg'): ImageFormat {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', 'image bytes must be a Buffer or Uint8Array', { subject });
+  }
+  if (bytes.length === 0) throw new AgeGenderError('INVALID_IMAGE', 'file is empty (0 bytes)', { subject });
+  const format = sniffImageType(bytes);
+  if (format === null) {
+    throw new AgeGenderError('INVALID_IMAGE', 'not an image: content is not JPEG, PNG, WebP, GIF or TIFF', { subject });
+  }
+  if (expect !== undefined && format !== expect) {
+    throw new AgeGenderError('INVALID_IMAGE', `content is ${FORMAT_NAMES[format]}, not ${FORMAT_NAMES[expect]}`, { subject });
+  }
+  return format;
+}
+
+async function headerOf(bytes: Uint8Array, subject: string, format: ImageFormat): Promise<ImageHeader> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(toBytes(bytes), { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new AgeGenderError('INVALID_IMAGE', `corrupt or truncated ${FORMAT_NAMES[format]}: ${sharpReason(error)}`, {
+      subject,
+      cause: error,
+    });
+  }
+  const { width, height, channels } = meta;
+  if (!width || !height || !channels) {
+    throw new AgeGenderError('INVALID_IMAGE', `corrupt ${FORMAT_NAMES[format]}: header gives no size`, { subject });
+  }
+  return { format, width, height, channels };
+}
+
+function checkSize(header: ImageHeader, maxPixels: number, subject: string): void {
+  const pixels = header.width * header.height;
+  if (pixels > maxPixels) {
+    const mp = (n: number): string => (n >= 100_000 ? (n / 1e6).toFixed(1) : String(Number((n / 1e6).toPrecision(2))));
+    throw new AgeGenderError(
+      'IMAGE_TOO_LARGE',
+      `image is ${header.width}×${header.height} pixels (${mp(pixels)} MP), over the ${mp(maxPixels)} MP limit`,
+      { subject },
+    );
+  }
+}
+
+/**
+ * Format, size and stored channel count from the header, without decoding pixels.
+ * Throws INVALID_IMAGE for empty, unknown or unreadable headers.
+ */
+export async function readImageHeader(bytes: Uint8Array, subject: string): Promise<ImageHeader> {
+  const format = sniffOrThrow(bytes, subject);
+  try {
+    return await headerOf(bytes, subject, format);
+  } catch (error) {
+    // libvips wants more than the IHDR chunk; a bare PNG header still has a size to report.
+    const ihdr = format === 'png' ? pngIhdrSize(bytes) : null;
+    if (ihdr && ihdr.width > 0 && ihdr.height > 0) {
+      const colourType = bytes[25];
+      const channels = colourType === 0 ? 1 : colourType === 4 ? 2 : colourType === 6 ? 4 : 3;
+      return { format, width: ihdr.width, height: ihdr.height, channels };
+    }
+    throw error;
+  }
+}
+
+interface Decoded {
+  header: ImageHeader;
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+/**
+ * PNG size straight from the IHDR chunk (fixed place after the signature), so an absurd size is
+ * reported as such even when the rest of the file is missing; null for other formats.
+ */
+function pngIhdrSize(bytes: Uint8Array): { width: number; height: number } | null {
+  if (bytes.length < 24) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (String.fromCharCode(bytes[12]!, bytes[13]!, bytes[14]!, bytes[15]!) !== 'IHDR') return null;
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOptions, forHash: boolean): Promise<Decoded> {
+  const maxPixels = checkMaxPixels(options.maxPixels, subject);
+  const format = sniffOrThrow(bytes, subject, options.expect);
+  const ihdr = format === 'png' ? pngIhdrSize(bytes) : null;
+  if (ihdr) checkSize({ format, channels: 0, ...ihdr }, maxPixels, subject);
+  const header = await headerOf(bytes, subject, format);
+  checkSize(header, maxPixels, subject);
+  try {
+    let pipeline = sharp(toBytes(bytes), { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: forHash });
+    // sharp would expand gray to sRGB; for hashing keep the decoded gray values as they are.
+    if (forHash && header.channels <= 2) pipeline = pipeline.toColourspace('b-w');
+    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (data.length !== info.width * info.height * info.channels) {
+      throw new Error(`decoder returned ${data.length} bytes for ${info.width}×${info.height}×${info.channels}`);
+    }
+    return { header, data, width: info.width, height: info.height, channels: info.channels };
+  } catch (error) {
+    throw new AgeGenderError('INVALID_IMAGE', `corrupt or truncated ${FORMAT_NAMES[format]}: ${sharpReason(error)}`, {
+      subject,
+      cause: error,
+    });
+  }
+}
+
+/** Flattens 1, 2, 3 or 4 interleaved channels to RGB: gray replicated, alpha composited onto white. */
+function toRgb(data: Uint8Array, width: number, height: number, channels: number, subject: string): Uint8Array {
+  const n = width * height;
+  if (channels === 3) return data;
+  const out = new Uint8Array(n * 3);
+  const over = (c: number, a: number): number => Math.round((c * a + 255 * (255 - a)) / 255);
+  if (channels === 1) {
+    for (let i = 0, o = 0; i < n; i++, o += 3) out[o] = out[o + 1] = out[o + 2] = data[i]!;
+  } else if (channels === 2) {
+    for (let i = 0, o = 0; i < n; i++, o += 3) out[o] = out[o + 1] = out[o + 2] = over(data[i * 2]!, data[i * 2 + 1]!);
+  } else if (channels === 4) {
+    for (let i = 0, j = 0, o = 0; i < n; i++, j += 4, o += 3) {
+      const a = data[j + 3]!;
+      if (a === 255) {
+        out[o] = data[j]!;
+        out[o + 1] = data[j + 1]!;
+        out[o + 2] = data[j + 2]!;
+      } else {
+        out[o] = over(data[j]!, a);
+        out[o + 1] = over(data[j + 1]!, a);
+        out[o + 2] = over(data[j + 2]!, a);
+      }
+    }
+  } else {
+    throw new AgeGenderError('INVALID_IMAGE', `unsupported channel count ${channels} (expected 1 to 4)`, { subject });
+  }
+  return out;
+}
+
+/**
+ * Decodes JPEG/PNG/WebP/GIF/TIFF bytes to 8-bit RGB (3 channels; see the module comment for gray and
+ * alpha). Errors: INVALID_IMAGE (empty, not an image, wrong format for `expect`, corrupt or
+ * truncated), IMAGE_TOO_LARGE (from the header, before decoding), INVALID_ARGUMENT (bad options).
+ */
+export async function decodeImage(bytes: Uint8Array, subject: string, options: DecodeOptions = {}): Promise<RawImage> {
+  const d = await decodeRaw(bytes, subject, options, false);
+  const rgb = toRgb(d.data, d.width, d.height, d.channels, subject);
+  return { data: rgb, width: d.width, height: d.height, channels: 3 };
+}
+
+/**
+ * Decodes to the 8-bit gray image `PIL.Image.open(f).convert('L')` would give (see the module
+ * comment), for bit-compatible perceptual hashing. Same errors as {@link decodeImage}.
+ */
+export async function decodeForHash(bytes: Uint8Array, subject: string, options: DecodeOptions = {}): Promise<HashImage> {
+  const d = await decodeRaw(bytes, subject, options, true);
+  const n = d.width * d.height;
+  const src = d.data;
+  let gray: Uint8Array;
+  if (d.channels === 1) {
+    gray = new Uint8Array(src.buffer, src.byteOffset, n);
+  } else if (d.channels === 2) {
+    gray = new Uint8Array(n);
+    for (let i = 0; i < n; i++) gray[i] = src[i * 2]!;
+  } else if (d.channels === 3 || d.channels === 4) {
+    const c = d.channels;
+    gray = new Uint8Array(n);
+    for (let i = 0, j = 0; i < n; i++, j += c) {
+      gray[i] = (src[j]! * 19595 + src[j + 1]! * 38470 + src[j + 2]! * 7471 + 0x8000) >> 16;
+    }
+  } else {
+    throw new AgeGenderError('INVALID_IMAGE', `unsupported channel count ${d.channels} (expected 1 to 4)`, { subject });
+  }
+  return { format: d.header.format, width: d.width, height: d.height, data: gray };
+}
+
+function isRawImage(input: unknown): input is RawImage {
+  return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'data' in input;
+}
+
+/** Checks a RawImage's shape and returns it as RGB (1 channel replicated, 4 channels flattened onto white). */
+function rawToRgb(img: RawImage, subject: string): RawImage {
+  const { data, width, height, channels } = img;
+  if (!(data instanceof Uint8Array)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', 'raw image data must be a Uint8Array', { subject });
+  }
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `raw image size must be positive integers (got ${String(width)}×${String(height)})`, {
+      subject,
+    });
+  }
+  if (channels !== 1 && channels !== 3 && channels !== 4) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `raw image channels must be 1, 3 or 4 (got ${String(channels)})`, { subject });
+  }
+  const expected = width * height * channels;
+  if (data.length !== expected) {
+    throw new AgeGenderError(
+      'INVALID_ARGUMENT',
+      `raw image data has ${data.length} bytes, expected ${width}×${height}×${channels} = ${expected}`,
+      { subject },
+    );
+  }
+  if (channels === 3) return img;
+  return { data: toRgb(data, width, height, channels, subject), width, height, channels: 3 };
+}
+
+/**
+ * Any {@link ImageInput} to 8-bit RGB: a path is read then decoded, bytes are decoded, raw pixels are
+ * checked and expanded to 3 channels. `subject` names the input in errors (default: the path, or
+ * "image bytes" / "raw image").
+ */
+export async function loadImageInput(input: ImageInput, subject?: string, options: DecodeOptions = {}): Promise<RawImage> {
+  if (typeof input === 'string') {
+    const name = subject ?? input;
+    if (input.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'image path is empty', { subject: name });
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(input);
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      const why =
+        e.code === 'ENOENT' ? 'no such file' :
+        e.code === 'EISDIR' ? 'is a directory, not a file' :
+        e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' :
+        (e.message ?? String(error));
+      throw new AgeGenderError('UNREADABLE_FILE', `cannot read file: ${why}`, { subject: name, cause: error });
+    }
+    return decodeImage(bytes, name, options);
+  }
+  if (input instanceof Uint8Array) return decodeImage(input, subject ?? 'image bytes', options);
+  if (isRawImage(input)) return rawToRgb(input, subject ?? 'raw image');
+  throw new AgeGenderError('INVALID_ARGUMENT', 'image must be a file path, a Buffer/Uint8Array of encoded bytes, or a RawImage', {
+    subject: subject ?? 'image',
+  });
+}

@@ -1,0 +1,33 @@
+import type { AgeGenderPrediction } from '../core/types.js';
+import type { ImageInput, RawImage } from '../io/types.js';
+
+/**
+ * A loaded age + gender model: one network, two heads, one forward pass.
+ * Obtain one with `loadModel(dir)`; call `dispose()` when done to free tensors.
+ */
+export interface AgeGenderModel {
+  /** Metadata from the model folder (encoder id, preprocessing, metrics, the command that made it). */
+  readonly metadata: ModelMetadata;
+  /** Predicts one face chip (an aligned, cropped face like UTKFace's 200×200 chips). */
+  predict(image: ImageInput): Promise<AgeGenderPrediction>;
+  /** Predicts many face chips in batches; order is kept. */
+  predictBatch(images: readonly ImageInput[]): Promise<AgeGenderPrediction[]>;
+  /**
+   * Raw scores for already-decoded RGB chips, batched: used by explainers (LIME perturbations).
+   * Returns, per image, the expected age and the female probability.
+   */
+  scoreRaw(images: readonly RawImage[]): Promise<Array<{ age: number; femaleProbability: number }>>;
+  dispose(): void;
+}
+
+export interface ModelMetadata {
+  formatVersion: number;
+  name: string;
+  encoder: string;
+  inputSize: number;
+  createdAt: string;
+  command: string;
+  datasetManifestHash: string | null;
+  metrics: Record<string, unknown>;
+  [key: string]: unknown;
+}

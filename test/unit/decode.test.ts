@@ -1,0 +1,230 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { AgeGenderError } from '../../src/core/errors.js';
+import { decodeForHash, decodeImage, loadImageInput, readImageHeader, sniffImageType } from '../../src/io/decode.js';
+
+const DATA_DIR = process.env.AGEGENDER_UTKFACE_DIR ?? path.resolve(process.cwd(), '../shared/datasets/utkface');
+const CHIP = 'UTKFace/100_0_0_20170112213500903.jpg.chip.jpg';
+
+function realChip(): Buffer {
+  const file = path.join(DATA_DIR, CHIP);
+  if (!existsSync(file)) {
+    assert.fail(`UTKFace data not found: ${file} is missing (set AGEGENDER_UTKFACE_DIR to the folder holding UTKFace/)`);
+  }
+  return readFileSync(file);
+}
+
+/** Asserts the promise rejects with an AgeGenderError of `code` whose message names `subject` and matches `reason`. */
+async function rejectsWith(promise: Promise<unknown>, code: string, subject: string, reason: string | RegExp): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof AgeGenderError, `expected AgeGenderError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    assert.equal(error.subject, subject);
+    assert.ok(error.message.startsWith(`${subject}: `), error.message);
+    if (typeof reason === 'string') assert.equal(error.message, `${subject}: ${reason}`);
+    else assert.match(error.message, reason);
+    return true;
+  });
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type: string, data: Uint8Array): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+/** A PNG whose IHDR (with a valid CRC) claims width × height; no pixel data follows. */
+function hugePngHeader(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([sig, pngChunk('IHDR', ihdr), pngChunk('IEND', new Uint8Array(0))]);
+}
+
+/** A real JPEG with its SOF0 frame header patched to claim width × height. */
+function hugeJpeg(jpeg: Buffer, width: number, height: number): Buffer {
+  const out = Buffer.from(jpeg);
+  let i = 2;
+  while (i + 9 < out.length) {
+    assert.equal(out[i], 0xff, 'JPEG marker expected');
+    const marker = out[i + 1]!;
+    const len = out.readUInt16BE(i + 2);
+    if (marker === 0xc0 || marker === 0xc2) {
+      out.writeUInt16BE(height, i + 5);
+      out.writeUInt16BE(width, i + 7);
+      return out;
+    }
+    i += 2 + len;
+  }
+  throw new Error('no SOF marker found');
+}
+
+test('sniffImageType recognises the five formats by magic bytes', async () => {
+  assert.equal(sniffImageType(realChip()), 'jpeg');
+  assert.equal(sniffImageType(hugePngHeader(1, 1)), 'png');
+  assert.equal(sniffImageType(Buffer.from('RIFF\0\0\0\0WEBPVP8 ', 'latin1')), 'webp');
+  assert.equal(sniffImageType(Buffer.from('GIF89a', 'latin1')), 'gif');
+  assert.equal(sniffImageType(Buffer.from([0x49, 0x49, 0x2a, 0x00])), 'tiff');
+  assert.equal(sniffImageType(Buffer.from([0x4d, 0x4d, 0x00, 0x2a])), 'tiff');
+  assert.equal(sniffImageType(Buffer.from('hello')), null);
+  assert.equal(sniffImageType(new Uint8Array(0)), null);
+  const webp = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#808080' } }).webp().toBuffer();
+  assert.equal(sniffImageType(webp), 'webp');
+});
+
+test('readImageHeader gives format, size and channels', async () => {
+  assert.deepEqual(await readImageHeader(realChip(), CHIP), { format: 'jpeg', width: 200, height: 200, channels: 3 });
+  assert.deepEqual(await readImageHeader(hugePngHeader(30000, 30000), 'huge.png'), {
+    format: 'png',
+    width: 30000,
+    height: 30000,
+    channels: 3,
+  });
+});
+
+test('a real chip decodes to 200×200 RGB', async () => {
+  const img = await decodeImage(realChip(), CHIP, { expect: 'jpeg' });
+  assert.equal(img.width, 200);
+  assert.equal(img.height, 200);
+  assert.equal(img.channels, 3);
+  assert.equal(img.data.length, 200 * 200 * 3);
+});
+
+test('zero-byte file → INVALID_IMAGE', async () => {
+  await rejectsWith(decodeImage(new Uint8Array(0), 'empty.jpg'), 'INVALID_IMAGE', 'empty.jpg', 'file is empty (0 bytes)');
+  await rejectsWith(decodeForHash(Buffer.alloc(0), 'empty.jpg'), 'INVALID_IMAGE', 'empty.jpg', 'file is empty (0 bytes)');
+});
+
+test('truncated JPEG (a real chip cut in half) → INVALID_IMAGE with the decoder reason', async () => {
+  const chip = realChip();
+  const half = chip.subarray(0, chip.length >> 1);
+  await rejectsWith(decodeImage(half, 'half.jpg'), 'INVALID_IMAGE', 'half.jpg', /^half\.jpg: corrupt or truncated JPEG: .*premature end/i);
+  await rejectsWith(decodeForHash(half, 'half.jpg'), 'INVALID_IMAGE', 'half.jpg', /^half\.jpg: corrupt or truncated JPEG: /);
+  // Cut inside the header: the header read itself fails.
+  await rejectsWith(readImageHeader(chip.subarray(0, 100), 'stub.jpg'), 'INVALID_IMAGE', 'stub.jpg', /^stub\.jpg: corrupt or truncated JPEG: /);
+});
+
+test('PNG bytes where a JPEG is expected → INVALID_IMAGE "content is PNG, not JPEG"', async () => {
+  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#336699' } }).png().toBuffer();
+  await rejectsWith(decodeImage(png, 'photo.jpg', { expect: 'jpeg' }), 'INVALID_IMAGE', 'photo.jpg', 'content is PNG, not JPEG');
+  // Without `expect` the PNG decodes.
+  assert.equal((await decodeImage(png, 'photo.jpg')).channels, 3);
+});
+
+test('text file → INVALID_IMAGE "not an image"', async () => {
+  await rejectsWith(
+    decodeImage(Buffer.from('age,gender\n25,0\n'), 'labels.csv'),
+    'INVALID_IMAGE',
+    'labels.csv',
+    'not an image: content is not JPEG, PNG, WebP, GIF or TIFF',
+  );
+});
+
+test('header claiming 30000×30000 → IMAGE_TOO_LARGE before decoding', async () => {
+  const reason = 'image is 30000×30000 pixels (900.0 MP), over the 50.0 MP limit';
+  // The PNG holds no pixel data at all: only a header check can produce IMAGE_TOO_LARGE.
+  await rejectsWith(decodeImage(hugePngHeader(30000, 30000), 'huge.png'), 'IMAGE_TOO_LARGE', 'huge.png', reason);
+  const jpeg = hugeJpeg(realChip(), 30000, 30000);
+  await rejectsWith(decodeImage(jpeg, 'huge.jpg', { expect: 'jpeg' }), 'IMAGE_TOO_LARGE', 'huge.jpg', reason);
+  await rejectsWith(decodeForHash(jpeg, 'huge.jpg'), 'IMAGE_TOO_LARGE', 'huge.jpg', reason);
+  // A smaller limit applies to ordinary images too.
+  await rejectsWith(
+    decodeImage(realChip(), 'chip.jpg', { maxPixels: 10_000 }),
+    'IMAGE_TOO_LARGE',
+    'chip.jpg',
+    'image is 200×200 pixels (0.04 MP), over the 0.01 MP limit',
+  );
+  await rejectsWith(decodeImage(realChip(), 'chip.jpg', { maxPixels: -1 }), 'INVALID_ARGUMENT', 'chip.jpg', /maxPixels/);
+});
+
+test('grayscale JPEG → 3 equal channels; decodeForHash keeps the decoded L', async () => {
+  const gray = await sharp(realChip()).toColourspace('b-w').jpeg({ quality: 90 }).toBuffer();
+  assert.equal((await readImageHeader(gray, 'gray.jpg')).channels, 1);
+  const rgb = await decodeImage(gray, 'gray.jpg');
+  assert.equal(rgb.channels, 3);
+  assert.equal(rgb.data.length, 200 * 200 * 3);
+  const l = await decodeForHash(gray, 'gray.jpg');
+  assert.equal(l.data.length, 200 * 200);
+  const { data: raw, info } = await sharp(gray).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+  assert.equal(info.channels, 1);
+  for (let i = 0; i < 200 * 200; i++) {
+    assert.equal(rgb.data[i * 3], raw[i]);
+    assert.equal(rgb.data[i * 3 + 1], raw[i]);
+    assert.equal(rgb.data[i * 3 + 2], raw[i]);
+    assert.equal(l.data[i], raw[i]);
+  }
+});
+
+test('PNG with alpha is flattened onto white; decodeForHash ignores alpha', async () => {
+  // 2×1: opaque red, then fully transparent blue.
+  const rgba = Buffer.from([255, 0, 0, 255, 0, 0, 255, 0]);
+  const png = await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+  assert.equal((await readImageHeader(png, 'a.png')).channels, 4);
+  const img = await decodeImage(png, 'a.png');
+  assert.equal(img.channels, 3);
+  assert.deepEqual([...img.data], [255, 0, 0, 255, 255, 255]);
+  const l = await decodeForHash(png, 'a.png');
+  // Pillow convert('L') from RGBA uses RGB only: red → 76, blue → 29.
+  assert.deepEqual([...l.data], [76, 29]);
+});
+
+test('loadImageInput: path, bytes, raw pixels', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'agegender-decode-'));
+  try {
+    const file = path.join(dir, 'chip.jpg');
+    writeFileSync(file, realChip());
+    const fromPath = await loadImageInput(file);
+    assert.equal(fromPath.channels, 3);
+    assert.equal(fromPath.width, 200);
+    const fromBytes = await loadImageInput(new Uint8Array(realChip()), 'x.jpg');
+    assert.deepEqual(fromBytes.data, fromPath.data);
+
+    const missing = path.join(dir, 'missing.jpg');
+    await rejectsWith(loadImageInput(missing), 'UNREADABLE_FILE', missing, 'cannot read file: no such file');
+    await rejectsWith(loadImageInput(dir), 'UNREADABLE_FILE', dir, 'cannot read file: is a directory, not a file');
+    const emptyFile = path.join(dir, 'empty.jpg');
+    writeFileSync(emptyFile, '');
+    await rejectsWith(loadImageInput(emptyFile), 'INVALID_IMAGE', emptyFile, 'file is empty (0 bytes)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const rgb = { data: new Uint8Array([1, 2, 3, 4, 5, 6]), width: 2, height: 1, channels: 3 as const };
+  assert.equal(await loadImageInput(rgb), rgb);
+  const gray = await loadImageInput({ data: new Uint8Array([7, 9]), width: 2, height: 1, channels: 1 });
+  assert.deepEqual([...gray.data], [7, 7, 7, 9, 9, 9]);
+  const rgba = await loadImageInput({ data: new Uint8Array([10, 20, 30, 255, 0, 0, 0, 0]), width: 2, height: 1, channels: 4 });
+  assert.deepEqual([...rgba.data], [10, 20, 30, 255, 255, 255]);
+  await rejectsWith(
+    loadImageInput({ data: new Uint8Array(5), width: 2, height: 1, channels: 3 }, 'pixels'),
+    'INVALID_ARGUMENT',
+    'pixels',
+    'raw image data has 5 bytes, expected 2×1×3 = 6',
+  );
+});

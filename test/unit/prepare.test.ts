@@ -1,0 +1,167 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import yazl from 'yazl';
+import type { ManifestRow } from '../../src/core/types.js';
+import { prepare } from '../../src/data/prepare.js';
+import { readManifest } from '../../src/data/manifest.js';
+import { sampleChips } from '../helpers/data.js';
+
+/** Every file under a folder with its size and mtime, to prove inputs are untouched. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isSymbolicLink()) out[path] = 'link';
+      else if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) {
+        const s = statSync(path);
+        out[path] = `${s.size}:${s.mtimeMs}`;
+      } else out[path] = 'special';
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** A zip whose entries are given as [name, bytes]; names with `../` are patched in after yazl builds it. */
+async function makeZip(path: string, entries: Array<[string, Buffer]>): Promise<void> {
+  const zip = new yazl.ZipFile();
+  const patches: Array<[string, string]> = [];
+  for (const [name, bytes] of entries) {
+    const safe = name.replaceAll('../', 'xx/');
+    if (safe !== name) patches.push([safe, name]);
+    zip.addBuffer(bytes, safe, { mtime: new Date(0) });
+  }
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+  const data = Buffer.concat(chunks);
+  for (const [safe, evil] of patches) {
+    // same length, so offsets stay valid; file names are not covered by the CRC
+    let at = data.indexOf(safe);
+    while (at >= 0) {
+      data.write(evil, at, 'latin1');
+      at = data.indexOf(safe, at + 1);
+    }
+  }
+  writeFileSync(path, data);
+}
+
+test('prepare reports every kind of bad input with a reason and completes', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'agegender-prepare-'));
+  const input = join(root, 'input');
+  const workspace = join(root, 'workspace');
+  mkdirSync(input);
+  const chips = sampleChips(6);
+  chips.forEach((chip, i) => copyFileSync(chip, join(input, `${20 + i}_0_0_2017010100000000${i}.jpg.chip.jpg`)));
+  const good = readFileSync(chips[0]!);
+  writeFileSync(join(input, '30_0_0_20170101000000100.jpg.chip.jpg'), Buffer.alloc(0)); // zero bytes
+  writeFileSync(join(input, '31_0_0_20170101000000101.jpg.chip.jpg'), good.subarray(0, Math.floor(good.length / 2))); // truncated
+  writeFileSync(join(input, '32_0_0_20170101000000102.jpg.chip.jpg'), await sharp(good).png().toBuffer()); // PNG named .jpg
+  writeFileSync(join(input, '33_0_0_20170101000000103.jpg.chip.jpg'), 'this is a text file, not a face\n'); // text named .jpg
+  // a JPEG whose SOF0 header claims 30000×30000 pixels
+  const huge = Buffer.from(good);
+  const sof = huge.indexOf(Buffer.from([0xff, 0xc0]));
+  assert.ok(sof > 0, 'fixture chip has a baseline SOF0 marker');
+  huge.writeUInt16BE(30000, sof + 5);
+  huge.writeUInt16BE(30000, sof + 7);
+  writeFileSync(join(input, '34_0_0_20170101000000104.jpg.chip.jpg'), huge);
+  symlinkSync(join(root, 'does-not-exist.jpg'), join(input, '35_0_0_20170101000000105.jpg.chip.jpg')); // unreadable: dangling
+  execFileSync('mkfifo', [join(input, '36_0_0_20170101000000106.jpg.chip.jpg')]); // unreadable: not a regular file
+  // labels: age 0, age > 120, gender 2, race 7, missing field
+  copyFileSync(chips[1]!, join(input, '0_0_0_20170101000000200.jpg.chip.jpg'));
+  copyFileSync(chips[2]!, join(input, '121_0_0_20170101000000201.jpg.chip.jpg'));
+  copyFileSync(chips[3]!, join(input, '40_2_0_20170101000000202.jpg.chip.jpg'));
+  copyFileSync(chips[4]!, join(input, '41_0_7_20170101000000203.jpg.chip.jpg'));
+  copyFileSync(chips[5]!, join(input, '42_0_20170101000000204.jpg.chip.jpg'));
+  // symlink loops: a folder link to its parent, and a link to itself
+  mkdirSync(join(input, 'sub'));
+  symlinkSync(input, join(input, 'sub', 'loop'));
+  symlinkSync(join(input, 'self.jpg'), join(input, 'self.jpg'));
+  // a zip with one good entry and one that escapes with ../
+  await makeZip(join(input, 'upload.zip'), [
+    ['faces/50_1_1_20170101000000300.jpg.chip.jpg', readFileSync(sampleChips(7)[6]!)],
+    ['../escape/51_1_1_20170101000000301.jpg.chip.jpg', good],
+  ]);
+  const before = snapshot(input);
+  const rootBefore = readdirSync(root).sort();
+
+  const summary = await prepare({ inputs: [input], workspace, seed: 1 });
+  const rows = await readManifest(workspace);
+  const byName = (name: string): ManifestRow => {
+    const row = rows.find((r) => r.name === name);
+    assert.ok(row, `manifest has a row for ${name}`);
+    return row;
+  };
+  const expectStatus = (name: string, status: string, reason: RegExp): void => {
+    const row = byName(name);
+    assert.equal(row.status, status, `${name}: ${row.reason}`);
+    assert.match(row.reason, reason, name);
+  };
+  expectStatus('30_0_0_20170101000000100.jpg.chip.jpg', 'unreadable', /empty \(0 bytes\)/);
+  expectStatus('31_0_0_20170101000000101.jpg.chip.jpg', 'unreadable', /truncated|corrupt/i);
+  expectStatus('32_0_0_20170101000000102.jpg.chip.jpg', 'unreadable', /content is PNG/);
+  expectStatus('33_0_0_20170101000000103.jpg.chip.jpg', 'unreadable', /not an image/);
+  expectStatus('34_0_0_20170101000000104.jpg.chip.jpg', 'unreadable', /30000×30000/);
+  expectStatus('35_0_0_20170101000000105.jpg.chip.jpg', 'unreadable', /dangling symlink/);
+  expectStatus('36_0_0_20170101000000106.jpg.chip.jpg', 'unreadable', /not a regular file/);
+  expectStatus('0_0_0_20170101000000200.jpg.chip.jpg', 'invalid-label', /age 0 is outside/);
+  expectStatus('121_0_0_20170101000000201.jpg.chip.jpg', 'invalid-label', /age 121 is outside/);
+  expectStatus('40_2_0_20170101000000202.jpg.chip.jpg', 'invalid-label', /gender 2/);
+  expectStatus('41_0_7_20170101000000203.jpg.chip.jpg', 'invalid-label', /race 7/);
+  expectStatus('42_0_20170101000000204.jpg.chip.jpg', 'invalid-label', /3 of 4 fields/);
+  expectStatus('loop', 'unreadable', /symlink loop/);
+  expectStatus('self.jpg', 'unreadable', /symlink loop/);
+  expectStatus('51_1_1_20170101000000301.jpg.chip.jpg', 'unreadable', /escapes the archive/);
+  const zipped = byName('50_1_1_20170101000000300.jpg.chip.jpg');
+  assert.equal(zipped.status, 'kept');
+  assert.match(zipped.source, /upload\.zip!\/faces\//);
+  // the good chips survive; the summary counts add up
+  assert.equal(summary.kept, 7);
+  assert.equal(summary.unreadable.length, 10);
+  assert.equal(summary.invalidLabels.length, 5);
+  assert.equal(summary.files, rows.length);
+  assert.equal(Object.values(summary.statusCounts).reduce((a, b) => a + b, 0), summary.files);
+  // inputs untouched; nothing written beside the workspace (e.g. no escape/ folder)
+  assert.deepEqual(snapshot(input), before);
+  assert.deepEqual(readdirSync(root).sort(), rootBefore.includes('workspace') ? rootBefore : [...rootBefore, 'workspace'].sort());
+});
+
+test('keep-one keeps more than drop-all, re-runs hit the cache, and --materialize matches the manifest', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'agegender-policy-'));
+  const input = join(root, 'input');
+  mkdirSync(input);
+  const chips = sampleChips(40);
+  for (const chip of chips) copyFileSync(chip, join(input, chip.split('/').pop()!));
+  // an exact copy with the same labels, a re-encoded copy with the same labels, a re-encoded copy with another age
+  const name0 = chips[0]!.split('/').pop()!;
+  const [age0, ...rest0] = name0.split('_');
+  copyFileSync(chips[0]!, join(input, `${age0}_${rest0.slice(0, 2).join('_')}_29990101000000001.jpg.chip.jpg`));
+  const reencoded = await sharp(readFileSync(chips[0]!)).jpeg({ quality: 85 }).toBuffer();
+  writeFileSync(join(input, `${age0}_${rest0.slice(0, 2).join('_')}_29990101000000002.jpg.chip.jpg`), reencoded);
+  writeFileSync(join(input, `${Number(age0) + 7}_${rest0.slice(0, 2).join('_')}_29990101000000003.jpg.chip.jpg`), reencoded);
+  // chip 1 gets a re-encoded twin with the same labels: keep-one keeps one of the two, drop-all neither
+  const name1 = chips[1]!.split('/').pop()!;
+  writeFileSync(join(input, name1.replace(/_(\d+)\.jpg\.chip\.jpg$/, '_29990101000000004.jpg.chip.jpg')), await sharp(readFileSync(chips[1]!)).jpeg({ quality: 85 }).toBuffer());
+
+  const keepOne = await prepare({ inputs: [input], workspace: join(root, 'keep-one'), policy: 'keep-one', materialize: 'link' });
+  const dropAll = await prepare({ inputs: [input], workspace: join(root, 'drop-all'), policy: 'drop-all' });
+  assert.ok(keepOne.kept > dropAll.kept, `keep-one kept ${keepOne.kept}, drop-all kept ${dropAll.kept}`);
+  assert.ok(keepOne.droppedClusters.some((c) => c.outcome === 'dropped-conflict' && /conflicting labels/.test(c.reason)));
+  assert.ok(dropAll.droppedClusters.every((c) => c.outcome === 'dropped-all'));
+  assert.equal(keepOne.crossSplitNearPairs.count, 0);
+  assert.deepEqual(keepOne.materialized, keepOne.split.counts);
+  for (const split of ['train', 'val', 'test'] as const) {
+    assert.equal(readdirSync(join(root, 'keep-one', 'splits', split)).length, keepOne.split.counts[split]);
+  }
+  const again = await prepare({ inputs: [input], workspace: join(root, 'keep-one'), policy: 'keep-one' });
+  assert.equal(again.timings.cacheMisses, 0);
+  assert.equal(again.timings.cacheHits, keepOne.timings.cacheMisses);
+  assert.equal(again.manifestSha256, keepOne.manifestSha256, 'same inputs and seed give the same manifest');
+});

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every test file under the given folders with Node's own test runner (TypeScript through tsx).
 // Node 20's --test does not expand globs, so the files are listed here.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -15,7 +15,13 @@ const walk = (dir) => {
     else if (entry.endsWith('.test.ts')) files.push(path);
   }
 };
-for (const root of roots) statSync(root).isDirectory() ? walk(root) : files.push(root);
+for (const root of roots) {
+  if (!existsSync(root)) {
+    console.error(`test folder ${root} does not exist`);
+    process.exit(1);
+  }
+  statSync(root).isDirectory() ? walk(root) : files.push(root);
+}
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);

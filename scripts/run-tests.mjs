@@ -20,7 +20,8 @@ for (const root of roots) {
     console.error(`test folder ${root} does not exist`);
     process.exit(1);
   }
-  statSync(root).isDirectory() ? walk(root) : files.push(root);
+  if (statSync(root).isDirectory()) walk(root);
+  else files.push(root);
 }
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);

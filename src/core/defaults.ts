@@ -6,7 +6,7 @@ export const DEFAULTS = Object.freeze({
     policy: 'keep-one' as const,
     seed: 42,
     fractions: Object.freeze([0.7, 0.15, 0.15] as const),
-    concurrency: 4,
+    concurrency: 8,
     maxPixels: 50_000_000,
   }),
 });

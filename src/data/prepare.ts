@@ -6,7 +6,8 @@ import { DEFAULTS } from '../core/defaults.js';
 import { linkOrCopyAtomic, replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
 import { deduplicate, type DedupItem, type DedupPolicy } from './dedup.js';
-import { fingerprint, type Fingerprint } from './fingerprint.js';
+import type { Fingerprint } from './fingerprint.js';
+import { FingerprintPool } from './fingerprint-pool.js';
 import { HashCache } from './hash-cache.js';
 import { parseUtkName } from './labels.js';
 import { manifestToCsv, manifestToJsonl } from './manifest.js';
@@ -97,6 +98,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   const scanned: Scanned[] = [];
   const seen = new Set<string>();
   const pool = new TaskPool(options.concurrency ?? o.concurrency);
+  let workers = null as FingerprintPool | null; // started on the first cache miss: warm runs need none
   let discovered = 0;
   let done = 0;
   const { problems, ignored } = await enumerateInputs(options.inputs, async (item) => {
@@ -112,7 +114,8 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
     }
     await pool.add(async () => {
       try {
-        slot.fingerprint = await fingerprint(await item.read(), item.name, maxPixels);
+        workers ??= new FingerprintPool();
+        slot.fingerprint = await workers.run(await item.read(), item.name, maxPixels);
       } catch (error) {
         slot.fingerprint = { sha256: null, phash: null, width: null, height: null, error: `cannot read file: ${(error as Error).message}` };
       }
@@ -122,6 +125,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
     });
   });
   await pool.drain();
+  await workers?.close();
   progress({ phase: 'hash', done, discovered, cached: cache.hits });
   const hashSeconds = (Date.now() - started) / 1000;
 

@@ -77,7 +77,7 @@ function ballMasks(width: number, radius: number): Int32Array {
 function assignBitsToBlocks(table: HashTable64, m: number): number[][] {
   const n = table.hi.length;
   const ones = new Float64Array(64);
-  const step = Math.max(1, Math.floor(n / 20000)); // a sample is enough to rank bits
+  const step = Math.max(1, Math.floor(n / 4096)); // a sample is enough to rank bits
   let sampled = 0;
   for (let i = 0; i < n; i += step, sampled++) {
     for (let bit = 0; bit < 64; bit++) ones[bit]! += bitAt(table.hi[i]!, table.lo[i]!, bit);
@@ -252,15 +252,27 @@ function searchDistinct(table: HashTable64, maxDistance: number, options: NearPa
   const widths = blockBits.map((bits) => bits.length);
   if (Math.max(...widths) > 24) throw new RangeError(`blocks=${m} gives ${Math.max(...widths)}-bit blocks; use at least 3 blocks`);
 
-  // keys[b * n + i] = value of block b of hash i
+  // keys[b * n + i] = value of block b of hash i. Gathering scattered bits one by one is slow, so
+  // each block gets 8 lookup tables (one per byte of the hash) mapping a byte to its bits' share.
+  const byteTables = blockBits.map((bits) => {
+    const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
+    bits.forEach((bit, position) => {
+      const weight = 2 ** (bits.length - 1 - position);
+      const byte = bit >> 3;
+      const mask = 0x80 >> (bit & 7);
+      for (let v = 0; v < 256; v++) if (v & mask) tables[byte]![v]! += weight;
+    });
+    return tables;
+  });
   const keys = new Uint32Array(m * n);
   for (let i = 0; i < n; i++) {
     const hi = table.hi[i]!;
     const lo = table.lo[i]!;
     for (let b = 0; b < m; b++) {
-      let key = 0;
-      for (const bit of blockBits[b]!) key = (key << 1) | bitAt(hi, lo, bit);
-      keys[b * n + i] = key >>> 0;
+      const t = byteTables[b]!;
+      keys[b * n + i] =
+        t[0]![hi >>> 24]! + t[1]![(hi >>> 16) & 255]! + t[2]![(hi >>> 8) & 255]! + t[3]![hi & 255]! +
+        t[4]![lo >>> 24]! + t[5]![(lo >>> 16) & 255]! + t[6]![(lo >>> 8) & 255]! + t[7]![lo & 255]!;
     }
   }
   const tables = Array.from({ length: m }, (_, b) => new BucketTable(keys, b * n, n, widths[b]!));

@@ -1,7 +1,14 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { AgeGenderError } from '../core/errors.js';
+import { registerEvaluateCommand } from './commands/evaluate.js';
+import { registerExplainCommand } from './commands/explain.js';
+import { registerPipelineCommand } from './commands/pipeline.js';
+import { registerPredictCommand } from './commands/predict.js';
 import { registerPrepareCommand } from './commands/prepare.js';
+import { registerReportCommand } from './commands/report.js';
+import { registerServeCommand } from './commands/serve.js';
+import { registerTrainCommand } from './commands/train.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -16,7 +23,15 @@ export function buildProgram(): Command {
     .description('Age and gender estimation from face images, with data cleaning, evaluation, explanations and an audit report.')
     .version(packageVersion())
     .showHelpAfterError();
+  // data → model → evaluation/explanation → use
   registerPrepareCommand(program);
+  registerTrainCommand(program);
+  registerEvaluateCommand(program);
+  registerExplainCommand(program);
+  registerReportCommand(program);
+  registerPipelineCommand(program);
+  registerPredictCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

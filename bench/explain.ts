@@ -1,0 +1,36 @@
+// LIME benchmark: 1,000 samples on one 200×200 chip (target ≤ 20 s) and top-5 agreement across 3 seeds
+// (target ≥ 0.8). Uses the shipped model (or AGEGENDER_MODEL) and a UTKFace chip (or AGEGENDER_BENCH_IMAGE).
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { prepareChip } from '../src/explain/input.js';
+import { lime, topKAgreement } from '../src/explain/lime.js';
+import { slic } from '../src/explain/superpixels.js';
+import { loadModelFrom } from '../src/eval/model-loader.js';
+
+const utk = resolve(process.env.AGEGENDER_UTKFACE_DIR ?? resolve(process.cwd(), '../shared/datasets/utkface'), 'UTKFace');
+const image = process.env.AGEGENDER_BENCH_IMAGE ?? join(utk, readdirSync(utk).filter((f) => f.endsWith('.jpg')).sort()[100]!);
+const model = await loadModelFrom(process.env.AGEGENDER_MODEL);
+try {
+  const chip = await prepareChip(image);
+  const w0 = performance.now();
+  await model.scoreRaw(Array.from({ length: 50 }, () => chip)); // warm-up, and the model's own speed
+  console.log(`model: ${((performance.now() - w0) / 50).toFixed(1)} ms per image in a batch of 50 (first call, includes warm-up)`);
+  const segmentation = slic(chip);
+  const results = [];
+  const times = [];
+  for (const seed of [1, 2, 3]) {
+    const t0 = performance.now();
+    results.push(await lime(model, chip, { task: 'age', samples: 1000, seed, segmentation }));
+    times.push((performance.now() - t0) / 1000);
+    console.log(`seed ${seed}: ${times.at(-1)!.toFixed(2)} s, top-5 [${results.at(-1)!.top.join(', ')}], local R² ${results.at(-1)!.r2.toFixed(3)}`);
+  }
+  const agreement = topKAgreement(results.map((r) => r.top));
+  const best = Math.min(...times);
+  console.log(`image: ${image}`);
+  console.log(`superpixels: ${segmentation.count}`);
+  console.log(`LIME 1000 samples: ${times.map((t) => `${t.toFixed(2)} s`).join(', ')} (best ${best.toFixed(2)} s; target ≤ 20 s: ${best <= 20 ? 'PASS' : 'FAIL'})`);
+  console.log(`top-5 per seed: ${results.map((r) => `[${r.top.join(', ')}]`).join(' ')}`);
+  console.log(`top-5 agreement across 3 seeds: ${agreement.toFixed(3)} (target ≥ 0.8: ${agreement >= 0.8 ? 'PASS' : 'FAIL'})`);
+} finally {
+  model.dispose();
+}

@@ -1,0 +1,61 @@
+// `agegender predict --no-detect` throughput on 1,000 UTKFace chips in one call (target ≥ 50
+// images/s on wasm), in-process (1 worker) and with the default worker pool; then photos with
+// detection.   npm run bench:predict   (AGEGENDER_MODEL: model folder; AGEGENDER_UTKFACE_DIR: dataset;
+// BENCH_PREDICT_N: chips, default 1000)
+// Uses the shipped model when it exists; otherwise it saves the same network with an untrained head
+// (same compute, so the same speed) to a temporary folder, and says so.
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { runPredict } from '../src/cli/commands/predict.js';
+import { defaultWorkerCount } from '../src/pipeline/predict-pool.js';
+
+const N = Number(process.env['BENCH_PREDICT_N'] ?? 1000);
+const utk = resolve(process.env['AGEGENDER_UTKFACE_DIR'] ?? resolve(process.cwd(), '../shared/datasets/utkface'), 'UTKFace');
+
+const mod = await import('../src/model/index.js');
+let modelDir = resolve(process.env['AGEGENDER_MODEL'] ?? mod.defaultModelDir());
+let temp: string | null = null;
+if (!existsSync(join(modelDir, 'model.json'))) {
+  await mod.initBackend();
+  const { AgeGenderNet } = await import('../src/model/net.js');
+  const { loadFaceApiWeights } = await import('../src/model/encoder.js');
+  const { saveModel } = await import('../src/model/io.js');
+  temp = await mkdtemp(join(tmpdir(), 'agegender-bench-model-'));
+  const net = new AgeGenderNet(await loadFaceApiWeights());
+  await saveModel(net, temp, { formatVersion: 1, name: 'untrained', encoder: 'faceapi-facerec-resnet34', inputSize: 200, createdAt: new Date().toISOString(), command: 'bench', datasetManifestHash: null, metrics: {} });
+  net.dispose();
+  console.log(`model: none at ${modelDir}; using the same network with an untrained head (same compute), saved to ${temp}`);
+  modelDir = temp;
+} else {
+  console.log(`model: ${modelDir}`);
+}
+
+try {
+  const all = readdirSync(utk).filter((f) => f.endsWith('.jpg')).sort();
+  const step = Math.max(1, Math.floor(all.length / N));
+  const files = all.filter((_f, i) => i % step === 0).slice(0, N).map((f) => join(utk, f));
+  // The CPU may be shared: the 1-minute load average says how much these figures can be trusted.
+  const load = (): string => ` (load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores)`;
+  for (const workers of [...new Set([1, defaultWorkerCount()])]) {
+    let rows = 0;
+    const s = await runPredict(files, { format: 'csv', detect: false, modelDir, workers, out: () => void rows++, log: () => undefined });
+    const ips = s.files / s.seconds;
+    console.log(`predict --no-detect --csv --workers ${workers}: ${s.files} chips in ${s.seconds.toFixed(2)} s = ${ips.toFixed(1)} images/s, model loading included (target ≥ 50: ${ips >= 50 ? 'PASS' : 'FAIL'}); ${s.failed} failed, ${rows - 1} CSV rows${load()}`);
+  }
+  const photos = ['three-faces.jpg', 'many-faces.jpg', 'no-face.jpg'].map((f) => join('test', 'fixtures', 'photos', f));
+  const model = await mod.loadModel(modelDir);
+  const { loadFaceDetector } = await import('../src/pipeline/detect.js');
+  const detector = await loadFaceDetector();
+  try {
+    await runPredict(photos.slice(0, 1), { format: 'json', model, detector, out: () => undefined, log: () => undefined }); // warm-up
+    const d = await runPredict(photos, { format: 'json', model, detector, out: () => undefined, log: () => undefined });
+    console.log(`predict with detection + alignment: ${d.files} photos, ${d.faces} faces in ${d.seconds.toFixed(2)} s = ${(d.files / d.seconds).toFixed(2)} photos/s${load()}`);
+  } finally {
+    detector.dispose();
+    model.dispose();
+  }
+} finally {
+  if (temp) await rm(temp, { recursive: true, force: true });
+}

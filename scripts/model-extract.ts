@@ -1,0 +1,36 @@
+// Warms the feature cache for every chip in the given folders, or for the kept train + val rows of
+// a workspace manifest (one shard of them):
+//   node --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> <folder>...
+//   node --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> --manifest <workspace>
+// `agegender train` computes whatever is missing itself; this only lets it run ahead, in parallel.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readManifest } from '../src/data/manifest.js';
+import { initBackend } from '../src/model/backend.js';
+import { FaceRecEncoder, loadFaceApiWeights } from '../src/model/encoder.js';
+import { ensureFeatures } from '../src/train/featureCache.js';
+
+const args = process.argv.slice(2);
+const mirror = !args.includes('--no-mirror');
+const [cacheDir, shardSpec, ...folders] = args.filter((a) => a !== '--no-mirror');
+if (!cacheDir || !shardSpec || folders.length === 0) throw new Error('usage: model-extract <cacheDir> k/n <folder>...');
+const [k, n] = shardSpec.split('/').map(Number) as [number, number];
+await initBackend({ verbose: true });
+const enc = new FaceRecEncoder(await loadFaceApiWeights());
+const files =
+  folders[0] === '--manifest'
+    ? (await readManifest(folders[1]!)).filter((r) => r.status === 'kept' && (r.split === 'train' || r.split === 'val')).map((r) => r.source)
+    : folders.flatMap((f) => readdirSync(f).filter((x) => x.endsWith('.jpg')).sort().map((x) => join(f, x)));
+const mine = files.filter((_, i) => i % n === k).map((source) => ({ source }));
+const t0 = Date.now();
+let last = 0;
+await ensureFeatures(enc, mine, cacheDir, {
+  mirror,
+  onProgress: (p) => {
+    if (p.done - last >= 500 || p.done === p.total) {
+      last = p.done;
+      console.log(`${new Date().toISOString()} shard ${k}/${n} ${p.done}/${p.total} computed ${p.computed} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+    }
+  },
+});
+console.log(`done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);

@@ -1,0 +1,17 @@
+// Records the shipped model's predictions on a few fixed chips into test/golden/model-predictions.json.
+//   node --import tsx scripts/model-golden.ts [modelDir]
+// Chips: the repo fixture plus four UTKFace chips from the test split (named, resolved at test time).
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadModel } from '../src/model/index.js';
+import { utkfaceDir } from '../test/unit/train-fixtures.js';
+
+export const GOLDEN_UTK = ['25_0_0_20170116205006744.jpg.chip.jpg', '83_0_0_20170111221828238.jpg.chip.jpg', '1_0_3_20161219225303736.jpg.chip.jpg', '29_1_2_20170116192410313.jpg.chip.jpg', '58_1_1_20170112213645366.jpg.chip.jpg'];
+
+const model = await loadModel(process.argv[2]);
+const inputs = [{ id: 'fixture:chip-35-male.jpg', path: 'test/fixtures/photos/chip-35-male.jpg' }, ...GOLDEN_UTK.map((n) => ({ id: `utkface:${n}`, path: join(utkfaceDir(), n) }))];
+const out = [];
+for (const i of inputs) out.push({ id: i.id, prediction: await model.predict(i.path) });
+await writeFile('test/golden/model-predictions.json', `${JSON.stringify({ model: model.metadata.name, createdAt: model.metadata.createdAt, datasetManifestHash: model.metadata.datasetManifestHash, predictions: out }, null, 2)}\n`);
+model.dispose();
+console.log(JSON.stringify(out, null, 1));

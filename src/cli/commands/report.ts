@@ -1,0 +1,98 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic, writeJsonAtomic } from '../../core/atomic.js';
+import { SPLITS } from '../../core/types.js';
+import { oneOf, parseNumberOption } from '../../core/validate.js';
+import { evaluate, EVALUATE_DEFAULTS, parsePredictionsCsv, type EvaluationResult, type PredictionRecord } from '../../eval/evaluate.js';
+import { defaultModelDir, loadModelFrom } from '../../eval/model-loader.js';
+import { readManifest, readSummary } from '../../eval/workspace.js';
+import type { AgeGenderModel } from '../../model/api.js';
+import { progressReporter } from './evaluate.js';
+import { buildReport, readTrainingLog, REPORT_DEFAULTS, type BuiltReport } from '../../report/build.js';
+
+export interface ReportCommandOptions {
+  model?: string;
+  workspace: string;
+  split: string;
+  out: string;
+  evaluation?: string;
+  lime: string;
+  limeSamples: string;
+}
+
+/** Reuses `<dir>/evaluation.json` + `predictions.csv` when they were made by this model, else null. */
+export async function readCachedEvaluation(dir: string, model: AgeGenderModel, split: string): Promise<{ result: EvaluationResult; records: PredictionRecord[] } | null> {
+  try {
+    const result = JSON.parse(await readFile(join(dir, 'evaluation.json'), 'utf8')) as EvaluationResult;
+    const meta = model.metadata;
+    if (result.split !== split || result.model?.name !== String(meta.name) || result.model?.createdAt !== String(meta.createdAt)) return null;
+    const records = parsePredictionsCsv(await readFile(join(dir, 'predictions.csv'), 'utf8'));
+    return records.length === result.counts.evaluated ? { result, records } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Builds report.html: evaluates the split first unless a matching evaluation is cached. */
+export async function runReport(
+  opts: ReportCommandOptions,
+  log: (line: string) => void = console.log,
+  load: (dir: string | undefined) => Promise<AgeGenderModel> = loadModelFrom,
+): Promise<BuiltReport> {
+  const started = performance.now();
+  const split = oneOf(opts.split, '--split', SPLITS);
+  const limeCount = parseNumberOption(opts.lime, '--lime', 0, 50, true);
+  const limeSamples = parseNumberOption(opts.limeSamples, '--lime-samples', 10, 100_000, true);
+  const workspace = resolve(opts.workspace);
+  const evalDir = resolve(opts.evaluation ?? join(workspace, 'evaluation', split));
+  const rows = await readManifest(workspace);
+  const summary = await readSummary(workspace);
+  const model = await load(opts.model);
+  try {
+    let evaluation = await readCachedEvaluation(evalDir, model, split);
+    if (evaluation) log(`reusing ${join(evalDir, 'evaluation.json')}`);
+    else {
+      log(`evaluating the ${split} split…`);
+      const { result, records, csv } = await evaluate({ model, rows, split, replicates: EVALUATE_DEFAULTS.replicates, onProgress: progressReporter('evaluate', log) });
+      await writeFileAtomic(join(evalDir, 'predictions.csv'), csv);
+      await writeJsonAtomic(join(evalDir, 'evaluation.json'), result);
+      evaluation = { result, records };
+    }
+    const trainingLog = await readTrainingLog(resolve(opts.model ?? (await defaultModelDir())));
+    const report = await buildReport({
+      rows,
+      summary,
+      evaluation: evaluation.result,
+      records: evaluation.records,
+      metadata: model.metadata,
+      trainingLog,
+      model,
+      limeCount,
+      limeSamples,
+    });
+    const out = resolve(opts.out);
+    await writeFileAtomic(out, report.html);
+    log(`wrote ${out} (${report.charts} charts, ${(report.html.length / 1024 / 1024).toFixed(1)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return report;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** `agegender report`: one self-contained HTML audit report (EDA, evaluation, slices, LIME, model card). */
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description('build a self-contained HTML report: EDA, cleaning, training curves, evaluation by slice, best/worst, LIME, model card')
+    .option('--model <dir>', 'model folder (default: the shipped model)')
+    .option('--workspace <dir>', 'workspace written by `agegender prepare`', 'workspace')
+    .option('--split <name>', `split to evaluate (${SPLITS.join(', ')})`, 'test')
+    .option('--out <file>', 'HTML file to write', 'report.html')
+    .option('--evaluation <dir>', 'folder with evaluation.json + predictions.csv to reuse or write (default: <workspace>/evaluation/<split>)')
+    .option('--lime <n>', 'worst age errors to explain with LIME', String(REPORT_DEFAULTS.limeCount))
+    .option('--lime-samples <n>', 'LIME samples per explanation', String(REPORT_DEFAULTS.limeSamples))
+    .action(async (opts: ReportCommandOptions) => {
+      await runReport(opts);
+    });
+}

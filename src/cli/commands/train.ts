@@ -1,0 +1,81 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { parseNumberOption } from '../../core/validate.js';
+import type { BatchLogs, EpochLogs, TrainCallback } from '../../train/callbacks.js';
+import { train, TRAIN_DEFAULTS, type TrainResult } from '../../train/train.js';
+import { createProgressBar, type ProgressBar } from '../progress.js';
+
+export interface TrainCommandOptions {
+  workspace: string;
+  out: string;
+  epochs: string;
+  stage1Epochs: string;
+  resume?: boolean;
+  balance?: boolean;
+  limit?: string;
+  seed: string;
+  score: boolean;
+}
+
+/** A live progress bar (TTY only) with the running losses. */
+export function progressCallback(): TrainCallback {
+  let bar: ProgressBar | null = null;
+  let label = '';
+  return {
+    name: 'progressBar',
+    onEpochBegin(i) {
+      bar?.stop();
+      label = `s${i.stage} e${i.epoch}/${i.epochs}`;
+      bar = createProgressBar(label, '{bar} {value}/{total} | loss {loss} (age {age}, gender {gender}) | lr {lr} | {eta_formatted} left');
+    },
+    onBatchEnd(l: BatchLogs) {
+      bar?.update(l.batch, l.batches, { loss: l.loss.toFixed(3), age: l.ageLoss.toFixed(3), gender: l.genderLoss.toFixed(3), lr: l.lr.toExponential(1) });
+    },
+    onEpochEnd(_l: EpochLogs) {
+      bar?.stop();
+      bar = null;
+    },
+  };
+}
+
+/** Runs `agegender train` with parsed options; exported for tests. */
+export async function runTrain(opts: TrainCommandOptions, argv: readonly string[] = process.argv): Promise<TrainResult> {
+  const epochs = parseNumberOption(opts.epochs, '--epochs', 0, 1000, true);
+  const stage1Epochs = parseNumberOption(opts.stage1Epochs, '--stage1-epochs', 0, 1000, true);
+  const seed = parseNumberOption(opts.seed, '--seed', 0, 2 ** 31 - 1, true);
+  const limit = opts.limit === undefined ? undefined : parseNumberOption(opts.limit, '--limit', 1, 10_000_000, true);
+  const command = ['agegender', ...argv.slice(2)].join(' ');
+  return train({
+    workspace: resolve(opts.workspace),
+    out: resolve(opts.out),
+    epochs,
+    stage1Epochs,
+    seed,
+    limit,
+    resume: Boolean(opts.resume),
+    balance: Boolean(opts.balance),
+    score: opts.score,
+    command,
+    callbacks: [progressCallback()],
+  });
+}
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('train the age + gender network on a prepared workspace (feature cache, frozen stage, fine-tuning), save it as one model folder, and score it on val and test')
+    .requiredOption('--workspace <dir>', 'workspace written by `agegender prepare` (holds manifest.jsonl)')
+    .requiredOption('--out <dir>', 'model folder to write')
+    .option('--epochs <n>', 'fine-tuning (stage 2) epochs', String(TRAIN_DEFAULTS.epochs))
+    .option('--stage1-epochs <n>', 'frozen-encoder (stage 1) epochs', String(TRAIN_DEFAULTS.stage1Epochs))
+    .option('--resume', 'continue from the last checkpoint after an interruption')
+    .option('--balance', 'reweight samples by ethnicity × gender × age bucket')
+    .option('--limit <n>', 'use at most N training images (val/test N/4) — for quick runs')
+    .option('--seed <n>', 'random seed', String(TRAIN_DEFAULTS.seed))
+    .option('--no-score', 'skip scoring the saved model on val and test')
+    .action(async (opts: TrainCommandOptions) => {
+      const r = await runTrain(opts);
+      console.log(`model written to ${r.out}`);
+      console.log(JSON.stringify({ val: r.metrics['val'], test: r.metrics['test'] }, (k, v: unknown) => (k === 'ci' ? undefined : v), 2));
+    });
+}

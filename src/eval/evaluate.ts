@@ -1,0 +1,318 @@
+import type { AgeGenderPrediction, ManifestRow, SplitName } from '../core/types.js';
+import { reasonOf } from '../core/errors.js';
+import { ageBucket } from '../data/labels.js';
+import { readSourceBytes } from '../data/sources.js';
+import type { AgeGenderModel } from '../model/api.js';
+import { BOOTSTRAP_DEFAULTS, type ConfidenceInterval } from './bootstrap.js';
+import {
+  AGE_DECADES,
+  ageDecade,
+  ageMetrics,
+  calibrationBins,
+  confusionMatrix,
+  genderMetrics,
+  type AgeMetrics,
+  type CalibrationBin,
+  type ConfusionMatrix,
+  type GenderMetrics,
+} from './metrics.js';
+import { bestWorst, groupMetrics, sliceMetrics, type EvalRecord, type SliceMetricName, type SlicingResult } from './slices.js';
+import { isLabelled } from './workspace.js';
+
+export const EVALUATION_FORMAT_VERSION = 1;
+
+export const EVALUATE_DEFAULTS = Object.freeze({ batchSize: 32, bestWorstCount: 12, replicates: 1000, seed: 1, minGroupSize: 20 });
+
+/** One evaluated face (a row of predictions.csv). */
+export interface PredictionRecord extends EvalRecord {
+  source: string;
+  name: string;
+  ageInterval: [number, number];
+}
+
+export interface SampleRef {
+  source: string;
+  name: string;
+  age: number;
+  gender: string;
+  ethnicity: string;
+  predictedAge: number;
+  femaleProbability: number;
+  /** Absolute age error (age) or probability given to the annotated label (gender). */
+  score: number;
+}
+
+export interface EvaluationResult {
+  formatVersion: number;
+  split: SplitName;
+  model: { name: string; createdAt: string; encoder: string };
+  createdAt: string;
+  counts: { rows: number; evaluated: number; skipped: number };
+  skipped: Array<{ source: string; reason: string }>;
+  age: AgeMetrics;
+  gender: GenderMetrics;
+  /** Bootstrap 95% intervals of the headline metrics. */
+  ci: Record<SliceMetricName, ConfidenceInterval | null>;
+  bootstrap: { replicates: number; seed: number; level: number };
+  calibration: CalibrationBin[];
+  confusion: { gender: ConfusionMatrix; ageDecades: ConfusionMatrix };
+  slices: SlicingResult[];
+  bestWorst: {
+    age: { best: SampleRef[]; worst: SampleRef[] };
+    gender: { best: SampleRef[]; worst: SampleRef[] };
+  };
+}
+
+export interface EvaluateOptions {
+  model: AgeGenderModel;
+  /** Manifest rows; only kept, labelled rows of `split` are evaluated. */
+  rows: readonly ManifestRow[];
+  split: SplitName;
+  batchSize?: number;
+  bestWorstCount?: number;
+  replicates?: number;
+  seed?: number;
+  minGroupSize?: number;
+  /** Reads a manifest source (default: file path or zip entry). */
+  readBytes?: (source: string) => Promise<Uint8Array>;
+  onProgress?: (done: number, total: number) => void;
+  /** Clock for `createdAt` (tests pin it). */
+  now?: () => Date;
+}
+
+/**
+ * Runs the model over one split and computes every metric: age (MAE, RMSE, CS@1…20, ±8), gender
+ * (accuracy, precision, recall, F1, ROC-AUC, ECE), confusion matrices, bootstrap intervals, per-slice
+ * metrics with best−worst gaps, and the best/worst samples per task. Unreadable images are skipped and
+ * listed in `skipped`, never fatal.
+ * @example const { result, csv } = await evaluate({ model, rows, split: 'test' });
+ */
+export async function evaluate(options: EvaluateOptions): Promise<{ result: EvaluationResult; records: PredictionRecord[]; csv: string }> {
+  const batchSize = options.batchSize ?? EVALUATE_DEFAULTS.batchSize;
+  const readBytes = options.readBytes ?? readSourceBytes;
+  const rows = options.rows.filter((r) => r.split === options.split && isLabelled(r));
+  const records: PredictionRecord[] = [];
+  const skipped: Array<{ source: string; reason: string }> = [];
+  for (let start = 0; start < rows.length; start += batchSize) {
+    const batch = rows.slice(start, start + batchSize);
+    const loaded: Array<{ row: ManifestRow; bytes: Uint8Array }> = [];
+    for (const row of batch) {
+      try {
+        loaded.push({ row, bytes: await readBytes(row.source) });
+      } catch (error) {
+        skipped.push({ source: row.source, reason: reasonOf(error) });
+      }
+    }
+    let predictions: Array<AgeGenderPrediction | Error>;
+    try {
+      predictions = await options.model.predictBatch(loaded.map((l) => Buffer.from(l.bytes.buffer, l.bytes.byteOffset, l.bytes.byteLength)));
+    } catch {
+      // one bad image fails the batch: isolate it by predicting one at a time
+      predictions = [];
+      for (const l of loaded) {
+        try {
+          predictions.push(await options.model.predict(Buffer.from(l.bytes.buffer, l.bytes.byteOffset, l.bytes.byteLength)));
+        } catch (error) {
+          predictions.push(error instanceof Error ? error : new Error(String(error)));
+        }
+      }
+    }
+    loaded.forEach(({ row }, i) => {
+      const p = predictions[i];
+      if (!p || p instanceof Error) {
+        skipped.push({ source: row.source, reason: p ? reasonOf(p) : 'no prediction returned' });
+        return;
+      }
+      records.push({
+        source: row.source,
+        name: row.name,
+        age: row.age!,
+        gender: row.gender!,
+        ethnicity: row.ethnicity!,
+        predictedAge: p.age,
+        femaleProbability: p.femaleProbability,
+        ageInterval: p.ageInterval,
+      });
+    });
+    options.onProgress?.(Math.min(rows.length, start + batch.length), rows.length);
+  }
+  const result = summarise(records, {
+    split: options.split,
+    model: options.model,
+    rows: rows.length,
+    skipped,
+    replicates: options.replicates ?? EVALUATE_DEFAULTS.replicates,
+    seed: options.seed ?? EVALUATE_DEFAULTS.seed,
+    minGroupSize: options.minGroupSize ?? EVALUATE_DEFAULTS.minGroupSize,
+    bestWorstCount: options.bestWorstCount ?? EVALUATE_DEFAULTS.bestWorstCount,
+    now: options.now ?? (() => new Date()),
+  });
+  return { result, records, csv: predictionsCsv(records) };
+}
+
+interface SummariseOptions {
+  split: SplitName;
+  model: AgeGenderModel;
+  rows: number;
+  skipped: Array<{ source: string; reason: string }>;
+  replicates: number;
+  seed: number;
+  minGroupSize: number;
+  bestWorstCount: number;
+  now: () => Date;
+}
+
+/** Computes the evaluation object from already-predicted records (no model calls). */
+export function summarise(records: readonly PredictionRecord[], o: SummariseOptions): EvaluationResult {
+  const bootstrap = { replicates: o.replicates, seed: o.seed, level: BOOTSTRAP_DEFAULTS.level };
+  const overall = groupMetrics(records, bootstrap);
+  const ref = (list: Array<{ index: number; score: number }>): SampleRef[] =>
+    list.map(({ index, score }) => {
+      const r = records[index]!;
+      return { source: r.source, name: r.name, age: r.age, gender: r.gender, ethnicity: r.ethnicity, predictedAge: r.predictedAge, femaleProbability: r.femaleProbability, score };
+    });
+  const bw = bestWorst(records, o.bestWorstCount);
+  const meta = o.model.metadata;
+  return {
+    formatVersion: EVALUATION_FORMAT_VERSION,
+    split: o.split,
+    model: { name: String(meta.name), createdAt: String(meta.createdAt), encoder: String(meta.encoder) },
+    createdAt: o.now().toISOString(),
+    counts: { rows: o.rows, evaluated: records.length, skipped: o.skipped.length },
+    skipped: o.skipped,
+    age: ageMetrics(
+      records.map((r) => r.age),
+      records.map((r) => r.predictedAge),
+    ),
+    gender: genderMetrics(
+      records.map((r) => r.gender === 'female'),
+      records.map((r) => r.femaleProbability),
+    ),
+    ci: overall.ci,
+    bootstrap,
+    calibration: calibrationBins(
+      records.map((r) => r.gender === 'female'),
+      records.map((r) => r.femaleProbability),
+    ),
+    confusion: {
+      gender: confusionMatrix(
+        ['male', 'female'],
+        records.map((r) => r.gender),
+        records.map((r) => (r.femaleProbability >= 0.5 ? 'female' : 'male')),
+      ),
+      ageDecades: confusionMatrix(
+        AGE_DECADES,
+        records.map((r) => ageDecade(r.age)),
+        records.map((r) => ageDecade(r.predictedAge)),
+      ),
+    },
+    slices: sliceMetrics(records, { ...bootstrap, minGroupSize: o.minGroupSize }),
+    bestWorst: {
+      age: { best: ref(bw.age.best), worst: ref(bw.age.worst) },
+      gender: { best: ref(bw.gender.best), worst: ref(bw.gender.worst) },
+    },
+  };
+}
+
+export const PREDICTION_COLUMNS = Object.freeze([
+  'source',
+  'name',
+  'age',
+  'gender',
+  'ethnicity',
+  'age_bucket',
+  'predicted_age',
+  'age_low',
+  'age_high',
+  'age_error',
+  'abs_age_error',
+  'predicted_gender',
+  'female_probability',
+  'gender_correct',
+] as const);
+
+function csvField(value: string | number | boolean): string {
+  const s = typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : String(value);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Per-image predictions as CSV text (header + one line per face, RFC 4180 quoting). */
+export function predictionsCsv(records: readonly PredictionRecord[]): string {
+  const lines = [PREDICTION_COLUMNS.join(',')];
+  for (const r of records) {
+    const predictedGender = r.femaleProbability >= 0.5 ? 'female' : 'male';
+    lines.push(
+      [
+        r.source,
+        r.name,
+        r.age,
+        r.gender,
+        r.ethnicity,
+        ageBucket(r.age),
+        r.predictedAge,
+        r.ageInterval[0],
+        r.ageInterval[1],
+        r.predictedAge - r.age,
+        Math.abs(r.predictedAge - r.age),
+        predictedGender,
+        r.femaleProbability,
+        predictedGender === r.gender,
+      ]
+        .map(csvField)
+        .join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Splits CSV text into rows of fields (RFC 4180: quoted fields may hold commas, quotes and newlines). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let field = '';
+  let row: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Reads predictions.csv text back into records (the inverse of {@link predictionsCsv}, to 4 decimals). */
+export function parsePredictionsCsv(text: string): PredictionRecord[] {
+  const [header, ...lines] = parseCsv(text);
+  if (!header || header.join(',') !== PREDICTION_COLUMNS.join(',')) throw new RangeError(`Expected predictions.csv columns ${PREDICTION_COLUMNS.join(',')}`);
+  const col = (name: (typeof PREDICTION_COLUMNS)[number]): number => PREDICTION_COLUMNS.indexOf(name);
+  return lines
+    .filter((l) => l.length === PREDICTION_COLUMNS.length)
+    .map((l) => ({
+      source: l[col('source')]!,
+      name: l[col('name')]!,
+      age: Number(l[col('age')]),
+      gender: l[col('gender')] === 'female' ? 'female' : 'male',
+      ethnicity: l[col('ethnicity')] as PredictionRecord['ethnicity'],
+      predictedAge: Number(l[col('predicted_age')]),
+      femaleProbability: Number(l[col('female_probability')]),
+      ageInterval: [Number(l[col('age_low')]), Number(l[col('age_high')])] as [number, number],
+    }));
+}

@@ -1,0 +1,42 @@
+/**
+ * agegender — age and gender estimation from faces with one network, plus the workflow around it.
+ *
+ * @example
+ *   import { loadModel } from 'agegender';
+ *   const model = await loadModel();                 // the shipped model
+ *   const p = await model.predict('face-chip.jpg');  // { age, ageInterval, gender, genderProbability, femaleProbability }
+ *   model.dispose();
+ *
+ * @example Ordinary photos: detect, align, predict every face
+ *   import { loadModel, loadFaceDetector, analyzeImage } from 'agegender';
+ *   const [model, detector] = await Promise.all([loadModel(), loadFaceDetector()]);
+ *   const { faces } = await analyzeImage(model, detector, 'group-photo.jpg');
+ */
+export type { AgeGenderPrediction, FaceLabels, Gender, Ethnicity, ManifestRow, SplitName } from './core/types.js';
+export { GENDERS, ETHNICITIES, SPLITS } from './core/types.js';
+export { AgeGenderError, ERROR_CODES, type ErrorCode } from './core/errors.js';
+export type { ImageInput, RawImage } from './io/types.js';
+export { decodeImage, loadImageInput, readImageHeader, sniffImageType } from './io/decode.js';
+
+// data
+export { prepare, type PrepareOptions } from './data/prepare.js';
+export type { PrepareSummary } from './data/summary.js';
+export { readManifest, rowsOfSplit } from './data/manifest.js';
+export { parseUtkName } from './data/labels.js';
+export { phashOfBytes, hammingHex } from './data/phash.js';
+export { findNearPairs, hashTableFromHex, type NearPair } from './data/hamming-index.js';
+
+// model
+export { loadModel, defaultModelDir, initBackend, type AgeGenderModel, type ModelMetadata } from './model/index.js';
+export { train, type TrainOptions, type TrainResult } from './train/train.js';
+
+// evaluation and explanation
+export { evaluate, type EvaluationResult } from './eval/evaluate.js';
+export { explainImage, lime, occlusionSensitivity, type ExplainOptions, type ExplainResult, type LimeExplanation } from './explain/index.js';
+export { buildReport } from './report/build.js';
+
+// use
+export { loadFaceDetector, type FaceDetector, type DetectedFace } from './pipeline/detect.js';
+export { alignFace } from './pipeline/align.js';
+export { analyzeImage, type AnalyzeResult, type AnalyzedFace } from './pipeline/analyze.js';
+export { buildServer } from './server/app.js';

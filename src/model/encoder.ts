@@ -1,0 +1,208 @@
+/**
+ * The face-api face-recognition ResNet (dlib's ResNet-34-style metric net, 150×150 input),
+ * rebuilt as plain tfjs ops with its weights as `tf.Variable`s so the top stage can be trained.
+ * Weights: `node_modules/@vladmandic/face-api/model/face_recognition_model*` (MIT licence).
+ * Preprocessing is face-api's: square-pad (chips are square), bilinear resize to 150×150
+ * (alignCorners false), subtract mean RGB [122.782, 117.001, 104.298], divide by 255.
+ *
+ * The net is split at a cut point: `stem` (frozen; its output is what the feature cache stores)
+ * and `top` (the conv256 stage, trainable).
+ *
+ * @example
+ *   const weights = await loadFaceApiWeights();
+ *   const enc = new FaceRecEncoder(weights);
+ *   const { cut, pooled } = enc.stem(enc.preprocess(batchUint8));
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { AgeGenderError } from '../core/errors.js';
+
+/** Stable id of the encoder + cut point: part of every cache key and of the model metadata. */
+export const ENCODER_ID = 'faceapi-facerec-resnet34@1.7.15';
+export const CUT_POINT = 'conv256_1';
+export const INPUT_SIZE = 150;
+export const MEAN_RGB = Object.freeze([122.782, 117.001, 104.298] as const);
+export const PIXEL_DIVISOR = 255;
+/** Shape of the activation at the cut point (per image, NHWC without batch). */
+export const CUT_SHAPE = Object.freeze([4, 4, 256] as const);
+/** Width of the pooled multi-stage features (GAP of the conv32, conv64, conv128 stage outputs and of conv256_1). */
+export const POOLED_DIM = 32 + 64 + 128 + 256;
+/** Width of the top's output (GAP of conv256_down_out). */
+export const TOP_DIM = 256;
+
+export const STEM_BLOCKS = Object.freeze(['conv32_1', 'conv32_2', 'conv32_3', 'conv64_down', 'conv64_1', 'conv64_2', 'conv64_3', 'conv128_down', 'conv128_1', 'conv128_2', 'conv256_down', 'conv256_1'] as const);
+/** The unfrozen part (trained from cached activations at the cut point). */
+export const TOP_BLOCKS = Object.freeze(['conv256_2', 'conv256_down_out'] as const);
+const POOL_AT = new Set(['conv32_3', 'conv64_3', 'conv128_2', 'conv256_1']);
+
+/** Path of face-api's face-recognition weights manifest inside node_modules. */
+export function faceApiModelDir(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = require.resolve('@vladmandic/face-api/package.json');
+  return join(dirname(pkg), 'model');
+}
+
+/** Loads a tfjs weights-manifest + .bin pair (any quantization tfjs knows) into named tensors. */
+export async function loadWeightsManifest(manifestPath: string): Promise<tf.NamedTensorMap> {
+  let manifest: tf.io.WeightsManifestConfig;
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as tf.io.WeightsManifestConfig;
+  } catch (cause) {
+    throw new AgeGenderError('MODEL_INVALID', 'cannot read weights manifest', { subject: manifestPath, cause });
+  }
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Buffer[] = [];
+  for (const group of manifest) {
+    specs.push(...group.weights);
+    for (const p of group.paths) {
+      const file = join(dirname(manifestPath), p);
+      try {
+        buffers.push(await readFile(file));
+      } catch (cause) {
+        throw new AgeGenderError('MODEL_INVALID', 'missing weights file', { subject: file, cause });
+      }
+    }
+  }
+  const all = Buffer.concat(buffers);
+  const ab = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  return tf.io.decodeWeights(ab, specs);
+}
+
+/** face-api's original weights. */
+export async function loadFaceApiWeights(): Promise<tf.NamedTensorMap> {
+  return loadWeightsManifest(join(faceApiModelDir(), 'face_recognition_model-weights_manifest.json'));
+}
+
+interface ConvP { filters: tf.Tensor4D; bias: tf.Tensor1D }
+
+function convLayer(x: tf.Tensor4D, p: ConvP, stride: 1 | 2, relu: boolean): tf.Tensor4D {
+  // face-api computes ((conv(x) + bias) * scale.w + scale.b); the scale is folded into the conv
+  // at load time (same function, fewer ops), so one fused conv does it.
+  return tf.fused.conv2d({ x, filter: p.filters, strides: stride, pad: stride === 2 ? 'valid' : 'same', bias: p.bias, activation: relu ? 'relu' : 'linear' });
+}
+
+/**
+ * Folds face-api's per-layer scale (`scale/weights`, `scale/biases`) into conv filters and bias:
+ * filters·w, bias·w + b. Names without a scale pass through. Returns new tensors.
+ */
+export function foldScales(weights: tf.NamedTensorMap): tf.NamedTensorMap {
+  const out: tf.NamedTensorMap = {};
+  for (const [name, t] of Object.entries(weights)) {
+    if (name.endsWith('/scale/weights') || name.endsWith('/scale/biases')) continue;
+    const m = /^(.*)\/conv\/(filters|bias)$/.exec(name);
+    const sw = m ? weights[`${m[1]}/scale/weights`] : undefined;
+    const sb = m ? weights[`${m[1]}/scale/biases`] : undefined;
+    if (!m || !sw || !sb) {
+      out[name] = t.clone();
+      continue;
+    }
+    out[name] = tf.tidy(() => (m[2] === 'filters' ? tf.mul(t, sw) : tf.add(tf.mul(t, sw), sb)));
+  }
+  return out;
+}
+
+/**
+ * The network. Weight names follow face-api's (`conv64_1/conv1/conv/filters` …).
+ * Tensors passed in are wrapped as variables; `trainableTop` decides which are trainable.
+ */
+export class FaceRecEncoder {
+  readonly vars: Map<string, tf.Variable>;
+
+  /** `weights`: face-api names; scale layers are folded when present (so saved folded weights load too). */
+  constructor(weights: tf.NamedTensorMap, options: { trainableTop?: boolean } = {}) {
+    this.vars = new Map();
+    const folded = foldScales(weights);
+    for (const [name, t] of Object.entries(folded)) {
+      if (name === 'fc') continue; // the 128-d descriptor projection is not used
+      const isTop = TOP_BLOCKS.some((b) => name.startsWith(`${b}/`));
+      this.vars.set(name, tf.variable(t, Boolean(options.trainableTop && isTop), `enc/${name}`));
+      t.dispose();
+    }
+    for (const req of ['conv32_down/conv/filters', 'conv256_down_out/conv2/conv/bias']) {
+      if (!this.vars.has(req)) throw new AgeGenderError('MODEL_INVALID', `encoder weight ${req} missing`);
+    }
+  }
+
+  private conv(prefix: string): ConvP {
+    const g = (n: string): tf.Variable => {
+      const v = this.vars.get(`${prefix}/${n}`);
+      if (!v) throw new AgeGenderError('MODEL_INVALID', `encoder weight ${prefix}/${n} missing`);
+      return v;
+    };
+    return { filters: g('conv/filters') as unknown as tf.Tensor4D, bias: g('conv/bias') as unknown as tf.Tensor1D };
+  }
+
+  private residual(x: tf.Tensor4D, name: string): tf.Tensor4D {
+    let out = convLayer(x, this.conv(`${name}/conv1`), 1, true);
+    out = convLayer(out, this.conv(`${name}/conv2`), 1, false);
+    return tf.relu(tf.add(out, x) as tf.Tensor4D);
+  }
+
+  private residualDown(x: tf.Tensor4D, name: string): tf.Tensor4D {
+    let out = convLayer(x, this.conv(`${name}/conv1`), 2, true);
+    out = convLayer(out, this.conv(`${name}/conv2`), 1, false);
+    let pooled = tf.avgPool(x, 2, 2, 'valid');
+    if (pooled.shape[1] !== out.shape[1] || pooled.shape[2] !== out.shape[2]) {
+      // face-api pads the conv path with a zero row and column at the end
+      out = tf.pad(out, [[0, 0], [0, pooled.shape[1] - out.shape[1]], [0, pooled.shape[2] - out.shape[2]], [0, 0]]);
+    }
+    if (pooled.shape[3] !== out.shape[3]) {
+      pooled = tf.pad(pooled, [[0, 0], [0, 0], [0, 0], [0, out.shape[3] - pooled.shape[3]]]);
+    }
+    return tf.relu(tf.add(pooled, out) as tf.Tensor4D);
+  }
+
+  /**
+   * Chips (uint8 or float, N×H×W×3 RGB, any square size) → normalised 150×150 input.
+   * `flip` mirrors horizontally (augmentation and test-time augmentation).
+   */
+  preprocess(batch: tf.Tensor4D, flip = false): tf.Tensor4D {
+    return tf.tidy(() => {
+      let x = tf.cast(batch, 'float32');
+      const [, h, w] = x.shape;
+      if (h !== w) {
+        // face-api's padToSquare, centred
+        const d = Math.abs(h - w);
+        const a = Math.floor(d / 2);
+        x = h > w ? tf.pad(x, [[0, 0], [0, 0], [a, d - a], [0, 0]]) : tf.pad(x, [[0, 0], [a, d - a], [0, 0], [0, 0]]);
+      }
+      if (x.shape[1] !== INPUT_SIZE) x = tf.image.resizeBilinear(x, [INPUT_SIZE, INPUT_SIZE], false, false);
+      if (flip) x = tf.reverse(x, 2);
+      return tf.div(tf.sub(x, tf.tensor1d([...MEAN_RGB])), PIXEL_DIVISOR);
+    });
+  }
+
+  /** Frozen part: input → activation at the cut point plus pooled multi-stage features. */
+  stem(x: tf.Tensor4D): { cut: tf.Tensor4D; pooled: tf.Tensor2D } {
+    return tf.tidy(() => {
+      let out = convLayer(x, this.conv('conv32_down'), 2, true);
+      out = tf.maxPool(out, 3, 2, 'valid');
+      const pools: tf.Tensor2D[] = [];
+      for (const b of STEM_BLOCKS) {
+        out = b.endsWith('_down') ? this.residualDown(out, b) : this.residual(out, b);
+        if (POOL_AT.has(b)) pools.push(tf.mean(out, [1, 2]));
+      }
+      return { cut: out, pooled: tf.concat(pools, 1) };
+    });
+  }
+
+  /** Trainable part: cut activation → 256-d pooled features. */
+  top(cut: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      let out = cut;
+      for (const b of TOP_BLOCKS) out = b.includes('_down') ? this.residualDown(out, b) : this.residual(out, b);
+      return tf.mean(out, [1, 2]);
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.vars.values()].filter((v) => v.trainable);
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}

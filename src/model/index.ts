@@ -1,0 +1,148 @@
+/**
+ * Public entry of the model: `loadModel(dir?)` → an {@link AgeGenderModel}.
+ *
+ * @example
+ *   const model = await loadModel();               // the shipped models/default
+ *   const p = await model.predict('face.jpg');     // { age, ageInterval, gender, genderProbability, femaleProbability }
+ *   model.dispose();
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { AgeGenderError } from '../core/errors.js';
+import type { AgeGenderPrediction } from '../core/types.js';
+import { loadImageInput } from '../io/decode.js';
+import type { ImageInput, RawImage } from '../io/types.js';
+import { ageInterval, AGE_BINS, expectedAge } from './ageBins.js';
+import type { AgeGenderModel, ModelMetadata } from './api.js';
+import { initBackend } from './backend.js';
+import { readModelFolder } from './io.js';
+import { AgeGenderNet } from './net.js';
+
+export type { AgeGenderModel, ModelMetadata } from './api.js';
+export { initBackend } from './backend.js';
+
+/** Batch size used by predictBatch / scoreRaw. */
+export const PREDICT_BATCH = 16;
+
+/** The package root (the folder holding agegender's package.json), found from this file. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'agegender') return dir;
+      } catch {
+        // keep looking
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new AgeGenderError('MODEL_NOT_LOADED', 'cannot find the agegender package root', { subject: fileURLToPath(import.meta.url) });
+    dir = up;
+  }
+}
+
+/** Folder of the model shipped with the package. */
+export function defaultModelDir(): string {
+  return join(packageRoot(), 'models', 'default');
+}
+
+/** Turns softmax outputs of one row into the public prediction. */
+export function decodePrediction(ageProbs: ArrayLike<number>, femaleProbability: number): AgeGenderPrediction {
+  const age = expectedAge(ageProbs);
+  const [lo, hi] = ageInterval(ageProbs);
+  const female = femaleProbability >= 0.5;
+  return {
+    age,
+    ageInterval: [lo, hi],
+    gender: female ? 'female' : 'male',
+    genderProbability: female ? femaleProbability : 1 - femaleProbability,
+    femaleProbability,
+  };
+}
+
+class LoadedModel implements AgeGenderModel {
+  readonly metadata: ModelMetadata;
+  private net: AgeGenderNet | null;
+
+  constructor(net: AgeGenderNet, metadata: ModelMetadata) {
+    this.net = net;
+    this.metadata = metadata;
+  }
+
+  private live(): AgeGenderNet {
+    if (!this.net) throw new AgeGenderError('MODEL_NOT_LOADED', 'the model was disposed; load it again before inference');
+    return this.net;
+  }
+
+  /** One forward pass over same-size RGB images; returns age probabilities and female probability. */
+  private async run(images: readonly RawImage[]): Promise<Array<{ probs: Float32Array; female: number }>> {
+    const net = this.live();
+    const out: Array<{ probs: Float32Array; female: number }> = [];
+    for (let start = 0; start < images.length; start += PREDICT_BATCH) {
+      const chunk = images.slice(start, start + PREDICT_BATCH);
+      const [ageP, genP] = tf.tidy(() => {
+        // Chips may differ in size: preprocess one by one (same ops as training), then batch.
+        const xs = chunk.map((img) => net.encoder.preprocess(tf.tensor4d(img.data, [1, img.height, img.width, 3], 'int32')));
+        const { cut, pooled } = net.encoder.stem(tf.concat(xs, 0));
+        const o = net.forwardFromCut(cut, pooled);
+        return [tf.softmax(o.ageLogits), tf.softmax(o.genderLogits)];
+      });
+      const a = (await ageP.data()) as Float32Array;
+      const g = (await genP.data()) as Float32Array;
+      ageP.dispose();
+      genP.dispose();
+      for (let i = 0; i < chunk.length; i++) out.push({ probs: a.slice(i * AGE_BINS, (i + 1) * AGE_BINS), female: g[i * 2 + 1]! });
+    }
+    return out;
+  }
+
+  async predict(image: ImageInput): Promise<AgeGenderPrediction> {
+    const [p] = await this.predictBatch([image]);
+    return p!;
+  }
+
+  async predictBatch(images: readonly ImageInput[]): Promise<AgeGenderPrediction[]> {
+    this.live();
+    const raws: RawImage[] = [];
+    for (const img of images) raws.push(await loadImageInput(img));
+    return (await this.run(raws)).map((r) => decodePrediction(r.probs, r.female));
+  }
+
+  async scoreRaw(images: readonly RawImage[]): Promise<Array<{ age: number; femaleProbability: number }>> {
+    this.live();
+    const raws: RawImage[] = [];
+    for (const img of images) raws.push(await loadImageInput(img));
+    return (await this.run(raws)).map((r) => ({ age: expectedAge(r.probs), femaleProbability: r.female }));
+  }
+
+  dispose(): void {
+    this.net?.dispose();
+    this.net = null;
+  }
+}
+
+/** Wraps an in-memory net (used by training to evaluate the exact weights it will save). */
+export function wrapNet(net: AgeGenderNet, metadata: ModelMetadata): AgeGenderModel {
+  return new LoadedModel(net, metadata);
+}
+
+/**
+ * Loads a model folder (default: the shipped `models/default`). Initialises the tfjs backend
+ * (tfjs-node-gpu → tfjs-node → wasm) on first use.
+ * Errors: MODEL_INVALID (a file missing or malformed, naming it), MODEL_INCOMPATIBLE (format version).
+ */
+export async function loadModel(dir?: string): Promise<AgeGenderModel> {
+  await initBackend();
+  const folder = resolve(dir ?? defaultModelDir());
+  const { weights, metadata } = await readModelFolder(folder);
+  try {
+    return new LoadedModel(new AgeGenderNet(weights), metadata);
+  } catch (cause) {
+    throw new AgeGenderError('MODEL_INVALID', `weights do not match the network: ${(cause as Error).message}`, { subject: join(folder, 'weights.bin'), cause });
+  } finally {
+    for (const t of Object.values(weights)) t.dispose();
+  }
+}

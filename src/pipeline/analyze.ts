@@ -1,0 +1,103 @@
+/**
+ * detect → align → predict for one decoded image.
+ *
+ * With `detect: true` every face the detector finds is aligned to a UTKFace-like chip and predicted
+ * (one batched forward pass for all faces). With `detect: false` the whole image is taken as one
+ * chip (UTKFace-style inputs), boxed as the full frame with a null score.
+ *
+ * @example
+ *   const result = await analyzeImage(model, detector, rgb, { detect: true });
+ *   for (const face of result.faces) console.log(face.box, face.prediction.age);
+ */
+import sharp from 'sharp';
+import { AgeGenderError } from '../core/errors.js';
+import type { AgeGenderPrediction } from '../core/types.js';
+import type { RawImage } from '../io/types.js';
+import type { AgeGenderModel } from '../model/api.js';
+import { alignFace } from './align.js';
+import type { DetectedFace, FaceBox, FaceDetector } from './detect.js';
+
+export interface AnalyzeOptions {
+  /** Run face detection (ordinary photos) or take the image as one chip (aligned crops). */
+  detect: boolean;
+  /**
+   * Photos larger than this on their longer side are shrunk for detection only (faces are still
+   * aligned from the full-resolution pixels). Default {@link ANALYZE_DEFAULTS}.detectMaxSide.
+   */
+  detectMaxSide?: number;
+}
+
+export const ANALYZE_DEFAULTS = Object.freeze({ detectMaxSide: 1280 });
+
+/** One face and what the model says about it. */
+export interface AnalyzedFace {
+  /** Where the face is in the input image, in pixels. */
+  box: FaceBox;
+  /** Detector confidence (0–1), or null when detection was skipped. */
+  score: number | null;
+  prediction: AgeGenderPrediction;
+  /** The aligned chip the model saw (for explanations); the input itself when detection was skipped. */
+  chip: RawImage;
+  /** Detection details (eyes, mouth), or null when detection was skipped. */
+  detection: DetectedFace | null;
+}
+
+export interface AnalyzeResult {
+  width: number;
+  height: number;
+  faces: AnalyzedFace[];
+}
+
+/** Runs the pipeline on one decoded image. Throws INVALID_ARGUMENT when `detect` is asked without a detector. */
+export async function analyzeImage(
+  model: AgeGenderModel,
+  detector: FaceDetector | null,
+  image: RawImage,
+  options: AnalyzeOptions,
+): Promise<AnalyzeResult> {
+  const { width, height } = image;
+  if (!options.detect) {
+    const [prediction] = await model.predictBatch([image]);
+    if (!prediction) throw new AgeGenderError('MODEL_INVALID', 'model returned no prediction');
+    return { width, height, faces: [{ box: { x: 0, y: 0, width, height }, score: null, prediction, chip: image, detection: null }] };
+  }
+  if (!detector) throw new AgeGenderError('INVALID_ARGUMENT', 'face detection was asked for but no detector was given');
+  const detections = await detectScaled(detector, image, options.detectMaxSide ?? ANALYZE_DEFAULTS.detectMaxSide);
+  if (detections.length === 0) return { width, height, faces: [] };
+  const chips = detections.map((d) => alignFace(image, d));
+  const predictions = await model.predictBatch(chips);
+  return {
+    width,
+    height,
+    faces: detections.map((d, i) => {
+      const prediction = predictions[i];
+      const chip = chips[i];
+      if (!prediction || !chip) throw new AgeGenderError('MODEL_INVALID', `model returned ${predictions.length} predictions for ${chips.length} faces`);
+      return { box: d.box, score: d.score, prediction, chip, detection: d };
+    }),
+  };
+}
+
+/** Detects on a shrunk copy when the image is large, then maps boxes and landmarks back. */
+async function detectScaled(detector: FaceDetector, image: RawImage, maxSide: number): Promise<DetectedFace[]> {
+  const longest = Math.max(image.width, image.height);
+  if (longest <= maxSide) return detector.detect(image);
+  const k = maxSide / longest;
+  const width = Math.max(1, Math.round(image.width * k));
+  const height = Math.max(1, Math.round(image.height * k));
+  const data = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+    .resize(width, height, { fit: 'fill' })
+    .raw()
+    .toBuffer();
+  const small: RawImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, channels: image.channels };
+  const sx = image.width / width;
+  const sy = image.height / height;
+  const up = (p: { x: number; y: number }): { x: number; y: number } => ({ x: p.x * sx, y: p.y * sy });
+  return (await detector.detect(small)).map((d) => ({
+    box: { x: d.box.x * sx, y: d.box.y * sy, width: d.box.width * sx, height: d.box.height * sy },
+    score: d.score,
+    leftEye: up(d.leftEye),
+    rightEye: up(d.rightEye),
+    mouth: up(d.mouth),
+  }));
+}

@@ -1,0 +1,197 @@
+/**
+ * Face detection for ordinary photos: SSD MobileNet v1 (boxes) + the 68-point landmark net (eyes),
+ * both from `@vladmandic/face-api`, run on the tfjs backend chosen by `initBackend()` (wasm on a
+ * stock install). Weights are read from the files shipped in `node_modules/@vladmandic/face-api/model`,
+ * never fetched from a URL. Each detector owns its own nets: no global singletons.
+ *
+ * @example
+ *   const detector = await loadFaceDetector();
+ *   const faces = await detector.detect(rawRgbImage); // [{ box, score, leftEye, rightEye }]
+ *   detector.dispose();
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { AgeGenderError } from '../core/errors.js';
+import { numberInRange, integerInRange } from '../core/validate.js';
+import type { RawImage } from '../io/types.js';
+import { initBackend } from '../model/backend.js';
+
+/** A rectangle in image pixels (origin top-left). */
+export interface FaceBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** One face found in an image. `leftEye` is the eye on the image's left (the subject's right eye). */
+export interface DetectedFace {
+  box: FaceBox;
+  /** Detector confidence, 0–1. */
+  score: number;
+  leftEye: Point;
+  rightEye: Point;
+  /** Centre of the mouth, used to sanity-check alignment. */
+  mouth: Point;
+}
+
+/** Finds faces in decoded RGB images. */
+export interface FaceDetector {
+  readonly name: string;
+  /** Faces sorted by score, highest first. Does not keep a reference to `image`. */
+  detect(image: RawImage): Promise<DetectedFace[]>;
+  dispose(): void;
+}
+
+/** Options for {@link loadFaceDetector}; defaults in {@link DETECTOR_DEFAULTS}. */
+export interface DetectorOptions {
+  /** Minimum detector score to keep a face (0–1). */
+  minConfidence?: number;
+  /** At most this many faces per image. */
+  maxFaces?: number;
+  /** Folder holding face-api's weight files; default: the one inside `@vladmandic/face-api`. */
+  modelDir?: string;
+}
+
+export const DETECTOR_DEFAULTS = Object.freeze({ minConfidence: 0.5, maxFaces: 32 });
+
+// The few parts of face-api this module uses, typed locally so its bundled tf types stay out.
+interface FaceApiPoint {
+  x: number;
+  y: number;
+}
+interface FaceApiDetection {
+  score: number;
+  box: { x: number; y: number; width: number; height: number };
+}
+interface FaceApiLandmarks {
+  positions: FaceApiPoint[];
+}
+interface FaceApiNet {
+  loadFromDisk(dir: string): Promise<void>;
+  dispose(): void;
+}
+interface FaceApiSsd extends FaceApiNet {
+  locateFaces(input: tf.Tensor3D, options: unknown): Promise<FaceApiDetection[]>;
+}
+interface FaceApiLandmarkNet extends FaceApiNet {
+  detectLandmarks(input: tf.Tensor3D): Promise<FaceApiLandmarks | FaceApiLandmarks[]>;
+}
+interface FaceApiModule {
+  SsdMobilenetv1: new () => FaceApiSsd;
+  FaceLandmark68Net: new () => FaceApiLandmarkNet;
+  SsdMobilenetv1Options: new (options: { minConfidence?: number; maxResults?: number }) => unknown;
+}
+
+const require = createRequire(import.meta.url);
+
+function faceApi(): FaceApiModule {
+  // The node-wasm build shares the project's `@tensorflow/tfjs` (it requires it, it does not bundle it).
+  return require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApiModule;
+}
+
+/** Folder of the weight files shipped inside `@vladmandic/face-api`. */
+export function faceApiModelDir(): string {
+  return join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+}
+
+function mean(points: readonly FaceApiPoint[], from: number, to: number): Point {
+  let x = 0;
+  let y = 0;
+  for (let i = from; i < to; i++) {
+    const p = points[i];
+    if (!p) throw new AgeGenderError('MODEL_INVALID', `landmark ${i} missing`);
+    x += p.x;
+    y += p.y;
+  }
+  return { x: x / (to - from), y: y / (to - from) };
+}
+
+/** RGB (drops alpha, expands grey) int32 tensor of an image. */
+export function toRgbTensor(image: RawImage): tf.Tensor3D {
+  const { width, height, channels, data } = image;
+  if (channels === 3) return tf.tensor3d(data, [height, width, 3], 'int32');
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < width * height; i++, j += 3) {
+    const k = i * channels;
+    const r = data[k] ?? 0;
+    rgb[j] = r;
+    rgb[j + 1] = channels === 1 ? r : (data[k + 1] ?? 0);
+    rgb[j + 2] = channels === 1 ? r : (data[k + 2] ?? 0);
+  }
+  return tf.tensor3d(rgb, [height, width, 3], 'int32');
+}
+
+/**
+ * Loads SSD MobileNet v1 + the 68-point landmark net from disk and returns a detector.
+ * Initialises the tfjs backend first (wasm unless tfjs-node is installed).
+ */
+export async function loadFaceDetector(options: DetectorOptions = {}): Promise<FaceDetector> {
+  const minConfidence = numberInRange(options.minConfidence ?? DETECTOR_DEFAULTS.minConfidence, 'minConfidence', 0, 1);
+  const maxFaces = integerInRange(options.maxFaces ?? DETECTOR_DEFAULTS.maxFaces, 'maxFaces', 1, 1000);
+  const dir = options.modelDir ?? faceApiModelDir();
+  await initBackend();
+  const api = faceApi();
+  const ssd = new api.SsdMobilenetv1();
+  const landmarks = new api.FaceLandmark68Net();
+  try {
+    await ssd.loadFromDisk(dir);
+    await landmarks.loadFromDisk(dir);
+  } catch (cause) {
+    throw new AgeGenderError('MODEL_INVALID', `cannot load face detector weights from ${dir}`, { cause });
+  }
+  const ssdOptions = new api.SsdMobilenetv1Options({ minConfidence, maxResults: maxFaces });
+  let disposed = false;
+
+  return {
+    name: 'face-api ssd_mobilenetv1 + face_landmark_68',
+    async detect(image: RawImage): Promise<DetectedFace[]> {
+      if (disposed) throw new AgeGenderError('MODEL_NOT_LOADED', 'face detector was disposed');
+      const input = toRgbTensor(image);
+      try {
+        const found = await ssd.locateFaces(input, ssdOptions);
+        const faces: DetectedFace[] = [];
+        for (const det of found) {
+          // Crop the face (clipped to the image) and find its landmarks inside the crop.
+          const x0 = Math.max(0, Math.floor(det.box.x));
+          const y0 = Math.max(0, Math.floor(det.box.y));
+          const x1 = Math.min(image.width, Math.ceil(det.box.x + det.box.width));
+          const y1 = Math.min(image.height, Math.ceil(det.box.y + det.box.height));
+          if (x1 - x0 < 8 || y1 - y0 < 8) continue;
+          const crop = tf.slice(input, [y0, x0, 0], [y1 - y0, x1 - x0, 3]);
+          let result: FaceApiLandmarks | FaceApiLandmarks[];
+          try {
+            result = await landmarks.detectLandmarks(crop);
+          } finally {
+            crop.dispose();
+          }
+          const lm = Array.isArray(result) ? result[0] : result;
+          if (!lm || lm.positions.length < 68) continue;
+          const shift = (p: Point): Point => ({ x: p.x + x0, y: p.y + y0 });
+          faces.push({
+            box: { x: det.box.x, y: det.box.y, width: det.box.width, height: det.box.height },
+            score: det.score,
+            leftEye: shift(mean(lm.positions, 36, 42)),
+            rightEye: shift(mean(lm.positions, 42, 48)),
+            mouth: shift(mean(lm.positions, 48, 68)),
+          });
+        }
+        return faces.sort((a, b) => b.score - a.score);
+      } finally {
+        input.dispose();
+      }
+    },
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      ssd.dispose();
+      landmarks.dispose();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import sharp from 'sharp';
+import { readSourceBytes } from '../data/sources.js';
+
+/** Escapes text for HTML content and attribute values. */
+export function esc(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** Makes thumbnails as JPEG data URIs, reading each source once; unreadable sources give null. */
+export class Thumbnails {
+  private readonly cache = new Map<string, Promise<string | null>>();
+  constructor(
+    private readonly size = 80,
+    private readonly read: (source: string) => Promise<Uint8Array> = readSourceBytes,
+  ) {}
+
+  get(source: string): Promise<string | null> {
+    let hit = this.cache.get(source);
+    if (!hit) {
+      hit = this.make(source);
+      this.cache.set(source, hit);
+    }
+    return hit;
+  }
+
+  private async make(source: string): Promise<string | null> {
+    try {
+      const jpeg = await sharp(await this.read(source))
+        .resize(this.size, this.size, { fit: 'cover' })
+        .flatten({ background: '#ffffff' })
+        .jpeg({ quality: 72 })
+        .toBuffer();
+      return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+    } catch {
+      return null;
+    }
+  }
+}
+
+export interface Tile {
+  source: string;
+  caption: string;
+  /** Extra class, e.g. `bad` for a large error. */
+  tone?: 'good' | 'bad' | '';
+}
+
+/** A gallery of thumbnails with captions (a missing image shows its caption in a grey box). */
+export async function gallery(thumbs: Thumbnails, tiles: readonly Tile[]): Promise<string> {
+  const items = await Promise.all(
+    tiles.map(async (t) => {
+      const uri = await thumbs.get(t.source);
+      const img = uri ? `<img src="${uri}" alt="${esc(t.caption)}" width="80" height="80">` : `<div class="missing">unreadable</div>`;
+      return `<figure class="tile ${t.tone ?? ''}" title="${esc(t.source)}">${img}<figcaption>${esc(t.caption)}</figcaption></figure>`;
+    }),
+  );
+  return `<div class="gallery">${items.join('')}</div>`;
+}
+
+/** A plain table; `cells` are already-escaped HTML. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[], className = ''): string {
+  const head = headers.map((h) => `<th>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
+  return `<table class="${className}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+export const REPORT_CSS = `
+body{font:14px/1.5 Helvetica,Arial,sans-serif;color:#222;max-width:1180px;margin:0 auto;padding:24px}
+h1{font-size:26px;margin-bottom:4px}h2{border-bottom:2px solid #4c78a8;padding-bottom:4px;margin-top:40px}h3{margin-top:28px}
+nav ul{columns:3;padding-left:18px}figure.chart{margin:18px 0;overflow-x:auto}figure.chart figcaption{color:#555;margin-bottom:6px}
+figure.chart figcaption b{color:#222;display:block;font-size:15px}
+table{border-collapse:collapse;margin:10px 0;font-size:12.5px}th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
+th{background:#f4f6f8}td:first-child,th:first-child{text-align:left}.gallery{display:flex;flex-wrap:wrap;gap:8px}
+figure.tile{margin:0;width:96px;font-size:10.5px;text-align:center}figure.tile img{border:3px solid #ddd;border-radius:3px}
+figure.tile.bad img{border-color:#e45756}figure.tile.good img{border-color:#54a24b}
+.missing{width:80px;height:80px;background:#eee;display:flex;align-items:center;justify-content:center;color:#888;margin:auto}
+.pair{display:inline-block;margin:6px 14px 6px 0;vertical-align:top}.pair .gallery{flex-wrap:nowrap}
+.card{background:#fafbfc;border:1px solid #e1e4e8;border-radius:6px;padding:4px 18px}.warn{color:#a33}
+.lime img{max-width:100%;border:1px solid #ddd}.muted{color:#777}details{margin:8px 0}summary{cursor:pointer;font-weight:bold}
+`;

@@ -1,0 +1,76 @@
+import type { ModelMetadata } from '../model/api.js';
+import type { EvaluationResult } from '../eval/evaluate.js';
+import { fmt } from './charts.js';
+import { esc } from './html.js';
+
+export interface ModelCardInput {
+  metadata: ModelMetadata;
+  evaluation: EvaluationResult;
+  /** Files `prepare` flagged for conflicting labels or dropped as duplicates, by status. */
+  statusCounts: Array<{ status: string; count: number }>;
+}
+
+/** What the recorded training command / metadata say about `--balance`. */
+export function balanceNote(metadata: ModelMetadata): string {
+  const recorded = metadata.balance ?? (metadata.training as Record<string, unknown> | undefined)?.balance;
+  const command = typeof metadata.command === 'string' ? metadata.command : '';
+  const on = recorded !== undefined ? recorded !== false && recorded !== 'none' && recorded !== null : /--balance\b/.test(command);
+  const detail = recorded !== undefined && typeof recorded !== 'boolean' ? ` (recorded setting: <code>${esc(JSON.stringify(recorded))}</code>)` : '';
+  return on
+    ? `This model was trained <b>with</b> <code>--balance</code>${detail}: training evened out the ethnicity × gender × age strata (by re-weighting or re-sampling, as recorded), so that small strata weigh more in the loss. Balancing changes what the training loss sees, not the test set: compare the per-group gaps below with a model trained without it before concluding it helped.`
+    : `This model was trained <b>without</b> <code>--balance</code>${detail}: every training face counted once, so the loss is dominated by the largest strata (White, 20–39 years). The gaps above measure the consequence; retrain with <code>--balance</code> and compare the gaps to see what re-weighting changes.`;
+}
+
+function licences(metadata: ModelMetadata): string {
+  const l = metadata.licences;
+  if (!l || typeof l !== 'object') return '';
+  const items = Object.entries(l as Record<string, unknown>).map(([k, v]) => `<li>${esc(k)}: ${esc(v)}</li>`);
+  return items.length ? `<ul>${items.join('')}</ul>` : '';
+}
+
+/**
+ * The model card: intended use, where it must not be deployed, how gender is labelled, the measured
+ * biases (from the slice gaps), the balance setting, known label noise, and the data licence.
+ */
+export function modelCardHtml(input: ModelCardInput): string {
+  const { metadata, evaluation } = input;
+  const gaps = evaluation.slices
+    .filter((s) => s.dimensions.length === 1 || s.name === 'ethnicity × gender')
+    .flatMap((s) =>
+      s.gaps
+        .filter((g) => (g.metric === 'mae' || g.metric === 'accuracy') && g.best && g.worst)
+        .map(
+          (g) =>
+            `<li>${esc(s.name)} — ${g.metric === 'mae' ? 'age MAE' : 'gender accuracy'}: best <b>${esc(g.best!.name)}</b> ${fmt(g.best!.value)} (n=${g.best!.count}), worst <b>${esc(g.worst!.name)}</b> ${fmt(g.worst!.value)} (n=${g.worst!.count}); gap ${fmt(g.gap)}.</li>`,
+        ),
+    );
+  const bigErrors = evaluation.bestWorst.age.worst.filter((s) => s.score > 20).length;
+  const noisy = input.statusCounts.filter((s) => s.status === 'conflict' || s.status === 'invalid-label');
+  return `<div class="card">
+<h3>Model</h3>
+<p><b>${esc(metadata.name)}</b>, encoder <code>${esc(metadata.encoder)}</code>, input ${esc(metadata.inputSize)}×${esc(metadata.inputSize)}, created ${esc(metadata.createdAt)}. One network with two heads: expected age (with an 80% interval) and the probability of the <code>female</code> label.</p>
+<p>Evaluated on the <b>${esc(evaluation.split)}</b> split (${evaluation.counts.evaluated} faces): age MAE ${fmt(evaluation.age.mae, 2)} years (95% CI ${fmt(evaluation.ci.mae?.low, 2)}–${fmt(evaluation.ci.mae?.high, 2)}), ${fmt((evaluation.age.within8 ?? NaN) * 100, 1)}% within ±8 years; gender accuracy ${fmt(evaluation.gender.accuracy)} (95% CI ${fmt(evaluation.ci.accuracy?.low)}–${fmt(evaluation.ci.accuracy?.high)}), ROC-AUC ${fmt(evaluation.gender.rocAuc)}, ECE ${fmt(evaluation.gender.ece)}.</p>
+<h3>Intended uses</h3>
+<ul><li>Research and teaching on age/gender estimation and on auditing such models for bias.</li>
+<li>Aggregate, consented analyses of aligned face chips like UTKFace's (200×200, frontal, cropped), where an error of several years is acceptable and nobody is affected individually.</li></ul>
+<h3>Where it must NOT be deployed</h3>
+<ul class="warn"><li>Decisions about individuals: age verification or age-gating (alcohol, gambling, online content, child-safety), hiring, credit, insurance, housing, medical triage.</li>
+<li>Law enforcement, border control, immigration, surveillance or tracking of people, identifying or profiling anyone.</li>
+<li>Inferring anyone's gender identity, or any use that assigns gender to a person (see below).</li>
+<li>Commercial products of any kind (the training data's licence forbids it), and faces unlike the training chips (uncropped photos, profiles, occlusions, low light, children's images collected without consent).</li></ul>
+<h3>How gender is labelled</h3>
+<p>The gender output is the probability of a <b>binary label as annotated in UTKFace</b> (0 = male, 1 = female), assigned by annotators from appearance. It is <b>not gender identity</b>, says nothing about non-binary people, and must never be presented as a person's gender.</p>
+<h3>Measured biases (best vs worst group, groups with ≥ 20 faces)</h3>
+<ul>${gaps.join('') || '<li>No group is large enough to compare.</li>'}</ul>
+<p>Intervals are 95% percentile bootstrap (${evaluation.bootstrap.replicates} resamples); a gap whose group intervals overlap is not evidence of a difference. Small groups (see the tables) carry wide intervals: absence of a measured gap is not evidence of fairness.</p>
+<h3>What <code>--balance</code> changed</h3>
+<p>${balanceNote(metadata)}</p>
+<h3>Known label noise</h3>
+<ul><li>UTKFace ages and genders were annotated from appearance (partly estimated by software, then checked by people): the worst-error gallery above includes faces whose annotation looks wrong (${bigErrors} of the ${evaluation.bestWorst.age.worst.length} worst age errors are over 20 years).</li>
+<li>Round ages (30, 40, 50 …) and age 1 are over-represented: annotators rounded. Ages above 90 are rare and often doubtful (e.g. 116).</li>
+<li>The data holds near-duplicate frames and byte-identical copies, some with different labels; cleaning removed or flagged them${noisy.length ? ` (${noisy.map((s) => `${s.count} ${esc(s.status)}`).join(', ')})` : ''}.</li>
+<li>Ethnicity labels use five coarse categories (White, Black, Asian, Indian, Others); "Others" lumps Hispanic, Latino and Middle Eastern faces together.</li></ul>
+<h3>Data and licence</h3>
+${licences(metadata)}<p>Trained and evaluated on UTKFace (Zhang, Song, Qi, CVPR 2017). The dataset is available for <b>non-commercial research purposes only</b>; its images remain the property of their owners. This model inherits that restriction.</p>
+</div>`;
+}

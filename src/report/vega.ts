@@ -1,0 +1,30 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+export type ChartSpec = TopLevelSpec;
+
+/** Shared look: system fonts, white background, quiet axes. */
+export const CHART_CONFIG = Object.freeze({
+  background: '#ffffff',
+  font: 'Helvetica, Arial, sans-serif',
+  view: { stroke: '#dddddd' },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eeeeee' },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+  title: { fontSize: 14, anchor: 'start' as const },
+});
+
+/**
+ * Compiles a Vega-Lite spec and renders it to an SVG string in Node (no browser, no canvas): the data
+ * must be inline (`data: { values }`), so the chart never touches the network.
+ * @example const svg = await renderSvg({ data: { values: [{ a: 1 }] }, mark: 'bar', encoding: { x: { field: 'a' } } });
+ */
+export async function renderSvg(spec: ChartSpec): Promise<string> {
+  const withConfig = { ...spec, config: { ...CHART_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec;
+  const compiled = compile(withConfig).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: vega.loader({ mode: 'file' }) });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The HTTP error contract: every error body is `{ "error": { "code": string, "message": string } }`,
+ * `code` from {@link HTTP_ERROR_CODES} (stable; clients branch on it), `message` for people.
+ */
+import { AgeGenderError } from '../core/errors.js';
+
+/** Stable error codes the HTTP API answers with, and their status. */
+export const HTTP_ERRORS = Object.freeze({
+  INVALID_ARGUMENT: 400,
+  EMPTY_BODY: 400,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  IMAGE_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INVALID_IMAGE: 422,
+  INTERNAL: 500,
+  EXPLAIN_UNAVAILABLE: 501,
+  QUEUE_FULL: 503,
+  TIMEOUT: 504,
+} as const);
+
+export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+export const HTTP_ERROR_CODES = Object.freeze(Object.keys(HTTP_ERRORS) as HttpErrorCode[]);
+
+export interface HttpErrorBody {
+  error: { code: HttpErrorCode; message: string };
+}
+
+/** An error that already knows its HTTP code. */
+export class HttpError extends Error {
+  readonly code: HttpErrorCode;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  constructor(code: HttpErrorCode, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = 'HttpError';
+    this.code = code;
+    this.status = HTTP_ERRORS[code];
+    this.headers = headers;
+  }
+}
+
+interface FastifyLikeError {
+  code?: unknown;
+  statusCode?: unknown;
+  message?: unknown;
+}
+
+/** Maps anything thrown while serving a request to (status, body, headers). Never leaks stacks. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof AgeGenderError) {
+    switch (error.code) {
+      case 'INVALID_IMAGE':
+        return new HttpError('INVALID_IMAGE', error.message);
+      case 'IMAGE_TOO_LARGE':
+        return new HttpError('IMAGE_TOO_LARGE', error.message);
+      case 'INVALID_ARGUMENT':
+        return new HttpError('INVALID_ARGUMENT', error.message);
+      case 'TIMEOUT':
+        return new HttpError('TIMEOUT', error.message);
+      case 'QUEUE_FULL': {
+        const retry = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+        return new HttpError('QUEUE_FULL', error.message, { 'retry-after': String(typeof retry === 'number' ? retry : 1) });
+      }
+      default:
+        return new HttpError('INTERNAL', `internal error (${error.code})`);
+    }
+  }
+  const e = (typeof error === 'object' && error !== null ? error : {}) as FastifyLikeError;
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+  const fcode = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : 'error';
+  if (status === 413 || fcode === 'FST_REQ_FILE_TOO_LARGE' || fcode === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new HttpError('PAYLOAD_TOO_LARGE', `upload too large: ${message}`);
+  }
+  if (status === 415) return new HttpError('UNSUPPORTED_MEDIA_TYPE', message);
+  if (status === 408) return new HttpError('TIMEOUT', message);
+  if (status >= 400 && status < 500) return new HttpError('INVALID_ARGUMENT', message);
+  return new HttpError('INTERNAL', 'internal error');
+}
+
+export function errorBody(error: HttpError): HttpErrorBody {
+  return { error: { code: error.code, message: error.message } };
+}

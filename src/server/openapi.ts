@@ -1,0 +1,94 @@
+/**
+ * The OpenAPI 3.1 document served at GET /openapi.json, generated from the zod schemas in
+ * `schemas.ts` so the description and the code cannot drift apart.
+ */
+import { z } from 'zod';
+import { HTTP_ERRORS } from './errors.js';
+import { ErrorResponse, ExplainResponse, HealthResponse, PredictResponse } from './schemas.js';
+import type { ServerLimits } from './app.js';
+
+type Json = Record<string, unknown>;
+
+function schema(s: z.ZodType): Json {
+  return z.toJSONSchema(s, { io: 'output', unrepresentable: 'any' }) as Json;
+}
+
+const imageBody = (limits: ServerLimits): Json => ({
+  required: true,
+  description: `The image, either as the raw body (any Content-Type; the type is sniffed from the bytes: JPEG, PNG, WebP, GIF or TIFF) or as multipart/form-data with one file field. At most ${limits.maxUploadBytes} bytes and ${limits.maxPixels} decoded pixels. Never written to disk.`,
+  content: {
+    'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+    'image/jpeg': { schema: { type: 'string', format: 'binary' } },
+    'image/png': { schema: { type: 'string', format: 'binary' } },
+    'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } }, required: ['file'] } },
+  },
+});
+
+function errors(...codes: Array<keyof typeof HTTP_ERRORS>): Json {
+  const byStatus = new Map<number, string[]>();
+  for (const c of codes) byStatus.set(HTTP_ERRORS[c], [...(byStatus.get(HTTP_ERRORS[c]) ?? []), c]);
+  const out: Json = {};
+  for (const [status, cs] of byStatus) {
+    out[String(status)] = {
+      description: `Error, code ${cs.join(' or ')}${status === 503 ? ' (with a Retry-After header, seconds)' : ''}`,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+  }
+  return out;
+}
+
+const detectParam = { name: 'detect', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false', '1', '0'], default: 'true' }, description: 'Run face detection (default) or treat the image as one aligned face chip.' };
+const imageErrors = ['INVALID_ARGUMENT', 'EMPTY_BODY', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'] as const;
+
+/** Builds the document for the given limits. */
+export function openApiDocument(limits: ServerLimits, version: string): Json {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'agegender',
+      version,
+      description: 'Age and gender estimates for each face in a photo, with explanations. Gender is the binary label as annotated in UTKFace, not gender identity; ages are estimates with an interval.',
+    },
+    paths: {
+      '/v1/predict': {
+        post: {
+          summary: 'Find the faces in an image and estimate age and gender for each',
+          parameters: [detectParam],
+          requestBody: imageBody(limits),
+          responses: {
+            '200': { description: 'Faces found (possibly none)', content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } } },
+            ...errors(...imageErrors),
+          },
+        },
+      },
+      '/v1/explain': {
+        post: {
+          summary: 'As /v1/predict, plus an explanation overlay per face',
+          parameters: [
+            detectParam,
+            { name: 'target', in: 'query', required: false, schema: { type: 'string', enum: ['age', 'gender'], default: 'gender' } },
+            { name: 'face', in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description: `Index of one face to explain; default the first ${limits.maxExplainFaces}.` },
+          ],
+          requestBody: imageBody(limits),
+          responses: {
+            '200': { description: 'Explained faces', content: { 'application/json': { schema: { $ref: '#/components/schemas/ExplainResponse' } } } },
+            ...errors(...imageErrors, 'EXPLAIN_UNAVAILABLE'),
+          },
+        },
+      },
+      '/healthz': {
+        get: { summary: 'Liveness and queue state', responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/HealthResponse' } } } } } },
+      },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/': { get: { summary: 'Web page: drop a photo, see each face boxed with age, gender and the explanation', responses: { '200': { description: 'HTML', content: { 'text/html': {} } } } } },
+    },
+    components: {
+      schemas: {
+        PredictResponse: schema(PredictResponse),
+        ExplainResponse: schema(ExplainResponse),
+        HealthResponse: schema(HealthResponse),
+        Error: schema(ErrorResponse),
+      },
+    },
+  };
+}

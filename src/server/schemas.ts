@@ -1,0 +1,90 @@
+/**
+ * zod schemas of the HTTP API: query strings are parsed with them, responses are described by
+ * them (and the OpenAPI document is generated from them, so the two cannot drift).
+ */
+import { z } from 'zod';
+import { HTTP_ERROR_CODES } from './errors.js';
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+export const PredictQuery = z.strictObject({
+  /** Detect faces first (ordinary photos, default) or take the image as one aligned chip. */
+  detect: booleanString.default(true).describe('Run face detection (true, default) or treat the image as one aligned face chip (false).'),
+});
+export type PredictQuery = z.infer<typeof PredictQuery>;
+
+export const ExplainQuery = z.strictObject({
+  detect: booleanString.default(true).describe('As for /v1/predict.'),
+  target: z.enum(['age', 'gender']).default('gender').describe('Which output to explain.'),
+  face: z.coerce.number().int().min(0).optional().describe('Explain only this face (index in the predict answer); default: the first faces up to the server limit.'),
+});
+export type ExplainQuery = z.infer<typeof ExplainQuery>;
+
+export const Box = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }).describe('Pixels in the uploaded image, origin top-left.');
+
+export const Face = z.object({
+  box: Box,
+  score: z.number().nullable().describe('Face detector confidence 0–1; null when detection was skipped.'),
+  age: z.number().describe('Expected age in years.'),
+  ageInterval: z.tuple([z.number(), z.number()]).describe('Central 80% interval of the predicted age distribution.'),
+  gender: z.enum(['male', 'female']).describe('Binary label as annotated in UTKFace, not gender identity.'),
+  genderProbability: z.number().describe('Probability of the predicted gender label (0.5–1).'),
+  femaleProbability: z.number().describe('Probability of the female label (0–1).'),
+});
+export type Face = z.infer<typeof Face>;
+
+export const PredictResponse = z.object({
+  width: z.number().int(),
+  height: z.number().int(),
+  detect: z.boolean(),
+  faces: z.array(Face),
+  model: z.string(),
+  ms: z.number().describe('Server time for this request, ms.'),
+});
+export type PredictResponse = z.infer<typeof PredictResponse>;
+
+export const ExplainedFace = Face.extend({
+  index: z.number().int(),
+  explanation: z.object({
+    target: z.enum(['age', 'gender']),
+    overlayPng: z.string().describe('data: URL of a PNG: the aligned face chip with the regions that drove the output highlighted.'),
+  }),
+});
+
+export const ExplainResponse = z.object({
+  width: z.number().int(),
+  height: z.number().int(),
+  detect: z.boolean(),
+  faces: z.array(ExplainedFace),
+  /** Faces found in all, which may exceed the explained ones. */
+  facesFound: z.number().int(),
+  model: z.string(),
+  ms: z.number(),
+});
+export type ExplainResponse = z.infer<typeof ExplainResponse>;
+
+export const HealthResponse = z.object({
+  status: z.literal('ok'),
+  model: z.string(),
+  detector: z.string().nullable(),
+  explain: z.boolean(),
+  queue: z.object({
+    running: z.number().int(),
+    queued: z.number().int(),
+    concurrency: z.number().int(),
+    maxQueued: z.number().int(),
+    completed: z.number().int(),
+    rejected: z.number().int(),
+    averageMs: z.number(),
+  }),
+  rssBytes: z.number().int().describe('Resident memory of the server process, bytes.'),
+});
+
+export const ErrorResponse = z.object({
+  error: z.object({
+    code: z.enum(HTTP_ERROR_CODES as unknown as [string, ...string[]]),
+    message: z.string(),
+  }),
+});

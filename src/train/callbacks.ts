@@ -1,0 +1,140 @@
+/**
+ * Training events and the callbacks that listen to them. Callbacks never mutate the trainer:
+ * they observe, write files, or answer `{ stop: true }` from `onEpochEnd`.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AgeGenderError } from '../core/errors.js';
+
+export type TrainEventName = 'trainBegin' | 'stageBegin' | 'epochBegin' | 'batchEnd' | 'epochEnd' | 'stageEnd' | 'checkpoint' | 'resume' | 'extract' | 'trainEnd';
+
+export interface BatchLogs {
+  stage: 1 | 2;
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  ageLoss: number;
+  genderLoss: number;
+  lr: number;
+}
+
+export interface EpochLogs {
+  stage: 1 | 2;
+  epoch: number;
+  epochs: number;
+  loss: number;
+  ageLoss: number;
+  genderLoss: number;
+  valMae: number;
+  valCs8: number;
+  valGenderAccuracy: number;
+  valAgeLoss: number;
+  valGenderLoss: number;
+  seconds: number;
+  lr: number;
+}
+
+export interface StageInfo {
+  stage: 1 | 2;
+  epochs: number;
+  startEpoch: number;
+  trainCount: number;
+  valCount: number;
+}
+
+export interface TrainCallback {
+  readonly name: string;
+  onTrainBegin?(info: { trainCount: number; valCount: number }): void | Promise<void>;
+  onStageBegin?(info: StageInfo): void | Promise<void>;
+  onEpochBegin?(info: { stage: 1 | 2; epoch: number; epochs: number }): void | Promise<void>;
+  onBatchEnd?(logs: BatchLogs): void | Promise<void>;
+  /** Return `{ stop: true }` to end the stage after this epoch. */
+  onEpochEnd?(logs: EpochLogs): void | { stop: boolean } | Promise<void | { stop: boolean }>;
+  onStageEnd?(info: { stage: 1 | 2; bestEpoch: number; bestValMae: number }): void | Promise<void>;
+  onEvent?(event: TrainEventName, data: Record<string, unknown>): void | Promise<void>;
+  onTrainEnd?(info: Record<string, unknown>): void | Promise<void>;
+}
+
+/** Stops training with TRAINING_DIVERGED when a loss is NaN or infinite. */
+export function nanGuard(): TrainCallback {
+  const check = (what: string, v: number, where: string): void => {
+    if (!Number.isFinite(v)) {
+      throw new AgeGenderError('TRAINING_DIVERGED', `${what} is ${String(v)} at ${where}; lower the learning rate or check the data`, { subject: 'train' });
+    }
+  };
+  return {
+    name: 'nanGuard',
+    onBatchEnd(l) {
+      const where = `stage ${l.stage} epoch ${l.epoch} batch ${l.batch}`;
+      check('loss', l.loss, where);
+      check('age loss', l.ageLoss, where);
+      check('gender loss', l.genderLoss, where);
+    },
+    onEpochEnd(l) {
+      check('validation MAE', l.valMae, `stage ${l.stage} epoch ${l.epoch}`);
+    },
+  };
+}
+
+/** Early stopping on validation MAE: stops after `patience` epochs without an improvement of `minDelta`. */
+export function earlyStopping(options: { patience: number; minDelta?: number }): TrainCallback {
+  let best = Infinity;
+  let bad = 0;
+  let stage = 0;
+  return {
+    name: 'earlyStopping',
+    onStageBegin(info) {
+      if (info.stage !== stage) {
+        stage = info.stage;
+        best = Infinity;
+        bad = 0;
+      }
+    },
+    onEpochEnd(l) {
+      if (l.valMae < best - (options.minDelta ?? 0)) {
+        best = l.valMae;
+        bad = 0;
+        return { stop: false };
+      }
+      bad += 1;
+      return { stop: bad >= options.patience };
+    },
+  };
+}
+
+/** Appends one JSON object per event to a JSONL file. */
+export function jsonlLogger(path: string): TrainCallback {
+  const write = async (record: Record<string, unknown>): Promise<void> => {
+    await mkdir(dirname(path), { recursive: true });
+    await appendFile(path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+  };
+  return {
+    name: 'jsonlLogger',
+    onEpochEnd: async (l) => {
+      await write({ event: 'epochEnd', ...l });
+    },
+    onEvent: async (event, data) => {
+      await write({ event, ...data });
+    },
+  };
+}
+
+/** Plain-text epoch lines for logs (no TTY needed). */
+export function consoleLogger(log: (line: string) => void): TrainCallback {
+  return {
+    name: 'consoleLogger',
+    onStageBegin(i) {
+      log(`stage ${i.stage}: ${i.epochs} epochs from epoch ${i.startEpoch}, ${i.trainCount} train / ${i.valCount} val`);
+    },
+    onEpochEnd(l) {
+      log(
+        `stage ${l.stage} epoch ${l.epoch}/${l.epochs}: loss ${l.loss.toFixed(4)} (age ${l.ageLoss.toFixed(4)}, gender ${l.genderLoss.toFixed(4)}) ` +
+          `| val MAE ${l.valMae.toFixed(3)} CS@8 ${(l.valCs8 * 100).toFixed(1)}% gender ${(l.valGenderAccuracy * 100).toFixed(2)}% | ${l.seconds.toFixed(1)}s`,
+      );
+    },
+    onEvent(event, data) {
+      if (event === 'resume' || event === 'checkpoint' || event === 'extract') log(`${event}: ${JSON.stringify(data)}`);
+    },
+  };
+}

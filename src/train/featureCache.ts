@@ -1,0 +1,154 @@
+/**
+ * On-disk cache of what enters the trainable part of the network: the activation at the cut point
+ * and the pooled multi-stage features, for the image and its horizontal mirror (augmentation).
+ * Keyed by image content hash (sha256 of the file bytes) + encoder id + cut point, so a renamed or
+ * re-split dataset reuses it and a different encoder never does.
+ *
+ * Layout: `<cacheDir>/<encoderId>__<cut>/<sha[0:2]>/<sha>.f16`, float16, in this order:
+ * cut (orig), cut (flip), pooled (orig), pooled (flip) — or, for entries made with `mirror: false`
+ * (half the extraction time), cut (orig), pooled (orig) only.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../core/atomic.js';
+import { decodeImage } from '../io/decode.js';
+import { CUT_POINT, CUT_SHAPE, ENCODER_ID, POOLED_DIM, type FaceRecEncoder } from '../model/encoder.js';
+import { decodeHalfInto, encodeHalf } from './half.js';
+
+export const CUT_SIZE = CUT_SHAPE[0] * CUT_SHAPE[1] * CUT_SHAPE[2];
+/** Halfs per cache entry with the mirror variant. */
+export const ENTRY_SIZE = 2 * CUT_SIZE + 2 * POOLED_DIM;
+/** Halfs per cache entry without it. */
+export const ENTRY_SIZE_SINGLE = CUT_SIZE + POOLED_DIM;
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function cacheRoot(cacheDir: string): string {
+  return join(cacheDir, `${ENCODER_ID.replace(/[^A-Za-z0-9._-]/g, '_')}__${CUT_POINT}`);
+}
+
+export function entryPath(cacheDir: string, hash: string): string {
+  return join(cacheRoot(cacheDir), hash.slice(0, 2), `${hash}.f16`);
+}
+
+/** One cached entry decoded to float32. */
+export interface CachedFeatures {
+  cut: [Float32Array, Float32Array];
+  pooled: [Float32Array, Float32Array];
+}
+
+/**
+ * Reads an entry as float16 bits, always in the two-variant layout: an entry stored without the
+ * mirror gets its original repeated in the mirror slots (so it trains unaugmented).
+ */
+export async function readEntry(cacheDir: string, hash: string): Promise<{ bits: Uint16Array; mirrored: boolean } | null> {
+  const p = entryPath(cacheDir, hash);
+  if (!existsSync(p)) return null;
+  const buf = await readFile(p);
+  if (buf.byteLength === ENTRY_SIZE * 2) return { bits: new Uint16Array(buf.buffer, buf.byteOffset, ENTRY_SIZE).slice(), mirrored: true };
+  if (buf.byteLength !== ENTRY_SIZE_SINGLE * 2) return null; // stale or torn: recompute
+  const single = new Uint16Array(buf.buffer, buf.byteOffset, ENTRY_SIZE_SINGLE);
+  const bits = new Uint16Array(ENTRY_SIZE);
+  bits.set(single.subarray(0, CUT_SIZE), 0);
+  bits.set(single.subarray(0, CUT_SIZE), CUT_SIZE);
+  bits.set(single.subarray(CUT_SIZE), 2 * CUT_SIZE);
+  bits.set(single.subarray(CUT_SIZE), 2 * CUT_SIZE + POOLED_DIM);
+  return { bits, mirrored: false };
+}
+
+export function splitEntry(bits: Uint16Array): CachedFeatures {
+  const f = new Float32Array(ENTRY_SIZE);
+  decodeHalfInto(bits, f);
+  return {
+    cut: [f.subarray(0, CUT_SIZE), f.subarray(CUT_SIZE, 2 * CUT_SIZE)],
+    pooled: [f.subarray(2 * CUT_SIZE, 2 * CUT_SIZE + POOLED_DIM), f.subarray(2 * CUT_SIZE + POOLED_DIM)],
+  };
+}
+
+export interface ExtractItem {
+  /** File path of the chip. */
+  source: string;
+  /** sha256 of the file bytes; computed when absent. */
+  hash?: string;
+}
+
+export interface ExtractProgress {
+  done: number;
+  total: number;
+  computed: number;
+}
+
+/**
+ * Makes sure every item has a cache entry; computes missing ones in batches. Returns the hashes
+ * in item order. Unreadable images throw (the manifest should have excluded them).
+ */
+export async function ensureFeatures(
+  encoder: FaceRecEncoder,
+  items: readonly ExtractItem[],
+  cacheDir: string,
+  options: { batchSize?: number; mirror?: boolean; onProgress?: (p: ExtractProgress) => void } = {},
+): Promise<string[]> {
+  const batchSize = options.batchSize ?? 16;
+  const mirror = options.mirror ?? true;
+  const hashes: string[] = new Array<string>(items.length);
+  let computed = 0;
+  let pending: Array<{ hash: string; img: tf.Tensor4D }> = [];
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const n = pending.length;
+    const [cut, pooled] = tf.tidy(() => {
+      const inputs = pending.map((p) => encoder.preprocess(p.img));
+      const x = tf.concat(inputs, 0);
+      // mirror of the normalised input = preprocessing of the mirrored chip
+      const both = mirror ? tf.concat([x, tf.reverse(x, 2)], 0) : x;
+      const s = encoder.stem(both);
+      return [tf.reshape(s.cut, [2 * n, -1]), s.pooled];
+    });
+    const cutData = (await cut.data()) as Float32Array;
+    const pooledData = (await pooled.data()) as Float32Array;
+    cut.dispose();
+    pooled.dispose();
+    for (let i = 0; i < n && !mirror; i++) {
+      const out = new Uint16Array(ENTRY_SIZE_SINGLE);
+      encodeHalf(cutData.subarray(i * CUT_SIZE, (i + 1) * CUT_SIZE), out, 0);
+      encodeHalf(pooledData.subarray(i * POOLED_DIM, (i + 1) * POOLED_DIM), out, CUT_SIZE);
+      await writeFileAtomic(entryPath(cacheDir, pending[i]!.hash), new Uint8Array(out.buffer));
+    }
+    for (let i = 0; i < n && mirror; i++) {
+      const out = new Uint16Array(ENTRY_SIZE);
+      encodeHalf(cutData.subarray(i * CUT_SIZE, (i + 1) * CUT_SIZE), out, 0);
+      encodeHalf(cutData.subarray((n + i) * CUT_SIZE, (n + i + 1) * CUT_SIZE), out, CUT_SIZE);
+      encodeHalf(pooledData.subarray(i * POOLED_DIM, (i + 1) * POOLED_DIM), out, 2 * CUT_SIZE);
+      encodeHalf(pooledData.subarray((n + i) * POOLED_DIM, (n + i + 1) * POOLED_DIM), out, 2 * CUT_SIZE + POOLED_DIM);
+      await writeFileAtomic(entryPath(cacheDir, pending[i]!.hash), new Uint8Array(out.buffer));
+    }
+    for (const p of pending) p.img.dispose();
+    computed += n;
+    pending = [];
+  };
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    let bytes: Buffer | null = null;
+    let hash = item.hash;
+    if (!hash) {
+      bytes = await readFile(item.source);
+      hash = sha256(bytes);
+    }
+    hashes[i] = hash;
+    if (!existsSync(entryPath(cacheDir, hash)) && !pending.some((p) => p.hash === hash)) {
+      bytes ??= await readFile(item.source);
+      const raw = await decodeImage(bytes, item.source);
+      pending.push({ hash, img: tf.tensor4d(raw.data, [1, raw.height, raw.width, 3], 'int32') });
+      if (pending.length >= batchSize) await flush();
+    }
+    options.onProgress?.({ done: i + 1, total: items.length, computed });
+  }
+  await flush();
+  options.onProgress?.({ done: items.length, total: items.length, computed });
+  return hashes;
+}

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AgeGenderPrediction, ManifestRow } from '../../src/core/types.js';
+import type { AgeGenderModel } from '../../src/model/api.js';
+import { runEvaluate } from '../../src/cli/commands/evaluate.js';
+
+const model: AgeGenderModel = {
+  metadata: { formatVersion: 1, name: 'len', encoder: 'none', inputSize: 8, createdAt: 'x', command: '', datasetManifestHash: null, metrics: {} },
+  predict: async () => {
+    throw new Error('unused');
+  },
+  predictBatch: async (images) =>
+    images.map((img): AgeGenderPrediction => {
+      const n = (img as Uint8Array).length;
+      return { age: n, ageInterval: [n - 1, n + 1], gender: 'male', genderProbability: 0.6, femaleProbability: 0.4 };
+    }),
+  scoreRaw: async () => [],
+  dispose: () => undefined,
+};
+
+test('evaluate CLI writes evaluation.json and predictions.csv atomically, skipping missing files', async () => {
+  const ws = await mkdtemp(join(tmpdir(), 'agegender-eval-'));
+  try {
+    const rows: ManifestRow[] = [20, 30, 40].map((age, i) => ({
+      source: join(ws, `${i}.bin`), name: `${age}_0_0_1.jpg.chip.jpg`, size: 1, sha256: null, phash: null, width: 1, height: 1,
+      age, gender: 'male', ethnicity: 'White', datetime: null, status: 'kept', reason: '', cluster: null, duplicateOf: null, split: 'test',
+    }));
+    await writeFile(join(ws, '0.bin'), Buffer.alloc(22));
+    await writeFile(join(ws, '1.bin'), Buffer.alloc(30));
+    await writeFile(join(ws, 'manifest.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
+    const lines: string[] = [];
+    const out = join(ws, 'out');
+    const result = await runEvaluate({ workspace: ws, split: 'test', out, batchSize: '2', replicates: '20', seed: '1' }, (l) => lines.push(l), async () => model);
+    assert.deepEqual(result.counts, { rows: 3, evaluated: 2, skipped: 1 });
+    assert.equal(result.age.mae, 1);
+    assert.deepEqual((await readdir(out)).sort(), ['evaluation.json', 'predictions.csv']);
+    const json = JSON.parse(await readFile(join(out, 'evaluation.json'), 'utf8')) as { counts: unknown };
+    assert.deepEqual(json.counts, result.counts);
+    assert.equal((await readFile(join(out, 'predictions.csv'), 'utf8')).trim().split('\n').length, 3);
+    assert.ok(lines.some((l) => l.startsWith('skipped ') && l.includes('2.bin')));
+    await assert.rejects(runEvaluate({ workspace: ws, split: 'holdout', batchSize: '2', replicates: '20', seed: '1' }, () => undefined, async () => model), /Expected one of \[train, val, test\] for --split/);
+    await assert.rejects(runEvaluate({ workspace: join(ws, 'nope'), split: 'test', batchSize: '2', replicates: '20', seed: '1' }, () => undefined, async () => model), /no manifest here/);
+  } finally {
+    await rm(ws, { recursive: true, force: true });
+  }
+});

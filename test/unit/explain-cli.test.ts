@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { AgeGenderModel } from '../../src/model/api.js';
+import type { RawImage } from '../../src/io/types.js';
+import { runExplain, type ExplainCommandOptions } from '../../src/cli/commands/explain.js';
+
+const model: AgeGenderModel = {
+  metadata: { formatVersion: 1, name: 'mean', encoder: 'none', inputSize: 200, createdAt: 'x', command: '', datasetManifestHash: null, metrics: {} },
+  predict: async () => {
+    throw new Error('unused');
+  },
+  predictBatch: async () => {
+    throw new Error('unused');
+  },
+  scoreRaw: async (images: readonly RawImage[]) =>
+    images.map((img) => {
+      let s = 0;
+      for (let i = 0; i < img.data.length / 2; i++) s += img.data[i]!;
+      return { age: s / (img.data.length / 2) / 3, femaleProbability: 0.7 };
+    }),
+  dispose: () => undefined,
+};
+
+const opts = (out: string, extra: Partial<ExplainCommandOptions> = {}): ExplainCommandOptions => ({ task: 'age', samples: '60', seed: '1', fill: 'mean', out, occlusion: true, ...extra });
+
+test('explain CLI writes the PNG and prints stability and the method comparison', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agegender-explain-'));
+  try {
+    const noise = Buffer.from(Array.from({ length: 50 * 50 * 3 }, (_, i) => (i * 7919) % 256));
+    const image = join(dir, 'face.png');
+    await sharp(noise, { raw: { width: 50, height: 50, channels: 3 } }).resize(200, 200).png().toFile(image);
+    const lines: string[] = [];
+    const out = join(dir, 'out.png');
+    const r = await runExplain(image, opts(out, { task: 'gender' }), (l) => lines.push(l), async () => model);
+    assert.equal(r.lime.target.output, 'female');
+    assert.ok(lines.some((l) => /^stability: top-5 agreement across 3 seeds \d\.\d\d$/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith('LIME vs occlusion: top-5 agreement')));
+    assert.equal((await sharp(out).metadata()).width, 608);
+    assert.deepEqual((await readdir(dir)).sort(), ['face.png', 'out.png']); // no temp files left
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('explain CLI: bad inputs fail before the model loads, with clear messages', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agegender-explain-'));
+  let loaded = 0;
+  const load = async (): Promise<AgeGenderModel> => {
+    loaded++;
+    return model;
+  };
+  try {
+    const text = join(dir, 'notes.jpg');
+    await writeFile(text, 'hello, not an image');
+    await assert.rejects(runExplain(text, opts(join(dir, 'a.png')), () => undefined, load), /notes\.jpg: .*(not|unsupported|unknown).*/i);
+    const tiny = join(dir, 'tiny.png');
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#777777' } }).png().toFile(tiny);
+    await assert.rejects(runExplain(tiny, opts(join(dir, 'b.png')), () => undefined, load), /image is 8×8, too small to explain/);
+    await assert.rejects(runExplain(join(dir, 'missing.png'), opts(join(dir, 'c.png')), () => undefined, load), /no such file/);
+    await assert.rejects(runExplain(tiny, opts(join(dir, 'd.png'), { task: 'race' }), () => undefined, load), /Expected one of \[age, gender\] for --task but received "race"/);
+    await assert.rejects(runExplain(tiny, opts(join(dir, 'e.png'), { samples: 'many' }), () => undefined, load), /Expected integer for --samples but received "many"/);
+    assert.equal(loaded, 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,223 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import { mulberry32 } from '../../src/core/random.js';
+import type { AgeGenderModel } from '../../src/model/api.js';
+import type { RawImage } from '../../src/io/types.js';
+import { slic, segmentSizes, rgbToLab } from '../../src/explain/superpixels.js';
+import { lime, limeStability, topKAgreement, weightedRidge, fillImage } from '../../src/explain/lime.js';
+import { occlusionSensitivity, superpixelOcclusion } from '../../src/explain/occlusion.js';
+import { prepareChip } from '../../src/explain/input.js';
+import { explainImage } from '../../src/explain/explain.js';
+import { AgeGenderError } from '../../src/core/errors.js';
+
+/** 200×200 chip: bright blocky texture in the top-left quadrant, darker varied colours elsewhere. */
+function texturedChip(seed = 1): RawImage {
+  const rand = mulberry32(seed);
+  const w = 200;
+  const data = new Uint8Array(w * w * 3);
+  const blocks = new Map<string, number[]>();
+  for (let y = 0; y < w; y++)
+    for (let x = 0; x < w; x++) {
+      const key = `${Math.floor(x / 25)},${Math.floor(y / 25)}`;
+      let colour = blocks.get(key);
+      if (!colour) {
+        const bright = x < 100 && y < 100;
+        colour = bright ? [180 + rand() * 75, 180 + rand() * 75, 180 + rand() * 75] : [rand() * 140, rand() * 140, rand() * 140];
+        blocks.set(key, colour);
+      }
+      for (let c = 0; c < 3; c++) data[(y * w + x) * 3 + c] = Math.round(colour[c]! + (rand() - 0.5) * 10);
+    }
+  return { data, width: w, height: w, channels: 3 };
+}
+
+/** Age = mean brightness of the top-left quadrant (0–100); female probability from the bottom-right quadrant. */
+function quadrantModel(): AgeGenderModel & { calls: number } {
+  const quadrantMean = (img: RawImage, qx: number, qy: number): number => {
+    const w = img.width;
+    const h = img.height;
+    let s = 0;
+    let n = 0;
+    for (let y = qy * (h / 2); y < (qy + 1) * (h / 2); y++)
+      for (let x = qx * (w / 2); x < (qx + 1) * (w / 2); x++) {
+        const o = (y * w + x) * 3;
+        s += img.data[o]! + img.data[o + 1]! + img.data[o + 2]!;
+        n += 3;
+      }
+    return s / n / 255;
+  };
+  const model = {
+    calls: 0,
+    metadata: { formatVersion: 1, name: 'quadrant', encoder: 'none', inputSize: 200, createdAt: '2026-01-01T00:00:00Z', command: 'test', datasetManifestHash: null, metrics: {} },
+    predict: async () => {
+      throw new Error('not used');
+    },
+    predictBatch: async () => {
+      throw new Error('not used');
+    },
+    scoreRaw: async (images: readonly RawImage[]) => {
+      model.calls++;
+      return images.map((img) => ({ age: 100 * quadrantMean(img, 0, 0), femaleProbability: 0.2 * quadrantMean(img, 1, 1) }));
+    },
+    dispose: () => undefined,
+  };
+  return model;
+}
+
+function fractionInTopLeft(labels: Int32Array, segment: number, w: number): number {
+  let inside = 0;
+  let total = 0;
+  labels.forEach((l, p) => {
+    if (l !== segment) return;
+    total++;
+    if (p % w < 100 && Math.floor(p / w) < 100) inside++;
+  });
+  return inside / total;
+}
+
+test('SLIC gives connected superpixels near the wanted count that cover the image', () => {
+  const chip = texturedChip();
+  const seg = slic(chip, { segments: 80 });
+  assert.ok(seg.count >= 50 && seg.count <= 110, `count ${seg.count}`);
+  const sizes = segmentSizes(seg);
+  assert.equal(
+    sizes.reduce((a, b) => a + b, 0),
+    200 * 200,
+  );
+  assert.ok(Math.min(...sizes) > 0);
+  assert.deepEqual(slic(chip, { segments: 80, seed: 4 }).labels, slic(chip, { segments: 80, seed: 4 }).labels);
+  // connectivity: a flood fill from any pixel of a label reaches all of that label's pixels
+  const seen = new Set<number>();
+  const { labels, width: w } = seg;
+  for (let start = 0; start < labels.length; start++) {
+    const l = labels[start]!;
+    if (seen.has(l)) continue;
+    seen.add(l);
+    const stack = [start];
+    const visited = new Set([start]);
+    while (stack.length) {
+      const p = stack.pop()!;
+      for (const q of [p - 1, p + 1, p - w, p + w]) {
+        if (q < 0 || q >= labels.length || visited.has(q) || labels[q] !== l) continue;
+        if (Math.abs((q % w) - (p % w)) > 1) continue;
+        visited.add(q);
+        stack.push(q);
+      }
+    }
+    assert.equal(visited.size, sizes[l], `label ${l} is not connected`);
+  }
+  // Lab of white and black
+  const lab = rgbToLab({ data: new Uint8Array([255, 255, 255, 0, 0, 0]), width: 2, height: 1, channels: 3 });
+  assert.ok(Math.abs(lab[0]! - 100) < 0.01 && Math.abs(lab[3]!) < 0.01);
+});
+
+test('weighted ridge regression matches the closed-form solution', () => {
+  // y = 1 + 2·x0 − 3·x1 exactly: with λ = 0 the fit recovers it
+  const x = [
+    [0, 0],
+    [1, 0],
+    [0, 1],
+    [1, 1],
+    [1, 0],
+  ];
+  const y = x.map(([a, b]) => 1 + 2 * a! - 3 * b!);
+  const fit = weightedRidge(x, y, [1, 2, 1, 3, 1], 0);
+  assert.ok(Math.abs(fit.coefficients[0]! - 2) < 1e-9 && Math.abs(fit.coefficients[1]! + 3) < 1e-9 && Math.abs(fit.intercept - 1) < 1e-9);
+  assert.ok(Math.abs(fit.r2 - 1) < 1e-9);
+  // one feature, λ = 1, unit weights, x = [1, 0], y = [3, 1]: centred x = ±0.5, Σx² = 0.5, Σxy = 1 → β = 1 / 1.5
+  const ridge = weightedRidge([[1], [0]], [3, 1], [1, 1], 1);
+  assert.ok(Math.abs(ridge.coefficients[0]! - 2 / 3) < 1e-12);
+  assert.ok(Math.abs(ridge.intercept - (2 - (2 / 3) * 0.5)) < 1e-12);
+});
+
+test('LIME picks superpixels in the top-left quadrant for a model that only looks there', async () => {
+  const chip = texturedChip();
+  const model = quadrantModel();
+  const ex = await lime(model, chip, { task: 'age', samples: 400, seed: 3, batchSize: 100 });
+  assert.equal(model.calls, 1 + 4); // resolveTarget + 400 / 100 batches
+  assert.equal(ex.top.length, 5);
+  for (const s of ex.top) {
+    const f = fractionInTopLeft(ex.segmentation.labels, s, 200);
+    assert.ok(f > 0.9, `top superpixel ${s} is only ${(f * 100).toFixed(0)}% in the top-left quadrant`);
+    assert.ok(ex.weights[s]! > 0, 'bright superpixels raise the output when shown');
+  }
+  assert.ok(ex.r2 > 0.9, `R² ${ex.r2}`);
+  // superpixels outside the quadrant have (near) zero weight
+  for (let s = 0; s < ex.segmentation.count; s++) {
+    if (fractionInTopLeft(ex.segmentation.labels, s, 200) === 0) assert.ok(Math.abs(ex.weights[s]!) < 0.05, `weight ${ex.weights[s]} for ${s}`);
+  }
+});
+
+test('LIME is seeded, stable across seeds, and explains the predicted gender label', async () => {
+  const chip = texturedChip(2);
+  const model = quadrantModel();
+  const a = await lime(model, chip, { samples: 200, seed: 9 });
+  const b = await lime(model, chip, { samples: 200, seed: 9 });
+  assert.deepEqual(a.weights, b.weights);
+  const stable = await limeStability(model, chip, [1, 2, 3], { samples: 300 });
+  assert.ok(stable.agreement >= 0.8, `agreement ${stable.agreement}`);
+  assert.equal(topKAgreement([[1, 2], [2, 1], [1, 3]]), 2 / 3);
+  const g = await lime(model, chip, { task: 'gender', samples: 100 });
+  assert.equal(g.target.output, 'male'); // female probability ≤ 0.2
+  assert.ok(g.baseline > 0.8);
+  await assert.rejects(lime(model, chip, { samples: 5 }), /Expected integer between 10 and 100000 for samples but received 5 of type number/);
+  await assert.rejects(lime(model, chip, { task: 'race' as 'age' }), /Expected one of \[age, gender\] for task/);
+});
+
+test('blur fill and occlusion sensitivity agree with LIME on the quadrant model', async () => {
+  const chip = texturedChip(3);
+  const model = quadrantModel();
+  const blur = fillImage(chip, 'blur');
+  assert.equal(blur.length, chip.data.length);
+  const occ = await occlusionSensitivity(model, chip, { task: 'age', patch: 40, stride: 20 });
+  let inside = 0;
+  let outside = 0;
+  occ.map.forEach((v, p) => {
+    const x = p % 200;
+    const y = Math.floor(p / 200);
+    // patches are 40 px: pixels 20+ px away from the quadrant share no patch with it
+    if (x < 100 && y < 100) inside += v;
+    else if (x >= 120 || y >= 120) outside += Math.abs(v);
+  });
+  assert.ok(inside > 0 && outside < 1e-6, `inside ${inside} outside ${outside}`);
+  const ex = await lime(model, chip, { samples: 300, fill: 'blur' });
+  const sp = await superpixelOcclusion(model, chip, ex.segmentation, { fill: 'blur' });
+  assert.ok(topKAgreement([ex.top, sp.top]) >= 0.6);
+});
+
+test('bad inputs: non-image, 8×8, grayscale, PNG with alpha', async () => {
+  await assert.rejects(prepareChip(Buffer.from('this is not an image'), 'notes.txt'), (error: unknown) => {
+    assert.ok(error instanceof AgeGenderError);
+    assert.equal(error.code, 'INVALID_IMAGE');
+    assert.match(error.message, /^notes\.txt: /);
+    return true;
+  });
+  const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toBuffer();
+  await assert.rejects(prepareChip(tiny, 'tiny.png'), /tiny\.png: image is 8×8, too small to explain \(needs at least 32×32/);
+
+  const grayPixels = Buffer.alloc(64 * 64, 0);
+  for (let i = 0; i < grayPixels.length; i++) grayPixels[i] = i % 256;
+  const gray = await sharp(grayPixels, { raw: { width: 64, height: 64, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+  assert.equal((await sharp(gray).metadata()).channels, 1);
+  const g = await prepareChip(gray, 'gray.png');
+  assert.equal(g.channels, 3);
+  assert.equal(g.width, 200);
+  for (let p = 0; p < 200 * 200; p++) assert.ok(g.data[p * 3] === g.data[p * 3 + 1] && g.data[p * 3] === g.data[p * 3 + 2]);
+
+  const rgba = Buffer.alloc(200 * 200 * 4);
+  for (let p = 0; p < 200 * 200; p++) rgba.set(p < 100 * 200 ? [0, 0, 0, 0] : [0, 0, 0, 255], p * 4);
+  const alpha = await sharp(rgba, { raw: { width: 200, height: 200, channels: 4 } }).png().toBuffer();
+  const a = await prepareChip(alpha, 'alpha.png');
+  assert.equal(a.channels, 3);
+  assert.deepEqual([...a.data.subarray(0, 3)], [255, 255, 255]); // transparent → white
+  assert.deepEqual([...a.data.subarray(a.data.length - 3)], [0, 0, 0]);
+
+  // the whole pipeline handles gray and alpha inputs end to end
+  const model = quadrantModel();
+  const r = await explainImage(model, alpha, { samples: 50, stabilitySeeds: [1], subject: 'alpha.png' });
+  assert.equal(r.stability, null);
+  const meta = await sharp(r.png).metadata();
+  assert.equal(meta.format, 'png');
+  assert.equal(meta.width, 200 * 3 + 8);
+  assert.equal(meta.height, 200);
+});

@@ -1,0 +1,39 @@
+// The shipped model (models/default) reproduces its recorded predictions on fixed chips.
+// Regenerate after retraining: node --import tsx scripts/model-golden.ts
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { AgeGenderPrediction } from '../../src/core/types.js';
+import { loadModel } from '../../src/model/index.js';
+import { utkfaceDir } from './train-fixtures.js';
+
+interface Golden {
+  model: string;
+  createdAt: string;
+  predictions: Array<{ id: string; prediction: AgeGenderPrediction }>;
+}
+
+describe('shipped model', () => {
+  it('reproduces test/golden/model-predictions.json', async () => {
+    const golden = JSON.parse(readFileSync('test/golden/model-predictions.json', 'utf8')) as Golden;
+    const model = await loadModel();
+    try {
+      assert.equal(model.metadata.createdAt, golden.createdAt, 'golden file recorded from this model');
+      for (const g of golden.predictions) {
+        const path = g.id.startsWith('fixture:') ? join('test/fixtures/photos', g.id.slice(8)) : join(utkfaceDir(), g.id.slice(8));
+        const p = await model.predict(path);
+        assert.ok(Math.abs(p.age - g.prediction.age) < 0.05, `${g.id}: age ${p.age} vs ${g.prediction.age}`);
+        assert.ok(Math.abs(p.femaleProbability - g.prediction.femaleProbability) < 1e-3, `${g.id}: female ${p.femaleProbability} vs ${g.prediction.femaleProbability}`);
+        assert.equal(p.gender, g.prediction.gender);
+        assert.ok(Math.abs(p.ageInterval[0] - g.prediction.ageInterval[0]) < 0.1 && Math.abs(p.ageInterval[1] - g.prediction.ageInterval[1]) < 0.1);
+      }
+      // batch and single give the same answer
+      const ids = golden.predictions.filter((g) => g.id.startsWith('utkface:')).map((g) => join(utkfaceDir(), g.id.slice(8)));
+      const batch = await model.predictBatch(ids);
+      for (let i = 0; i < ids.length; i++) assert.ok(Math.abs(batch[i]!.age - golden.predictions[i + 1]!.prediction.age) < 0.05);
+    } finally {
+      model.dispose();
+    }
+  });
+});

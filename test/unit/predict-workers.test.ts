@@ -1,0 +1,62 @@
+// `predict --no-detect --workers 2`: chips predicted on worker threads give the same answers, in
+// the same order, as in-process prediction. Uses the real network with an untrained head, saved
+// to a temporary model folder (no shipped model needed).
+import { strict as assert } from 'node:assert';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runPredict } from '../../src/cli/commands/predict.js';
+import { initBackend, loadModel } from '../../src/model/index.js';
+import { AgeGenderNet } from '../../src/model/net.js';
+import { loadFaceApiWeights } from '../../src/model/encoder.js';
+import { saveModel } from '../../src/model/io.js';
+
+describe('predict with worker threads', () => {
+  let dir: string;
+  const files: string[] = [];
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agegender-workers-'));
+    await initBackend();
+    const net = new AgeGenderNet(await loadFaceApiWeights(), { seed: 7 });
+    await saveModel(net, join(dir, 'model'), { formatVersion: 1, name: 'untrained', encoder: 'faceapi-facerec-resnet34', inputSize: 200, createdAt: '2026-01-01T00:00:00.000Z', command: 'test', datasetManifestHash: null, metrics: {} });
+    net.dispose();
+    const photos = new URL('../fixtures/photos/', import.meta.url);
+    const chip = await readFile(new URL('chip-35-male.jpg', photos));
+    const sharp = (await import('sharp')).default;
+    for (let i = 0; i < 7; i++) {
+      const f = join(dir, `c${i}.jpg`);
+      // Different chips: the same face with a different brightness each.
+      await writeFile(f, await sharp(chip).modulate({ brightness: 0.7 + i * 0.1 }).jpeg().toBuffer());
+      files.push(f);
+    }
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gives the in-process answers, in input order, and still reports bad files (arguments that match nothing first)', async () => {
+    const args = [...files, join(dir, 'missing.jpg')];
+    const model = await loadModel(join(dir, 'model'));
+    let inProcess: Awaited<ReturnType<typeof runPredict>>;
+    try {
+      inProcess = await runPredict(args, { format: 'json', detect: false, batchSize: 2, model, out: () => undefined, log: () => undefined });
+    } finally {
+      model.dispose();
+    }
+    const pooled = await runPredict(args, { format: 'json', detect: false, batchSize: 2, modelDir: join(dir, 'model'), workers: 2, out: () => undefined, log: () => undefined });
+    assert.deepEqual(pooled.results.map((r) => r.file), [join(dir, 'missing.jpg'), ...files]);
+    assert.equal(pooled.failed, 1);
+    assert.equal(pooled.results[0]!.error!.code, 'UNREADABLE_FILE');
+    for (let i = 0; i < args.length; i++) {
+      const a = inProcess.results[i]!;
+      const b = pooled.results[i]!;
+      assert.equal(a.faces.length, b.faces.length);
+      if (a.faces[0] && b.faces[0]) {
+        assert.ok(Math.abs(a.faces[0].age - b.faces[0].age) < 1e-3, `${a.file}: ${a.faces[0].age} vs ${b.faces[0].age}`);
+        assert.ok(Math.abs(a.faces[0].femaleProbability - b.faces[0].femaleProbability) < 1e-3);
+      }
+    }
+    assert.ok(new Set(pooled.results.filter((r) => !r.error).map((r) => r.faces[0]!.age)).size > 1, 'different chips, different ages');
+  });
+});

@@ -1,0 +1,120 @@
+// `agegender predict`: input expansion (files, folders, globs), batching, formats, and going on
+// past bad files (reported, exit code 1). Uses a tiny deterministic model; the detection case
+// uses the real face detector on the test photos.
+import { strict as assert } from 'node:assert';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Command } from 'commander';
+import { registerPredictCommand, runPredict } from '../../src/cli/commands/predict.js';
+import { expandImageArgs, globToRegExp } from '../../src/pipeline/inputs.js';
+import { loadFaceDetector } from '../../src/pipeline/detect.js';
+import { fakeModel } from '../fixtures/photos/fake-model.js';
+
+const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
+
+describe('predict', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agegender-predict-'));
+    await mkdir(join(dir, 'chips', 'nested'), { recursive: true });
+    const chip = await readFile(new URL('chip-35-male.jpg', PHOTOS));
+    for (let i = 0; i < 5; i++) await writeFile(join(dir, 'chips', `c${i}.jpg`), chip);
+    await writeFile(join(dir, 'chips', 'nested', 'n0.jpg'), chip);
+    await writeFile(join(dir, 'chips', 'bad-text.jpg'), 'this is not an image\n');
+    await writeFile(join(dir, 'chips', 'truncated.jpg'), chip.subarray(0, 900));
+    await writeFile(join(dir, 'chips', 'notes.txt'), 'skipped: not an image name');
+    await mkdir(join(dir, 'photos'));
+    await copyFile(new URL('many-faces.jpg', PHOTOS), join(dir, 'photos', 'many-faces.jpg'));
+    await copyFile(new URL('no-face.jpg', PHOTOS), join(dir, 'photos', 'no-face.jpg'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('globToRegExp handles *, **, ?, {a,b} and [..]', () => {
+    assert.ok(globToRegExp('*.jpg').test('a.jpg'));
+    assert.ok(!globToRegExp('*.jpg').test('x/a.jpg'));
+    assert.ok(globToRegExp('**/*.jpg').test('x/y/a.jpg'));
+    assert.ok(globToRegExp('**/*.jpg').test('a.jpg'));
+    assert.ok(globToRegExp('c?.{jpg,png}').test('c1.png'));
+    assert.ok(globToRegExp('c[0-2].jpg').test('c2.jpg') && !globToRegExp('c[0-2].jpg').test('c3.jpg'));
+  });
+
+  it('expands folders recursively (image names only), globs, and reports what matches nothing', async () => {
+    const d = await expandImageArgs([join(dir, 'chips')]);
+    assert.equal(d.files.length, 8); // 5 + nested + bad-text.jpg + truncated.jpg, not notes.txt
+    const g = await expandImageArgs([join(dir, 'chips', 'c*.jpg'), join(dir, 'nope.jpg'), join(dir, 'chips', 'z*.png')]);
+    assert.equal(g.files.length, 5);
+    assert.deepEqual(g.missing, [join(dir, 'nope.jpg'), join(dir, 'chips', 'z*.png')]);
+    const deep = await expandImageArgs([join(dir, 'chips', '**', 'n*.jpg')]);
+    assert.equal(deep.files.length, 1);
+  });
+
+  it('--no-detect --csv: one row per chip, bad files reported with their code, the run goes on', async () => {
+    const lines: string[] = [];
+    const summary = await runPredict([join(dir, 'chips'), join(dir, 'missing.jpg')], {
+      format: 'csv',
+      detect: false,
+      batchSize: 3,
+      model: fakeModel(),
+      out: (t) => lines.push(t),
+      log: () => undefined,
+    });
+    assert.equal(lines[0], 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,error');
+    assert.equal(lines.length, 1 + 9);
+    assert.equal(summary.files, 9);
+    assert.equal(summary.failed, 3);
+    const codes = Object.fromEntries(summary.results.filter((r) => r.error).map((r) => [r.file.split('/').pop(), r.error!.code]));
+    assert.deepEqual(codes, { 'missing.jpg': 'UNREADABLE_FILE', 'bad-text.jpg': 'INVALID_IMAGE', 'truncated.jpg': 'INVALID_IMAGE' });
+    const good = summary.results.filter((r) => !r.error);
+    assert.equal(good.length, 6);
+    for (const r of good) {
+      assert.equal(r.faces.length, 1);
+      assert.deepEqual(r.faces[0]!.box, { x: 0, y: 0, width: 200, height: 200 });
+    }
+    // Same chip → same prediction, whatever batch it was in.
+    assert.equal(new Set(good.map((r) => r.faces[0]!.age)).size, 1);
+  });
+
+  it('--json prints one document with files and summary', async () => {
+    const lines: string[] = [];
+    await runPredict([join(dir, 'chips', 'c0.jpg')], { format: 'json', detect: false, model: fakeModel(), out: (t) => lines.push(t), log: () => undefined });
+    assert.equal(lines.length, 1);
+    const doc = JSON.parse(lines[0]!) as { files: Array<{ faces: unknown[]; error: unknown }>; summary: { files: number; failed: number } };
+    assert.equal(doc.files.length, 1);
+    assert.equal(doc.files[0]!.error, null);
+    assert.deepEqual({ files: doc.summary.files, failed: doc.summary.failed }, { files: 1, failed: 0 });
+  });
+
+  it('with detection: every face of a photo, with its box; a photo with no face gives none', async () => {
+    const detector = await loadFaceDetector();
+    try {
+      const lines: string[] = [];
+      const summary = await runPredict([join(dir, 'photos')], { format: 'text', model: fakeModel(), detector, out: (t) => lines.push(t), log: () => undefined });
+      assert.equal(summary.failed, 0);
+      const many = summary.results.find((r) => r.file.endsWith('many-faces.jpg'))!;
+      assert.equal(many.faces.length, 7);
+      assert.ok(many.faces.every((f) => f.score !== null && f.box.width > 50));
+      assert.equal(summary.results.find((r) => r.file.endsWith('no-face.jpg'))!.faces.length, 0);
+      assert.ok(lines.some((l) => l.endsWith('no-face.jpg: no face found')));
+      assert.equal(lines.filter((l) => /many-faces\.jpg: face \d: age/.test(l)).length, 7);
+    } finally {
+      detector.dispose();
+    }
+  });
+
+  it('registers `predict` with its options', () => {
+    const program = new Command();
+    registerPredictCommand(program);
+    const cmd = program.commands.find((c) => c.name() === 'predict')!;
+    assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--json', '--model', '--no-detect', '--workers']);
+  });
+
+  it('rejects --json with --csv', async () => {
+    const program = new Command().exitOverride();
+    registerPredictCommand(program);
+    await assert.rejects(program.parseAsync(['node', 'agegender', 'predict', 'x.jpg', '--json', '--csv']), /--json and --csv/);
+  });
+});

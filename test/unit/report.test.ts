@@ -1,0 +1,150 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { ETHNICITIES, GENDERS, type ManifestRow } from '../../src/core/types.js';
+import { mulberry32 } from '../../src/core/random.js';
+import type { AgeGenderModel } from '../../src/model/api.js';
+import type { RawImage } from '../../src/io/types.js';
+import { parsePredictionsCsv, predictionsCsv, summarise, type PredictionRecord } from '../../src/eval/evaluate.js';
+import { buildReport, readTrainingLog } from '../../src/report/build.js';
+import { edaStats, duplicatePairs } from '../../src/report/eda.js';
+import { renderSvg } from '../../src/report/vega.js';
+import { balanceNote } from '../../src/report/model-card.js';
+
+const metadata = { formatVersion: 1, name: 'tiny', encoder: 'none', inputSize: 200, createdAt: '2026-01-01T00:00:00Z', command: 'agegender train --balance', datasetManifestHash: null, metrics: {} };
+
+function brightnessModel(): AgeGenderModel {
+  const mean = (img: RawImage): number => img.data.reduce((s, v) => s + v, 0) / img.data.length / 255;
+  return {
+    metadata,
+    predict: async () => {
+      throw new Error('unused');
+    },
+    predictBatch: async () => {
+      throw new Error('unused');
+    },
+    scoreRaw: async (images) => images.map((img) => ({ age: 80 * mean(img), femaleProbability: 0.5 })),
+    dispose: () => undefined,
+  };
+}
+
+async function fixture(dir: string, n: number): Promise<{ rows: ManifestRow[]; records: PredictionRecord[] }> {
+  const rand = mulberry32(5);
+  const rows: ManifestRow[] = [];
+  const records: PredictionRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const source = join(dir, `${i}.png`);
+    const colour = { r: Math.floor(rand() * 255), g: Math.floor(rand() * 255), b: Math.floor(rand() * 255) };
+    const noise = Buffer.from(Array.from({ length: 64 * 64 * 3 }, () => Math.floor(rand() * 255)));
+    await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } }).resize(200, 200).composite([{ input: { create: { width: 100, height: 100, channels: 3, background: colour } } }]).png().toFile(source);
+    const age = 1 + Math.floor(rand() * 80);
+    const gender = GENDERS[i % 2]!;
+    const ethnicity = ETHNICITIES[i % 5]!;
+    const split = i % 3 === 0 ? 'test' : i % 3 === 1 ? 'train' : 'val';
+    const status = i === n - 1 ? 'duplicate-near' : 'kept';
+    rows.push({ source, name: `${age}_${i % 2}_${i % 5}_2017.jpg.chip.jpg`, size: 1, sha256: null, phash: null, width: 200, height: 200, age, gender, ethnicity, datetime: null, status, reason: status === 'kept' ? '' : 'near-duplicate of 0.png (distance 3)', cluster: status === 'kept' ? null : 1, duplicateOf: status === 'kept' ? null : rows[0]!.source, split: status === 'kept' ? split : null });
+    if (split === 'test' && status === 'kept') {
+      const p = Math.min(1, Math.max(0, (gender === 'female' ? 0.7 : 0.3) + (rand() - 0.5) * 0.6));
+      records.push({ source, name: rows[i]!.name, age, gender, ethnicity, predictedAge: age + (rand() - 0.5) * 20, femaleProbability: p, ageInterval: [age - 5, age + 5] });
+    }
+  }
+  return { rows, records };
+}
+
+test('Vega-Lite specs render to SVG in Node', async () => {
+  const svg = await renderSvg({ data: { values: [{ a: 'x', b: 1 }] }, mark: 'bar', encoding: { x: { field: 'a', type: 'nominal' }, y: { field: 'b', type: 'quantitative' } } });
+  assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.equal(svg.match(/<svg/g)?.length, 1);
+});
+
+test('EDA counts, duplicate pairs and training log parsing', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agegender-report-'));
+  try {
+    const { rows } = await fixture(dir, 12);
+    const eda = edaStats(rows);
+    assert.equal(eda.kept, 11);
+    assert.equal(eda.ageYears.reduce((s, a) => s + a.count, 0), 11);
+    assert.equal(eda.pyramid.reduce((s, a) => s + a.count, 0), 11);
+    assert.equal(eda.splits.reduce((s, a) => s + a.count, 0), 11);
+    assert.deepEqual(eda.statusCounts, [{ status: 'kept', count: 11 }, { status: 'duplicate-near', count: 1 }]);
+    const pairs = duplicatePairs(rows, 4);
+    assert.equal(pairs.length, 1);
+    assert.equal(pairs[0]!.b?.source, rows[0]!.source);
+    await writeFile(join(dir, 'metrics.jsonl'), '{"epoch":1,"loss":2,"val":{"mae":9}}\n{"epoch":2,"loss":1.5,"val":{"mae":8}}\n{"epoch":3,"lo');
+    assert.deepEqual(await readTrainingLog(dir), [
+      { epoch: 1, loss: 2, 'val.mae': 9 },
+      { epoch: 2, loss: 1.5, 'val.mae': 8 },
+    ]);
+    assert.equal(await readTrainingLog(join(dir, 'missing')), null);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('predictions.csv round-trips', () => {
+  const records: PredictionRecord[] = [{ source: '/a, "b".jpg', name: 'x', age: 3, gender: 'female', ethnicity: 'Asian', predictedAge: 4.25, femaleProbability: 0.875, ageInterval: [1, 7] }];
+  assert.deepEqual(parsePredictionsCsv(predictionsCsv(records)), records);
+});
+
+test('buildReport: one inline SVG per chart, galleries, LIME panels and the model card', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agegender-report-'));
+  try {
+    const { rows, records } = await fixture(dir, 40);
+    const model = brightnessModel();
+    const evaluation = summarise(records, { split: 'test', model, rows: records.length, skipped: [], replicates: 50, seed: 1, minGroupSize: 2, bestWorstCount: 4, now: () => new Date('2026-01-02T00:00:00Z') });
+    const log = [{ epoch: 1, loss: 3 }, { epoch: 2, loss: 2 }];
+    const report = await buildReport({ rows, summary: { files: 40, kept: 39, examplePairs: [{ a: rows[0]!.source, b: rows[1]!.source, distance: 3 }], crossSplitNearPairs: { distance: 5, count: 2, examples: [] } }, evaluation, records, metadata, trainingLog: log, model, limeCount: 2, limeSamples: 40, now: () => new Date('2026-01-03T00:00:00Z') });
+    assert.equal(report.html.match(/<svg/g)?.length, report.charts);
+    assert.equal(new Set(report.chartIds).size, report.charts);
+    assert.ok(report.chartIds.includes('training-curves') && report.chartIds.includes('predicted-vs-actual') && report.chartIds.includes('pyramid'));
+    assert.match(report.html, new RegExp(`<meta name="agegender-charts" content="${report.charts}">`));
+    assert.equal(report.html.match(/<figure class="lime">/g)?.length, 2);
+    assert.ok((report.html.match(/data:image\/jpeg;base64,/g)?.length ?? 0) > 20);
+    assert.doesNotMatch(report.html, /unreadable/);
+    assert.match(report.html, /pHash distance 3/);
+    assert.match(report.html, /near pairs across splits \(distance ≤ 5\)<\/td><td>2/);
+    for (const phrase of ['not gender identity', 'non-commercial research', 'must NOT be deployed', 'Known label noise', 'with</b> <code>--balance</code>', 'Measured biases']) {
+      assert.ok(report.html.includes(phrase), phrase);
+    }
+    assert.ok(!/<script/i.test(report.html), 'self-contained and static');
+    assert.ok(!/(src|href)="https?:/i.test(report.html), 'no external resources');
+    // the same report without a training log has one chart fewer and says why
+    const noLog = await buildReport({ rows, summary: null, evaluation, records, metadata: { ...metadata, command: 'train' }, trainingLog: null, limeCount: 0 });
+    assert.equal(noLog.charts, report.charts - 1);
+    assert.match(noLog.html, /no training log/);
+    assert.match(noLog.html, /near-duplicate of 0\.png/); // pairs from the manifest when summary.json has none
+    assert.match(noLog.html, /without<\/b> <code>--balance/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('balance note reads the recorded setting', () => {
+  assert.match(balanceNote({ ...metadata, balance: false, command: 'x --balance' }), /without/);
+  assert.match(balanceNote({ ...metadata, balance: { by: 'ethnicity×gender' }, command: 'x' }), /with<\/b>.*ethnicity×gender/);
+});
+
+test('training curves come from metadata.training.history when there is no JSONL, counted across stages', async () => {
+  const { historyFromMetadata } = await import('../../src/report/build.js');
+  const { trainingChart } = await import('../../src/report/charts.js');
+  const history = [
+    { stage: 1, epoch: 1, epochs: 2, loss: 3, valMae: 20, seconds: 1, lr: 0.1 },
+    { stage: 1, epoch: 2, epochs: 2, loss: 2, valMae: 12, seconds: 1, lr: 0.1 },
+    { stage: 2, epoch: 1, epochs: 1, loss: 1, valMae: 9, seconds: 1, lr: 0.1 },
+  ];
+  const log = historyFromMetadata({ ...metadata, training: { history } });
+  assert.equal(log?.length, 3);
+  const chart = trainingChart(log!)!;
+  const values = (chart.spec as unknown as { data: { values: Array<{ epoch: number; metric: string; stage: string }> } }).data.values;
+  assert.deepEqual([...new Set(values.map((v) => v.metric))].sort(), ['loss', 'valMae']);
+  assert.deepEqual(values.filter((v) => v.metric === 'loss').map((v) => [v.epoch, v.stage]), [
+    [1, 'stage 1'],
+    [2, 'stage 1'],
+    [3, 'stage 2'],
+  ]);
+  assert.match(await renderSvg(chart.spec), /^<svg/);
+  assert.equal(historyFromMetadata(metadata), null);
+});

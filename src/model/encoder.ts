@@ -117,7 +117,8 @@ export class FaceRecEncoder {
     for (const [name, t] of Object.entries(folded)) {
       if (name === 'fc') continue; // the 128-d descriptor projection is not used
       const isTop = TOP_BLOCKS.some((b) => name.startsWith(`${b}/`));
-      this.vars.set(name, tf.variable(t, Boolean(options.trainableTop && isTop), `enc/${name}`));
+      // unnamed: tfjs variable names are process-global and several models may be loaded at once
+      this.vars.set(name, tf.variable(t, Boolean(options.trainableTop && isTop)));
       t.dispose();
     }
     for (const req of ['conv32_down/conv/filters', 'conv256_down_out/conv2/conv/bias']) {

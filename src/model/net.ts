@@ -52,7 +52,7 @@ export class AgeGenderNet {
       const t = init[name];
       if (!t) throw new Error(`head weight ${name} missing`);
       const trainable = (options.trainableHead ?? true) && name !== 'head/mu' && name !== 'head/sigma';
-      this.head.set(name, tf.variable(t, trainable, `net/${name}`));
+      this.head.set(name, tf.variable(t, trainable));
     }
     if (init !== head) for (const t of Object.values(init)) t.dispose();
   }

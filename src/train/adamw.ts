@@ -27,15 +27,19 @@ export class AdamW {
   private readonly eps: number;
   step = 0;
 
-  constructor(groups: ParamGroup[], options: AdamWOptions = {}) {
+  private readonly key: (w: tf.Variable) => string;
+
+  /** `names` gives each variable a stable name for `state()` (default: the tfjs variable name). */
+  constructor(groups: ParamGroup[], options: AdamWOptions = {}, names?: ReadonlyMap<tf.Variable, string>) {
     this.groups = groups;
+    this.key = (w) => names?.get(w) ?? w.name;
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.epsilon ?? 1e-8;
     for (const g of groups) {
       for (const w of g.vars) {
-        this.m.set(w.name, tf.variable(tf.zerosLike(w), false));
-        this.v.set(w.name, tf.variable(tf.zerosLike(w), false));
+        this.m.set(this.key(w), tf.variable(tf.zerosLike(w), false));
+        this.v.set(this.key(w), tf.variable(tf.zerosLike(w), false));
       }
     }
   }
@@ -52,8 +56,8 @@ export class AdamW {
       for (const w of g.vars) {
         const grad = grads[w.name];
         if (!grad) continue;
-        const m = this.m.get(w.name)!;
-        const v = this.v.get(w.name)!;
+        const m = this.m.get(this.key(w))!;
+        const v = this.v.get(this.key(w))!;
         tf.tidy(() => {
           const m2 = tf.add(tf.mul(m, b1), tf.mul(grad, 1 - b1));
           const v2 = tf.add(tf.mul(v, b2), tf.mul(tf.square(grad), 1 - b2));

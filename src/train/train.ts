@@ -272,7 +272,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   // 3. network + task-uncertainty weights (Kendall et al.): L = Σ exp(−s_t)·L_t + s_t
   const net = new AgeGenderNet(faceApi, { trainableTop: true, seed: o.seed });
   for (const t of Object.values(faceApi)) t.dispose();
-  const logVars = { age: tf.variable(tf.scalar(0), true, 'train/s_age'), gender: tf.variable(tf.scalar(0), true, 'train/s_gender') };
+  const logVars = { age: tf.variable(tf.scalar(0), true), gender: tf.variable(tf.scalar(0), true) };
+  // stable names for optimizer state in checkpoints (tfjs variable names differ between processes)
+  const stableNames = new Map<tf.Variable, string>([...net.namedWeights().map((w) => [w.tensor as tf.Variable, w.name] as const), [logVars.age, 'train/s_age'], [logVars.gender, 'train/s_gender']]);
   const bestSnapshot = (): Array<{ name: string; tensor: tf.Tensor }> => net.namedWeights().filter((w) => w.name.startsWith('head/') || w.name.startsWith('conv256_2/') || w.name.startsWith('conv256_down_out/')).map((w) => ({ name: w.name, tensor: w.tensor.clone() }));
   let best = bestSnapshot();
   let bestValMae = state?.bestValMae ?? Infinity;
@@ -348,7 +350,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       { vars: [logVars.age, logVars.gender], lrScale: 1, weightDecay: 0 },
       ...(stage === 2 ? [{ vars: top, lrScale: o.topLrScale, weightDecay: o.weightDecay }] : []),
     ];
-    const opt = new AdamW(groups);
+    const opt = new AdamW(groups, {}, stableNames);
     const varList = groups.flatMap((g) => g.vars);
     if (resumeTensors && state && state.stage === stage && !(stage === 1 && state.stage1Done)) {
       opt.loadState(resumeTensors, state.optimizerStep);
@@ -358,6 +360,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const total = steps * epochs;
     for (const cb of callbacks) await cb.onStageBegin?.({ stage, epochs, startEpoch, trainCount: n, valCount: va.items.length });
     const tStage = Date.now();
+    // seconds this stage already took before a resume (read once: `elapsed` is updated every epoch)
+    const stageBase = state && state.stage === stage ? state.elapsedSeconds[`stage${stage}`] ?? 0 : 0;
     for (let epoch = startEpoch; epoch <= epochs; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.({ stage, epoch, epochs });
       const tE = Date.now();
@@ -417,7 +421,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         for (const w of best) w.tensor.dispose();
         best = bestSnapshot();
       }
-      elapsed[`stage${stage}`] = (state && state.stage === stage ? state.elapsedSeconds[`stage${stage}`] ?? 0 : 0) + (Date.now() - tStage) / 1000;
+      elapsed[`stage${stage}`] = stageBase + (Date.now() - tStage) / 1000;
       const current = [...net.namedWeights().filter((w) => w.name.startsWith('head/') || top.includes(w.tensor as tf.Variable)), { name: 'train/s_age', tensor: logVars.age as tf.Tensor }, { name: 'train/s_gender', tensor: logVars.gender as tf.Tensor }, ...opt.state()];
       const stageDone = stop || epoch === epochs;
       state = await saveCheckpoint(ckptDir, { stage, epoch, stage1Done: stage === 2 || stageDone, bestValMae, bestEpoch, optimizerStep: opt.step, optionsKey, history, startedAt: state?.startedAt ?? new Date(t0).toISOString(), elapsedSeconds: elapsed }, current, best);
@@ -553,7 +557,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     elapsed['score'] = (Date.now() - tScore) / 1000;
   }
-  elapsed['total'] = (Date.now() - t0) / 1000 + (state?.elapsedSeconds['resumedTotal'] ?? 0);
+  elapsed['total'] = (Date.now() - t0) / 1000; // this process
+  elapsed['sinceFirstStart'] = (Date.now() - Date.parse(state?.startedAt ?? new Date(t0).toISOString())) / 1000; // across resumes
   metrics['timingsSeconds'] = elapsed;
   const final = { ...metadata, metrics };
   const { writeJsonAtomic } = await import('../core/atomic.js');

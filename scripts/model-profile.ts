@@ -1,0 +1,27 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { initBackend } from '../src/model/backend.js';
+import { loadModel } from '../src/model/index.js';
+import { decodeImage } from '../src/io/decode.js';
+import { AgeGenderNet } from '../src/model/net.js';
+import { readModelFolder } from '../src/model/io.js';
+await initBackend();
+const raw = await decodeImage(readFileSync('test/fixtures/photos/chip-35-male.jpg'), 'x');
+const { weights } = await readModelFolder('models/default');
+const net = new AgeGenderNet(weights);
+const img = tf.tensor4d(raw.data, [1, raw.height, raw.width, 3], 'int32');
+const time = async (name: string, f: () => tf.Tensor | tf.Tensor[]) => {
+  const ts: number[] = [];
+  for (let i = 0; i < 25; i++) { const t0 = performance.now(); const r = f(); const arr = Array.isArray(r) ? r : [r]; for (const x of arr) await x.data(); tf.dispose(arr); ts.push(performance.now() - t0); }
+  ts.sort((a, b) => a - b); console.log(name, ts[12]!.toFixed(1));
+};
+const x = net.encoder.preprocess(img);
+await time('preprocess', () => net.encoder.preprocess(img));
+await time('stem', () => { const s = net.encoder.stem(x); return [s.cut, s.pooled]; });
+const s = net.encoder.stem(x);
+await time('top+head', () => { const o = net.forwardFromCut(s.cut, s.pooled); return [o.ageLogits, o.genderLogits]; });
+await time('conv32_down only', () => tf.tidy(() => tf.fused.conv2d({ x, filter: net.encoder.vars.get('conv32_down/conv/filters')! as unknown as tf.Tensor4D, strides: 2, pad: 'valid' })));
+const m = await loadModel('models/default');
+const ts: number[] = [];
+for (let i = 0; i < 25; i++) { const t0 = performance.now(); await m.predict(raw); ts.push(performance.now() - t0); }
+ts.sort((a, b) => a - b); console.log('predict(raw)', ts[12]!.toFixed(1));

@@ -222,6 +222,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const backend = await initBackend();
   log(`backend: ${backend.backend} (${backend.provider})`);
 
+  // 1. data (validated before anything is written)
+  const splits = await loadSplits(workspace, o.limit, o.seed);
+  if (splits.train.length === 0 || splits.val.length === 0) {
+    throw new AgeGenderError('WORKSPACE_INVALID', `need kept rows in train and val (found ${splits.train.length} / ${splits.val.length})`, { subject: join(workspace, 'manifest.jsonl') });
+  }
   let state: CheckpointState | null = null;
   if (o.resume) {
     state = await readState(ckptDir);
@@ -235,11 +240,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const cb of callbacks) await cb.onEvent?.(event, data);
   };
 
-  // 1. data
-  const splits = await loadSplits(workspace, o.limit, o.seed);
-  if (splits.train.length === 0 || splits.val.length === 0) {
-    throw new AgeGenderError('WORKSPACE_INVALID', `need kept rows in train and val (found ${splits.train.length} / ${splits.val.length})`, { subject: join(workspace, 'manifest.jsonl') });
-  }
   const optionsKey = JSON.stringify({ limit: o.limit ?? null, balance: Boolean(o.balance), seed: o.seed, manifest: splits.manifestHash, epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr });
   if (state && state.optionsKey !== optionsKey) {
     throw new AgeGenderError('INVALID_ARGUMENT', 'the checkpoint was made with other options or another manifest; rerun without --resume', { subject: join(ckptDir, 'state.json') });

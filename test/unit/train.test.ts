@@ -11,6 +11,7 @@ import { loadModel } from '../../src/model/index.js';
 import { nanGuard, type EpochLogs } from '../../src/train/callbacks.js';
 import { balanceWeights } from '../../src/train/data.js';
 import { train } from '../../src/train/train.js';
+import { runTrain } from '../../src/cli/commands/train.js';
 import { makeWorkspace, pickChips } from './train-fixtures.js';
 
 // Shared across runs: the cache is keyed by content hash + encoder + cut point.
@@ -58,6 +59,14 @@ describe('train', () => {
       train({ workspace: ws, out: join(dir, 'nan-model'), cacheDir: CACHE, stage1Epochs: 5, epochs: 0, stage1Lr: 1e30, score: false, log: () => {} }),
       (e: unknown) => e instanceof AgeGenderError && e.code === 'TRAINING_DIVERGED',
     );
+  });
+
+  it('CLI options are checked before any work', async () => {
+    const base = { workspace: join(dir, 'none'), out: join(dir, 'none-model'), epochs: '1', stage1Epochs: '1', seed: '1', score: false };
+    await assert.rejects(runTrain({ ...base, epochs: '-1' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('--epochs'));
+    await assert.rejects(runTrain({ ...base, limit: 'lots' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('--limit'));
+    await assert.rejects(runTrain(base), (e: unknown) => e instanceof AgeGenderError && e.code === 'WORKSPACE_INVALID');
+    assert.equal(existsSync(join(dir, 'none')), false, 'nothing written for a missing workspace');
   });
 
   it('--balance weights have mean 1 and favour rare strata', () => {

@@ -101,3 +101,34 @@ async function detectScaled(detector: FaceDetector, image: RawImage, maxSide: nu
     mouth: up(d.mouth),
   }));
 }
+
+/** A face as the CLI and the HTTP API report it: box in pixels, rounded figures. */
+export interface FaceReport {
+  box: { x: number; y: number; width: number; height: number };
+  score: number | null;
+  age: number;
+  ageInterval: [number, number];
+  gender: 'male' | 'female';
+  genderProbability: number;
+  femaleProbability: number;
+}
+
+/** Rounds to a number of decimal digits (for reports, not for computation). */
+export function roundTo(n: number, digits: number): number {
+  const k = 10 ** digits;
+  return Math.round(n * k) / k;
+}
+
+/** Rounds an analysed face for output (box to 0.1 px, age to 0.01 year, probabilities to 1e-4). */
+export function faceReport(face: AnalyzedFace): FaceReport {
+  const p = face.prediction;
+  return {
+    box: { x: roundTo(face.box.x, 1), y: roundTo(face.box.y, 1), width: roundTo(face.box.width, 1), height: roundTo(face.box.height, 1) },
+    score: face.score === null ? null : roundTo(face.score, 4),
+    age: roundTo(p.age, 2),
+    ageInterval: [roundTo(p.ageInterval[0], 2), roundTo(p.ageInterval[1], 2)],
+    gender: p.gender,
+    genderProbability: roundTo(p.genderProbability, 4),
+    femaleProbability: roundTo(p.femaleProbability, 4),
+  };
+}

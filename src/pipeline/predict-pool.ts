@@ -8,7 +8,8 @@
  *   await pool.close();
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../core/worker.js';
 import { AgeGenderError, type ErrorCode } from '../core/errors.js';
 import { integerInRange } from '../core/validate.js';
 import type { AgeGenderPrediction } from '../core/types.js';
@@ -45,15 +46,6 @@ interface Slot {
   pending: Map<number, { resolve: (p: AgeGenderPrediction[]) => void; reject: (e: unknown) => void }>;
 }
 
-function spawnWorker(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./predict-worker.js', import.meta.url), { workerData });
-  // Running from TypeScript sources (tsx: tests, benches): workers do not inherit tsx's loader
-  // hooks, so the worker registers them before importing the .ts body.
-  const api = import.meta.resolve('tsx/esm/api');
-  const body = new URL('./predict-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(body)}); });`;
-  return new Worker(code, { eval: true, workerData });
-}
 
 /** Starts the workers and waits until each has loaded the model. */
 export async function createPredictPool(options: PredictPoolOptions): Promise<PredictPool> {
@@ -62,7 +54,7 @@ export async function createPredictPool(options: PredictPoolOptions): Promise<Pr
   const waiting: Array<() => void> = [];
   let nextId = 0;
   const started = Array.from({ length: size }, () => {
-    const worker = spawnWorker({ modelDir: options.modelDir });
+    const worker = spawnModuleWorker(import.meta.url, 'predict-worker', { modelDir: options.modelDir });
     const slot: Slot = { worker, busy: false, pending: new Map() };
     slots.push(slot);
     return new Promise<void>((resolve, reject) => {

@@ -19,13 +19,13 @@ import { integerInRange } from '../core/validate.js';
 import { readImageHeader, sniffImageType, decodeImage } from '../io/decode.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
-import { analyzeImage, type AnalyzedFace, type AnalyzeResult } from '../pipeline/analyze.js';
+import { analyzeImage, faceReport, roundTo, type AnalyzedFace, type AnalyzeResult } from '../pipeline/analyze.js';
 import type { FaceDetector } from '../pipeline/detect.js';
 import { HttpError, errorBody, toHttpError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { PAGE_HTML } from './page.js';
 import { WorkQueue } from './queue.js';
-import { ExplainQuery, PredictQuery, type Face, type ExplainResponse, type PredictResponse } from './schemas.js';
+import { ExplainQuery, PredictQuery, type ExplainResponse, type PredictResponse } from './schemas.js';
 
 export interface ServerLimits {
   /** Largest upload in bytes (raw body or multipart file). */
@@ -109,23 +109,6 @@ async function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise
   }
 }
 
-function round(n: number, digits: number): number {
-  const k = 10 ** digits;
-  return Math.round(n * k) / k;
-}
-
-function faceJson(face: AnalyzedFace): Face {
-  const p = face.prediction;
-  return {
-    box: { x: round(face.box.x, 1), y: round(face.box.y, 1), width: round(face.box.width, 1), height: round(face.box.height, 1) },
-    score: face.score === null ? null : round(face.score, 4),
-    age: round(p.age, 2),
-    ageInterval: [round(p.ageInterval[0], 2), round(p.ageInterval[1], 2)],
-    gender: p.gender,
-    genderProbability: round(p.genderProbability, 4),
-    femaleProbability: round(p.femaleProbability, 4),
-  };
-}
 
 function parseQuery<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, query: unknown): T {
   const r = schema.safeParse(query ?? {});
@@ -221,9 +204,9 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       width: result.width,
       height: result.height,
       detect: query.detect,
-      faces: result.faces.map(faceJson),
+      faces: result.faces.map(faceReport),
       model: modelName,
-      ms: round(performance.now() - t0, 1),
+      ms: roundTo(performance.now() - t0, 1),
     };
   });
 
@@ -248,7 +231,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
           const face = result.faces[i] as AnalyzedFace;
           const e = await explain(model, face.chip, { target: query.target, signal });
           const png = Buffer.from(e.overlayPng.buffer, e.overlayPng.byteOffset, e.overlayPng.byteLength);
-          faces.push({ ...faceJson(face), index: i, explanation: { target: query.target, overlayPng: `data:image/png;base64,${png.toString('base64')}` } });
+          faces.push({ ...faceReport(face), index: i, explanation: { target: query.target, overlayPng: `data:image/png;base64,${png.toString('base64')}` } });
         }
         return { result, faces };
       }, signal),
@@ -260,7 +243,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       faces: out.faces,
       facesFound: out.result.faces.length,
       model: modelName,
-      ms: round(performance.now() - t0, 1),
+      ms: roundTo(performance.now() - t0, 1),
     };
   });
 

@@ -14,7 +14,7 @@ import { decodeImage } from '../../io/decode.js';
 import type { RawImage } from '../../io/types.js';
 import type { AgeGenderPrediction } from '../../core/types.js';
 import type { AgeGenderModel } from '../../model/api.js';
-import { analyzeImage, type AnalyzedFace } from '../../pipeline/analyze.js';
+import { analyzeImage, faceReport, roundTo, type AnalyzedFace, type FaceReport } from '../../pipeline/analyze.js';
 import type { FaceDetector } from '../../pipeline/detect.js';
 import { expandImageArgs } from '../../pipeline/inputs.js';
 import { createPredictPool } from '../../pipeline/predict-pool.js';
@@ -46,15 +46,7 @@ export interface PredictOptions {
   log?: (text: string) => void;
 }
 
-export interface PredictFace {
-  box: { x: number; y: number; width: number; height: number };
-  score: number | null;
-  age: number;
-  ageInterval: [number, number];
-  gender: 'male' | 'female';
-  genderProbability: number;
-  femaleProbability: number;
-}
+export type PredictFace = FaceReport;
 
 export interface PredictFileResult {
   file: string;
@@ -75,23 +67,6 @@ export interface PredictSummary {
 
 const CSV_HEADER = 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,error';
 
-function r(n: number, d: number): number {
-  const k = 10 ** d;
-  return Math.round(n * k) / k;
-}
-
-function faceOf(f: AnalyzedFace): PredictFace {
-  const p = f.prediction;
-  return {
-    box: { x: r(f.box.x, 1), y: r(f.box.y, 1), width: r(f.box.width, 1), height: r(f.box.height, 1) },
-    score: f.score === null ? null : r(f.score, 4),
-    age: r(p.age, 2),
-    ageInterval: [r(p.ageInterval[0], 2), r(p.ageInterval[1], 2)],
-    gender: p.gender,
-    genderProbability: r(p.genderProbability, 4),
-    femaleProbability: r(p.femaleProbability, 4),
-  };
-}
 
 function failure(file: string, error: unknown): PredictFileResult {
   const code: ErrorCode = error instanceof AgeGenderError ? error.code : 'UNREADABLE_FILE';
@@ -175,7 +150,7 @@ async function chipBatch(predict: Predictor, files: readonly string[], maxPixels
     if (!p || p instanceof Error) return failure(d.file, p ?? new Error('no prediction'));
     const { width, height } = d.image;
     const face: AnalyzedFace = { box: { x: 0, y: 0, width, height }, score: null, prediction: p, chip: d.image, detection: null };
-    return { file: d.file, width, height, faces: [faceOf(face)], error: null };
+    return { file: d.file, width, height, faces: [faceReport(face)], error: null };
   });
 }
 
@@ -243,7 +218,7 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
           }
           try {
             const res = await analyzeImage(model, detector, d.image, { detect: true });
-            emit({ file: d.file, width: res.width, height: res.height, faces: res.faces.map(faceOf), error: null });
+            emit({ file: d.file, width: res.width, height: res.height, faces: res.faces.map(faceReport), error: null });
           } catch (error) {
             emit(failure(d.file, error));
           }
@@ -260,8 +235,8 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
     files: results.length,
     failed,
     faces: results.reduce((s, x) => s + x.faces.length, 0),
-    seconds: r(seconds, 3),
-    imagesPerSecond: r(files.length / Math.max(seconds, 1e-9), 1),
+    seconds: roundTo(seconds, 3),
+    imagesPerSecond: roundTo(files.length / Math.max(seconds, 1e-9), 1),
     results,
   };
   if (format === 'json') {

@@ -6,10 +6,19 @@ import { prepareChip } from '../src/explain/input.js';
 import { lime, topKAgreement } from '../src/explain/lime.js';
 import { slic } from '../src/explain/superpixels.js';
 import { loadModelFrom } from '../src/eval/model-loader.js';
+import { createPredictPool, defaultWorkerCount } from '../src/pipeline/predict-pool.js';
+import { pooledModel } from '../src/pipeline/pooled-model.js';
+
+// --workers N (default: one per core) scores LIME's perturbed images on N worker threads.
+const workersArg = process.argv.indexOf('--workers');
+const workers = workersArg > 0 ? Number(process.argv[workersArg + 1]) : defaultWorkerCount();
 
 const utk = resolve(process.env.AGEGENDER_UTKFACE_DIR ?? resolve(process.cwd(), '../shared/datasets/utkface'), 'UTKFace');
 const image = process.env.AGEGENDER_BENCH_IMAGE ?? join(utk, readdirSync(utk).filter((f) => f.endsWith('.jpg')).sort()[100]!);
-const model = await loadModelFrom(process.env.AGEGENDER_MODEL);
+const local = await loadModelFrom(process.env.AGEGENDER_MODEL);
+const pool = workers > 1 ? await createPredictPool({ modelDir: process.env.AGEGENDER_MODEL, workers }) : null;
+const model = pool ? pooledModel(local, pool) : local;
+console.log(`scoring on ${pool ? `${workers} worker threads` : 'the main thread'}`);
 try {
   const chip = await prepareChip(image);
   const w0 = performance.now();
@@ -33,4 +42,5 @@ try {
   console.log(`top-5 agreement across 3 seeds: ${agreement.toFixed(3)} (target ≥ 0.8: ${agreement >= 0.8 ? 'PASS' : 'FAIL'})`);
 } finally {
   model.dispose();
+  await pool?.close();
 }

@@ -11,6 +11,9 @@ import { initBackend, loadModel } from '../../src/model/index.js';
 import { AgeGenderNet } from '../../src/model/net.js';
 import { loadFaceApiWeights } from '../../src/model/encoder.js';
 import { saveModel } from '../../src/model/io.js';
+import { loadImageInput } from '../../src/io/decode.js';
+import { createPredictPool } from '../../src/pipeline/predict-pool.js';
+import { pooledModel } from '../../src/pipeline/pooled-model.js';
 
 describe('predict with worker threads', () => {
   let dir: string;
@@ -58,5 +61,23 @@ describe('predict with worker threads', () => {
       }
     }
     assert.ok(new Set(pooled.results.filter((r) => !r.error).map((r) => r.faces[0]!.age)).size > 1, 'different chips, different ages');
+  });
+
+  it('pooledModel splits scoreRaw batches across workers and returns the in-process scores in order', async () => {
+    const model = await loadModel(join(dir, 'model'));
+    const pool = await createPredictPool({ modelDir: join(dir, 'model'), workers: 2 });
+    try {
+      const chips = await Promise.all(files.map((f) => loadImageInput(f)));
+      const expected = await model.scoreRaw(chips);
+      const pooled = await pooledModel(model, pool).scoreRaw(chips);
+      assert.equal(pooled.length, chips.length);
+      pooled.forEach((p, i) => {
+        assert.ok(Math.abs(p.age - expected[i]!.age) < 1e-3, `age ${i}: ${p.age} vs ${expected[i]!.age}`);
+        assert.ok(Math.abs(p.femaleProbability - expected[i]!.femaleProbability) < 1e-4, `female probability ${i}`);
+      });
+    } finally {
+      model.dispose();
+      await pool.close();
+    }
   });
 });

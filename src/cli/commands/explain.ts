@@ -17,6 +17,8 @@ export interface ExplainCommandOptions {
   model?: string;
   out?: string;
   occlusion: boolean;
+  /** Worker threads scoring the perturbed images (default 1: in-process). */
+  workers?: string;
 }
 
 /** Explains one image and writes the [input | LIME | occlusion] PNG; returns the result. */
@@ -33,7 +35,12 @@ export async function runExplain(
   const out = resolve(opts.out ?? `${basename(image)}.${task}.explain.png`);
   // decode and check the image before paying for the model
   const chip = await prepareChip(image);
-  const model = await load(opts.model);
+  const workers = parseNumberOption(opts.workers ?? '1', '--workers', 1, 64, true);
+  const local = await load(opts.model);
+  const { createPredictPool } = await import('../../pipeline/predict-pool.js');
+  const { pooledModel } = await import('../../pipeline/pooled-model.js');
+  const pool = workers > 1 ? await createPredictPool({ modelDir: opts.model, workers }) : null;
+  const model = pool ? pooledModel(local, pool) : local;
   try {
     const started = performance.now();
     const r = await explainImage(model, chip, { task, samples, seed, fill, occlusion: opts.occlusion, subject: image });
@@ -53,6 +60,7 @@ export async function runExplain(
     return r;
   } finally {
     model.dispose();
+    await pool?.close();
   }
 }
 
@@ -69,6 +77,7 @@ export function registerExplainCommand(program: Command): void {
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--out <file>', 'PNG to write (default: <image>.<task>.explain.png)')
     .option('--no-occlusion', 'skip occlusion sensitivity')
+    .option('--workers <n>', 'worker threads scoring the perturbed images (one per core is fastest)', '1')
     .action(async (image: string, opts: ExplainCommandOptions) => {
       await runExplain(image, opts);
     });

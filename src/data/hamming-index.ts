@@ -77,7 +77,7 @@ function ballMasks(width: number, radius: number): Int32Array {
 function assignBitsToBlocks(table: HashTable64, m: number): number[][] {
   const n = table.hi.length;
   const ones = new Float64Array(64);
-  const step = Math.max(1, Math.floor(n / 4096)); // a sample is enough to rank bits
+  const step = Math.max(1, Math.floor(n / 1024)); // a sample is enough to rank bits
   let sampled = 0;
   for (let i = 0; i < n; i += step, sampled++) {
     for (let bit = 0; bit < 64; bit++) ones[bit]! += bitAt(table.hi[i]!, table.lo[i]!, bit);

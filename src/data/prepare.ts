@@ -11,7 +11,7 @@ import { FingerprintPool } from './fingerprint-pool.js';
 import { HashCache } from './hash-cache.js';
 import { parseUtkName } from './labels.js';
 import { manifestToCsv, manifestToJsonl } from './manifest.js';
-import { enumerateInputs, readSourceBytes } from './sources.js';
+import { enumerateInputs, readZipEntries, splitZipSource } from './sources.js';
 import { assignSplits, crossSplitNearPairs } from './split.js';
 import { summarize, type PrepareSummary } from './summary.js';
 
@@ -223,6 +223,8 @@ async function materializeSplits(
   let done = 0;
   // Build the split folders beside the old ones and swap them in, so stale files never survive.
   await replaceDirAtomic(root, async (temp) => {
+    // Zip entries are extracted archive by archive in one pass each, not one archive scan per file.
+    const fromZips = new Map<string, Map<string, string>>();
     for (const row of kept) {
       const split = row.split!;
       // Names carry the labels; on a clash (same name in two input folders) use a subfolder per source folder.
@@ -230,12 +232,21 @@ async function materializeSplits(
       if (expected[split].has(relative)) relative = join(basename(dirname(row.source.replace('!/', '/'))), row.name);
       expected[split].add(relative);
       const target = join(temp, split, relative);
-      if (row.source.includes('.zip!/')) {
-        await writeFileAtomic(target, await readSourceBytes(row.source));
-      } else {
-        await linkOrCopyAtomic(row.source, target, mode);
+      const zipped = splitZipSource(row.source);
+      if (zipped) {
+        const entries = fromZips.get(zipped.archive) ?? new Map<string, string>();
+        entries.set(zipped.entry, target);
+        fromZips.set(zipped.archive, entries);
+        continue;
       }
+      await linkOrCopyAtomic(row.source, target, mode);
       if (++done % 500 === 0) progress({ phase: 'materialize', done, total: kept.length });
+    }
+    for (const [archive, entries] of fromZips) {
+      await readZipEntries(archive, new Set(entries.keys()), async (entry, bytes) => {
+        await writeFileAtomic(entries.get(entry)!, bytes);
+        if (++done % 500 === 0) progress({ phase: 'materialize', done, total: kept.length });
+      });
     }
   });
   const counts = { train: 0, val: 0, test: 0 } as Record<SplitName, number>;

@@ -179,15 +179,27 @@ function readZip(archive: string, visit: ZipEntryVisitor): Promise<void> {
   });
 }
 
+/** Splits `archive.zip!/entry` into its archive path and entry name; null for plain paths. */
+export function splitZipSource(source: string): { archive: string; entry: string } | null {
+  const at = source.indexOf(`.zip${ZIP_SEPARATOR}`);
+  if (at < 0) return null;
+  return { archive: source.slice(0, at + 4), entry: source.slice(at + 4 + ZIP_SEPARATOR.length) };
+}
+
+/** Reads the wanted entries of one archive in a single pass, handing each one's bytes to `onEntry`. */
+export async function readZipEntries(archive: string, wanted: ReadonlySet<string>, onEntry: (entry: string, bytes: Buffer) => Promise<void>): Promise<void> {
+  await readZip(archive, async (entryName, _size, _crc, read) => {
+    if (wanted.has(entryName)) await onEntry(entryName, await read());
+  });
+}
+
 /** Reads the bytes of a manifest `source` (a file path or an `archive.zip!/entry` path). */
 export async function readSourceBytes(source: string): Promise<Buffer> {
-  const at = source.indexOf(`.zip${ZIP_SEPARATOR}`);
-  if (at < 0) return readFile(source);
-  const archive = source.slice(0, at + 4);
-  const wanted = source.slice(at + 4 + ZIP_SEPARATOR.length);
+  const zipped = splitZipSource(source);
+  if (!zipped) return readFile(source);
   let found: Buffer | null = null;
-  await readZip(archive, async (entryName, _size, _crc, read) => {
-    if (found === null && entryName === wanted) found = await read();
+  await readZipEntries(zipped.archive, new Set([zipped.entry]), async (_entry, bytes) => {
+    found ??= bytes;
   });
   if (found === null) throw new Error(`${source}: entry not found in archive`);
   return found;

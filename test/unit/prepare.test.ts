@@ -92,7 +92,7 @@ test('prepare reports every kind of bad input with a reason and completes', asyn
   const before = snapshot(input);
   const rootBefore = readdirSync(root).sort();
 
-  const summary = await prepare({ inputs: [input], workspace, seed: 1 });
+  const summary = await prepare({ inputs: [input], workspace, seed: 1, materialize: 'copy' });
   const rows = await readManifest(workspace);
   const byName = (name: string): ManifestRow => {
     const row = rows.find((r) => r.name === name);
@@ -122,6 +122,9 @@ test('prepare reports every kind of bad input with a reason and completes', asyn
   const zipped = byName('50_1_1_20170101000000300.jpg.chip.jpg');
   assert.equal(zipped.status, 'kept');
   assert.match(zipped.source, /upload\.zip!\/faces\//);
+  // materialized from inside the zip, byte for byte
+  assert.deepEqual(summary.materialized, summary.split.counts);
+  assert.deepEqual(readFileSync(join(workspace, 'splits', zipped.split!, zipped.name)), readFileSync(sampleChips(7)[6]!));
   // the good chips survive; the summary counts add up
   assert.equal(summary.kept, 7);
   assert.equal(summary.unreadable.length, 10);

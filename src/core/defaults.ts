@@ -1,5 +1,7 @@
 /** Every default in one frozen place; CLI help and docs read from here. */
 export const DEFAULTS = Object.freeze({
+  /** Workspace the commands after `prepare` read when none is given. */
+  workspace: 'workspace/utk',
   prepare: Object.freeze({
     threshold: 5,
     auditDistance: 8,

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { DEFAULTS } from '../../core/defaults.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../core/atomic.js';
 import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
@@ -75,7 +76,7 @@ export function registerEvaluateCommand(program: Command): void {
     .command('evaluate')
     .description('evaluate a model on one split of a prepared workspace: metrics, slices with 95% intervals, best/worst samples')
     .option('--model <dir>', 'model folder (default: the shipped model)')
-    .option('--workspace <dir>', 'workspace written by `agegender prepare`', 'workspace')
+    .option('--workspace <dir>', 'workspace written by `agegender prepare`', DEFAULTS.workspace)
     .option('--split <name>', `split to evaluate (${SPLITS.join(', ')})`, 'test')
     .option('--out <dir>', 'output folder (default: <workspace>/evaluation/<split>)')
     .option('--batch-size <n>', 'images per forward pass', String(EVALUATE_DEFAULTS.batchSize))

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { DEFAULTS } from '../../core/defaults.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../core/atomic.js';
 import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
@@ -86,7 +87,7 @@ export function registerReportCommand(program: Command): void {
     .command('report')
     .description('build a self-contained HTML report: EDA, cleaning, training curves, evaluation by slice, best/worst, LIME, model card')
     .option('--model <dir>', 'model folder (default: the shipped model)')
-    .option('--workspace <dir>', 'workspace written by `agegender prepare`', 'workspace')
+    .option('--workspace <dir>', 'workspace written by `agegender prepare`', DEFAULTS.workspace)
     .option('--split <name>', `split to evaluate (${SPLITS.join(', ')})`, 'test')
     .option('--out <file>', 'HTML file to write', 'report.html')
     .option('--evaluation <dir>', 'folder with evaluation.json + predictions.csv to reuse or write (default: <workspace>/evaluation/<split>)')

@@ -8,9 +8,9 @@
  *   model.dispose();
  *
  * @example Ordinary photos: detect, align, predict every face
- *   import { loadModel, loadFaceDetector, analyzeImage } from 'agegender';
+ *   import { loadModel, loadFaceDetector, loadImageInput, analyzeImage } from 'agegender';
  *   const [model, detector] = await Promise.all([loadModel(), loadFaceDetector()]);
- *   const { faces } = await analyzeImage(model, detector, 'group-photo.jpg');
+ *   const { faces } = await analyzeImage(model, detector, await loadImageInput('group-photo.jpg'), { detect: true });
  */
 export type { AgeGenderPrediction, FaceLabels, Gender, Ethnicity, ManifestRow, SplitName } from './core/types.js';
 export { GENDERS, ETHNICITIES, SPLITS } from './core/types.js';

@@ -1,0 +1,28 @@
+// The README's library example, run as written against the package entry point.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { analyzeImage, loadFaceDetector, loadImageInput, loadModel, AgeGenderError } from '../../src/index.js';
+import { sampleChips } from '../helpers/data.js';
+
+test('loadModel() → predict / predictBatch on chips, analyzeImage on a photo', async () => {
+  const model = await loadModel();
+  const detector = await loadFaceDetector();
+  try {
+    const [chip] = sampleChips(1);
+    const p = await model.predict(chip!);
+    assert.ok(p.age > 0 && p.age < 120, `age ${p.age}`);
+    assert.ok(p.ageInterval[0] <= p.age && p.age <= p.ageInterval[1]);
+    assert.ok(p.genderProbability >= 0.5 && p.genderProbability <= 1);
+    const many = await model.predictBatch(sampleChips(3));
+    assert.equal(many.length, 3);
+    assert.deepEqual(many[0], p, 'one and many give the same answer for the same chip');
+    const photo = await loadImageInput(fileURLToPath(new URL('../fixtures/photos/three-faces.jpg', import.meta.url)));
+    const { faces } = await analyzeImage(model, detector, photo, { detect: true });
+    assert.equal(faces.length, 3);
+    await assert.rejects(model.predict('no/such/file.jpg'), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE');
+  } finally {
+    model.dispose();
+    detector.dispose();
+  }
+});

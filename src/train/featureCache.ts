@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../core/atomic.js';
+import { readSourceBytes } from '../data/sources.js';
 import { decodeImage } from '../io/decode.js';
 import { CUT_POINT, CUT_SHAPE, ENCODER_ID, POOLED_DIM, type FaceRecEncoder } from '../model/encoder.js';
 import { decodeHalfInto, encodeHalf } from './half.js';
@@ -136,12 +137,12 @@ export async function ensureFeatures(
     let bytes: Buffer | null = null;
     let hash = item.hash;
     if (!hash) {
-      bytes = await readFile(item.source);
+      bytes = await readSourceBytes(item.source); // a file path or an `archive.zip!/entry` from the manifest
       hash = sha256(bytes);
     }
     hashes[i] = hash;
     if (!existsSync(entryPath(cacheDir, hash)) && !pending.some((p) => p.hash === hash)) {
-      bytes ??= await readFile(item.source);
+      bytes ??= await readSourceBytes(item.source);
       const raw = await decodeImage(bytes, item.source);
       pending.push({ hash, img: tf.tensor4d(raw.data, [1, raw.height, raw.width, 3], 'int32') });
       if (pending.length >= batchSize) await flush();

@@ -9,16 +9,17 @@ import { loadModelFrom } from '../src/eval/model-loader.js';
 import { createPredictPool, defaultWorkerCount } from '../src/pipeline/predict-pool.js';
 import { pooledModel } from '../src/pipeline/pooled-model.js';
 
-// --workers N (default: one per core) scores LIME's perturbed images on N worker threads.
+// --workers N scores LIME's perturbed images on N worker threads. Default: in-process when the model
+// runs on onnxruntime (its own threads use every core), one worker per core on tfjs wasm (single-threaded).
 const workersArg = process.argv.indexOf('--workers');
-const workers = workersArg > 0 ? Number(process.argv[workersArg + 1]) : defaultWorkerCount();
 
 const utk = resolve(process.env.AGEGENDER_UTKFACE_DIR ?? resolve(process.cwd(), '../shared/datasets/utkface'), 'UTKFace');
 const image = process.env.AGEGENDER_BENCH_IMAGE ?? join(utk, readdirSync(utk).filter((f) => f.endsWith('.jpg')).sort()[100]!);
 const local = await loadModelFrom(process.env.AGEGENDER_MODEL);
+const workers = workersArg > 0 ? Number(process.argv[workersArg + 1]) : local.runtime.startsWith('onnxruntime') ? 1 : defaultWorkerCount();
 const pool = workers > 1 ? await createPredictPool({ modelDir: process.env.AGEGENDER_MODEL, workers }) : null;
 const model = pool ? pooledModel(local, pool) : local;
-console.log(`scoring on ${pool ? `${workers} worker threads` : 'the main thread'}`);
+console.log(`scoring on ${model.runtime}${pool ? '' : ', in-process'}`);
 try {
   const chip = await prepareChip(image);
   const w0 = performance.now();

@@ -4,7 +4,7 @@
 // accuracy, from src/eval/metrics) and each model's median single-image latency on this backend.
 //
 //   npm run bench:models -- [--workspace workspace/utk] [--limit N] [--latency 50] [--out file.json]
-//                           [--models ours,faceapi,faceres,gear,ssrnet] [--model <our model dir>]
+//                           [--models ours,ours-tfjs,faceapi,faceres,gear,ssrnet] [--model <our model dir>]
 //
 // Note: face-api's AgeGenderNet lists UTKFace among its training sets and Human's gear was trained on
 // UTKFace, so their scores on UTKFace test images are optimistic (they may have seen these faces).
@@ -28,7 +28,7 @@ interface Contender {
   dispose(): void;
 }
 
-const { values } = parseArgs({ options: { workspace: { type: 'string', default: 'workspace/utk' }, limit: { type: 'string' }, latency: { type: 'string', default: '50' }, out: { type: 'string' }, model: { type: 'string' }, models: { type: 'string', default: 'ours,faceapi,faceres,gear,ssrnet' } } });
+const { values } = parseArgs({ options: { workspace: { type: 'string', default: 'workspace/utk' }, limit: { type: 'string' }, latency: { type: 'string', default: '50' }, out: { type: 'string' }, model: { type: 'string' }, models: { type: 'string', default: 'ours,ours-tfjs,faceapi,faceres,gear,ssrnet' } } });
 const wanted = new Set(values.models!.split(','));
 const require = createRequire(import.meta.url);
 /** A package's folder (some packages do not export package.json). */
@@ -50,16 +50,20 @@ const unit = (img: RawImage): tf.Tensor4D => tf.tidy(() => tf.div(tf.tensor4d(im
 
 async function contenders(): Promise<Contender[]> {
   const list: Contender[] = [];
-  const ours = wanted.has('ours') ? await loadModel(values.model) : null;
-  if (ours) list.push({
-    name: `agegender (${values.model ?? 'models/default'})`,
-    note: 'this project; one forward pass',
-    predict: async (img) => {
-      const [s] = await ours.scoreRaw([img]);
-      return { age: s!.age, female: s!.femaleProbability };
-    },
-    dispose: () => ours.dispose(),
-  });
+  // Ours twice: on the default runtime (onnxruntime when installed) and on tfjs wasm, the same weights.
+  for (const [key, runtime] of [['ours', 'auto'], ['ours-tfjs', 'tfjs']] as const) {
+    if (!wanted.has(key)) continue;
+    const ours = await loadModel(values.model, { runtime });
+    list.push({
+      name: `agegender (${values.model ?? 'models/default'}) on ${ours.runtime}`,
+      note: 'this project; one forward pass',
+      predict: async (img) => {
+        const [s] = await ours.scoreRaw([img]);
+        return { age: s!.age, female: s!.femaleProbability };
+      },
+      dispose: () => ours.dispose(),
+    });
+  }
 
   const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as {
     nets: { ageGenderNet: { loadFromDisk(d: string): Promise<void>; predictAgeAndGender(t: tf.Tensor3D): Promise<{ age: number; gender: string; genderProbability: number }> } };

@@ -25,7 +25,7 @@ async function benchModel(): Promise<{ model: AgeGenderModel; what: string }> {
   const { loadFaceApiWeights } = await import('../src/model/encoder.js');
   const net = new AgeGenderNet(await loadFaceApiWeights());
   const metadata = { formatVersion: 1, name: 'untrained', encoder: 'faceapi-facerec-resnet34', inputSize: 200, createdAt: new Date().toISOString(), command: 'bench', datasetManifestHash: null, metrics: {} };
-  return { model: mod.wrapNet(net, metadata), what: `no model at ${dir}: same network, untrained head (same compute)` };
+  return { model: await mod.wrapNet(net, metadata), what: `no model at ${dir}: same network, untrained head (same compute)` };
 }
 
 async function child(): Promise<void> {

@@ -22,10 +22,14 @@ await time('stem', () => { const s = net.encoder.stem(x); return [s.cut, s.poole
 const s = net.encoder.stem(x);
 await time('top+head', () => { const o = net.forwardFromCut(s.cut, s.pooled); return [o.ageLogits, o.genderLogits]; });
 await time('conv32_down only', () => tf.tidy(() => tf.fused.conv2d({ x, filter: net.encoder.vars.get('conv32_down/conv/filters')! as unknown as tf.Tensor4D, strides: 2, pad: 'valid' })));
-const m = await loadModel('models/default');
-const ts: number[] = [];
-for (let i = 0; i < 105; i++) { const t0 = performance.now(); await m.predict(raw); if (i >= 5) ts.push(performance.now() - t0); }
-ts.sort((a, b) => a - b); console.log('predict(raw 200×200) median of 100', ts[50]!.toFixed(1), 'p10', ts[10]!.toFixed(1), 'p90', ts[90]!.toFixed(1));
-const tp: number[] = [];
-for (let i = 0; i < 105; i++) { const t0 = performance.now(); await m.predict('test/fixtures/photos/chip-35-male.jpg'); if (i >= 5) tp.push(performance.now() - t0); }
-tp.sort((a, b) => a - b); console.log('predict(jpeg path) median of 100', tp[50]!.toFixed(1), 'p10', tp[10]!.toFixed(1), 'p90', tp[90]!.toFixed(1));
+// predict() end to end (decode included for the path case) on each inference runtime
+for (const runtime of ['onnxruntime', 'tfjs'] as const) {
+  const m = await loadModel('models/default', { runtime });
+  const ts: number[] = [];
+  for (let i = 0; i < 105; i++) { const t0 = performance.now(); await m.predict(raw); if (i >= 5) ts.push(performance.now() - t0); }
+  ts.sort((a, b) => a - b); console.log(`[${m.runtime}] predict(raw 200×200) median of 100`, ts[50]!.toFixed(1), 'p10', ts[10]!.toFixed(1), 'p90', ts[90]!.toFixed(1));
+  const tp: number[] = [];
+  for (let i = 0; i < 105; i++) { const t0 = performance.now(); await m.predict('test/fixtures/photos/chip-35-male.jpg'); if (i >= 5) tp.push(performance.now() - t0); }
+  tp.sort((a, b) => a - b); console.log(`[${m.runtime}] predict(jpeg path) median of 100`, tp[50]!.toFixed(1), 'p10', tp[10]!.toFixed(1), 'p90', tp[90]!.toFixed(1));
+  m.dispose();
+}

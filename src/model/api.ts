@@ -8,6 +8,8 @@ import type { ImageInput, RawImage } from '../io/types.js';
 export interface AgeGenderModel {
   /** Metadata from the model folder (encoder id, preprocessing, metrics, the command that made it). */
   readonly metadata: ModelMetadata;
+  /** What runs the forward pass, e.g. `onnxruntime 1.30.0 (cpu)` or `tfjs wasm`. */
+  readonly runtime: string;
   /** Predicts one face chip (an aligned, cropped face like UTKFace's 200×200 chips). */
   predict(image: ImageInput): Promise<AgeGenderPrediction>;
   /** Predicts many face chips in batches; order is kept. */

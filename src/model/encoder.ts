@@ -75,6 +75,27 @@ export async function loadFaceApiWeights(): Promise<tf.NamedTensorMap> {
   return loadWeightsManifest(join(faceApiModelDir(), 'face_recognition_model-weights_manifest.json'));
 }
 
+/**
+ * Chips (uint8 or float, N×H×W×3 RGB, any size) → the normalised 150×150 network input, exactly as
+ * face-api prepares it. `flip` mirrors horizontally (augmentation and test-time augmentation).
+ * Shared by training and by every inference runtime.
+ */
+export function preprocessChips(batch: tf.Tensor4D, flip = false): tf.Tensor4D {
+  return tf.tidy(() => {
+    let x = tf.cast(batch, 'float32');
+    const [, h, w] = x.shape;
+    if (h !== w) {
+      // face-api's padToSquare, centred
+      const d = Math.abs(h - w);
+      const a = Math.floor(d / 2);
+      x = h > w ? tf.pad(x, [[0, 0], [0, 0], [a, d - a], [0, 0]]) : tf.pad(x, [[0, 0], [a, d - a], [0, 0], [0, 0]]);
+    }
+    if (x.shape[1] !== INPUT_SIZE) x = tf.image.resizeBilinear(x, [INPUT_SIZE, INPUT_SIZE], false, false);
+    if (flip) x = tf.reverse(x, 2);
+    return tf.div(tf.sub(x, tf.tensor1d([...MEAN_RGB])), PIXEL_DIVISOR);
+  });
+}
+
 interface ConvP { filters: tf.Tensor4D; bias: tf.Tensor1D }
 
 function convLayer(x: tf.Tensor4D, p: ConvP, stride: 1 | 2, relu: boolean): tf.Tensor4D {
@@ -155,24 +176,9 @@ export class FaceRecEncoder {
     return tf.relu(tf.add(pooled, out) as tf.Tensor4D);
   }
 
-  /**
-   * Chips (uint8 or float, N×H×W×3 RGB, any square size) → normalised 150×150 input.
-   * `flip` mirrors horizontally (augmentation and test-time augmentation).
-   */
+  /** See {@link preprocessChips}. */
   preprocess(batch: tf.Tensor4D, flip = false): tf.Tensor4D {
-    return tf.tidy(() => {
-      let x = tf.cast(batch, 'float32');
-      const [, h, w] = x.shape;
-      if (h !== w) {
-        // face-api's padToSquare, centred
-        const d = Math.abs(h - w);
-        const a = Math.floor(d / 2);
-        x = h > w ? tf.pad(x, [[0, 0], [0, 0], [a, d - a], [0, 0]]) : tf.pad(x, [[0, 0], [a, d - a], [0, 0], [0, 0]]);
-      }
-      if (x.shape[1] !== INPUT_SIZE) x = tf.image.resizeBilinear(x, [INPUT_SIZE, INPUT_SIZE], false, false);
-      if (flip) x = tf.reverse(x, 2);
-      return tf.div(tf.sub(x, tf.tensor1d([...MEAN_RGB])), PIXEL_DIVISOR);
-    });
+    return preprocessChips(batch, flip);
   }
 
   /** Frozen part: input → activation at the cut point plus pooled multi-stage features. */

@@ -17,11 +17,14 @@ import type { ImageInput, RawImage } from '../io/types.js';
 import { ageInterval, AGE_BINS, expectedAge } from './ageBins.js';
 import type { AgeGenderModel, ModelMetadata } from './api.js';
 import { initBackend } from './backend.js';
+import { preprocessChips } from './encoder.js';
 import { readModelFolder } from './io.js';
 import { AgeGenderNet } from './net.js';
+import { createEngine, type InferenceEngine, type RuntimeOptions } from './runtime.js';
 
 export type { AgeGenderModel, ModelMetadata } from './api.js';
 export { initBackend } from './backend.js';
+export { RUNTIME_PREFERENCES, type RuntimeName, type RuntimeOptions, type RuntimePreference } from './runtime.js';
 
 /** Batch size used by predictBatch / scoreRaw. */
 export const PREDICT_BATCH = 16;
@@ -65,36 +68,35 @@ export function decodePrediction(ageProbs: ArrayLike<number>, femaleProbability:
 
 class LoadedModel implements AgeGenderModel {
   readonly metadata: ModelMetadata;
-  private net: AgeGenderNet | null;
+  readonly runtime: string;
+  private engine: InferenceEngine | null;
 
-  constructor(net: AgeGenderNet, metadata: ModelMetadata) {
-    this.net = net;
+  constructor(engine: InferenceEngine, metadata: ModelMetadata) {
+    this.engine = engine;
     this.metadata = metadata;
+    this.runtime = engine.description;
   }
 
-  private live(): AgeGenderNet {
-    if (!this.net) throw new AgeGenderError('MODEL_NOT_LOADED', 'the model was disposed; load it again before inference');
-    return this.net;
+  private live(): InferenceEngine {
+    if (!this.engine) throw new AgeGenderError('MODEL_NOT_LOADED', 'the model was disposed; load it again before inference');
+    return this.engine;
   }
 
-  /** One forward pass over same-size RGB images; returns age probabilities and female probability. */
+  /** One forward pass per batch of RGB images; returns age probabilities and female probability. */
   private async run(images: readonly RawImage[]): Promise<Array<{ probs: Float32Array; female: number }>> {
-    const net = this.live();
+    const engine = this.live();
     const out: Array<{ probs: Float32Array; female: number }> = [];
     for (let start = 0; start < images.length; start += PREDICT_BATCH) {
       const chunk = images.slice(start, start + PREDICT_BATCH);
-      const [ageP, genP] = tf.tidy(() => {
-        // Chips may differ in size: preprocess one by one (same ops as training), then batch.
-        const xs = chunk.map((img) => net.encoder.preprocess(tf.tensor4d(img.data, [1, img.height, img.width, 3], 'int32')));
-        const { cut, pooled } = net.encoder.stem(tf.concat(xs, 0));
-        const o = net.forwardFromCut(cut, pooled);
-        return [tf.softmax(o.ageLogits), tf.softmax(o.genderLogits)];
-      });
-      const a = (await ageP.data()) as Float32Array;
-      const g = (await genP.data()) as Float32Array;
-      ageP.dispose();
-      genP.dispose();
-      for (let i = 0; i < chunk.length; i++) out.push({ probs: a.slice(i * AGE_BINS, (i + 1) * AGE_BINS), female: g[i * 2 + 1]! });
+      // Chips may differ in size: preprocess one by one (same ops as training), then batch.
+      const x = tf.tidy(() => tf.concat(chunk.map((img) => preprocessChips(tf.tensor4d(img.data, [1, img.height, img.width, 3], 'int32'))), 0));
+      let r;
+      try {
+        r = await engine.run(x);
+      } finally {
+        x.dispose();
+      }
+      for (let i = 0; i < chunk.length; i++) out.push({ probs: r.ageProbs.slice(i * AGE_BINS, (i + 1) * AGE_BINS), female: r.femaleProbs[i]! });
     }
     return out;
   }
@@ -119,30 +121,38 @@ class LoadedModel implements AgeGenderModel {
   }
 
   dispose(): void {
-    this.net?.dispose();
-    this.net = null;
+    void this.engine?.dispose();
+    this.engine = null;
   }
 }
 
-/** Wraps an in-memory net (used by training to evaluate the exact weights it will save). */
-export function wrapNet(net: AgeGenderNet, metadata: ModelMetadata): AgeGenderModel {
-  return new LoadedModel(net, metadata);
+/**
+ * Wraps an in-memory net (used by training to evaluate the exact weights it will save).
+ * The model takes ownership of `net` (with onnxruntime it is exported and disposed at once).
+ */
+export async function wrapNet(net: AgeGenderNet, metadata: ModelMetadata, options: RuntimeOptions = {}): Promise<AgeGenderModel> {
+  return new LoadedModel(await createEngine(net, options), metadata);
 }
 
 /**
  * Loads a model folder (default: the shipped `models/default`). Initialises the tfjs backend
- * (tfjs-node-gpu → tfjs-node → wasm) on first use.
- * Errors: MODEL_INVALID (a file missing or malformed, naming it), MODEL_INCOMPATIBLE (format version).
+ * (tfjs-node-gpu → tfjs-node → wasm; it does the preprocessing) on first use, and runs the network
+ * on onnxruntime (native CPU) when it can, else on that tfjs backend: `model.runtime` says which.
+ * `options.runtime` ('auto' | 'onnxruntime' | 'tfjs', env `AGEGENDER_RUNTIME`) forces one.
+ * Errors: MODEL_INVALID (a file missing or malformed, naming it), MODEL_INCOMPATIBLE (format version),
+ * MODEL_NOT_LOADED (onnxruntime forced but not installed).
  */
-export async function loadModel(dir?: string): Promise<AgeGenderModel> {
+export async function loadModel(dir?: string, options: RuntimeOptions = {}): Promise<AgeGenderModel> {
   await initBackend();
   const folder = resolve(dir ?? defaultModelDir());
   const { weights, metadata } = await readModelFolder(folder);
+  let net: AgeGenderNet;
   try {
-    return new LoadedModel(new AgeGenderNet(weights), metadata);
+    net = new AgeGenderNet(weights);
   } catch (cause) {
     throw new AgeGenderError('MODEL_INVALID', `weights do not match the network: ${(cause as Error).message}`, { subject: join(folder, 'weights.bin'), cause });
   } finally {
     for (const t of Object.values(weights)) t.dispose();
   }
+  return new LoadedModel(await createEngine(net, options), metadata);
 }

@@ -17,6 +17,8 @@ import type { RawImage } from '../io/types.js';
 
 export interface PredictPool {
   readonly size: number;
+  /** What runs the network in each worker (`model.runtime` there). */
+  readonly runtime: string;
   predictBatch(images: readonly RawImage[]): Promise<AgeGenderPrediction[]>;
   close(): Promise<void>;
 }
@@ -36,6 +38,7 @@ export function defaultWorkerCount(): number {
 interface Reply {
   id?: number;
   ready?: boolean;
+  runtime?: string;
   predictions?: AgeGenderPrediction[];
   error?: { code: ErrorCode; message: string };
 }
@@ -53,13 +56,17 @@ export async function createPredictPool(options: PredictPoolOptions): Promise<Pr
   const slots: Slot[] = [];
   const waiting: Array<() => void> = [];
   let nextId = 0;
+  let runtime = 'unknown';
   const started = Array.from({ length: size }, () => {
     const worker = spawnModuleWorker(import.meta.url, 'predict-worker', { modelDir: options.modelDir });
     const slot: Slot = { worker, busy: false, pending: new Map() };
     slots.push(slot);
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: Reply) => {
-        if (msg.ready) return resolve();
+        if (msg.ready) {
+          runtime = msg.runtime ?? runtime;
+          return resolve();
+        }
         if (msg.id === undefined) return;
         const p = slot.pending.get(msg.id);
         slot.pending.delete(msg.id);
@@ -98,6 +105,7 @@ export async function createPredictPool(options: PredictPoolOptions): Promise<Pr
 
   return {
     size,
+    runtime,
     async predictBatch(images) {
       const slot = await acquire();
       try {

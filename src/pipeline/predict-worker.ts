@@ -17,7 +17,8 @@ const port = parentPort;
 if (!port) throw new Error('predict-worker must run in a worker thread');
 const { modelDir } = workerData as { modelDir: string | undefined };
 const { loadModel } = await import('../model/index.js');
-const model = await loadModel(modelDir);
+// one onnxruntime thread per worker: the pool already spreads batches over the cores
+const model = await loadModel(modelDir, { threads: 1 });
 port.on('message', (msg: Request | 'close') => {
   if (msg === 'close') {
     model.dispose();
@@ -33,4 +34,4 @@ port.on('message', (msg: Request | 'close') => {
       }),
   );
 });
-port.postMessage({ ready: true });
+port.postMessage({ ready: true, runtime: model.runtime });

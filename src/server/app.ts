@@ -182,6 +182,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   app.get('/healthz', async () => ({
     status: 'ok' as const,
     model: modelName,
+    runtime: model.runtime,
     detector: detector?.name ?? null,
     explain: explain !== null,
     queue: queue.stats(),

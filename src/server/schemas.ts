@@ -68,6 +68,7 @@ export type ExplainResponse = z.infer<typeof ExplainResponse>;
 export const HealthResponse = z.object({
   status: z.literal('ok'),
   model: z.string(),
+  runtime: z.string().describe('What runs the network, e.g. "onnxruntime 1.30.0 (cpu)" or "tfjs wasm".'),
   detector: z.string().nullable(),
   explain: z.boolean(),
   queue: z.object({

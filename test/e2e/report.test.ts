@@ -34,6 +34,7 @@ function testModel(): AgeGenderModel {
     return { age: s.age, ageInterval: [s.age - 6, s.age + 6], gender: female ? 'female' : 'male', genderProbability: female ? s.femaleProbability : 1 - s.femaleProbability, femaleProbability: s.femaleProbability };
   };
   return {
+    runtime: 'test',
     metadata: { formatVersion: 1, name: 'e2e-test-model', encoder: 'brightness', inputSize: 200, createdAt: '2026-01-01T00:00:00Z', command: 'test', datasetManifestHash: null, metrics: {} },
     predict,
     predictBatch: async (images) => Promise.all(images.map(predict)),

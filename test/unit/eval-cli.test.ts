@@ -8,6 +8,7 @@ import type { AgeGenderModel } from '../../src/model/api.js';
 import { runEvaluate } from '../../src/cli/commands/evaluate.js';
 
 const model: AgeGenderModel = {
+  runtime: 'test',
   metadata: { formatVersion: 1, name: 'len', encoder: 'none', inputSize: 8, createdAt: 'x', command: '', datasetManifestHash: null, metrics: {} },
   predict: async () => {
     throw new Error('unused');

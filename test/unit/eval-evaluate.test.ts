@@ -73,6 +73,7 @@ function textModel(): AgeGenderModel {
     return { age, ageInterval: [age - 3, age + 3], gender: p >= 0.5 ? 'female' : 'male', genderProbability: Math.max(p, 1 - p), femaleProbability: p };
   };
   return {
+    runtime: 'test',
     metadata: { formatVersion: 1, name: 'text', encoder: 'none', inputSize: 8, createdAt: '2026-01-01T00:00:00Z', command: 'test', datasetManifestHash: null, metrics: {} },
     predict: predictOne,
     predictBatch: async (images) => Promise.all(images.map(predictOne)),

@@ -9,6 +9,7 @@ import type { RawImage } from '../../src/io/types.js';
 import { runExplain, type ExplainCommandOptions } from '../../src/cli/commands/explain.js';
 
 const model: AgeGenderModel = {
+  runtime: 'test',
   metadata: { formatVersion: 1, name: 'mean', encoder: 'none', inputSize: 200, createdAt: 'x', command: '', datasetManifestHash: null, metrics: {} },
   predict: async () => {
     throw new Error('unused');

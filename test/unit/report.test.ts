@@ -20,6 +20,7 @@ function brightnessModel(): AgeGenderModel {
   const mean = (img: RawImage): number => img.data.reduce((s, v) => s + v, 0) / img.data.length / 255;
   return {
     metadata,
+    runtime: 'test',
     predict: async () => {
       throw new Error('unused');
     },

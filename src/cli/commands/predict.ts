@@ -62,6 +62,8 @@ export interface PredictSummary {
   faces: number;
   seconds: number;
   imagesPerSecond: number;
+  /** What ran the network. */
+  runtime: string;
   results: PredictFileResult[];
 }
 
@@ -191,8 +193,10 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
 
   const started = performance.now();
   const workers = options.model ? 1 : (options.workers ?? 1);
+  let runtime = options.model?.runtime ?? 'none (no file to predict)';
   if (!detect && workers > 1) {
     const pool = await createPredictPool({ modelDir: options.modelDir, workers });
+    runtime = `${pool.runtime}, on ${pool.size} worker threads`;
     try {
       await predictChips((images) => pool.predictBatch(images), files, batchSize, pool.size + 1, options.maxPixels, emit);
     } finally {
@@ -201,6 +205,7 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
   } else {
     const ownsModel = !options.model;
     const model = options.model ?? (await (await import('../../eval/model-loader.js')).loadModelFrom(options.modelDir));
+    runtime = model.runtime;
     let detector: FaceDetector | null = options.detector ?? null;
     const ownsDetector = detect && !detector;
     try {
@@ -237,12 +242,13 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
     faces: results.reduce((s, x) => s + x.faces.length, 0),
     seconds: roundTo(seconds, 3),
     imagesPerSecond: roundTo(files.length / Math.max(seconds, 1e-9), 1),
+    runtime,
     results,
   };
   if (format === 'json') {
     out(JSON.stringify({ files: results, summary: { files: summary.files, failed, faces: summary.faces, seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond } }, null, 2));
   }
-  log(`${summary.files} files, ${summary.faces} faces, ${failed} failed, ${summary.seconds.toFixed(1)} s (${summary.imagesPerSecond} images/s)`);
+  log(`${summary.files} files, ${summary.faces} faces, ${failed} failed, ${summary.seconds.toFixed(1)} s (${summary.imagesPerSecond} images/s; network on ${runtime})`);
   return summary;
 }
 

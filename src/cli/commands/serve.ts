@@ -26,6 +26,8 @@ export interface StartServerOptions {
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
+  /** What runs the network (`model.runtime`). */
+  runtime: string;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     return {
       app,
       url,
+      runtime: model.runtime,
       async close() {
         await app.close();
         held?.dispose();
@@ -113,7 +116,7 @@ export function registerServeCommand(program: Command): void {
         },
         logger: opts.log ?? false,
       });
-      process.stdout.write(`agegender: serving ${running.url}  (API: ${running.url}openapi.json; Ctrl-C to stop)\n`);
+      process.stdout.write(`agegender: serving ${running.url}  (API: ${running.url}openapi.json; model on ${running.runtime}; Ctrl-C to stop)\n`);
       const stop = (): void => {
         running.close().then(
           () => process.exit(0),

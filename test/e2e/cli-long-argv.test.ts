@@ -1,0 +1,27 @@
+// The installed CLI (bin/agegender.js → dist/) with a command line past what onnxruntime-node
+// survives (it re-runs itself with the arguments in the environment) still predicts on onnxruntime.
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { ORT_MAX_CMDLINE_BYTES } from '../../src/model/runtime.js';
+import { utkfaceDir } from '../unit/train-fixtures.js';
+
+const run = promisify(execFile);
+
+describe('agegender CLI with a long command line', () => {
+  it('predicts every chip on onnxruntime, no crash', async () => {
+    assert.ok(existsSync('dist/cli/main.js'), 'dist/ is built (npm ci runs the build; else npm run build)');
+    const dir = resolve(utkfaceDir());
+    const files = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().slice(0, 80).map((f) => join(dir, f));
+    const bytes = files.reduce((s, f) => s + Buffer.byteLength(f) + 1, 0);
+    assert.ok(bytes > ORT_MAX_CMDLINE_BYTES, `command line of ${bytes} bytes is past the limit`);
+    const { stdout, stderr } = await run(process.execPath, ['bin/agegender.js', 'predict', '--no-detect', '--csv', ...files], { maxBuffer: 1 << 22 });
+    const rows = stdout.trim().split('\n');
+    assert.equal(rows.length, files.length + 1, 'header + one row per chip');
+    assert.ok(rows.slice(1).every((r) => /,(male|female),/.test(r)), 'every row has a prediction');
+    assert.match(stderr, /80 files, 80 faces, 0 failed.*network on onnxruntime/);
+  });
+});

@@ -1,0 +1,76 @@
+// Inference runtimes: onnxruntime (the exported graph) and tfjs give the same numbers; the choice
+// is validated; onnxruntime is never started where it would crash (long command lines).
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { AgeGenderError } from '../../src/core/errors.js';
+import { loadModel } from '../../src/model/index.js';
+import { exportOnnx } from '../../src/model/onnx-export.js';
+import { ORT_MAX_CMDLINE_BYTES, ortStartProblem, runtimePreference } from '../../src/model/runtime.js';
+import { utkfaceDir } from './train-fixtures.js';
+
+const run = promisify(execFile);
+// 12 UTKFace chips spread over the sorted listing (so over ages), from the shared data
+const all = readdirSync(utkfaceDir()).filter((f) => f.endsWith('.jpg')).sort();
+const chips = Array.from({ length: 12 }, (_, i) => join(utkfaceDir(), all[Math.floor((i * all.length) / 12)]!));
+
+describe('inference runtimes', () => {
+  it('onnxruntime and tfjs agree on every output, single and batched', async () => {
+    assert.equal(chips.length, 12);
+    const ort = await loadModel(undefined, { runtime: 'onnxruntime' });
+    const tfjs = await loadModel(undefined, { runtime: 'tfjs' });
+    try {
+      assert.match(ort.runtime, /^onnxruntime \d+\.\d+/);
+      assert.match(tfjs.runtime, /^tfjs (wasm|cpu|tensorflow)/);
+      const a = await ort.predictBatch(chips);
+      const b = await tfjs.predictBatch(chips);
+      for (let i = 0; i < chips.length; i++) {
+        assert.ok(Math.abs(a[i]!.age - b[i]!.age) < 0.01, `${chips[i]}: age ${a[i]!.age} vs ${b[i]!.age}`);
+        assert.ok(Math.abs(a[i]!.femaleProbability - b[i]!.femaleProbability) < 1e-4, `${chips[i]}: female probability`);
+        assert.ok(Math.abs(a[i]!.ageInterval[0] - b[i]!.ageInterval[0]) < 0.01 && Math.abs(a[i]!.ageInterval[1] - b[i]!.ageInterval[1]) < 0.01, 'age interval');
+        assert.equal(a[i]!.gender, b[i]!.gender);
+      }
+      const single = await ort.predict(chips[3]!);
+      assert.ok(Math.abs(single.age - a[3]!.age) < 1e-3, 'batch and single agree');
+      // ages spread: the comparison is not between constant outputs
+      assert.ok(Math.max(...a.map((p) => p.age)) - Math.min(...a.map((p) => p.age)) > 5);
+    } finally {
+      ort.dispose();
+      tfjs.dispose();
+    }
+  });
+
+  it('validates the runtime asked for (option and AGEGENDER_RUNTIME)', () => {
+    const saved = process.env['AGEGENDER_RUNTIME'];
+    try {
+      delete process.env['AGEGENDER_RUNTIME'];
+      assert.equal(runtimePreference({}), 'auto');
+      assert.equal(runtimePreference({ runtime: 'tfjs' }), 'tfjs');
+      assert.throws(() => runtimePreference({ runtime: 'gpu' as never }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /auto, onnxruntime, tfjs/.test(e.message));
+      process.env['AGEGENDER_RUNTIME'] = 'tfjs';
+      assert.equal(runtimePreference({ runtime: 'onnxruntime' }), 'tfjs', 'the environment wins');
+      process.env['AGEGENDER_RUNTIME'] = 'onnx';
+      assert.throws(() => runtimePreference({}), /AGEGENDER_RUNTIME|"onnx"/);
+    } finally {
+      if (saved === undefined) delete process.env['AGEGENDER_RUNTIME'];
+      else process.env['AGEGENDER_RUNTIME'] = saved;
+    }
+  });
+
+  it('the exporter names a missing weight', () => {
+    assert.throws(() => exportOnnx([]), (e: unknown) => e instanceof AgeGenderError && e.code === 'MODEL_INVALID' && /conv32_down/.test(e.message));
+  });
+
+  it('a process with a long command line falls back to tfjs instead of crashing onnxruntime', async () => {
+    assert.equal(ortStartProblem(), null, 'this test process has a short command line');
+    const script = `import { loadModel } from ${JSON.stringify(resolve('src/model/index.ts'))}; const m = await loadModel(); const p = await m.predict(${JSON.stringify(resolve(chips[0]!))}); console.log(JSON.stringify({ runtime: m.runtime, age: p.age })); m.dispose();`;
+    const long = 'x'.repeat(ORT_MAX_CMDLINE_BYTES * 10); // ≈ 40 KB: onnxruntime-node 1.30 segfaults here
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, long], { maxBuffer: 1 << 20 });
+    const out = JSON.parse(stdout.trim().split('\n').pop()!) as { runtime: string; age: number };
+    assert.match(out.runtime, /^tfjs .*command line is \d+ bytes/);
+    assert.ok(out.age > 0 && out.age < 100);
+  });
+});

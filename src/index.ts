@@ -27,7 +27,7 @@ export { phashOfBytes, hammingHex } from './data/phash.js';
 export { findNearPairs, hashTableFromHex, type NearPair } from './data/hamming-index.js';
 
 // model
-export { loadModel, defaultModelDir, initBackend, type AgeGenderModel, type ModelMetadata } from './model/index.js';
+export { loadModel, defaultModelDir, initBackend, type AgeGenderModel, type ModelMetadata, type LoadModelOptions, type InferenceSettings } from './model/index.js';
 export { train, type TrainOptions, type TrainResult } from './train/train.js';
 
 // evaluation and explanation

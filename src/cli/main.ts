@@ -11,6 +11,7 @@ type Register = (program: Command) => void;
 const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = Object.freeze({
   prepare: async () => (await import('./commands/prepare.js')).registerPrepareCommand,
   train: async () => (await import('./commands/train.js')).registerTrainCommand,
+  tune: async () => (await import('./commands/tune.js')).registerTuneCommand,
   evaluate: async () => (await import('./commands/evaluate.js')).registerEvaluateCommand,
   explain: async () => (await import('./commands/explain.js')).registerExplainCommand,
   report: async () => (await import('./commands/report.js')).registerReportCommand,

@@ -66,15 +66,37 @@ export function decodePrediction(ageProbs: ArrayLike<number>, femaleProbability:
   };
 }
 
+/** Options of {@link loadModel}: the runtime, and inference settings that override the folder's. */
+export interface LoadModelOptions extends RuntimeOptions {
+  /**
+   * Flip test-time augmentation: each chip and its mirror image go through the network in the same
+   * batch and their softmax outputs are averaged. Default: the model folder's `metadata.inference.flipTta`
+   * (chosen on val by `agegender train` / `agegender tune`), else off.
+   */
+  flipTta?: boolean;
+}
+
+/** Inference settings recorded in a model folder's metadata (`inference`). */
+export interface InferenceSettings {
+  flipTta: boolean;
+  [key: string]: unknown;
+}
+
+/** The folder's recorded inference settings (defaults when absent or malformed). */
+export function inferenceSettings(metadata: ModelMetadata): InferenceSettings {
+  const raw = metadata['inference'] as Partial<InferenceSettings> | undefined;
+  return { ...(raw ?? {}), flipTta: raw?.flipTta === true };
+}
+
 class LoadedModel implements AgeGenderModel {
   readonly metadata: ModelMetadata;
   readonly runtime: string;
   private engine: InferenceEngine | null;
 
-  constructor(engine: InferenceEngine, metadata: ModelMetadata) {
+  constructor(engine: InferenceEngine, metadata: ModelMetadata, flipTta: boolean) {
     this.engine = engine;
     this.metadata = metadata;
-    this.runtime = engine.description;
+    this.runtime = `${engine.description}${flipTta ? ', flip test-time augmentation' : ''}`;
   }
 
   private live(): InferenceEngine {
@@ -92,7 +114,7 @@ class LoadedModel implements AgeGenderModel {
       const x = tf.tidy(() => tf.concat(chunk.map((img) => preprocessChips(tf.tensor4d(img.data, [1, img.height, img.width, 3], 'int32'))), 0));
       let r;
       try {
-        r = await engine.run(x);
+        r = await engine.run(x); // with flip TTA the engine adds the mirrors and averages
       } finally {
         x.dispose();
       }
@@ -130,19 +152,21 @@ class LoadedModel implements AgeGenderModel {
  * Wraps an in-memory net (used by training to evaluate the exact weights it will save).
  * The model takes ownership of `net` (with onnxruntime it is exported and disposed at once).
  */
-export async function wrapNet(net: AgeGenderNet, metadata: ModelMetadata, options: RuntimeOptions = {}): Promise<AgeGenderModel> {
-  return new LoadedModel(await createEngine(net, options), metadata);
+export async function wrapNet(net: AgeGenderNet, metadata: ModelMetadata, options: LoadModelOptions = {}): Promise<AgeGenderModel> {
+  const flipTta = options.flipTta ?? inferenceSettings(metadata).flipTta;
+  return new LoadedModel(await createEngine(net, { ...options, flipTta }), metadata, flipTta);
 }
 
 /**
  * Loads a model folder (default: the shipped `models/default`). Initialises the tfjs backend
  * (tfjs-node-gpu → tfjs-node → wasm; it does the preprocessing) on first use, and runs the network
  * on onnxruntime (native CPU) when it can, else on that tfjs backend: `model.runtime` says which.
- * `options.runtime` ('auto' | 'onnxruntime' | 'tfjs', env `AGEGENDER_RUNTIME`) forces one.
+ * `options.runtime` ('auto' | 'onnxruntime' | 'tfjs', env `AGEGENDER_RUNTIME`) forces one;
+ * `options.flipTta` overrides the folder's recorded test-time augmentation.
  * Errors: MODEL_INVALID (a file missing or malformed, naming it), MODEL_INCOMPATIBLE (format version),
  * MODEL_NOT_LOADED (onnxruntime forced but not installed).
  */
-export async function loadModel(dir?: string, options: RuntimeOptions = {}): Promise<AgeGenderModel> {
+export async function loadModel(dir?: string, options: LoadModelOptions = {}): Promise<AgeGenderModel> {
   await initBackend();
   const folder = resolve(dir ?? defaultModelDir());
   const { weights, metadata } = await readModelFolder(folder);
@@ -154,5 +178,6 @@ export async function loadModel(dir?: string, options: RuntimeOptions = {}): Pro
   } finally {
     for (const t of Object.values(weights)) t.dispose();
   }
-  return new LoadedModel(await createEngine(net, options), metadata);
+  const flipTta = options.flipTta ?? inferenceSettings(metadata).flipTta;
+  return new LoadedModel(await createEngine(net, { ...options, flipTta }), metadata, flipTta);
 }

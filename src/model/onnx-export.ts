@@ -73,11 +73,20 @@ function toOihw(shape: number[], data: Float32Array): { dims: number[]; values: 
   return { dims: [co, ci, kh, kw], values: out };
 }
 
+export interface OnnxExportOptions {
+  /**
+   * Flip test-time augmentation inside the graph: the batch and its horizontal mirror (width axis of
+   * the preprocessed input, as TF.js `reverse(x, 2)`) run as one batch of 2N, and each output is the
+   * mean of a chip's two rows.
+   */
+  flipTta?: boolean;
+}
+
 /**
  * Serialises the network to ONNX bytes. `weights`: `AgeGenderNet.namedWeights()` (folded encoder
  * weights under face-api names + `head/*`).
  */
-export function exportOnnx(weights: readonly WeightSource[]): Uint8Array {
+export function exportOnnx(weights: readonly WeightSource[], options: OnnxExportOptions = {}): Uint8Array {
   const byName = new Map(weights.map((w) => [w.name, w.tensor]));
   const g = new GraphBuilder();
   const get = (name: string): { shape: number[]; data: Float32Array } => {
@@ -122,7 +131,13 @@ export function exportOnnx(weights: readonly WeightSource[]): Uint8Array {
   };
   const gap = (x: string): string => g.op('Flatten', [g.op('GlobalAveragePool', [x])], { axis: 1 });
 
-  let x = g.op('Transpose', [ONNX_INPUT], { perm: [0, 3, 1, 2] }, 'nchw');
+  let input = ONNX_INPUT;
+  if (options.flipTta) {
+    // reversed width axis: Slice with step −1 from the last column to before the first
+    const mirrored = g.op('Slice', [ONNX_INPUT, g.int64s('flip_starts', [-1]), g.int64s('flip_ends', [-(2 ** 53)]), g.int64s('flip_axes', [2]), g.int64s('flip_steps', [-1])], {}, 'mirror');
+    input = g.op('Concat', [ONNX_INPUT, mirrored], { axis: 0 }, 'with_mirror');
+  }
+  let x = g.op('Transpose', [input], { perm: [0, 3, 1, 2] }, 'nchw');
   x = conv(x, 'conv32_down', 2, true);
   x = g.op('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2] });
   const first = Math.floor((INPUT_SIZE - 7) / 2) + 1;
@@ -144,8 +159,19 @@ export function exportOnnx(weights: readonly WeightSource[]): Uint8Array {
   const hidden = g.op('Relu', [g.op('Gemm', [z, vec('head/w1'), vec('head/b1')])]);
   const ageLogits = g.op('Gemm', [hidden, vec('head/wAge'), vec('head/bAge')]);
   const genderLogits = g.op('Gemm', [hidden, vec('head/wGender'), vec('head/bGender')]);
-  g.nodes.push({ opType: 'Softmax', input: [ageLogits], output: [ONNX_OUTPUTS.age], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }], name: 'age_softmax' });
-  g.nodes.push({ opType: 'Softmax', input: [genderLogits], output: [ONNX_OUTPUTS.gender], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }], name: 'gender_softmax' });
+  const softmax = (logits: string, out: string): void => {
+    if (!options.flipTta) {
+      g.nodes.push({ opType: 'Softmax', input: [logits], output: [out], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }], name: `${out}_softmax` });
+      return;
+    }
+    // rows [0, N) are the chips, [N, 2N) their mirrors: split in two equal parts, average
+    const probs = g.op('Softmax', [logits], { axis: 1 });
+    const [a, b] = [g.fresh(`${out}_plain`), g.fresh(`${out}_mirror`)];
+    g.nodes.push({ opType: 'Split', input: [probs], output: [a, b], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }], name: `${out}_split` });
+    g.nodes.push({ opType: 'Mul', input: [g.op('Add', [a, b]), g.constant(`${out}_half`, [], new Float32Array([0.5]))], output: [out], attribute: [], name: `${out}_mean` });
+  };
+  softmax(ageLogits, ONNX_OUTPUTS.age);
+  softmax(genderLogits, ONNX_OUTPUTS.gender);
 
   const tensorType = (dims: Array<number | string>): OnnxTypes.ITypeProto => ({
     tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } },

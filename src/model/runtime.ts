@@ -26,6 +26,11 @@ export interface RuntimeOptions {
   threads?: number;
 }
 
+export interface EngineOptions extends RuntimeOptions {
+  /** Flip test-time augmentation: each chip and its mirror in one batch, outputs averaged. */
+  flipTta?: boolean;
+}
+
 /** Softmax outputs for a batch: `ageProbs` N×101 row-major, `femaleProbs` N. */
 export interface EngineOutput {
   ageProbs: Float32Array;
@@ -36,7 +41,7 @@ export interface InferenceEngine {
   /** e.g. `onnxruntime 1.30.0 (cpu)` or `tfjs wasm`. */
   readonly description: string;
   readonly name: RuntimeName;
-  /** Runs the network on a preprocessed batch (N×150×150×3, from `preprocessChips`). Does not dispose `x`. */
+  /** Runs the network on a preprocessed batch (N×150×150×3, from `preprocessChips`), with flip TTA when built with it. Does not dispose `x`. */
   run(x: tf.Tensor4D): Promise<EngineOutput>;
   dispose(): Promise<void> | void;
 }
@@ -61,16 +66,26 @@ class TfjsEngine implements InferenceEngine {
   /** `why`: set when this is a fallback from onnxruntime (the reason is shown in the description). */
   constructor(
     private readonly net: AgeGenderNet,
+    private readonly flipTta: boolean,
     why?: string,
   ) {
     this.description = `tfjs ${tf.getBackend()}${why ? ` (onnxruntime unavailable: ${why})` : ''}`;
   }
 
   async run(x: tf.Tensor4D): Promise<EngineOutput> {
+    const n = x.shape[0];
     const [ageP, genP] = tf.tidy(() => {
-      const { cut, pooled } = this.net.encoder.stem(x);
+      const input = this.flipTta ? tf.concat([x, tf.reverse(x, 2)], 0) : x;
+      const { cut, pooled } = this.net.encoder.stem(input);
       const o = this.net.forwardFromCut(cut, pooled);
-      return [tf.softmax(o.ageLogits), tf.softmax(o.genderLogits)];
+      let age = tf.softmax(o.ageLogits);
+      let gender = tf.softmax(o.genderLogits);
+      if (this.flipTta) {
+        // rows [0, N) are the chips, [N, 2N) their mirrors
+        age = tf.mul(tf.add(tf.slice(age, [0, 0], [n, -1]), tf.slice(age, [n, 0], [n, -1])), 0.5);
+        gender = tf.mul(tf.add(tf.slice(gender, [0, 0], [n, -1]), tf.slice(gender, [n, 0], [n, -1])), 0.5);
+      }
+      return [age, gender];
     });
     try {
       const ageProbs = (await ageP.data()) as Float32Array;
@@ -184,16 +199,17 @@ function loadOrt(): Promise<{ ort: Ort; version: string } | { error: unknown }> 
  * Builds the engine for a net. With onnxruntime the net is exported, handed to a session and then
  * disposed (the session holds the weights); with tfjs the engine keeps the net.
  */
-export async function createEngine(net: AgeGenderNet, options: RuntimeOptions = {}): Promise<InferenceEngine> {
+export async function createEngine(net: AgeGenderNet, options: EngineOptions = {}): Promise<InferenceEngine> {
   const want = runtimePreference(options);
-  if (want === 'tfjs') return new TfjsEngine(net);
+  const flipTta = options.flipTta ?? false;
+  if (want === 'tfjs') return new TfjsEngine(net, flipTta);
   const problem = ortStartProblem();
   if (problem) {
     if (want === 'onnxruntime') {
       net.dispose();
       throw new AgeGenderError('MODEL_NOT_LOADED', `onnxruntime was asked for but cannot start here: ${problem}`, { subject: 'onnxruntime-node' });
     }
-    return new TfjsEngine(net, problem);
+    return new TfjsEngine(net, flipTta, problem);
   }
   const loaded = await loadOrt();
   if ('error' in loaded) {
@@ -201,12 +217,12 @@ export async function createEngine(net: AgeGenderNet, options: RuntimeOptions = 
       net.dispose();
       throw new AgeGenderError('MODEL_NOT_LOADED', `onnxruntime was asked for but onnxruntime-node cannot be loaded: ${errorText(loaded.error)}`, { subject: 'onnxruntime-node', cause: loaded.error });
     }
-    return new TfjsEngine(net, `onnxruntime-node cannot be loaded: ${errorText(loaded.error)}`);
+    return new TfjsEngine(net, flipTta, `onnxruntime-node cannot be loaded: ${errorText(loaded.error)}`);
   }
   const { ort, version } = loaded;
   let session: import('onnxruntime-node').InferenceSession;
   try {
-    const bytes = exportOnnx(net.namedWeights());
+    const bytes = exportOnnx(net.namedWeights(), { flipTta });
     session = await ort.InferenceSession.create(bytes, {
       graphOptimizationLevel: 'all',
       interOpNumThreads: 1,
@@ -218,7 +234,7 @@ export async function createEngine(net: AgeGenderNet, options: RuntimeOptions = 
       net.dispose();
       throw new AgeGenderError('MODEL_INVALID', `onnxruntime could not build the network: ${errorText(cause)}`, { subject: 'onnxruntime-node', cause });
     }
-    return new TfjsEngine(net, `it could not build the network: ${errorText(cause)}`);
+    return new TfjsEngine(net, flipTta, `it could not build the network: ${errorText(cause)}`);
   }
   net.dispose();
   return new OnnxEngine(ort, session, version);

@@ -48,7 +48,7 @@ export function modelCardHtml(input: ModelCardInput): string {
   const noisy = input.statusCounts.filter((s) => s.status === 'conflict' || s.status === 'invalid-label');
   return `<div class="card">
 <h3>Model</h3>
-<p><b>${esc(metadata.name)}</b>, encoder <code>${esc(metadata.encoder)}</code>, input ${esc(metadata.inputSize)}×${esc(metadata.inputSize)}, created ${esc(metadata.createdAt)}. One network with two heads: expected age (with an 80% interval) and the probability of the <code>female</code> label.</p>
+<p><b>${esc(metadata.name)}</b>, encoder <code>${esc(metadata.encoder)}</code>, input ${esc(metadata.inputSize)}×${esc(metadata.inputSize)}, created ${esc(metadata.createdAt)}. One network with two heads: expected age (with an 80% interval) and the probability of the <code>female</code> label.${(metadata['inference'] as { flipTta?: boolean } | undefined)?.flipTta ? ' Inference averages each chip with its mirror image (flip test-time augmentation, chosen on val).' : ''}</p>
 <p>Evaluated on the <b>${esc(evaluation.split)}</b> split (${evaluation.counts.evaluated} faces): age MAE ${fmt(evaluation.age.mae, 2)} years (95% CI ${fmt(evaluation.ci.mae?.low, 2)}–${fmt(evaluation.ci.mae?.high, 2)}), ${fmt((evaluation.age.within8 ?? NaN) * 100, 1)}% within ±8 years; gender accuracy ${fmt(evaluation.gender.accuracy)} (95% CI ${fmt(evaluation.ci.accuracy?.low)}–${fmt(evaluation.ci.accuracy?.high)}), ROC-AUC ${fmt(evaluation.gender.rocAuc)}, ECE ${fmt(evaluation.gender.ece)}.</p>
 <h3>Intended uses</h3>
 <ul><li>Research and teaching on age/gender estimation and on auditing such models for bias.</li>

@@ -22,12 +22,12 @@ import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../core/random.js';
 import type { ManifestRow, SplitName } from '../core/types.js';
-import { evaluate } from '../eval/evaluate.js';
 import { AGE_BINS, ageLabelDistribution, MAX_AGE } from '../model/ageBins.js';
 import type { ModelMetadata } from '../model/api.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
 import { CUT_POINT, CUT_SHAPE, ENCODER_ID, FaceRecEncoder, INPUT_SIZE, loadFaceApiWeights, POOLED_DIM, TOP_DIM } from '../model/encoder.js';
-import { loadModel } from '../model/index.js';
+import type { InferenceSettings } from '../model/index.js';
+import { chooseInference } from './choose-inference.js';
 import { FORMAT_VERSION, LABEL_MAPS, PREPROCESSING, saveModel, topology } from '../model/io.js';
 import { AgeGenderNet, HEAD_IN, type NetOutputs } from '../model/net.js';
 import { AdamW, cosineLr } from './adamw.js';
@@ -538,29 +538,24 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   for (const w of best) w.tensor.dispose();
   elapsed['save'] = (Date.now() - tSave) / 1000;
 
-  const metrics: Record<string, unknown> = {};
+  let metrics: Record<string, unknown> = {};
+  let inference: InferenceSettings | undefined;
   if (o.score ?? true) {
     const tScore = Date.now();
-    const model = await loadModel(out);
     const rowsFor = (items: TrainItem[], split: SplitName): ManifestRow[] =>
       items.map((it) => ({ source: it.source, name: basename(it.source), size: 0, sha256: null, phash: null, width: null, height: null, age: it.age, gender: it.gender, ethnicity: it.ethnicity, datetime: null, status: 'kept', reason: '', cluster: null, duplicateOf: null, split }));
-    try {
-      for (const split of ['val', 'test'] as const) {
-        const items = split === 'val' ? splits.val : splits.test;
-        if (items.length === 0) continue;
-        const { result } = await evaluate({ model, rows: rowsFor(items, split), split, replicates: 200, seed: 1 });
-        metrics[split] = { count: result.counts.evaluated, mae: result.age.mae, cs8: result.age.within8, rmse: result.age.rmse, genderAccuracy: result.gender.accuracy, genderRocAuc: result.gender.rocAuc, ci: result.ci };
-        log(`${split}: MAE ${result.age.mae?.toFixed(3)} CS@8 ${((result.age.within8 ?? 0) * 100).toFixed(1)}% gender ${((result.gender.accuracy ?? 0) * 100).toFixed(2)}% (${result.counts.evaluated} images)`);
-      }
-    } finally {
-      model.dispose();
+    if (splits.val.length > 0) {
+      // inference settings (flip TTA) chosen on val, recorded in the folder; test scored once with them
+      const chosen = await chooseInference({ modelDir: out, rows: [...rowsFor(splits.val, 'val'), ...rowsFor(splits.test, 'test')], command: metadata.command, log });
+      metrics = chosen.metrics;
+      inference = chosen.chosen;
     }
     elapsed['score'] = (Date.now() - tScore) / 1000;
   }
   elapsed['total'] = (Date.now() - t0) / 1000; // this process
   elapsed['sinceFirstStart'] = (Date.now() - Date.parse(state?.startedAt ?? new Date(t0).toISOString())) / 1000; // across resumes
   metrics['timingsSeconds'] = elapsed;
-  const final = { ...metadata, metrics };
+  const final = { ...metadata, ...(inference ? { inference } : {}), metrics };
   const { writeJsonAtomic } = await import('../core/atomic.js');
   await writeJsonAtomic(join(out, 'metadata.json'), final);
   await writeJsonAtomic(join(out, 'metrics.json'), metrics);

@@ -43,6 +43,34 @@ describe('inference runtimes', () => {
     }
   });
 
+  it('flip test-time augmentation averages a chip and its mirror image', async () => {
+    const sharp = (await import('sharp')).default;
+    const plain = await loadModel(undefined, { flipTta: false });
+    const tta = await loadModel(undefined, { flipTta: true });
+    try {
+      assert.match(tta.runtime, /flip test-time augmentation/);
+      // a 150×150 chip: at the network's input size no resize happens, so mirroring commutes with preprocessing
+      const { data, info } = await sharp(chips[5]!).resize(150, 150).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const img = { width: info.width, height: info.height, channels: 3 as const, data: new Uint8Array(data) };
+      const mirrored = { ...img, data: new Uint8Array(img.data.length) };
+      for (let y = 0; y < img.height; y++)
+        for (let x = 0; x < img.width; x++)
+          for (let c = 0; c < 3; c++) mirrored.data[(y * img.width + x) * 3 + c] = img.data[(y * img.width + (img.width - 1 - x)) * 3 + c]!;
+      const [a, b] = await plain.scoreRaw([img, mirrored]);
+      const [t] = await tta.scoreRaw([img]);
+      // E[age] is linear in the probabilities, so the TTA age is the mean of the two ages
+      assert.ok(Math.abs(t!.age - (a!.age + b!.age) / 2) < 1e-3, `${t!.age} vs mean of ${a!.age}, ${b!.age}`);
+      assert.ok(Math.abs(t!.femaleProbability - (a!.femaleProbability + b!.femaleProbability) / 2) < 1e-5);
+      assert.ok(Math.abs(a!.age - b!.age) > 1e-3, 'a chip and its mirror image give different ages (the test can fail)');
+      // the mirror image's TTA result is the same as the original's (the pair is the same)
+      const [tm] = await tta.scoreRaw([mirrored]);
+      assert.ok(Math.abs(tm!.age - t!.age) < 1e-3);
+    } finally {
+      plain.dispose();
+      tta.dispose();
+    }
+  });
+
   it('validates the runtime asked for (option and AGEGENDER_RUNTIME)', () => {
     const saved = process.env['AGEGENDER_RUNTIME'];
     try {

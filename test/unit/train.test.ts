@@ -41,6 +41,12 @@ describe('train', () => {
     for (const f of ['model.json', 'weights.bin', 'metadata.json', 'metrics.json']) assert.ok(existsSync(join(out, f)), f);
     const meta = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(typeof meta['datasetManifestHash'], 'string');
+    // inference settings chosen on val (both candidates scored and recorded), test scored with the choice
+    const inference = meta['inference'] as { flipTta: boolean; chosenOn: string; candidates: Record<'none' | 'flip', { mae: number }> };
+    assert.equal(typeof inference.flipTta, 'boolean');
+    assert.equal(inference.flipTta, inference.candidates.flip.mae < inference.candidates.none.mae, 'the lower val MAE wins');
+    const valCandidates = r.metrics['valCandidates'] as Record<'none' | 'flip', { count: number }>;
+    assert.equal(valCandidates.none.count, valCandidates.flip.count);
     const log = (await readFile(join(ws, 'checkpoints', 'model', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { event: string });
     assert.ok(log.some((l) => l.event === 'epochEnd') && log.some((l) => l.event === 'checkpoint'));
     const model = await loadModel(out);

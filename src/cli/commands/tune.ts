@@ -1,0 +1,46 @@
+/**
+ * `agegender tune`: choose a trained model's inference settings (flip test-time augmentation) on
+ * val, record them in its folder, score test once with them, and write that evaluation.
+ * `agegender train` does the same as its last step; this is for folders trained before it did.
+ */
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic, writeJsonAtomic } from '../../core/atomic.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { defaultModelDir } from '../../eval/model-loader.js';
+import { readManifest } from '../../eval/workspace.js';
+import { chooseInference, type ChooseInferenceResult } from '../../train/choose-inference.js';
+
+export interface TuneCommandOptions {
+  model?: string;
+  workspace: string;
+  evaluation?: string;
+}
+
+/** Runs `agegender tune`; exported for tests. */
+export async function runTune(opts: TuneCommandOptions, argv: readonly string[] = process.argv, log: (line: string) => void = console.log): Promise<ChooseInferenceResult> {
+  const modelDir = resolve(opts.model ?? (await defaultModelDir()));
+  const workspace = resolve(opts.workspace);
+  const rows = await readManifest(workspace);
+  const result = await chooseInference({ modelDir, rows, command: ['agegender', ...argv.slice(2)].join(' '), log });
+  if (result.test) {
+    const out = resolve(opts.evaluation ?? join(workspace, 'evaluation', 'test'));
+    await writeFileAtomic(join(out, 'predictions.csv'), result.test.csv);
+    await writeJsonAtomic(join(out, 'evaluation.json'), result.test.result);
+    log(`wrote ${join(out, 'evaluation.json')} and ${join(out, 'predictions.csv')}`);
+  }
+  log(`recorded in ${join(modelDir, 'metadata.json')} (inference) and ${join(modelDir, 'metrics.json')}`);
+  return result;
+}
+
+export function registerTuneCommand(program: Command): void {
+  program
+    .command('tune')
+    .description('choose a model\'s inference settings (flip test-time augmentation) on val, record them, score test once')
+    .option('--model <dir>', 'model folder to tune in place (default: the shipped model)')
+    .option('--workspace <dir>', 'workspace written by `agegender prepare` (its val and test splits)', DEFAULTS.workspace)
+    .option('--evaluation <dir>', 'where to write the test evaluation (evaluation.json + predictions.csv)', undefined)
+    .action(async (opts: TuneCommandOptions) => {
+      await runTune(opts);
+    });
+}

@@ -1,0 +1,103 @@
+/**
+ * The last step of making a model: choose its inference settings on **val**, record them in the
+ * model folder, then score **test once** with the chosen settings.
+ *
+ * The one setting today is flip test-time augmentation (the chip and its mirror image in one batch,
+ * softmax outputs averaged): it doubles the compute, so it is kept only when it lowers val MAE.
+ * Used at the end of `agegender train` and by `agegender tune` (for a folder trained before this step existed).
+ *
+ * @example
+ *   const { chosen, test } = await chooseInference({ modelDir: 'models/default', rows, command });
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../core/atomic.js';
+import type { ManifestRow } from '../core/types.js';
+import { evaluate, type EvaluationResult } from '../eval/evaluate.js';
+import type { ModelMetadata } from '../model/api.js';
+import { loadModel, type InferenceSettings } from '../model/index.js';
+
+export interface SplitMetrics {
+  count: number;
+  mae: number | null;
+  cs8: number | null;
+  rmse: number | null;
+  genderAccuracy: number | null;
+  genderRocAuc: number | null;
+  ci: EvaluationResult['ci'];
+}
+
+export function splitMetrics(result: EvaluationResult): SplitMetrics {
+  return { count: result.counts.evaluated, mae: result.age.mae, cs8: result.age.within8, rmse: result.age.rmse, genderAccuracy: result.gender.accuracy, genderRocAuc: result.gender.rocAuc, ci: result.ci };
+}
+
+export interface ChooseInferenceOptions {
+  modelDir: string;
+  /** Manifest rows with val and test (others are ignored). */
+  rows: readonly ManifestRow[];
+  /** The command line, recorded with the choice. */
+  command: string;
+  /** Bootstrap replicates for the intervals (default 200). */
+  replicates?: number;
+  /** Skip scoring test (e.g. a workspace without one). Default false. */
+  skipTest?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ChooseInferenceResult {
+  chosen: InferenceSettings;
+  val: Record<'none' | 'flip', SplitMetrics>;
+  /** The test split scored once with the chosen settings (null when skipped or empty). */
+  test: { result: EvaluationResult; csv: string } | null;
+  /** metrics.json as written: val (chosen), test, candidates. */
+  metrics: Record<string, unknown>;
+}
+
+const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
+
+/** Evaluates val without and with flip TTA, records the better (by val MAE), scores test once. */
+export async function chooseInference(o: ChooseInferenceOptions): Promise<ChooseInferenceResult> {
+  const log = o.log ?? (() => undefined);
+  const replicates = o.replicates ?? 200;
+  const val = {} as Record<'none' | 'flip', SplitMetrics>;
+  for (const variant of ['none', 'flip'] as const) {
+    const model = await loadModel(o.modelDir, { flipTta: variant === 'flip' });
+    try {
+      const { result } = await evaluate({ model, rows: o.rows, split: 'val', replicates, seed: 1 });
+      val[variant] = splitMetrics(result);
+      log(`val, ${variant === 'flip' ? 'flip TTA' : 'no TTA'}: MAE ${result.age.mae?.toFixed(3)} CS@8 ${pct(result.age.within8)} gender ${pct(result.gender.accuracy)} (${result.counts.evaluated} images)`);
+    } finally {
+      model.dispose();
+    }
+  }
+  const flipTta = (val.flip.mae ?? Infinity) < (val.none.mae ?? Infinity);
+  const chosen: InferenceSettings = {
+    flipTta,
+    chosenOn: 'val MAE',
+    command: o.command,
+    candidates: { none: { mae: val.none.mae, cs8: val.none.cs8, genderAccuracy: val.none.genderAccuracy }, flip: { mae: val.flip.mae, cs8: val.flip.cs8, genderAccuracy: val.flip.genderAccuracy } },
+  };
+  log(`chosen on val: ${flipTta ? 'flip test-time augmentation' : 'no test-time augmentation'}`);
+
+  let test: ChooseInferenceResult['test'] = null;
+  if (!o.skipTest && o.rows.some((r) => r.split === 'test')) {
+    const model = await loadModel(o.modelDir, { flipTta });
+    try {
+      const { result, csv } = await evaluate({ model, rows: o.rows, split: 'test', replicates, seed: 1 });
+      if (result.counts.evaluated > 0) test = { result, csv };
+      log(`test (scored once, chosen settings): MAE ${result.age.mae?.toFixed(3)} CS@8 ${pct(result.age.within8)} gender ${pct(result.gender.accuracy)} (${result.counts.evaluated} images)`);
+    } finally {
+      model.dispose();
+    }
+  }
+
+  // Record in the folder: metadata.inference + metrics (val = the chosen variant), atomically.
+  const metadata = JSON.parse(await readFile(join(o.modelDir, 'metadata.json'), 'utf8')) as ModelMetadata; // loadModel above has validated the folder
+  const previous = (metadata.metrics ?? {}) as Record<string, unknown>;
+  const metrics: Record<string, unknown> = { ...previous, val: flipTta ? val.flip : val.none, valCandidates: val };
+  if (test) metrics['test'] = splitMetrics(test.result);
+  else delete metrics['test'];
+  await writeJsonAtomic(join(o.modelDir, 'metadata.json'), { ...metadata, inference: chosen, metrics });
+  await writeJsonAtomic(join(o.modelDir, 'metrics.json'), metrics);
+  return { chosen, val, test, metrics };
+}

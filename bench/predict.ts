@@ -1,6 +1,6 @@
 // `agegender predict --no-detect` throughput on 1,000 UTKFace chips in one call (target ≥ 50
-// images/s), on the default runtime (onnxruntime) and on tfjs wasm (1 and N worker threads); then
-// photos with detection.   npm run bench:predict   (AGEGENDER_MODEL: model folder; AGEGENDER_UTKFACE_DIR: dataset;
+// images/s), on the default runtime (onnxruntime-node), on onnxruntime-web (wasm, with and without
+// flip TTA) and on tfjs wasm (1 and N worker threads); then photos with detection.   npm run bench:predict   (AGEGENDER_MODEL: model folder; AGEGENDER_UTKFACE_DIR: dataset;
 // BENCH_PREDICT_N: chips, default 1000)
 // Uses the shipped model when it exists; otherwise it saves the same network with an untrained head
 // (same compute, so the same speed) to a temporary folder, and says so.
@@ -38,14 +38,23 @@ try {
   const files = all.filter((_f, i) => i % step === 0).slice(0, N).map((f) => join(utk, f));
   // The CPU may be shared: the 1-minute load average says how much these figures can be trusted.
   const load = (): string => ` (load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores)`;
-  // The default runtime (onnxruntime when installed) in one process, then tfjs wasm on 1 and N worker threads.
-  const runs: Array<{ runtime: 'auto' | 'tfjs'; workers: number }> = [{ runtime: 'auto', workers: 1 }, ...[...new Set([1, defaultWorkerCount()])].map((workers) => ({ runtime: 'tfjs' as const, workers }))];
-  for (const { runtime, workers } of runs) {
+  // The default runtime (onnxruntime-node when installed) in one process; then the two WebAssembly runtimes:
+  // onnxruntime-web (its own wasm threads, in-process), with and without the model's flip TTA, and
+  // tfjs wasm (single-threaded in Node, so on 1 and N worker threads).
+  type Run = { runtime: 'auto' | 'onnxruntime-web' | 'tfjs'; workers: number; tta: boolean };
+  const runs: Run[] = [
+    { runtime: 'auto', workers: 1, tta: true },
+    { runtime: 'onnxruntime-web', workers: 1, tta: true },
+    { runtime: 'onnxruntime-web', workers: 1, tta: false },
+    ...[...new Set([1, defaultWorkerCount()])].map((workers) => ({ runtime: 'tfjs' as const, workers, tta: false })),
+  ];
+  for (const { runtime, workers, tta } of runs) {
     let rows = 0;
     process.env['AGEGENDER_RUNTIME'] = runtime; // read by loadModel, here and in the worker threads
-    const s = await runPredict(files, { format: 'csv', detect: false, modelDir, workers, out: () => void rows++, log: () => undefined });
+    const s = await runPredict(files, { format: 'csv', detect: false, modelDir, workers, load: tta ? {} : { flipTta: false }, out: () => void rows++, log: () => undefined });
     const ips = s.files / s.seconds;
-    console.log(`predict --no-detect --csv --workers ${workers} [${s.runtime}]: ${s.files} chips in ${s.seconds.toFixed(2)} s = ${ips.toFixed(1)} images/s, model loading included (target ≥ 50: ${ips >= 50 ? 'PASS' : 'FAIL'}); ${s.failed} failed, ${rows - 1} CSV rows${load()}`);
+    const flags = `--runtime ${runtime}${tta ? '' : ' --no-tta'} --workers ${workers}`;
+    console.log(`predict --no-detect --csv ${flags} [${s.runtime}]: ${s.files} chips in ${s.seconds.toFixed(2)} s = ${ips.toFixed(1)} images/s, model loading included (target ≥ 50: ${ips >= 50 ? 'PASS' : 'FAIL'}); ${s.failed} failed, ${rows - 1} CSV rows${load()}`);
   }
   delete process.env['AGEGENDER_RUNTIME'];
   const photos = ['three-faces.jpg', 'many-faces.jpg', 'no-face.jpg'].map((f) => join('test', 'fixtures', 'photos', f));

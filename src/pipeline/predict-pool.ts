@@ -14,6 +14,7 @@ import { AgeGenderError, type ErrorCode } from '../core/errors.js';
 import { integerInRange } from '../core/validate.js';
 import type { AgeGenderPrediction } from '../core/types.js';
 import type { RawImage } from '../io/types.js';
+import type { LoadModelOptions } from '../model/index.js';
 
 export interface PredictPool {
   readonly size: number;
@@ -28,6 +29,8 @@ export interface PredictPoolOptions {
   modelDir: string | undefined;
   /** Worker threads (default: available cores, at most 4). */
   workers?: number;
+  /** Runtime and test-time augmentation for each worker's model (`threads` is always 1 there). */
+  load?: Pick<LoadModelOptions, 'runtime' | 'flipTta'>;
 }
 
 /** Default worker count: the cores Node may use, capped at 4 (each worker holds a model copy). */
@@ -58,7 +61,7 @@ export async function createPredictPool(options: PredictPoolOptions): Promise<Pr
   let nextId = 0;
   let runtime = 'unknown';
   const started = Array.from({ length: size }, () => {
-    const worker = spawnModuleWorker(import.meta.url, 'predict-worker', { modelDir: options.modelDir });
+    const worker = spawnModuleWorker(import.meta.url, 'predict-worker', { modelDir: options.modelDir, load: options.load ?? {} });
     const slot: Slot = { worker, busy: false, pending: new Map() };
     slots.push(slot);
     return new Promise<void>((resolve, reject) => {

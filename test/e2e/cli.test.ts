@@ -31,3 +31,21 @@ test('bad options give one clear line and exit code 2', () => {
   assert.equal(result.status, 2);
   assert.match(String(result.stderr), /Expected one of \[keep-one, drop-all\] for --policy but received "keep-some" of type string/);
 });
+
+test('agegender predict --runtime picks what runs the network, --no-tta turns flip TTA off, a bad runtime is one clear line', () => {
+  const chips = sampleChips(3);
+  const wasm = cli(['predict', '--no-detect', '--json', '--runtime', 'onnxruntime-web', '--no-tta', ...chips]);
+  assert.equal(wasm.status, 0, String(wasm.stderr));
+  assert.match(String(wasm.stderr), /network on onnxruntime-web \d+\.\d+\.\d+ \(wasm, \d+ threads?\)\)/);
+  assert.doesNotMatch(String(wasm.stderr), /flip test-time augmentation/);
+  const tfjs = cli(['predict', '--no-detect', '--json', '--runtime', 'tfjs', ...chips]);
+  assert.equal(tfjs.status, 0, String(tfjs.stderr));
+  assert.match(String(tfjs.stderr), /network on tfjs wasm, flip test-time augmentation\)/);
+  // both runtimes give the same ages (TTA on for one only: so compare against a TTA-off tfjs run)
+  const tfjsPlain = cli(['predict', '--no-detect', '--json', '--runtime', 'tfjs', '--no-tta', ...chips]);
+  const ages = (r: ReturnType<typeof spawnSync>): number[] => (JSON.parse(String(r.stdout)) as { files: Array<{ faces: Array<{ age: number }> }> }).files.map((f) => f.faces[0]!.age);
+  ages(wasm).forEach((age, i) => assert.ok(Math.abs(age - ages(tfjsPlain)[i]!) < 0.05, `chip ${i}: ${age} vs ${ages(tfjsPlain)[i]}`));
+  const bad = cli(['predict', '--no-detect', '--runtime', 'gpu', chips[0]!]);
+  assert.equal(bad.status, 2, String(bad.stderr));
+  assert.match(String(bad.stderr), /Expected the runtime to be one of auto, onnxruntime, onnxruntime-web, tfjs but received "gpu"/);
+});

@@ -14,6 +14,7 @@ import { decodeImage } from '../../io/decode.js';
 import type { RawImage } from '../../io/types.js';
 import type { AgeGenderPrediction } from '../../core/types.js';
 import type { AgeGenderModel } from '../../model/api.js';
+import type { LoadModelOptions } from '../../model/index.js';
 import { analyzeImage, faceReport, roundTo, type AnalyzedFace, type FaceReport } from '../../pipeline/analyze.js';
 import type { FaceDetector } from '../../pipeline/detect.js';
 import { expandImageArgs } from '../../pipeline/inputs.js';
@@ -38,6 +39,8 @@ export interface PredictOptions {
   workers?: number;
   /** Largest image decoded, in pixels (default: the decoder's). */
   maxPixels?: number;
+  /** Inference runtime and flip test-time augmentation for the model loaded here (default: auto, the folder's recorded setting). */
+  load?: Pick<LoadModelOptions, 'runtime' | 'flipTta'>;
   /** Injected model / detector (tests, library use); loaded otherwise and disposed at the end. */
   model?: AgeGenderModel;
   detector?: FaceDetector;
@@ -195,7 +198,7 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
   const workers = options.model ? 1 : (options.workers ?? 1);
   let runtime = options.model?.runtime ?? 'none (no file to predict)';
   if (!detect && workers > 1) {
-    const pool = await createPredictPool({ modelDir: options.modelDir, workers });
+    const pool = await createPredictPool({ modelDir: options.modelDir, workers, ...(options.load ? { load: options.load } : {}) });
     runtime = `${pool.runtime}, on ${pool.size} worker threads`;
     try {
       await predictChips((images) => pool.predictBatch(images), files, batchSize, pool.size + 1, options.maxPixels, emit);
@@ -204,7 +207,7 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
     }
   } else {
     const ownsModel = !options.model;
-    const model = options.model ?? (await (await import('../../eval/model-loader.js')).loadModelFrom(options.modelDir));
+    const model = options.model ?? (await (await import('../../eval/model-loader.js')).loadModelFrom(options.modelDir, options.load));
     runtime = model.runtime;
     let detector: FaceDetector | null = options.detector ?? null;
     const ownsDetector = detect && !detector;
@@ -259,6 +262,8 @@ interface PredictCliOptions {
   model?: string;
   batch: string;
   workers?: string;
+  runtime?: string;
+  tta: boolean;
 }
 
 /** Registers `agegender predict`. */
@@ -273,6 +278,8 @@ export function registerPredictCommand(program: Command): void {
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--batch <n>', 'chips per forward batch with --no-detect', '32')
     .option('--workers <n>', 'worker threads for --no-detect, each with its own model copy (default 1; try the core count on an idle machine)')
+    .option('--runtime <name>', 'what runs the network: auto (onnxruntime-node, else onnxruntime-web, else tfjs), onnxruntime, onnxruntime-web (wasm) or tfjs', 'auto')
+    .option('--no-tta', "turn off the model's flip test-time augmentation (half the compute, slightly less accurate)")
     .action(async (inputs: string[], opts: PredictCliOptions) => {
       if (opts.json && opts.csv) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at most one of --json and --csv but received both');
       const summary = await runPredict(inputs, {
@@ -281,6 +288,7 @@ export function registerPredictCommand(program: Command): void {
         batchSize: parseNumberOption(opts.batch, '--batch', 1, 1024, true),
         ...(opts.workers === undefined ? {} : { workers: parseNumberOption(opts.workers, '--workers', 1, 64, true) }),
         ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+        load: { runtime: opts.runtime as LoadModelOptions['runtime'], ...(opts.tta ? {} : { flipTta: false }) },
       });
       if (summary.failed > 0) process.exitCode = 1;
     });

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { parseNumberOption } from '../../core/validate.js';
 import type { AgeGenderModel } from '../../model/api.js';
+import type { LoadModelOptions } from '../../model/index.js';
 import type { FaceDetector } from '../../pipeline/detect.js';
 import type { ServerLimits } from '../../server/app.js';
 
@@ -13,6 +14,8 @@ export interface StartServerOptions {
   port?: number;
   host?: string;
   modelDir?: string;
+  /** Inference runtime and flip test-time augmentation for the model loaded from `modelDir`. */
+  load?: Pick<LoadModelOptions, 'runtime' | 'flipTta'>;
   /** Injected model (tests, benches); loaded from `modelDir` otherwise and disposed on close. */
   model?: AgeGenderModel;
   /** Load the face detector (default true). */
@@ -38,7 +41,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     import('../../server/lime-explainer.js'),
     import('../../pipeline/detect.js'),
   ]);
-  const model = options.model ?? (await (await import('../../eval/model-loader.js')).loadModelFrom(options.modelDir));
+  const model = options.model ?? (await (await import('../../eval/model-loader.js')).loadModelFrom(options.modelDir, options.load));
   let detector: FaceDetector | null = null;
   try {
     detector = options.detect === false ? null : await loadFaceDetector();
@@ -84,6 +87,8 @@ interface ServeCliOptions {
   queue: string;
   explainSamples: string;
   log?: boolean;
+  runtime: string;
+  tta: boolean;
 }
 
 /** Registers `agegender serve`. */
@@ -101,11 +106,14 @@ export function registerServeCommand(program: Command): void {
     .option('--queue <n>', 'requests allowed to wait before 503', '8')
     .option('--explain-samples <n>', 'LIME samples per explanation (0: no /v1/explain)', '200')
     .option('--log', 'log each request (JSON lines)')
+    .option('--runtime <name>', 'what runs the network: auto (onnxruntime-node, else onnxruntime-web, else tfjs), onnxruntime, onnxruntime-web (wasm) or tfjs', 'auto')
+    .option('--no-tta', "turn off the model's flip test-time augmentation (half the compute, slightly less accurate)")
     .action(async (opts: ServeCliOptions) => {
       const running = await startServer({
         port: parseNumberOption(opts.port, '--port', 0, 65535, true),
         host: opts.host,
         ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+        load: { runtime: opts.runtime as LoadModelOptions['runtime'], ...(opts.tta ? {} : { flipTta: false }) },
         detect: opts.detect,
         explainSamples: parseNumberOption(opts.explainSamples, '--explain-samples', 0, 100_000, true),
         limits: {

@@ -154,18 +154,8 @@ function readZip(archive: string, visit: ZipEntryVisitor): Promise<void> {
       zip.on('error', reject);
       zip.on('end', () => resolvePromise());
       zip.on('entry', (entry: yauzl.Entry) => {
-        const rawName = entry.fileName as unknown as Buffer;
-        const entryName = (entry.generalPurposeBitFlag & 0x800) !== 0 ? rawName.toString('utf8') : rawName.toString('latin1');
-        const read = (): Promise<Buffer> =>
-          new Promise((res, rej) => {
-            zip.openReadStream(entry, (streamError, stream) => {
-              if (streamError || !stream) return rej(streamError ?? new Error('cannot read entry'));
-              const chunks: Buffer[] = [];
-              stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-              stream.on('error', rej);
-              stream.on('end', () => res(Buffer.concat(chunks)));
-            });
-          });
+        const entryName = entryNameOf(entry);
+        const read = (): Promise<Buffer> => readEntryBytes(zip, entry);
         visit(entryName, entry.uncompressedSize, entry.crc32, read).then(
           () => zip.readEntry(),
           (error: unknown) => {
@@ -193,14 +183,97 @@ export async function readZipEntries(archive: string, wanted: ReadonlySet<string
   });
 }
 
-/** Reads the bytes of a manifest `source` (a file path or an `archive.zip!/entry` path). */
+/** An archive opened once: its central directory read into a name → entry map, the file kept open for reads. */
+interface ArchiveIndex {
+  zip: yauzl.ZipFile;
+  entries: Map<string, yauzl.Entry>;
+  /** size:mtime of the archive when indexed: a changed archive is indexed again. */
+  stamp: string;
+}
+
+/** Open archive indexes, least recently used first; a few at most (each holds a file descriptor). */
+const archiveIndexes = new Map<string, Promise<ArchiveIndex>>();
+const MAX_OPEN_ARCHIVES = 4;
+
+function entryNameOf(entry: yauzl.Entry): string {
+  const rawName = entry.fileName as unknown as Buffer;
+  return (entry.generalPurposeBitFlag & 0x800) !== 0 ? rawName.toString('utf8') : rawName.toString('latin1');
+}
+
+function indexArchive(archive: string, stamp: string): Promise<ArchiveIndex> {
+  return new Promise((resolvePromise, reject) => {
+    yauzl.open(archive, { lazyEntries: true, decodeStrings: false, autoClose: false }, (openError, zip) => {
+      if (openError || !zip) return reject(openError ?? new Error('cannot open zip'));
+      const entries = new Map<string, yauzl.Entry>();
+      zip.on('error', reject);
+      zip.on('entry', (entry: yauzl.Entry) => {
+        const name = entryNameOf(entry);
+        if (!entries.has(name)) entries.set(name, entry); // the first of duplicate names, as a single pass reads it
+        zip.readEntry();
+      });
+      zip.on('end', () => resolvePromise({ zip, entries, stamp }));
+      zip.readEntry();
+    });
+  });
+}
+
+/**
+ * The index of `archive`, read once per process (and again only when the archive's size or mtime
+ * changed), so reading N entries one by one costs one directory scan, not N archive scans.
+ */
+async function archiveIndex(archive: string): Promise<ArchiveIndex> {
+  const info = await stat(archive);
+  const stamp = `${info.size}:${info.mtimeMs}`;
+  const cached = archiveIndexes.get(archive);
+  if (cached) {
+    const index = await cached.catch(() => null);
+    if (index && index.stamp === stamp) {
+      archiveIndexes.delete(archive); // re-insert: most recently used last
+      archiveIndexes.set(archive, cached);
+      return index;
+    }
+    archiveIndexes.delete(archive);
+    index?.zip.close();
+  }
+  const loading = indexArchive(archive, stamp);
+  archiveIndexes.set(archive, loading);
+  loading.catch(() => archiveIndexes.delete(archive));
+  while (archiveIndexes.size > MAX_OPEN_ARCHIVES) {
+    const [oldest, evicted] = archiveIndexes.entries().next().value as [string, Promise<ArchiveIndex>];
+    archiveIndexes.delete(oldest);
+    void evicted.then((index) => index.zip.close(), () => undefined);
+  }
+  return loading;
+}
+
+function readEntryBytes(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
+  return new Promise((resolvePromise, reject) => {
+    zip.openReadStream(entry, (streamError, stream) => {
+      if (streamError || !stream) return reject(streamError ?? new Error('cannot read entry'));
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', reject);
+      stream.on('end', () => resolvePromise(Buffer.concat(chunks)));
+    });
+  });
+}
+
+/** Closes the archives kept open by {@link readSourceBytes} (they are also closed when the process exits). */
+export async function closeArchives(): Promise<void> {
+  const open = [...archiveIndexes.values()];
+  archiveIndexes.clear();
+  for (const index of await Promise.allSettled(open)) if (index.status === 'fulfilled') index.value.zip.close();
+}
+
+/**
+ * Reads the bytes of a manifest `source` (a file path or an `archive.zip!/entry` path). Zip entries
+ * are read through a per-process index of the archive (see {@link archiveIndex}).
+ */
 export async function readSourceBytes(source: string): Promise<Buffer> {
   const zipped = splitZipSource(source);
   if (!zipped) return readFile(source);
-  let found: Buffer | null = null;
-  await readZipEntries(zipped.archive, new Set([zipped.entry]), async (_entry, bytes) => {
-    found ??= bytes;
-  });
-  if (found === null) throw new Error(`${source}: entry not found in archive`);
-  return found;
+  const { zip, entries } = await archiveIndex(zipped.archive);
+  const entry = entries.get(zipped.entry);
+  if (!entry) throw new Error(`${source}: entry not found in archive`);
+  return readEntryBytes(zip, entry);
 }

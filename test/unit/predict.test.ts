@@ -109,7 +109,7 @@ describe('predict', () => {
     const program = new Command();
     registerPredictCommand(program);
     const cmd = program.commands.find((c) => c.name() === 'predict')!;
-    assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--json', '--model', '--no-detect', '--workers']);
+    assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--json', '--model', '--no-detect', '--no-tta', '--runtime', '--workers']);
   });
 
   it('rejects --json with --csv', async () => {

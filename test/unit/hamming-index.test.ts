@@ -63,3 +63,76 @@ test('invalid thresholds and block counts throw RangeError', () => {
   assert.throws(() => findNearPairs(table, 2.5), RangeError);
   assert.throws(() => findNearPairs(table, 5, { blocks: 2 }), RangeError);
 });
+
+/** Clustered pHash-like data: near and exact copies around a few centres, with some bits nearly fixed. */
+function clusteredHexes(random: () => number, count: number): string[] {
+  const hexes: string[] = [];
+  const centres: string[] = [];
+  for (let c = 0; c < 12; c++) {
+    // the top bit always set and a few low-frequency bits mostly shared, as in real pHashes
+    let centre = randomHex(random);
+    centre = (BigInt(`0x${centre}`) | (1n << 63n)).toString(16).padStart(16, '0');
+    if (c % 3 === 0) centre = `${'f'.repeat(4)}${centre.slice(4)}`;
+    centres.push(centre);
+  }
+  while (hexes.length < count) {
+    const roll = random();
+    if (roll < 0.15 && hexes.length > 0) {
+      hexes.push(hexes[Math.floor(random() * hexes.length)]!); // exact copy of an earlier hash
+    } else if (roll < 0.75) {
+      const centre = centres[Math.floor(random() * centres.length)]!;
+      hexes.push(flipBits(centre, Math.floor(random() * 11), random)); // 0..10 bits from a centre
+    } else if (roll < 0.9 && hexes.length > 0) {
+      hexes.push(flipBits(hexes[Math.floor(random() * hexes.length)]!, 1 + Math.floor(random() * 3), random));
+    } else {
+      hexes.push(randomHex(random));
+    }
+  }
+  return hexes;
+}
+
+test('index matches the all-pairs scan on clustered data with many identical and near hashes, T = 0..8', () => {
+  for (const seed of [1, 2, 3]) {
+    const table = hashTableFromHex(clusteredHexes(mulberry32(seed), 1200));
+    for (let threshold = 0; threshold <= 8; threshold++) {
+      const expected = findNearPairsBruteForce(table, threshold);
+      for (const blocks of [undefined, 3, 4, 5, 6, 9]) {
+        const found = findNearPairs(table, threshold, blocks === undefined ? {} : { blocks });
+        assert.deepEqual(found, expected, `seed ${seed}, threshold ${threshold}, blocks ${blocks ?? 'default'}`);
+      }
+    }
+  }
+});
+
+test('index matches the all-pairs scan for large thresholds and radii (probe balls of up to 4 bits)', () => {
+  const table = hashTableFromHex(clusteredHexes(mulberry32(11), 400));
+  for (const [threshold, blocks] of [[12, 3], [11, undefined], [16, 4], [20, undefined], [64, undefined], [64, 8]] as const) {
+    const found = findNearPairs(table, threshold, blocks === undefined ? {} : { blocks });
+    assert.deepEqual(found, findNearPairsBruteForce(table, threshold), `threshold ${threshold}, blocks ${blocks ?? 'default'}`);
+  }
+});
+
+test('large groups of identical hashes expand to every pair (beyond the initial pair buffer)', () => {
+  const random = mulberry32(5);
+  const hexes: string[] = [];
+  const a = randomHex(random);
+  const b = flipBits(a, 3, random);
+  for (let i = 0; i < 150; i++) hexes.push(i % 3 === 0 ? b : a); // 100 copies of a, 50 of b, interleaved
+  for (let i = 0; i < 50; i++) hexes.push(randomHex(random));
+  const table = hashTableFromHex(hexes);
+  const found = findNearPairs(table, 5);
+  assert.deepEqual(found, findNearPairsBruteForce(table, 5));
+  assert.ok(found.length >= (150 * 149) / 2, 'every pair among the 150 near copies');
+  assert.deepEqual(findNearPairs(table, 0), findNearPairsBruteForce(table, 0));
+});
+
+test('tiny and degenerate inputs', () => {
+  assert.deepEqual(findNearPairs(hashTableFromHex([]), 5), []);
+  assert.deepEqual(findNearPairs(hashTableFromHex(['0123456789abcdef']), 5), []);
+  const same = hashTableFromHex(['8000000000000001', '8000000000000001']);
+  assert.deepEqual(findNearPairs(same, 0), [{ a: 0, b: 1, distance: 0 }]);
+  // hashes differing only in the top bit of each half (sign bits of the 32-bit halves)
+  const signs = hashTableFromHex(['0000000000000000', '8000000000000000', '0000000080000000', '8000000080000000']);
+  assert.deepEqual(findNearPairs(signs, 1), findNearPairsBruteForce(signs, 1));
+  assert.deepEqual(findNearPairs(signs, 2), findNearPairsBruteForce(signs, 2));
+});

@@ -1,35 +1,28 @@
 /**
  * Inference runtimes: what runs the forward pass of a loaded model. Training always uses TF.js
- * (it needs gradients); prediction runs the same network exported to ONNX (onnx-export.ts) on
- * onnxruntime when it can:
+ * (it needs gradients); prediction prefers onnxruntime's native CPU kernels (≈ 5× faster than TF.js
+ * wasm here) and falls back to TF.js when onnxruntime-node is not installed or cannot load.
  *
- *   auto (default) → onnxruntime      onnxruntime-node, native CPU kernels (≈ 5× faster than wasm here)
- *                  → onnxruntime-web  WebAssembly (SIMD, multi-threaded on worker threads): no native
- *                                     code at all, and faster than TF.js wasm, which is single-threaded in Node
- *                  → tfjs             the backend from initBackend(): tfjs-node(-gpu) when installed, else wasm
+ *   auto (default) → onnxruntime (onnxruntime-node, the net exported by onnx-export.ts at load)
+ *                  → tfjs (the backend from initBackend(): tfjs-node(-gpu) when installed, else wasm)
  *
- * All take the same preprocessed input (TF.js `preprocessChips`), so they give the same numbers
+ * Both take the same preprocessed input (TF.js `preprocessChips`), so they give the same numbers
  * to float rounding (`test/unit/model-runtime.test.ts`).
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
 import type { AgeGenderNet } from './net.js';
 import { exportOnnx, ONNX_INPUT, ONNX_OUTPUTS } from './onnx-export.js';
 
-export type RuntimeName = 'onnxruntime' | 'onnxruntime-web' | 'tfjs';
+export type RuntimeName = 'onnxruntime' | 'tfjs';
 export type RuntimePreference = 'auto' | RuntimeName;
-export const RUNTIME_PREFERENCES: readonly RuntimePreference[] = Object.freeze(['auto', 'onnxruntime', 'onnxruntime-web', 'tfjs']);
+export const RUNTIME_PREFERENCES: readonly RuntimePreference[] = Object.freeze(['auto', 'onnxruntime', 'tfjs']);
 
 export interface RuntimeOptions {
   /** Which runtime to use; default `auto`. The env variable `AGEGENDER_RUNTIME` overrides it. */
   runtime?: RuntimePreference;
-  /**
-   * onnxruntime threads: intra-op threads for onnxruntime-node (default: its choice, the physical cores); wasm
-   * threads for onnxruntime-web (default: the available cores, at most 4; process-wide, fixed by the first
-   * model loaded). Use 1 inside worker pools.
-   */
+  /** onnxruntime intra-op threads (default: onnxruntime's choice, the physical cores). Use 1 inside worker pools. */
   threads?: number;
 }
 
@@ -45,7 +38,7 @@ export interface EngineOutput {
 }
 
 export interface InferenceEngine {
-  /** e.g. `onnxruntime 1.30.0 (cpu)`, `onnxruntime-web 1.30.0 (wasm, 2 threads)` or `tfjs wasm`. */
+  /** e.g. `onnxruntime 1.30.0 (cpu)` or `tfjs wasm`. */
   readonly description: string;
   readonly name: RuntimeName;
   /** Runs the network on a preprocessed batch (N×150×150×3, from `preprocessChips`), with flip TTA when built with it. Does not dispose `x`. */
@@ -76,7 +69,7 @@ class TfjsEngine implements InferenceEngine {
     private readonly flipTta: boolean,
     why?: string,
   ) {
-    this.description = `tfjs ${tf.getBackend()}${why ? ` (${why})` : ''}`;
+    this.description = `tfjs ${tf.getBackend()}${why ? ` (onnxruntime unavailable: ${why})` : ''}`;
   }
 
   async run(x: tf.Tensor4D): Promise<EngineOutput> {
@@ -109,30 +102,21 @@ class TfjsEngine implements InferenceEngine {
   }
 }
 
-/** The part of the onnxruntime API (onnxruntime-common, shared by onnxruntime-node and onnxruntime-web) used here. */
-interface OrtTensor {
-  readonly data: unknown;
-}
-interface OrtSession {
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor | undefined>>;
-  release(): Promise<void>;
-}
-interface OrtApi {
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
-  InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
-  env: { versions?: { common?: string }; wasm?: { numThreads?: number } };
-}
+type Ort = typeof import('onnxruntime-node');
 
-/** An onnxruntime session (native or wasm) over the exported graph. */
-class OrtEngine implements InferenceEngine {
+/** onnxruntime-node (native CPU). */
+class OnnxEngine implements InferenceEngine {
+  readonly name = 'onnxruntime' as const;
+  readonly description: string;
   constructor(
-    readonly name: 'onnxruntime' | 'onnxruntime-web',
-    readonly description: string,
-    private readonly ort: OrtApi,
-    private readonly session: OrtSession,
-  ) {}
+    private readonly ort: Ort,
+    private readonly session: import('onnxruntime-node').InferenceSession,
+    version: string,
+  ) {
+    this.description = `onnxruntime ${version} (cpu)`;
+  }
 
-  /** Runs one at a time: the session's own threads already use every core. */
+  /** Runs one at a time: the session's intra-op threads already use every core. */
   private queue: Promise<unknown> = Promise.resolve();
 
   run(x: tf.Tensor4D): Promise<EngineOutput> {
@@ -151,7 +135,7 @@ class OrtEngine implements InferenceEngine {
     keepAlive(input, data);
     const age = out[ONNX_OUTPUTS.age];
     const gender = out[ONNX_OUTPUTS.gender];
-    if (!age || !gender) throw new AgeGenderError('MODEL_INVALID', `${this.name} returned no age/gender outputs`);
+    if (!age || !gender) throw new AgeGenderError('MODEL_INVALID', 'onnxruntime returned no age/gender outputs');
     // Copied out: output tensors' CPU data may live in onnxruntime-owned memory, and they are not disposed here
     // (dispose() would free it under any view still held).
     return { ageProbs: Float32Array.from(age.data as Float32Array), femaleProbs: femaleColumn(gender.data as Float32Array, n) };
@@ -196,94 +180,62 @@ export function ortStartProblem(): string | null {
   return bytes > ORT_MAX_CMDLINE_BYTES ? `the process command line is ${bytes} bytes (onnxruntime-node crashes on long ones; the limit used is ${ORT_MAX_CMDLINE_BYTES})` : null;
 }
 
-type OrtRuntime = 'onnxruntime' | 'onnxruntime-web';
-const ORT_PACKAGES: Record<OrtRuntime, string> = { onnxruntime: 'onnxruntime-node', 'onnxruntime-web': 'onnxruntime-web' };
+let ortModule: Promise<{ ort: Ort; version: string } | { error: unknown }> | null = null;
 
-const ortModules = new Map<OrtRuntime, Promise<{ ort: OrtApi; version: string } | { error: unknown }>>();
-
-/** Loads an onnxruntime package once; resolves the error instead when it is not installed or cannot load. */
-function loadOrt(runtime: OrtRuntime): Promise<{ ort: OrtApi; version: string } | { error: unknown }> {
-  let loading = ortModules.get(runtime);
-  if (!loading) {
-    loading = import(ORT_PACKAGES[runtime]).then(
-      (mod: { default?: OrtApi } & OrtApi) => {
-        const ort = mod.default ?? mod;
-        return { ort, version: ort.env.versions?.common ?? 'unknown' };
-      },
-      (error: unknown) => ({ error }),
-    );
-    ortModules.set(runtime, loading);
-  }
-  return loading;
-}
-
-/** onnxruntime-web's wasm thread count is process-wide and fixed when its first session starts. */
-let wasmThreads: number | null = null;
-
-/** Default wasm threads: every available core, at most 4 (onnxruntime-web's own default is half the cores). */
-export function defaultWasmThreads(): number {
-  return Math.max(1, Math.min(4, availableParallelism()));
-}
-
-interface EngineFailure {
-  code: 'MODEL_NOT_LOADED' | 'MODEL_INVALID';
-  why: string;
-  cause?: unknown;
-}
-
-/** Builds an onnxruntime engine over the exported net, or says why it cannot (the net is left alone). */
-async function tryOrtEngine(runtime: OrtRuntime, net: AgeGenderNet, flipTta: boolean, threads: number | undefined, skipped: readonly string[]): Promise<OrtEngine | EngineFailure> {
-  if (runtime === 'onnxruntime') {
-    const problem = ortStartProblem();
-    if (problem) return { code: 'MODEL_NOT_LOADED', why: `it cannot start here: ${problem}` };
-  }
-  const loaded = await loadOrt(runtime);
-  if ('error' in loaded) return { code: 'MODEL_NOT_LOADED', why: `${ORT_PACKAGES[runtime]} cannot be loaded: ${errorText(loaded.error)}`, cause: loaded.error };
-  const { ort, version } = loaded;
-  let sessionOptions: Record<string, unknown>;
-  let description: string;
-  const why = skipped.length > 0 ? `; ${skipped.join('; ')}` : '';
-  if (runtime === 'onnxruntime') {
-    sessionOptions = { graphOptimizationLevel: 'all', interOpNumThreads: 1, ...(threads ? { intraOpNumThreads: threads } : {}), logSeverityLevel: 3 };
-    description = `onnxruntime ${version} (cpu${why})`;
-  } else {
-    // Its threads are worker threads, which inherit the process's execArgv: under `node --input-type=… -e`
-    // every worker dies at start (ERR_INPUT_TYPE_NOT_ALLOWED), so such a process gets one thread and no workers.
-    const workersCanStart = !process.execArgv.some((a) => a.startsWith('--input-type'));
-    if (wasmThreads === null && ort.env.wasm) ort.env.wasm.numThreads = wasmThreads = workersCanStart ? (threads ?? defaultWasmThreads()) : 1;
-    sessionOptions = { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 };
-    description = `onnxruntime-web ${version} (wasm, ${wasmThreads ?? 1} thread${wasmThreads === 1 ? '' : 's'}${why})`;
-  }
-  try {
-    const session = await ort.InferenceSession.create(exportOnnx(net.namedWeights(), { flipTta }), sessionOptions);
-    return new OrtEngine(runtime, description, ort, session);
-  } catch (cause) {
-    return { code: 'MODEL_INVALID', why: `it could not build the network: ${errorText(cause)}`, cause };
-  }
+/** Loads onnxruntime-node once; resolves the error instead when it is not installed or cannot load. */
+function loadOrt(): Promise<{ ort: Ort; version: string } | { error: unknown }> {
+  ortModule ??= import('onnxruntime-node').then(
+    (mod) => {
+      const ort = ((mod as { default?: Ort }).default ?? mod) as Ort;
+      const version = (ort.env as { versions?: { common?: string } }).versions?.common ?? 'unknown';
+      return { ort, version };
+    },
+    (error: unknown) => ({ error }),
+  );
+  return ortModule;
 }
 
 /**
  * Builds the engine for a net. With onnxruntime the net is exported, handed to a session and then
- * disposed (the session holds the weights); with tfjs the engine keeps the net. `auto` tries
- * onnxruntime-node, then onnxruntime-web, then falls back to tfjs (saying why in its description);
- * a runtime asked for by name that cannot run is an error.
+ * disposed (the session holds the weights); with tfjs the engine keeps the net.
  */
 export async function createEngine(net: AgeGenderNet, options: EngineOptions = {}): Promise<InferenceEngine> {
   const want = runtimePreference(options);
   const flipTta = options.flipTta ?? false;
   if (want === 'tfjs') return new TfjsEngine(net, flipTta);
-  const reasons: string[] = [];
-  for (const runtime of want === 'auto' ? (['onnxruntime', 'onnxruntime-web'] as const) : [want]) {
-    const engine = await tryOrtEngine(runtime, net, flipTta, options.threads, reasons);
-    if (engine instanceof OrtEngine) {
+  const problem = ortStartProblem();
+  if (problem) {
+    if (want === 'onnxruntime') {
       net.dispose();
-      return engine;
+      throw new AgeGenderError('MODEL_NOT_LOADED', `onnxruntime was asked for but cannot start here: ${problem}`, { subject: 'onnxruntime-node' });
     }
-    if (want !== 'auto') {
-      net.dispose();
-      throw new AgeGenderError(engine.code, `${runtime} was asked for but ${engine.why}`, { subject: ORT_PACKAGES[runtime], ...(engine.cause ? { cause: engine.cause } : {}) });
-    }
-    reasons.push(`${runtime} unavailable: ${engine.why}`);
+    return new TfjsEngine(net, flipTta, problem);
   }
-  return new TfjsEngine(net, flipTta, reasons.join('; '));
+  const loaded = await loadOrt();
+  if ('error' in loaded) {
+    if (want === 'onnxruntime') {
+      net.dispose();
+      throw new AgeGenderError('MODEL_NOT_LOADED', `onnxruntime was asked for but onnxruntime-node cannot be loaded: ${errorText(loaded.error)}`, { subject: 'onnxruntime-node', cause: loaded.error });
+    }
+    return new TfjsEngine(net, flipTta, `onnxruntime-node cannot be loaded: ${errorText(loaded.error)}`);
+  }
+  const { ort, version } = loaded;
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    const bytes = exportOnnx(net.namedWeights(), { flipTta });
+    session = await ort.InferenceSession.create(bytes, {
+      graphOptimizationLevel: 'all',
+      interOpNumThreads: 1,
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      logSeverityLevel: 3,
+    });
+  } catch (cause) {
+    if (want === 'onnxruntime') {
+      net.dispose();
+      throw new AgeGenderError('MODEL_INVALID', `onnxruntime could not build the network: ${errorText(cause)}`, { subject: 'onnxruntime-node', cause });
+    }
+    return new TfjsEngine(net, flipTta, `it could not build the network: ${errorText(cause)}`);
+  }
+  net.dispose();
+  return new OnnxEngine(ort, session, version);
 }

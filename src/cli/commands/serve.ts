@@ -106,7 +106,7 @@ export function registerServeCommand(program: Command): void {
     .option('--queue <n>', 'requests allowed to wait before 503', '8')
     .option('--explain-samples <n>', 'LIME samples per explanation (0: no /v1/explain)', '200')
     .option('--log', 'log each request (JSON lines)')
-    .option('--runtime <name>', 'what runs the network: auto (onnxruntime-node, else onnxruntime-web, else tfjs), onnxruntime, onnxruntime-web (wasm) or tfjs', 'auto')
+    .option('--runtime <name>', 'what runs the network: auto (onnxruntime-node when it loads, else TF.js), onnxruntime or tfjs (wasm)', 'auto')
     .option('--no-tta', "turn off the model's flip test-time augmentation (half the compute, slightly less accurate)")
     .action(async (opts: ServeCliOptions) => {
       const running = await startServer({

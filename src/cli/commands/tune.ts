@@ -15,6 +15,8 @@ export interface TuneCommandOptions {
   model?: string;
   workspace: string;
   evaluation?: string;
+  /** false (`--no-test`): choose and record on val only, leave test unscored (to compare candidates first). */
+  test?: boolean;
 }
 
 /** Runs `agegender tune`; exported for tests. */
@@ -22,7 +24,8 @@ export async function runTune(opts: TuneCommandOptions, argv: readonly string[] 
   const modelDir = resolve(opts.model ?? (await defaultModelDir()));
   const workspace = resolve(opts.workspace);
   const rows = await readManifest(workspace);
-  const result = await chooseInference({ modelDir, rows, command: ['agegender', ...argv.slice(2)].join(' '), log });
+  const result = await chooseInference({ modelDir, rows, command: ['agegender', ...argv.slice(2)].join(' '), log, skipTest: opts.test === false });
+  if (opts.test === false) log('test not scored (--no-test)');
   if (result.test) {
     const out = resolve(opts.evaluation ?? join(workspace, 'evaluation', 'test'));
     await writeFileAtomic(join(out, 'predictions.csv'), result.test.csv);
@@ -40,6 +43,7 @@ export function registerTuneCommand(program: Command): void {
     .option('--model <dir>', 'model folder to tune in place (default: the shipped model)')
     .option('--workspace <dir>', 'workspace written by `agegender prepare` (its val and test splits)', DEFAULTS.workspace)
     .option('--evaluation <dir>', 'where to write the test evaluation (evaluation.json + predictions.csv)', undefined)
+    .option('--no-test', 'choose and record on val only; leave test unscored (compare candidates on val first)')
     .action(async (opts: TuneCommandOptions) => {
       await runTune(opts);
     });

@@ -1,0 +1,51 @@
+// `agegender tune`: inference settings chosen on val and recorded in the model folder; test scored
+// once with them, or not at all with --no-test. Runs on a copy of the shipped model and a small workspace.
+import { strict as assert } from 'node:assert';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runTune } from '../../src/cli/commands/tune.js';
+import { defaultModelDir } from '../../src/model/index.js';
+import { makeWorkspace } from './train-fixtures.js';
+
+interface Metadata {
+  inference: { flipTta: boolean; chosenOn: string; command: string; candidates: Record<'none' | 'flip', { mae: number; cs8: number; genderAccuracy: number }> };
+  metrics: { val: { count: number; mae: number }; valCandidates: Record<'none' | 'flip', { mae: number }>; test?: { count: number; mae: number } };
+}
+
+const readMetadata = (dir: string): Metadata => JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8')) as Metadata;
+
+describe('agegender tune', () => {
+  it('chooses flip TTA by val MAE, records it, and scores test only without --no-test', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'agegender-tune-'));
+    const model = join(root, 'model');
+    cpSync(defaultModelDir(), model, { recursive: true });
+    const ws = await makeWorkspace(join(root, 'ws'), 40); // 24 train / 8 val / 8 test
+    const lines: string[] = [];
+
+    const valOnly = await runTune({ model, workspace: ws, test: false }, ['node', 'agegender', 'tune', '--no-test'], (l) => lines.push(l));
+    assert.equal(valOnly.test, null);
+    let meta = readMetadata(model);
+    const { none, flip } = meta.inference.candidates;
+    assert.ok(none.mae > 0 && flip.mae > 0 && none.mae !== flip.mae, 'both variants scored, and they differ');
+    assert.equal(meta.inference.flipTta, flip.mae < none.mae, 'the lower val MAE wins');
+    assert.equal(meta.inference.chosenOn, 'val MAE');
+    assert.equal(meta.inference.command, 'agegender tune --no-test');
+    assert.equal(meta.metrics.val.count, 8);
+    assert.equal(meta.metrics.val.mae, meta.inference.flipTta ? flip.mae : none.mae, 'val metrics are the chosen variant');
+    assert.equal(meta.metrics.test, undefined, 'test is not scored with --no-test');
+    assert.equal(existsSync(join(ws, 'evaluation')), false);
+    assert.ok(lines.some((l) => /test not scored/.test(l)));
+
+    const withTest = await runTune({ model, workspace: ws, evaluation: join(root, 'eval') }, ['node', 'agegender', 'tune'], () => undefined);
+    assert.ok(withTest.test);
+    meta = readMetadata(model);
+    assert.equal(meta.metrics.test?.count, 8);
+    const evaluation = JSON.parse(readFileSync(join(root, 'eval', 'evaluation.json'), 'utf8')) as { split: string; counts: { evaluated: number }; age: { mae: number } };
+    assert.equal(evaluation.split, 'test');
+    assert.equal(evaluation.counts.evaluated, 8);
+    assert.equal(evaluation.age.mae, meta.metrics.test?.mae, 'the recorded test metrics are the written evaluation');
+    assert.equal(readFileSync(join(root, 'eval', 'predictions.csv'), 'utf8').trim().split('\n').length, 9, 'header + one row per test image');
+  });
+});

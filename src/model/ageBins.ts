@@ -7,6 +7,14 @@ export const AGE_BINS = MAX_AGE + 1;
 /** Width (years) of the Gaussian label distribution used as the training target. */
 export const LABEL_SIGMA = 2.5;
 
+/**
+ * Width of the label distribution for one age: `sigma + slope · age` years, at least 0.5. A slope > 0
+ * widens the target where annotations are less precise (UTKFace's older ages are noisier).
+ */
+export function labelSigmaAt(age: number, sigma = LABEL_SIGMA, slope = 0): number {
+  return Math.max(0.5, sigma + slope * Math.min(Math.max(age, 0), MAX_AGE));
+}
+
 /** Soft target for one age: Gaussian over bins, normalised to sum 1. */
 export function ageLabelDistribution(age: number, sigma = LABEL_SIGMA): Float32Array {
   const a = Math.min(Math.max(age, 0), MAX_AGE);

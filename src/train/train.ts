@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../core/random.js';
 import type { ManifestRow, SplitName } from '../core/types.js';
-import { AGE_BINS, ageLabelDistribution, MAX_AGE } from '../model/ageBins.js';
+import { AGE_BINS, ageLabelDistribution, LABEL_SIGMA, labelSigmaAt, MAX_AGE } from '../model/ageBins.js';
 import type { ModelMetadata } from '../model/api.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
 import { CUT_POINT, CUT_SHAPE, ENCODER_ID, FaceRecEncoder, INPUT_SIZE, loadFaceApiWeights, POOLED_DIM, TOP_DIM } from '../model/encoder.js';
@@ -39,6 +39,9 @@ import { balanceWeights, loadSplits, type TrainItem } from './data.js';
 /** Every default of `train`, in one frozen place (CLI help reads these). */
 export const TRAIN_DEFAULTS = Object.freeze({
   epochs: 4,
+  /** Label distribution width σ(age) = labelSigma + labelSigmaSlope · age, in years. */
+  labelSigma: LABEL_SIGMA,
+  labelSigmaSlope: 0,
   stage1Epochs: 30,
   seed: 42,
   batchSize: 64,
@@ -70,6 +73,9 @@ export interface TrainOptions {
   batchSize?: number;
   lr?: number;
   stage1Lr?: number;
+  /** Age label distribution width at age 0 (years; default 2.5) and its growth per year of age (default 0). */
+  labelSigma?: number;
+  labelSigmaSlope?: number;
   weightDecay?: number;
   patience?: number;
   /** Feature cache folder (default `<workspace>/cache/features`). */
@@ -118,12 +124,23 @@ function checkOptions(o: TrainOptions): void {
   int(o.limit, 'limit', 1);
   int(o.batchSize, 'batchSize', 1);
   int(o.patience, 'patience', 1);
-  for (const [name, v] of [['lr', o.lr], ['stage1Lr', o.stage1Lr]] as const) {
+  for (const [name, v] of [['lr', o.lr], ['stage1Lr', o.stage1Lr], ['labelSigma', o.labelSigma]] as const) {
     if (v !== undefined && !(v > 0)) throw new AgeGenderError('INVALID_ARGUMENT', `Expected positive number for ${name} but received ${String(v)}`);
+  }
+  if (o.labelSigmaSlope !== undefined && !(o.labelSigmaSlope >= 0 && o.labelSigmaSlope <= 1)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected number between 0 and 1 for labelSigmaSlope but received ${String(o.labelSigmaSlope)}`);
   }
 }
 
-const LABEL_TABLE: Float32Array[] = Array.from({ length: MAX_AGE + 1 }, (_, a) => ageLabelDistribution(a));
+/** σ as written in the metadata: `2.5` or `1.5 + 0.05·age`. */
+function labelWidthText(sigma: number, slope: number): string {
+  return slope > 0 ? `${sigma} + ${slope}·age` : String(sigma);
+}
+
+/** Soft targets for every whole age 0…MAX_AGE. */
+function labelTable(sigma: number, slope: number): Float32Array[] {
+  return Array.from({ length: MAX_AGE + 1 }, (_, a) => ageLabelDistribution(a, labelSigmaAt(a, sigma, slope)));
+}
 let binsTensor: tf.Tensor1D | null = null;
 /** 0…MAX_AGE as a tensor, made after the backend is ready. */
 function bins(): tf.Tensor1D {
@@ -194,9 +211,9 @@ function pooledBatch(f: Features, idx: readonly number[], variants: readonly num
   return tf.tensor2d(out, [idx.length, POOLED_DIM]);
 }
 
-function targets(f: Features, idx: readonly number[]): { ageTarget: tf.Tensor2D; ages: tf.Tensor1D; female: tf.Tensor1D; w: tf.Tensor1D } {
+function targets(f: Features, idx: readonly number[], table: readonly Float32Array[]): { ageTarget: tf.Tensor2D; ages: tf.Tensor1D; female: tf.Tensor1D; w: tf.Tensor1D } {
   const t = new Float32Array(idx.length * AGE_BINS);
-  idx.forEach((i, b) => t.set(LABEL_TABLE[Math.min(MAX_AGE, Math.max(0, Math.round(f.ages[i]!)))]!, b * AGE_BINS));
+  idx.forEach((i, b) => t.set(table[Math.min(MAX_AGE, Math.max(0, Math.round(f.ages[i]!)))]!, b * AGE_BINS));
   return {
     ageTarget: tf.tensor2d(t, [idx.length, AGE_BINS]),
     ages: tf.tensor1d(idx.map((i) => Math.min(MAX_AGE, f.ages[i]!))),
@@ -240,7 +257,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const cb of callbacks) await cb.onEvent?.(event, data);
   };
 
-  const optionsKey = JSON.stringify({ limit: o.limit ?? null, balance: Boolean(o.balance), seed: o.seed, manifest: splits.manifestHash, epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr });
+  const optionsKey = JSON.stringify({ limit: o.limit ?? null, balance: Boolean(o.balance), seed: o.seed, manifest: splits.manifestHash, epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope });
+  const labels = labelTable(o.labelSigma, o.labelSigmaSlope);
   if (state && state.optionsKey !== optionsKey) {
     throw new AgeGenderError('INVALID_ARGUMENT', 'the checkpoint was made with other options or another manifest; rerun without --resume', { subject: join(ckptDir, 'state.json') });
   }
@@ -299,7 +317,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await emit('resume', { stage: state.stage1Done && state.stage === 1 ? 2 : state.stage, fromEpoch: state.stage1Done && state.stage === 1 ? 1 : state.epoch + 1, stage1Done: state.stage1Done, checkpoint: state.folder });
   }
 
-  const valTargets = targets(va, va.items.map((_, i) => i));
+  const valTargets = targets(va, va.items.map((_, i) => i), labels);
   /** Forward over the val set (original images) → metrics and losses. */
   const validate = async (fromTopFeat: tf.Tensor2D | null): Promise<{ mae: number; cs8: number; acc: number; ageLoss: number; genderLoss: number }> => {
     const n = va.items.length;
@@ -315,7 +333,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const outp = fromTopFeat
           ? net.headForward(tf.concat([tf.slice(fromTopFeat, [s, 0], [idx.length, TOP_DIM]), pooledBatch(va, idx, zeros, 1)], 1))
           : net.forwardFromCut(cutBatch(va, idx, zeros, 1), pooledBatch(va, idx, zeros, 1));
-        const t = targets(va, idx);
+        const t = targets(va, idx, labels);
         const l = taskLosses(outp, t.ageTarget, t.ages, t.female, t.w, ageScale);
         const e = tf.sum(tf.mul(tf.softmax(outp.ageLogits), bins()), 1);
         const g = tf.squeeze(tf.slice(tf.softmax(outp.genderLogits), [0, 1], [-1, 1]), [1]);
@@ -377,7 +395,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const step = (epoch - 1) * steps + b;
         lr = cosineLr(step, total, maxLr, Math.min(o.warmupSteps, Math.floor(total / 10) + 1));
         const dropSeed = deriveSeed(o.seed, `drop-${stage}-${step}`);
-        const t = targets(tr, idx);
+        const t = targets(tr, idx, labels);
         let ageLossT: tf.Scalar | null = null;
         let genLossT: tf.Scalar | null = null;
         const { value, grads } = tf.variableGrads(() => {
@@ -522,8 +540,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       bestEpoch,
       bestValMaeFromCache: bestValMae,
       history,
-      options: { epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, topLrScale: o.topLrScale, weightDecay: o.weightDecay, dropout: o.dropout, patience: o.patience },
-      loss: 'age: KL(Gaussian label distribution σ=2.5 ‖ softmax over 101 bins) + |E[age] − age| / std(train ages); gender: 2-class cross-entropy; combined with learned task-uncertainty weights',
+      options: { epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, topLrScale: o.topLrScale, weightDecay: o.weightDecay, dropout: o.dropout, patience: o.patience, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope },
+      loss: `age: KL(Gaussian label distribution σ=${labelWidthText(o.labelSigma, o.labelSigmaSlope)} ‖ softmax over 101 bins) + |E[age] − age| / std(train ages); gender: 2-class cross-entropy; combined with learned task-uncertainty weights`,
       finalTaskLogVariances: { age: (await logVars.age.data())[0], gender: (await logVars.gender.data())[0] },
     },
     licences: {

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { ageInterval, ageLabelDistribution, AGE_BINS, expectedAge } from '../../src/model/ageBins.js';
+import { ageInterval, ageLabelDistribution, AGE_BINS, expectedAge, labelSigmaAt } from '../../src/model/ageBins.js';
 import { hasConvFilterGrad, initBackend } from '../../src/model/backend.js';
 import { FaceRecEncoder, loadFaceApiWeights } from '../../src/model/encoder.js';
 import { decodeHalfInto, encodeHalf } from '../../src/train/half.js';
@@ -53,6 +53,21 @@ describe('model basics', () => {
       const [lo, hi] = ageInterval(d);
       assert.ok(lo <= a + 0.5 && hi >= a - 0.5 && lo < hi, `${a}: ${lo}–${hi}`);
     }
+  });
+
+  it('label width grows with age when asked (σ = sigma + slope · age, at least 0.5), and widens the target', () => {
+    assert.equal(labelSigmaAt(30), 2.5, 'default: constant 2.5');
+    assert.equal(labelSigmaAt(0, 1.5, 0.05), 1.5);
+    assert.ok(Math.abs(labelSigmaAt(40, 1.5, 0.05) - 3.5) < 1e-12);
+    assert.ok(Math.abs(labelSigmaAt(250, 1.5, 0.05) - 6.5) < 1e-12, 'ages past the last bin use the last bin');
+    assert.equal(labelSigmaAt(10, 0.1, 0), 0.5, 'never narrower than half a year');
+    const spread = (d: Float32Array): number => {
+      const m = expectedAge(d);
+      return Math.sqrt(d.reduce((s, v, k) => s + v * (k - m) ** 2, 0));
+    };
+    const narrow = ageLabelDistribution(60, labelSigmaAt(60));
+    const wide = ageLabelDistribution(60, labelSigmaAt(60, 1.5, 0.05));
+    assert.ok(Math.abs(spread(narrow) - 2.5) < 0.01 && Math.abs(spread(wide) - 4.5) < 0.01, `${spread(narrow)} / ${spread(wide)}`);
   });
 
   it('float16 round-trips within half precision', () => {

@@ -71,6 +71,9 @@ describe('train', () => {
     const base = { workspace: join(dir, 'none'), out: join(dir, 'none-model'), epochs: '1', stage1Epochs: '1', seed: '1', score: false };
     await assert.rejects(runTrain({ ...base, epochs: '-1' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('--epochs'));
     await assert.rejects(runTrain({ ...base, limit: 'lots' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('--limit'));
+    await assert.rejects(runTrain({ ...base, labelSigma: '0' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('--label-sigma'));
+    await assert.rejects(runTrain({ ...base, labelSigmaSlope: '2' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('--label-sigma-slope'));
+    await assert.rejects(train({ workspace: base.workspace, out: base.out, labelSigmaSlope: -0.1 }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /labelSigmaSlope/.test(e.message));
     await assert.rejects(runTrain(base), (e: unknown) => e instanceof AgeGenderError && e.code === 'WORKSPACE_INVALID');
     assert.equal(existsSync(join(dir, 'none')), false, 'nothing written for a missing workspace');
   });

@@ -15,6 +15,8 @@ export interface TrainCommandOptions {
   limit?: string;
   seed: string;
   score: boolean;
+  labelSigma?: string;
+  labelSigmaSlope?: string;
 }
 
 /** A live progress bar (TTY only) with the running losses. */
@@ -44,6 +46,8 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
   const stage1Epochs = parseNumberOption(opts.stage1Epochs, '--stage1-epochs', 0, 1000, true);
   const seed = parseNumberOption(opts.seed, '--seed', 0, 2 ** 31 - 1, true);
   const limit = opts.limit === undefined ? undefined : parseNumberOption(opts.limit, '--limit', 1, 10_000_000, true);
+  const labelSigma = opts.labelSigma === undefined ? undefined : parseNumberOption(opts.labelSigma, '--label-sigma', 0.1, 50);
+  const labelSigmaSlope = opts.labelSigmaSlope === undefined ? undefined : parseNumberOption(opts.labelSigmaSlope, '--label-sigma-slope', 0, 1);
   const command = ['agegender', ...argv.slice(2)].join(' ');
   return train({
     workspace: resolve(opts.workspace),
@@ -52,6 +56,8 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
     stage1Epochs,
     seed,
     limit,
+    labelSigma,
+    labelSigmaSlope,
     resume: Boolean(opts.resume),
     balance: Boolean(opts.balance),
     score: opts.score,
@@ -73,6 +79,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--limit <n>', 'use at most N training images (val/test N/4) — for quick runs')
     .option('--seed <n>', 'random seed', String(TRAIN_DEFAULTS.seed))
     .option('--no-score', 'skip scoring the saved model on val and test')
+    .option('--label-sigma <years>', `width of the Gaussian age label distribution at age 0 (default ${TRAIN_DEFAULTS.labelSigma})`)
+    .option('--label-sigma-slope <years>', 'growth of that width per year of age, for noisier labels at older ages (default 0)')
     .action(async (opts: TrainCommandOptions) => {
       const r = await runTrain(opts);
       console.log(`model written to ${r.out}`);

@@ -452,6 +452,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const cb of callbacks) await cb.onStageEnd?.({ stage, bestEpoch, bestValMae });
   };
 
+  /** Runs a stage from the epoch after the checkpoint's, with early stopping; when a resumed run had finished it, restores the best weights instead. */
+  const runOrRestore = async (stage: 1 | 2, epochs: number, patience: number, topFeat: { train: tf.Tensor2D; val: tf.Tensor2D } | null): Promise<void> => {
+    const start = state && state.stage === stage ? state.epoch + 1 : 1;
+    if (start > epochs) {
+      assignNamed(Object.fromEntries(best.map((w) => [w.name, w.tensor])));
+      return;
+    }
+    callbacks.push(earlyStopping({ patience }));
+    await runStage(stage, epochs, start, topFeat);
+    callbacks.pop();
+  };
+
   // stage 1 (skipped when a checkpoint says it is done)
   const stage1Done = state ? state.stage === 2 || state.stage1Done : false;
   if (!stage1Done) {
@@ -488,28 +500,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       best = bestSnapshot();
     }
     elapsed['topFeatures'] = (Date.now() - tS1) / 1000;
-    const start = state && state.stage === 1 ? state.epoch + 1 : 1;
-    if (start <= o.stage1Epochs) {
-      callbacks.push(earlyStopping({ patience: o.stage1Patience }));
-      await runStage(1, o.stage1Epochs, start, topFeat);
-      callbacks.pop();
-    } else {
-      assignNamed(Object.fromEntries(best.map((w) => [w.name, w.tensor])));
-    }
+    await runOrRestore(1, o.stage1Epochs, o.stage1Patience, topFeat);
     tf.dispose([topFeat.train, topFeat.val]);
     if (state) state = { ...state, stage1Done: true };
   }
   // stage 2
   if (o.epochs > 0) {
-    const start = state && state.stage === 2 ? state.epoch + 1 : 1;
     // bestValMae carries over from stage 1: a fine-tuned epoch is kept only if it beats the frozen-encoder model on val
-    if (start <= o.epochs) {
-      callbacks.push(earlyStopping({ patience: o.patience }));
-      await runStage(2, o.epochs, start, null);
-      callbacks.pop();
-    } else {
-      assignNamed(Object.fromEntries(best.map((w) => [w.name, w.tensor])));
-    }
+    await runOrRestore(2, o.epochs, o.patience, null);
   }
   if (resumeTensors) tf.dispose(Object.values(resumeTensors));
   tf.dispose(Object.values(valTargets));

@@ -161,7 +161,7 @@ export async function wrapNet(net: AgeGenderNet, metadata: ModelMetadata, option
  * Loads a model folder (default: the shipped `models/default`). Initialises the tfjs backend
  * (tfjs-node-gpu → tfjs-node → wasm; it does the preprocessing) on first use, and runs the network
  * on onnxruntime (native CPU) when it can, else on that tfjs backend: `model.runtime` says which.
- * `options.runtime` ('auto' | 'onnxruntime' | 'tfjs', env `AGEGENDER_RUNTIME`) forces one;
+ * `options.runtime` ('auto' | 'onnxruntime' | 'tfjs'; default: env `AGEGENDER_RUNTIME`, else 'auto') forces one;
  * `options.flipTta` overrides the folder's recorded test-time augmentation.
  * Errors: MODEL_INVALID (a file missing or malformed, naming it), MODEL_INCOMPATIBLE (format version),
  * MODEL_NOT_LOADED (onnxruntime forced but not installed).

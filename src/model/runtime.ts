@@ -20,7 +20,7 @@ export type RuntimePreference = 'auto' | RuntimeName;
 export const RUNTIME_PREFERENCES: readonly RuntimePreference[] = Object.freeze(['auto', 'onnxruntime', 'tfjs']);
 
 export interface RuntimeOptions {
-  /** Which runtime to use; default `auto`. The env variable `AGEGENDER_RUNTIME` overrides it. */
+  /** Which runtime to use. Default: the env variable `AGEGENDER_RUNTIME` when set, else `auto`. */
   runtime?: RuntimePreference;
   /** onnxruntime intra-op threads (default: onnxruntime's choice, the physical cores). Use 1 inside worker pools. */
   threads?: number;
@@ -146,12 +146,13 @@ class OnnxEngine implements InferenceEngine {
   }
 }
 
-/** The runtime asked for: option, overridden by `AGEGENDER_RUNTIME`; validated. */
+/** The runtime asked for: the option when given, else `AGEGENDER_RUNTIME`, else `auto`; validated. */
 export function runtimePreference(options: RuntimeOptions = {}): RuntimePreference {
   const env = process.env['AGEGENDER_RUNTIME'];
-  const want = (env && env.length > 0 ? env : options.runtime) ?? 'auto';
+  const fromEnv = options.runtime === undefined && env !== undefined && env.length > 0;
+  const want = options.runtime ?? (fromEnv ? env : 'auto');
   if (!RUNTIME_PREFERENCES.includes(want as RuntimePreference)) {
-    throw new AgeGenderError('INVALID_ARGUMENT', `Expected the runtime to be one of ${RUNTIME_PREFERENCES.join(', ')} but received ${JSON.stringify(want)}`, { subject: env ? 'AGEGENDER_RUNTIME' : 'runtime' });
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected the runtime to be one of ${RUNTIME_PREFERENCES.join(', ')} but received ${JSON.stringify(want)}`, { subject: fromEnv ? 'AGEGENDER_RUNTIME' : 'runtime' });
   }
   return want as RuntimePreference;
 }

@@ -47,6 +47,12 @@ test('agegender predict --runtime picks what runs the network, --no-tta turns fl
   // the two runtimes agree; TTA changes the answer (so the flag did something)
   ages(native).forEach((age, i) => assert.ok(Math.abs(age - ages(plain)[i]!) < 0.05, `chip ${i}: ${age} vs ${ages(plain)[i]}`));
   assert.ok(ages(tta).some((age, i) => Math.abs(age - ages(plain)[i]!) > 0.01), 'flip TTA gives different ages');
+  // the flag wins over AGEGENDER_RUNTIME, which only sets the default
+  const env = { ...process.env, CI: '1', AGEGENDER_RUNTIME: 'tfjs' };
+  const flagWins = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'predict', '--no-detect', '--json', '--runtime', 'onnxruntime', chips[0]!], { encoding: 'utf8', env });
+  assert.match(String(flagWins.stderr), /network on onnxruntime \d/);
+  const envDefault = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'predict', '--no-detect', '--json', chips[0]!], { encoding: 'utf8', env });
+  assert.match(String(envDefault.stderr), /network on tfjs wasm/);
   const bad = cli(['predict', '--no-detect', '--runtime', 'gpu', chips[0]!]);
   assert.equal(bad.status, 2, String(bad.stderr));
   assert.match(String(bad.stderr), /Expected the runtime to be one of auto, onnxruntime, tfjs but received "gpu"/);

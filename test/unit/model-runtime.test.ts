@@ -79,7 +79,8 @@ describe('inference runtimes', () => {
       assert.equal(runtimePreference({ runtime: 'tfjs' }), 'tfjs');
       assert.throws(() => runtimePreference({ runtime: 'gpu' as never }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /auto, onnxruntime, tfjs/.test(e.message));
       process.env['AGEGENDER_RUNTIME'] = 'tfjs';
-      assert.equal(runtimePreference({ runtime: 'onnxruntime' }), 'tfjs', 'the environment wins');
+      assert.equal(runtimePreference({}), 'tfjs', 'the environment is the default');
+      assert.equal(runtimePreference({ runtime: 'onnxruntime' }), 'onnxruntime', 'an explicit option wins over the environment');
       process.env['AGEGENDER_RUNTIME'] = 'onnx';
       assert.throws(() => runtimePreference({}), /AGEGENDER_RUNTIME|"onnx"/);
     } finally {

@@ -278,7 +278,7 @@ export function registerPredictCommand(program: Command): void {
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--batch <n>', 'chips per forward batch with --no-detect', '32')
     .option('--workers <n>', 'worker threads for --no-detect, each with its own model copy (default 1; try the core count on an idle machine)')
-    .option('--runtime <name>', 'what runs the network: auto (onnxruntime-node when it loads, else TF.js), onnxruntime or tfjs (wasm)', 'auto')
+    .option('--runtime <name>', 'what runs the network: auto (onnxruntime-node when it loads, else TF.js), onnxruntime or tfjs (wasm); default $AGEGENDER_RUNTIME, else auto')
     .option('--no-tta', "turn off the model's flip test-time augmentation (half the compute, slightly less accurate)")
     .action(async (inputs: string[], opts: PredictCliOptions) => {
       if (opts.json && opts.csv) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at most one of --json and --csv but received both');
@@ -288,7 +288,7 @@ export function registerPredictCommand(program: Command): void {
         batchSize: parseNumberOption(opts.batch, '--batch', 1, 1024, true),
         ...(opts.workers === undefined ? {} : { workers: parseNumberOption(opts.workers, '--workers', 1, 64, true) }),
         ...(opts.model === undefined ? {} : { modelDir: opts.model }),
-        load: { runtime: opts.runtime as LoadModelOptions['runtime'], ...(opts.tta ? {} : { flipTta: false }) },
+        load: { ...(opts.runtime === undefined ? {} : { runtime: opts.runtime as LoadModelOptions['runtime'] }), ...(opts.tta ? {} : { flipTta: false }) },
       });
       if (summary.failed > 0) process.exitCode = 1;
     });

@@ -87,7 +87,7 @@ interface ServeCliOptions {
   queue: string;
   explainSamples: string;
   log?: boolean;
-  runtime: string;
+  runtime?: string;
   tta: boolean;
 }
 
@@ -106,14 +106,14 @@ export function registerServeCommand(program: Command): void {
     .option('--queue <n>', 'requests allowed to wait before 503', '8')
     .option('--explain-samples <n>', 'LIME samples per explanation (0: no /v1/explain)', '200')
     .option('--log', 'log each request (JSON lines)')
-    .option('--runtime <name>', 'what runs the network: auto (onnxruntime-node when it loads, else TF.js), onnxruntime or tfjs (wasm)', 'auto')
+    .option('--runtime <name>', 'what runs the network: auto (onnxruntime-node when it loads, else TF.js), onnxruntime or tfjs (wasm); default $AGEGENDER_RUNTIME, else auto')
     .option('--no-tta', "turn off the model's flip test-time augmentation (half the compute, slightly less accurate)")
     .action(async (opts: ServeCliOptions) => {
       const running = await startServer({
         port: parseNumberOption(opts.port, '--port', 0, 65535, true),
         host: opts.host,
         ...(opts.model === undefined ? {} : { modelDir: opts.model }),
-        load: { runtime: opts.runtime as LoadModelOptions['runtime'], ...(opts.tta ? {} : { flipTta: false }) },
+        load: { ...(opts.runtime === undefined ? {} : { runtime: opts.runtime as LoadModelOptions['runtime'] }), ...(opts.tta ? {} : { flipTta: false }) },
         detect: opts.detect,
         explainSamples: parseNumberOption(opts.explainSamples, '--explain-samples', 0, 100_000, true),
         limits: {

@@ -43,7 +43,13 @@ export const LABEL_MAPS = Object.freeze({
   ageBins: { from: 0, to: MAX_AGE, step: 1, readout: 'expected value of the softmax over bins' },
 });
 
-export function topology(): Record<string, unknown> {
+/** Width of the age label distribution the weights were trained with: σ(age) = sigma + slope · age. */
+export interface LabelWidth {
+  sigma: number;
+  slope: number;
+}
+
+export function topology(label: LabelWidth = { sigma: LABEL_SIGMA, slope: 0 }): Record<string, unknown> {
   return {
     encoder: ENCODER_ID,
     cutPoint: CUT_POINT,
@@ -52,13 +58,17 @@ export function topology(): Record<string, unknown> {
     headIn: HEAD_IN,
     hidden: HIDDEN,
     ageBins: AGE_BINS,
-    labelSigma: LABEL_SIGMA,
+    labelSigma: label.sigma,
+    ...(label.slope > 0 ? { labelSigmaSlope: label.slope } : {}),
     outputs: ['ageLogits', 'genderLogits'],
   };
 }
 
-/** Writes model.json + weights.bin + metadata.json (+ metrics.json when metrics are given). */
-export async function saveModel(net: AgeGenderNet, dir: string, metadata: ModelMetadata): Promise<void> {
+/**
+ * Writes model.json + weights.bin + metadata.json (+ metrics.json when metrics are given).
+ * `label`: the label width training used (recorded in the topology; default σ = 2.5).
+ */
+export async function saveModel(net: AgeGenderNet, dir: string, metadata: ModelMetadata, label?: LabelWidth): Promise<void> {
   const named = net.namedWeights();
   const specs: tf.io.WeightsManifestEntry[] = [];
   const parts: Uint16Array[] = [];
@@ -77,7 +87,7 @@ export async function saveModel(net: AgeGenderNet, dir: string, metadata: ModelM
   const modelJson: ModelJson = {
     format: MODEL_FORMAT,
     formatVersion: FORMAT_VERSION,
-    modelTopology: topology(),
+    modelTopology: topology(label),
     weightsManifest: [{ paths: [MODEL_FILES.weights], weights: specs }],
   };
   await writeFileAtomic(join(dir, MODEL_FILES.weights), new Uint8Array(buf.buffer));

@@ -548,7 +548,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     },
   };
   const tSave = Date.now();
-  await saveModel(net, out, metadata);
+  await saveModel(net, out, metadata, { sigma: o.labelSigma, slope: o.labelSigmaSlope });
   net.dispose();
   tf.dispose([logVars.age, logVars.gender]);
   for (const w of best) w.tensor.dispose();

@@ -29,6 +29,22 @@ describe('model folder', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('model.json records the label width the weights were trained with', async () => {
+    const topologyOf = async (folder: string): Promise<Record<string, unknown>> => (JSON.parse(await readFile(join(folder, 'model.json'), 'utf8')) as { modelTopology: Record<string, unknown> }).modelTopology;
+    const plain = await topologyOf(good);
+    assert.equal(plain['labelSigma'], 2.5);
+    assert.equal('labelSigmaSlope' in plain, false, 'a constant width writes no slope');
+    const w = await loadFaceApiWeights();
+    const net = new AgeGenderNet(w, { seed: 3 });
+    for (const t of Object.values(w)) t.dispose();
+    const widened = join(dir, 'widened');
+    await saveModel(net, widened, { formatVersion: FORMAT_VERSION, name: 'untrained', encoder: 'x', inputSize: 150, createdAt: new Date(0).toISOString(), command: 'test', datasetManifestHash: null, metrics: {} }, { sigma: 1.5, slope: 0.05 });
+    net.dispose();
+    const t = await topologyOf(widened);
+    assert.equal(t['labelSigma'], 1.5);
+    assert.equal(t['labelSigmaSlope'], 0.05);
+  });
+
   it('loads a saved folder and predicts from one forward pass', async () => {
     const model = await loadModel(good);
     const [chip] = pickChips(1);

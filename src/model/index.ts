@@ -76,6 +76,9 @@ export interface LoadModelOptions extends RuntimeOptions {
   flipTta?: boolean;
 }
 
+/** The part of {@link LoadModelOptions} a caller chooses per command or pool: the runtime and flip TTA. */
+export type InferenceChoice = Pick<LoadModelOptions, 'runtime' | 'flipTta'>;
+
 /** Inference settings recorded in a model folder's metadata (`inference`). */
 export interface InferenceSettings {
   flipTta: boolean;

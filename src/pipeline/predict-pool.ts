@@ -14,7 +14,7 @@ import { AgeGenderError, type ErrorCode } from '../core/errors.js';
 import { integerInRange } from '../core/validate.js';
 import type { AgeGenderPrediction } from '../core/types.js';
 import type { RawImage } from '../io/types.js';
-import type { LoadModelOptions } from '../model/index.js';
+import type { InferenceChoice } from '../model/index.js';
 
 export interface PredictPool {
   readonly size: number;
@@ -30,7 +30,7 @@ export interface PredictPoolOptions {
   /** Worker threads (default: available cores, at most 4). */
   workers?: number;
   /** Runtime and test-time augmentation for each worker's model (`threads` is always 1 there). */
-  load?: Pick<LoadModelOptions, 'runtime' | 'flipTta'>;
+  load?: InferenceChoice;
 }
 
 /** Default worker count: the cores Node may use, capped at 4 (each worker holds a model copy). */

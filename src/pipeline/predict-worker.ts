@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AgeGenderError } from '../core/errors.js';
 import type { RawImage } from '../io/types.js';
-import type { LoadModelOptions } from '../model/index.js';
+import type { InferenceChoice } from '../model/index.js';
 
 interface Request {
   id: number;
@@ -16,7 +16,7 @@ interface Request {
 
 const port = parentPort;
 if (!port) throw new Error('predict-worker must run in a worker thread');
-const { modelDir, load } = workerData as { modelDir: string | undefined; load: Pick<LoadModelOptions, 'runtime' | 'flipTta'> };
+const { modelDir, load } = workerData as { modelDir: string | undefined; load: InferenceChoice };
 const { loadModel } = await import('../model/index.js');
 // one onnxruntime thread per worker: the pool already spreads batches over the cores
 const model = await loadModel(modelDir, { ...load, threads: 1 });

@@ -14,7 +14,8 @@ import { decodeImage } from '../../io/decode.js';
 import type { RawImage } from '../../io/types.js';
 import type { AgeGenderPrediction } from '../../core/types.js';
 import type { AgeGenderModel } from '../../model/api.js';
-import type { LoadModelOptions } from '../../model/index.js';
+import type { InferenceChoice } from '../../model/index.js';
+import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
 import { analyzeImage, faceReport, roundTo, type AnalyzedFace, type FaceReport } from '../../pipeline/analyze.js';
 import type { FaceDetector } from '../../pipeline/detect.js';
 import { expandImageArgs } from '../../pipeline/inputs.js';
@@ -40,7 +41,7 @@ export interface PredictOptions {
   /** Largest image decoded, in pixels (default: the decoder's). */
   maxPixels?: number;
   /** Inference runtime and flip test-time augmentation for the model loaded here (default: auto, the folder's recorded setting). */
-  load?: Pick<LoadModelOptions, 'runtime' | 'flipTta'>;
+  load?: InferenceChoice;
   /** Injected model / detector (tests, library use); loaded otherwise and disposed at the end. */
   model?: AgeGenderModel;
   detector?: FaceDetector;
@@ -255,20 +256,18 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
   return summary;
 }
 
-interface PredictCliOptions {
+interface PredictCliOptions extends InferenceCliOptions {
   json?: boolean;
   csv?: boolean;
   detect: boolean;
   model?: string;
   batch: string;
   workers?: string;
-  runtime?: string;
-  tta: boolean;
 }
 
 /** Registers `agegender predict`. */
 export function registerPredictCommand(program: Command): void {
-  program
+  const command = program
     .command('predict')
     .description('estimate age and gender for every face in images (photos: faces detected and aligned; --no-detect: aligned chips)')
     .argument('<inputs...>', 'image files, folders (searched recursively) or globs (quote them: "photos/**/*.jpg")')
@@ -277,19 +276,17 @@ export function registerPredictCommand(program: Command): void {
     .option('--no-detect', 'skip face detection: each image is one aligned UTKFace-style chip')
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--batch <n>', 'chips per forward batch with --no-detect', '32')
-    .option('--workers <n>', 'worker threads for --no-detect, each with its own model copy (default 1; try the core count on an idle machine)')
-    .option('--runtime <name>', 'what runs the network: auto (onnxruntime-node when it loads, else TF.js), onnxruntime or tfjs (wasm); default $AGEGENDER_RUNTIME, else auto')
-    .option('--no-tta', "turn off the model's flip test-time augmentation (half the compute, slightly less accurate)")
-    .action(async (inputs: string[], opts: PredictCliOptions) => {
-      if (opts.json && opts.csv) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at most one of --json and --csv but received both');
-      const summary = await runPredict(inputs, {
-        format: opts.json ? 'json' : opts.csv ? 'csv' : 'text',
-        detect: opts.detect,
-        batchSize: parseNumberOption(opts.batch, '--batch', 1, 1024, true),
-        ...(opts.workers === undefined ? {} : { workers: parseNumberOption(opts.workers, '--workers', 1, 64, true) }),
-        ...(opts.model === undefined ? {} : { modelDir: opts.model }),
-        load: { ...(opts.runtime === undefined ? {} : { runtime: opts.runtime as LoadModelOptions['runtime'] }), ...(opts.tta ? {} : { flipTta: false }) },
-      });
-      if (summary.failed > 0) process.exitCode = 1;
+    .option('--workers <n>', 'worker threads for --no-detect, each with its own model copy (default 1; try the core count on an idle machine)');
+  addInferenceOptions(command).action(async (inputs: string[], opts: PredictCliOptions) => {
+    if (opts.json && opts.csv) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at most one of --json and --csv but received both');
+    const summary = await runPredict(inputs, {
+      format: opts.json ? 'json' : opts.csv ? 'csv' : 'text',
+      detect: opts.detect,
+      batchSize: parseNumberOption(opts.batch, '--batch', 1, 1024, true),
+      ...(opts.workers === undefined ? {} : { workers: parseNumberOption(opts.workers, '--workers', 1, 64, true) }),
+      ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+      load: inferenceChoice(opts),
     });
+    if (summary.failed > 0) process.exitCode = 1;
+  });
 }

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { parseNumberOption } from '../../core/validate.js';
 import type { AgeGenderModel } from '../../model/api.js';
-import type { LoadModelOptions } from '../../model/index.js';
+import type { InferenceChoice } from '../../model/index.js';
+import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
 import type { FaceDetector } from '../../pipeline/detect.js';
 import type { ServerLimits } from '../../server/app.js';
 
@@ -15,7 +16,7 @@ export interface StartServerOptions {
   host?: string;
   modelDir?: string;
   /** Inference runtime and flip test-time augmentation for the model loaded from `modelDir`. */
-  load?: Pick<LoadModelOptions, 'runtime' | 'flipTta'>;
+  load?: InferenceChoice;
   /** Injected model (tests, benches); loaded from `modelDir` otherwise and disposed on close. */
   model?: AgeGenderModel;
   /** Load the face detector (default true). */
@@ -76,7 +77,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
 }
 
-interface ServeCliOptions {
+interface ServeCliOptions extends InferenceCliOptions {
   port: string;
   host: string;
   model?: string;
@@ -87,13 +88,11 @@ interface ServeCliOptions {
   queue: string;
   explainSamples: string;
   log?: boolean;
-  runtime?: string;
-  tta: boolean;
 }
 
 /** Registers `agegender serve`. */
 export function registerServeCommand(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description('serve the HTTP API (POST /v1/predict, /v1/explain; GET /healthz, /openapi.json) and the web page at /')
     .option('--port <n>', 'port (0: any free port)', '8080')
@@ -105,33 +104,31 @@ export function registerServeCommand(program: Command): void {
     .option('--timeout <s>', 'request timeout, seconds', '30')
     .option('--queue <n>', 'requests allowed to wait before 503', '8')
     .option('--explain-samples <n>', 'LIME samples per explanation (0: no /v1/explain)', '200')
-    .option('--log', 'log each request (JSON lines)')
-    .option('--runtime <name>', 'what runs the network: auto (onnxruntime-node when it loads, else TF.js), onnxruntime or tfjs (wasm); default $AGEGENDER_RUNTIME, else auto')
-    .option('--no-tta', "turn off the model's flip test-time augmentation (half the compute, slightly less accurate)")
-    .action(async (opts: ServeCliOptions) => {
-      const running = await startServer({
-        port: parseNumberOption(opts.port, '--port', 0, 65535, true),
-        host: opts.host,
-        ...(opts.model === undefined ? {} : { modelDir: opts.model }),
-        load: { ...(opts.runtime === undefined ? {} : { runtime: opts.runtime as LoadModelOptions['runtime'] }), ...(opts.tta ? {} : { flipTta: false }) },
-        detect: opts.detect,
-        explainSamples: parseNumberOption(opts.explainSamples, '--explain-samples', 0, 100_000, true),
-        limits: {
-          maxUploadBytes: Math.round(parseNumberOption(opts.maxUploadMb, '--max-upload-mb', 0.001, 1024) * 1024 * 1024),
-          maxPixels: Math.round(parseNumberOption(opts.maxMegapixels, '--max-megapixels', 0.001, 1000) * 1e6),
-          requestTimeoutMs: Math.round(parseNumberOption(opts.timeout, '--timeout', 0.001, 3600) * 1000),
-          maxQueued: parseNumberOption(opts.queue, '--queue', 0, 10_000, true),
-        },
-        logger: opts.log ?? false,
-      });
-      process.stdout.write(`agegender: serving ${running.url}  (API: ${running.url}openapi.json; model on ${running.runtime}; Ctrl-C to stop)\n`);
-      const stop = (): void => {
-        running.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    .option('--log', 'log each request (JSON lines)');
+  addInferenceOptions(command).action(async (opts: ServeCliOptions) => {
+    const running = await startServer({
+      port: parseNumberOption(opts.port, '--port', 0, 65535, true),
+      host: opts.host,
+      ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+      load: inferenceChoice(opts),
+      detect: opts.detect,
+      explainSamples: parseNumberOption(opts.explainSamples, '--explain-samples', 0, 100_000, true),
+      limits: {
+        maxUploadBytes: Math.round(parseNumberOption(opts.maxUploadMb, '--max-upload-mb', 0.001, 1024) * 1024 * 1024),
+        maxPixels: Math.round(parseNumberOption(opts.maxMegapixels, '--max-megapixels', 0.001, 1000) * 1e6),
+        requestTimeoutMs: Math.round(parseNumberOption(opts.timeout, '--timeout', 0.001, 3600) * 1000),
+        maxQueued: parseNumberOption(opts.queue, '--queue', 0, 10_000, true),
+      },
+      logger: opts.log ?? false,
     });
+    process.stdout.write(`agegender: serving ${running.url}  (API: ${running.url}openapi.json; model on ${running.runtime}; Ctrl-C to stop)\n`);
+    const stop = (): void => {
+      running.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }

@@ -1,7 +1,8 @@
 // `agegender predict --no-detect` throughput on 1,000 UTKFace chips in one call (target ≥ 50
 // images/s), on the default runtime (onnxruntime-node, with the model's flip TTA) and on tfjs wasm
-// (without TTA, on 1 and N worker threads: it is single-threaded in Node); then photos with detection.   npm run bench:predict   (AGEGENDER_MODEL: model folder; AGEGENDER_UTKFACE_DIR: dataset;
-// BENCH_PREDICT_N: chips, default 1000)
+// (without TTA, on 1 and N worker threads: it is single-threaded in Node); then photos with detection.
+//   npm run bench:predict   (AGEGENDER_MODEL: model folder; AGEGENDER_UTKFACE_DIR: dataset;
+//   BENCH_PREDICT_N: chips, default 1000)
 // Uses the shipped model when it exists; otherwise it saves the same network with an untrained head
 // (same compute, so the same speed) to a temporary folder, and says so.
 import { existsSync, readdirSync } from 'node:fs';

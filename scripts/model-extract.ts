@@ -2,6 +2,7 @@
 // a workspace manifest (one shard of them):
 //   node --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> <folder>...
 //   node --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> --manifest <workspace>
+// Options (before the folders): --no-mirror, --cut-point conv256_1|conv256_down (as `train --cut-point`).
 // `agegender train` computes whatever is missing itself; this only lets it run ahead, in parallel.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,11 +13,14 @@ import { ensureFeatures } from '../src/train/featureCache.js';
 
 const args = process.argv.slice(2);
 const mirror = !args.includes('--no-mirror');
-const [cacheDir, shardSpec, ...folders] = args.filter((a) => a !== '--no-mirror');
+const cutAt = args.indexOf('--cut-point');
+const cutPoint = cutAt >= 0 ? args[cutAt + 1] : undefined;
+const [cacheDir, shardSpec, ...folders] = args.filter((a, i) => a !== '--no-mirror' && (cutAt < 0 || (i !== cutAt && i !== cutAt + 1)));
 if (!cacheDir || !shardSpec || folders.length === 0) throw new Error('usage: model-extract <cacheDir> k/n <folder>...');
 const [k, n] = shardSpec.split('/').map(Number) as [number, number];
 await initBackend({ verbose: true });
-const enc = new FaceRecEncoder(await loadFaceApiWeights());
+const enc = new FaceRecEncoder(await loadFaceApiWeights(), { cutPoint });
+console.log(`cut point ${enc.layout.cutPoint}`);
 const files =
   folders[0] === '--manifest'
     ? (await readManifest(folders[1]!)).filter((r) => r.status === 'kept' && (r.split === 'train' || r.split === 'val')).map((r) => r.source)

@@ -6,7 +6,7 @@
  * (alignCorners false), subtract mean RGB [122.782, 117.001, 104.298], divide by 255.
  *
  * The net is split at a cut point: `stem` (frozen; its output is what the feature cache stores)
- * and `top` (the conv256 stage, trainable).
+ * and `top` (the rest of the conv256 stage, trainable); see {@link cutLayout}.
  *
  * @example
  *   const weights = await loadFaceApiWeights();
@@ -19,23 +19,57 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
 
-/** Stable id of the encoder + cut point: part of every cache key and of the model metadata. */
+/** Stable id of the encoder: part of every cache key and of the model metadata. */
 export const ENCODER_ID = 'faceapi-facerec-resnet34@1.7.15';
-export const CUT_POINT = 'conv256_1';
+/**
+ * Where the frozen stem ends (the last stem block): `conv256_1` trains conv256_2 + conv256_down_out
+ * (the default, and every model folder that does not say otherwise); `conv256_down` trains
+ * conv256_1 as well. Both cut activations are 4×4×256, so caches and head are the same size.
+ */
+export const CUT_POINTS = Object.freeze(['conv256_1', 'conv256_down'] as const);
+export type CutPoint = (typeof CUT_POINTS)[number];
+export const CUT_POINT: CutPoint = 'conv256_1';
 export const INPUT_SIZE = 150;
 export const MEAN_RGB = Object.freeze([122.782, 117.001, 104.298] as const);
 export const PIXEL_DIVISOR = 255;
 /** Shape of the activation at the cut point (per image, NHWC without batch). */
 export const CUT_SHAPE = Object.freeze([4, 4, 256] as const);
-/** Width of the pooled multi-stage features (GAP of the conv32, conv64, conv128 stage outputs and of conv256_1). */
+/** Width of the pooled multi-stage features (GAP of the conv32, conv64, conv128 stage outputs and of the last stem block). */
 export const POOLED_DIM = 32 + 64 + 128 + 256;
 /** Width of the top's output (GAP of conv256_down_out). */
 export const TOP_DIM = 256;
 
-export const STEM_BLOCKS = Object.freeze(['conv32_1', 'conv32_2', 'conv32_3', 'conv64_down', 'conv64_1', 'conv64_2', 'conv64_3', 'conv128_down', 'conv128_1', 'conv128_2', 'conv256_down', 'conv256_1'] as const);
-/** The unfrozen part (trained from cached activations at the cut point). */
-export const TOP_BLOCKS = Object.freeze(['conv256_2', 'conv256_down_out'] as const);
-const POOL_AT = new Set(['conv32_3', 'conv64_3', 'conv128_2', 'conv256_1']);
+/** Every residual block after conv32_down + max-pool, in order. */
+const BLOCKS = Object.freeze(['conv32_1', 'conv32_2', 'conv32_3', 'conv64_down', 'conv64_1', 'conv64_2', 'conv64_3', 'conv128_down', 'conv128_1', 'conv128_2', 'conv256_down', 'conv256_1', 'conv256_2', 'conv256_down_out'] as const);
+
+/** How the network splits at a cut point. */
+export interface CutLayout {
+  cutPoint: CutPoint;
+  /** Frozen blocks (their output at the cut is what the feature cache stores). */
+  stemBlocks: readonly string[];
+  /** The unfrozen blocks (trained from cached activations at the cut point). */
+  topBlocks: readonly string[];
+  /** Stem blocks whose global average is part of the head input: the three stage ends and the cut. */
+  poolAt: readonly string[];
+}
+
+/** The split at `cutPoint`; throws MODEL_INVALID for a name it does not know. */
+export function cutLayout(cutPoint: string = CUT_POINT): CutLayout {
+  if (!(CUT_POINTS as readonly string[]).includes(cutPoint)) {
+    throw new AgeGenderError('MODEL_INVALID', `unknown cut point ${JSON.stringify(cutPoint)} (expected one of ${CUT_POINTS.join(', ')})`);
+  }
+  const at = BLOCKS.indexOf(cutPoint as (typeof BLOCKS)[number]) + 1;
+  return Object.freeze({
+    cutPoint: cutPoint as CutPoint,
+    stemBlocks: Object.freeze(BLOCKS.slice(0, at)),
+    topBlocks: Object.freeze(BLOCKS.slice(at)),
+    poolAt: Object.freeze(['conv32_3', 'conv64_3', 'conv128_2', cutPoint]),
+  });
+}
+
+/** The default split (cut after conv256_1). */
+export const STEM_BLOCKS = cutLayout().stemBlocks;
+export const TOP_BLOCKS = cutLayout().topBlocks;
 
 /** Path of face-api's face-recognition weights manifest inside node_modules. */
 export function faceApiModelDir(): string {
@@ -130,14 +164,22 @@ export function foldScales(weights: tf.NamedTensorMap): tf.NamedTensorMap {
  */
 export class FaceRecEncoder {
   readonly vars: Map<string, tf.Variable>;
+  readonly layout: CutLayout;
+  private readonly poolAt: ReadonlySet<string>;
 
-  /** `weights`: face-api names; scale layers are folded when present (so saved folded weights load too). */
-  constructor(weights: tf.NamedTensorMap, options: { trainableTop?: boolean } = {}) {
+  /**
+   * `weights`: face-api names; scale layers are folded when present (so saved folded weights load too).
+   * `cutPoint`: where the frozen stem ends (default conv256_1).
+   */
+  constructor(weights: tf.NamedTensorMap, options: { trainableTop?: boolean; cutPoint?: string } = {}) {
+    this.layout = cutLayout(options.cutPoint);
+    this.poolAt = new Set(this.layout.poolAt);
+    const topBlocks = this.layout.topBlocks;
     this.vars = new Map();
     const folded = foldScales(weights);
     for (const [name, t] of Object.entries(folded)) {
       if (name === 'fc') continue; // the 128-d descriptor projection is not used
-      const isTop = TOP_BLOCKS.some((b) => name.startsWith(`${b}/`));
+      const isTop = topBlocks.some((b) => name.startsWith(`${b}/`));
       // unnamed: tfjs variable names are process-global and several models may be loaded at once
       this.vars.set(name, tf.variable(t, Boolean(options.trainableTop && isTop)));
       t.dispose();
@@ -187,9 +229,9 @@ export class FaceRecEncoder {
       let out = convLayer(x, this.conv('conv32_down'), 2, true);
       out = tf.maxPool(out, 3, 2, 'valid');
       const pools: tf.Tensor2D[] = [];
-      for (const b of STEM_BLOCKS) {
-        out = b.endsWith('_down') ? this.residualDown(out, b) : this.residual(out, b);
-        if (POOL_AT.has(b)) pools.push(tf.mean(out, [1, 2]));
+      for (const b of this.layout.stemBlocks) {
+        out = b.includes('_down') ? this.residualDown(out, b) : this.residual(out, b);
+        if (this.poolAt.has(b)) pools.push(tf.mean(out, [1, 2]));
       }
       return { cut: out, pooled: tf.concat(pools, 1) };
     });
@@ -199,7 +241,7 @@ export class FaceRecEncoder {
   top(cut: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
       let out = cut;
-      for (const b of TOP_BLOCKS) out = b.includes('_down') ? this.residualDown(out, b) : this.residual(out, b);
+      for (const b of this.layout.topBlocks) out = b.includes('_down') ? this.residualDown(out, b) : this.residual(out, b);
       return tf.mean(out, [1, 2]);
     });
   }

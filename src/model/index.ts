@@ -172,10 +172,10 @@ export async function wrapNet(net: AgeGenderNet, metadata: ModelMetadata, option
 export async function loadModel(dir?: string, options: LoadModelOptions = {}): Promise<AgeGenderModel> {
   await initBackend();
   const folder = resolve(dir ?? defaultModelDir());
-  const { weights, metadata } = await readModelFolder(folder);
+  const { weights, metadata, cutPoint } = await readModelFolder(folder);
   let net: AgeGenderNet;
   try {
-    net = new AgeGenderNet(weights);
+    net = new AgeGenderNet(weights, { cutPoint });
   } catch (cause) {
     throw new AgeGenderError('MODEL_INVALID', `weights do not match the network: ${(cause as Error).message}`, { subject: join(folder, 'weights.bin'), cause });
   } finally {

@@ -11,7 +11,7 @@ import { AgeGenderError } from '../core/errors.js';
 import { ETHNICITIES, GENDERS } from '../core/types.js';
 import type { ModelMetadata } from './api.js';
 import { AGE_BINS, LABEL_SIGMA, MAX_AGE } from './ageBins.js';
-import { CUT_POINT, ENCODER_ID, INPUT_SIZE, MEAN_RGB, PIXEL_DIVISOR, STEM_BLOCKS, TOP_BLOCKS } from './encoder.js';
+import { CUT_POINT, CUT_POINTS, cutLayout, ENCODER_ID, INPUT_SIZE, MEAN_RGB, PIXEL_DIVISOR, type CutLayout, type CutPoint } from './encoder.js';
 import { encodeHalf } from '../train/half.js';
 import { HEAD_IN, HIDDEN, type AgeGenderNet } from './net.js';
 
@@ -49,12 +49,12 @@ export interface LabelWidth {
   slope: number;
 }
 
-export function topology(label: LabelWidth = { sigma: LABEL_SIGMA, slope: 0 }): Record<string, unknown> {
+export function topology(label: LabelWidth = { sigma: LABEL_SIGMA, slope: 0 }, layout: CutLayout = cutLayout()): Record<string, unknown> {
   return {
     encoder: ENCODER_ID,
-    cutPoint: CUT_POINT,
-    stemBlocks: [...STEM_BLOCKS],
-    topBlocks: [...TOP_BLOCKS],
+    cutPoint: layout.cutPoint,
+    stemBlocks: [...layout.stemBlocks],
+    topBlocks: [...layout.topBlocks],
     headIn: HEAD_IN,
     hidden: HIDDEN,
     ageBins: AGE_BINS,
@@ -87,7 +87,7 @@ export async function saveModel(net: AgeGenderNet, dir: string, metadata: ModelM
   const modelJson: ModelJson = {
     format: MODEL_FORMAT,
     formatVersion: FORMAT_VERSION,
-    modelTopology: topology(label),
+    modelTopology: topology(label, net.encoder.layout),
     weightsManifest: [{ paths: [MODEL_FILES.weights], weights: specs }],
   };
   await writeFileAtomic(join(dir, MODEL_FILES.weights), new Uint8Array(buf.buffer));
@@ -114,6 +114,8 @@ export interface ModelFolder {
   weights: tf.NamedTensorMap;
   metadata: ModelMetadata;
   modelJson: ModelJson;
+  /** Where the saved network's frozen stem ends (`modelTopology.cutPoint`; folders without one: conv256_1). */
+  cutPoint: CutPoint;
 }
 
 /** Reads and checks a model folder; weights come back as float32 tensors (caller disposes). */
@@ -129,6 +131,10 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
       `model format version ${String(modelJson.formatVersion)} is not supported by this agegender (it reads version ${FORMAT_VERSION})`,
       { subject: modelPath },
     );
+  }
+  const cutPoint = (modelJson.modelTopology as Record<string, unknown> | undefined)?.['cutPoint'] ?? CUT_POINT;
+  if (typeof cutPoint !== 'string' || !(CUT_POINTS as readonly string[]).includes(cutPoint)) {
+    throw new AgeGenderError('MODEL_INCOMPATIBLE', `cut point ${JSON.stringify(cutPoint)} is not one this agegender knows (${CUT_POINTS.join(', ')})`, { subject: modelPath });
   }
   const metaPath = join(dir, MODEL_FILES.metadata);
   const metadata = (await readJson(metaPath)) as ModelMetadata;
@@ -156,5 +162,5 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
     throw new AgeGenderError('MODEL_INVALID', `weights are ${all.byteLength} bytes, the manifest describes ${expectedBytes}`, { subject: join(dir, manifest[0]!.paths[0] ?? '') });
   }
   const weights = tf.io.decodeWeights(all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer, specs);
-  return { weights, metadata, modelJson: modelJson as ModelJson };
+  return { weights, metadata, modelJson: modelJson as ModelJson, cutPoint: cutPoint as CutPoint };
 }

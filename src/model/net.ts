@@ -41,11 +41,12 @@ export class AgeGenderNet {
   readonly head: Map<string, tf.Variable>;
 
   /** `weights`: encoder weights (face-api names) + `head/*`; missing head weights are initialised. */
-  constructor(weights: tf.NamedTensorMap, options: { trainableTop?: boolean; trainableHead?: boolean; seed?: number } = {}) {
+  /** `cutPoint`: where the frozen stem ends (see `cutLayout`; default conv256_1). */
+  constructor(weights: tf.NamedTensorMap, options: { trainableTop?: boolean; trainableHead?: boolean; seed?: number; cutPoint?: string } = {}) {
     const enc: tf.NamedTensorMap = {};
     const head: tf.NamedTensorMap = {};
     for (const [k, v] of Object.entries(weights)) (k.startsWith('head/') ? head : enc)[k] = v;
-    this.encoder = new FaceRecEncoder(enc, { trainableTop: options.trainableTop ?? false });
+    this.encoder = new FaceRecEncoder(enc, { trainableTop: options.trainableTop ?? false, cutPoint: options.cutPoint });
     const init = Object.keys(head).length === 0 ? initHeadWeights(options.seed ?? 1) : head;
     this.head = new Map();
     for (const name of HEAD_WEIGHTS) {

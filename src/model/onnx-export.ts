@@ -18,10 +18,7 @@ const { onnx } = onnxProto;
 import type * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
 import { AGE_BINS } from './ageBins.js';
-import { INPUT_SIZE, STEM_BLOCKS, TOP_BLOCKS } from './encoder.js';
-
-/** Stage outputs whose global average is part of the head input (must match encoder.ts). */
-const POOL_AT = new Set(['conv32_3', 'conv64_3', 'conv128_2', 'conv256_1']);
+import { cutLayout, INPUT_SIZE } from './encoder.js';
 export const ONNX_OPSET = 17;
 export const ONNX_INPUT = 'input';
 export const ONNX_OUTPUTS = Object.freeze({ age: 'ageProbs', gender: 'genderProbs' });
@@ -80,6 +77,8 @@ export interface OnnxExportOptions {
    * mean of a chip's two rows.
    */
   flipTta?: boolean;
+  /** Where the trained network's stem ends (default conv256_1): decides which stage outputs are pooled. */
+  cutPoint?: string;
 }
 
 /**
@@ -87,6 +86,8 @@ export interface OnnxExportOptions {
  * weights under face-api names + `head/*`).
  */
 export function exportOnnx(weights: readonly WeightSource[], options: OnnxExportOptions = {}): Uint8Array {
+  const layout = cutLayout(options.cutPoint);
+  const poolAt = new Set(layout.poolAt);
   const byName = new Map(weights.map((w) => [w.name, w.tensor]));
   const g = new GraphBuilder();
   const get = (name: string): { shape: number[]; data: Float32Array } => {
@@ -143,12 +144,12 @@ export function exportOnnx(weights: readonly WeightSource[], options: OnnxExport
   const first = Math.floor((INPUT_SIZE - 7) / 2) + 1;
   let shape: [number, number, number] = [32, Math.floor((first - 3) / 2) + 1, Math.floor((first - 3) / 2) + 1];
   const pools: string[] = [];
-  for (const b of STEM_BLOCKS) {
-    [x, shape] = b.endsWith('_down') ? residualDown(x, b, shape) : residual(x, b, shape);
+  for (const b of layout.stemBlocks) {
+    [x, shape] = b.includes('_down') ? residualDown(x, b, shape) : residual(x, b, shape);
     shapes.set(x, shape);
-    if (POOL_AT.has(b)) pools.push(gap(x));
+    if (poolAt.has(b)) pools.push(gap(x));
   }
-  for (const b of TOP_BLOCKS) [x, shape] = b.includes('_down') ? residualDown(x, b, shape) : residual(x, b, shape);
+  for (const b of layout.topBlocks) [x, shape] = b.includes('_down') ? residualDown(x, b, shape) : residual(x, b, shape);
   const features = g.op('Concat', [gap(x), ...pools], { axis: 1 });
 
   const vec = (name: string): string => {

@@ -223,7 +223,7 @@ export async function createEngine(net: AgeGenderNet, options: EngineOptions = {
   const { ort, version } = loaded;
   let session: import('onnxruntime-node').InferenceSession;
   try {
-    const bytes = exportOnnx(net.namedWeights(), { flipTta });
+    const bytes = exportOnnx(net.namedWeights(), { flipTta, cutPoint: net.encoder.layout.cutPoint });
     session = await ort.InferenceSession.create(bytes, {
       graphOptimizationLevel: 'all',
       interOpNumThreads: 1,

@@ -29,12 +29,12 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export function cacheRoot(cacheDir: string): string {
-  return join(cacheDir, `${ENCODER_ID.replace(/[^A-Za-z0-9._-]/g, '_')}__${CUT_POINT}`);
+export function cacheRoot(cacheDir: string, cutPoint: string = CUT_POINT): string {
+  return join(cacheDir, `${ENCODER_ID.replace(/[^A-Za-z0-9._-]/g, '_')}__${cutPoint}`);
 }
 
-export function entryPath(cacheDir: string, hash: string): string {
-  return join(cacheRoot(cacheDir), hash.slice(0, 2), `${hash}.f16`);
+export function entryPath(cacheDir: string, hash: string, cutPoint: string = CUT_POINT): string {
+  return join(cacheRoot(cacheDir, cutPoint), hash.slice(0, 2), `${hash}.f16`);
 }
 
 /** One cached entry decoded to float32. */
@@ -47,8 +47,8 @@ export interface CachedFeatures {
  * Reads an entry as float16 bits, always in the two-variant layout: an entry stored without the
  * mirror gets its original repeated in the mirror slots (so it trains unaugmented).
  */
-export async function readEntry(cacheDir: string, hash: string): Promise<{ bits: Uint16Array; mirrored: boolean } | null> {
-  const p = entryPath(cacheDir, hash);
+export async function readEntry(cacheDir: string, hash: string, cutPoint: string = CUT_POINT): Promise<{ bits: Uint16Array; mirrored: boolean } | null> {
+  const p = entryPath(cacheDir, hash, cutPoint);
   if (!existsSync(p)) return null;
   const buf = await readFile(p);
   if (buf.byteLength === ENTRY_SIZE * 2) return { bits: new Uint16Array(buf.buffer, buf.byteOffset, ENTRY_SIZE).slice(), mirrored: true };
@@ -86,7 +86,8 @@ export interface ExtractProgress {
 
 /**
  * Makes sure every item has a cache entry; computes missing ones in batches. Returns the hashes
- * in item order. Unreadable images throw (the manifest should have excluded them).
+ * in item order. Entries go under the encoder's cut point. Unreadable images throw (the manifest
+ * should have excluded them).
  */
 export async function ensureFeatures(
   encoder: FaceRecEncoder,
@@ -96,6 +97,7 @@ export async function ensureFeatures(
 ): Promise<string[]> {
   const batchSize = options.batchSize ?? 16;
   const mirror = options.mirror ?? true;
+  const cutPoint = encoder.layout.cutPoint;
   const hashes: string[] = new Array<string>(items.length);
   let computed = 0;
   let pending: Array<{ hash: string; img: tf.Tensor4D }> = [];
@@ -118,7 +120,7 @@ export async function ensureFeatures(
       const out = new Uint16Array(ENTRY_SIZE_SINGLE);
       encodeHalf(cutData.subarray(i * CUT_SIZE, (i + 1) * CUT_SIZE), out, 0);
       encodeHalf(pooledData.subarray(i * POOLED_DIM, (i + 1) * POOLED_DIM), out, CUT_SIZE);
-      await writeFileAtomic(entryPath(cacheDir, pending[i]!.hash), new Uint8Array(out.buffer));
+      await writeFileAtomic(entryPath(cacheDir, pending[i]!.hash, cutPoint), new Uint8Array(out.buffer));
     }
     for (let i = 0; i < n && mirror; i++) {
       const out = new Uint16Array(ENTRY_SIZE);
@@ -126,7 +128,7 @@ export async function ensureFeatures(
       encodeHalf(cutData.subarray((n + i) * CUT_SIZE, (n + i + 1) * CUT_SIZE), out, CUT_SIZE);
       encodeHalf(pooledData.subarray(i * POOLED_DIM, (i + 1) * POOLED_DIM), out, 2 * CUT_SIZE);
       encodeHalf(pooledData.subarray((n + i) * POOLED_DIM, (n + i + 1) * POOLED_DIM), out, 2 * CUT_SIZE + POOLED_DIM);
-      await writeFileAtomic(entryPath(cacheDir, pending[i]!.hash), new Uint8Array(out.buffer));
+      await writeFileAtomic(entryPath(cacheDir, pending[i]!.hash, cutPoint), new Uint8Array(out.buffer));
     }
     for (const p of pending) p.img.dispose();
     computed += n;
@@ -141,7 +143,7 @@ export async function ensureFeatures(
       hash = sha256(bytes);
     }
     hashes[i] = hash;
-    if (!existsSync(entryPath(cacheDir, hash)) && !pending.some((p) => p.hash === hash)) {
+    if (!existsSync(entryPath(cacheDir, hash, cutPoint)) && !pending.some((p) => p.hash === hash)) {
       bytes ??= await readSourceBytes(item.source);
       const raw = await decodeImage(bytes, item.source);
       pending.push({ hash, img: tf.tensor4d(raw.data, [1, raw.height, raw.width, 3], 'int32') });

@@ -5,8 +5,9 @@
  *  2. Feature cache: run the frozen stem once per image (and its mirror), store the activation at
  *     the cut point + pooled stage features on disk (see featureCache.ts).
  *  3. Stage 1: encoder frozen; the two heads train on [frozen top output ‖ pooled features].
- *  4. Stage 2: the top stage (conv256_2, conv256_down_out) is unfrozen and trained with the heads
- *     from the cached cut activations, random mirror per sample.
+ *  4. Stage 2: the top stage (conv256_2, conv256_down_out; with `cutPoint: 'conv256_down'` conv256_1
+ *     too) is unfrozen and trained with the heads from the cached cut activations, random mirror
+ *     per sample.
  *  5. Best epoch on val is saved as one network (model.json + weights.bin + metadata.json), then
  *     the saved folder is scored once on val and test with the project's evaluator.
  *
@@ -25,7 +26,7 @@ import type { ManifestRow, SplitName } from '../core/types.js';
 import { AGE_BINS, ageLabelDistribution, LABEL_SIGMA, labelSigmaAt, MAX_AGE } from '../model/ageBins.js';
 import type { ModelMetadata } from '../model/api.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
-import { CUT_POINT, CUT_SHAPE, ENCODER_ID, FaceRecEncoder, INPUT_SIZE, loadFaceApiWeights, POOLED_DIM, TOP_DIM } from '../model/encoder.js';
+import { CUT_POINT, CUT_POINTS, CUT_SHAPE, ENCODER_ID, FaceRecEncoder, INPUT_SIZE, loadFaceApiWeights, POOLED_DIM, TOP_DIM, type CutPoint } from '../model/encoder.js';
 import type { InferenceSettings } from '../model/index.js';
 import { chooseInference } from './choose-inference.js';
 import { FORMAT_VERSION, LABEL_MAPS, PREPROCESSING, saveModel, topology } from '../model/io.js';
@@ -39,6 +40,8 @@ import { balanceWeights, loadSplits, type TrainItem } from './data.js';
 /** Every default of `train`, in one frozen place (CLI help reads these). */
 export const TRAIN_DEFAULTS = Object.freeze({
   epochs: 4,
+  /** Where the frozen stem ends: conv256_1 (train conv256_2 + conv256_down_out) or conv256_down (conv256_1 too). */
+  cutPoint: CUT_POINT as CutPoint,
   /** Label distribution width σ(age) = labelSigma + labelSigmaSlope · age, in years. */
   labelSigma: LABEL_SIGMA,
   labelSigmaSlope: 0,
@@ -63,6 +66,8 @@ export interface TrainOptions {
   out: string;
   /** Stage 2 (fine-tuning) epochs. */
   epochs?: number;
+  /** Where the frozen stem ends (default conv256_1; conv256_down unfreezes conv256_1 as well). */
+  cutPoint?: CutPoint;
   stage1Epochs?: number;
   resume?: boolean;
   /** Reweight samples by ethnicity × gender × age bucket. */
@@ -127,6 +132,9 @@ function checkOptions(o: TrainOptions): void {
   for (const [name, v] of [['lr', o.lr], ['stage1Lr', o.stage1Lr], ['labelSigma', o.labelSigma]] as const) {
     if (v !== undefined && !(v > 0)) throw new AgeGenderError('INVALID_ARGUMENT', `Expected positive number for ${name} but received ${String(v)}`);
   }
+  if (o.cutPoint !== undefined && !(CUT_POINTS as readonly string[]).includes(o.cutPoint)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected one of ${CUT_POINTS.join(', ')} for cutPoint but received ${JSON.stringify(o.cutPoint)}`);
+  }
   if (o.labelSigmaSlope !== undefined && !(o.labelSigmaSlope >= 0 && o.labelSigmaSlope <= 1)) {
     throw new AgeGenderError('INVALID_ARGUMENT', `Expected number between 0 and 1 for labelSigmaSlope but received ${String(o.labelSigmaSlope)}`);
   }
@@ -163,7 +171,7 @@ function taskLosses(out: NetOutputs, ageTarget: tf.Tensor2D, ages: tf.Tensor1D, 
   };
 }
 
-async function loadFeatures(items: TrainItem[], hashes: string[], cacheDir: string, mirrored: boolean, weights: Float32Array | null): Promise<Features> {
+async function loadFeatures(items: TrainItem[], hashes: string[], cacheDir: string, cutPoint: CutPoint, mirrored: boolean, weights: Float32Array | null): Promise<Features> {
   const n = items.length;
   const v = mirrored ? 2 : 1;
   const cut = new Uint16Array(n * v * CUT_SIZE);
@@ -171,7 +179,7 @@ async function loadFeatures(items: TrainItem[], hashes: string[], cacheDir: stri
   const { fromHalf } = await import('./half.js');
   let mirroredCount = 0;
   for (let i = 0; i < n; i++) {
-    const entry = await readEntry(cacheDir, hashes[i]!);
+    const entry = await readEntry(cacheDir, hashes[i]!, cutPoint);
     const e = entry?.bits;
     if (!e) throw new AgeGenderError('WORKSPACE_INVALID', 'feature cache entry vanished', { subject: items[i]!.source });
     if (entry.mirrored) mirroredCount++;
@@ -257,7 +265,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const cb of callbacks) await cb.onEvent?.(event, data);
   };
 
-  const optionsKey = JSON.stringify({ limit: o.limit ?? null, balance: Boolean(o.balance), seed: o.seed, manifest: splits.manifestHash, epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope });
+  const optionsKey = JSON.stringify({ limit: o.limit ?? null, balance: Boolean(o.balance), seed: o.seed, manifest: splits.manifestHash, epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope, ...(o.cutPoint !== CUT_POINT ? { cutPoint: o.cutPoint } : {}) });
   const labels = labelTable(o.labelSigma, o.labelSigmaSlope);
   if (state && state.optionsKey !== optionsKey) {
     throw new AgeGenderError('INVALID_ARGUMENT', 'the checkpoint was made with other options or another manifest; rerun without --resume', { subject: join(ckptDir, 'state.json') });
@@ -267,7 +275,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   // 2. feature cache
   const tExtract = Date.now();
   const faceApi = await loadFaceApiWeights();
-  const extractor = new FaceRecEncoder(faceApi);
+  const extractor = new FaceRecEncoder(faceApi, { cutPoint: o.cutPoint });
   let lastEmit = 0;
   const all = [...splits.train, ...splits.val];
   const hashes = await ensureFeatures(extractor, all, cacheDir, {
@@ -281,19 +289,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   extractor.dispose();
   const extractSeconds = (Date.now() - tExtract) / 1000;
   const trainW = o.balance ? balanceWeights(splits.train) : null;
-  const tr = await loadFeatures(splits.train, hashes.slice(0, splits.train.length), cacheDir, true, trainW);
-  const va = await loadFeatures(splits.val, hashes.slice(splits.train.length), cacheDir, false, null);
+  const tr = await loadFeatures(splits.train, hashes.slice(0, splits.train.length), cacheDir, o.cutPoint, true, trainW);
+  const va = await loadFeatures(splits.val, hashes.slice(splits.train.length), cacheDir, o.cutPoint, false, null);
   const ageMean = tr.ages.reduce((a, b) => a + b, 0) / tr.ages.length;
   const ageScale = Math.max(1, Math.sqrt(tr.ages.reduce((a, b) => a + (b - ageMean) ** 2, 0) / tr.ages.length));
   log(`features ready: ${tr.items.length} train (${tr.mirroredCount} with a mirrored variant), ${va.items.length} val in ${extractSeconds.toFixed(1)}s`);
 
   // 3. network + task-uncertainty weights (Kendall et al.): L = Σ exp(−s_t)·L_t + s_t
-  const net = new AgeGenderNet(faceApi, { trainableTop: true, seed: o.seed });
+  const net = new AgeGenderNet(faceApi, { trainableTop: true, seed: o.seed, cutPoint: o.cutPoint });
   for (const t of Object.values(faceApi)) t.dispose();
   const logVars = { age: tf.variable(tf.scalar(0), true), gender: tf.variable(tf.scalar(0), true) };
   // stable names for optimizer state in checkpoints (tfjs variable names differ between processes)
   const stableNames = new Map<tf.Variable, string>([...net.namedWeights().map((w) => [w.tensor as tf.Variable, w.name] as const), [logVars.age, 'train/s_age'], [logVars.gender, 'train/s_gender']]);
-  const bestSnapshot = (): Array<{ name: string; tensor: tf.Tensor }> => net.namedWeights().filter((w) => w.name.startsWith('head/') || w.name.startsWith('conv256_2/') || w.name.startsWith('conv256_down_out/')).map((w) => ({ name: w.name, tensor: w.tensor.clone() }));
+  const topPrefixes = net.encoder.layout.topBlocks.map((b) => `${b}/`);
+  const bestSnapshot = (): Array<{ name: string; tensor: tf.Tensor }> => net.namedWeights().filter((w) => w.name.startsWith('head/') || topPrefixes.some((p) => w.name.startsWith(p))).map((w) => ({ name: w.name, tensor: w.tensor.clone() }));
   let best = bestSnapshot();
   let bestValMae = state?.bestValMae ?? Infinity;
   let bestEpoch = state?.bestEpoch ?? 0;
@@ -522,10 +531,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     command: o.command ?? `train(${JSON.stringify({ workspace: o.workspace, out: o.out, epochs: o.epochs, balance: Boolean(o.balance), limit: o.limit ?? null })})`,
     datasetManifestHash: splits.manifestHash,
     metrics: {},
-    cutPoint: CUT_POINT,
+    cutPoint: o.cutPoint,
     preprocessing: PREPROCESSING,
     labelMaps: LABEL_MAPS,
-    topology: topology(),
+    topology: topology({ sigma: o.labelSigma, slope: o.labelSigmaSlope }, net.encoder.layout),
     headIn: HEAD_IN,
     training: {
       backend: `${backend.backend} (${backend.provider})`,
@@ -538,7 +547,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       bestEpoch,
       bestValMaeFromCache: bestValMae,
       history,
-      options: { epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, topLrScale: o.topLrScale, weightDecay: o.weightDecay, dropout: o.dropout, patience: o.patience, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope },
+      options: { epochs: o.epochs, cutPoint: o.cutPoint, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, topLrScale: o.topLrScale, weightDecay: o.weightDecay, dropout: o.dropout, patience: o.patience, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope },
       loss: `age: KL(Gaussian label distribution σ=${labelWidthText(o.labelSigma, o.labelSigmaSlope)} ‖ softmax over 101 bins) + |E[age] − age| / std(train ages); gender: 2-class cross-entropy; combined with learned task-uncertainty weights`,
       finalTaskLogVariances: { age: (await logVars.age.data())[0], gender: (await logVars.gender.data())[0] },
     },

@@ -6,7 +6,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../../src/core/errors.js';
+import { foldScales, loadFaceApiWeights } from '../../src/model/encoder.js';
+import { readModelFolder } from '../../src/model/io.js';
+import { readState, readTensors } from '../../src/train/checkpoint.js';
 import { loadModel } from '../../src/model/index.js';
 import { nanGuard, type EpochLogs } from '../../src/train/callbacks.js';
 import { balanceWeights } from '../../src/train/data.js';
@@ -55,6 +59,29 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('--cut-point conv256_down fine-tunes conv256_1 and the folder says so', async () => {
+    const ws = await makeWorkspace(join(dir, 'ws-deep'), 40);
+    const out = join(dir, 'model-deep');
+    await train({ workspace: ws, out, cacheDir: CACHE, stage1Epochs: 2, epochs: 1, score: false, cutPoint: 'conv256_down', log: () => {} });
+    const { weights, cutPoint, metadata } = await readModelFolder(out);
+    assert.equal(cutPoint, 'conv256_down');
+    assert.equal(metadata['cutPoint'], 'conv256_down');
+    tf.dispose(Object.values(weights));
+    // the stage-2 checkpoint holds the weights it trained: conv256_1's are among them, and moved
+    const ckpt = join(ws, 'checkpoints', 'model-deep');
+    const state = await readState(ckpt);
+    assert.equal(state?.stage, 2);
+    const current = await readTensors(join(ckpt, state!.folder, 'current'));
+    const original = await loadFaceApiWeights();
+    const folded = foldScales(original);
+    const name = 'conv256_1/conv1/conv/filters';
+    assert.ok(current[name], 'conv256_1 is trainable');
+    assert.equal(current['conv256_down/conv1/conv/filters'], undefined, 'conv256_down stays frozen');
+    const moved = tf.tidy(() => tf.max(tf.abs(tf.sub(current[name]!, folded[name]!))).dataSync()[0]!);
+    assert.ok(moved > 1e-5, `conv256_1 moved by ${moved}`);
+    tf.dispose([...Object.values(current), ...Object.values(original), ...Object.values(folded)]);
+  });
+
   it('NaN guard: a loss that is not finite throws TRAINING_DIVERGED', async () => {
     const guard = nanGuard();
     assert.throws(() => guard.onBatchEnd!({ stage: 2, epoch: 1, batch: 3, batches: 9, loss: NaN, ageLoss: 1, genderLoss: 1, lr: 1e-3 }), (e: unknown) => e instanceof AgeGenderError && e.code === 'TRAINING_DIVERGED' && /stage 2 epoch 1 batch 3/.test(e.message));
@@ -74,6 +101,7 @@ describe('train', () => {
     await assert.rejects(runTrain({ ...base, labelSigma: '0' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('--label-sigma'));
     await assert.rejects(runTrain({ ...base, labelSigmaSlope: '2' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('--label-sigma-slope'));
     await assert.rejects(train({ workspace: base.workspace, out: base.out, labelSigmaSlope: -0.1 }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /labelSigmaSlope/.test(e.message));
+    await assert.rejects(train({ workspace: base.workspace, out: base.out, cutPoint: 'conv64_1' as never }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /conv256_1, conv256_down/.test(e.message));
     await assert.rejects(runTrain(base), (e: unknown) => e instanceof AgeGenderError && e.code === 'WORKSPACE_INVALID');
     assert.equal(existsSync(join(dir, 'none')), false, 'nothing written for a missing workspace');
   });

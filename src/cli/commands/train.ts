@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseNumberOption } from '../../core/validate.js';
+import { CUT_POINTS, type CutPoint } from '../../model/encoder.js';
 import type { BatchLogs, EpochLogs, TrainCallback } from '../../train/callbacks.js';
 import { train, TRAIN_DEFAULTS, type TrainResult } from '../../train/train.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
@@ -17,6 +18,7 @@ export interface TrainCommandOptions {
   score: boolean;
   labelSigma?: string;
   labelSigmaSlope?: string;
+  cutPoint?: CutPoint;
 }
 
 /** A live progress bar (TTY only) with the running losses. */
@@ -58,6 +60,7 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
     limit,
     labelSigma,
     labelSigmaSlope,
+    cutPoint: opts.cutPoint,
     resume: Boolean(opts.resume),
     balance: Boolean(opts.balance),
     score: opts.score,
@@ -81,6 +84,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--no-score', 'skip scoring the saved model on val and test')
     .option('--label-sigma <years>', `width of the Gaussian age label distribution at age 0 (default ${TRAIN_DEFAULTS.labelSigma})`)
     .option('--label-sigma-slope <years>', 'growth of that width per year of age, for noisier labels at older ages (default 0)')
+    .addOption(new Option('--cut-point <block>', 'last frozen encoder block: conv256_down also fine-tunes conv256_1').choices([...CUT_POINTS]).default(TRAIN_DEFAULTS.cutPoint))
     .action(async (opts: TrainCommandOptions) => {
       const r = await runTrain(opts);
       console.log(`model written to ${r.out}`);

@@ -8,8 +8,8 @@ import { AgeGenderNet } from '../src/model/net.js';
 import { readModelFolder } from '../src/model/io.js';
 await initBackend();
 const raw = await decodeImage(readFileSync('test/fixtures/photos/chip-35-male.jpg'), 'x');
-const { weights } = await readModelFolder('models/default');
-const net = new AgeGenderNet(weights);
+const { weights, cutPoint } = await readModelFolder('models/default');
+const net = new AgeGenderNet(weights, { cutPoint });
 const img = tf.tensor4d(raw.data, [1, raw.height, raw.width, 3], 'int32');
 const time = async (name: string, f: () => tf.Tensor | tf.Tensor[]) => {
   const ts: number[] = [];

@@ -2,7 +2,8 @@
 // a workspace manifest (one shard of them):
 //   node --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> <folder>...
 //   node --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> --manifest <workspace>
-// Options (before the folders): --no-mirror, --cut-point conv256_1|conv256_down (as `train --cut-point`).
+// Options (before the folders): --no-mirror, --cut-point conv256_1|conv256_down (as `train --cut-point`;
+// default: train's default, so the cache it warms is the one `train` reads).
 // `agegender train` computes whatever is missing itself; this only lets it run ahead, in parallel.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,11 +11,12 @@ import { readManifest } from '../src/data/manifest.js';
 import { initBackend } from '../src/model/backend.js';
 import { FaceRecEncoder, loadFaceApiWeights } from '../src/model/encoder.js';
 import { ensureFeatures } from '../src/train/featureCache.js';
+import { TRAIN_DEFAULTS } from '../src/train/train.js';
 
 const args = process.argv.slice(2);
 const mirror = !args.includes('--no-mirror');
 const cutAt = args.indexOf('--cut-point');
-const cutPoint = cutAt >= 0 ? args[cutAt + 1] : undefined;
+const cutPoint = cutAt >= 0 ? args[cutAt + 1] : TRAIN_DEFAULTS.cutPoint;
 const [cacheDir, shardSpec, ...folders] = args.filter((a, i) => a !== '--no-mirror' && (cutAt < 0 || (i !== cutAt && i !== cutAt + 1)));
 if (!cacheDir || !shardSpec || folders.length === 0) throw new Error('usage: model-extract <cacheDir> k/n <folder>...');
 const [k, n] = shardSpec.split('/').map(Number) as [number, number];

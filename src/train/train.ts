@@ -40,8 +40,11 @@ import { balanceWeights, loadSplits, type TrainItem } from './data.js';
 /** Every default of `train`, in one frozen place (CLI help reads these). */
 export const TRAIN_DEFAULTS = Object.freeze({
   epochs: 4,
-  /** Where the frozen stem ends: conv256_1 (train conv256_2 + conv256_down_out) or conv256_down (conv256_1 too). */
-  cutPoint: CUT_POINT as CutPoint,
+  /**
+   * Where the frozen stem ends: conv256_down (fine-tune conv256_1 onward: the shipped recipe, chosen on
+   * val) or conv256_1 (conv256_2 + conv256_down_out only; stage 2 ≈ 2.3× faster).
+   */
+  cutPoint: 'conv256_down' as CutPoint,
   /** Label distribution width σ(age) = labelSigma + labelSigmaSlope · age, in years. */
   labelSigma: LABEL_SIGMA,
   labelSigmaSlope: 0,
@@ -66,7 +69,7 @@ export interface TrainOptions {
   out: string;
   /** Stage 2 (fine-tuning) epochs. */
   epochs?: number;
-  /** Where the frozen stem ends (default conv256_1; conv256_down unfreezes conv256_1 as well). */
+  /** Where the frozen stem ends (default conv256_down, which fine-tunes conv256_1 as well; conv256_1 freezes it). */
   cutPoint?: CutPoint;
   stage1Epochs?: number;
   resume?: boolean;

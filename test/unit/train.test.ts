@@ -59,28 +59,37 @@ describe('train', () => {
     model.dispose();
   });
 
-  it('--cut-point conv256_down fine-tunes conv256_1 and the folder says so', async () => {
-    const ws = await makeWorkspace(join(dir, 'ws-deep'), 40);
-    const out = join(dir, 'model-deep');
-    await train({ workspace: ws, out, cacheDir: CACHE, stage1Epochs: 2, epochs: 1, score: false, cutPoint: 'conv256_down', log: () => {} });
-    const { weights, cutPoint, metadata } = await readModelFolder(out);
-    assert.equal(cutPoint, 'conv256_down');
-    assert.equal(metadata['cutPoint'], 'conv256_down');
-    tf.dispose(Object.values(weights));
-    // the stage-2 checkpoint holds the weights it trained: conv256_1's are among them, and moved
-    const ckpt = join(ws, 'checkpoints', 'model-deep');
-    const state = await readState(ckpt);
-    assert.equal(state?.stage, 2);
-    const current = await readTensors(join(ckpt, state!.folder, 'current'));
-    const original = await loadFaceApiWeights();
-    const folded = foldScales(original);
-    const name = 'conv256_1/conv1/conv/filters';
-    assert.ok(current[name], 'conv256_1 is trainable');
-    assert.equal(current['conv256_down/conv1/conv/filters'], undefined, 'conv256_down stays frozen');
-    const moved = tf.tidy(() => tf.max(tf.abs(tf.sub(current[name]!, folded[name]!))).dataSync()[0]!);
-    assert.ok(moved > 1e-5, `conv256_1 moved by ${moved}`);
-    tf.dispose([...Object.values(current), ...Object.values(original), ...Object.values(folded)]);
-  });
+  for (const asked of [undefined, 'conv256_1'] as const) {
+    const expected = asked ?? 'conv256_down';
+    it(`cut point ${asked ?? '(default)'}: fine-tunes what follows ${expected} and the folder says so`, async () => {
+      const ws = await makeWorkspace(join(dir, `ws-cut-${expected}`), 40);
+      const out = join(dir, `model-cut-${expected}`);
+      await train({ workspace: ws, out, cacheDir: CACHE, stage1Epochs: 2, epochs: 1, score: false, cutPoint: asked, log: () => {} });
+      const { weights, cutPoint, metadata } = await readModelFolder(out);
+      assert.equal(cutPoint, expected);
+      assert.equal(metadata['cutPoint'], expected);
+      tf.dispose(Object.values(weights));
+      // the stage-2 checkpoint holds the weights it trained: conv256_1's only with the deeper cut, and then moved
+      const ckpt = join(ws, 'checkpoints', `model-cut-${expected}`);
+      const state = await readState(ckpt);
+      assert.equal(state?.stage, 2);
+      const current = await readTensors(join(ckpt, state!.folder, 'current'));
+      assert.ok(current['conv256_2/conv1/conv/filters'], 'conv256_2 is trainable with either cut');
+      assert.equal(current['conv256_down/conv1/conv/filters'], undefined, 'conv256_down stays frozen');
+      const name = 'conv256_1/conv1/conv/filters';
+      if (expected === 'conv256_1') {
+        assert.equal(current[name], undefined, 'conv256_1 stays frozen');
+      } else {
+        assert.ok(current[name], 'conv256_1 is trainable');
+        const original = await loadFaceApiWeights();
+        const folded = foldScales(original);
+        const moved = tf.tidy(() => tf.max(tf.abs(tf.sub(current[name]!, folded[name]!))).dataSync()[0]!);
+        assert.ok(moved > 1e-5, `conv256_1 moved by ${moved}`);
+        tf.dispose([...Object.values(original), ...Object.values(folded)]);
+      }
+      tf.dispose(Object.values(current));
+    });
+  }
 
   it('NaN guard: a loss that is not finite throws TRAINING_DIVERGED', async () => {
     const guard = nanGuard();

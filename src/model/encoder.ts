@@ -22,12 +22,13 @@ import { AgeGenderError } from '../core/errors.js';
 /** Stable id of the encoder: part of every cache key and of the model metadata. */
 export const ENCODER_ID = 'faceapi-facerec-resnet34@1.7.15';
 /**
- * Where the frozen stem ends (the last stem block): `conv256_1` trains conv256_2 + conv256_down_out
- * (the default, and every model folder that does not say otherwise); `conv256_down` trains
- * conv256_1 as well. Both cut activations are 4×4×256, so caches and head are the same size.
+ * Where the frozen stem ends (the last stem block): `conv256_1` trains conv256_2 + conv256_down_out;
+ * `conv256_down` trains conv256_1 as well (train's default, `TRAIN_DEFAULTS.cutPoint`). Both cut
+ * activations are 4×4×256, so caches and head are the same size.
  */
 export const CUT_POINTS = Object.freeze(['conv256_1', 'conv256_down'] as const);
 export type CutPoint = (typeof CUT_POINTS)[number];
+/** The cut of an encoder built without one, and of a model folder whose model.json names none (older folders). */
 export const CUT_POINT: CutPoint = 'conv256_1';
 export const INPUT_SIZE = 150;
 export const MEAN_RGB = Object.freeze([122.782, 117.001, 104.298] as const);
@@ -66,10 +67,6 @@ export function cutLayout(cutPoint: string = CUT_POINT): CutLayout {
     poolAt: Object.freeze(['conv32_3', 'conv64_3', 'conv128_2', cutPoint]),
   });
 }
-
-/** The default split (cut after conv256_1). */
-export const STEM_BLOCKS = cutLayout().stemBlocks;
-export const TOP_BLOCKS = cutLayout().topBlocks;
 
 /** Path of face-api's face-recognition weights manifest inside node_modules. */
 export function faceApiModelDir(): string {

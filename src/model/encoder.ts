@@ -30,6 +30,10 @@ export const CUT_POINTS = Object.freeze(['conv256_1', 'conv256_down'] as const);
 export type CutPoint = (typeof CUT_POINTS)[number];
 /** The cut of an encoder built without one, and of a model folder whose model.json names none (older folders). */
 export const CUT_POINT: CutPoint = 'conv256_1';
+/** Whether `value` names a cut point this version knows. */
+export function isCutPoint(value: unknown): value is CutPoint {
+  return typeof value === 'string' && (CUT_POINTS as readonly string[]).includes(value);
+}
 export const INPUT_SIZE = 150;
 export const MEAN_RGB = Object.freeze([122.782, 117.001, 104.298] as const);
 export const PIXEL_DIVISOR = 255;
@@ -56,12 +60,12 @@ export interface CutLayout {
 
 /** The split at `cutPoint`; throws MODEL_INVALID for a name it does not know. */
 export function cutLayout(cutPoint: string = CUT_POINT): CutLayout {
-  if (!(CUT_POINTS as readonly string[]).includes(cutPoint)) {
+  if (!isCutPoint(cutPoint)) {
     throw new AgeGenderError('MODEL_INVALID', `unknown cut point ${JSON.stringify(cutPoint)} (expected one of ${CUT_POINTS.join(', ')})`);
   }
-  const at = BLOCKS.indexOf(cutPoint as (typeof BLOCKS)[number]) + 1;
+  const at = BLOCKS.indexOf(cutPoint) + 1;
   return Object.freeze({
-    cutPoint: cutPoint as CutPoint,
+    cutPoint,
     stemBlocks: Object.freeze(BLOCKS.slice(0, at)),
     topBlocks: Object.freeze(BLOCKS.slice(at)),
     poolAt: Object.freeze(['conv32_3', 'conv64_3', 'conv128_2', cutPoint]),

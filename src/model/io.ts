@@ -11,7 +11,7 @@ import { AgeGenderError } from '../core/errors.js';
 import { ETHNICITIES, GENDERS } from '../core/types.js';
 import type { ModelMetadata } from './api.js';
 import { AGE_BINS, LABEL_SIGMA, MAX_AGE } from './ageBins.js';
-import { CUT_POINT, CUT_POINTS, cutLayout, ENCODER_ID, INPUT_SIZE, MEAN_RGB, PIXEL_DIVISOR, type CutLayout, type CutPoint } from './encoder.js';
+import { CUT_POINT, CUT_POINTS, cutLayout, ENCODER_ID, INPUT_SIZE, isCutPoint, MEAN_RGB, PIXEL_DIVISOR, type CutLayout, type CutPoint } from './encoder.js';
 import { encodeHalf } from '../train/half.js';
 import { HEAD_IN, HIDDEN, type AgeGenderNet } from './net.js';
 
@@ -133,7 +133,7 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
     );
   }
   const cutPoint = (modelJson.modelTopology as Record<string, unknown> | undefined)?.['cutPoint'] ?? CUT_POINT;
-  if (typeof cutPoint !== 'string' || !(CUT_POINTS as readonly string[]).includes(cutPoint)) {
+  if (!isCutPoint(cutPoint)) {
     throw new AgeGenderError('MODEL_INCOMPATIBLE', `cut point ${JSON.stringify(cutPoint)} is not one this agegender knows (${CUT_POINTS.join(', ')})`, { subject: modelPath });
   }
   const metaPath = join(dir, MODEL_FILES.metadata);
@@ -162,5 +162,5 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
     throw new AgeGenderError('MODEL_INVALID', `weights are ${all.byteLength} bytes, the manifest describes ${expectedBytes}`, { subject: join(dir, manifest[0]!.paths[0] ?? '') });
   }
   const weights = tf.io.decodeWeights(all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer, specs);
-  return { weights, metadata, modelJson: modelJson as ModelJson, cutPoint: cutPoint as CutPoint };
+  return { weights, metadata, modelJson: modelJson as ModelJson, cutPoint };
 }

@@ -5,9 +5,9 @@
  *  2. Feature cache: run the frozen stem once per image (and its mirror), store the activation at
  *     the cut point + pooled stage features on disk (see featureCache.ts).
  *  3. Stage 1: encoder frozen; the two heads train on [frozen top output ‖ pooled features].
- *  4. Stage 2: the top stage (conv256_2, conv256_down_out; with `cutPoint: 'conv256_down'` conv256_1
- *     too) is unfrozen and trained with the heads from the cached cut activations, random mirror
- *     per sample.
+ *  4. Stage 2: the top stage (conv256_1, conv256_2, conv256_down_out by default; without conv256_1
+ *     with `cutPoint: 'conv256_1'`) is unfrozen and trained with the heads from the cached cut
+ *     activations, random mirror per sample.
  *  5. Best epoch on val is saved as one network (model.json + weights.bin + metadata.json), then
  *     the saved folder is scored once on val and test with the project's evaluator.
  *
@@ -26,7 +26,7 @@ import type { ManifestRow, SplitName } from '../core/types.js';
 import { AGE_BINS, ageLabelDistribution, LABEL_SIGMA, labelSigmaAt, MAX_AGE } from '../model/ageBins.js';
 import type { ModelMetadata } from '../model/api.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
-import { CUT_POINT, CUT_POINTS, CUT_SHAPE, ENCODER_ID, FaceRecEncoder, INPUT_SIZE, loadFaceApiWeights, POOLED_DIM, TOP_DIM, type CutPoint } from '../model/encoder.js';
+import { CUT_POINT, CUT_POINTS, CUT_SHAPE, ENCODER_ID, FaceRecEncoder, INPUT_SIZE, isCutPoint, loadFaceApiWeights, POOLED_DIM, TOP_DIM, type CutPoint } from '../model/encoder.js';
 import type { InferenceSettings } from '../model/index.js';
 import { chooseInference } from './choose-inference.js';
 import { FORMAT_VERSION, LABEL_MAPS, PREPROCESSING, saveModel, topology } from '../model/io.js';
@@ -135,7 +135,7 @@ function checkOptions(o: TrainOptions): void {
   for (const [name, v] of [['lr', o.lr], ['stage1Lr', o.stage1Lr], ['labelSigma', o.labelSigma]] as const) {
     if (v !== undefined && !(v > 0)) throw new AgeGenderError('INVALID_ARGUMENT', `Expected positive number for ${name} but received ${String(v)}`);
   }
-  if (o.cutPoint !== undefined && !(CUT_POINTS as readonly string[]).includes(o.cutPoint)) {
+  if (o.cutPoint !== undefined && !isCutPoint(o.cutPoint)) {
     throw new AgeGenderError('INVALID_ARGUMENT', `Expected one of ${CUT_POINTS.join(', ')} for cutPoint but received ${JSON.stringify(o.cutPoint)}`);
   }
   if (o.labelSigmaSlope !== undefined && !(o.labelSigmaSlope >= 0 && o.labelSigmaSlope <= 1)) {

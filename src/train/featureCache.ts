@@ -7,6 +7,10 @@
  * Layout: `<cacheDir>/<encoderId>__<cut>/<sha[0:2]>/<sha>.f16`, float16, in this order:
  * cut (orig), cut (flip), pooled (orig), pooled (flip) — or, for entries made with `mirror: false`
  * (half the extraction time), cut (orig), pooled (orig) only.
+ *
+ * The `jitter` variant set (jitter.ts: rotated, zoomed, shifted, relit copies; the second one
+ * mirrored) lives beside it in `<encoderId>__<cut>__jitter-v<version>/`, same layout with the two
+ * jittered copies in place of the original and its mirror. Only training chips need it.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -18,6 +22,10 @@ import { readSourceBytes } from '../data/sources.js';
 import { decodeImage } from '../io/decode.js';
 import { CUT_POINT, CUT_SHAPE, ENCODER_ID, POOLED_DIM, type FaceRecEncoder } from '../model/encoder.js';
 import { decodeHalfInto, encodeHalf } from './half.js';
+import { JITTER_COPIES, JITTER_VERSION, jitterChips, jitterFor } from './jitter.js';
+
+/** Which copies of an image an entry holds: the original and its mirror, or two jittered copies. */
+export type VariantSet = 'mirror' | 'jitter';
 
 export const CUT_SIZE = CUT_SHAPE[0] * CUT_SHAPE[1] * CUT_SHAPE[2];
 /** Halfs per cache entry with the mirror variant. */
@@ -29,12 +37,13 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export function cacheRoot(cacheDir: string, cutPoint: string = CUT_POINT): string {
-  return join(cacheDir, `${ENCODER_ID.replace(/[^A-Za-z0-9._-]/g, '_')}__${cutPoint}`);
+export function cacheRoot(cacheDir: string, cutPoint: string = CUT_POINT, set: VariantSet = 'mirror'): string {
+  const base = `${ENCODER_ID.replace(/[^A-Za-z0-9._-]/g, '_')}__${cutPoint}`;
+  return join(cacheDir, set === 'jitter' ? `${base}__jitter-v${JITTER_VERSION}` : base);
 }
 
-export function entryPath(cacheDir: string, hash: string, cutPoint: string = CUT_POINT): string {
-  return join(cacheRoot(cacheDir, cutPoint), hash.slice(0, 2), `${hash}.f16`);
+export function entryPath(cacheDir: string, hash: string, cutPoint: string = CUT_POINT, set: VariantSet = 'mirror'): string {
+  return join(cacheRoot(cacheDir, cutPoint, set), hash.slice(0, 2), `${hash}.f16`);
 }
 
 /** One cached entry decoded to float32. */
@@ -47,12 +56,12 @@ export interface CachedFeatures {
  * Reads an entry as float16 bits, always in the two-variant layout: an entry stored without the
  * mirror gets its original repeated in the mirror slots (so it trains unaugmented).
  */
-export async function readEntry(cacheDir: string, hash: string, cutPoint: string = CUT_POINT): Promise<{ bits: Uint16Array; mirrored: boolean } | null> {
-  const p = entryPath(cacheDir, hash, cutPoint);
+export async function readEntry(cacheDir: string, hash: string, cutPoint: string = CUT_POINT, set: VariantSet = 'mirror'): Promise<{ bits: Uint16Array; mirrored: boolean } | null> {
+  const p = entryPath(cacheDir, hash, cutPoint, set);
   if (!existsSync(p)) return null;
   const buf = await readFile(p);
   if (buf.byteLength === ENTRY_SIZE * 2) return { bits: new Uint16Array(buf.buffer, buf.byteOffset, ENTRY_SIZE).slice(), mirrored: true };
-  if (buf.byteLength !== ENTRY_SIZE_SINGLE * 2) return null; // stale or torn: recompute
+  if (set === 'jitter' || buf.byteLength !== ENTRY_SIZE_SINGLE * 2) return null; // stale or torn: recompute
   const single = new Uint16Array(buf.buffer, buf.byteOffset, ENTRY_SIZE_SINGLE);
   const bits = new Uint16Array(ENTRY_SIZE);
   bits.set(single.subarray(0, CUT_SIZE), 0);
@@ -86,17 +95,19 @@ export interface ExtractProgress {
 
 /**
  * Makes sure every item has a cache entry; computes missing ones in batches. Returns the hashes
- * in item order. Entries go under the encoder's cut point. Unreadable images throw (the manifest
- * should have excluded them).
+ * in item order. Entries go under the encoder's cut point and the variant set (`mirror`, the
+ * default: the original and, unless `mirror: false`, its mirror; `jitter`: two jittered copies).
+ * Unreadable images throw (the manifest should have excluded them).
  */
 export async function ensureFeatures(
   encoder: FaceRecEncoder,
   items: readonly ExtractItem[],
   cacheDir: string,
-  options: { batchSize?: number; mirror?: boolean; onProgress?: (p: ExtractProgress) => void } = {},
+  options: { batchSize?: number; mirror?: boolean; variants?: VariantSet; onProgress?: (p: ExtractProgress) => void } = {},
 ): Promise<string[]> {
   const batchSize = options.batchSize ?? 16;
-  const mirror = options.mirror ?? true;
+  const set = options.variants ?? 'mirror';
+  const mirror = set === 'jitter' || (options.mirror ?? true); // both layouts hold two copies
   const cutPoint = encoder.layout.cutPoint;
   const hashes: string[] = new Array<string>(items.length);
   let computed = 0;
@@ -105,10 +116,18 @@ export async function ensureFeatures(
     if (pending.length === 0) return;
     const n = pending.length;
     const [cut, pooled] = tf.tidy(() => {
-      const inputs = pending.map((p) => encoder.preprocess(p.img));
-      const x = tf.concat(inputs, 0);
-      // mirror of the normalised input = preprocessing of the mirrored chip
-      const both = mirror ? tf.concat([x, tf.reverse(x, 2)], 0) : x;
+      let both: tf.Tensor4D;
+      if (set === 'jitter') {
+        // copy k of every chip, k-major (the same order as [originals; mirrors])
+        const copies = Array.from({ length: JITTER_COPIES }, (_, k) =>
+          tf.concat(pending.map((p) => encoder.preprocess(jitterChips(tf.cast(p.img, 'float32'), [jitterFor(p.hash, k)])))),
+        );
+        both = tf.concat(copies, 0);
+      } else {
+        const x = tf.concat(pending.map((p) => encoder.preprocess(p.img)), 0);
+        // mirror of the normalised input = preprocessing of the mirrored chip
+        both = mirror ? tf.concat([x, tf.reverse(x, 2)], 0) : x;
+      }
       const s = encoder.stem(both);
       return [tf.reshape(s.cut, [2 * n, -1]), s.pooled];
     });
@@ -128,7 +147,7 @@ export async function ensureFeatures(
       encodeHalf(cutData.subarray((n + i) * CUT_SIZE, (n + i + 1) * CUT_SIZE), out, CUT_SIZE);
       encodeHalf(pooledData.subarray(i * POOLED_DIM, (i + 1) * POOLED_DIM), out, 2 * CUT_SIZE);
       encodeHalf(pooledData.subarray((n + i) * POOLED_DIM, (n + i + 1) * POOLED_DIM), out, 2 * CUT_SIZE + POOLED_DIM);
-      await writeFileAtomic(entryPath(cacheDir, pending[i]!.hash, cutPoint), new Uint8Array(out.buffer));
+      await writeFileAtomic(entryPath(cacheDir, pending[i]!.hash, cutPoint, set), new Uint8Array(out.buffer));
     }
     for (const p of pending) p.img.dispose();
     computed += n;
@@ -143,7 +162,7 @@ export async function ensureFeatures(
       hash = sha256(bytes);
     }
     hashes[i] = hash;
-    if (!existsSync(entryPath(cacheDir, hash, cutPoint)) && !pending.some((p) => p.hash === hash)) {
+    if (!existsSync(entryPath(cacheDir, hash, cutPoint, set)) && !pending.some((p) => p.hash === hash)) {
       bytes ??= await readSourceBytes(item.source);
       const raw = await decodeImage(bytes, item.source);
       pending.push({ hash, img: tf.tensor4d(raw.data, [1, raw.height, raw.width, 3], 'int32') });

@@ -7,7 +7,8 @@
  *  3. Stage 1: encoder frozen; the two heads train on [frozen top output ‖ pooled features].
  *  4. Stage 2: the top stage (conv256_1, conv256_2, conv256_down_out by default; without conv256_1
  *     with `cutPoint: 'conv256_1'`) is unfrozen and trained with the heads from the cached cut
- *     activations, random mirror per sample.
+ *     activations, a random cached copy per sample (the original or its mirror; with `jitter`, also
+ *     two rotated/zoomed/shifted/relit copies, see jitter.ts).
  *  5. Best epoch on val is saved as one network (model.json + weights.bin + metadata.json), then
  *     the saved folder is scored once on val and test with the project's evaluator.
  *
@@ -34,7 +35,8 @@ import { AgeGenderNet, HEAD_IN, type NetOutputs } from '../model/net.js';
 import { AdamW, cosineLr } from './adamw.js';
 import { consoleLogger, earlyStopping, jsonlLogger, nanGuard, type BatchLogs, type EpochLogs, type TrainCallback, type TrainEventName } from './callbacks.js';
 import { readState, readTensors, saveCheckpoint, type CheckpointState } from './checkpoint.js';
-import { CUT_SIZE, ensureFeatures, readEntry } from './featureCache.js';
+import { CUT_SIZE, ensureFeatures, readEntry, type ExtractProgress } from './featureCache.js';
+import { JITTER_COPIES, JITTER_RANGES, JITTER_VERSION } from './jitter.js';
 import { balanceWeights, loadSplits, type TrainItem } from './data.js';
 
 /** Every default of `train`, in one frozen place (CLI help reads these). */
@@ -48,6 +50,8 @@ export const TRAIN_DEFAULTS = Object.freeze({
   /** Label distribution width σ(age) = labelSigma + labelSigmaSlope · age, in years. */
   labelSigma: LABEL_SIGMA,
   labelSigmaSlope: 0,
+  /** Also train on two cached jittered copies of every training chip (jitter.ts). */
+  jitter: false,
   stage1Epochs: 30,
   seed: 42,
   batchSize: 64,
@@ -75,6 +79,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** Reweight samples by ethnicity × gender × age bucket. */
   balance?: boolean;
+  /** Also train on two cached jittered copies of every training chip (rotation, zoom, shift, lighting; one mirrored). */
+  jitter?: boolean;
   /** Use at most N training rows (val and test: N/4, at least 8). */
   limit?: number;
   seed?: number;
@@ -112,9 +118,11 @@ interface Features {
   items: TrainItem[];
   /** Items whose cache entry holds a real mirrored variant (the others repeat the original). */
   mirroredCount: number;
-  /** N × 2 × CUT_SIZE float16 bits (orig, mirror). */
+  /** Copies per item: 1 (val: the original), 2 (original, mirror) or 4 (+ two jittered copies). */
+  copies: number;
+  /** N × copies × CUT_SIZE float16 bits (orig, mirror[, jitter 0, jitter 1]). */
   cut: Uint16Array;
-  /** N × 2 × POOLED_DIM. */
+  /** N × copies × POOLED_DIM. */
   pooled: Float32Array;
   ages: Float32Array;
   female: Float32Array;
@@ -174,27 +182,34 @@ function taskLosses(out: NetOutputs, ageTarget: tf.Tensor2D, ages: tf.Tensor1D, 
   };
 }
 
-async function loadFeatures(items: TrainItem[], hashes: string[], cacheDir: string, cutPoint: CutPoint, mirrored: boolean, weights: Float32Array | null): Promise<Features> {
+/** Reads the cached copies of every item: the original only (`copies` 1), + its mirror (2), + the two jittered copies (4). */
+async function loadFeatures(items: TrainItem[], hashes: string[], cacheDir: string, cutPoint: CutPoint, copies: 1 | 2 | 4, weights: Float32Array | null): Promise<Features> {
   const n = items.length;
-  const v = mirrored ? 2 : 1;
+  const v = copies;
   const cut = new Uint16Array(n * v * CUT_SIZE);
   const pooled = new Float32Array(n * v * POOLED_DIM);
   const { fromHalf } = await import('./half.js');
   let mirroredCount = 0;
   for (let i = 0; i < n; i++) {
-    const entry = await readEntry(cacheDir, hashes[i]!, cutPoint);
-    const e = entry?.bits;
-    if (!e) throw new AgeGenderError('WORKSPACE_INVALID', 'feature cache entry vanished', { subject: items[i]!.source });
-    if (entry.mirrored) mirroredCount++;
-    cut.set(e.subarray(0, v * CUT_SIZE), i * v * CUT_SIZE);
-    for (let k = 0; k < v; k++) {
-      const base = 2 * CUT_SIZE + k * POOLED_DIM;
-      for (let j = 0; j < POOLED_DIM; j++) pooled[(i * v + k) * POOLED_DIM + j] = fromHalf(e[base + j]!);
+    const sets = v === 4 ? (['mirror', 'jitter'] as const) : (['mirror'] as const);
+    for (const [si, set] of sets.entries()) {
+      const entry = await readEntry(cacheDir, hashes[i]!, cutPoint, set);
+      const e = entry?.bits;
+      if (!e) throw new AgeGenderError('WORKSPACE_INVALID', `feature cache entry (${set}) vanished`, { subject: items[i]!.source });
+      if (set === 'mirror' && entry.mirrored) mirroredCount++;
+      const per = Math.min(v, 2); // copies taken from this entry
+      const first = i * v + si * 2;
+      cut.set(e.subarray(0, per * CUT_SIZE), first * CUT_SIZE);
+      for (let k = 0; k < per; k++) {
+        const base = 2 * CUT_SIZE + k * POOLED_DIM;
+        for (let j = 0; j < POOLED_DIM; j++) pooled[(first + k) * POOLED_DIM + j] = fromHalf(e[base + j]!);
+      }
     }
   }
   return {
     items,
     mirroredCount,
+    copies: v,
     cut,
     pooled,
     ages: Float32Array.from(items, (it) => it.age),
@@ -268,7 +283,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const cb of callbacks) await cb.onEvent?.(event, data);
   };
 
-  const optionsKey = JSON.stringify({ limit: o.limit ?? null, balance: Boolean(o.balance), seed: o.seed, manifest: splits.manifestHash, epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope, ...(o.cutPoint !== CUT_POINT ? { cutPoint: o.cutPoint } : {}) });
+  const optionsKey = JSON.stringify({ limit: o.limit ?? null, balance: Boolean(o.balance), seed: o.seed, manifest: splits.manifestHash, epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope, ...(o.cutPoint !== CUT_POINT ? { cutPoint: o.cutPoint } : {}), ...(o.jitter ? { jitter: JITTER_VERSION } : {}) });
   const labels = labelTable(o.labelSigma, o.labelSigmaSlope);
   if (state && state.optionsKey !== optionsKey) {
     throw new AgeGenderError('INVALID_ARGUMENT', 'the checkpoint was made with other options or another manifest; rerun without --resume', { subject: join(ckptDir, 'state.json') });
@@ -281,22 +296,28 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const extractor = new FaceRecEncoder(faceApi, { cutPoint: o.cutPoint });
   let lastEmit = 0;
   const all = [...splits.train, ...splits.val];
-  const hashes = await ensureFeatures(extractor, all, cacheDir, {
-    onProgress: (p) => {
-      if (p.done - lastEmit >= 1000 || p.done === p.total) {
-        lastEmit = p.done;
-        void emit('extract', { done: p.done, total: p.total, computed: p.computed, seconds: (Date.now() - tExtract) / 1000 });
-      }
-    },
-  });
+  let emitted: Promise<void> = Promise.resolve(); // progress events in order, without waiting for each
+  const progress = (variants: string) => (p: ExtractProgress): void => {
+    if (p.done - lastEmit >= 1000 || (p.done === p.total && lastEmit !== p.total)) {
+      lastEmit = p.done;
+      const data = { variants, done: p.done, total: p.total, computed: p.computed, seconds: (Date.now() - tExtract) / 1000 };
+      emitted = emitted.then(() => emit('extract', data));
+    }
+  };
+  const hashes = await ensureFeatures(extractor, all, cacheDir, { onProgress: progress('mirror') });
+  if (o.jitter) {
+    lastEmit = 0;
+    await ensureFeatures(extractor, splits.train.map((it, i) => ({ source: it.source, hash: hashes[i]! })), cacheDir, { variants: 'jitter', onProgress: progress('jitter') });
+  }
+  await emitted;
   extractor.dispose();
   const extractSeconds = (Date.now() - tExtract) / 1000;
   const trainW = o.balance ? balanceWeights(splits.train) : null;
-  const tr = await loadFeatures(splits.train, hashes.slice(0, splits.train.length), cacheDir, o.cutPoint, true, trainW);
-  const va = await loadFeatures(splits.val, hashes.slice(splits.train.length), cacheDir, o.cutPoint, false, null);
+  const tr = await loadFeatures(splits.train, hashes.slice(0, splits.train.length), cacheDir, o.cutPoint, o.jitter ? 4 : 2, trainW);
+  const va = await loadFeatures(splits.val, hashes.slice(splits.train.length), cacheDir, o.cutPoint, 1, null);
   const ageMean = tr.ages.reduce((a, b) => a + b, 0) / tr.ages.length;
   const ageScale = Math.max(1, Math.sqrt(tr.ages.reduce((a, b) => a + (b - ageMean) ** 2, 0) / tr.ages.length));
-  log(`features ready: ${tr.items.length} train (${tr.mirroredCount} with a mirrored variant), ${va.items.length} val in ${extractSeconds.toFixed(1)}s`);
+  log(`features ready: ${tr.items.length} train (${tr.mirroredCount} with a mirrored variant${o.jitter ? ', all with 2 jittered copies' : ''}), ${va.items.length} val in ${extractSeconds.toFixed(1)}s`);
 
   // 3. network + task-uncertainty weights (Kendall et al.): L = Σ exp(−s_t)·L_t + s_t
   const net = new AgeGenderNet(faceApi, { trainableTop: true, seed: o.seed, cutPoint: o.cutPoint });
@@ -403,7 +424,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       let lr: number = maxLr;
       for (let b = 0; b < steps; b++) {
         const idx = order.slice(b * batch, (b + 1) * batch);
-        const variants = idx.map(() => (rng() < 0.5 ? 0 : 1));
+        // which cached copy each sample trains on (with 2 copies: the same draws as `rng() < 0.5 ? 0 : 1`)
+        const variants = idx.map(() => Math.floor(rng() * tr.copies));
         const step = (epoch - 1) * steps + b;
         lr = cosineLr(step, total, maxLr, Math.min(o.warmupSteps, Math.floor(total / 10) + 1));
         const dropSeed = deriveSeed(o.seed, `drop-${stage}-${step}`);
@@ -413,10 +435,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const { value, grads } = tf.variableGrads(() => {
           let outp: NetOutputs;
           if (stage === 1 && topFeat) {
-            const rows = tf.tensor1d(idx.map((i, k) => i * 2 + variants[k]!), 'int32');
-            outp = net.headForward(tf.concat([tf.gather(topFeat.train, rows), pooledBatch(tr, idx, variants, 2)], 1), o.dropout, dropSeed);
+            const rows = tf.tensor1d(idx.map((i, k) => i * tr.copies + variants[k]!), 'int32');
+            outp = net.headForward(tf.concat([tf.gather(topFeat.train, rows), pooledBatch(tr, idx, variants, tr.copies)], 1), o.dropout, dropSeed);
           } else {
-            outp = net.forwardFromCut(cutBatch(tr, idx, variants, 2), pooledBatch(tr, idx, variants, 2), o.dropout, dropSeed);
+            outp = net.forwardFromCut(cutBatch(tr, idx, variants, tr.copies), pooledBatch(tr, idx, variants, tr.copies), o.dropout, dropSeed);
           }
           const l = taskLosses(outp, t.ageTarget, t.ages, t.female, t.w, ageScale);
           ageLossT = tf.keep(l.age);
@@ -497,12 +519,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       tf.dispose(parts);
       return out;
     };
-    const topFeat = { train: computeTop(tr, 2), val: computeTop(va, 1) };
+    const topFeat = { train: computeTop(tr, tr.copies), val: computeTop(va, 1) };
     if (!state) {
       // input standardisation from the training features (original images)
       const stats = tf.tidy(() => {
         const idx = tr.items.map((_, i) => i);
-        const feats = tf.concat([tf.gather(topFeat.train, tf.tensor1d(idx.map((i) => i * 2), 'int32')), pooledBatch(tr, idx, idx.map(() => 0), 2)], 1);
+        const feats = tf.concat([tf.gather(topFeat.train, tf.tensor1d(idx.map((i) => i * tr.copies), 'int32')), pooledBatch(tr, idx, idx.map(() => 0), tr.copies)], 1);
         const { mean, variance } = tf.moments(feats, 0);
         return [mean, tf.sqrt(tf.add(variance, 1e-6))];
       });
@@ -546,11 +568,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       limit: o.limit ?? null,
       trainCount: tr.items.length,
       trainWithMirror: tr.mirroredCount,
+      trainJitteredCopies: o.jitter ? JITTER_COPIES : 0,
       valCount: va.items.length,
       bestEpoch,
       bestValMaeFromCache: bestValMae,
       history,
-      options: { epochs: o.epochs, cutPoint: o.cutPoint, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, topLrScale: o.topLrScale, weightDecay: o.weightDecay, dropout: o.dropout, patience: o.patience, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope },
+      options: { epochs: o.epochs, cutPoint: o.cutPoint, jitter: o.jitter ? { version: JITTER_VERSION, copies: JITTER_COPIES, ranges: JITTER_RANGES } : false, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, topLrScale: o.topLrScale, weightDecay: o.weightDecay, dropout: o.dropout, patience: o.patience, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope },
       loss: `age: KL(Gaussian label distribution σ=${labelWidthText(o.labelSigma, o.labelSigmaSlope)} ‖ softmax over 101 bins) + |E[age] − age| / std(train ages); gender: 2-class cross-entropy; combined with learned task-uncertainty weights`,
       finalTaskLogVariances: { age: (await logVars.age.data())[0], gender: (await logVars.gender.data())[0] },
     },

@@ -15,6 +15,7 @@ import { loadModel } from '../../src/model/index.js';
 import { nanGuard, type EpochLogs } from '../../src/train/callbacks.js';
 import { balanceWeights } from '../../src/train/data.js';
 import { train } from '../../src/train/train.js';
+import { entryPath, sha256 } from '../../src/train/featureCache.js';
 import { runTrain } from '../../src/cli/commands/train.js';
 import { makeWorkspace, pickChips } from './train-fixtures.js';
 
@@ -90,6 +91,28 @@ describe('train', () => {
       tf.dispose(Object.values(current));
     });
   }
+
+  it('--jitter: trains on two cached jittered copies of each training chip (val chips get none) and records it', async () => {
+    const ws = await makeWorkspace(join(dir, 'ws-jitter'), 30);
+    const out = join(dir, 'model-jitter');
+    const lines: string[] = [];
+    await train({ workspace: ws, out, cacheDir: CACHE, stage1Epochs: 2, epochs: 1, score: false, jitter: true, log: (l) => void lines.push(l) });
+    assert.ok(lines.some((l) => /features ready: 18 train .*all with 2 jittered copies/.test(l)), lines.join('\n'));
+    const meta = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')) as { training: { trainJitteredCopies: number; options: { jitter: { version: number } } } };
+    assert.equal(meta.training.trainJitteredCopies, 2);
+    assert.equal(meta.training.options.jitter.version, 1);
+    const manifest = (await readFile(join(ws, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { source: string; split: string });
+    for (const row of manifest.filter((r) => r.split !== 'test')) {
+      const hash = sha256(await readFile(row.source));
+      assert.equal(existsSync(entryPath(CACHE, hash, 'conv256_down', 'jitter')), row.split === 'train', `${row.split} chip ${row.source}`);
+    }
+    // a checkpoint made without jitter is not resumed with it
+    await train({ workspace: ws, out: join(dir, 'model-jitter-2'), cacheDir: CACHE, stage1Epochs: 1, epochs: 0, score: false, log: () => {} });
+    await assert.rejects(
+      train({ workspace: ws, out: join(dir, 'model-jitter-2'), cacheDir: CACHE, stage1Epochs: 1, epochs: 0, score: false, jitter: true, resume: true, log: () => {} }),
+      (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /other options/.test(e.message),
+    );
+  });
 
   it('NaN guard: a loss that is not finite throws TRAINING_DIVERGED', async () => {
     const guard = nanGuard();

@@ -13,6 +13,7 @@ export interface TrainCommandOptions {
   stage1Epochs: string;
   resume?: boolean;
   balance?: boolean;
+  jitter?: boolean;
   limit?: string;
   seed: string;
   score: boolean;
@@ -63,6 +64,7 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
     cutPoint: opts.cutPoint,
     resume: Boolean(opts.resume),
     balance: Boolean(opts.balance),
+    jitter: opts.jitter,
     score: opts.score,
     command,
     callbacks: [progressCallback()],
@@ -79,6 +81,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--stage1-epochs <n>', 'frozen-encoder (stage 1) epochs', String(TRAIN_DEFAULTS.stage1Epochs))
     .option('--resume', 'continue from the last checkpoint after an interruption')
     .option('--balance', 'reweight samples by ethnicity × gender × age bucket')
+    .option('--jitter', 'also train on two cached jittered copies of each training chip (±10° rotation, zoom 0.95–1.15, ±5% shift, lighting; one mirrored)')
     .option('--limit <n>', 'use at most N training images (val/test N/4) — for quick runs')
     .option('--seed <n>', 'random seed', String(TRAIN_DEFAULTS.seed))
     .option('--no-score', 'skip scoring the saved model on val and test')

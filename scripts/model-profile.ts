@@ -23,8 +23,12 @@ const s = net.encoder.stem(x);
 await time('top+head', () => { const o = net.forwardFromCut(s.cut, s.pooled); return [o.ageLogits, o.genderLogits]; });
 await time('conv32_down only', () => tf.tidy(() => tf.fused.conv2d({ x, filter: net.encoder.vars.get('conv32_down/conv/filters')! as unknown as tf.Tensor4D, strides: 2, pad: 'valid' })));
 // predict() end to end (decode included for the path case) on each inference runtime
-for (const runtime of ['onnxruntime', 'tfjs'] as const) for (const flipTta of [false, true]) {
-  const m = await loadModel('models/default', { runtime, flipTta });
+const variants = [
+  { runtime: 'onnxruntime', flipTta: false }, { runtime: 'onnxruntime', flipTta: true },
+  { runtime: 'tfjs', flipTta: false }, { runtime: 'tfjs', flipTta: true, parallelTta: false }, { runtime: 'tfjs', flipTta: true, parallelTta: true },
+] as const;
+for (const options of variants) {
+  const m = await loadModel('models/default', options);
   const ts: number[] = [];
   for (let i = 0; i < 105; i++) { const t0 = performance.now(); await m.predict(raw); if (i >= 5) ts.push(performance.now() - t0); }
   ts.sort((a, b) => a - b); console.log(`[${m.runtime}] predict(raw 200×200) median of 100`, ts[50]!.toFixed(1), 'p10', ts[10]!.toFixed(1), 'p90', ts[90]!.toFixed(1));

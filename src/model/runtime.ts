@@ -10,8 +10,10 @@
  * to float rounding (`test/unit/model-runtime.test.ts`).
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
+import { MirrorHelper } from './mirror-helper.js';
 import type { AgeGenderNet } from './net.js';
 import { exportOnnx, ONNX_INPUT, ONNX_OUTPUTS } from './onnx-export.js';
 
@@ -22,8 +24,13 @@ export const RUNTIME_PREFERENCES: readonly RuntimePreference[] = Object.freeze([
 export interface RuntimeOptions {
   /** Which runtime to use. Default: the env variable `AGEGENDER_RUNTIME` when set, else `auto`. */
   runtime?: RuntimePreference;
-  /** onnxruntime intra-op threads (default: onnxruntime's choice, the physical cores). Use 1 inside worker pools. */
+  /** onnxruntime intra-op threads (default: onnxruntime's choice, the physical cores). Use 1 inside worker pools (it also keeps TF.js to one thread). */
   threads?: number;
+  /**
+   * TF.js on wasm with flip TTA: run the mirror images on a worker thread, in parallel with the
+   * originals (default: when there are ≥ 2 cores and `threads` is not 1). Same outputs either way.
+   */
+  parallelTta?: boolean;
 }
 
 export interface EngineOptions extends RuntimeOptions {
@@ -63,24 +70,50 @@ function femaleColumn(genderProbs: Float32Array, n: number): Float32Array {
 class TfjsEngine implements InferenceEngine {
   readonly name = 'tfjs' as const;
   readonly description: string;
-  /** `why`: set when this is a fallback from onnxruntime (the reason is shown in the description). */
+  /**
+   * `why`: set when this is a fallback from onnxruntime (the reason is shown in the description).
+   * `mirror`: runs the mirror half of flip TTA on a worker thread.
+   */
   constructor(
     private readonly net: AgeGenderNet,
     private readonly flipTta: boolean,
     why?: string,
+    private mirror: MirrorHelper | null = null,
   ) {
-    this.description = `tfjs ${tf.getBackend()}${why ? ` (onnxruntime unavailable: ${why})` : ''}`;
+    this.description = `tfjs ${tf.getBackend()}${mirror ? ' (mirror images on a worker thread)' : ''}${why ? ` (onnxruntime unavailable: ${why})` : ''}`;
   }
 
   async run(x: tf.Tensor4D): Promise<EngineOutput> {
+    if (this.flipTta && this.mirror) {
+      const mirrored = this.mirror.run(x); // sent first, so the worker computes while this thread does the originals
+      const plain = await this.forward(x, false);
+      let other: { ageProbs: Float32Array; femaleProbs: Float32Array };
+      try {
+        const m = await mirrored;
+        other = { ageProbs: m.ageProbs, femaleProbs: femaleColumn(m.genderProbs, x.shape[0]) };
+      } catch {
+        // the worker died: carry on in this thread, without it from now on
+        void this.mirror.dispose().catch(() => undefined);
+        this.mirror = null;
+        other = await this.forward(tf.tidy(() => tf.reverse(x, 2)), false, true);
+      }
+      for (let i = 0; i < plain.ageProbs.length; i++) plain.ageProbs[i] = (plain.ageProbs[i]! + other.ageProbs[i]!) * 0.5;
+      for (let i = 0; i < plain.femaleProbs.length; i++) plain.femaleProbs[i] = (plain.femaleProbs[i]! + other.femaleProbs[i]!) * 0.5;
+      return plain;
+    }
+    return this.forward(x, this.flipTta);
+  }
+
+  /** The network on `x` (with its mirror images in the same batch when `flipTta`); `disposeInput` frees `x` after. */
+  private async forward(x: tf.Tensor4D, flipTta: boolean, disposeInput = false): Promise<EngineOutput> {
     const n = x.shape[0];
     const [ageP, genP] = tf.tidy(() => {
-      const input = this.flipTta ? tf.concat([x, tf.reverse(x, 2)], 0) : x;
+      const input = flipTta ? tf.concat([x, tf.reverse(x, 2)], 0) : x;
       const { cut, pooled } = this.net.encoder.stem(input);
       const o = this.net.forwardFromCut(cut, pooled);
       let age = tf.softmax(o.ageLogits);
       let gender = tf.softmax(o.genderLogits);
-      if (this.flipTta) {
+      if (flipTta) {
         // rows [0, N) are the chips, [N, 2N) their mirrors
         age = tf.mul(tf.add(tf.slice(age, [0, 0], [n, -1]), tf.slice(age, [n, 0], [n, -1])), 0.5);
         gender = tf.mul(tf.add(tf.slice(gender, [0, 0], [n, -1]), tf.slice(gender, [n, 0], [n, -1])), 0.5);
@@ -94,12 +127,27 @@ class TfjsEngine implements InferenceEngine {
     } finally {
       ageP.dispose();
       genP.dispose();
+      if (disposeInput) x.dispose();
     }
   }
 
-  dispose(): void {
+  async dispose(): Promise<void> {
     this.net.dispose();
+    await this.mirror?.dispose();
+    this.mirror = null;
   }
+}
+
+/**
+ * The TF.js engine; with flip TTA on wasm (single-threaded here) and a spare core, a worker thread
+ * takes the mirror images (see {@link RuntimeOptions.parallelTta}). A worker that cannot start is
+ * not an error: TTA then runs in this thread.
+ */
+async function tfjsEngine(net: AgeGenderNet, flipTta: boolean, options: EngineOptions, why?: string): Promise<TfjsEngine> {
+  const parallel = options.parallelTta ?? (tf.getBackend() === 'wasm' && options.threads !== 1 && availableParallelism() >= 2);
+  let mirror: MirrorHelper | null = null;
+  if (flipTta && parallel) mirror = await MirrorHelper.start(net).catch(() => null);
+  return new TfjsEngine(net, flipTta, why, mirror);
 }
 
 type Ort = typeof import('onnxruntime-node');
@@ -203,14 +251,14 @@ function loadOrt(): Promise<{ ort: Ort; version: string } | { error: unknown }> 
 export async function createEngine(net: AgeGenderNet, options: EngineOptions = {}): Promise<InferenceEngine> {
   const want = runtimePreference(options);
   const flipTta = options.flipTta ?? false;
-  if (want === 'tfjs') return new TfjsEngine(net, flipTta);
+  if (want === 'tfjs') return tfjsEngine(net, flipTta, options);
   const problem = ortStartProblem();
   if (problem) {
     if (want === 'onnxruntime') {
       net.dispose();
       throw new AgeGenderError('MODEL_NOT_LOADED', `onnxruntime was asked for but cannot start here: ${problem}`, { subject: 'onnxruntime-node' });
     }
-    return new TfjsEngine(net, flipTta, problem);
+    return tfjsEngine(net, flipTta, options, problem);
   }
   const loaded = await loadOrt();
   if ('error' in loaded) {
@@ -218,7 +266,7 @@ export async function createEngine(net: AgeGenderNet, options: EngineOptions = {
       net.dispose();
       throw new AgeGenderError('MODEL_NOT_LOADED', `onnxruntime was asked for but onnxruntime-node cannot be loaded: ${errorText(loaded.error)}`, { subject: 'onnxruntime-node', cause: loaded.error });
     }
-    return new TfjsEngine(net, flipTta, `onnxruntime-node cannot be loaded: ${errorText(loaded.error)}`);
+    return tfjsEngine(net, flipTta, options, `onnxruntime-node cannot be loaded: ${errorText(loaded.error)}`);
   }
   const { ort, version } = loaded;
   let session: import('onnxruntime-node').InferenceSession;
@@ -235,7 +283,7 @@ export async function createEngine(net: AgeGenderNet, options: EngineOptions = {
       net.dispose();
       throw new AgeGenderError('MODEL_INVALID', `onnxruntime could not build the network: ${errorText(cause)}`, { subject: 'onnxruntime-node', cause });
     }
-    return new TfjsEngine(net, flipTta, `it could not build the network: ${errorText(cause)}`);
+    return tfjsEngine(net, flipTta, options, `it could not build the network: ${errorText(cause)}`);
   }
   net.dispose();
   return new OnnxEngine(ort, session, version);

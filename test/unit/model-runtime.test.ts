@@ -7,9 +7,15 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { AgeGenderError } from '../../src/core/errors.js';
-import { loadModel } from '../../src/model/index.js';
+import { defaultModelDir, loadModel } from '../../src/model/index.js';
 import { exportOnnx } from '../../src/model/onnx-export.js';
-import { ORT_MAX_CMDLINE_BYTES, ortStartProblem, runtimePreference } from '../../src/model/runtime.js';
+import { createEngine, ORT_MAX_CMDLINE_BYTES, ortStartProblem, runtimePreference } from '../../src/model/runtime.js';
+import * as tf from '@tensorflow/tfjs';
+import { loadImageInput } from '../../src/io/decode.js';
+import { preprocessChips } from '../../src/model/encoder.js';
+import { readModelFolder } from '../../src/model/io.js';
+import { AgeGenderNet } from '../../src/model/net.js';
+import { initBackend } from '../../src/model/backend.js';
 import { utkfaceDir } from './train-fixtures.js';
 
 const run = promisify(execFile);
@@ -68,6 +74,35 @@ describe('inference runtimes', () => {
     } finally {
       plain.dispose();
       tta.dispose();
+    }
+  });
+
+  it('TF.js flip TTA with the mirror images on a worker thread gives the one-batch outputs, and survives the worker dying', async () => {
+    await initBackend();
+    const { weights, cutPoint } = await readModelFolder(defaultModelDir());
+    const netFor = (): AgeGenderNet => new AgeGenderNet(weights, { cutPoint });
+    const parallel = await createEngine(netFor(), { runtime: 'tfjs', flipTta: true, parallelTta: true });
+    const oneBatch = await createEngine(netFor(), { runtime: 'tfjs', flipTta: true, parallelTta: false });
+    const plain = await createEngine(netFor(), { runtime: 'tfjs', flipTta: false });
+    tf.dispose(Object.values(weights));
+    const raws = await Promise.all(chips.slice(0, 5).map((c) => loadImageInput(c)));
+    const x = tf.concat(raws.map((r) => preprocessChips(tf.tensor4d(r.data, [1, r.height, r.width, 3], 'int32'))));
+    try {
+      assert.match(parallel.description, /mirror images on a worker thread/);
+      assert.doesNotMatch(oneBatch.description, /worker/);
+      const a = await parallel.run(x);
+      const b = await oneBatch.run(x);
+      const c = await plain.run(x);
+      const maxDiff = (u: Float32Array, v: Float32Array): number => u.reduce((m, value, i) => Math.max(m, Math.abs(value - v[i]!)), 0);
+      assert.ok(maxDiff(a.ageProbs, b.ageProbs) < 1e-6 && maxDiff(a.femaleProbs, b.femaleProbs) < 1e-6, 'same as the one-batch TTA');
+      assert.ok(maxDiff(a.ageProbs, c.ageProbs) > 1e-4, 'and not the outputs without TTA (the test can fail)');
+      // the worker goes away: the next run computes the mirrors in this thread, with the same result
+      await (parallel as unknown as { mirror: { dispose(): Promise<void> } }).mirror.dispose();
+      const after = await parallel.run(x);
+      assert.ok(maxDiff(after.ageProbs, b.ageProbs) < 1e-6);
+    } finally {
+      x.dispose();
+      await Promise.all([parallel.dispose(), oneBatch.dispose(), plain.dispose()]);
     }
   });
 

@@ -80,7 +80,7 @@ class TfjsEngine implements InferenceEngine {
     why?: string,
     private mirror: MirrorHelper | null = null,
   ) {
-    this.description = `tfjs ${tf.getBackend()}${mirror ? ' (mirror images on a worker thread)' : ''}${why ? ` (onnxruntime unavailable: ${why})` : ''}`;
+    this.description = `tfjs ${tf.getBackend()}${mirror ? ' + mirror worker thread' : ''}${why ? ` (onnxruntime unavailable: ${why})` : ''}`;
   }
 
   async run(x: tf.Tensor4D): Promise<EngineOutput> {

@@ -88,7 +88,7 @@ describe('inference runtimes', () => {
     const raws = await Promise.all(chips.slice(0, 5).map((c) => loadImageInput(c)));
     const x = tf.concat(raws.map((r) => preprocessChips(tf.tensor4d(r.data, [1, r.height, r.width, 3], 'int32'))));
     try {
-      assert.match(parallel.description, /mirror images on a worker thread/);
+      assert.match(parallel.description, /\+ mirror worker thread/);
       assert.doesNotMatch(oneBatch.description, /worker/);
       const a = await parallel.run(x);
       const b = await oneBatch.run(x);

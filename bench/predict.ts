@@ -42,7 +42,9 @@ try {
   // The default runtime (onnxruntime-node when installed) with the model's settings, in one process; then
   // tfjs wasm, single-threaded in Node, so on 1 and N worker threads, without TTA (it doubles the compute).
   type Run = { runtime: 'auto' | 'tfjs'; workers: number; tta: boolean };
-  const runs: Run[] = [{ runtime: 'auto', workers: 1, tta: true }, ...[...new Set([1, defaultWorkerCount()])].map((workers) => ({ runtime: 'tfjs' as const, workers, tta: false }))];
+  // TF.js with and without TTA (in-process, TTA puts the mirror images on a worker thread when a core is free)
+  const tfjsWorkers = [...new Set([1, defaultWorkerCount()])];
+  const runs: Run[] = [{ runtime: 'auto', workers: 1, tta: true }, ...[false, true].flatMap((tta) => tfjsWorkers.map((workers) => ({ runtime: 'tfjs' as const, workers, tta })))];
   for (const { runtime, workers, tta } of runs) {
     let rows = 0;
     process.env['AGEGENDER_RUNTIME'] = runtime; // read by loadModel, here and in the worker threads

@@ -88,7 +88,7 @@ describe('predict', () => {
     assert.deepEqual({ files: doc.summary.files, failed: doc.summary.failed }, { files: 1, failed: 0 });
   });
 
-  it('with detection: every face of a photo, with its box; a photo with no face gives none', async () => {
+  it('with detection: every face of a photo, with its box; a photo with no face gives none (and a CSV row with face 0)', async () => {
     const detector = await loadFaceDetector();
     try {
       const lines: string[] = [];
@@ -100,6 +100,12 @@ describe('predict', () => {
       assert.equal(summary.results.find((r) => r.file.endsWith('no-face.jpg'))!.faces.length, 0);
       assert.ok(lines.some((l) => l.endsWith('no-face.jpg: no face found')));
       assert.equal(lines.filter((l) => /many-faces\.jpg: face \d: age/.test(l)).length, 7);
+      // CSV: the file without a face still has its row (face 0, nothing else), so no input goes missing
+      const csv: string[] = [];
+      await runPredict([join(dir, 'photos', 'no-face.jpg')], { format: 'csv', model: fakeModel(), detector, out: (t) => csv.push(t), log: () => undefined });
+      const rows = csv.join('\n').trim().split('\n');
+      assert.equal(rows.length, 2, rows.join('\n'));
+      assert.match(rows[1]!, /no-face\.jpg,0,,,,,,,,,,,,$/);
     } finally {
       detector.dispose();
     }

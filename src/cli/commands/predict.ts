@@ -87,6 +87,8 @@ function csvCell(v: string | number | null): string {
 
 function csvRows(res: PredictFileResult): string[] {
   if (res.error) return [[res.file, '', '', '', '', '', '', '', '', '', '', '', '', `${res.error.code}: ${res.error.message}`].map(csvCell).join(',')];
+  // a photo without a detected face still gets a row (face 0), so every input file appears in the CSV
+  if (res.faces.length === 0) return [[res.file, 0, '', '', '', '', '', '', '', '', '', '', '', ''].map(csvCell).join(',')];
   return res.faces.map((f, i) =>
     [res.file, i + 1, f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.age, f.ageInterval[0], f.ageInterval[1], f.gender, f.genderProbability, f.femaleProbability, '']
       .map(csvCell)
@@ -272,7 +274,7 @@ export function registerPredictCommand(program: Command): void {
     .description('estimate age and gender for every face in images (photos: faces detected and aligned; --no-detect: aligned chips)')
     .argument('<inputs...>', 'image files, folders (searched recursively) or globs (quote them: "photos/**/*.jpg")')
     .option('--json', 'print one JSON document')
-    .option('--csv', 'print CSV, one row per face (or per failed file)')
+    .option('--csv', 'print CSV, one row per face (a file without a face: one row with face 0; a failed file: one row with the error)')
     .option('--no-detect', 'skip face detection: each image is one aligned UTKFace-style chip')
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--batch <n>', 'chips per forward batch with --no-detect', '32')

@@ -16,7 +16,7 @@ import { deriveSeed, mulberry32 } from '../core/random.js';
 
 /** Bumped whenever the ranges or the transform change: it names the cache folder, so stale copies are never read. */
 export const JITTER_VERSION = 1;
-/** Jittered copies cached per training chip; copy k is mirrored when k is odd. */
+/** Jittered copies cached per training chip (the cache entry layout holds exactly two); copy k is mirrored when k is odd. */
 export const JITTER_COPIES = 2;
 
 /** The ranges the parameters are drawn from (uniformly). */

@@ -18,6 +18,9 @@ interface Reply {
   error?: string;
 }
 
+/** How long {@link MirrorHelper.start} waits for the worker to build its network. */
+const START_TIMEOUT_MS = 30_000;
+
 export class MirrorHelper {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (r: { ageProbs: Float32Array; genderProbs: Float32Array }) => void; reject: (e: Error) => void }>();
@@ -49,14 +52,21 @@ export class MirrorHelper {
     const data: MirrorWorkerData = { weights, cutPoint: net.encoder.layout.cutPoint };
     const worker = spawnModuleWorker(import.meta.url, 'mirror-worker', data);
     await new Promise<void>((resolve, reject) => {
+      // it is ready in ≈ 1 s; one that is not within the limit is given up (prediction then stays in-thread)
+      const timer = setTimeout(() => reject(new Error(`mirror worker not ready after ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+      const onError = (error: Error): void => {
+        clearTimeout(timer);
+        reject(error);
+      };
       const onMessage = (msg: Reply): void => {
         if (!msg.ready) return;
+        clearTimeout(timer);
         worker.off('message', onMessage);
-        worker.off('error', reject);
+        worker.off('error', onError);
         resolve();
       };
       worker.on('message', onMessage);
-      worker.once('error', reject);
+      worker.once('error', onError);
     }).catch(async (error: unknown) => {
       await worker.terminate();
       throw error;

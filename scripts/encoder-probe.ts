@@ -19,7 +19,7 @@ import { readSourceBytes } from '../src/data/sources.js';
 import { decodeImage } from '../src/io/decode.js';
 import { AGE_BINS, ageLabelDistribution, MAX_AGE } from '../src/model/ageBins.js';
 import { initBackend } from '../src/model/backend.js';
-import { FaceRecEncoder, loadFaceApiWeights, POOLED_DIM, TOP_DIM } from '../src/model/encoder.js';
+import { CUT_SHAPE, FaceRecEncoder, loadFaceApiWeights, POOLED_DIM, TOP_DIM } from '../src/model/encoder.js';
 import { CUT_SIZE, readEntry, sha256 } from '../src/train/featureCache.js';
 import { decodeHalfInto } from '../src/train/half.js';
 import type { ManifestRow } from '../src/core/types.js';
@@ -108,7 +108,7 @@ async function faceApiFeatures(rows: ManifestRow[], encoder: FaceRecEncoder, cac
       cut.set(f.subarray(0, CUT_SIZE), b * CUT_SIZE);
       pooled.set(f.subarray(2 * CUT_SIZE, 2 * CUT_SIZE + POOLED_DIM), b * POOLED_DIM);
     }
-    const top = tf.tidy(() => encoder.top(tf.tensor4d(cut, [part.length, 4, 4, 256])));
+    const top = tf.tidy(() => encoder.top(tf.tensor4d(cut, [part.length, ...CUT_SHAPE])));
     const t = (await top.data()) as Float32Array;
     top.dispose();
     for (let b = 0; b < part.length; b++) {
@@ -141,7 +141,8 @@ async function fitHead(name: string, xTr: Float32Array, xVa: Float32Array, dim: 
   const ageT = tf.tensor2d(Float32Array.from(train.flatMap((r) => Array.from(ageLabelDistribution(Math.min(MAX_AGE, r.age ?? 0))))), [ntr, AGE_BINS]);
   const ages = tf.tensor1d(train.map((r) => Math.min(MAX_AGE, r.age ?? 0)));
   const fem = tf.tensor1d(train.map((r) => (r.gender === 'female' ? 1 : 0)));
-  const std = Math.sqrt(train.reduce((s, r) => s + ((r.age ?? 0) - train.reduce((m, q) => m + (q.age ?? 0), 0) / ntr) ** 2, 0) / ntr);
+  const meanAge = train.reduce((m, r) => m + (r.age ?? 0), 0) / ntr;
+  const std = Math.sqrt(train.reduce((s, r) => s + ((r.age ?? 0) - meanAge) ** 2, 0) / ntr);
   const bins = tf.range(0, AGE_BINS);
   const w1 = tf.variable(tf.randomNormal([dim, 256], 0, Math.sqrt(2 / dim), 'float32', 1));
   const b1 = tf.variable(tf.zeros([256]));

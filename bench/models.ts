@@ -20,6 +20,7 @@ import { decodeImage } from '../src/io/decode.js';
 import type { RawImage } from '../src/io/types.js';
 import { initBackend } from '../src/model/backend.js';
 import { loadModel } from '../src/model/index.js';
+import { graphModel } from './graph-model.js';
 
 interface Contender {
   name: string;
@@ -36,13 +37,6 @@ function pkgDir(name: string): string {
   let dir = dirname(require.resolve(name));
   while (!dir.endsWith(name) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;
-}
-
-async function graphModel(jsonPath: string): Promise<tf.GraphModel> {
-  const json = JSON.parse(await readFile(jsonPath, 'utf8')) as { modelTopology: object; weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> };
-  const bins = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map((p) => readFile(join(dirname(jsonPath), p))));
-  const all = Buffer.concat(bins);
-  return tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer }));
 }
 
 /** A face crop as Human passes it to its models: float 0..1, batch of one. */

@@ -30,9 +30,7 @@ port.on('message', (msg: { id: number; data: Float32Array; shape: [number, numbe
   }
   try {
     const [age, gender] = tf.tidy(() => {
-      const x = tf.tensor4d(msg.data, msg.shape);
-      const { cut, pooled } = net.encoder.stem(x);
-      const o = net.forwardFromCut(cut, pooled);
+      const o = net.forwardPreprocessed(tf.tensor4d(msg.data, msg.shape));
       return [tf.softmax(o.ageLogits), tf.softmax(o.genderLogits)];
     });
     const ageProbs = age.dataSync() as Float32Array;

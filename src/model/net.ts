@@ -85,12 +85,17 @@ export class AgeGenderNet {
     return tf.tidy(() => this.headForward(tf.concat([this.encoder.top(cut), pooled], 1), dropout, seed));
   }
 
-  /** From RGB chips (N×H×W×3, uint8 values): the single forward pass used for prediction. */
-  forward(images: tf.Tensor4D): NetOutputs {
+  /** From a preprocessed batch (N×150×150×3, from `preprocessChips`): what every inference runtime runs. */
+  forwardPreprocessed(x: tf.Tensor4D): NetOutputs {
     return tf.tidy(() => {
-      const { cut, pooled } = this.encoder.stem(this.encoder.preprocess(images));
+      const { cut, pooled } = this.encoder.stem(x);
       return this.forwardFromCut(cut, pooled);
     });
+  }
+
+  /** From RGB chips (N×H×W×3, uint8 values): the single forward pass used for prediction. */
+  forward(images: tf.Tensor4D): NetOutputs {
+    return tf.tidy(() => this.forwardPreprocessed(this.encoder.preprocess(images)));
   }
 
   trainableVariables(): { top: tf.Variable[]; head: tf.Variable[] } {

@@ -109,8 +109,7 @@ class TfjsEngine implements InferenceEngine {
     const n = x.shape[0];
     const [ageP, genP] = tf.tidy(() => {
       const input = flipTta ? tf.concat([x, tf.reverse(x, 2)], 0) : x;
-      const { cut, pooled } = this.net.encoder.stem(input);
-      const o = this.net.forwardFromCut(cut, pooled);
+      const o = this.net.forwardPreprocessed(input);
       let age = tf.softmax(o.ageLogits);
       let gender = tf.softmax(o.genderLogits);
       if (flipTta) {

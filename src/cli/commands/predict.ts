@@ -85,10 +85,15 @@ function csvCell(v: string | number | null): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** A row with no face fields (box … female_probability empty): a failed file, or a file without a face. */
+function faceLessRow(file: string, face: number | '', error: string): string {
+  return [file, face, ...Array<string>(11).fill(''), error].map(csvCell).join(',');
+}
+
 function csvRows(res: PredictFileResult): string[] {
-  if (res.error) return [[res.file, '', '', '', '', '', '', '', '', '', '', '', '', `${res.error.code}: ${res.error.message}`].map(csvCell).join(',')];
+  if (res.error) return [faceLessRow(res.file, '', `${res.error.code}: ${res.error.message}`)];
   // a photo without a detected face still gets a row (face 0), so every input file appears in the CSV
-  if (res.faces.length === 0) return [[res.file, 0, '', '', '', '', '', '', '', '', '', '', '', ''].map(csvCell).join(',')];
+  if (res.faces.length === 0) return [faceLessRow(res.file, 0, '')];
   return res.faces.map((f, i) =>
     [res.file, i + 1, f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.age, f.ageInterval[0], f.ageInterval[1], f.gender, f.genderProbability, f.femaleProbability, '']
       .map(csvCell)

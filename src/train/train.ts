@@ -167,8 +167,8 @@ function bins(): tf.Tensor1D {
   return binsTensor;
 }
 
-/** Per-batch losses: age = KL(label distribution ‖ prediction) + |E[age] − age| / ageScale; gender = cross-entropy. */
-function taskLosses(out: NetOutputs, ageTarget: tf.Tensor2D, ages: tf.Tensor1D, female: tf.Tensor1D, w: tf.Tensor1D, ageScale: number): { age: tf.Scalar; gender: tf.Scalar } {
+/** Per-batch losses: age = KL(label distribution ‖ prediction) + |E[age] − age| / ageScale; gender = cross-entropy (also used by scripts/encoder-probe.ts). */
+export function taskLosses(out: NetOutputs, ageTarget: tf.Tensor2D, ages: tf.Tensor1D, female: tf.Tensor1D, w: tf.Tensor1D, ageScale: number): { age: tf.Scalar; gender: tf.Scalar } {
   const logp = tf.logSoftmax(out.ageLogits);
   const kl = tf.sum(tf.mul(ageTarget, tf.sub(tf.log(tf.add(ageTarget, 1e-12)), logp)), 1);
   const expected = tf.sum(tf.mul(tf.exp(logp), bins()), 1);

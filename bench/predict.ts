@@ -1,6 +1,6 @@
 // `agegender predict --no-detect` throughput on 1,000 UTKFace chips in one call (target ≥ 50
 // images/s), on the default runtime (onnxruntime-node, with the model's flip TTA) and on tfjs wasm
-// (without TTA, on 1 and N worker threads: it is single-threaded in Node); then photos with detection.
+// (on 1 and N worker threads, it is single-threaded in Node; without TTA and with it); then photos with detection.
 //   npm run bench:predict   (AGEGENDER_MODEL: model folder; AGEGENDER_UTKFACE_DIR: dataset;
 //   BENCH_PREDICT_N: chips, default 1000)
 // Uses the shipped model when it exists; otherwise it saves the same network with an untrained head
@@ -40,9 +40,9 @@ try {
   // The CPU may be shared: the 1-minute load average says how much these figures can be trusted.
   const load = (): string => ` (load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores)`;
   // The default runtime (onnxruntime-node when installed) with the model's settings, in one process; then
-  // tfjs wasm, single-threaded in Node, so on 1 and N worker threads, without TTA (it doubles the compute).
+  // tfjs wasm, single-threaded in Node, so on 1 and N worker threads, without TTA and with it (in-process,
+  // TTA puts the mirror images on a worker thread when a core is free).
   type Run = { runtime: 'auto' | 'tfjs'; workers: number; tta: boolean };
-  // TF.js with and without TTA (in-process, TTA puts the mirror images on a worker thread when a core is free)
   const tfjsWorkers = [...new Set([1, defaultWorkerCount()])];
   const runs: Run[] = [{ runtime: 'auto', workers: 1, tta: true }, ...[false, true].flatMap((tta) => tfjsWorkers.map((workers) => ({ runtime: 'tfjs' as const, workers, tta })))];
   for (const { runtime, workers, tta } of runs) {

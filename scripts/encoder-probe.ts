@@ -20,9 +20,8 @@ import { readSourceBytes } from '../src/data/sources.js';
 import { decodeImage } from '../src/io/decode.js';
 import { AGE_BINS, ageLabelDistribution, MAX_AGE } from '../src/model/ageBins.js';
 import { initBackend } from '../src/model/backend.js';
-import { CUT_SHAPE, FaceRecEncoder, loadFaceApiWeights, POOLED_DIM, TOP_DIM } from '../src/model/encoder.js';
-import { CUT_SIZE, readEntry, sha256 } from '../src/train/featureCache.js';
-import { decodeHalfInto } from '../src/train/half.js';
+import { FaceRecEncoder, FEATURE_DIM, loadFaceApiWeights } from '../src/model/encoder.js';
+import { readEntry, sha256, splitEntry } from '../src/train/featureCache.js';
 import { taskLosses, TRAIN_DEFAULTS } from '../src/train/train.js';
 import { cumulativeScore, genderMetrics, mae as maeOf } from '../src/eval/metrics.js';
 import type { ManifestRow } from '../src/core/types.js';
@@ -92,27 +91,26 @@ async function faceresFeatures(split: string, rows: ManifestRow[]): Promise<Floa
 
 /** face-api's stage-1 head input (pretrained top GAP ‖ pooled stages), original chips, from the feature cache. */
 async function faceApiFeatures(rows: ManifestRow[], encoder: FaceRecEncoder, cacheDir: string): Promise<Float32Array> {
-  const dim = TOP_DIM + POOLED_DIM;
+  const dim = FEATURE_DIM;
+  const { cutPoint, cutSize, cutShape, pooledDim, topDim } = encoder.layout;
   const out = new Float32Array(rows.length * dim);
-  const cutPoint = encoder.layout.cutPoint;
   for (let s = 0; s < rows.length; s += 128) {
     const part = rows.slice(s, s + 128);
-    const cut = new Float32Array(part.length * CUT_SIZE);
-    const pooled = new Float32Array(part.length * POOLED_DIM);
+    const cut = new Float32Array(part.length * cutSize);
+    const pooled = new Float32Array(part.length * pooledDim);
     for (const [b, r] of part.entries()) {
       const e = await readEntry(cacheDir, r.sha256 ?? sha256(await readSourceBytes(r.source)), cutPoint);
       if (!e) throw new Error(`${r.source}: not in the feature cache ${cacheDir} (${cutPoint})`);
-      const f = new Float32Array(e.bits.length);
-      decodeHalfInto(e.bits, f);
-      cut.set(f.subarray(0, CUT_SIZE), b * CUT_SIZE);
-      pooled.set(f.subarray(2 * CUT_SIZE, 2 * CUT_SIZE + POOLED_DIM), b * POOLED_DIM);
+      const f = splitEntry(e.bits, cutPoint);
+      cut.set(f.cut[0], b * cutSize);
+      pooled.set(f.pooled[0], b * pooledDim);
     }
-    const top = tf.tidy(() => encoder.top(tf.tensor4d(cut, [part.length, ...CUT_SHAPE])));
+    const top = tf.tidy(() => encoder.top(tf.tensor4d(cut, [part.length, ...cutShape])));
     const t = (await top.data()) as Float32Array;
     top.dispose();
     for (let b = 0; b < part.length; b++) {
-      out.set(t.subarray(b * TOP_DIM, (b + 1) * TOP_DIM), (s + b) * dim);
-      out.set(pooled.subarray(b * POOLED_DIM, (b + 1) * POOLED_DIM), (s + b) * dim + TOP_DIM);
+      out.set(t.subarray(b * topDim, (b + 1) * topDim), (s + b) * dim);
+      out.set(pooled.subarray(b * pooledDim, (b + 1) * pooledDim), (s + b) * dim + topDim);
     }
   }
   return out;
@@ -201,7 +199,7 @@ if (mode === 'extract') {
   const encoder = new FaceRecEncoder(weights, { cutPoint: TRAIN_DEFAULTS.cutPoint });
   const fa = { tr: await faceApiFeatures(train, encoder, cacheDir), va: await faceApiFeatures(val, encoder, cacheDir) };
   const fr = { tr: await faceresFeatures('train', train), va: await faceresFeatures('val', val) };
-  const faDim = TOP_DIM + POOLED_DIM;
+  const faDim = FEATURE_DIM;
   console.log(`${train.length} train chips, ${val.length} val chips; frozen features + MLP head, val at the best val epoch`);
   console.log('| features | dim | val MAE | val CS@8 | val gender | epoch |\n|---|---|---|---|---|---|');
   await fitHead('face-api stage features (ours, frozen)', fa.tr, fa.va, faDim, train, val);

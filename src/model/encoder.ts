@@ -6,7 +6,7 @@
  * (alignCorners false), subtract mean RGB [122.782, 117.001, 104.298], divide by 255.
  *
  * The net is split at a cut point: `stem` (frozen; its output is what the feature cache stores)
- * and `top` (the rest of the conv256 stage, trainable); see {@link cutLayout}.
+ * and `top` (the rest of the network, trainable); see {@link cutLayout}.
  *
  * @example
  *   const weights = await loadFaceApiWeights();
@@ -23,10 +23,11 @@ import { AgeGenderError } from '../core/errors.js';
 export const ENCODER_ID = 'faceapi-facerec-resnet34@1.7.15';
 /**
  * Where the frozen stem ends (the last stem block): `conv256_1` trains conv256_2 + conv256_down_out;
- * `conv256_down` trains conv256_1 as well (train's default, `TRAIN_DEFAULTS.cutPoint`). Both cut
- * activations are 4×4×256, so caches and head are the same size.
+ * `conv256_down` trains conv256_1 as well (train's default, `TRAIN_DEFAULTS.cutPoint`); `conv128_2`
+ * trains the whole conv256 stage (conv256_down onward). The first two cut activations are 4×4×256,
+ * the third 8×8×128 (twice the cache); the head input is 736 wide at every cut (see {@link cutLayout}).
  */
-export const CUT_POINTS = Object.freeze(['conv256_1', 'conv256_down'] as const);
+export const CUT_POINTS = Object.freeze(['conv256_1', 'conv256_down', 'conv128_2'] as const);
 export type CutPoint = (typeof CUT_POINTS)[number];
 /** The cut of an encoder built without one, and of a model folder whose model.json names none (older folders). */
 export const CUT_POINT: CutPoint = 'conv256_1';
@@ -37,15 +38,18 @@ export function isCutPoint(value: unknown): value is CutPoint {
 export const INPUT_SIZE = 150;
 export const MEAN_RGB = Object.freeze([122.782, 117.001, 104.298] as const);
 export const PIXEL_DIVISOR = 255;
-/** Shape of the activation at the cut point (per image, NHWC without batch). */
-export const CUT_SHAPE = Object.freeze([4, 4, 256] as const);
-/** Width of the pooled multi-stage features (GAP of the conv32, conv64, conv128 stage outputs and of the last stem block). */
-export const POOLED_DIM = 32 + 64 + 128 + 256;
-/** Width of the top's output (GAP of conv256_down_out). */
-export const TOP_DIM = 256;
+/** Width of the head input at every cut: GAP of the last block (256) + GAP of conv32_3, conv64_3, conv128_2 and of conv256_down or the last stem block after it (480). */
+export const FEATURE_DIM = 256 + 32 + 64 + 128 + 256;
 
 /** Every residual block after conv32_down + max-pool, in order. */
 const BLOCKS = Object.freeze(['conv32_1', 'conv32_2', 'conv32_3', 'conv64_down', 'conv64_1', 'conv64_2', 'conv64_3', 'conv128_down', 'conv128_1', 'conv128_2', 'conv256_down', 'conv256_1', 'conv256_2', 'conv256_down_out'] as const);
+/** Output height = width of each stage's blocks at the 150×150 input. */
+const STAGE_SIDE: Readonly<Record<number, number>> = Object.freeze({ 32: 35, 64: 17, 128: 8, 256: 4 });
+
+/** Channels of a block's output (its stage: conv32_* → 32 …). */
+function blockChannels(block: string): number {
+  return Number(/^conv(\d+)/.exec(block)![1]);
+}
 
 /** How the network splits at a cut point. */
 export interface CutLayout {
@@ -54,8 +58,20 @@ export interface CutLayout {
   stemBlocks: readonly string[];
   /** The unfrozen blocks (trained from cached activations at the cut point). */
   topBlocks: readonly string[];
-  /** Stem blocks whose global average is part of the head input: the three stage ends and the cut. */
+  /**
+   * Blocks whose global average is part of the head input: the three stage ends and the cut, or
+   * conv256_down when the cut comes before it. Those in the stem are cached (`pooledDim` wide);
+   * those in the top are pooled by `top()` after the last block's GAP (`topDim` wide in all).
+   */
   poolAt: readonly string[];
+  /** The activation at the cut, per image (NHWC without batch). */
+  cutShape: readonly [number, number, number];
+  /** Elements of that activation. */
+  cutSize: number;
+  /** Width of the stem's pooled features (cached with the cut activation). */
+  pooledDim: number;
+  /** Width of `top()`'s output. `topDim + pooledDim` = FEATURE_DIM. */
+  topDim: number;
 }
 
 /** The split at `cutPoint`; throws MODEL_INVALID for a name it does not know. */
@@ -64,11 +80,20 @@ export function cutLayout(cutPoint: string = CUT_POINT): CutLayout {
     throw new AgeGenderError('MODEL_INVALID', `unknown cut point ${JSON.stringify(cutPoint)} (expected one of ${CUT_POINTS.join(', ')})`);
   }
   const at = BLOCKS.indexOf(cutPoint) + 1;
+  const stemBlocks: readonly string[] = BLOCKS.slice(0, at);
+  const poolAt = ['conv32_3', 'conv64_3', 'conv128_2', stemBlocks.includes('conv256_down') ? cutPoint : 'conv256_down'];
+  const width = (blocks: readonly string[]): number => blocks.reduce((sum, b) => sum + blockChannels(b), 0);
+  const channels = blockChannels(cutPoint);
+  const side = STAGE_SIDE[channels]!;
   return Object.freeze({
     cutPoint,
-    stemBlocks: Object.freeze(BLOCKS.slice(0, at)),
+    stemBlocks: Object.freeze(stemBlocks),
     topBlocks: Object.freeze(BLOCKS.slice(at)),
-    poolAt: Object.freeze(['conv32_3', 'conv64_3', 'conv128_2', cutPoint]),
+    poolAt: Object.freeze(poolAt),
+    cutShape: Object.freeze([side, side, channels] as const),
+    cutSize: side * side * channels,
+    pooledDim: width(poolAt.filter((b) => stemBlocks.includes(b))),
+    topDim: 256 + width(poolAt.filter((b) => !stemBlocks.includes(b))),
   });
 }
 
@@ -238,12 +263,17 @@ export class FaceRecEncoder {
     });
   }
 
-  /** Trainable part: cut activation → 256-d pooled features. */
+  /** Trainable part: cut activation → GAP of the last block (256), then GAP of the top's `poolAt` blocks (`layout.topDim` in all). */
   top(cut: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
       let out = cut;
-      for (const b of this.layout.topBlocks) out = b.includes('_down') ? this.residualDown(out, b) : this.residual(out, b);
-      return tf.mean(out, [1, 2]);
+      const pools: tf.Tensor2D[] = [];
+      for (const b of this.layout.topBlocks) {
+        out = b.includes('_down') ? this.residualDown(out, b) : this.residual(out, b);
+        if (this.poolAt.has(b)) pools.push(tf.mean(out, [1, 2]));
+      }
+      const last = tf.mean(out, [1, 2]) as tf.Tensor2D;
+      return pools.length === 0 ? last : tf.concat([last, ...pools], 1);
     });
   }
 

@@ -4,14 +4,16 @@
  *
  *   image → preprocess → stem → cut (4×4×256) ─ top → GAP (256) ┐
  *                              └ pooled stage features (480) ──┴→ standardise → dense 256 (relu)
+ *   (cut conv128_2: cut 8×8×128, top → GAP of the last block and of conv256_down (512), stem pooled 224)
  *                                                                   ├→ age logits (101 bins)
  *                                                                   └→ gender logits (male, female)
  */
 import * as tf from '@tensorflow/tfjs';
 import { AGE_BINS } from './ageBins.js';
-import { FaceRecEncoder, POOLED_DIM, TOP_DIM } from './encoder.js';
+import { FaceRecEncoder, FEATURE_DIM } from './encoder.js';
 
-export const HEAD_IN = TOP_DIM + POOLED_DIM;
+/** The head's input width (the same at every cut point). */
+export const HEAD_IN = FEATURE_DIM;
 export const HIDDEN = 256;
 
 /** Names of the head's weights (all prefixed `head/`). */
@@ -68,7 +70,7 @@ export class AgeGenderNet {
     this.head.get('head/sigma')!.assign(tf.tensor1d(sigma));
   }
 
-  /** Head on the 736-d feature vector (top GAP ‖ pooled). `dropout` only while training. */
+  /** Head on the 736-d feature vector (top output ‖ stem pooled). `dropout` only while training. */
   headForward(features: tf.Tensor2D, dropout = 0, seed?: number): NetOutputs {
     return tf.tidy(() => {
       const z = tf.div(tf.sub(features, this.h('head/mu')), this.h('head/sigma'));
@@ -80,7 +82,7 @@ export class AgeGenderNet {
     });
   }
 
-  /** From cached activations: cut (N×4×4×256) and pooled (N×480). */
+  /** From cached activations: cut (N × layout.cutShape) and pooled (N × layout.pooledDim). */
   forwardFromCut(cut: tf.Tensor4D, pooled: tf.Tensor2D, dropout = 0, seed?: number): NetOutputs {
     return tf.tidy(() => this.headForward(tf.concat([this.encoder.top(cut), pooled], 1), dropout, seed));
   }

@@ -149,8 +149,12 @@ export function exportOnnx(weights: readonly WeightSource[], options: OnnxExport
     shapes.set(x, shape);
     if (poolAt.has(b)) pools.push(gap(x));
   }
-  for (const b of layout.topBlocks) [x, shape] = b.includes('_down') ? residualDown(x, b, shape) : residual(x, b, shape);
-  const features = g.op('Concat', [gap(x), ...pools], { axis: 1 });
+  const topPools: string[] = []; // pooled inside the top (cut conv128_2: conv256_down), after the last block's GAP
+  for (const b of layout.topBlocks) {
+    [x, shape] = b.includes('_down') ? residualDown(x, b, shape) : residual(x, b, shape);
+    if (poolAt.has(b)) topPools.push(gap(x));
+  }
+  const features = g.op('Concat', [gap(x), ...topPools, ...pools], { axis: 1 });
 
   const vec = (name: string): string => {
     const t = get(name);

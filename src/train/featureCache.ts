@@ -20,18 +20,30 @@ import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../core/atomic.js';
 import { readSourceBytes } from '../data/sources.js';
 import { decodeImage } from '../io/decode.js';
-import { CUT_POINT, CUT_SHAPE, ENCODER_ID, POOLED_DIM, type FaceRecEncoder } from '../model/encoder.js';
+import { CUT_POINT, cutLayout, ENCODER_ID, type FaceRecEncoder } from '../model/encoder.js';
 import { decodeHalfInto, encodeHalf } from './half.js';
 import { JITTER_COPIES, JITTER_VERSION, jitterChips, jitterFor } from './jitter.js';
 
 /** Which copies of an image an entry holds: the original and its mirror, or two jittered copies. */
 export type VariantSet = 'mirror' | 'jitter';
 
-export const CUT_SIZE = CUT_SHAPE[0] * CUT_SHAPE[1] * CUT_SHAPE[2];
-/** Halfs per cache entry with the mirror variant. */
-export const ENTRY_SIZE = 2 * CUT_SIZE + 2 * POOLED_DIM;
-/** Halfs per cache entry without it. */
-export const ENTRY_SIZE_SINGLE = CUT_SIZE + POOLED_DIM;
+/** Sizes (in halfs) of a cache entry at a cut point. */
+export interface EntrySizes {
+  /** Elements of the cut activation. */
+  cut: number;
+  /** Width of the pooled features. */
+  pooled: number;
+  /** An entry with the mirror variant (or two jittered copies). */
+  entry: number;
+  /** An entry without it. */
+  single: number;
+}
+
+/** Entry sizes at `cutPoint` (4×4×256 + 480 pooled at the conv256 cuts; 8×8×128 + 224 at conv128_2). */
+export function entrySizes(cutPoint: string = CUT_POINT): EntrySizes {
+  const l = cutLayout(cutPoint);
+  return { cut: l.cutSize, pooled: l.pooledDim, entry: 2 * l.cutSize + 2 * l.pooledDim, single: l.cutSize + l.pooledDim };
+}
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -59,24 +71,27 @@ export interface CachedFeatures {
 export async function readEntry(cacheDir: string, hash: string, cutPoint: string = CUT_POINT, set: VariantSet = 'mirror'): Promise<{ bits: Uint16Array; mirrored: boolean } | null> {
   const p = entryPath(cacheDir, hash, cutPoint, set);
   if (!existsSync(p)) return null;
+  const { cut, pooled, entry, single: singleSize } = entrySizes(cutPoint);
   const buf = await readFile(p);
-  if (buf.byteLength === ENTRY_SIZE * 2) return { bits: new Uint16Array(buf.buffer, buf.byteOffset, ENTRY_SIZE).slice(), mirrored: true };
-  if (set === 'jitter' || buf.byteLength !== ENTRY_SIZE_SINGLE * 2) return null; // stale or torn: recompute
-  const single = new Uint16Array(buf.buffer, buf.byteOffset, ENTRY_SIZE_SINGLE);
-  const bits = new Uint16Array(ENTRY_SIZE);
-  bits.set(single.subarray(0, CUT_SIZE), 0);
-  bits.set(single.subarray(0, CUT_SIZE), CUT_SIZE);
-  bits.set(single.subarray(CUT_SIZE), 2 * CUT_SIZE);
-  bits.set(single.subarray(CUT_SIZE), 2 * CUT_SIZE + POOLED_DIM);
+  if (buf.byteLength === entry * 2) return { bits: new Uint16Array(buf.buffer, buf.byteOffset, entry).slice(), mirrored: true };
+  if (set === 'jitter' || buf.byteLength !== singleSize * 2) return null; // stale or torn: recompute
+  const single = new Uint16Array(buf.buffer, buf.byteOffset, singleSize);
+  const bits = new Uint16Array(entry);
+  bits.set(single.subarray(0, cut), 0);
+  bits.set(single.subarray(0, cut), cut);
+  bits.set(single.subarray(cut), 2 * cut);
+  bits.set(single.subarray(cut), 2 * cut + pooled);
   return { bits, mirrored: false };
 }
 
-export function splitEntry(bits: Uint16Array): CachedFeatures {
-  const f = new Float32Array(ENTRY_SIZE);
+/** Decodes an entry read at `cutPoint` into its four parts. */
+export function splitEntry(bits: Uint16Array, cutPoint: string = CUT_POINT): CachedFeatures {
+  const { cut, pooled, entry } = entrySizes(cutPoint);
+  const f = new Float32Array(entry);
   decodeHalfInto(bits, f);
   return {
-    cut: [f.subarray(0, CUT_SIZE), f.subarray(CUT_SIZE, 2 * CUT_SIZE)],
-    pooled: [f.subarray(2 * CUT_SIZE, 2 * CUT_SIZE + POOLED_DIM), f.subarray(2 * CUT_SIZE + POOLED_DIM)],
+    cut: [f.subarray(0, cut), f.subarray(cut, 2 * cut)],
+    pooled: [f.subarray(2 * cut, 2 * cut + pooled), f.subarray(2 * cut + pooled)],
   };
 }
 
@@ -135,18 +150,19 @@ export async function ensureFeatures(
     const pooledData = (await pooled.data()) as Float32Array;
     cut.dispose();
     pooled.dispose();
+    const { cut: C, pooled: P, entry, single } = entrySizes(cutPoint);
     for (let i = 0; i < n && !mirror; i++) {
-      const out = new Uint16Array(ENTRY_SIZE_SINGLE);
-      encodeHalf(cutData.subarray(i * CUT_SIZE, (i + 1) * CUT_SIZE), out, 0);
-      encodeHalf(pooledData.subarray(i * POOLED_DIM, (i + 1) * POOLED_DIM), out, CUT_SIZE);
+      const out = new Uint16Array(single);
+      encodeHalf(cutData.subarray(i * C, (i + 1) * C), out, 0);
+      encodeHalf(pooledData.subarray(i * P, (i + 1) * P), out, C);
       await writeFileAtomic(entryPath(cacheDir, pending[i]!.hash, cutPoint), new Uint8Array(out.buffer));
     }
     for (let i = 0; i < n && mirror; i++) {
-      const out = new Uint16Array(ENTRY_SIZE);
-      encodeHalf(cutData.subarray(i * CUT_SIZE, (i + 1) * CUT_SIZE), out, 0);
-      encodeHalf(cutData.subarray((n + i) * CUT_SIZE, (n + i + 1) * CUT_SIZE), out, CUT_SIZE);
-      encodeHalf(pooledData.subarray(i * POOLED_DIM, (i + 1) * POOLED_DIM), out, 2 * CUT_SIZE);
-      encodeHalf(pooledData.subarray((n + i) * POOLED_DIM, (n + i + 1) * POOLED_DIM), out, 2 * CUT_SIZE + POOLED_DIM);
+      const out = new Uint16Array(entry);
+      encodeHalf(cutData.subarray(i * C, (i + 1) * C), out, 0);
+      encodeHalf(cutData.subarray((n + i) * C, (n + i + 1) * C), out, C);
+      encodeHalf(pooledData.subarray(i * P, (i + 1) * P), out, 2 * C);
+      encodeHalf(pooledData.subarray((n + i) * P, (n + i + 1) * P), out, 2 * C + P);
       await writeFileAtomic(entryPath(cacheDir, pending[i]!.hash, cutPoint, set), new Uint8Array(out.buffer));
     }
     for (const p of pending) p.img.dispose();

@@ -22,12 +22,13 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
+import { binaryCounts, classificationMetrics, cumulativeScore, mae as maeOf } from '../eval/metrics.js';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../core/random.js';
 import type { ManifestRow, SplitName } from '../core/types.js';
 import { AGE_BINS, ageLabelDistribution, LABEL_SIGMA, labelSigmaAt, MAX_AGE } from '../model/ageBins.js';
 import type { ModelMetadata } from '../model/api.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
-import { CUT_POINT, CUT_POINTS, CUT_SHAPE, ENCODER_ID, FaceRecEncoder, INPUT_SIZE, isCutPoint, loadFaceApiWeights, POOLED_DIM, TOP_DIM, type CutPoint } from '../model/encoder.js';
+import { CUT_POINT, CUT_POINTS, cutLayout, ENCODER_ID, FaceRecEncoder, INPUT_SIZE, isCutPoint, loadFaceApiWeights, type CutLayout, type CutPoint } from '../model/encoder.js';
 import type { InferenceSettings } from '../model/index.js';
 import { chooseInference } from './choose-inference.js';
 import { FORMAT_VERSION, LABEL_MAPS, PREPROCESSING, saveModel, topology } from '../model/io.js';
@@ -35,7 +36,7 @@ import { AgeGenderNet, HEAD_IN, type NetOutputs } from '../model/net.js';
 import { AdamW, cosineLr } from './adamw.js';
 import { consoleLogger, earlyStopping, jsonlLogger, nanGuard, type BatchLogs, type EpochLogs, type TrainCallback, type TrainEventName } from './callbacks.js';
 import { readState, readTensors, saveCheckpoint, type CheckpointState } from './checkpoint.js';
-import { CUT_SIZE, ensureFeatures, readEntry, type ExtractProgress } from './featureCache.js';
+import { ensureFeatures, readEntry, type ExtractProgress } from './featureCache.js';
 import { JITTER_COPIES, JITTER_RANGES, JITTER_VERSION } from './jitter.js';
 import { balanceWeights, loadSplits, type TrainItem } from './data.js';
 
@@ -52,6 +53,8 @@ export const TRAIN_DEFAULTS = Object.freeze({
   labelSigmaSlope: 0,
   /** Also train on two cached jittered copies of every training chip (jitter.ts). */
   jitter: false,
+  /** Age loss (AGE_LOSSES): the distribution's KL plus L1 on the expected value, the shipped choice. */
+  ageLoss: 'kl+l1' as AgeLoss,
   stage1Epochs: 30,
   seed: 42,
   batchSize: 64,
@@ -65,6 +68,15 @@ export const TRAIN_DEFAULTS = Object.freeze({
   stage1Patience: 6,
   warmupSteps: 100,
 });
+
+/**
+ * Age losses `train` can use, all on the same 101-bin softmax read out as its expected value:
+ * `kl+l1` = KL(Gaussian label distribution ‖ softmax) + |E[age] − age| / std(train ages) (default);
+ * `kl` = the KL term alone (label-distribution learning); `l1` = the L1 term alone (regression on a
+ * normalised target through the expected value; the distribution's shape is then unconstrained).
+ */
+export const AGE_LOSSES = Object.freeze(['kl+l1', 'kl', 'l1'] as const);
+export type AgeLoss = (typeof AGE_LOSSES)[number];
 
 export interface TrainOptions {
   /** Workspace made by `agegender prepare` (holds manifest.jsonl). */
@@ -90,6 +102,8 @@ export interface TrainOptions {
   /** Age label distribution width at age 0 (years; default 2.5) and its growth per year of age (default 0). */
   labelSigma?: number;
   labelSigmaSlope?: number;
+  /** Age loss (default `kl+l1`; see AGE_LOSSES). */
+  ageLoss?: AgeLoss;
   weightDecay?: number;
   patience?: number;
   /** Feature cache folder (default `<workspace>/cache/features`). */
@@ -116,13 +130,15 @@ export interface TrainResult {
 
 interface Features {
   items: TrainItem[];
+  /** The cut the cached activations belong to (their shape and widths). */
+  layout: CutLayout;
   /** Items whose cache entry holds a real mirrored variant (the others repeat the original). */
   mirroredCount: number;
   /** Copies per item: 1 (val: the original), 2 (original, mirror) or 4 (+ two jittered copies). */
   copies: number;
-  /** N × copies × CUT_SIZE float16 bits (orig, mirror[, jitter 0, jitter 1]). */
+  /** N × copies × layout.cutSize float16 bits (orig, mirror[, jitter 0, jitter 1]). */
   cut: Uint16Array;
-  /** N × copies × POOLED_DIM. */
+  /** N × copies × layout.pooledDim. */
   pooled: Float32Array;
   ages: Float32Array;
   female: Float32Array;
@@ -146,6 +162,9 @@ function checkOptions(o: TrainOptions): void {
   if (o.cutPoint !== undefined && !isCutPoint(o.cutPoint)) {
     throw new AgeGenderError('INVALID_ARGUMENT', `Expected one of ${CUT_POINTS.join(', ')} for cutPoint but received ${JSON.stringify(o.cutPoint)}`);
   }
+  if (o.ageLoss !== undefined && !(AGE_LOSSES as readonly string[]).includes(o.ageLoss)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected one of ${AGE_LOSSES.join(', ')} for ageLoss but received ${JSON.stringify(o.ageLoss)}`);
+  }
   if (o.labelSigmaSlope !== undefined && !(o.labelSigmaSlope >= 0 && o.labelSigmaSlope <= 1)) {
     throw new AgeGenderError('INVALID_ARGUMENT', `Expected number between 0 and 1 for labelSigmaSlope but received ${String(o.labelSigmaSlope)}`);
   }
@@ -154,6 +173,13 @@ function checkOptions(o: TrainOptions): void {
 /** σ as written in the metadata: `2.5` or `1.5 + 0.05·age`. */
 function labelWidthText(sigma: number, slope: number): string {
   return slope > 0 ? `${sigma} + ${slope}·age` : String(sigma);
+}
+
+/** The age loss as written in the metadata. */
+function ageLossText(loss: AgeLoss, sigma: string): string {
+  const kl = `KL(Gaussian label distribution σ=${sigma} ‖ softmax over 101 bins)`;
+  const l1 = '|E[age] − age| / std(train ages)';
+  return loss === 'kl' ? kl : loss === 'l1' ? `${l1} (expected value of the softmax over 101 bins)` : `${kl} + ${l1}`;
 }
 
 /** Soft targets for every whole age 0…MAX_AGE. */
@@ -167,17 +193,20 @@ function bins(): tf.Tensor1D {
   return binsTensor;
 }
 
-/** Per-batch losses: age = KL(label distribution ‖ prediction) + |E[age] − age| / ageScale; gender = cross-entropy (also used by scripts/encoder-probe.ts). */
-export function taskLosses(out: NetOutputs, ageTarget: tf.Tensor2D, ages: tf.Tensor1D, female: tf.Tensor1D, w: tf.Tensor1D, ageScale: number): { age: tf.Scalar; gender: tf.Scalar } {
+/**
+ * Per-batch losses: age = KL(label distribution ‖ prediction) + |E[age] − age| / ageScale (or one
+ * of the two terms, `ageLoss`); gender = cross-entropy (also used by scripts/encoder-probe.ts).
+ */
+export function taskLosses(out: NetOutputs, ageTarget: tf.Tensor2D, ages: tf.Tensor1D, female: tf.Tensor1D, w: tf.Tensor1D, ageScale: number, ageLoss: AgeLoss = 'kl+l1'): { age: tf.Scalar; gender: tf.Scalar } {
   const logp = tf.logSoftmax(out.ageLogits);
-  const kl = tf.sum(tf.mul(ageTarget, tf.sub(tf.log(tf.add(ageTarget, 1e-12)), logp)), 1);
-  const expected = tf.sum(tf.mul(tf.exp(logp), bins()), 1);
-  const l1 = tf.div(tf.abs(tf.sub(expected, ages)), ageScale);
+  const kl = (): tf.Tensor1D => tf.sum(tf.mul(ageTarget, tf.sub(tf.log(tf.add(ageTarget, 1e-12)), logp)), 1);
+  const l1 = (): tf.Tensor1D => tf.div(tf.abs(tf.sub(tf.sum(tf.mul(tf.exp(logp), bins()), 1), ages)), ageScale);
+  const perSample = ageLoss === 'kl' ? kl() : ageLoss === 'l1' ? l1() : tf.add(kl(), l1());
   const lg = tf.logSoftmax(out.genderLogits);
   const ce = tf.neg(tf.add(tf.mul(tf.sub(1, female), tf.squeeze(tf.slice(lg, [0, 0], [-1, 1]), [1])), tf.mul(female, tf.squeeze(tf.slice(lg, [0, 1], [-1, 1]), [1]))));
   const wsum = tf.sum(w);
   return {
-    age: tf.div(tf.sum(tf.mul(w, tf.add(kl, l1))), wsum) as tf.Scalar,
+    age: tf.div(tf.sum(tf.mul(w, perSample)), wsum) as tf.Scalar,
     gender: tf.div(tf.sum(tf.mul(w, ce)), wsum) as tf.Scalar,
   };
 }
@@ -186,8 +215,10 @@ export function taskLosses(out: NetOutputs, ageTarget: tf.Tensor2D, ages: tf.Ten
 async function loadFeatures(items: TrainItem[], hashes: string[], cacheDir: string, cutPoint: CutPoint, copies: 1 | 2 | 4, weights: Float32Array | null): Promise<Features> {
   const n = items.length;
   const v = copies;
-  const cut = new Uint16Array(n * v * CUT_SIZE);
-  const pooled = new Float32Array(n * v * POOLED_DIM);
+  const layout = cutLayout(cutPoint);
+  const { cutSize, pooledDim } = layout;
+  const cut = new Uint16Array(n * v * cutSize);
+  const pooled = new Float32Array(n * v * pooledDim);
   const { fromHalf } = await import('./half.js');
   let mirroredCount = 0;
   for (let i = 0; i < n; i++) {
@@ -199,15 +230,16 @@ async function loadFeatures(items: TrainItem[], hashes: string[], cacheDir: stri
       if (set === 'mirror' && entry.mirrored) mirroredCount++;
       const per = Math.min(v, 2); // copies taken from this entry
       const first = i * v + si * 2;
-      cut.set(e.subarray(0, per * CUT_SIZE), first * CUT_SIZE);
+      cut.set(e.subarray(0, per * cutSize), first * cutSize);
       for (let k = 0; k < per; k++) {
-        const base = 2 * CUT_SIZE + k * POOLED_DIM;
-        for (let j = 0; j < POOLED_DIM; j++) pooled[(first + k) * POOLED_DIM + j] = fromHalf(e[base + j]!);
+        const base = 2 * cutSize + k * pooledDim;
+        for (let j = 0; j < pooledDim; j++) pooled[(first + k) * pooledDim + j] = fromHalf(e[base + j]!);
       }
     }
   }
   return {
     items,
+    layout,
     mirroredCount,
     copies: v,
     cut,
@@ -219,22 +251,24 @@ async function loadFeatures(items: TrainItem[], hashes: string[], cacheDir: stri
 }
 
 function cutBatch(f: Features, idx: readonly number[], variants: readonly number[], v: number): tf.Tensor4D {
-  const out = new Float32Array(idx.length * CUT_SIZE);
+  const { cutSize, cutShape } = f.layout;
+  const out = new Float32Array(idx.length * cutSize);
   const { decodeHalfInto } = halfMod!;
   for (let b = 0; b < idx.length; b++) {
-    const off = (idx[b]! * v + variants[b]!) * CUT_SIZE;
-    decodeHalfInto(f.cut.subarray(off, off + CUT_SIZE), out, b * CUT_SIZE);
+    const off = (idx[b]! * v + variants[b]!) * cutSize;
+    decodeHalfInto(f.cut.subarray(off, off + cutSize), out, b * cutSize);
   }
-  return tf.tensor4d(out, [idx.length, CUT_SHAPE[0], CUT_SHAPE[1], CUT_SHAPE[2]]);
+  return tf.tensor4d(out, [idx.length, ...cutShape]);
 }
 
 function pooledBatch(f: Features, idx: readonly number[], variants: readonly number[], v: number): tf.Tensor2D {
-  const out = new Float32Array(idx.length * POOLED_DIM);
+  const { pooledDim } = f.layout;
+  const out = new Float32Array(idx.length * pooledDim);
   for (let b = 0; b < idx.length; b++) {
-    const off = (idx[b]! * v + variants[b]!) * POOLED_DIM;
-    out.set(f.pooled.subarray(off, off + POOLED_DIM), b * POOLED_DIM);
+    const off = (idx[b]! * v + variants[b]!) * pooledDim;
+    out.set(f.pooled.subarray(off, off + pooledDim), b * pooledDim);
   }
-  return tf.tensor2d(out, [idx.length, POOLED_DIM]);
+  return tf.tensor2d(out, [idx.length, pooledDim]);
 }
 
 function targets(f: Features, idx: readonly number[], table: readonly Float32Array[]): { ageTarget: tf.Tensor2D; ages: tf.Tensor1D; female: tf.Tensor1D; w: tf.Tensor1D } {
@@ -283,7 +317,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const cb of callbacks) await cb.onEvent?.(event, data);
   };
 
-  const optionsKey = JSON.stringify({ limit: o.limit ?? null, balance: Boolean(o.balance), seed: o.seed, manifest: splits.manifestHash, epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope, ...(o.cutPoint !== CUT_POINT ? { cutPoint: o.cutPoint } : {}), ...(o.jitter ? { jitter: JITTER_VERSION } : {}) });
+  const optionsKey = JSON.stringify({ limit: o.limit ?? null, balance: Boolean(o.balance), seed: o.seed, manifest: splits.manifestHash, epochs: o.epochs, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope, ...(o.ageLoss !== 'kl+l1' ? { ageLoss: o.ageLoss } : {}), ...(o.cutPoint !== CUT_POINT ? { cutPoint: o.cutPoint } : {}), ...(o.jitter ? { jitter: JITTER_VERSION } : {}) });
   const labels = labelTable(o.labelSigma, o.labelSigmaSlope);
   if (state && state.optionsKey !== optionsKey) {
     throw new AgeGenderError('INVALID_ARGUMENT', 'the checkpoint was made with other options or another manifest; rerun without --resume', { subject: join(ckptDir, 'state.json') });
@@ -364,10 +398,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const zeros = idx.map(() => 0);
       const res = tf.tidy(() => {
         const outp = fromTopFeat
-          ? net.headForward(tf.concat([tf.slice(fromTopFeat, [s, 0], [idx.length, TOP_DIM]), pooledBatch(va, idx, zeros, 1)], 1))
+          ? net.headForward(tf.concat([tf.slice(fromTopFeat, [s, 0], [idx.length, va.layout.topDim]), pooledBatch(va, idx, zeros, 1)], 1))
           : net.forwardFromCut(cutBatch(va, idx, zeros, 1), pooledBatch(va, idx, zeros, 1));
         const t = targets(va, idx, labels);
-        const l = taskLosses(outp, t.ageTarget, t.ages, t.female, t.w, ageScale);
+        const l = taskLosses(outp, t.ageTarget, t.ages, t.female, t.w, ageScale, o.ageLoss);
         const e = tf.sum(tf.mul(tf.softmax(outp.ageLogits), bins()), 1);
         const g = tf.squeeze(tf.slice(tf.softmax(outp.genderLogits), [0, 1], [-1, 1]), [1]);
         return [e, g, tf.mul(l.age, idx.length), tf.mul(l.gender, idx.length)] as tf.Tensor[];
@@ -379,16 +413,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       genL += (lgn as Float32Array)[0]!;
       tf.dispose(res);
     }
-    let mae = 0;
-    let cs8 = 0;
-    let acc = 0;
-    for (let i = 0; i < n; i++) {
-      const err = Math.abs(ageE[i]! - va.ages[i]!);
-      mae += err;
-      cs8 += err <= 8 ? 1 : 0;
-      acc += (fem[i]! >= 0.5 ? 1 : 0) === va.female[i] ? 1 : 0;
-    }
-    return { mae: mae / n, cs8: cs8 / n, acc: acc / n, ageLoss: ageL / n, genderLoss: genL / n };
+    // the evaluator's own metric functions, so the logged val figures mean what the reports' do
+    const actual = Array.from(va.ages);
+    const predicted = Array.from(ageE);
+    const gender = classificationMetrics(binaryCounts(Array.from(va.female, (f) => f === 1), Array.from(fem, (p) => p >= 0.5)));
+    return { mae: maeOf(actual, predicted)!, cs8: cumulativeScore(actual, predicted, 8)!, acc: gender.accuracy!, ageLoss: ageL / n, genderLoss: genL / n };
   };
 
   /** One stage: shuffled epochs, AdamW + cosine, val each epoch, best kept, checkpoint each epoch. */
@@ -440,7 +469,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           } else {
             outp = net.forwardFromCut(cutBatch(tr, idx, variants, tr.copies), pooledBatch(tr, idx, variants, tr.copies), o.dropout, dropSeed);
           }
-          const l = taskLosses(outp, t.ageTarget, t.ages, t.female, t.w, ageScale);
+          const l = taskLosses(outp, t.ageTarget, t.ages, t.female, t.w, ageScale, o.ageLoss);
           ageLossT = tf.keep(l.age);
           genLossT = tf.keep(l.gender);
           return tf.addN([tf.mul(tf.exp(tf.neg(logVars.age)), l.age), logVars.age, tf.mul(tf.exp(tf.neg(logVars.gender)), l.gender), logVars.gender]) as tf.Scalar;
@@ -513,7 +542,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const out = tf.tidy(() => {
         if (v === 1) return tf.concat(parts, 0);
         const chunks: tf.Tensor2D[] = [];
-        for (let c = 0; c < parts.length; c += v) chunks.push(tf.reshape(tf.stack(parts.slice(c, c + v), 1), [-1, TOP_DIM]));
+        for (let c = 0; c < parts.length; c += v) chunks.push(tf.reshape(tf.stack(parts.slice(c, c + v), 1), [-1, f.layout.topDim]));
         return tf.concat(chunks, 0);
       });
       tf.dispose(parts);
@@ -573,8 +602,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       bestEpoch,
       bestValMaeFromCache: bestValMae,
       history,
-      options: { epochs: o.epochs, cutPoint: o.cutPoint, jitter: o.jitter ? { version: JITTER_VERSION, copies: JITTER_COPIES, ranges: JITTER_RANGES } : false, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, topLrScale: o.topLrScale, weightDecay: o.weightDecay, dropout: o.dropout, patience: o.patience, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope },
-      loss: `age: KL(Gaussian label distribution σ=${labelWidthText(o.labelSigma, o.labelSigmaSlope)} ‖ softmax over 101 bins) + |E[age] − age| / std(train ages); gender: 2-class cross-entropy; combined with learned task-uncertainty weights`,
+      options: { epochs: o.epochs, cutPoint: o.cutPoint, jitter: o.jitter ? { version: JITTER_VERSION, copies: JITTER_COPIES, ranges: JITTER_RANGES } : false, stage1Epochs: o.stage1Epochs, batchSize: o.batchSize, lr: o.lr, stage1Lr: o.stage1Lr, topLrScale: o.topLrScale, weightDecay: o.weightDecay, dropout: o.dropout, patience: o.patience, labelSigma: o.labelSigma, labelSigmaSlope: o.labelSigmaSlope, ageLoss: o.ageLoss },
+      loss: `age: ${ageLossText(o.ageLoss, labelWidthText(o.labelSigma, o.labelSigmaSlope))}; gender: 2-class cross-entropy; combined with learned task-uncertainty weights`,
       finalTaskLogVariances: { age: (await logVars.age.data())[0], gender: (await logVars.gender.data())[0] },
     },
     licences: {

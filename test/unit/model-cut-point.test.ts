@@ -37,7 +37,13 @@ describe('cut point', () => {
     assert.equal(deep.stemBlocks.at(-1), 'conv256_down');
     assert.deepEqual(deep.poolAt, ['conv32_3', 'conv64_3', 'conv128_2', 'conv256_down']);
     assert.equal(deep.stemBlocks.length + deep.topBlocks.length, d.stemBlocks.length + d.topBlocks.length);
-    assert.throws(() => cutLayout('conv128_2'), (e: unknown) => e instanceof AgeGenderError && e.code === 'MODEL_INVALID' && /conv256_1, conv256_down/.test(e.message));
+    // the whole conv256 stage trainable: conv256_down is pooled inside the top instead
+    const stage = cutLayout('conv128_2');
+    assert.deepEqual(stage.topBlocks, ['conv256_down', 'conv256_1', 'conv256_2', 'conv256_down_out']);
+    assert.deepEqual(stage.poolAt, ['conv32_3', 'conv64_3', 'conv128_2', 'conv256_down']);
+    assert.deepEqual([stage.cutShape, stage.cutSize, stage.pooledDim, stage.topDim], [[8, 8, 128], 8192, 224, 512]);
+    assert.deepEqual([deep.cutShape, deep.cutSize, deep.pooledDim, deep.topDim], [[4, 4, 256], 4096, 480, 256]);
+    assert.throws(() => cutLayout('conv128_1'), (e: unknown) => e instanceof AgeGenderError && e.code === 'MODEL_INVALID' && /conv256_1, conv256_down, conv128_2/.test(e.message));
   });
 
   it('the deeper cut trains conv256_1 and computes the same top output', async () => {
@@ -63,6 +69,30 @@ describe('cut point', () => {
     tf.dispose([topA!, topB!, pooledA!, pooledB!]);
     a.dispose();
     b.dispose();
+  });
+
+  it('the conv256-stage cut (conv128_2) trains conv256_down too and feeds the head the same 736 features, reordered', async () => {
+    const b = new FaceRecEncoder(await loadFaceApiWeights(), { cutPoint: 'conv256_down' });
+    const c = new FaceRecEncoder(await loadFaceApiWeights(), { trainableTop: true, cutPoint: 'conv128_2' });
+    assert.deepEqual([...new Set([...c.vars.entries()].filter(([, v]) => v.trainable).map(([n]) => n.split('/')[0]!))], ['conv256_down', 'conv256_1', 'conv256_2', 'conv256_down_out']);
+    const [chip] = pickChips(1);
+    const raw = await decodeImage(readFileSync(chip!.source), chip!.source);
+    const [featB, featC, cutC] = tf.tidy(() => {
+      const x = b.preprocess(tf.tensor4d(raw.data, [1, raw.height, raw.width, 3], 'int32'));
+      const sb = b.stem(x);
+      const sc = c.stem(x);
+      // b: [GAP last ‖ conv32_3, conv64_3, conv128_2, conv256_down]; c: [GAP last, conv256_down ‖ conv32_3, conv64_3, conv128_2]
+      const tb = b.top(sb.cut);
+      const tc = c.top(sc.cut);
+      const reordered = tf.concat([tf.slice(tc, [0, 0], [1, 256]), sc.pooled, tf.slice(tc, [0, 256], [1, 256])], 1);
+      return [tf.concat([tb, sb.pooled], 1), reordered, sc.cut];
+    });
+    assert.deepEqual(cutC!.shape, [1, 8, 8, 128]);
+    assert.equal(featC!.shape[1], 736);
+    assert.ok(tf.tidy(() => tf.max(tf.abs(tf.sub(featB!, featC!))).dataSync()[0]!) < 1e-4, 'the same features, only in another order');
+    tf.dispose([featB!, featC!, cutC!]);
+    b.dispose();
+    c.dispose();
   });
 
   it('a folder saved with conv256_down records it, and onnxruntime and tfjs both use it', async () => {
@@ -101,6 +131,29 @@ describe('cut point', () => {
       ort.dispose();
       tfjs.dispose();
       other.dispose();
+    }
+  });
+
+  it('a conv128_2 folder runs identically on onnxruntime and tfjs', async () => {
+    const folder = join(dir, 'stage');
+    const w = await loadFaceApiWeights();
+    const net = new AgeGenderNet(w, { seed: 6, cutPoint: 'conv128_2' });
+    for (const t of Object.values(w)) t.dispose();
+    await saveModel(net, folder, meta);
+    net.dispose();
+    const chips = pickChips(3).map((c) => c.source);
+    const raws = await Promise.all(chips.map(async (s) => decodeImage(readFileSync(s), s)));
+    const ort = await loadModel(folder, { runtime: 'onnxruntime' });
+    const tfjs = await loadModel(folder, { runtime: 'tfjs', parallelTta: false });
+    try {
+      const [a, b] = [await ort.scoreRaw(raws), await tfjs.scoreRaw(raws)];
+      for (let i = 0; i < chips.length; i++) {
+        assert.ok(Math.abs(a[i]!.age - b[i]!.age) < 0.01, `${chips[i]}: onnxruntime ${a[i]!.age} vs tfjs ${b[i]!.age}`);
+        assert.ok(Math.abs(a[i]!.femaleProbability - b[i]!.femaleProbability) < 1e-4);
+      }
+    } finally {
+      ort.dispose();
+      tfjs.dispose();
     }
   });
 

@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../../src/core/errors.js';
+import { initBackend } from '../../src/model/backend.js';
 import { foldScales, loadFaceApiWeights } from '../../src/model/encoder.js';
 import { readModelFolder } from '../../src/model/io.js';
 import { readState, readTensors } from '../../src/train/checkpoint.js';
 import { loadModel } from '../../src/model/index.js';
 import { nanGuard, type EpochLogs } from '../../src/train/callbacks.js';
 import { balanceWeights } from '../../src/train/data.js';
-import { train } from '../../src/train/train.js';
+import { taskLosses, train } from '../../src/train/train.js';
 import { entryPath, sha256 } from '../../src/train/featureCache.js';
 import { runTrain } from '../../src/cli/commands/train.js';
 import { makeWorkspace, pickChips } from './train-fixtures.js';
@@ -60,7 +61,7 @@ describe('train', () => {
     model.dispose();
   });
 
-  for (const asked of [undefined, 'conv256_1'] as const) {
+  for (const asked of [undefined, 'conv256_1', 'conv128_2'] as const) {
     const expected = asked ?? 'conv256_down';
     it(`cut point ${asked ?? '(default)'}: fine-tunes what follows ${expected} and the folder says so`, async () => {
       const ws = await makeWorkspace(join(dir, `ws-cut-${expected}`), 40);
@@ -70,25 +71,27 @@ describe('train', () => {
       assert.equal(cutPoint, expected);
       assert.equal(metadata['cutPoint'], expected);
       tf.dispose(Object.values(weights));
-      // the stage-2 checkpoint holds the weights it trained: conv256_1's only with the deeper cut, and then moved
+      // the stage-2 checkpoint holds the weights it trained (the blocks after the cut), and they moved
       const ckpt = join(ws, 'checkpoints', `model-cut-${expected}`);
       const state = await readState(ckpt);
       assert.equal(state?.stage, 2);
       const current = await readTensors(join(ckpt, state!.folder, 'current'));
-      assert.ok(current['conv256_2/conv1/conv/filters'], 'conv256_2 is trainable with either cut');
-      assert.equal(current['conv256_down/conv1/conv/filters'], undefined, 'conv256_down stays frozen');
-      const name = 'conv256_1/conv1/conv/filters';
-      if (expected === 'conv256_1') {
-        assert.equal(current[name], undefined, 'conv256_1 stays frozen');
-      } else {
-        assert.ok(current[name], 'conv256_1 is trainable');
-        const original = await loadFaceApiWeights();
-        const folded = foldScales(original);
+      assert.ok(current['conv256_2/conv1/conv/filters'], 'conv256_2 is trainable with every cut');
+      assert.equal(current['conv128_2/conv1/conv/filters'], undefined, 'conv128_2 stays frozen');
+      const trainedBlocks = { conv256_1: ['conv256_2'], conv256_down: ['conv256_1', 'conv256_2'], conv128_2: ['conv256_down', 'conv256_1', 'conv256_2'] }[expected];
+      const original = await loadFaceApiWeights();
+      const folded = foldScales(original);
+      for (const block of ['conv256_down', 'conv256_1', 'conv256_2']) {
+        const name = `${block}/conv1/conv/filters`;
+        if (!trainedBlocks.includes(block)) {
+          assert.equal(current[name], undefined, `${block} stays frozen`);
+          continue;
+        }
+        assert.ok(current[name], `${block} is trainable`);
         const moved = tf.tidy(() => tf.max(tf.abs(tf.sub(current[name]!, folded[name]!))).dataSync()[0]!);
-        assert.ok(moved > 1e-5, `conv256_1 moved by ${moved}`);
-        tf.dispose([...Object.values(original), ...Object.values(folded)]);
+        assert.ok(moved > 1e-5, `${block} moved by ${moved}`);
       }
-      tf.dispose(Object.values(current));
+      tf.dispose([...Object.values(original), ...Object.values(folded), ...Object.values(current)]);
     });
   }
 
@@ -133,9 +136,33 @@ describe('train', () => {
     await assert.rejects(runTrain({ ...base, labelSigma: '0' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('--label-sigma'));
     await assert.rejects(runTrain({ ...base, labelSigmaSlope: '2' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('--label-sigma-slope'));
     await assert.rejects(train({ workspace: base.workspace, out: base.out, labelSigmaSlope: -0.1 }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /labelSigmaSlope/.test(e.message));
-    await assert.rejects(train({ workspace: base.workspace, out: base.out, cutPoint: 'conv64_1' as never }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /conv256_1, conv256_down/.test(e.message));
+    await assert.rejects(train({ workspace: base.workspace, out: base.out, cutPoint: 'conv64_1' as never }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /conv256_1, conv256_down, conv128_2/.test(e.message));
+    await assert.rejects(train({ workspace: base.workspace, out: base.out, ageLoss: 'mse' as never }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /kl\+l1, kl, l1 for ageLoss/.test(e.message));
     await assert.rejects(runTrain(base), (e: unknown) => e instanceof AgeGenderError && e.code === 'WORKSPACE_INVALID');
     assert.equal(existsSync(join(dir, 'none')), false, 'nothing written for a missing workspace');
+  });
+
+  it('age losses: kl+l1 is the sum of its two terms; kl is 0 for a prediction equal to the label distribution, l1 for one whose mean is the age', async () => {
+    await initBackend();
+    const ages = [30, 60]; // far from the ends, where the truncated label distribution is symmetric
+    const target = tf.tensor2d(ages.flatMap((a) => Array.from({ length: 101 }, (_, b) => Math.exp(-((b - a) ** 2) / 8))), [2, 101]);
+    const targetP = tf.div(target, tf.sum(target, 1, true)) as tf.Tensor2D;
+    const args = [tf.tensor1d(ages), tf.tensor1d([0, 1]), tf.tensor1d([1, 1]), 10] as const;
+    const out = (ageLogits: tf.Tensor2D) => ({ ageLogits, genderLogits: tf.tensor2d([[2, -1], [0, 1]]) });
+    const value = (l: tf.Scalar): number => l.dataSync()[0]!;
+    const random = out(tf.randomNormal([2, 101], 0, 1, 'float32', 3) as tf.Tensor2D);
+    const [both, kl, l1] = (['kl+l1', 'kl', 'l1'] as const).map((loss) => taskLosses(random, targetP, ...args, loss));
+    assert.ok(Math.abs(value(both!.age) - value(kl!.age) - value(l1!.age)) < 1e-4);
+    assert.ok(value(kl!.age) > 0.1 && value(l1!.age) > 0.01);
+    assert.equal(value(both!.gender), value(kl!.gender), 'the gender loss does not depend on the age loss');
+    // a prediction equal to the (symmetric) label distribution: KL 0 and its mean is the age, so L1 ≈ 0 too
+    const exact = out(tf.log(tf.add(targetP, 1e-30)) as tf.Tensor2D);
+    assert.ok(value(taskLosses(exact, targetP, ...args, 'kl').age) < 1e-4);
+    assert.ok(value(taskLosses(exact, targetP, ...args, 'l1').age) < 1e-3);
+    // all mass on the right age but a wrong shape: L1 0, KL not
+    const spike = out(tf.tensor2d(ages.flatMap((a) => Array.from({ length: 101 }, (_, b) => (b === a ? 50 : 0))), [2, 101]));
+    assert.ok(value(taskLosses(spike, targetP, ...args, 'l1').age) < 1e-4);
+    assert.ok(value(taskLosses(spike, targetP, ...args, 'kl').age) > 0.5);
   });
 
   it('--balance weights have mean 1 and favour rare strata', () => {

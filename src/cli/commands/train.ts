@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { parseNumberOption } from '../../core/validate.js';
 import { CUT_POINTS, type CutPoint } from '../../model/encoder.js';
 import type { BatchLogs, EpochLogs, TrainCallback } from '../../train/callbacks.js';
-import { train, TRAIN_DEFAULTS, type TrainResult } from '../../train/train.js';
+import { AGE_LOSSES, train, TRAIN_DEFAULTS, type AgeLoss, type TrainResult } from '../../train/train.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 
 export interface TrainCommandOptions {
@@ -20,6 +20,7 @@ export interface TrainCommandOptions {
   labelSigma?: string;
   labelSigmaSlope?: string;
   cutPoint?: CutPoint;
+  ageLoss?: AgeLoss;
 }
 
 /** A live progress bar (TTY only) with the running losses. */
@@ -62,6 +63,7 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
     labelSigma,
     labelSigmaSlope,
     cutPoint: opts.cutPoint,
+    ageLoss: opts.ageLoss,
     resume: Boolean(opts.resume),
     balance: Boolean(opts.balance),
     jitter: opts.jitter,
@@ -87,6 +89,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--no-score', 'skip scoring the saved model on val and test')
     .option('--label-sigma <years>', `width of the Gaussian age label distribution at age 0 (default ${TRAIN_DEFAULTS.labelSigma})`)
     .option('--label-sigma-slope <years>', 'growth of that width per year of age, for noisier labels at older ages (default 0)')
+    .addOption(new Option('--age-loss <loss>', 'age loss on the 101-bin softmax: kl+l1 (label-distribution KL + L1 on the expected age, the shipped choice), kl (the KL alone) or l1 (L1 on the expected age alone)').choices([...AGE_LOSSES]).default(TRAIN_DEFAULTS.ageLoss))
     .addOption(new Option('--cut-point <block>', 'last frozen encoder block: conv256_down fine-tunes conv256_1 onward (the shipped recipe); conv256_1 freezes it too (stage 2 ≈ 2.3× faster)').choices([...CUT_POINTS]).default(TRAIN_DEFAULTS.cutPoint))
     .action(async (opts: TrainCommandOptions) => {
       const r = await runTrain(opts);

@@ -1,4 +1,5 @@
-// Latency profile of the shipped model on this backend: parts of the forward pass, then predict().
+// Latency profile of a model folder (default: the shipped one) on this backend: parts of the forward pass, then predict().
+//   node --import tsx scripts/model-profile.ts [modelDir]
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { initBackend } from '../src/model/backend.js';
@@ -6,9 +7,10 @@ import { loadModel } from '../src/model/index.js';
 import { decodeImage } from '../src/io/decode.js';
 import { AgeGenderNet } from '../src/model/net.js';
 import { readModelFolder } from '../src/model/io.js';
+const modelDir = process.argv[2] ?? 'models/default';
 await initBackend();
 const raw = await decodeImage(readFileSync('test/fixtures/photos/chip-35-male.jpg'), 'x');
-const { weights, cutPoint } = await readModelFolder('models/default');
+const { weights, cutPoint } = await readModelFolder(modelDir);
 const net = new AgeGenderNet(weights, { cutPoint });
 const img = tf.tensor4d(raw.data, [1, raw.height, raw.width, 3], 'int32');
 const time = async (name: string, f: () => tf.Tensor | tf.Tensor[]) => {
@@ -28,7 +30,7 @@ const variants = [
   { runtime: 'tfjs', flipTta: false }, { runtime: 'tfjs', flipTta: true, parallelTta: false }, { runtime: 'tfjs', flipTta: true, parallelTta: true },
 ] as const;
 for (const options of variants) {
-  const m = await loadModel('models/default', options);
+  const m = await loadModel(modelDir, options);
   const ts: number[] = [];
   for (let i = 0; i < 105; i++) { const t0 = performance.now(); await m.predict(raw); if (i >= 5) ts.push(performance.now() - t0); }
   ts.sort((a, b) => a - b); console.log(`[${m.runtime}] predict(raw 200×200) median of 100`, ts[50]!.toFixed(1), 'p10', ts[10]!.toFixed(1), 'p90', ts[90]!.toFixed(1));

@@ -15,7 +15,7 @@ import { readState, readTensors } from '../../src/train/checkpoint.js';
 import { loadModel } from '../../src/model/index.js';
 import { nanGuard, type EpochLogs } from '../../src/train/callbacks.js';
 import { balanceWeights } from '../../src/train/data.js';
-import { taskLosses, train } from '../../src/train/train.js';
+import { taskLosses, train, TRAIN_DEFAULTS } from '../../src/train/train.js';
 import { entryPath, sha256 } from '../../src/train/featureCache.js';
 import { runTrain } from '../../src/cli/commands/train.js';
 import { makeWorkspace, pickChips } from './train-fixtures.js';
@@ -61,8 +61,8 @@ describe('train', () => {
     model.dispose();
   });
 
-  for (const asked of [undefined, 'conv256_1', 'conv128_2'] as const) {
-    const expected = asked ?? 'conv256_down';
+  for (const asked of [undefined, 'conv256_1', 'conv256_down'] as const) {
+    const expected = asked ?? TRAIN_DEFAULTS.cutPoint;
     it(`cut point ${asked ?? '(default)'}: fine-tunes what follows ${expected} and the folder says so`, async () => {
       const ws = await makeWorkspace(join(dir, `ws-cut-${expected}`), 40);
       const out = join(dir, `model-cut-${expected}`);
@@ -107,7 +107,7 @@ describe('train', () => {
     const manifest = (await readFile(join(ws, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { source: string; split: string });
     for (const row of manifest.filter((r) => r.split !== 'test')) {
       const hash = sha256(await readFile(row.source));
-      assert.equal(existsSync(entryPath(CACHE, hash, 'conv256_down', 'jitter')), row.split === 'train', `${row.split} chip ${row.source}`);
+      assert.equal(existsSync(entryPath(CACHE, hash, TRAIN_DEFAULTS.cutPoint, 'jitter')), row.split === 'train', `${row.split} chip ${row.source}`);
     }
     // a checkpoint made without jitter is not resumed with it
     await train({ workspace: ws, out: join(dir, 'model-jitter-2'), cacheDir: CACHE, stage1Epochs: 1, epochs: 0, score: false, log: () => {} });

@@ -7,7 +7,7 @@
 //   node --import tsx scripts/encoder-probe.ts fit <workspace> [--limit N]
 //
 // `extract` writes <workspace>/probe/faceres/<split>-<k>of<n>.f32 (N×256) + .json (sources);
-// `fit` needs the feature cache at train's default cut point (train or model-extract makes it).
+// `fit` needs the feature cache at the conv256_down cut point (`model-extract --cut-point conv256_down` makes it).
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -22,7 +22,7 @@ import { AGE_BINS, ageLabelDistribution, MAX_AGE } from '../src/model/ageBins.js
 import { initBackend } from '../src/model/backend.js';
 import { FaceRecEncoder, FEATURE_DIM, loadFaceApiWeights } from '../src/model/encoder.js';
 import { readEntry, sha256, splitEntry } from '../src/train/featureCache.js';
-import { taskLosses, TRAIN_DEFAULTS } from '../src/train/train.js';
+import { taskLosses } from '../src/train/train.js';
 import { cumulativeScore, genderMetrics, mae as maeOf } from '../src/eval/metrics.js';
 import type { ManifestRow } from '../src/core/types.js';
 
@@ -196,7 +196,8 @@ if (mode === 'extract') {
   const cacheDir = join(workspace, 'cache', 'features');
   if (!existsSync(cacheDir)) throw new Error(`no feature cache at ${cacheDir}`);
   const weights = await loadFaceApiWeights();
-  const encoder = new FaceRecEncoder(weights, { cutPoint: TRAIN_DEFAULTS.cutPoint });
+  // the cut the documented figures were measured at (the features are the same at every cut, only ordered differently)
+  const encoder = new FaceRecEncoder(weights, { cutPoint: 'conv256_down' });
   const fa = { tr: await faceApiFeatures(train, encoder, cacheDir), va: await faceApiFeatures(val, encoder, cacheDir) };
   const fr = { tr: await faceresFeatures('train', train), va: await faceresFeatures('val', val) };
   const faDim = FEATURE_DIM;

@@ -2,11 +2,13 @@
  * The whole network: face-api's ResNet encoder (frozen stem + trainable top) and a two-head MLP.
  * One forward pass gives age-bin logits and gender logits.
  *
- *   image → preprocess → stem → cut (4×4×256) ─ top → GAP (256) ┐
- *                              └ pooled stage features (480) ──┴→ standardise → dense 256 (relu)
- *   (cut conv128_2: cut 8×8×128, top → GAP of the last block and of conv256_down (512), stem pooled 224)
- *                                                                   ├→ age logits (101 bins)
- *                                                                   └→ gender logits (male, female)
+ *   image → preprocess → stem → cut (8×8×128) ─ top → GAP of the last block ‖ of conv256_down (512) ┐
+ *                              └ pooled stage features (224) ───────────────────────────────────┴→ standardise → dense 256 (relu)
+ *                                                                                                    ├→ age logits (101 bins)
+ *                                                                                                    └→ gender logits (male, female)
+ *
+ * (That is the default cut, conv128_2. At conv256_down / conv256_1 the cut is 4×4×256, the top gives
+ * GAP of the last block (256) and the stem's pooled features are 480 wide: 736 in every case.)
  */
 import * as tf from '@tensorflow/tfjs';
 import { AGE_BINS } from './ageBins.js';

@@ -7,7 +7,7 @@
  *                                                                                                    ├→ age logits (101 bins)
  *                                                                                                    └→ gender logits (male, female)
  *
- * (That is the default cut, conv128_2. At conv256_down / conv256_1 the cut is 4×4×256, the top gives
+ * (That is train's default cut, conv128_2, which the shipped model uses. At conv256_down / conv256_1 the cut is 4×4×256, the top gives
  * GAP of the last block (256) and the stem's pooled features are 480 wide: 736 in every case.)
  */
 import * as tf from '@tensorflow/tfjs';

@@ -5,10 +5,10 @@
  *  2. Feature cache: run the frozen stem once per image (and its mirror), store the activation at
  *     the cut point + pooled stage features on disk (see featureCache.ts).
  *  3. Stage 1: encoder frozen; the two heads train on [frozen top output ‖ pooled features].
- *  4. Stage 2: the blocks after the cut point (the whole conv256 stage by default, `cutPoint:
- *     'conv128_2'`; from conv256_1 or conv256_2 with 'conv256_down' / 'conv256_1') are unfrozen and trained with the heads from the cached cut
- *     activations, a random cached copy per sample (the original or its mirror; with `jitter`, also
- *     two rotated/zoomed/shifted/relit copies, see jitter.ts).
+ *  4. Stage 2: the blocks after the cut point (by default `cutPoint: 'conv128_2'`, the whole conv256
+ *     stage; from conv256_1 or conv256_2 on with 'conv256_down' / 'conv256_1') are unfrozen and
+ *     trained with the heads from the cached cut activations, a random cached copy per sample (the
+ *     original or its mirror; with `jitter`, also two rotated/zoomed/shifted/relit copies, see jitter.ts).
  *  5. Best epoch on val is saved as one network (model.json + weights.bin + metadata.json), then
  *     the saved folder is scored once on val and test with the project's evaluator.
  *
@@ -85,9 +85,9 @@ export interface TrainOptions {
   workspace: string;
   /** Model folder to write. */
   out: string;
-  /** Stage 2 (fine-tuning) epochs. */
+  /** Stage 2 (fine-tuning) epochs (default 6). */
   epochs?: number;
-  /** Where the frozen stem ends (default conv256_down, which fine-tunes conv256_1 as well; conv256_1 freezes it). */
+  /** Where the frozen stem ends (default conv128_2: the whole conv256 stage is fine-tuned; conv256_down and conv256_1 freeze one or two blocks more). */
   cutPoint?: CutPoint;
   stage1Epochs?: number;
   resume?: boolean;

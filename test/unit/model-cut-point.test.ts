@@ -18,6 +18,23 @@ import { pickChips } from './train-fixtures.js';
 
 const meta = { formatVersion: FORMAT_VERSION, name: 'untrained', encoder: 'x', inputSize: 150, createdAt: new Date(0).toISOString(), command: 'test', datasetManifestHash: null, metrics: {} };
 
+/** Saves the pretrained encoder with a seeded, untrained head at `cutPoint` as a model folder. */
+async function saveUntrained(folder: string, cutPoint: string, seed: number): Promise<void> {
+  const w = await loadFaceApiWeights();
+  const net = new AgeGenderNet(w, { seed, cutPoint });
+  for (const t of Object.values(w)) t.dispose();
+  await saveModel(net, folder, meta);
+  net.dispose();
+}
+
+/** onnxruntime and tfjs give the same outputs on every chip. */
+function assertRuntimesAgree(chips: readonly string[], a: ReadonlyArray<{ age: number; femaleProbability: number }>, b: ReadonlyArray<{ age: number; femaleProbability: number }>): void {
+  for (let i = 0; i < chips.length; i++) {
+    assert.ok(Math.abs(a[i]!.age - b[i]!.age) < 0.01, `${chips[i]}: onnxruntime ${a[i]!.age} vs tfjs ${b[i]!.age}`);
+    assert.ok(Math.abs(a[i]!.femaleProbability - b[i]!.femaleProbability) < 1e-4);
+  }
+}
+
 describe('cut point', () => {
   let dir: string;
   before(async () => {
@@ -97,11 +114,7 @@ describe('cut point', () => {
 
   it('a folder saved with conv256_down records it, and onnxruntime and tfjs both use it', async () => {
     const folder = join(dir, 'deep');
-    const w = await loadFaceApiWeights();
-    const net = new AgeGenderNet(w, { seed: 5, cutPoint: 'conv256_down' });
-    for (const t of Object.values(w)) t.dispose();
-    await saveModel(net, folder, meta);
-    net.dispose();
+    await saveUntrained(folder, 'conv256_down', 5);
     const topology = (JSON.parse(await readFile(join(folder, 'model.json'), 'utf8')) as { modelTopology: Record<string, unknown> }).modelTopology;
     assert.equal(topology['cutPoint'], 'conv256_down');
     assert.deepEqual(topology['topBlocks'], ['conv256_1', 'conv256_2', 'conv256_down_out']);
@@ -120,12 +133,8 @@ describe('cut point', () => {
     const other = await loadModel(asDefault, { runtime: 'tfjs', flipTta: false });
     try {
       const [a, b, c] = [await ort.scoreRaw(raws), await tfjs.scoreRaw(raws), await other.scoreRaw(raws)];
-      let apart = 0;
-      for (let i = 0; i < chips.length; i++) {
-        assert.ok(Math.abs(a[i]!.age - b[i]!.age) < 0.01, `${chips[i]}: onnxruntime ${a[i]!.age} vs tfjs ${b[i]!.age}`);
-        assert.ok(Math.abs(a[i]!.femaleProbability - b[i]!.femaleProbability) < 1e-4);
-        apart = Math.max(apart, Math.abs(b[i]!.age - c[i]!.age));
-      }
+      assertRuntimesAgree(chips, a, b);
+      const apart = Math.max(...b.map((p, i) => Math.abs(p.age - c[i]!.age)));
       assert.ok(apart > 0.01, `the cut point changes the outputs (max ${apart})`);
     } finally {
       ort.dispose();
@@ -136,21 +145,13 @@ describe('cut point', () => {
 
   it('a conv128_2 folder runs identically on onnxruntime and tfjs', async () => {
     const folder = join(dir, 'stage');
-    const w = await loadFaceApiWeights();
-    const net = new AgeGenderNet(w, { seed: 6, cutPoint: 'conv128_2' });
-    for (const t of Object.values(w)) t.dispose();
-    await saveModel(net, folder, meta);
-    net.dispose();
+    await saveUntrained(folder, 'conv128_2', 6);
     const chips = pickChips(3).map((c) => c.source);
     const raws = await Promise.all(chips.map(async (s) => decodeImage(readFileSync(s), s)));
     const ort = await loadModel(folder, { runtime: 'onnxruntime' });
     const tfjs = await loadModel(folder, { runtime: 'tfjs', parallelTta: false });
     try {
-      const [a, b] = [await ort.scoreRaw(raws), await tfjs.scoreRaw(raws)];
-      for (let i = 0; i < chips.length; i++) {
-        assert.ok(Math.abs(a[i]!.age - b[i]!.age) < 0.01, `${chips[i]}: onnxruntime ${a[i]!.age} vs tfjs ${b[i]!.age}`);
-        assert.ok(Math.abs(a[i]!.femaleProbability - b[i]!.femaleProbability) < 1e-4);
-      }
+      assertRuntimesAgree(chips, await ort.scoreRaw(raws), await tfjs.scoreRaw(raws));
     } finally {
       ort.dispose();
       tfjs.dispose();

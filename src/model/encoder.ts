@@ -74,11 +74,19 @@ export interface CutLayout {
   topDim: number;
 }
 
-/** The split at `cutPoint`; throws MODEL_INVALID for a name it does not know. */
+const layouts = new Map<CutPoint, CutLayout>();
+
+/** The split at `cutPoint` (made once per cut: the feature cache asks for it on every read); throws MODEL_INVALID for a name it does not know. */
 export function cutLayout(cutPoint: string = CUT_POINT): CutLayout {
   if (!isCutPoint(cutPoint)) {
     throw new AgeGenderError('MODEL_INVALID', `unknown cut point ${JSON.stringify(cutPoint)} (expected one of ${CUT_POINTS.join(', ')})`);
   }
+  let layout = layouts.get(cutPoint);
+  if (!layout) layouts.set(cutPoint, (layout = makeLayout(cutPoint)));
+  return layout;
+}
+
+function makeLayout(cutPoint: CutPoint): CutLayout {
   const at = BLOCKS.indexOf(cutPoint) + 1;
   const stemBlocks: readonly string[] = BLOCKS.slice(0, at);
   const poolAt = ['conv32_3', 'conv64_3', 'conv128_2', stemBlocks.includes('conv256_down') ? cutPoint : 'conv256_down'];

@@ -77,29 +77,28 @@ export function nanGuard(): TrainCallback {
   };
 }
 
-/** Early stopping on validation MAE: stops after `patience` epochs without an improvement of `minDelta`. */
-export function earlyStopping(options: { patience: number; minDelta?: number }): TrainCallback {
+/**
+ * Early stopping on validation MAE: stops after `patience` epochs without an improvement of `minDelta`.
+ * Epochs up to `graceEpochs` never count against it — under a decaying schedule the first,
+ * high-learning-rate epochs of fine-tuning often get worse before they get better. `seen` primes it
+ * with the stage's epochs already run, so a resumed run stops exactly where an uninterrupted one would.
+ */
+export function earlyStopping(options: { patience: number; minDelta?: number; graceEpochs?: number; seen?: ReadonlyArray<{ epoch: number; valMae: number }> }): TrainCallback {
   let best = Infinity;
   let bad = 0;
-  let stage = 0;
+  const observe = (epoch: number, mae: number): boolean => {
+    if (mae < best - (options.minDelta ?? 0)) {
+      best = mae;
+      bad = 0;
+      return false;
+    }
+    if (epoch > (options.graceEpochs ?? 0)) bad += 1;
+    return bad >= options.patience;
+  };
+  for (const e of options.seen ?? []) observe(e.epoch, e.valMae);
   return {
     name: 'earlyStopping',
-    onStageBegin(info) {
-      if (info.stage !== stage) {
-        stage = info.stage;
-        best = Infinity;
-        bad = 0;
-      }
-    },
-    onEpochEnd(l) {
-      if (l.valMae < best - (options.minDelta ?? 0)) {
-        best = l.valMae;
-        bad = 0;
-        return { stop: false };
-      }
-      bad += 1;
-      return { stop: bad >= options.patience };
-    },
+    onEpochEnd: (l) => ({ stop: observe(l.epoch, l.valMae) }),
   };
 }
 

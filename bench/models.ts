@@ -42,13 +42,17 @@ function pkgDir(name: string): string {
 /** A face crop as Human passes it to its models: float 0..1, batch of one. */
 const unit = (img: RawImage): tf.Tensor4D => tf.tidy(() => tf.div(tf.tensor4d(img.data, [1, img.height, img.width, 3], 'float32'), 255));
 
-async function contenders(): Promise<Contender[]> {
-  const list: Contender[] = [];
-  // Ours twice: on the default runtime (onnxruntime when installed) and on tfjs wasm, the same weights.
-  for (const [key, runtime] of [['ours', 'auto'], ['ours-tfjs', 'tfjs']] as const) {
-    if (!wanted.has(key)) continue;
+/**
+ * Each contender is loaded just before its row and disposed after it, so a row is measured with only
+ * its own model resident (no other runtime's threads, memory or worker alongside) and unrequested
+ * models are never loaded.
+ */
+const loaders: Record<string, () => Promise<Contender>> = {};
+// Ours twice: on the default runtime (onnxruntime when installed) and on tfjs wasm, the same weights.
+for (const [key, runtime] of [['ours', 'auto'], ['ours-tfjs', 'tfjs']] as const) {
+  loaders[key] = async () => {
     const ours = await loadModel(values.model, { runtime });
-    list.push({
+    return {
       name: `agegender (${values.model ?? 'models/default'}) on ${ours.runtime}`,
       note: 'this project; one forward pass',
       predict: async (img) => {
@@ -56,15 +60,17 @@ async function contenders(): Promise<Contender[]> {
         return { age: s!.age, female: s!.femaleProbability };
       },
       dispose: () => ours.dispose(),
-    });
-  }
+    };
+  };
+}
 
+loaders['faceapi'] = async () => {
   const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as {
-    nets: { ageGenderNet: { loadFromDisk(d: string): Promise<void>; predictAgeAndGender(t: tf.Tensor3D): Promise<{ age: number; gender: string; genderProbability: number }> } };
+    nets: { ageGenderNet: { loadFromDisk(d: string): Promise<void>; dispose(): void; predictAgeAndGender(t: tf.Tensor3D): Promise<{ age: number; gender: string; genderProbability: number }> } };
   };
   const faceApiDir = join(pkgDir('@vladmandic/face-api'), 'model');
   await faceapi.nets.ageGenderNet.loadFromDisk(faceApiDir);
-  if (wanted.has('faceapi')) list.push({
+  return {
     name: 'face-api AgeGenderNet',
     note: 'trained partly on UTKFace (optimistic here)',
     predict: async (img) => {
@@ -73,13 +79,15 @@ async function contenders(): Promise<Contender[]> {
       t.dispose();
       return { age: r.age, female: r.gender === 'female' ? r.genderProbability : 1 - r.genderProbability };
     },
-    dispose: () => {},
-  });
+    dispose: () => faceapi.nets.ageGenderNet.dispose(),
+  };
+};
 
-  const humanDir = join(pkgDir('@vladmandic/human'), 'models');
-  const extraDir = join(dirname(pkgDir('@vladmandic/face-api')), 'human-models', 'models');
+const humanDir = join(pkgDir('@vladmandic/human'), 'models');
+const extraDir = join(dirname(pkgDir('@vladmandic/face-api')), 'human-models', 'models');
+loaders['faceres'] = async () => {
   const faceres = await graphModel(join(humanDir, 'faceres.json'));
-  if (wanted.has('faceres')) list.push({
+  return {
     name: 'Human faceres (default)',
     note: 'resize to 224, ×255 (human/src/face/faceres.ts)',
     predict: async (img) => {
@@ -94,11 +102,13 @@ async function contenders(): Promise<Contender[]> {
       return { age, female: 1 - g }; // source: gender <= 0.5 → female
     },
     dispose: () => faceres.dispose(),
-  });
+  };
+};
 
+loaders['gear'] = async () => {
   const gear = await graphModel(join(extraDir, 'gear.json'));
   const ageWeights = [15, 23, 28, 35.5, 45.5, 55.5, 65];
-  if (wanted.has('gear')) list.push({
+  return {
     name: 'Human gear',
     note: 'trained on UTKFace (optimistic here); crop box [0,.1,.9,.9] → 198 (human/src/gear/gear.ts)',
     predict: async (img) => {
@@ -113,14 +123,16 @@ async function contenders(): Promise<Contender[]> {
       return { age, female: gd[1]! / (gd[0]! + gd[1]!) };
     },
     dispose: () => gear.dispose(),
-  });
+  };
+};
 
+loaders['ssrnet'] = async () => {
   const ssrAge = await graphModel(join(extraDir, 'age.json'));
   const ssrGender = await graphModel(join(extraDir, 'gender.json'));
   const ageSize = ssrAge.inputs[0]!.shape!.slice(1, 3) as [number, number];
   const genSize = ssrGender.inputs[0]!.shape!.slice(1, 3) as [number, number];
   const genGray = ssrGender.inputs[0]!.shape![3] === 1;
-  if (wanted.has('ssrnet')) list.push({
+  return {
     name: 'Human ssrnet age + gender',
     note: 'age: resize ×255; gender: resize, (x−.5)·2 (human/src/gear/ssrnet-*.ts)',
     predict: async (img) => {
@@ -144,9 +156,10 @@ async function contenders(): Promise<Contender[]> {
       ssrAge.dispose();
       ssrGender.dispose();
     },
-  });
-  return list;
-}
+  };
+};
+const unknown = [...wanted].filter((k) => !(k in loaders));
+if (unknown.length > 0) throw new Error(`--models: unknown ${unknown.join(', ')} (known: ${Object.keys(loaders).join(', ')})`);
 
 const backend = await initBackend();
 const rows = rowsOfSplit(await readManifest(resolve(values.workspace!)), 'test').filter((r) => r.age !== null && r.gender !== null);
@@ -158,7 +171,8 @@ for (const r of test) images.push(await decodeImage(await readFile(r.source), r.
 const ages = test.map((r) => r.age!);
 const isFemale = test.map((r) => r.gender === 'female');
 const results: Array<Record<string, unknown>> = [];
-for (const c of await contenders()) {
+for (const key of Object.keys(loaders).filter((k) => wanted.has(k))) {
+  const c = await loaders[key]!();
   const t0 = Date.now();
   const predAge: number[] = [];
   const predFemale: number[] = [];

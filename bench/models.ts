@@ -159,7 +159,10 @@ loaders['ssrnet'] = async () => {
   };
 };
 const unknown = [...wanted].filter((k) => !(k in loaders));
-if (unknown.length > 0) throw new Error(`--models: unknown ${unknown.join(', ')} (known: ${Object.keys(loaders).join(', ')})`);
+if (unknown.length > 0) {
+  console.error(`bench:models: --models names unknown model(s) ${unknown.join(', ')}; known: ${Object.keys(loaders).join(', ')}`);
+  process.exit(2);
+}
 
 const backend = await initBackend();
 const rows = rowsOfSplit(await readManifest(resolve(values.workspace!)), 'test').filter((r) => r.age !== null && r.gender !== null);

@@ -83,21 +83,25 @@ export function nanGuard(): TrainCallback {
  * high-learning-rate epochs of fine-tuning often get worse before they get better. `seen` primes it
  * with the stage's epochs already run, so a resumed run stops exactly where an uninterrupted one would.
  */
-export function earlyStopping(options: { patience: number; minDelta?: number; graceEpochs?: number; seen?: ReadonlyArray<{ epoch: number; valMae: number }> }): TrainCallback {
+export function earlyStopping(options: { patience: number; minDelta?: number; graceEpochs?: number; seen?: ReadonlyArray<{ epoch: number; valMae: number }> }): TrainCallback & { readonly stopped: boolean } {
   let best = Infinity;
   let bad = 0;
+  let stopped = false;
   const observe = (epoch: number, mae: number): boolean => {
     if (mae < best - (options.minDelta ?? 0)) {
       best = mae;
       bad = 0;
-      return false;
-    }
-    if (epoch > (options.graceEpochs ?? 0)) bad += 1;
-    return bad >= options.patience;
+    } else if (epoch > (options.graceEpochs ?? 0)) bad += 1;
+    stopped = bad >= options.patience;
+    return stopped;
   };
   for (const e of options.seen ?? []) observe(e.epoch, e.valMae);
   return {
     name: 'earlyStopping',
+    /** True when the epochs seen so far already call for a stop (e.g. a resumed stage that had stopped early). */
+    get stopped() {
+      return stopped;
+    },
     onEpochEnd: (l) => ({ stop: observe(l.epoch, l.valMae) }),
   };
 }

@@ -45,6 +45,10 @@ describe('earlyStopping', () => {
       const resumed = await stopsAt(earlyStopping({ patience: 2, graceEpochs: 4, seen }), run.slice(cut), cut + 1);
       assert.equal(resumed, uninterrupted, `resumed after epoch ${cut}`);
     }
+    // a stage that had already stopped says so before any new epoch runs
+    const stoppedRun = [5, 5.1, 5.2];
+    assert.equal(earlyStopping({ patience: 2, seen: stoppedRun.map((valMae, i) => ({ epoch: i + 1, valMae })) }).stopped, true);
+    assert.equal(earlyStopping({ patience: 2, graceEpochs: 4, seen: stoppedRun.map((valMae, i) => ({ epoch: i + 1, valMae })) }).stopped, false);
     // without priming, a resume after epoch 7 would forget that 4.47 is a second bad epoch
     assert.equal(await stopsAt(earlyStopping({ patience: 2, graceEpochs: 4 }), run.slice(7), 8), null);
   });

@@ -86,23 +86,24 @@ export function nanGuard(): TrainCallback {
 export function earlyStopping(options: { patience: number; minDelta?: number; graceEpochs?: number; seen?: ReadonlyArray<{ epoch: number; valMae: number }> }): TrainCallback & { readonly stopped: boolean } {
   let best = Infinity;
   let bad = 0;
-  let stopped = false;
-  const observe = (epoch: number, mae: number): boolean => {
+  const observe = (epoch: number, mae: number): void => {
     if (mae < best - (options.minDelta ?? 0)) {
       best = mae;
       bad = 0;
     } else if (epoch > (options.graceEpochs ?? 0)) bad += 1;
-    stopped = bad >= options.patience;
-    return stopped;
   };
   for (const e of options.seen ?? []) observe(e.epoch, e.valMae);
+  const stop = (): boolean => bad >= options.patience;
   return {
     name: 'earlyStopping',
-    /** True when the epochs seen so far already call for a stop (e.g. a resumed stage that had stopped early). */
+    /** True when the epochs seen so far call for a stop (e.g. a resumed stage that had stopped early). */
     get stopped() {
-      return stopped;
+      return stop();
     },
-    onEpochEnd: (l) => ({ stop: observe(l.epoch, l.valMae) }),
+    onEpochEnd: (l) => {
+      observe(l.epoch, l.valMae);
+      return { stop: stop() };
+    },
   };
 }
 

@@ -520,9 +520,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   /**
    * Runs a stage from the epoch after the checkpoint's, with early stopping (primed with the val MAEs
    * of the stage's epochs already run); when a resumed run had finished it, or stopped it early,
-   * restores the best weights instead. In stage 2 the first half of the cosine schedule does not count against the patience:
-   * its high-learning-rate epochs can worsen val for two epochs running before improving on it (an
-   * 8-epoch run was cut off after epoch 3 that way, 2026-12-02).
+   * restores the best weights instead. In stage 2 the first half of the cosine schedule does not
+   * count against the patience: its high-learning-rate epochs can worsen val for two epochs running
+   * before improving on it (an 8-epoch run was cut off after epoch 3 that way, 2026-12-02).
    */
   const runOrRestore = async (stage: 1 | 2, epochs: number, patience: number, topFeat: { train: tf.Tensor2D; val: tf.Tensor2D } | null): Promise<void> => {
     const start = state && state.stage === stage ? state.epoch + 1 : 1;

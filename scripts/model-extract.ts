@@ -3,7 +3,7 @@
 //   node --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> <folder>...
 //   node --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> --manifest <workspace>
 // Options (before the folders): --no-mirror, --jitter (the two jittered copies `train --jitter` reads,
-// for the train rows only with --manifest), --cut-point conv256_1|conv256_down|conv128_2 (as `train --cut-point`;
+// for the train rows only with --manifest), --cut-point conv256_1|conv256_down|conv128_2|conv128_1 (as `train --cut-point`;
 // default: train's default, so the cache it warms is the one `train` reads).
 // `agegender train` computes whatever is missing itself; this only lets it run ahead, in parallel.
 import { readdirSync } from 'node:fs';

@@ -24,10 +24,11 @@ export const ENCODER_ID = 'faceapi-facerec-resnet34@1.7.15';
 /**
  * Where the frozen stem ends (the last stem block): `conv256_1` trains conv256_2 + conv256_down_out;
  * `conv256_down` trains conv256_1 as well (train's default, `TRAIN_DEFAULTS.cutPoint`); `conv128_2`
- * trains the whole conv256 stage (conv256_down onward). The first two cut activations are 4×4×256,
- * the third 8×8×128 (twice the cache); the head input is 736 wide at every cut (see {@link cutLayout}).
+ * trains the whole conv256 stage (conv256_down onward); `conv128_1` trains conv128_2 as well. The
+ * first two cut activations are 4×4×256, the last two 8×8×128 (twice the cache); the head input is
+ * 736 wide at every cut (see {@link cutLayout}).
  */
-export const CUT_POINTS = Object.freeze(['conv256_1', 'conv256_down', 'conv128_2'] as const);
+export const CUT_POINTS = Object.freeze(['conv256_1', 'conv256_down', 'conv128_2', 'conv128_1'] as const);
 export type CutPoint = (typeof CUT_POINTS)[number];
 /** The cut of an encoder built without one, and of a model folder whose model.json names none (older folders). */
 export const CUT_POINT: CutPoint = 'conv256_1';

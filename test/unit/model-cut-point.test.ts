@@ -60,7 +60,11 @@ describe('cut point', () => {
     assert.deepEqual(stage.poolAt, ['conv32_3', 'conv64_3', 'conv128_2', 'conv256_down']);
     assert.deepEqual([stage.cutShape, stage.cutSize, stage.pooledDim, stage.topDim], [[8, 8, 128], 8192, 224, 512]);
     assert.deepEqual([deep.cutShape, deep.cutSize, deep.pooledDim, deep.topDim], [[4, 4, 256], 4096, 480, 256]);
-    assert.throws(() => cutLayout('conv128_1'), (e: unknown) => e instanceof AgeGenderError && e.code === 'MODEL_INVALID' && /conv256_1, conv256_down, conv128_2/.test(e.message));
+    // one block earlier: conv128_2 is trained too, and both it and conv256_down are pooled inside the top
+    const early = cutLayout('conv128_1');
+    assert.deepEqual(early.topBlocks, ['conv128_2', 'conv256_down', 'conv256_1', 'conv256_2', 'conv256_down_out']);
+    assert.deepEqual([early.cutShape, early.cutSize, early.pooledDim, early.topDim], [[8, 8, 128], 8192, 96, 640]);
+    assert.throws(() => cutLayout('conv64_3'), (e: unknown) => e instanceof AgeGenderError && e.code === 'MODEL_INVALID' && /conv256_1, conv256_down, conv128_2, conv128_1/.test(e.message));
   });
 
   it('the deeper cut trains conv256_1 and computes the same top output', async () => {
@@ -143,20 +147,22 @@ describe('cut point', () => {
     }
   });
 
-  it('a conv128_2 folder runs identically on onnxruntime and tfjs', async () => {
-    const folder = join(dir, 'stage');
-    await saveUntrained(folder, 'conv128_2', 6);
-    const chips = pickChips(3).map((c) => c.source);
-    const raws = await Promise.all(chips.map(async (s) => decodeImage(readFileSync(s), s)));
-    const ort = await loadModel(folder, { runtime: 'onnxruntime' });
-    const tfjs = await loadModel(folder, { runtime: 'tfjs', parallelTta: false });
-    try {
-      assertRuntimesAgree(chips, await ort.scoreRaw(raws), await tfjs.scoreRaw(raws));
-    } finally {
-      ort.dispose();
-      tfjs.dispose();
-    }
-  });
+  for (const [cutPoint, seed] of [['conv128_2', 6], ['conv128_1', 7]] as const) {
+    it(`a ${cutPoint} folder runs identically on onnxruntime and tfjs`, async () => {
+      const folder = join(dir, `stage-${cutPoint}`);
+      await saveUntrained(folder, cutPoint, seed);
+      const chips = pickChips(3).map((c) => c.source);
+      const raws = await Promise.all(chips.map(async (s) => decodeImage(readFileSync(s), s)));
+      const ort = await loadModel(folder, { runtime: 'onnxruntime' });
+      const tfjs = await loadModel(folder, { runtime: 'tfjs', parallelTta: false });
+      try {
+        assertRuntimesAgree(chips, await ort.scoreRaw(raws), await tfjs.scoreRaw(raws));
+      } finally {
+        ort.dispose();
+        tfjs.dispose();
+      }
+    });
+  }
 
   it('an unknown cut point in model.json is MODEL_INCOMPATIBLE naming the file', async () => {
     const folder = join(dir, 'unknown');

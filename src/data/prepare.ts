@@ -22,6 +22,9 @@ export interface PrepareOptions {
   workspace: string;
   threshold?: number;
   policy?: DedupPolicy;
+  /** Files within this distance never straddle splits (default 6). */
+  groupDistance?: number;
+  /** Pairs across splits within this distance are counted in the summary (default 8). */
   auditDistance?: number;
   seed?: number;
   fractions?: readonly [number, number, number];
@@ -75,6 +78,7 @@ class TaskPool {
 export async function prepare(options: PrepareOptions): Promise<PrepareSummary> {
   const o = DEFAULTS.prepare;
   const threshold = options.threshold ?? o.threshold;
+  const groupDistance = options.groupDistance ?? o.groupDistance;
   const auditDistance = options.auditDistance ?? o.auditDistance;
   const policy = options.policy ?? o.policy;
   const seed = options.seed ?? o.seed;
@@ -180,7 +184,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   const kept = rows.filter((r) => r.status === 'kept');
   const split = assignSplits(
     kept.map((r) => ({ labels: { age: r.age!, gender: r.gender!, ethnicity: r.ethnicity! }, phash: r.phash! })),
-    { fractions, seed, groupDistance: auditDistance },
+    { fractions, seed, groupDistance },
   );
   kept.forEach((row, i) => (row.split = split.splits[i]!));
   const leaks = crossSplitNearPairs(kept.map((r) => r.phash!), split.splits, auditDistance);
@@ -191,7 +195,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
     dedup,
     split,
     crossSplitPairs: leaks.map((p) => ({ a: kept[p.a]!.source, b: kept[p.b]!.source, distance: p.distance })),
-    settings: { inputs: options.inputs.map((i) => resolve(i)), workspace, threshold, auditDistance, policy, seed, fractions: [...fractions] },
+    settings: { inputs: options.inputs.map((i) => resolve(i)), workspace, threshold, groupDistance, auditDistance, policy, seed, fractions: [...fractions] },
     timings: { hashSeconds, totalSeconds: 0, cacheHits: cache.hits, cacheMisses: cache.misses },
     command: options.command ?? null,
   });

@@ -13,8 +13,11 @@ export interface SplitOptions {
   /** Fractions for train, val, test; must sum to 1. */
   fractions: readonly [number, number, number];
   seed: number;
-  /** Images within this pHash distance are grouped and never straddle splits. */
-  groupDistance: number;
+  /**
+   * Images within this pHash distance are grouped and never straddle splits. `null` splits image by
+   * image, as a naive random split does: near-duplicates leak across splits (for measuring that leak).
+   */
+  groupDistance: number | null;
 }
 
 export interface SplitResult {
@@ -41,7 +44,7 @@ export function assignSplits(items: readonly SplitItem[], options: SplitOptions)
   if (fractions.some((f) => f < 0) || Math.abs(total - 1) > 1e-9) {
     throw new RangeError(`Expected split fractions that are ≥ 0 and sum to 1 but received ${fractions.join(', ')}`);
   }
-  const pairs = items.length > 1 ? findNearPairs(hashTableFromHex(items.map((i) => i.phash)), groupDistance) : [];
+  const pairs = items.length > 1 && groupDistance !== null ? findNearPairs(hashTableFromHex(items.map((i) => i.phash)), groupDistance) : [];
   const groups = connectedComponents(items.length, pairs);
   const byStratum = new Map<string, number[][]>();
   for (const group of groups) {

@@ -184,12 +184,13 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
       pairHtml.push(`<div class="pair">${await gallery(thumbs, tiles)}<div class="muted">${esc(p.reason)}</div></div>`);
     }
   }
-  const crossSplit = input.summary?.crossSplitNearPairs as { distance?: unknown; count?: unknown } | undefined;
+  const crossSplit = input.summary?.crossSplitNearPairs as { distance?: unknown; count?: unknown; groupDistance?: unknown; withinGroupDistance?: unknown } | undefined;
+  const withinGroup = crossSplit && typeof crossSplit.withinGroupDistance === 'number' ? ` (${esc(crossSplit.withinGroupDistance)} within the group distance ${esc(crossSplit.groupDistance)}, where files are kept on one side)` : '';
   const summaryRows = input.summary
     ? Object.entries(input.summary)
         .filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
         .map(([k, v]) => [esc(k), esc(v)])
-        .concat(crossSplit && typeof crossSplit.count === 'number' ? [[`near pairs across splits (distance ≤ ${esc(crossSplit.distance)})`, esc(crossSplit.count)]] : [])
+        .concat(crossSplit && typeof crossSplit.count === 'number' ? [[`near pairs across splits (distance ≤ ${esc(crossSplit.distance)})`, `${esc(crossSplit.count)}${withinGroup}`]] : [])
     : [];
 
   // best / worst galleries

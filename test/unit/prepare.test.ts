@@ -158,7 +158,7 @@ test('keep-one keeps more than drop-all, re-runs hit the cache, and --materializ
   assert.ok(keepOne.kept > dropAll.kept, `keep-one kept ${keepOne.kept}, drop-all kept ${dropAll.kept}`);
   assert.ok(keepOne.droppedClusters.some((c) => c.outcome === 'dropped-conflict' && /conflicting labels/.test(c.reason)));
   assert.ok(dropAll.droppedClusters.every((c) => c.outcome === 'dropped-all'));
-  assert.equal(keepOne.crossSplitNearPairs.count, 0);
+  assert.equal(keepOne.crossSplitNearPairs.withinGroupDistance, 0);
   assert.deepEqual(keepOne.materialized, keepOne.split.counts);
   for (const split of ['train', 'val', 'test'] as const) {
     assert.equal(readdirSync(join(root, 'keep-one', 'splits', split)).length, keepOne.split.counts[split]);

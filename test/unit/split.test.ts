@@ -56,6 +56,20 @@ test('near-duplicate groups never straddle splits at the group distance', () => 
   assert.equal(crossSplitNearPairs(items.map((i) => i.phash), result.splits, 8).length, 0);
 });
 
+test('groupDistance null splits image by image: identical copies can land on both sides', () => {
+  const items = makeItems(600, 6);
+  // 60 faces, each present 5 times with one pHash (byte-identical or re-encoded copies)
+  for (let k = 0; k < 60; k++) for (let c = 0; c < 5; c++) items.push({ ...items[k]!, phash: `${k.toString(16).padStart(2, '0')}${'0'.repeat(14)}` });
+  const grouped = assignSplits(items, { fractions: [0.7, 0.15, 0.15], seed: 5, groupDistance: 0 });
+  const perImage = assignSplits(items, { fractions: [0.7, 0.15, 0.15], seed: 5, groupDistance: null });
+  const phashes = items.map((i) => i.phash);
+  assert.equal(crossSplitNearPairs(phashes, grouped.splits, 0).length, 0);
+  assert.equal(perImage.groups, items.length);
+  assert.ok(crossSplitNearPairs(phashes, perImage.splits, 0).length > 20, 'copies straddle the per-image split');
+  const test = perImage.splits.filter((s) => s === 'test').length / items.length;
+  assert.ok(Math.abs(test - 0.15) < 0.02, `test share ${test}`);
+});
+
 test('fractions that do not sum to 1 are rejected', () => {
   assert.throws(() => assignSplits(makeItems(10, 4), { fractions: [0.7, 0.2, 0.2], seed: 1, groupDistance: 8 }), /sum to 1/);
 });

@@ -23,7 +23,8 @@ export function registerPrepareCommand(program: Command): void {
     .requiredOption('-o, --out <workspace>', 'workspace folder for manifest.jsonl, summary.json, cache/ and splits/')
     .option('-t, --threshold <bits>', 'near-duplicate pHash Hamming distance', String(d.threshold))
     .option('-p, --policy <policy>', `near-duplicate policy: ${DEDUP_POLICIES.join(' | ')}`, d.policy)
-    .option('--audit-distance <bits>', 'looser distance: groups that never straddle splits, and the leakage audit', String(d.auditDistance))
+    .option('--group-distance <bits>', 'files within this distance never straddle splits', String(d.groupDistance))
+    .option('--audit-distance <bits>', 'leakage audit: count the pairs across splits within this distance', String(d.auditDistance))
     .option('--seed <n>', 'split seed', String(d.seed))
     .option('--split <train,val,test>', 'split fractions or percentages', d.fractions.map((f) => f * 100).join(','))
     .option('--materialize [mode]', 'link (default) or copy kept files into <workspace>/splits/<split>/')
@@ -36,6 +37,7 @@ export function registerPrepareCommand(program: Command): void {
         workspace: String(opts.out),
         threshold: parseNumberOption(String(opts.threshold), '--threshold', 0, 32, true),
         policy: oneOf(opts.policy, '--policy', DEDUP_POLICIES),
+        groupDistance: parseNumberOption(String(opts.groupDistance), '--group-distance', 0, 32, true),
         auditDistance: parseNumberOption(String(opts.auditDistance), '--audit-distance', 0, 32, true),
         seed: parseNumberOption(String(opts.seed), '--seed', 0, 2 ** 32 - 1, true),
         fractions: parseFractions(String(opts.split)),

@@ -97,7 +97,7 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     const model = brightnessModel();
     const evaluation = summarise(records, { split: 'test', model, rows: records.length, skipped: [], replicates: 50, seed: 1, minGroupSize: 2, bestWorstCount: 4, now: () => new Date('2026-01-02T00:00:00Z') });
     const log = [{ epoch: 1, loss: 3 }, { epoch: 2, loss: 2 }];
-    const report = await buildReport({ rows, summary: { files: 40, kept: 39, examplePairs: [{ a: rows[0]!.source, b: rows[1]!.source, distance: 3 }], crossSplitNearPairs: { distance: 8, groupDistance: 6, count: 2, withinGroupDistance: 0, examples: [] } }, evaluation, records, metadata, trainingLog: log, model, limeCount: 2, limeSamples: 40, now: () => new Date('2026-01-03T00:00:00Z') });
+    const report = await buildReport({ rows, summary: { files: 40, kept: 39, examplePairs: [{ a: rows[0]!.source, b: rows[1]!.source, distance: 3 }], split: { groups: 38, largestGroup: 2, counts: { train: 27, val: 6, test: 6 } }, crossSplitNearPairs: { distance: 8, groupDistance: 6, count: 2, withinGroupDistance: 0, examples: [] } }, evaluation, records, metadata, trainingLog: log, model, limeCount: 2, limeSamples: 40, now: () => new Date('2026-01-03T00:00:00Z') });
     assert.equal(report.html.match(/<svg/g)?.length, report.charts);
     assert.equal(new Set(report.chartIds).size, report.charts);
     assert.ok(report.chartIds.includes('training-curves') && report.chartIds.includes('predicted-vs-actual') && report.chartIds.includes('pyramid'));
@@ -107,6 +107,7 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     assert.doesNotMatch(report.html, /unreadable/);
     assert.match(report.html, /pHash distance 3/);
     assert.match(report.html, /near pairs across splits \(distance ≤ 8\)<\/td><td>2 \(0 within the group distance 6, /);
+    assert.match(report.html, /split \(train \/ val \/ test\)<\/td><td>27 \/ 6 \/ 6 \(largest group kept on one side: 2 files\)/);
     for (const phrase of ['not gender identity', 'non-commercial research', 'must NOT be deployed', 'Known label noise', 'with</b> <code>--balance</code>', 'Measured biases']) {
       assert.ok(report.html.includes(phrase), phrase);
     }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadModel } from '../src/model/index.js';
 import { utkfaceDir } from '../test/unit/train-fixtures.js';
 
-export const GOLDEN_UTK = ['25_0_0_20170116205006744.jpg.chip.jpg', '83_0_0_20170111221828238.jpg.chip.jpg', '1_0_3_20161219225303736.jpg.chip.jpg', '29_1_2_20170116192410313.jpg.chip.jpg', '58_1_1_20170112213645366.jpg.chip.jpg'];
+export const GOLDEN_UTK = ['25_0_0_20170102233320979.jpg.chip.jpg', '80_0_0_20170111211457352.jpg.chip.jpg', '1_0_3_20161219224941016.jpg.chip.jpg', '29_1_2_20170104021748445.jpg.chip.jpg', '58_1_1_20170120133757255.jpg.chip.jpg'];
 
 const model = await loadModel(process.argv[2]);
 const inputs = [{ id: 'fixture:chip-35-male.jpg', path: 'test/fixtures/photos/chip-35-male.jpg' }, ...GOLDEN_UTK.map((n) => ({ id: `utkface:${n}`, path: join(utkfaceDir(), n) }))];

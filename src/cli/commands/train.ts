@@ -90,7 +90,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--label-sigma <years>', `width of the Gaussian age label distribution at age 0 (default ${TRAIN_DEFAULTS.labelSigma})`)
     .option('--label-sigma-slope <years>', 'growth of that width per year of age, for noisier labels at older ages (default 0)')
     .addOption(new Option('--age-loss <loss>', 'age loss on the 101-bin softmax: kl+l1 (label-distribution KL + L1 on the expected age, the shipped choice), kl (the KL alone) or l1 (L1 on the expected age alone)').choices([...AGE_LOSSES]).default(TRAIN_DEFAULTS.ageLoss))
-    .addOption(new Option('--cut-point <block>', 'last frozen encoder block: conv128_2 fine-tunes the whole conv256 stage (the shipped recipe); conv128_1 fine-tunes conv128_2 as well (stage 2 slower); conv256_down freezes conv256_down (stage 2 ≈ 1.4× faster, half the cache); conv256_1 freezes conv256_1 too (≈ 3.3× faster)').choices([...CUT_POINTS]).default(TRAIN_DEFAULTS.cutPoint))
+    .addOption(new Option('--cut-point <block>', 'last frozen encoder block: conv128_2 fine-tunes the whole conv256 stage; conv128_1 fine-tunes conv128_2 as well (the shipped model since 2026-12-02 09:05; stage 2 ≈ 1.3× slower); conv256_down freezes conv256_down (stage 2 ≈ 1.4× faster, half the cache); conv256_1 freezes conv256_1 too (≈ 3.3× faster)').choices([...CUT_POINTS]).default(TRAIN_DEFAULTS.cutPoint))
     .action(async (opts: TrainCommandOptions) => {
       const r = await runTrain(opts);
       console.log(`model written to ${r.out}`);

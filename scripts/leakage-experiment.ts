@@ -10,6 +10,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic, writeJsonAtomic } from '../src/core/atomic.js';
+import { countBy } from '../src/core/count.js';
 import { DEFAULTS } from '../src/core/defaults.js';
 import type { ManifestRow, SplitName } from '../src/core/types.js';
 import { manifestToJsonl, readManifest } from '../src/data/manifest.js';
@@ -42,6 +43,7 @@ const pool = (await readManifest(source)).filter(
 if (pool.length === 0) throw new Error(`no labelled rows from a folder named ${values.folder} in ${source}/manifest.jsonl`);
 console.log(`pool: ${pool.length} labelled files of ${values.folder}/ (statuses in the source workspace: ${JSON.stringify(countBy(pool, (r) => r.status))})`);
 
+const command = `node --import tsx scripts/leakage-experiment.ts ${process.argv.slice(2).join(' ')}`.trim();
 const results: Record<string, unknown>[] = [];
 for (const [kind, groupDistance] of [['per-image', null], ['grouped', GROUP_DISTANCE]] as const) {
   const split = assignSplits(
@@ -54,7 +56,6 @@ for (const [kind, groupDistance] of [['per-image', null], ['grouped', GROUP_DIST
   const ws = join(resolve(values.out!), kind);
   await mkdir(ws, { recursive: true });
   await writeFileAtomic(join(ws, 'manifest.jsonl'), manifestToJsonl(rows));
-  const command = `node --import tsx scripts/leakage-experiment.ts ${process.argv.slice(2).join(' ')}`.trim();
   const result = await train({
     workspace: ws,
     out: join(ws, 'model'),
@@ -66,12 +67,12 @@ for (const [kind, groupDistance] of [['per-image', null], ['grouped', GROUP_DIST
     resume: true,
     command,
   });
-  const meta = JSON.parse(await readFile(join(ws, 'model', 'metadata.json'), 'utf8')) as { training: { history: Array<Record<string, number>>; bestEpoch: number } };
+  const meta = JSON.parse(await readFile(join(ws, 'model', 'metadata.json'), 'utf8')) as { training: { history: Array<Record<string, number>> } };
   const best = bestOf(meta.training.history);
   results.push({ kind, split: countBy(rows, (r) => r.split ?? ''), valLeak: leak, best, seconds: result.timings });
   console.log(`${kind}: best val (stage ${best.stage}, epoch ${best.epoch}) MAE ${best.valMae.toFixed(3)}, CS@8 ${(100 * best.valCs8).toFixed(2)}%, gender ${(100 * best.valGenderAccuracy).toFixed(2)}%`);
 }
-await writeJsonAtomic(join(resolve(values.out!), 'leakage.json'), { command: process.argv.slice(1).join(' '), pool: pool.length, epochs, cutPoint, seed, groupDistance: GROUP_DISTANCE, auditDistance: AUDIT_DISTANCE, results });
+await writeJsonAtomic(join(resolve(values.out!), 'leakage.json'), { command, pool: pool.length, epochs, cutPoint, seed, groupDistance: GROUP_DISTANCE, auditDistance: AUDIT_DISTANCE, results });
 
 /** Val files that have a near-duplicate (and an identical pHash) among the training files. */
 function valLeak(rows: readonly ManifestRow[]): { near: number; audit: number; identical: number; val: number } {
@@ -92,10 +93,4 @@ function valLeak(rows: readonly ManifestRow[]): { near: number; audit: number; i
 function bestOf(history: ReadonlyArray<Record<string, number>>): { stage: number; epoch: number; valMae: number; valCs8: number; valGenderAccuracy: number } {
   const best = [...history].sort((a, b) => a['valMae']! - b['valMae']!)[0]!;
   return { stage: best['stage']!, epoch: best['epoch']!, valMae: best['valMae']!, valCs8: best['valCs8']!, valGenderAccuracy: best['valGenderAccuracy']! };
-}
-
-function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
-  return out;
 }

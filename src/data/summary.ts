@@ -1,3 +1,4 @@
+import { countBy } from '../core/count.js';
 import { SPLITS, type FileStatus, type ManifestRow, type SplitName } from '../core/types.js';
 import type { DedupResult, ClusterReport } from './dedup.js';
 import { ageBucket } from './labels.js';
@@ -107,17 +108,11 @@ export function summarize(input: {
       groupDistance: input.settings.groupDistance,
       count: input.crossSplitPairs.length,
       withinGroupDistance: input.crossSplitPairs.filter((p) => p.distance <= input.settings.groupDistance).length,
-      byDistance: countByDistance(input.crossSplitPairs),
+      byDistance: countBy(input.crossSplitPairs, (p) => String(p.distance)),
       examples: input.crossSplitPairs.slice(0, 20),
     },
     timings: input.timings,
   };
-}
-
-function countByDistance(pairs: ReadonlyArray<{ distance: number }>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of [...pairs].sort((a, b) => a.distance - b.distance)) out[p.distance] = (out[p.distance] ?? 0) + 1;
-  return out;
 }
 
 /** A short human-readable account of a summary, for the terminal. */

@@ -186,7 +186,7 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
   }
   const crossSplit = input.summary?.crossSplitNearPairs as { distance?: unknown; count?: unknown; groupDistance?: unknown; withinGroupDistance?: unknown } | undefined;
   const withinGroup = crossSplit && typeof crossSplit.withinGroupDistance === 'number' ? ` (${esc(crossSplit.withinGroupDistance)} within the group distance ${esc(crossSplit.groupDistance)}, where files are kept on one side)` : '';
-  const split = input.summary?.split as { counts?: Record<string, unknown>; groups?: unknown; largestGroup?: unknown } | undefined;
+  const split = input.summary?.split as { counts?: Record<string, unknown>; largestGroup?: unknown } | undefined;
   const splitRow = split?.counts
     ? ['split (train / val / test)', `${['train', 'val', 'test'].map((k) => esc(split.counts![k])).join(' / ')}${typeof split.largestGroup === 'number' ? ` (largest group kept on one side: ${esc(split.largestGroup)} files)` : ''}`]
     : null;

@@ -2,6 +2,7 @@ import { countBy } from '../core/count.js';
 import { SPLITS, type FileStatus, type ManifestRow, type SplitName } from '../core/types.js';
 import type { DedupResult, ClusterReport } from './dedup.js';
 import { ageBucket } from './labels.js';
+import { labelAgreement, type LabelAgreement } from './label-agreement.js';
 import type { SplitResult } from './split.js';
 
 export interface LabelDistribution {
@@ -38,6 +39,11 @@ export interface PrepareSummary {
    * grouping let through (on UTKFace, almost all different people).
    */
   crossSplitNearPairs: { distance: number; groupDistance: number; count: number; withinGroupDistance: number; byDistance: Record<string, number>; examples: Array<{ a: string; b: string; distance: number }> };
+  /**
+   * Label noise seen directly: how often separate records of one image (different collection
+   * datetimes) agree on its labels, for byte-identical files and for whole duplicate clusters.
+   */
+  labelAgreement: { identicalBytes: LabelAgreement; sameCluster: LabelAgreement };
   timings: { hashSeconds: number; totalSeconds: number; cacheHits: number; cacheMisses: number };
   manifestSha256?: string;
   materialized?: Record<SplitName, number>;
@@ -111,8 +117,19 @@ export function summarize(input: {
       byDistance: countBy(input.crossSplitPairs, (p) => String(p.distance)),
       examples: input.crossSplitPairs.slice(0, 20),
     },
+    labelAgreement: {
+      identicalBytes: labelAgreement(rows),
+      sameCluster: labelAgreement(rows, { imageKey: (r) => (r.cluster === null ? null : String(r.cluster)) }),
+    },
     timings: input.timings,
   };
+}
+
+function labelAgreementLine(a: LabelAgreement): string {
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  return a.pairs === 0
+    ? 'label agreement       no byte-identical image under two records'
+    : `label agreement       ${a.pairs.toLocaleString('en-US')} record pairs of byte-identical images: ages differ by > 8 years in ${pct(a.ageDifferenceOver8)}, genders in ${pct(a.genderDisagree)}`;
 }
 
 /** A short human-readable account of a summary, for the terminal. */
@@ -130,6 +147,7 @@ export function formatSummary(s: PrepareSummary): string {
     `dropped clusters      ${n(s.droppedClusters.length)} (${n(s.droppedClusters.filter((c) => c.outcome === 'dropped-conflict').length)} for conflicting labels)`,
     `splits                train ${n(s.split.counts.train)} · val ${n(s.split.counts.val)} · test ${n(s.split.counts.test)} (${n(s.split.groups)} groups within distance ${s.settings.groupDistance}; largest ${n(s.split.largestGroup)})`,
     `cross-split pairs ≤${s.crossSplitNearPairs.distance}  ${n(s.crossSplitNearPairs.count)} (${n(s.crossSplitNearPairs.withinGroupDistance)} within ${s.settings.groupDistance})`,
+    labelAgreementLine(s.labelAgreement.identicalBytes),
     `time                  ${s.timings.totalSeconds.toFixed(1)} s (hashing ${s.timings.hashSeconds.toFixed(1)} s; cache ${n(s.timings.cacheHits)} hits, ${n(s.timings.cacheMisses)} misses)`,
   ];
   for (const u of s.unreadable.slice(0, 10)) lines.push(`  unreadable: ${u.source}: ${u.reason}`);

@@ -190,12 +190,23 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
   const splitRow = split?.counts
     ? ['split (train / val / test)', `${['train', 'val', 'test'].map((k) => esc(split.counts![k])).join(' / ')}${typeof split.largestGroup === 'number' ? ` (largest group kept on one side: ${esc(split.largestGroup)} files)` : ''}`]
     : null;
+  // label noise measured without a model: one image filed under separate records, labelled each time
+  const agreement = (input.summary?.labelAgreement as { identicalBytes?: { pairs?: unknown; ageDifferenceOver8?: unknown; ageDifferenceOver16?: unknown; genderDisagree?: unknown } } | undefined)?.identicalBytes;
+  const percent = (x: unknown): string => `${(Number(x) * 100).toFixed(1)}%`;
+  const agreementRow =
+    agreement && typeof agreement.pairs === 'number' && agreement.pairs > 0
+      ? [
+          'label agreement between separate records of byte-identical images',
+          `${esc(agreement.pairs)} record pairs: ages differ by more than 8 years in ${percent(agreement.ageDifferenceOver8)}, by more than 16 in ${percent(agreement.ageDifferenceOver16)}; genders differ in ${percent(agreement.genderDisagree)} — label noise that no model can score past`,
+        ]
+      : null;
   const summaryRows = input.summary
     ? Object.entries(input.summary)
         .filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
         .map(([k, v]) => [esc(k), esc(v)])
         .concat(splitRow ? [splitRow] : [])
         .concat(crossSplit && typeof crossSplit.count === 'number' ? [[`near pairs across splits (distance ≤ ${esc(crossSplit.distance)})`, `${esc(crossSplit.count)}${withinGroup}`]] : [])
+        .concat(agreementRow ? [agreementRow] : [])
     : [];
 
   // best / worst galleries

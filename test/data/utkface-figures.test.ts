@@ -34,6 +34,12 @@ test('UTKFace/ alone, T=5, drop-all matches the reference figures', async () => 
   assert.ok(keepOne.droppedClusters.length > 0);
   assert.ok(keepOne.droppedClusters.every((c) => c.outcome === 'dropped-conflict' && /conflicting labels \(.+×\d/.test(c.reason)));
   assert.equal(keepOne.crossSplitNearPairs.withinGroupDistance, 0);
+  // label noise seen without a model: byte-identical images filed under two records (collection
+  // datetimes) carry ages more than 8 years apart in about one pair in six
+  const same = keepOne.labelAgreement.identicalBytes;
+  assert.equal(same.pairs, 371);
+  assert.ok(same.ageDifferenceOver8 > 0.17 && same.ageDifferenceOver8 < 0.19, `ages differ by > 8 in ${same.ageDifferenceOver8}`);
+  assert.ok(same.genderDisagree > 0.1 && same.genderDisagree < 0.12, `genders differ in ${same.genderDisagree}`);
 });
 
 test('UTKFace/ + crop_part1/: drop-all matches the reference, keep-one keeps far more', async () => {

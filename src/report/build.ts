@@ -191,8 +191,12 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
     ? ['split (train / val / test)', `${['train', 'val', 'test'].map((k) => esc(split.counts![k])).join(' / ')}${typeof split.largestGroup === 'number' ? ` (largest group kept on one side: ${esc(split.largestGroup)} files)` : ''}`]
     : null;
   // label noise measured without a model: one image filed under separate records, labelled each time
-  const agreement = (input.summary?.labelAgreement as { identicalBytes?: { pairs?: unknown; ageDifferenceOver8?: unknown; ageDifferenceOver16?: unknown; genderDisagree?: unknown } } | undefined)?.identicalBytes;
+  const agreement = (input.summary?.labelAgreement as { identicalBytes?: { pairs?: unknown; ageEqual?: unknown; ageDifferenceOver8?: unknown; ageDifferenceOver16?: unknown; genderDisagree?: unknown } } | undefined)?.identicalBytes;
   const percent = (x: unknown): string => `${(Number(x) * 100).toFixed(1)}%`;
+  const recordedAgreement =
+    agreement && [agreement.pairs, agreement.ageEqual, agreement.ageDifferenceOver8, agreement.genderDisagree].every((x) => typeof x === 'number')
+      ? (agreement as { pairs: number; ageEqual: number; ageDifferenceOver8: number; genderDisagree: number })
+      : null;
   const agreementRow =
     agreement && typeof agreement.pairs === 'number' && agreement.pairs > 0
       ? [
@@ -301,7 +305,7 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
           ? '<p class="muted">LIME panels were turned off (<code>--lime 0</code>).</p>'
           : '<p class="muted">No model was given to the report builder, so no LIME panels were computed.</p>',
     ],
-    ['model-card', 'Model card', modelCardHtml({ metadata: input.metadata, evaluation: ev, statusCounts: eda.statusCounts })],
+    ['model-card', 'Model card', modelCardHtml({ metadata: input.metadata, evaluation: ev, statusCounts: eda.statusCounts, labelAgreement: recordedAgreement })],
   ];
   const nav = `<nav><ul>${sections.map(([id, title]) => `<li><a href="#${id}">${esc(title)}</a></li>`).join('')}</ul></nav>`;
   const html = `<!doctype html>

@@ -1,5 +1,6 @@
 import type { ModelMetadata } from '../model/api.js';
 import type { EvaluationResult } from '../eval/evaluate.js';
+import { expectedCumulativeScore, fitLabelNoise } from '../eval/label-noise.js';
 import { fmt } from './charts.js';
 import { esc } from './html.js';
 
@@ -8,6 +9,25 @@ export interface ModelCardInput {
   evaluation: EvaluationResult;
   /** Files `prepare` flagged for conflicting labels or dropped as duplicates, by status. */
   statusCounts: Array<{ status: string; count: number }>;
+  /** From `summary.json`: how often separate records of byte-identical images agree on their labels. */
+  labelAgreement?: { pairs: number; ageEqual: number; ageDifferenceOver8: number; genderDisagree: number } | null;
+}
+
+/** The label-agreement bullet: the measured disagreement, and the CS@8 a perfect model could reach against such labels. */
+export function labelAgreementNote(agreement: ModelCardInput['labelAgreement'], within8: number | null): string {
+  if (!agreement || agreement.pairs === 0) return '';
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  let ceiling = '';
+  // too few pairs, or shares no noise model can produce, and the fit says nothing: leave it out
+  if (agreement.pairs >= 30) {
+    try {
+      const perfect = expectedCumulativeScore(fitLabelNoise({ equal: agreement.ageEqual, over: agreement.ageDifferenceOver8 }, 8), 1e-9, 8);
+      ceiling = ` A label-noise model fitted to these pairs puts even a perfect model at about <b>${pct(perfect)}</b> within ±8 years of these labels${within8 === null ? '' : ` (this model: ${pct(within8)})`}; see docs/evaluation.md.`;
+    } catch {
+      ceiling = '';
+    }
+  }
+  return `<li>Measured: where the data set files the same bytes under two records, the ages differ by more than 8 years in <b>${pct(agreement.ageDifferenceOver8)}</b> of ${agreement.pairs} pairs and the genders in ${pct(agreement.genderDisagree)}.${ceiling}</li>`;
 }
 
 /** What the recorded training command / metadata say about `--balance`. */
@@ -67,6 +87,7 @@ export function modelCardHtml(input: ModelCardInput): string {
 <p>${balanceNote(metadata)}</p>
 <h3>Known label noise</h3>
 <ul><li>UTKFace ages and genders were annotated from appearance (partly estimated by software, then checked by people): the worst-error gallery above includes faces whose annotation looks wrong (${bigErrors} of the ${evaluation.bestWorst.age.worst.length} worst age errors are over 20 years).</li>
+${labelAgreementNote(input.labelAgreement, evaluation.age.within8)}
 <li>Round ages (30, 40, 50 …) and age 1 are over-represented: annotators rounded. Ages above 90 are rare and often doubtful (e.g. 116).</li>
 <li>The data holds near-duplicate frames and byte-identical copies, some with different labels; cleaning removed or flagged them${noisy.length ? ` (${noisy.map((s) => `${s.count} ${esc(s.status)}`).join(', ')})` : ''}.</li>
 <li>Ethnicity labels use five coarse categories (White, Black, Asian, Indian, Others); "Others" lumps Hispanic, Latino and Middle Eastern faces together.</li></ul>

@@ -12,7 +12,7 @@ import { parsePredictionsCsv, predictionsCsv, summarise, type PredictionRecord }
 import { buildReport, readTrainingLog } from '../../src/report/build.js';
 import { edaStats, duplicatePairs } from '../../src/report/eda.js';
 import { renderSvg } from '../../src/report/vega.js';
-import { balanceNote } from '../../src/report/model-card.js';
+import { balanceNote, labelAgreementNote } from '../../src/report/model-card.js';
 
 const metadata = { formatVersion: 1, name: 'tiny', encoder: 'none', inputSize: 200, createdAt: '2026-01-01T00:00:00Z', command: 'agegender train --balance', datasetManifestHash: null, metrics: {} };
 
@@ -97,7 +97,7 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     const model = brightnessModel();
     const evaluation = summarise(records, { split: 'test', model, rows: records.length, skipped: [], replicates: 50, seed: 1, minGroupSize: 2, bestWorstCount: 4, now: () => new Date('2026-01-02T00:00:00Z') });
     const log = [{ epoch: 1, loss: 3 }, { epoch: 2, loss: 2 }];
-    const report = await buildReport({ rows, summary: { files: 40, kept: 39, examplePairs: [{ a: rows[0]!.source, b: rows[1]!.source, distance: 3 }], split: { groups: 38, largestGroup: 2, counts: { train: 27, val: 6, test: 6 } }, crossSplitNearPairs: { distance: 8, groupDistance: 6, count: 2, withinGroupDistance: 0, examples: [] } }, evaluation, records, metadata, trainingLog: log, model, limeCount: 2, limeSamples: 40, now: () => new Date('2026-01-03T00:00:00Z') });
+    const report = await buildReport({ rows, summary: { files: 40, kept: 39, examplePairs: [{ a: rows[0]!.source, b: rows[1]!.source, distance: 3 }], split: { groups: 38, largestGroup: 2, counts: { train: 27, val: 6, test: 6 } }, crossSplitNearPairs: { distance: 8, groupDistance: 6, count: 2, withinGroupDistance: 0, examples: [] }, labelAgreement: { identicalBytes: { pairs: 371, ageEqual: 0.474, ageDifferenceOver8: 0.178, ageDifferenceOver16: 0.051, genderDisagree: 0.108 } } }, evaluation, records, metadata, trainingLog: log, model, limeCount: 2, limeSamples: 40, now: () => new Date('2026-01-03T00:00:00Z') });
     assert.equal(report.html.match(/<svg/g)?.length, report.charts);
     assert.equal(new Set(report.chartIds).size, report.charts);
     assert.ok(report.chartIds.includes('training-curves') && report.chartIds.includes('predicted-vs-actual') && report.chartIds.includes('pyramid'));
@@ -108,6 +108,8 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     assert.match(report.html, /pHash distance 3/);
     assert.match(report.html, /near pairs across splits \(distance ≤ 8\)<\/td><td>2 \(0 within the group distance 6, /);
     assert.match(report.html, /split \(train \/ val \/ test\)<\/td><td>27 \/ 6 \/ 6 \(largest group kept on one side: 2 files\)/);
+    assert.match(report.html, /371 record pairs: ages differ by more than 8 years in 17\.8%, by more than 16 in 5\.1%; genders differ in 10\.8%/);
+    assert.match(report.html, /more than 8 years in <b>17\.8%<\/b> of 371 pairs.*perfect model at about <b>89\.8%<\/b>/s);
     for (const phrase of ['not gender identity', 'non-commercial research', 'must NOT be deployed', 'Known label noise', 'with</b> <code>--balance</code>', 'Measured biases']) {
       assert.ok(report.html.includes(phrase), phrase);
     }
@@ -119,6 +121,7 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     assert.match(noLog.html, /no training log/);
     assert.match(noLog.html, /near-duplicate of 0\.png/); // pairs from the manifest when summary.json has none
     assert.match(noLog.html, /without<\/b> <code>--balance/);
+    assert.doesNotMatch(noLog.html, /perfect model/); // no summary.json, no label agreement to report
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -127,6 +130,15 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
 test('balance note reads the recorded setting', () => {
   assert.match(balanceNote({ ...metadata, balance: false, command: 'x --balance' }), /without/);
   assert.match(balanceNote({ ...metadata, balance: { by: 'ethnicity×gender' }, command: 'x' }), /with<\/b>.*ethnicity×gender/);
+});
+
+test('label agreement note: the measured disagreement always, the ceiling only from enough pairs', () => {
+  const agreement = { pairs: 371, ageEqual: 0.474, ageDifferenceOver8: 0.178, genderDisagree: 0.108 };
+  assert.match(labelAgreementNote(agreement, 0.832), /<b>17\.8%<\/b> of 371 pairs.*about <b>89\.8%<\/b>.*this model: 83\.2%/);
+  assert.doesNotMatch(labelAgreementNote({ ...agreement, pairs: 10 }, 0.832), /perfect model/);
+  assert.match(labelAgreementNote({ ...agreement, pairs: 10 }, 0.832), /17\.8%<\/b> of 10 pairs/);
+  assert.equal(labelAgreementNote({ ...agreement, pairs: 0 }, 0.832), '');
+  assert.equal(labelAgreementNote(null, 0.832), '');
 });
 
 test('training curves come from metadata.training.history when there is no JSONL, counted across stages', async () => {

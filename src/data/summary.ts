@@ -50,17 +50,14 @@ export interface PrepareSummary {
 }
 
 function distribution(rows: readonly ManifestRow[]): LabelDistribution {
-  const d: LabelDistribution = { count: rows.length, gender: {}, ethnicity: {}, ageBucket: {}, meanAge: 0 };
-  let ageSum = 0;
-  for (const r of rows) {
-    d.gender[r.gender!] = (d.gender[r.gender!] ?? 0) + 1;
-    d.ethnicity[r.ethnicity!] = (d.ethnicity[r.ethnicity!] ?? 0) + 1;
-    const bucket = ageBucket(r.age!);
-    d.ageBucket[bucket] = (d.ageBucket[bucket] ?? 0) + 1;
-    ageSum += r.age!;
-  }
-  d.meanAge = rows.length ? Math.round((ageSum / rows.length) * 100) / 100 : 0;
-  return d;
+  const ageSum = rows.reduce((sum, r) => sum + r.age!, 0);
+  return {
+    count: rows.length,
+    gender: countBy(rows, (r) => r.gender!),
+    ethnicity: countBy(rows, (r) => r.ethnicity!),
+    ageBucket: countBy(rows, (r) => ageBucket(r.age!)),
+    meanAge: rows.length ? Math.round((ageSum / rows.length) * 100) / 100 : 0,
+  };
 }
 
 export function summarize(input: {

@@ -201,7 +201,7 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
     agreement && typeof agreement.pairs === 'number' && agreement.pairs > 0
       ? [
           'label agreement between separate records of byte-identical images',
-          `${esc(agreement.pairs)} record pairs: ages differ by more than 8 years in ${percent(agreement.ageDifferenceOver8)}, by more than 16 in ${percent(agreement.ageDifferenceOver16)}; genders differ in ${percent(agreement.genderDisagree)} — label noise that no model can score past`,
+          `${esc(agreement.pairs)} record pairs: ages differ by more than 8 years in ${percent(agreement.ageDifferenceOver8)}, by more than 16 in ${percent(agreement.ageDifferenceOver16)}; genders differ in ${percent(agreement.genderDisagree)} — label noise, measured without a model`,
         ]
       : null;
   const summaryRows = input.summary

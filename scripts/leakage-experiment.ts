@@ -3,8 +3,10 @@
 // and conflicting labels included, as the notebook had them. It is split twice with the same seed,
 // fractions and stratification: image by image, and in groups of near-duplicates (within prepare's
 // group distance, 6). The same training runs on each; each is scored on its own val split.
-//   node --import tsx scripts/leakage-experiment.ts --workspace workspace/utk --out workspace/leakage [--epochs 0] [--cut-point conv128_2]
-// `--epochs 0` (the default) trains stage 1 only (frozen encoder, head on cached features).
+//   node --import tsx scripts/leakage-experiment.ts --workspace workspace/utk --out workspace/leakage [--epochs 0] [--cut-point conv128_2] [--kind per-image|grouped]
+// `--epochs 0` (the default) trains stage 1 only (frozen encoder, head on cached features). `--kind`
+// runs one of the two splits only (two processes can then train them side by side, one per core);
+// each writes its own `leakage-<kind>.json`.
 // Throw-away models: they train on files of the project's test split, and are never shipped.
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -26,8 +28,11 @@ const { values } = parseArgs({
     epochs: { type: 'string', default: '0' },
     'cut-point': { type: 'string', default: 'conv128_2' },
     seed: { type: 'string', default: '42' },
+    kind: { type: 'string' },
   },
 });
+const KINDS = [['per-image', null], ['grouped', DEFAULTS.prepare.groupDistance]] as const;
+if (values.kind !== undefined && !KINDS.some(([k]) => k === values.kind)) throw new Error(`unknown --kind ${values.kind}: per-image or grouped`);
 const cutPoint = values['cut-point']!;
 if (!isCutPoint(cutPoint)) throw new Error(`unknown --cut-point ${cutPoint}`);
 const epochs = Number(values.epochs);
@@ -45,7 +50,7 @@ console.log(`pool: ${pool.length} labelled files of ${values.folder}/ (statuses 
 
 const command = `node --import tsx scripts/leakage-experiment.ts ${process.argv.slice(2).join(' ')}`.trim();
 const results: Record<string, unknown>[] = [];
-for (const [kind, groupDistance] of [['per-image', null], ['grouped', GROUP_DISTANCE]] as const) {
+for (const [kind, groupDistance] of KINDS.filter(([k]) => values.kind === undefined || k === values.kind)) {
   const split = assignSplits(
     pool.map((r) => ({ labels: { age: r.age!, gender: r.gender!, ethnicity: r.ethnicity! }, phash: r.phash! })),
     { fractions: [0.7, 0.15, 0.15], seed, groupDistance },
@@ -72,7 +77,7 @@ for (const [kind, groupDistance] of [['per-image', null], ['grouped', GROUP_DIST
   results.push({ kind, split: countBy(rows, (r) => r.split ?? ''), valLeak: leak, best, seconds: result.timings });
   console.log(`${kind}: best val (stage ${best.stage}, epoch ${best.epoch}) MAE ${best.valMae.toFixed(3)}, CS@8 ${(100 * best.valCs8).toFixed(2)}%, gender ${(100 * best.valGenderAccuracy).toFixed(2)}%`);
 }
-await writeJsonAtomic(join(resolve(values.out!), 'leakage.json'), { command, pool: pool.length, epochs, cutPoint, seed, groupDistance: GROUP_DISTANCE, auditDistance: AUDIT_DISTANCE, results });
+await writeJsonAtomic(join(resolve(values.out!), values.kind === undefined ? 'leakage.json' : `leakage-${values.kind}.json`), { command, pool: pool.length, epochs, cutPoint, seed, groupDistance: GROUP_DISTANCE, auditDistance: AUDIT_DISTANCE, results });
 
 /** Val files that have a near-duplicate (and an identical pHash) among the training files. */
 function valLeak(rows: readonly ManifestRow[]): { near: number; audit: number; identical: number; val: number } {

@@ -15,8 +15,9 @@ export interface LabelAgreement {
   ageEqual: number;
   meanAbsAgeDifference: number;
   medianAbsAgeDifference: number;
-  /** Share of pairs whose ages differ by more than 8 years (no single estimate is within ±8 of both past 16). */
+  /** Share of pairs whose ages differ by more than 8 years. */
   ageDifferenceOver8: number;
+  /** Share of pairs whose ages differ by more than 16 years: no single estimate is within ±8 years of both. */
   ageDifferenceOver16: number;
   genderDisagree: number;
   ethnicityDisagree: number;

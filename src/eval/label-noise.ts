@@ -56,7 +56,7 @@ function solveIncreasing(f: (x: number) => number, target: number, lo: number, h
  * Fits the noise model to the observed share of record pairs with equal ages and with ages more
  * than k apart (e.g. from `labelAgreement`). With `exact` fixed at 0 it fits the scale alone to the
  * "more than k apart" share (plain Laplace noise on every record).
- * @example fitLabelNoise({ equal: 0.474, over: 0.178 }, 8) // ≈ { exact: 0.68, scale: 6.8 }
+ * @example fitLabelNoise({ equal: 0.474, over: 0.178 }, 8) // ≈ { exact: 0.66, scale: 6.7 }
  */
 export function fitLabelNoise(observed: { equal: number; over: number }, k: number, options: { exact?: 0 } = {}): LabelNoiseModel {
   if (options.exact === 0) {

@@ -191,17 +191,17 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
     ? ['split (train / val / test)', `${['train', 'val', 'test'].map((k) => esc(split.counts![k])).join(' / ')}${typeof split.largestGroup === 'number' ? ` (largest group kept on one side: ${esc(split.largestGroup)} files)` : ''}`]
     : null;
   // label noise measured without a model: one image filed under separate records, labelled each time
-  const agreement = (input.summary?.labelAgreement as { identicalBytes?: { pairs?: unknown; ageEqual?: unknown; ageDifferenceOver8?: unknown; ageDifferenceOver16?: unknown; genderDisagree?: unknown } } | undefined)?.identicalBytes;
-  const percent = (x: unknown): string => `${(Number(x) * 100).toFixed(1)}%`;
+  const agreement = (input.summary?.labelAgreement as { identicalBytes?: Record<string, unknown> } | undefined)?.identicalBytes;
   const recordedAgreement =
-    agreement && [agreement.pairs, agreement.ageEqual, agreement.ageDifferenceOver8, agreement.genderDisagree].every((x) => typeof x === 'number')
-      ? (agreement as { pairs: number; ageEqual: number; ageDifferenceOver8: number; genderDisagree: number })
+    agreement && ['pairs', 'ageEqual', 'ageDifferenceOver8', 'ageDifferenceOver16', 'genderDisagree'].every((k) => typeof agreement[k] === 'number')
+      ? (agreement as { pairs: number; ageEqual: number; ageDifferenceOver8: number; ageDifferenceOver16: number; genderDisagree: number })
       : null;
+  const percent = (x: number): string => `${(x * 100).toFixed(1)}%`;
   const agreementRow =
-    agreement && typeof agreement.pairs === 'number' && agreement.pairs > 0
+    recordedAgreement && recordedAgreement.pairs > 0
       ? [
           'label agreement between separate records of byte-identical images',
-          `${esc(agreement.pairs)} record pairs: ages differ by more than 8 years in ${percent(agreement.ageDifferenceOver8)}, by more than 16 in ${percent(agreement.ageDifferenceOver16)}; genders differ in ${percent(agreement.genderDisagree)} — label noise, measured without a model`,
+          `${recordedAgreement.pairs} record pairs: ages differ by more than 8 years in ${percent(recordedAgreement.ageDifferenceOver8)}, by more than 16 in ${percent(recordedAgreement.ageDifferenceOver16)}; genders differ in ${percent(recordedAgreement.genderDisagree)} — label noise, measured without a model`,
         ]
       : null;
   const summaryRows = input.summary

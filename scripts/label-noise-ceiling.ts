@@ -3,6 +3,8 @@
 // and what a model must achieve to reach a target CS@8. No model is run; an evaluation is only read.
 //   node --import tsx scripts/label-noise-ceiling.ts <workspace> <evaluation.json> [--source-contains /UTKFace/] [--target 0.88]
 import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { percent as pct } from '../src/core/format.js';
 import { readManifest } from '../src/data/manifest.js';
 import { labelAgreement } from '../src/data/label-agreement.js';
 import {
@@ -14,22 +16,17 @@ import {
   type LabelNoiseModel,
 } from '../src/eval/label-noise.js';
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const [workspace, evaluationPath] = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
+const { values, positionals } = parseArgs({ options: { 'source-contains': { type: 'string' }, target: { type: 'string', default: '0.88' } }, allowPositionals: true });
+const [workspace, evaluationPath] = positionals;
 if (!workspace || !evaluationPath) throw new Error('usage: label-noise-ceiling <workspace> <evaluation.json> [--source-contains TEXT] [--target 0.88]');
-const only = option('--source-contains');
-const target = Number(option('--target') ?? 0.88);
+const only = values['source-contains'];
+const target = Number(values.target);
 const K = 8;
 
 const rows = (await readManifest(workspace)).filter((r) => only === undefined || r.source.includes(only));
 const agreement = labelAgreement(rows);
 const evaluation = JSON.parse(await readFile(evaluationPath, 'utf8')) as { split: string; age: { mae: number; within8: number; count: number } };
 const observed = { equal: agreement.ageEqual, over: agreement.ageDifferenceOver8 };
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 console.log(`records: ${rows.length} manifest rows${only ? ` whose source contains ${only}` : ''}`);
 console.log(

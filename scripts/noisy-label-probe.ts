@@ -49,7 +49,11 @@ if (command === 'folds') {
   const missing = train.filter((r) => !error.has(r.source)).length;
   if (missing) throw new Error(`${missing} training rows have no cross-fitted prediction: run both folds first`);
   const bucketErrors = new Map<string, number[]>();
-  for (const { abs, bucket } of error.values()) bucketErrors.set(bucket, [...(bucketErrors.get(bucket) ?? []), abs]);
+  for (const { abs, bucket } of error.values()) {
+    const errors = bucketErrors.get(bucket);
+    if (errors) errors.push(abs);
+    else bucketErrors.set(bucket, [abs]);
+  }
   const bucketMae = new Map([...bucketErrors].map(([b, e]) => [b, e.reduce((s, x) => s + x, 0) / e.length]));
   const count = Math.round(train.length * fraction);
   const ranked = {

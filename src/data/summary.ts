@@ -1,4 +1,5 @@
 import { countBy } from '../core/count.js';
+import { percent } from '../core/format.js';
 import { SPLITS, type FileStatus, type ManifestRow, type SplitName } from '../core/types.js';
 import type { DedupResult, ClusterReport } from './dedup.js';
 import { ageBucket } from './labels.js';
@@ -123,10 +124,9 @@ export function summarize(input: {
 }
 
 function labelAgreementLine(a: LabelAgreement): string {
-  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   return a.pairs === 0
     ? 'label agreement       no byte-identical image under two records'
-    : `label agreement       ${a.pairs.toLocaleString('en-US')} record pairs of byte-identical images: ages differ by > 8 years in ${pct(a.ageDifferenceOver8)}, genders in ${pct(a.genderDisagree)}`;
+    : `label agreement       ${a.pairs.toLocaleString('en-US')} record pairs of byte-identical images: ages differ by > 8 years in ${percent(a.ageDifferenceOver8)}, genders in ${percent(a.genderDisagree)}`;
 }
 
 /** A short human-readable account of a summary, for the terminal. */

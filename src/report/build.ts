@@ -14,6 +14,7 @@ import { duplicatePairs, edaStats, keptRows } from './eda.js';
 import { edaCharts, evaluationCharts, fmt, trainingChart, type ChartDef } from './charts.js';
 import { esc, gallery, REPORT_CSS, table, Thumbnails, type Tile } from './html.js';
 import { modelCardHtml } from './model-card.js';
+import { percent } from '../core/format.js';
 import { renderSvg } from './vega.js';
 
 export interface ReportInput {
@@ -196,7 +197,6 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
     agreement && ['pairs', 'ageEqual', 'ageDifferenceOver8', 'ageDifferenceOver16', 'genderDisagree'].every((k) => typeof agreement[k] === 'number')
       ? (agreement as { pairs: number; ageEqual: number; ageDifferenceOver8: number; ageDifferenceOver16: number; genderDisagree: number })
       : null;
-  const percent = (x: number): string => `${(x * 100).toFixed(1)}%`;
   const agreementRow =
     recordedAgreement && recordedAgreement.pairs > 0
       ? [

@@ -1,5 +1,6 @@
 import type { ModelMetadata } from '../model/api.js';
 import type { EvaluationResult } from '../eval/evaluate.js';
+import { percent } from '../core/format.js';
 import { expectedCumulativeScore, fitLabelNoise } from '../eval/label-noise.js';
 import { fmt } from './charts.js';
 import { esc } from './html.js';
@@ -16,18 +17,17 @@ export interface ModelCardInput {
 /** The label-agreement bullet: the measured disagreement, and the CS@8 a perfect model could reach against such labels. */
 export function labelAgreementNote(agreement: ModelCardInput['labelAgreement'], within8: number | null): string {
   if (!agreement || agreement.pairs === 0) return '';
-  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   let ceiling = '';
   // too few pairs, or shares no noise model can produce, and the fit says nothing: leave it out
   if (agreement.pairs >= 30) {
     try {
       const perfect = expectedCumulativeScore(fitLabelNoise({ equal: agreement.ageEqual, over: agreement.ageDifferenceOver8 }, 8), 1e-9, 8);
-      ceiling = ` A label-noise model fitted to these pairs puts even a perfect model at about <b>${pct(perfect)}</b> within ±8 years of these labels${within8 === null ? '' : ` (this model: ${pct(within8)})`}; see docs/evaluation.md.`;
+      ceiling = ` A label-noise model fitted to these pairs puts even a perfect model at about <b>${percent(perfect)}</b> within ±8 years of these labels${within8 === null ? '' : ` (this model: ${percent(within8)})`}; see docs/evaluation.md.`;
     } catch {
       ceiling = '';
     }
   }
-  return `<li>Measured: where the data set files the same bytes under two records, the ages differ by more than 8 years in <b>${pct(agreement.ageDifferenceOver8)}</b> of ${agreement.pairs} pairs and the genders in ${pct(agreement.genderDisagree)}.${ceiling}</li>`;
+  return `<li>Measured: where the data set files the same bytes under two records, the ages differ by more than 8 years in <b>${percent(agreement.ageDifferenceOver8)}</b> of ${agreement.pairs} pairs and the genders in ${percent(agreement.genderDisagree)}.${ceiling}</li>`;
 }
 
 /** What the recorded training command / metadata say about `--balance`. */

@@ -12,7 +12,7 @@ import { ETHNICITIES, GENDERS } from '../core/types.js';
 import type { ModelMetadata } from './api.js';
 import { AGE_BINS, LABEL_SIGMA, MAX_AGE } from './ageBins.js';
 import { CUT_POINT, CUT_POINTS, cutLayout, ENCODER_ID, INPUT_SIZE, isCutPoint, MEAN_RGB, PIXEL_DIVISOR, type CutLayout, type CutPoint } from './encoder.js';
-import { encodeHalf } from '../train/half.js';
+import { encodeHalf } from './half.js';
 import { HEAD_IN, HIDDEN, type AgeGenderNet } from './net.js';
 
 /** Bumped when the folder layout or the network changes incompatibly. */

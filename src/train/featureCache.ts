@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { readSourceBytes } from '../data/sources.js';
 import { decodeImage } from '../io/decode.js';
 import { CUT_POINT, cutLayout, ENCODER_ID, type FaceRecEncoder } from '../model/encoder.js';
-import { decodeHalfInto, encodeHalf } from './half.js';
+import { decodeHalfInto, encodeHalf } from '../model/half.js';
 import { JITTER_COPIES, JITTER_VERSION, jitterChips, jitterFor } from './jitter.js';
 
 /** Which copies of an image an entry holds: the original and its mirror, or two jittered copies. */

@@ -222,7 +222,7 @@ async function loadFeatures(items: TrainItem[], hashes: string[], cacheDir: stri
   const { cutSize, pooledDim } = layout;
   const cut = new Uint16Array(n * v * cutSize);
   const pooled = new Float32Array(n * v * pooledDim);
-  const { fromHalf } = await import('./half.js');
+  const { fromHalf } = await import('../model/half.js');
   let mirroredCount = 0;
   for (let i = 0; i < n; i++) {
     const sets = v === 4 ? (['mirror', 'jitter'] as const) : (['mirror'] as const);
@@ -285,12 +285,12 @@ function targets(f: Features, idx: readonly number[], table: readonly Float32Arr
   };
 }
 
-let halfMod: typeof import('./half.js') | null = null;
+let halfMod: typeof import('../model/half.js') | null = null;
 
 /** Trains, saves and scores a model. See the module comment. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   checkOptions(options);
-  halfMod ??= await import('./half.js');
+  halfMod ??= await import('../model/half.js');
   const t0 = Date.now();
   const o = { ...TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof TRAIN_DEFAULTS & TrainOptions;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ageInterval, ageLabelDistribution, AGE_BINS, expectedAge, labelSigmaAt } from '../../src/model/ageBins.js';
 import { hasConvFilterGrad, initBackend } from '../../src/model/backend.js';
 import { FaceRecEncoder, loadFaceApiWeights } from '../../src/model/encoder.js';
-import { decodeHalfInto, encodeHalf } from '../../src/train/half.js';
+import { decodeHalfInto, encodeHalf } from '../../src/model/half.js';
 import { decodeImage } from '../../src/io/decode.js';
 import { pickChips } from './train-fixtures.js';
 

@@ -1,4 +1,4 @@
-/** IEEE 754 half-precision conversion, used to store cached activations at half the size. */
+/** IEEE 754 half-precision conversion: the model folder's weights.bin and the training feature cache store float16. */
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 

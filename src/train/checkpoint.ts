@@ -1,6 +1,6 @@
 /**
  * Checkpoints: every epoch the trainable weights, the optimizer state and the best-on-val weights
- * go into a fresh `ckpt-<n>/` folder; then `state.json` is replaced atomically to point at it.
+ * go into a fresh `ckpt-<n>/` folder; then the state file (workspace/layout.ts) is replaced atomically to point at it.
  * A `kill -9` at any moment leaves the previous checkpoint intact.
  */
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { AgeGenderError } from '../core/errors.js';
+import { checkpointFiles } from '../workspace/layout.js';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -64,14 +65,21 @@ export async function readTensors(path: string): Promise<tf.NamedTensorMap> {
 }
 
 export async function readState(dir: string): Promise<CheckpointState | null> {
-  const p = join(dir, 'state.json');
+  const p = checkpointFiles(dir).state;
   if (!existsSync(p)) return null;
   const s = JSON.parse(await readFile(p, 'utf8')) as CheckpointState;
   if (s.version !== CHECKPOINT_VERSION) throw new AgeGenderError('MODEL_INCOMPATIBLE', `checkpoint version ${s.version} is not ${CHECKPOINT_VERSION}`, { subject: p });
   return s;
 }
 
-/** Writes a checkpoint folder then points state.json at it; removes older folders. */
+/** The tensors of the checkpoint `state` points at: `current` (trained weights, optimizer state) and `best` (caller disposes). */
+export async function readCheckpoint(dir: string, state: CheckpointState): Promise<{ current: tf.NamedTensorMap; best: tf.NamedTensorMap }> {
+  const current = await readTensors(join(dir, state.folder, 'current'));
+  const best = await readTensors(join(dir, state.folder, 'best'));
+  return { current, best };
+}
+
+/** Writes a checkpoint folder then points the state file at it; removes older folders. */
 export async function saveCheckpoint(
   dir: string,
   state: Omit<CheckpointState, 'folder' | 'version'>,
@@ -83,7 +91,7 @@ export async function saveCheckpoint(
   await writeTensors(join(dir, folder, 'current'), current);
   await writeTensors(join(dir, folder, 'best'), best);
   const full: CheckpointState = { ...state, version: CHECKPOINT_VERSION, folder };
-  await writeJsonAtomic(join(dir, 'state.json'), full);
+  await writeJsonAtomic(checkpointFiles(dir).state, full);
   for (const f of await readdir(dir)) if (f.startsWith('ckpt-') && f !== folder) await rm(join(dir, f), { recursive: true, force: true });
   return full;
 }

@@ -16,6 +16,7 @@ import type { ManifestRow } from '../core/types.js';
 import { evaluate, type EvaluationResult } from '../eval/evaluate.js';
 import type { ModelMetadata } from '../model/api.js';
 import { loadModel, type InferenceSettings } from '../model/index.js';
+import { MODEL_FILES } from '../model/io.js';
 
 export interface SplitMetrics {
   count: number;
@@ -49,7 +50,7 @@ export interface ChooseInferenceResult {
   val: Record<'none' | 'flip', SplitMetrics>;
   /** The test split scored once with the chosen settings (null when skipped or empty). */
   test: { result: EvaluationResult; csv: string } | null;
-  /** metrics.json as written: val (chosen), test, candidates. */
+  /** The model folder's metrics file as written: val (chosen), test, candidates. */
   metrics: Record<string, unknown>;
 }
 
@@ -92,12 +93,12 @@ export async function chooseInference(o: ChooseInferenceOptions): Promise<Choose
   }
 
   // Record in the folder: metadata.inference + metrics (val = the chosen variant), atomically.
-  const metadata = JSON.parse(await readFile(join(o.modelDir, 'metadata.json'), 'utf8')) as ModelMetadata; // loadModel above has validated the folder
+  const metadata = JSON.parse(await readFile(join(o.modelDir, MODEL_FILES.metadata), 'utf8')) as ModelMetadata; // loadModel above has validated the folder
   const previous = (metadata.metrics ?? {}) as Record<string, unknown>;
   const metrics: Record<string, unknown> = { ...previous, val: flipTta ? val.flip : val.none, valCandidates: val };
   if (test) metrics['test'] = splitMetrics(test.result);
   else delete metrics['test'];
-  await writeJsonAtomic(join(o.modelDir, 'metadata.json'), { ...metadata, inference: chosen, metrics });
-  await writeJsonAtomic(join(o.modelDir, 'metrics.json'), metrics);
+  await writeJsonAtomic(join(o.modelDir, MODEL_FILES.metadata), { ...metadata, inference: chosen, metrics });
+  await writeJsonAtomic(join(o.modelDir, MODEL_FILES.metrics), metrics);
   return { chosen, val, test, metrics };
 }

@@ -56,6 +56,66 @@ export interface TrainCallback {
   onTrainEnd?(info: Record<string, unknown>): void | Promise<void>;
 }
 
+/**
+ * The callbacks of one run, or of one stage of it, called in order. Built for the run and never
+ * changed: a stage that needs one more (its early stopping) gets a new list from `with`.
+ *
+ * @example
+ *   const run = new CallbackList([nanGuard(), consoleLogger(log)]);
+ *   const stage = run.with(earlyStopping({ patience: 2 }));
+ *   if (await stage.epochEnd(logs)) break;
+ */
+export class CallbackList {
+  readonly callbacks: readonly TrainCallback[];
+
+  constructor(callbacks: readonly TrainCallback[]) {
+    this.callbacks = Object.freeze([...callbacks]);
+  }
+
+  /** A new list: these callbacks, then `more`. */
+  with(...more: TrainCallback[]): CallbackList {
+    return new CallbackList([...this.callbacks, ...more]);
+  }
+
+  async trainBegin(info: { trainCount: number; valCount: number }): Promise<void> {
+    for (const cb of this.callbacks) await cb.onTrainBegin?.(info);
+  }
+
+  async stageBegin(info: StageInfo): Promise<void> {
+    for (const cb of this.callbacks) await cb.onStageBegin?.(info);
+  }
+
+  async epochBegin(info: { stage: 1 | 2; epoch: number; epochs: number }): Promise<void> {
+    for (const cb of this.callbacks) await cb.onEpochBegin?.(info);
+  }
+
+  async batchEnd(logs: BatchLogs): Promise<void> {
+    for (const cb of this.callbacks) await cb.onBatchEnd?.(logs);
+  }
+
+  /** Calls every callback; true when any of them asked to stop the stage. */
+  async epochEnd(logs: EpochLogs): Promise<boolean> {
+    let stop = false;
+    for (const cb of this.callbacks) {
+      const r = await cb.onEpochEnd?.(logs);
+      if (r && r.stop) stop = true;
+    }
+    return stop;
+  }
+
+  async stageEnd(info: { stage: 1 | 2; bestEpoch: number; bestValMae: number }): Promise<void> {
+    for (const cb of this.callbacks) await cb.onStageEnd?.(info);
+  }
+
+  async emit(event: TrainEventName, data: Record<string, unknown>): Promise<void> {
+    for (const cb of this.callbacks) await cb.onEvent?.(event, data);
+  }
+
+  async trainEnd(info: Record<string, unknown>): Promise<void> {
+    for (const cb of this.callbacks) await cb.onTrainEnd?.(info);
+  }
+}
+
 /** Stops training with TRAINING_DIVERGED when a loss is NaN or infinite. */
 export function nanGuard(): TrainCallback {
   const check = (what: string, v: number, where: string): void => {

@@ -1,0 +1,41 @@
+/**
+ * The two task losses and the age targets they compare against. Tensors made here belong to the
+ * caller's scope (`tf.tidy`, `tf.variableGrads`): nothing is kept between calls.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { AGE_BINS, ageLabelDistribution, labelSigmaAt, MAX_AGE } from '../model/ageBins.js';
+import type { NetOutputs } from '../model/net.js';
+import type { AgeLoss } from './options.js';
+
+/** Soft targets for every whole age 0…MAX_AGE: σ(age) = sigma + slope · age. */
+export function labelTable(sigma: number, slope: number): Float32Array[] {
+  return Array.from({ length: MAX_AGE + 1 }, (_, a) => ageLabelDistribution(a, labelSigmaAt(a, sigma, slope)));
+}
+
+/** The expected age of each row of age logits (softmax over the bins 0…MAX_AGE). */
+export function expectedAge(ageLogits: tf.Tensor2D): tf.Tensor1D {
+  return tf.sum(tf.mul(tf.softmax(ageLogits), ageBins()), 1);
+}
+
+/** 0…MAX_AGE as a float32 tensor. */
+function ageBins(): tf.Tensor1D {
+  return tf.range(0, AGE_BINS, 1, 'float32');
+}
+
+/**
+ * Per-batch losses: age = KL(label distribution ‖ prediction) + |E[age] − age| / ageScale (or one
+ * of the two terms, `ageLoss`); gender = cross-entropy (also used by scripts/encoder-probe.ts).
+ */
+export function taskLosses(out: NetOutputs, ageTarget: tf.Tensor2D, ages: tf.Tensor1D, female: tf.Tensor1D, w: tf.Tensor1D, ageScale: number, ageLoss: AgeLoss = 'kl+l1'): { age: tf.Scalar; gender: tf.Scalar } {
+  const logp = tf.logSoftmax(out.ageLogits);
+  const kl = (): tf.Tensor1D => tf.sum(tf.mul(ageTarget, tf.sub(tf.log(tf.add(ageTarget, 1e-12)), logp)), 1);
+  const l1 = (): tf.Tensor1D => tf.div(tf.abs(tf.sub(tf.sum(tf.mul(tf.exp(logp), ageBins()), 1), ages)), ageScale);
+  const perSample = ageLoss === 'kl' ? kl() : ageLoss === 'l1' ? l1() : tf.add(kl(), l1());
+  const lg = tf.logSoftmax(out.genderLogits);
+  const ce = tf.neg(tf.add(tf.mul(tf.sub(1, female), tf.squeeze(tf.slice(lg, [0, 0], [-1, 1]), [1])), tf.mul(female, tf.squeeze(tf.slice(lg, [0, 1], [-1, 1]), [1]))));
+  const wsum = tf.sum(w);
+  return {
+    age: tf.div(tf.sum(tf.mul(w, perSample)), wsum) as tf.Scalar,
+    gender: tf.div(tf.sum(tf.mul(w, ce)), wsum) as tf.Scalar,
+  };
+}

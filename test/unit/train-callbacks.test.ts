@@ -1,0 +1,54 @@
+// A run's callbacks: CallbackList calls them in order, `with` makes a new list for a stage and
+// leaves the run's list as it was, and one `{ stop: true }` ends the stage after every callback ran.
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { CallbackList, earlyStopping, type EpochLogs, type TrainCallback } from '../../src/train/callbacks.js';
+
+const logs = (epoch: number, valMae: number): EpochLogs => ({
+  stage: 2, epoch, epochs: 4, loss: 0, ageLoss: 0, genderLoss: 0,
+  valMae, valCs8: 0, valGenderAccuracy: 0, valAgeLoss: 0, valGenderLoss: 0, seconds: 0, lr: 0,
+});
+
+/** A callback that writes `<name>:<hook>` to `calls` for every hook it gets. */
+function recorder(name: string, calls: string[], stop = false): TrainCallback {
+  return {
+    name,
+    onStageBegin: () => void calls.push(`${name}:stageBegin`),
+    onEpochEnd: () => {
+      calls.push(`${name}:epochEnd`);
+      return stop ? { stop: true } : undefined;
+    },
+    onEvent: (event) => void calls.push(`${name}:${event}`),
+  };
+}
+
+describe('CallbackList', () => {
+  it('calls every callback in order, for every hook', async () => {
+    const calls: string[] = [];
+    const list = new CallbackList([recorder('a', calls), recorder('b', calls)]);
+    await list.stageBegin({ stage: 1, epochs: 2, startEpoch: 1, trainCount: 3, valCount: 1 });
+    assert.equal(await list.epochEnd(logs(1, 5)), false);
+    await list.emit('checkpoint', { stage: 1, epoch: 1 });
+    assert.deepEqual(calls, ['a:stageBegin', 'b:stageBegin', 'a:epochEnd', 'b:epochEnd', 'a:checkpoint', 'b:checkpoint']);
+  });
+
+  it('one stop request ends the stage, and the callbacks after it still see the epoch', async () => {
+    const calls: string[] = [];
+    const list = new CallbackList([recorder('a', calls, true), recorder('b', calls)]);
+    assert.equal(await list.epochEnd(logs(1, 5)), true);
+    assert.deepEqual(calls, ['a:epochEnd', 'b:epochEnd']);
+  });
+
+  it('`with` gives a stage its own list; the run list is unchanged and cannot be changed', async () => {
+    const calls: string[] = [];
+    const run = new CallbackList([recorder('run', calls)]);
+    const stage = run.with(earlyStopping({ patience: 1 }), recorder('stage', calls));
+    assert.deepEqual(run.callbacks.map((c) => c.name), ['run']);
+    assert.deepEqual(stage.callbacks.map((c) => c.name), ['run', 'earlyStopping', 'stage']);
+    assert.throws(() => (run.callbacks as TrainCallback[]).push(recorder('x', calls)), TypeError);
+    // the stage's early stopping answers through the stage list only
+    assert.equal(await stage.epochEnd(logs(1, 5)), false);
+    assert.equal(await stage.epochEnd(logs(2, 6)), true);
+    assert.equal(await run.epochEnd(logs(3, 7)), false);
+  });
+});

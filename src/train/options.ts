@@ -15,7 +15,7 @@ export const TRAIN_DEFAULTS = Object.freeze({
   epochs: 6,
   /**
    * Where the frozen stem ends: conv128_2 (fine-tune the whole conv256 stage), conv128_1 (conv128_2
-   * too: the shipped model since 2026-12-02 09:05, 0.04 years better on val, stage 2 ≈ 1.3× slower;
+   * too: the shipped model's cut, 0.04 years better on val, stage 2 ≈ 1.3× slower;
    * passed explicitly, the default stays the cheaper cut), conv256_down (conv256_1 onward; ≈ 1.4×
    * faster than conv128_2) or conv256_1 (conv256_2 + conv256_down_out only; ≈ 3.3× faster).
    */

@@ -20,8 +20,8 @@ export { decodeImage, loadImageInput, readImageHeader, sniffImageType } from './
 
 // data
 export { prepare, type PrepareOptions } from './data/prepare.js';
-export type { PrepareSummary } from './data/summary.js';
-export { readManifest, rowsOfSplit } from './data/manifest.js';
+export type { PrepareSummary } from './workspace/summary.js';
+export { readManifest, rowsOfSplit } from './workspace/manifest.js';
 export { parseUtkName } from './data/labels.js';
 export { phashOfBytes, hammingHex } from './data/phash.js';
 export { findNearPairs, hashTableFromHex, type NearPair } from './data/hamming-index.js';

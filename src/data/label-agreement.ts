@@ -1,31 +1,9 @@
 import { countBy } from '../core/count.js';
 import type { ManifestRow } from '../core/types.js';
+import type { LabelAgreement } from '../workspace/summary.js';
 
-/**
- * How often two separate records of the same image agree on its labels. UTKFace holds the same
- * bytes under several names (records collected at different times, labelled each time), so their
- * disagreement measures label noise directly: no model is involved.
- */
-export interface LabelAgreement {
-  /** Pairs of records compared (every pair within a group of identical images). */
-  pairs: number;
-  /** Images (groups) that contributed at least one pair. */
-  images: number;
-  /** Share of pairs whose ages are equal. */
-  ageEqual: number;
-  meanAbsAgeDifference: number;
-  medianAbsAgeDifference: number;
-  /** Share of pairs whose ages differ by more than 8 years. */
-  ageDifferenceOver8: number;
-  /** Share of pairs whose ages differ by more than 16 years: no single estimate is within ±8 years of both. */
-  ageDifferenceOver16: number;
-  genderDisagree: number;
-  ethnicityDisagree: number;
-  /** Pair counts by |age difference|. */
-  byAbsAgeDifference: Record<string, number>;
-  /** The pairs that disagree most on age, for a look. */
-  examples: Array<{ a: string; b: string; ageA: number; ageB: number }>;
-}
+/** How often two separate records of the same image agree on its labels (stored in `summary.json`; fields in `workspace/summary.ts`). */
+export type { LabelAgreement };
 
 type Labelled = ManifestRow & { age: number; gender: NonNullable<ManifestRow['gender']>; ethnicity: NonNullable<ManifestRow['ethnicity']> };
 

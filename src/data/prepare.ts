@@ -1,19 +1,20 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { AgeGenderError } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
-import { linkOrCopyAtomic, replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
+import { linkOrCopyAtomic, replaceDirAtomic, writeFileAtomic } from '../core/atomic.js';
 import { SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
 import { deduplicate, type DedupItem, type DedupPolicy } from './dedup.js';
 import type { Fingerprint } from './fingerprint.js';
 import { FingerprintPool } from './fingerprint-pool.js';
 import { HashCache } from './hash-cache.js';
 import { parseUtkName } from './labels.js';
-import { manifestToCsv, manifestToJsonl } from './manifest.js';
 import { enumerateInputs, readZipEntries, splitZipSource } from './sources.js';
 import { assignSplits, crossSplitNearPairs } from './split.js';
 import { summarize, type PrepareSummary } from './summary.js';
+import { workspacePaths } from '../workspace/layout.js';
+import { writeManifest } from '../workspace/manifest.js';
+import { writeSummary } from '../workspace/summary.js';
 
 export interface PrepareOptions {
   /** Folders and/or .zip archives. */
@@ -40,14 +41,6 @@ export interface PrepareOptions {
 export type PrepareProgress =
   | { phase: 'hash'; done: number; discovered: number; cached: number }
   | { phase: 'dedup' | 'split' | 'write' | 'materialize'; done?: number; total?: number };
-
-export const WORKSPACE_FILES = Object.freeze({
-  manifest: 'manifest.jsonl',
-  manifestCsv: 'manifest.csv',
-  summary: 'summary.json',
-  cache: join('cache', 'hashes.json'),
-  splits: 'splits',
-});
 
 interface Scanned {
   source: string;
@@ -84,7 +77,8 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   const seed = options.seed ?? o.seed;
   const fractions = options.fractions ?? o.fractions;
   const maxPixels = options.maxPixels ?? o.maxPixels;
-  const workspace = resolve(options.workspace);
+  const paths = workspacePaths(options.workspace);
+  const workspace = paths.root;
   const progress = options.onProgress ?? (() => {});
   if (options.inputs.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at least one input folder or .zip archive');
   for (const input of options.inputs) {
@@ -95,8 +89,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   }
   const started = Date.now();
   await mkdir(workspace, { recursive: true });
-  const cachePath = join(workspace, WORKSPACE_FILES.cache);
-  const cache = await HashCache.load(cachePath);
+  const cache = await HashCache.load(paths.hashCache);
 
   // 1. fingerprint every file (cached by path, size and mtime)
   const scanned: Scanned[] = [];
@@ -202,16 +195,13 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
 
   // 5. write the workspace (each file atomically)
   progress({ phase: 'write' });
-  const manifestText = manifestToJsonl(rows);
-  summary.manifestSha256 = createHash('sha256').update(manifestText).digest('hex');
-  await writeFileAtomic(join(workspace, WORKSPACE_FILES.manifest), manifestText);
-  await writeFileAtomic(join(workspace, WORKSPACE_FILES.manifestCsv), manifestToCsv(rows));
-  await cache.save(cachePath, seen);
+  summary.manifestSha256 = await writeManifest(workspace, rows);
+  await cache.save(paths.hashCache, seen);
   if (options.materialize) {
     summary.materialized = await materializeSplits(workspace, kept, options.materialize, progress);
   }
   summary.timings.totalSeconds = (Date.now() - started) / 1000;
-  await writeJsonAtomic(join(workspace, WORKSPACE_FILES.summary), summary);
+  await writeSummary(workspace, summary);
   return summary;
 }
 
@@ -222,7 +212,7 @@ async function materializeSplits(
   mode: 'link' | 'copy',
   progress: (event: PrepareProgress) => void,
 ): Promise<Record<SplitName, number>> {
-  const root = join(workspace, WORKSPACE_FILES.splits);
+  const root = workspacePaths(workspace).splits;
   const expected: Record<SplitName, Set<string>> = { train: new Set(), val: new Set(), test: new Set() };
   let done = 0;
   // Build the split folders beside the old ones and swap them in, so stale files never survive.

@@ -1,54 +1,13 @@
 import { countBy } from '../core/count.js';
 import { percent } from '../core/format.js';
 import { SPLITS, type FileStatus, type ManifestRow, type SplitName } from '../core/types.js';
-import type { DedupResult, ClusterReport } from './dedup.js';
+import type { DedupResult } from './dedup.js';
 import { ageBucket } from './labels.js';
-import { labelAgreement, type LabelAgreement } from './label-agreement.js';
+import { labelAgreement } from './label-agreement.js';
 import type { SplitResult } from './split.js';
+import type { LabelAgreement, LabelDistribution, PrepareSummary } from '../workspace/summary.js';
 
-export interface LabelDistribution {
-  count: number;
-  gender: Record<string, number>;
-  ethnicity: Record<string, number>;
-  ageBucket: Record<string, number>;
-  meanAge: number;
-}
-
-/** What `prepare` did, saved as `summary.json` and printed. */
-export interface PrepareSummary {
-  settings: { inputs: string[]; workspace: string; threshold: number; groupDistance: number; auditDistance: number; policy: string; seed: number; fractions: number[] };
-  command: string | null;
-  files: number;
-  ignoredNonImages: number;
-  unreadable: Array<{ source: string; reason: string }>;
-  invalidLabels: Array<{ source: string; reason: string }>;
-  exactUnique: number;
-  exactDuplicates: number;
-  nearPairs: number;
-  clusters: number;
-  flagged: number;
-  /** Exact-unique images not flagged as near duplicates (the reference's "kept", before label checks). */
-  unflagged: number;
-  kept: number;
-  statusCounts: Record<FileStatus, number>;
-  droppedClusters: Array<Pick<ClusterReport, 'id' | 'outcome' | 'reason' | 'members'>>;
-  examplePairs: Array<{ a: string; b: string; distance: number }>;
-  split: { groups: number; largestGroup: number; counts: Record<SplitName, number>; distributions: Record<SplitName, LabelDistribution> };
-  /**
-   * The leakage audit: kept pairs in different splits within `distance` (the audit distance), by
-   * Hamming distance. Those within `groupDistance` are 0 by construction; the others are what the
-   * grouping let through (on UTKFace, almost all different people).
-   */
-  crossSplitNearPairs: { distance: number; groupDistance: number; count: number; withinGroupDistance: number; byDistance: Record<string, number>; examples: Array<{ a: string; b: string; distance: number }> };
-  /**
-   * Label noise seen directly: how often separate records of one image (different collection
-   * datetimes) agree on its labels, for byte-identical files and for whole duplicate clusters.
-   */
-  labelAgreement: { identicalBytes: LabelAgreement; sameCluster: LabelAgreement };
-  timings: { hashSeconds: number; totalSeconds: number; cacheHits: number; cacheMisses: number };
-  manifestSha256?: string;
-  materialized?: Record<SplitName, number>;
-}
+export type { LabelDistribution, PrepareSummary } from '../workspace/summary.js';
 
 function distribution(rows: readonly ManifestRow[]): LabelDistribution {
   const ageSum = rows.reduce((sum, r) => sum + r.age!, 0);

@@ -17,7 +17,7 @@ import {
   type GenderMetrics,
 } from './metrics.js';
 import { bestWorst, groupMetrics, sliceMetrics, type EvalRecord, type SliceMetricName, type SlicingResult } from './slices.js';
-import { isLabelled } from './workspace.js';
+import { isLabelled } from '../workspace/manifest.js';
 
 export const EVALUATION_FORMAT_VERSION = 1;
 

@@ -1,6 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ETHNICITIES, GENDERS, type ManifestRow } from '../core/types.js';
+import { ETHNICITIES, GENDERS, SPLITS, type ManifestRow } from '../core/types.js';
 import { mulberry32, shuffleInPlace } from '../core/random.js';
 import { reasonOf } from '../core/errors.js';
 import { readSourceBytes } from '../data/sources.js';
@@ -16,10 +16,12 @@ import { esc, gallery, REPORT_CSS, table, Thumbnails, type Tile } from './html.j
 import { modelCardHtml } from './model-card.js';
 import { percent } from '../core/format.js';
 import { renderSvg } from './vega.js';
+import type { SummaryFile } from '../workspace/summary.js';
 
 export interface ReportInput {
   rows: readonly ManifestRow[];
-  summary: Record<string, unknown> | null;
+  /** `summary.json` as read by `readSummary` (null: the workspace has none). */
+  summary: SummaryFile | null;
   evaluation: EvaluationResult;
   records: readonly PredictionRecord[];
   metadata: ModelMetadata;
@@ -121,6 +123,32 @@ function slicingTable(s: SlicingResult): string {
 }
 
 /**
+ * The cleaning table: the summary's scalar fields in file order, then the split sizes, the leakage
+ * audit and the label agreement measured by `prepare`.
+ */
+function summaryTableRows(summary: SummaryFile): string[][] {
+  const rows = Object.entries(summary)
+    .filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
+    .map(([k, v]) => [esc(k), esc(v)]);
+  const split = summary.split;
+  if (split) rows.push(['split (train / val / test)', `${SPLITS.map((k) => esc(split.counts[k])).join(' / ')} (largest group kept on one side: ${esc(split.largestGroup)} files)`]);
+  const cross = summary.crossSplitNearPairs;
+  if (cross) {
+    const withinGroup = ` (${esc(cross.withinGroupDistance)} within the group distance ${esc(cross.groupDistance)}, where files are kept on one side)`;
+    rows.push([`near pairs across splits (distance ≤ ${esc(cross.distance)})`, `${esc(cross.count)}${withinGroup}`]);
+  }
+  // label noise measured without a model: one image filed under separate records, labelled each time
+  const agreement = summary.labelAgreement?.identicalBytes;
+  if (agreement && agreement.pairs > 0) {
+    rows.push([
+      'label agreement between separate records of byte-identical images',
+      `${agreement.pairs} record pairs: ages differ by more than 8 years in ${percent(agreement.ageDifferenceOver8)}, by more than 16 in ${percent(agreement.ageDifferenceOver16)}; genders differ in ${percent(agreement.genderDisagree)} — label noise, measured without a model`,
+    ]);
+  }
+  return rows;
+}
+
+/**
  * Builds the self-contained HTML report: EDA, cleaning summary, split comparison, training curves,
  * evaluation charts and slice tables with intervals, best/worst galleries, LIME panels and the model
  * card. Charts are Vega-Lite specs rendered to inline SVG in Node; thumbnails are data URIs.
@@ -163,10 +191,8 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
     const r = bySource.get(source);
     return r ? `${r.age ?? '?'}/${r.gender ?? '?'}/${r.ethnicity ?? '?'} · ${r.status}` : source.split('/').pop()!.slice(0, 24);
   };
-  const recorded = Array.isArray(input.summary?.examplePairs) ? (input.summary.examplePairs as Array<{ a?: unknown; b?: unknown; distance?: unknown }>) : [];
-  const valid = recorded.filter((p): p is { a: string; b: string; distance?: unknown } => typeof p.a === 'string' && typeof p.b === 'string');
   // the closest pairs are usually re-encodes; the farthest still-flagged ones show where the threshold bites
-  const byDistance = [...valid].sort((x, y) => Number(x.distance ?? 0) - Number(y.distance ?? 0));
+  const byDistance = [...(input.summary?.examplePairs ?? [])].sort((x, y) => x.distance - y.distance);
   const summaryPairs = byDistance.length <= 8 ? byDistance : [...byDistance.slice(0, 3), ...byDistance.slice(-5)];
   if (summaryPairs.length) {
     for (const p of summaryPairs) {
@@ -174,7 +200,7 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
         { source: p.a, caption: label(p.a) },
         { source: p.b, caption: label(p.b) },
       ];
-      pairHtml.push(`<div class="pair">${await gallery(thumbs, tiles)}<div class="muted">pHash distance ${esc(p.distance ?? '?')}</div></div>`);
+      pairHtml.push(`<div class="pair">${await gallery(thumbs, tiles)}<div class="muted">pHash distance ${esc(p.distance)}</div></div>`);
     }
   }
   {
@@ -185,33 +211,8 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
       pairHtml.push(`<div class="pair">${await gallery(thumbs, tiles)}<div class="muted">${esc(p.reason)}</div></div>`);
     }
   }
-  const crossSplit = input.summary?.crossSplitNearPairs as { distance?: unknown; count?: unknown; groupDistance?: unknown; withinGroupDistance?: unknown } | undefined;
-  const withinGroup = crossSplit && typeof crossSplit.withinGroupDistance === 'number' ? ` (${esc(crossSplit.withinGroupDistance)} within the group distance ${esc(crossSplit.groupDistance)}, where files are kept on one side)` : '';
-  const split = input.summary?.split as { counts?: Record<string, unknown>; largestGroup?: unknown } | undefined;
-  const splitRow = split?.counts
-    ? ['split (train / val / test)', `${['train', 'val', 'test'].map((k) => esc(split.counts![k])).join(' / ')}${typeof split.largestGroup === 'number' ? ` (largest group kept on one side: ${esc(split.largestGroup)} files)` : ''}`]
-    : null;
-  // label noise measured without a model: one image filed under separate records, labelled each time
-  const agreement = (input.summary?.labelAgreement as { identicalBytes?: Record<string, unknown> } | undefined)?.identicalBytes;
-  const recordedAgreement =
-    agreement && ['pairs', 'ageEqual', 'ageDifferenceOver8', 'ageDifferenceOver16', 'genderDisagree'].every((k) => typeof agreement[k] === 'number')
-      ? (agreement as { pairs: number; ageEqual: number; ageDifferenceOver8: number; ageDifferenceOver16: number; genderDisagree: number })
-      : null;
-  const agreementRow =
-    recordedAgreement && recordedAgreement.pairs > 0
-      ? [
-          'label agreement between separate records of byte-identical images',
-          `${recordedAgreement.pairs} record pairs: ages differ by more than 8 years in ${percent(recordedAgreement.ageDifferenceOver8)}, by more than 16 in ${percent(recordedAgreement.ageDifferenceOver16)}; genders differ in ${percent(recordedAgreement.genderDisagree)} — label noise, measured without a model`,
-        ]
-      : null;
-  const summaryRows = input.summary
-    ? Object.entries(input.summary)
-        .filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
-        .map(([k, v]) => [esc(k), esc(v)])
-        .concat(splitRow ? [splitRow] : [])
-        .concat(crossSplit && typeof crossSplit.count === 'number' ? [[`near pairs across splits (distance ≤ ${esc(crossSplit.distance)})`, `${esc(crossSplit.count)}${withinGroup}`]] : [])
-        .concat(agreementRow ? [agreementRow] : [])
-    : [];
+  const recordedAgreement = input.summary?.labelAgreement?.identicalBytes ?? null;
+  const summaryRows = input.summary ? summaryTableRows(input.summary) : [];
 
   // best / worst galleries
   const bw = ev.bestWorst;

@@ -1,6 +1,6 @@
 import { ETHNICITIES, FILE_STATUSES, GENDERS, SPLITS, type ManifestRow } from '../core/types.js';
 import { AGE_BUCKETS, ageBucket } from '../data/labels.js';
-import { isLabelled, type LabelledRow } from '../eval/workspace.js';
+import { isLabelled, type LabelledRow } from '../workspace/manifest.js';
 
 /** Counts for the exploratory-data-analysis section, from the manifest alone. */
 export interface EdaStats {

@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import yazl from 'yazl';
 import type { ManifestRow } from '../../src/core/types.js';
 import { prepare } from '../../src/data/prepare.js';
-import { readManifest } from '../../src/data/manifest.js';
+import { readManifest } from '../../src/workspace/manifest.js';
+import { PrepareSummarySchema, readSummary } from '../../src/workspace/summary.js';
 import { sampleChips } from '../helpers/data.js';
 
 /** Every file under a folder with its size and mtime, to prove inputs are untouched. */
@@ -167,4 +168,8 @@ test('keep-one keeps more than drop-all, re-runs hit the cache, and --materializ
   assert.equal(again.timings.cacheMisses, 0);
   assert.equal(again.timings.cacheHits, keepOne.timings.cacheMisses);
   assert.equal(again.manifestSha256, keepOne.manifestSha256, 'same inputs and seed give the same manifest');
+  // summary.json holds what prepare returned, in the schema's shape, and reads back whole
+  const written: unknown = JSON.parse(readFileSync(join(root, 'keep-one', 'summary.json'), 'utf8'));
+  assert.deepEqual(PrepareSummarySchema.parse(written), again);
+  assert.deepEqual(await readSummary(join(root, 'keep-one')), again);
 });

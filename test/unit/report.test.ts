@@ -13,6 +13,7 @@ import { buildReport, readTrainingLog } from '../../src/report/build.js';
 import { edaStats, duplicatePairs } from '../../src/report/eda.js';
 import { renderSvg } from '../../src/report/vega.js';
 import { balanceNote, labelAgreementNote } from '../../src/report/model-card.js';
+import { SummaryFileSchema, type LabelAgreement, type LabelDistribution, type SummaryFile } from '../../src/workspace/summary.js';
 
 const metadata = { formatVersion: 1, name: 'tiny', encoder: 'none', inputSize: 200, createdAt: '2026-01-01T00:00:00Z', command: 'agegender train --balance', datasetManifestHash: null, metrics: {} };
 
@@ -90,6 +91,22 @@ test('predictions.csv round-trips', () => {
   assert.deepEqual(parsePredictionsCsv(predictionsCsv(records)), records);
 });
 
+/** A summary.json with the sections the report reads, parsed as `readSummary` parses the file. */
+function summaryFixture(rows: readonly ManifestRow[]): SummaryFile {
+  const agreement = (o: Partial<LabelAgreement>): LabelAgreement => ({
+    pairs: 0, images: 0, ageEqual: 0, meanAbsAgeDifference: 0, medianAbsAgeDifference: 0, ageDifferenceOver8: 0, ageDifferenceOver16: 0, genderDisagree: 0, ethnicityDisagree: 0, byAbsAgeDifference: {}, examples: [], ...o,
+  });
+  const distribution: LabelDistribution = { count: 6, gender: {}, ethnicity: {}, ageBucket: {}, meanAge: 30 };
+  return SummaryFileSchema.parse({
+    files: 40,
+    kept: 39,
+    examplePairs: [{ a: rows[0]!.source, b: rows[1]!.source, distance: 3 }],
+    split: { groups: 38, largestGroup: 2, counts: { train: 27, val: 6, test: 6 }, distributions: { train: distribution, val: distribution, test: distribution } },
+    crossSplitNearPairs: { distance: 8, groupDistance: 6, count: 2, withinGroupDistance: 0, byDistance: { '8': 2 }, examples: [] },
+    labelAgreement: { identicalBytes: agreement({ pairs: 371, ageEqual: 0.474, ageDifferenceOver8: 0.178, ageDifferenceOver16: 0.051, genderDisagree: 0.108 }), sameCluster: agreement({}) },
+  });
+}
+
 test('buildReport: one inline SVG per chart, galleries, LIME panels and the model card', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'agegender-report-'));
   try {
@@ -97,7 +114,7 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     const model = brightnessModel();
     const evaluation = summarise(records, { split: 'test', model, rows: records.length, skipped: [], replicates: 50, seed: 1, minGroupSize: 2, bestWorstCount: 4, now: () => new Date('2026-01-02T00:00:00Z') });
     const log = [{ epoch: 1, loss: 3 }, { epoch: 2, loss: 2 }];
-    const report = await buildReport({ rows, summary: { files: 40, kept: 39, examplePairs: [{ a: rows[0]!.source, b: rows[1]!.source, distance: 3 }], split: { groups: 38, largestGroup: 2, counts: { train: 27, val: 6, test: 6 } }, crossSplitNearPairs: { distance: 8, groupDistance: 6, count: 2, withinGroupDistance: 0, examples: [] }, labelAgreement: { identicalBytes: { pairs: 371, ageEqual: 0.474, ageDifferenceOver8: 0.178, ageDifferenceOver16: 0.051, genderDisagree: 0.108 } } }, evaluation, records, metadata, trainingLog: log, model, limeCount: 2, limeSamples: 40, now: () => new Date('2026-01-03T00:00:00Z') });
+    const report = await buildReport({ rows, summary: summaryFixture(rows), evaluation, records, metadata, trainingLog: log, model, limeCount: 2, limeSamples: 40, now: () => new Date('2026-01-03T00:00:00Z') });
     assert.equal(report.html.match(/<svg/g)?.length, report.charts);
     assert.equal(new Set(report.chartIds).size, report.charts);
     assert.ok(report.chartIds.includes('training-curves') && report.chartIds.includes('predicted-vs-actual') && report.chartIds.includes('pyramid'));

@@ -8,7 +8,7 @@ import { createProgressBar, wantsProgressBar } from '../progress.js';
 import { evaluate, EVALUATE_DEFAULTS, type EvaluationResult } from '../../eval/evaluate.js';
 import { loadModelFrom } from '../../eval/model-loader.js';
 import type { AgeGenderModel } from '../../model/api.js';
-import { readManifest } from '../../eval/workspace.js';
+import { readManifest } from '../../workspace/manifest.js';
 
 export interface EvaluateCommandOptions {
   model?: string;

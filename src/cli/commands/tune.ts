@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { writeFileAtomic, writeJsonAtomic } from '../../core/atomic.js';
 import { DEFAULTS } from '../../core/defaults.js';
 import { defaultModelDir } from '../../eval/model-loader.js';
-import { readManifest } from '../../eval/workspace.js';
+import { readManifest } from '../../workspace/manifest.js';
 import { chooseInference, type ChooseInferenceResult } from '../../train/choose-inference.js';
 
 export interface TuneCommandOptions {

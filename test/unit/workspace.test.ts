@@ -1,0 +1,78 @@
+// The workspace module: where each file lives, the manifest reader and its one rowsOfSplit, and
+// summary.json read back section by section.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgeGenderError } from '../../src/core/errors.js';
+import type { ManifestRow } from '../../src/core/types.js';
+import { checkpointFiles, evaluationFiles, workspacePaths } from '../../src/workspace/layout.js';
+import { isLabelled, manifestToCsv, readManifest, rowsOfSplit, writeManifest } from '../../src/workspace/manifest.js';
+import { readSummary } from '../../src/workspace/summary.js';
+
+const row = (o: Partial<ManifestRow>): ManifestRow => ({
+  source: '/data/a.jpg', name: 'a.jpg', size: 10, sha256: 'ab', phash: '00', width: 200, height: 200, age: 30, gender: 'male', ethnicity: 'White', datetime: null, status: 'kept', reason: '', cluster: null, duplicateOf: null, split: 'test', ...o,
+});
+
+test('workspacePaths: every file of a workspace, absolute', () => {
+  const p = workspacePaths('/ws');
+  assert.equal(p.manifest, '/ws/manifest.jsonl');
+  assert.equal(p.manifestCsv, '/ws/manifest.csv');
+  assert.equal(p.summary, '/ws/summary.json');
+  assert.equal(p.hashCache, '/ws/cache/hashes.json');
+  assert.equal(p.featureCache, '/ws/cache/features');
+  assert.equal(p.splitDir('val'), '/ws/splits/val');
+  assert.equal(p.checkpointDir('/models/run-1/'), '/ws/checkpoints/run-1');
+  assert.equal(p.evaluationDir('test'), '/ws/evaluation/test');
+  assert.deepEqual(checkpointFiles('/c'), { state: '/c/state.json', metricsLog: '/c/metrics.jsonl' });
+  assert.deepEqual(evaluationFiles('/e'), { result: '/e/evaluation.json', predictions: '/e/predictions.csv' });
+});
+
+test('rowsOfSplit: kept rows of the split with all three labels, in manifest order', () => {
+  const rows = [
+    row({ source: '1' }),
+    row({ source: '2', split: 'val' }),
+    row({ source: '3', status: 'duplicate-near', split: null }),
+    row({ source: '4', ethnicity: null }),
+    row({ source: '5' }),
+  ];
+  assert.deepEqual(rowsOfSplit(rows, 'test').map((r) => r.source), ['1', '5']);
+  assert.equal(isLabelled(rows[3]!), false);
+  assert.equal(isLabelled(rows[2]!), false);
+});
+
+test('writeManifest / readManifest round-trip; a missing or malformed manifest is WORKSPACE_INVALID', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agegender-workspace-'));
+  try {
+    const rows = [row({ source: '/d/a,"b".jpg' }), row({ source: '/d/c.jpg', split: 'train' })];
+    const sha = await writeManifest(dir, rows);
+    assert.match(sha, /^[0-9a-f]{64}$/);
+    assert.deepEqual(await readManifest(dir), rows);
+    assert.equal(manifestToCsv(rows).split('\n')[1]!.slice(0, 16), '"/d/a,""b"".jpg"');
+    const invalid = (e: unknown): boolean => e instanceof AgeGenderError && e.code === 'WORKSPACE_INVALID';
+    await assert.rejects(readManifest(join(dir, 'nope')), (e: unknown) => invalid(e) && /no manifest here/.test((e as Error).message));
+    await writeFile(join(dir, 'manifest.jsonl'), '{"source":"x","status":"kept"}\n{"source":1}\n');
+    await assert.rejects(readManifest(dir), (e: unknown) => invalid(e) && /line 2 is not a manifest row/.test((e as Error).message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('readSummary: null without a file; sections of another shape left out, unknown fields kept', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agegender-summary-'));
+  try {
+    assert.equal(await readSummary(dir), null);
+    await writeFile(join(dir, 'summary.json'), 'not json');
+    assert.equal(await readSummary(dir), null);
+    await writeFile(join(dir, 'summary.json'), JSON.stringify({ note: 'hand-made', files: 40, split: { counts: { train: 1 } }, kept: 39 }));
+    const summary = await readSummary(dir);
+    assert.ok(summary);
+    assert.equal(summary.files, 40);
+    assert.equal(summary.split, undefined, 'a split section without groups and distributions is not read');
+    assert.equal(summary['note'], 'hand-made');
+    assert.deepEqual(Object.keys(summary).filter((k) => summary[k] !== undefined), ['files', 'kept', 'note']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,5 +1,5 @@
 // The workspace module: where each file lives, the manifest reader and its one rowsOfSplit, and
-// summary.json read back section by section.
+// summary.json read back section by section, and the evaluation store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +10,9 @@ import type { ManifestRow } from '../../src/core/types.js';
 import { checkpointFiles, evaluationFiles, workspacePaths } from '../../src/workspace/layout.js';
 import { isLabelled, manifestToCsv, readManifest, rowsOfSplit, writeManifest } from '../../src/workspace/manifest.js';
 import { readSummary } from '../../src/workspace/summary.js';
+import { reusableEvaluation, writeEvaluation } from '../../src/workspace/evaluation.js';
+import { predictionsCsv, summarise, type PredictionRecord } from '../../src/eval/evaluate.js';
+import type { AgeGenderModel } from '../../src/model/api.js';
 
 const row = (o: Partial<ManifestRow>): ManifestRow => ({
   source: '/data/a.jpg', name: 'a.jpg', size: 10, sha256: 'ab', phash: '00', width: 200, height: 200, age: 30, gender: 'male', ethnicity: 'White', datetime: null, status: 'kept', reason: '', cluster: null, duplicateOf: null, split: 'test', ...o,
@@ -72,6 +75,27 @@ test('readSummary: null without a file; sections of another shape left out, unkn
     assert.equal(summary.split, undefined, 'a split section without groups and distributions is not read');
     assert.equal(summary['note'], 'hand-made');
     assert.deepEqual(Object.keys(summary).filter((k) => summary[k] !== undefined), ['files', 'kept', 'note']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('evaluation store: written files are reused only for the same model, split and row count', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agegender-evaluation-'));
+  try {
+    const metadata = { formatVersion: 1, name: 'tiny', encoder: 'none', inputSize: 200, createdAt: '2026-01-01T00:00:00Z', command: 'test', datasetManifestHash: null, metrics: {} };
+    const records: PredictionRecord[] = [20, 40, 60].map((age, i) => ({ source: `/d/${i}.jpg`, name: `${i}.jpg`, age, gender: i % 2 ? 'female' : 'male', ethnicity: 'White', predictedAge: age + 2, femaleProbability: i % 2 ? 0.8 : 0.3, ageInterval: [age - 3, age + 5] }));
+    const model = { metadata } as AgeGenderModel;
+    const result = summarise(records, { split: 'test', model, rows: 3, skipped: [], replicates: 20, seed: 1, minGroupSize: 2, bestWorstCount: 2, now: () => new Date('2026-01-02T00:00:00Z') });
+    assert.equal(await reusableEvaluation(dir, metadata, 'test'), null, 'nothing stored yet');
+    const files = await writeEvaluation(dir, { result, csv: predictionsCsv(records) });
+    assert.deepEqual(files, evaluationFiles(dir));
+    const stored = await reusableEvaluation(dir, metadata, 'test');
+    assert.deepEqual(stored, { result: JSON.parse(JSON.stringify(result)) as unknown, records });
+    assert.equal(await reusableEvaluation(dir, metadata, 'val'), null, 'another split');
+    assert.equal(await reusableEvaluation(dir, { ...metadata, createdAt: '2026-02-01T00:00:00Z' }, 'test'), null, 'another model');
+    await writeFile(files.predictions, predictionsCsv(records.slice(0, 2)));
+    assert.equal(await reusableEvaluation(dir, metadata, 'test'), null, 'predictions.csv lost a row');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,13 +1,14 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULTS } from '../../core/defaults.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../core/atomic.js';
 import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { createProgressBar, wantsProgressBar } from '../progress.js';
 import { evaluate, EVALUATE_DEFAULTS, type EvaluationResult } from '../../eval/evaluate.js';
 import { loadModelFrom } from '../../eval/model-loader.js';
 import type { AgeGenderModel } from '../../model/api.js';
+import { writeEvaluation } from '../../workspace/evaluation.js';
+import { workspacePaths } from '../../workspace/layout.js';
 import { readManifest } from '../../workspace/manifest.js';
 
 export interface EvaluateCommandOptions {
@@ -46,13 +47,12 @@ export async function runEvaluate(
   const replicates = parseNumberOption(opts.replicates, '--replicates', 10, 100_000, true);
   const seed = parseNumberOption(opts.seed, '--seed', 0, 2 ** 31 - 1, true);
   const workspace = resolve(opts.workspace);
-  const out = resolve(opts.out ?? join(workspace, 'evaluation', split));
+  const out = resolve(opts.out ?? workspacePaths(workspace).evaluationDir(split));
   const rows = await readManifest(workspace);
   const model = await load(opts.model);
   try {
     const { result, csv } = await evaluate({ model, rows, split, batchSize, replicates, seed, onProgress: progressReporter('evaluate', log) });
-    await writeFileAtomic(join(out, 'predictions.csv'), csv);
-    await writeJsonAtomic(join(out, 'evaluation.json'), result);
+    const files = await writeEvaluation(out, { result, csv });
     const f = (v: number | null, d = 3): string => (v === null ? 'n/a' : v.toFixed(d));
     log(`${split}: ${result.counts.evaluated} faces (${result.counts.skipped} skipped)`);
     log(`age: MAE ${f(result.age.mae, 2)} (95% CI ${f(result.ci.mae?.low ?? null, 2)}–${f(result.ci.mae?.high ?? null, 2)}), RMSE ${f(result.age.rmse, 2)}, within ±8 ${f(result.age.within8)}`);
@@ -63,7 +63,7 @@ export async function runEvaluate(
       }
     }
     for (const s of result.skipped.slice(0, 10)) log(`skipped ${s.source}: ${s.reason}`);
-    log(`wrote ${join(out, 'evaluation.json')} and ${join(out, 'predictions.csv')}`);
+    log(`wrote ${files.result} and ${files.predictions}`);
     return result;
   } finally {
     model.dispose();

@@ -1,12 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULTS } from '../../core/defaults.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../core/atomic.js';
+import { writeFileAtomic } from '../../core/atomic.js';
 import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
-import { evaluate, EVALUATE_DEFAULTS, parsePredictionsCsv, type EvaluationResult, type PredictionRecord } from '../../eval/evaluate.js';
+import { evaluate, EVALUATE_DEFAULTS } from '../../eval/evaluate.js';
 import { defaultModelDir, loadModelFrom } from '../../eval/model-loader.js';
+import { reusableEvaluation, writeEvaluation } from '../../workspace/evaluation.js';
+import { evaluationFiles, workspacePaths } from '../../workspace/layout.js';
 import { readManifest } from '../../workspace/manifest.js';
 import { readSummary } from '../../workspace/summary.js';
 import type { AgeGenderModel } from '../../model/api.js';
@@ -23,19 +24,6 @@ export interface ReportCommandOptions {
   limeSamples: string;
 }
 
-/** Reuses `<dir>/evaluation.json` + `predictions.csv` when they were made by this model, else null. */
-export async function readCachedEvaluation(dir: string, model: AgeGenderModel, split: string): Promise<{ result: EvaluationResult; records: PredictionRecord[] } | null> {
-  try {
-    const result = JSON.parse(await readFile(join(dir, 'evaluation.json'), 'utf8')) as EvaluationResult;
-    const meta = model.metadata;
-    if (result.split !== split || result.model?.name !== String(meta.name) || result.model?.createdAt !== String(meta.createdAt)) return null;
-    const records = parsePredictionsCsv(await readFile(join(dir, 'predictions.csv'), 'utf8'));
-    return records.length === result.counts.evaluated ? { result, records } : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Builds report.html: evaluates the split first unless a matching evaluation is cached. */
 export async function runReport(
   opts: ReportCommandOptions,
@@ -47,18 +35,17 @@ export async function runReport(
   const limeCount = parseNumberOption(opts.lime, '--lime', 0, 50, true);
   const limeSamples = parseNumberOption(opts.limeSamples, '--lime-samples', 10, 100_000, true);
   const workspace = resolve(opts.workspace);
-  const evalDir = resolve(opts.evaluation ?? join(workspace, 'evaluation', split));
+  const evalDir = resolve(opts.evaluation ?? workspacePaths(workspace).evaluationDir(split));
   const rows = await readManifest(workspace);
   const summary = await readSummary(workspace);
   const model = await load(opts.model);
   try {
-    let evaluation = await readCachedEvaluation(evalDir, model, split);
-    if (evaluation) log(`reusing ${join(evalDir, 'evaluation.json')}`);
+    let evaluation = await reusableEvaluation(evalDir, model.metadata, split);
+    if (evaluation) log(`reusing ${evaluationFiles(evalDir).result}`);
     else {
       log(`evaluating the ${split} split…`);
       const { result, records, csv } = await evaluate({ model, rows, split, replicates: EVALUATE_DEFAULTS.replicates, onProgress: progressReporter('evaluate', log) });
-      await writeFileAtomic(join(evalDir, 'predictions.csv'), csv);
-      await writeJsonAtomic(join(evalDir, 'evaluation.json'), result);
+      await writeEvaluation(evalDir, { result, csv });
       evaluation = { result, records };
     }
     const trainingLog = await readTrainingLog(resolve(opts.model ?? (await defaultModelDir())));

@@ -5,9 +5,10 @@
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic, writeJsonAtomic } from '../../core/atomic.js';
 import { DEFAULTS } from '../../core/defaults.js';
 import { defaultModelDir } from '../../eval/model-loader.js';
+import { writeEvaluation } from '../../workspace/evaluation.js';
+import { workspacePaths } from '../../workspace/layout.js';
 import { readManifest } from '../../workspace/manifest.js';
 import { chooseInference, type ChooseInferenceResult } from '../../train/choose-inference.js';
 
@@ -27,10 +28,8 @@ export async function runTune(opts: TuneCommandOptions, argv: readonly string[] 
   const result = await chooseInference({ modelDir, rows, command: ['agegender', ...argv.slice(2)].join(' '), log, skipTest: opts.test === false });
   if (opts.test === false) log('test not scored (--no-test)');
   if (result.test) {
-    const out = resolve(opts.evaluation ?? join(workspace, 'evaluation', 'test'));
-    await writeFileAtomic(join(out, 'predictions.csv'), result.test.csv);
-    await writeJsonAtomic(join(out, 'evaluation.json'), result.test.result);
-    log(`wrote ${join(out, 'evaluation.json')} and ${join(out, 'predictions.csv')}`);
+    const files = await writeEvaluation(resolve(opts.evaluation ?? workspacePaths(workspace).evaluationDir('test')), result.test);
+    log(`wrote ${files.result} and ${files.predictions}`);
   }
   log(`recorded in ${join(modelDir, 'metadata.json')} (inference) and ${join(modelDir, 'metrics.json')}`);
   return result;

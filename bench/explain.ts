@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { prepareChip } from '../src/explain/input.js';
 import { lime, topKAgreement } from '../src/explain/lime.js';
 import { slic } from '../src/explain/superpixels.js';
-import { loadModelFrom } from '../src/eval/model-loader.js';
+import { loadModelFrom } from '../src/model/load.js';
 import { createPredictPool, defaultWorkerCount } from '../src/pipeline/predict-pool.js';
 import { pooledModel } from '../src/pipeline/pooled-model.js';
 

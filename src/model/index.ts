@@ -6,9 +6,7 @@
  *   const p = await model.predict('face.jpg');     // { age, ageInterval, gender, genderProbability, femaleProbability }
  *   model.dispose();
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
 import type { AgeGenderPrediction } from '../core/types.js';
@@ -18,39 +16,18 @@ import { ageInterval, AGE_BINS, expectedAge } from './ageBins.js';
 import type { AgeGenderModel, ModelMetadata } from './api.js';
 import { initBackend } from './backend.js';
 import { preprocessChips } from './encoder.js';
+import { defaultModelDir, MODEL_FILES } from './folder.js';
 import { readModelFolder } from './io.js';
 import { AgeGenderNet } from './net.js';
 import { createEngine, type InferenceEngine, type RuntimeOptions } from './runtime.js';
 
 export type { AgeGenderModel, ModelMetadata } from './api.js';
 export { initBackend } from './backend.js';
+export { defaultModelDir, packageRoot } from './folder.js';
 export { RUNTIME_PREFERENCES, type RuntimeName, type RuntimeOptions, type RuntimePreference } from './runtime.js';
 
 /** Batch size used by predictBatch / scoreRaw. */
 export const PREDICT_BATCH = 16;
-
-/** The package root (the folder holding agegender's package.json), found from this file. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'agegender') return dir;
-      } catch {
-        // keep looking
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new AgeGenderError('MODEL_NOT_LOADED', 'cannot find the agegender package root', { subject: fileURLToPath(import.meta.url) });
-    dir = up;
-  }
-}
-
-/** Folder of the model shipped with the package. */
-export function defaultModelDir(): string {
-  return join(packageRoot(), 'models', 'default');
-}
 
 /** Turns softmax outputs of one row into the public prediction. */
 export function decodePrediction(ageProbs: ArrayLike<number>, femaleProbability: number): AgeGenderPrediction {
@@ -177,7 +154,7 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
   try {
     net = new AgeGenderNet(weights, { cutPoint });
   } catch (cause) {
-    throw new AgeGenderError('MODEL_INVALID', `weights do not match the network: ${(cause as Error).message}`, { subject: join(folder, 'weights.bin'), cause });
+    throw new AgeGenderError('MODEL_INVALID', `weights do not match the network: ${(cause as Error).message}`, { subject: join(folder, MODEL_FILES.weights), cause });
   } finally {
     for (const t of Object.values(weights)) t.dispose();
   }

@@ -10,6 +10,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { AgeGenderError } from '../core/errors.js';
 import { ETHNICITIES, GENDERS } from '../core/types.js';
 import type { ModelMetadata } from './api.js';
+import { MODEL_FILES } from './folder.js';
 import { AGE_BINS, LABEL_SIGMA, MAX_AGE } from './ageBins.js';
 import { CUT_POINT, CUT_POINTS, cutLayout, ENCODER_ID, INPUT_SIZE, isCutPoint, MEAN_RGB, PIXEL_DIVISOR, type CutLayout, type CutPoint } from './encoder.js';
 import { encodeHalf } from './half.js';
@@ -18,7 +19,6 @@ import { HEAD_IN, HIDDEN, type AgeGenderNet } from './net.js';
 /** Bumped when the folder layout or the network changes incompatibly. */
 export const FORMAT_VERSION = 1;
 export const MODEL_FORMAT = 'agegender-net';
-export const MODEL_FILES = Object.freeze({ model: 'model.json', weights: 'weights.bin', metadata: 'metadata.json', metrics: 'metrics.json' });
 
 export interface ModelJson {
   format: typeof MODEL_FORMAT;

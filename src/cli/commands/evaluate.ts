@@ -5,7 +5,7 @@ import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { createProgressBar, wantsProgressBar } from '../progress.js';
 import { evaluate, EVALUATE_DEFAULTS, type EvaluationResult } from '../../eval/evaluate.js';
-import { loadModelFrom } from '../../eval/model-loader.js';
+import { loadModelFrom } from '../../model/load.js';
 import type { AgeGenderModel } from '../../model/api.js';
 import { writeEvaluation } from '../../workspace/evaluation.js';
 import { workspacePaths } from '../../workspace/layout.js';

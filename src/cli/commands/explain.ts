@@ -6,7 +6,7 @@ import { explainImage, type ExplainResult } from '../../explain/explain.js';
 import { prepareChip } from '../../explain/input.js';
 import { EXPLAIN_TASKS, FILL_MODES, LIME_DEFAULTS } from '../../explain/lime.js';
 import { segmentCentroids } from '../../explain/superpixels.js';
-import { loadModelFrom } from '../../eval/model-loader.js';
+import { loadModelFrom } from '../../model/load.js';
 import type { AgeGenderModel } from '../../model/api.js';
 
 export interface ExplainCommandOptions {

@@ -215,7 +215,7 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
     }
   } else {
     const ownsModel = !options.model;
-    const model = options.model ?? (await (await import('../../eval/model-loader.js')).loadModelFrom(options.modelDir, options.load));
+    const model = options.model ?? (await (await import('../../model/load.js')).loadModelFrom(options.modelDir, options.load));
     runtime = model.runtime;
     let detector: FaceDetector | null = options.detector ?? null;
     const ownsDetector = detect && !detector;

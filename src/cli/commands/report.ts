@@ -5,7 +5,8 @@ import { writeFileAtomic } from '../../core/atomic.js';
 import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { evaluate, EVALUATE_DEFAULTS } from '../../eval/evaluate.js';
-import { defaultModelDir, loadModelFrom } from '../../eval/model-loader.js';
+import { defaultModelDir } from '../../model/folder.js';
+import { loadModelFrom } from '../../model/load.js';
 import { reusableEvaluation, writeEvaluation } from '../../workspace/evaluation.js';
 import { evaluationFiles, workspacePaths } from '../../workspace/layout.js';
 import { readManifest } from '../../workspace/manifest.js';
@@ -48,7 +49,7 @@ export async function runReport(
       await writeEvaluation(evalDir, { result, csv });
       evaluation = { result, records };
     }
-    const trainingLog = await readTrainingLog(resolve(opts.model ?? (await defaultModelDir())));
+    const trainingLog = await readTrainingLog(resolve(opts.model ?? defaultModelDir()));
     const report = await buildReport({
       rows,
       summary,

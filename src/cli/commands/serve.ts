@@ -42,7 +42,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     import('../../server/lime-explainer.js'),
     import('../../pipeline/detect.js'),
   ]);
-  const model = options.model ?? (await (await import('../../eval/model-loader.js')).loadModelFrom(options.modelDir, options.load));
+  const model = options.model ?? (await (await import('../../model/load.js')).loadModelFrom(options.modelDir, options.load));
   let detector: FaceDetector | null = null;
   try {
     detector = options.detect === false ? null : await loadFaceDetector();

@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULTS } from '../../core/defaults.js';
-import { defaultModelDir } from '../../eval/model-loader.js';
+import { defaultModelDir } from '../../model/folder.js';
 import { writeEvaluation } from '../../workspace/evaluation.js';
 import { workspacePaths } from '../../workspace/layout.js';
 import { readManifest } from '../../workspace/manifest.js';
@@ -22,7 +22,7 @@ export interface TuneCommandOptions {
 
 /** Runs `agegender tune`; exported for tests. */
 export async function runTune(opts: TuneCommandOptions, argv: readonly string[] = process.argv, log: (line: string) => void = console.log): Promise<ChooseInferenceResult> {
-  const modelDir = resolve(opts.model ?? (await defaultModelDir()));
+  const modelDir = resolve(opts.model ?? defaultModelDir());
   const workspace = resolve(opts.workspace);
   const rows = await readManifest(workspace);
   const result = await chooseInference({ modelDir, rows, command: ['agegender', ...argv.slice(2)].join(' '), log, skipTest: opts.test === false });

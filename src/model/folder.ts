@@ -1,0 +1,52 @@
+/**
+ * What can be known about a model folder without loading TensorFlow.js: its file names, where the
+ * shipped model lives, and which manifest a folder was trained on.
+ *
+ * @example
+ *   if (!trainedOnManifest('workspace/utk/model', summary.manifestSha256)) await train({ ... });
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AgeGenderError } from '../core/errors.js';
+
+/** The files of a model folder (see `io.ts`). */
+export const MODEL_FILES = Object.freeze({ model: 'model.json', weights: 'weights.bin', metadata: 'metadata.json', metrics: 'metrics.json' });
+
+/** The package root (the folder holding agegender's package.json), found from this file. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'agegender') return dir;
+      } catch {
+        // keep looking
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new AgeGenderError('MODEL_NOT_LOADED', 'cannot find the agegender package root', { subject: fileURLToPath(import.meta.url) });
+    dir = up;
+  }
+}
+
+/** Folder of the model shipped with the package. */
+export function defaultModelDir(): string {
+  return join(packageRoot(), 'models', 'default');
+}
+
+/**
+ * True when `modelDir` holds a model whose metadata records `manifestSha256` as its training
+ * manifest (so training on that manifest again can be skipped); false when either is missing.
+ */
+export function trainedOnManifest(modelDir: string, manifestSha256: string | undefined): boolean {
+  const metadataPath = join(modelDir, MODEL_FILES.metadata);
+  if (!manifestSha256 || !existsSync(metadataPath)) return false;
+  try {
+    const metadata = JSON.parse(readFileSync(metadataPath, 'utf8')) as { datasetManifestHash?: string };
+    return metadata.datasetManifestHash === manifestSha256;
+  } catch {
+    return false;
+  }
+}

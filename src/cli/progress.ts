@@ -33,3 +33,18 @@ export function createProgressBar(label: string, format = '{bar} {percentage}% |
     },
   };
 }
+
+/** A progress callback: a bar on a terminal, a log line every 500 images elsewhere (CI, pipes, tests). */
+export function progressReporter(label: string, log: (line: string) => void): (done: number, total: number) => void {
+  const bar = wantsProgressBar() ? createProgressBar(label) : null;
+  let lastShown = 0;
+  return (done, total) => {
+    if (bar) {
+      bar.update(done, total);
+      if (done === total) bar.stop();
+    } else if (done - lastShown >= 500 || done === total) {
+      lastShown = done;
+      log(`evaluated ${done}/${total}`);
+    }
+  };
+}

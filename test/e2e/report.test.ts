@@ -1,4 +1,5 @@
-// End to end: a tiny workspace from real UTKFace chips → evaluate → report.html → headless Chromium.
+// End to end: a tiny workspace from real UTKFace chips → evaluate → report.html (evaluation reused the
+// second time) → headless Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { parseUtkName } from '../../src/data/labels.js';
 import { loadImageInput } from '../../src/io/decode.js';
 import type { ImageInput, RawImage } from '../../src/io/types.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
-import { runReport } from '../../src/cli/commands/report.js';
+import { reportWorkspace } from '../../src/workflow/report.js';
 
 const UTKFACE = resolve(process.env.AGEGENDER_UTKFACE_DIR ?? resolve(process.cwd(), '../shared/datasets/utkface'));
 const CHROMIUM = process.env.AGEGENDER_CHROMIUM ?? '/usr/bin/chromium';
@@ -46,7 +47,6 @@ function testModel(): AgeGenderModel {
 test('report.html opens in headless Chromium with every chart rendered and no console errors', { timeout: 240_000 }, async () => {
   const utk = join(UTKFACE, 'UTKFace');
   assert.ok(existsSync(utk), `UTKFace not found at ${utk}: set AGEGENDER_UTKFACE_DIR to the folder holding UTKFace/`);
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (install Debian's chromium or set AGEGENDER_CHROMIUM)`);
   const dir = await mkdtemp(join(tmpdir(), 'agegender-e2e-'));
   try {
     const names = readdirSync(utk).filter((n) => n.endsWith('.jpg')).sort();
@@ -69,12 +69,16 @@ test('report.html opens in headless Chromium with every chart rendered and no co
     await writeFile(join(workspace, 'summary.json'), JSON.stringify({ files: rows.length, kept: rows.filter((r) => r.status === 'kept').length }));
     const out = join(dir, 'report.html');
     const lines: string[] = [];
-    const report = await runReport({ workspace, split: 'test', out, lime: '1', limeSamples: '60' }, (l) => lines.push(l), async () => testModel());
+    const report = await reportWorkspace({ workspace, split: 'test', out, limeCount: 1, limeSamples: 60, model: testModel(), log: (l) => lines.push(l) });
+    assert.equal(report.out, out);
+    assert.deepEqual(lines, ['evaluating the test split…']);
     const evaluation = JSON.parse(await readFile(join(workspace, 'evaluation', 'test', 'evaluation.json'), 'utf8')) as { counts: { skipped: number; evaluated: number } };
     assert.equal(evaluation.counts.skipped, 1);
     // a second build reuses the cached evaluation
-    await runReport({ workspace, split: 'test', out, lime: '0', limeSamples: '60' }, (l) => lines.push(l), async () => testModel());
-    assert.ok(lines.some((l) => l.startsWith('reusing')), lines.join('\n'));
+    await reportWorkspace({ workspace, split: 'test', out, limeCount: 0, limeSamples: 60, model: testModel(), log: (l) => lines.push(l) });
+    assert.equal(lines[1], `reusing ${join(workspace, 'evaluation', 'test', 'evaluation.json')}`);
+
+    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (install Debian's chromium or set AGEGENDER_CHROMIUM)`);
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,

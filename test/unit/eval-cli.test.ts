@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { AgeGenderPrediction, ManifestRow } from '../../src/core/types.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
 import { runEvaluate } from '../../src/cli/commands/evaluate.js';
+import { evaluateWorkspace } from '../../src/workflow/evaluate.js';
+import { formatEvaluation } from '../../src/eval/format.js';
 
 const model: AgeGenderModel = {
   runtime: 'test',
@@ -22,7 +24,7 @@ const model: AgeGenderModel = {
   dispose: () => undefined,
 };
 
-test('evaluate CLI writes evaluation.json and predictions.csv atomically, skipping missing files', async () => {
+test('evaluateWorkspace writes evaluation.json and predictions.csv atomically, skipping missing files; the CLI checks its options first', async () => {
   const ws = await mkdtemp(join(tmpdir(), 'agegender-eval-'));
   try {
     const rows: ManifestRow[] = [20, 30, 40].map((age, i) => ({
@@ -32,18 +34,25 @@ test('evaluate CLI writes evaluation.json and predictions.csv atomically, skippi
     await writeFile(join(ws, '0.bin'), Buffer.alloc(22));
     await writeFile(join(ws, '1.bin'), Buffer.alloc(30));
     await writeFile(join(ws, 'manifest.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
-    const lines: string[] = [];
     const out = join(ws, 'out');
-    const result = await runEvaluate({ workspace: ws, split: 'test', out, batchSize: '2', replicates: '20', seed: '1' }, (l) => lines.push(l), async () => model);
+    const { result, files } = await evaluateWorkspace({ workspace: ws, split: 'test', out, batchSize: 2, replicates: 20, seed: 1, model });
+    assert.deepEqual(files, { result: join(out, 'evaluation.json'), predictions: join(out, 'predictions.csv') });
     assert.deepEqual(result.counts, { rows: 3, evaluated: 2, skipped: 1 });
     assert.equal(result.age.mae, 1);
     assert.deepEqual((await readdir(out)).sort(), ['evaluation.json', 'predictions.csv']);
     const json = JSON.parse(await readFile(join(out, 'evaluation.json'), 'utf8')) as { counts: unknown };
     assert.deepEqual(json.counts, result.counts);
     assert.equal((await readFile(join(out, 'predictions.csv'), 'utf8')).trim().split('\n').length, 3);
+    assert.deepEqual(result.skipped.map((s) => s.source), [join(ws, '2.bin')]);
+    const lines = formatEvaluation(result, files);
+    assert.equal(lines[0], 'test: 2 faces (1 skipped)');
+    assert.match(lines[1]!, /^age: MAE 1\.00 \(95% CI /);
     assert.ok(lines.some((l) => l.startsWith('skipped ') && l.includes('2.bin')));
-    await assert.rejects(runEvaluate({ workspace: ws, split: 'holdout', batchSize: '2', replicates: '20', seed: '1' }, () => undefined, async () => model), /Expected one of \[train, val, test\] for --split/);
-    await assert.rejects(runEvaluate({ workspace: join(ws, 'nope'), split: 'test', batchSize: '2', replicates: '20', seed: '1' }, () => undefined, async () => model), /no manifest here/);
+    assert.equal(lines.at(-1), `wrote ${files.result} and ${files.predictions}`);
+    // a missing manifest fails before a model is loaded (this folder has none to load)
+    await assert.rejects(evaluateWorkspace({ workspace: join(ws, 'nope'), split: 'test', modelDir: join(ws, 'no-model') }), /no manifest here/);
+    await assert.rejects(runEvaluate({ workspace: ws, split: 'holdout', batchSize: '2', replicates: '20', seed: '1' }, () => undefined), /Expected one of \[train, val, test\] for --split/);
+    await assert.rejects(runEvaluate({ workspace: ws, split: 'test', batchSize: '0', replicates: '20', seed: '1' }, () => undefined), /--batch-size/);
   } finally {
     await rm(ws, { recursive: true, force: true });
   }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { AgeGenderModel } from '../../src/model/api.js';
 import type { RawImage } from '../../src/io/types.js';
-import { runExplain, type ExplainCommandOptions } from '../../src/cli/commands/explain.js';
+import { explainLines, runExplain, type ExplainCommandOptions } from '../../src/cli/commands/explain.js';
+import { explainFile, type ExplainFileOptions } from '../../src/workflow/explain.js';
 
 const model: AgeGenderModel = {
   runtime: 'test',
@@ -27,8 +28,9 @@ const model: AgeGenderModel = {
 };
 
 const opts = (out: string, extra: Partial<ExplainCommandOptions> = {}): ExplainCommandOptions => ({ task: 'age', samples: '60', seed: '1', fill: 'mean', out, occlusion: true, ...extra });
+const libOpts = (out: string, extra: Partial<ExplainFileOptions> = {}): ExplainFileOptions => ({ task: 'age', samples: 60, seed: 1, fill: 'mean', out, occlusion: true, ...extra });
 
-test('explain CLI writes the PNG and prints stability and the method comparison', async () => {
+test('explainFile writes the PNG; the CLI prints stability and the method comparison', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'agegender-explain-'));
   try {
     const noise = Buffer.from(Array.from({ length: 50 * 50 * 3 }, (_, i) => (i * 7919) % 256));
@@ -36,8 +38,11 @@ test('explain CLI writes the PNG and prints stability and the method comparison'
     await sharp(noise, { raw: { width: 50, height: 50, channels: 3 } }).resize(200, 200).png().toFile(image);
     const lines: string[] = [];
     const out = join(dir, 'out.png');
-    const r = await runExplain(image, opts(out, { task: 'gender' }), (l) => lines.push(l), async () => model);
+    const explained = await explainFile(image, libOpts(out, { task: 'gender', model }));
+    const r = explained.result;
     assert.equal(r.lime.target.output, 'female');
+    assert.equal(explained.out, out);
+    lines.push(...explainLines(image, explained));
     assert.ok(lines.some((l) => /^stability: top-5 agreement across 3 seeds \d\.\d\d$/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => l.startsWith('LIME vs occlusion: top-5 agreement')));
     assert.equal((await sharp(out).metadata()).width, 608);
@@ -47,24 +52,21 @@ test('explain CLI writes the PNG and prints stability and the method comparison'
   }
 });
 
-test('explain CLI: bad inputs fail before the model loads, with clear messages', async () => {
+test('explain: bad images fail before a model is loaded, bad options before any work, with clear messages', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'agegender-explain-'));
-  let loaded = 0;
-  const load = async (): Promise<AgeGenderModel> => {
-    loaded++;
-    return model;
-  };
+  // a model folder that does not exist: loading it would fail with MODEL_INVALID, not the image's error
+  const unloadable = { modelDir: join(dir, 'no-model') };
   try {
     const text = join(dir, 'notes.jpg');
     await writeFile(text, 'hello, not an image');
-    await assert.rejects(runExplain(text, opts(join(dir, 'a.png')), () => undefined, load), /notes\.jpg: .*(not|unsupported|unknown).*/i);
+    await assert.rejects(explainFile(text, libOpts(join(dir, 'a.png'), unloadable)), /notes\.jpg: .*(not|unsupported|unknown).*/i);
     const tiny = join(dir, 'tiny.png');
     await sharp({ create: { width: 8, height: 8, channels: 3, background: '#777777' } }).png().toFile(tiny);
-    await assert.rejects(runExplain(tiny, opts(join(dir, 'b.png')), () => undefined, load), /image is 8×8, too small to explain/);
-    await assert.rejects(runExplain(join(dir, 'missing.png'), opts(join(dir, 'c.png')), () => undefined, load), /no such file/);
-    await assert.rejects(runExplain(tiny, opts(join(dir, 'd.png'), { task: 'race' }), () => undefined, load), /Expected one of \[age, gender\] for --task but received "race"/);
-    await assert.rejects(runExplain(tiny, opts(join(dir, 'e.png'), { samples: 'many' }), () => undefined, load), /Expected integer for --samples but received "many"/);
-    assert.equal(loaded, 0);
+    await assert.rejects(explainFile(tiny, libOpts(join(dir, 'b.png'), unloadable)), /image is 8×8, too small to explain/);
+    await assert.rejects(explainFile(join(dir, 'missing.png'), libOpts(join(dir, 'c.png'), unloadable)), /no such file/);
+    await assert.rejects(runExplain(tiny, opts(join(dir, 'd.png'), { task: 'race' }), () => undefined), /Expected one of \[age, gender\] for --task but received "race"/);
+    await assert.rejects(runExplain(tiny, opts(join(dir, 'e.png'), { samples: 'many' }), () => undefined), /Expected integer for --samples but received "many"/);
+    assert.deepEqual((await readdir(dir)).sort(), ['notes.jpg', 'tiny.png'], 'nothing written');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runTune } from '../../src/cli/commands/tune.js';
+import { tuneModel } from '../../src/workflow/tune.js';
 import { defaultModelDir } from '../../src/model/index.js';
 import { makeWorkspace } from './train-fixtures.js';
 
@@ -38,8 +39,10 @@ describe('agegender tune', () => {
     assert.equal(existsSync(join(ws, 'evaluation')), false);
     assert.ok(lines.some((l) => /test not scored/.test(l)));
 
-    const withTest = await runTune({ model, workspace: ws, evaluation: join(root, 'eval') }, ['node', 'agegender', 'tune'], () => undefined);
+    const withTest = await tuneModel({ modelDir: model, workspace: ws, evaluation: join(root, 'eval'), command: 'agegender tune' });
     assert.ok(withTest.test);
+    assert.deepEqual(withTest.files, { result: join(root, 'eval', 'evaluation.json'), predictions: join(root, 'eval', 'predictions.csv') });
+    assert.equal(readMetadata(model).inference.command, 'agegender tune');
     meta = readMetadata(model);
     assert.equal(meta.metrics.test?.count, 8);
     const evaluation = JSON.parse(readFileSync(join(root, 'eval', 'evaluation.json'), 'utf8')) as { split: string; counts: { evaluated: number }; age: { mae: number } };

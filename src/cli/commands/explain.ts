@@ -1,13 +1,10 @@
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../core/atomic.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
-import { explainImage, type ExplainResult } from '../../explain/explain.js';
-import { prepareChip } from '../../explain/input.js';
+import type { ExplainResult } from '../../explain/explain.js';
 import { EXPLAIN_TASKS, FILL_MODES, LIME_DEFAULTS } from '../../explain/lime.js';
 import { segmentCentroids } from '../../explain/superpixels.js';
-import { loadModelFrom } from '../../model/load.js';
-import type { AgeGenderModel } from '../../model/api.js';
+import { explainFile, type ExplainedFile } from '../../workflow/explain.js';
 
 export interface ExplainCommandOptions {
   task: string;
@@ -21,47 +18,40 @@ export interface ExplainCommandOptions {
   workers?: string;
 }
 
-/** Explains one image and writes the [input | LIME | occlusion] PNG; returns the result. */
-export async function runExplain(
-  image: string,
-  opts: ExplainCommandOptions,
-  log: (line: string) => void = console.log,
-  load: (dir: string | undefined) => Promise<AgeGenderModel> = loadModelFrom,
-): Promise<ExplainResult> {
-  const task = oneOf(opts.task, '--task', EXPLAIN_TASKS);
-  const samples = parseNumberOption(opts.samples, '--samples', 10, 100_000, true);
-  const seed = parseNumberOption(opts.seed, '--seed', 0, 2 ** 31 - 1, true);
-  const fill = oneOf(opts.fill, '--fill', FILL_MODES);
-  const out = resolve(opts.out ?? `${basename(image)}.${task}.explain.png`);
-  // decode and check the image before paying for the model
-  const chip = await prepareChip(image);
-  const workers = parseNumberOption(opts.workers ?? '1', '--workers', 1, 64, true);
-  const local = await load(opts.model);
-  const { createPredictPool } = await import('../../pipeline/predict-pool.js');
-  const { pooledModel } = await import('../../pipeline/pooled-model.js');
-  const pool = workers > 1 ? await createPredictPool({ modelDir: opts.model, workers }) : null;
-  const model = pool ? pooledModel(local, pool) : local;
-  try {
-    const started = performance.now();
-    const r = await explainImage(model, chip, { task, samples, seed, fill, occlusion: opts.occlusion, subject: image });
-    await writeFileAtomic(out, r.png);
-    const f = (v: number | null, d = 3): string => (v === null ? 'n/a' : v.toFixed(d));
-    const unit = r.lime.target.output === 'age' ? 'years' : `P(${r.lime.target.output})`;
-    log(`${image}: explaining ${r.lime.target.output} = ${f(r.lime.baseline, 2)} ${unit === 'years' ? 'years' : ''}`.trimEnd());
-    log(`LIME: ${r.lime.samples} samples, ${r.lime.segmentation.count} superpixels, seed ${r.lime.seed}, local R² ${f(r.lime.r2)}`);
-    const centroids = segmentCentroids(r.lime.segmentation);
-    for (const s of r.lime.top) {
-      const [x, y] = centroids[s]!;
-      log(`  superpixel ${s} at (${x.toFixed(0)}, ${y.toFixed(0)}): ${r.lime.weights[s]! >= 0 ? '+' : ''}${f(r.lime.weights[s]!)} ${unit}`);
-    }
-    log(`stability: top-${r.lime.top.length} agreement across 3 seeds ${f(r.stability, 2)}`);
-    if (r.limeVsOcclusion !== null) log(`LIME vs occlusion: top-${r.lime.top.length} agreement ${f(r.limeVsOcclusion, 2)}`);
-    log(`wrote ${out} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    return r;
-  } finally {
-    model.dispose();
-    await pool?.close();
+/** What `explain` prints: the explained output, LIME's fit, its top superpixels, stability, the file written. */
+export function explainLines(image: string, { result: r, out, seconds }: ExplainedFile): string[] {
+  const f = (v: number | null, d = 3): string => (v === null ? 'n/a' : v.toFixed(d));
+  const unit = r.lime.target.output === 'age' ? 'years' : `P(${r.lime.target.output})`;
+  const lines = [
+    `${image}: explaining ${r.lime.target.output} = ${f(r.lime.baseline, 2)} ${unit === 'years' ? 'years' : ''}`.trimEnd(),
+    `LIME: ${r.lime.samples} samples, ${r.lime.segmentation.count} superpixels, seed ${r.lime.seed}, local R² ${f(r.lime.r2)}`,
+  ];
+  const centroids = segmentCentroids(r.lime.segmentation);
+  for (const s of r.lime.top) {
+    const [x, y] = centroids[s]!;
+    lines.push(`  superpixel ${s} at (${x.toFixed(0)}, ${y.toFixed(0)}): ${r.lime.weights[s]! >= 0 ? '+' : ''}${f(r.lime.weights[s]!)} ${unit}`);
   }
+  lines.push(`stability: top-${r.lime.top.length} agreement across 3 seeds ${f(r.stability, 2)}`);
+  if (r.limeVsOcclusion !== null) lines.push(`LIME vs occlusion: top-${r.lime.top.length} agreement ${f(r.limeVsOcclusion, 2)}`);
+  lines.push(`wrote ${out} (${seconds.toFixed(1)} s)`);
+  return lines;
+}
+
+/** Parses the options (usage errors before any work), explains through the workflow and prints. */
+export async function runExplain(image: string, opts: ExplainCommandOptions, log: (line: string) => void = console.log): Promise<ExplainResult> {
+  const task = oneOf(opts.task, '--task', EXPLAIN_TASKS);
+  const explained = await explainFile(image, {
+    task,
+    samples: parseNumberOption(opts.samples, '--samples', 10, 100_000, true),
+    seed: parseNumberOption(opts.seed, '--seed', 0, 2 ** 31 - 1, true),
+    fill: oneOf(opts.fill, '--fill', FILL_MODES),
+    occlusion: opts.occlusion,
+    out: opts.out ?? `${basename(image)}.${task}.explain.png`,
+    workers: parseNumberOption(opts.workers ?? '1', '--workers', 1, 64, true),
+    ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+  });
+  for (const line of explainLines(image, explained)) log(line);
+  return explained.result;
 }
 
 /** `agegender explain <image>`: LIME superpixels + occlusion sensitivity as an overlay PNG. */

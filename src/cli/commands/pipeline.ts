@@ -1,20 +1,13 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
 import { DEFAULTS } from '../../core/defaults.js';
-import { oneOf } from '../../core/validate.js';
+import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { DEDUP_POLICIES } from '../../data/dedup.js';
-import { prepare } from '../../data/prepare.js';
-import { formatSummary } from '../../data/summary.js';
-import { EVALUATE_DEFAULTS } from '../../eval/evaluate.js';
-import { REPORT_DEFAULTS } from '../../report/build.js';
 import { TRAIN_DEFAULTS } from '../../train/train.js';
-import { createProgressBar } from '../progress.js';
-import { runEvaluate } from './evaluate.js';
-import { runReport } from './report.js';
-import { runTrain } from './train.js';
+import { runPipeline } from '../../workflow/pipeline.js';
+import { createProgressBar, progressReporter } from '../progress.js';
+import { progressCallback } from './train.js';
 
-interface PipelineOptions {
+interface PipelineCliOptions {
   workspace: string;
   model: string;
   report: string;
@@ -25,18 +18,6 @@ interface PipelineOptions {
   retrain?: boolean;
   limit?: string;
   seed: string;
-}
-
-/** True when `modelDir` holds a model trained on exactly this manifest (so training can be skipped). */
-function modelMatchesManifest(modelDir: string, manifestSha256: string | undefined): boolean {
-  const metadataPath = join(modelDir, 'metadata.json');
-  if (!manifestSha256 || !existsSync(metadataPath)) return false;
-  try {
-    const metadata = JSON.parse(readFileSync(metadataPath, 'utf8')) as { datasetManifestHash?: string };
-    return metadata.datasetManifestHash === manifestSha256;
-  } catch {
-    return false;
-  }
 }
 
 /** `agegender pipeline`: prepare → train → evaluate → report, reusing what is cached at each step. */
@@ -55,51 +36,27 @@ export function registerPipelineCommand(program: Command): void {
     .option('--retrain', 'train even when the model folder matches the manifest')
     .option('--limit <n>', 'use at most N training images (quick runs)')
     .option('--seed <n>', 'seed for split and training', String(DEFAULTS.prepare.seed))
-    .action(async (inputs: string[], opts: PipelineOptions) => {
+    .action(async (inputs: string[], opts: PipelineCliOptions) => {
       const log = (line: string): void => console.log(line);
-      const workspace = resolve(opts.workspace);
       const bar = createProgressBar('hashing');
-      log('== prepare');
-      const summary = await prepare({
+      await runPipeline({
         inputs,
-        workspace,
+        workspace: opts.workspace,
+        modelDir: opts.model,
+        report: opts.report,
         policy: oneOf(opts.policy, '--policy', DEDUP_POLICIES),
-        seed: Number(opts.seed),
+        epochs: parseNumberOption(opts.epochs, '--epochs', 0, 1000, true),
+        stage1Epochs: parseNumberOption(opts.stage1Epochs, '--stage1-epochs', 0, 1000, true),
+        seed: parseNumberOption(opts.seed, '--seed', 0, 2 ** 31 - 1, true),
+        ...(opts.limit === undefined ? {} : { limit: parseNumberOption(opts.limit, '--limit', 1, 10_000_000, true) }),
+        balance: Boolean(opts.balance),
+        retrain: Boolean(opts.retrain),
         command: ['agegender', ...process.argv.slice(2)].join(' '),
-        onProgress: (e) => (e.phase === 'hash' ? bar.update(e.done, e.discovered) : bar.stop()),
+        log,
+        // the bar stops when hashing ends, before the summary is printed
+        onPrepareProgress: (e) => (e.phase === 'hash' ? bar.update(e.done, e.discovered) : bar.stop()),
+        trainCallbacks: [progressCallback()],
+        evaluationProgress: () => progressReporter('evaluate', log),
       });
-      bar.stop();
-      log(formatSummary(summary));
-
-      log('== train');
-      if (!opts.retrain && modelMatchesManifest(opts.model, summary.manifestSha256)) {
-        log(`${opts.model} was trained on this manifest (${summary.manifestSha256?.slice(0, 12)}…): reusing it (--retrain to train again)`);
-      } else {
-        await runTrain({
-          workspace,
-          out: opts.model,
-          epochs: opts.epochs,
-          stage1Epochs: opts.stage1Epochs,
-          balance: opts.balance,
-          limit: opts.limit,
-          seed: opts.seed,
-          // an interrupted earlier run continues from its last checkpoint
-          resume: existsSync(join(workspace, 'checkpoints', basename(resolve(opts.model)), 'state.json')),
-          score: true,
-        });
-      }
-
-      log('== evaluate (test split)');
-      const evaluationDir = join(workspace, 'evaluation', 'test');
-      await runEvaluate(
-        { model: opts.model, workspace, split: 'test', out: evaluationDir, batchSize: String(EVALUATE_DEFAULTS.batchSize), replicates: String(EVALUATE_DEFAULTS.replicates), seed: String(EVALUATE_DEFAULTS.seed) },
-        log,
-      );
-
-      log('== report');
-      await runReport(
-        { model: opts.model, workspace, split: 'test', out: opts.report, evaluation: evaluationDir, lime: String(REPORT_DEFAULTS.limeCount), limeSamples: String(REPORT_DEFAULTS.limeSamples) },
-        log,
-      );
     });
 }

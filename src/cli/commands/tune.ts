@@ -1,16 +1,14 @@
 /**
  * `agegender tune`: choose a trained model's inference settings (flip test-time augmentation) on
  * val, record them in its folder, score test once with them, and write that evaluation.
- * `agegender train` does the same as its last step; this is for folders trained before it did.
+ * `agegender train` does the same as its last step; this is for folders trained without it.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULTS } from '../../core/defaults.js';
-import { defaultModelDir } from '../../model/folder.js';
-import { writeEvaluation } from '../../workspace/evaluation.js';
-import { workspacePaths } from '../../workspace/layout.js';
-import { readManifest } from '../../workspace/manifest.js';
-import { chooseInference, type ChooseInferenceResult } from '../../train/choose-inference.js';
+import { writtenEvaluation } from '../../eval/format.js';
+import { MODEL_FILES } from '../../model/folder.js';
+import { tuneModel, type TunedModel } from '../../workflow/tune.js';
 
 export interface TuneCommandOptions {
   model?: string;
@@ -20,18 +18,19 @@ export interface TuneCommandOptions {
   test?: boolean;
 }
 
-/** Runs `agegender tune`; exported for tests. */
-export async function runTune(opts: TuneCommandOptions, argv: readonly string[] = process.argv, log: (line: string) => void = console.log): Promise<ChooseInferenceResult> {
-  const modelDir = resolve(opts.model ?? defaultModelDir());
-  const workspace = resolve(opts.workspace);
-  const rows = await readManifest(workspace);
-  const result = await chooseInference({ modelDir, rows, command: ['agegender', ...argv.slice(2)].join(' '), log, skipTest: opts.test === false });
+/** Runs `agegender tune` through the workflow and prints what it recorded; exported for tests. */
+export async function runTune(opts: TuneCommandOptions, argv: readonly string[] = process.argv, log: (line: string) => void = console.log): Promise<TunedModel> {
+  const result = await tuneModel({
+    workspace: opts.workspace,
+    ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+    ...(opts.evaluation === undefined ? {} : { evaluation: opts.evaluation }),
+    test: opts.test !== false,
+    command: ['agegender', ...argv.slice(2)].join(' '),
+    log,
+  });
   if (opts.test === false) log('test not scored (--no-test)');
-  if (result.test) {
-    const files = await writeEvaluation(resolve(opts.evaluation ?? workspacePaths(workspace).evaluationDir('test')), result.test);
-    log(`wrote ${files.result} and ${files.predictions}`);
-  }
-  log(`recorded in ${join(modelDir, 'metadata.json')} (inference) and ${join(modelDir, 'metrics.json')}`);
+  if (result.files) log(writtenEvaluation(result.files));
+  log(`recorded in ${join(result.modelDir, MODEL_FILES.metadata)} (inference) and ${join(result.modelDir, MODEL_FILES.metrics)}`);
   return result;
 }
 

@@ -1,0 +1,50 @@
+/**
+ * Evaluate a model on one split of a workspace and store the result: the library side of
+ * `agegender evaluate` (and of the pipeline's evaluate step).
+ *
+ * @example
+ *   const { result, files } = await evaluateWorkspace({ workspace: 'workspace/utk', split: 'test' });
+ */
+import { resolve } from 'node:path';
+import type { SplitName } from '../core/types.js';
+import { evaluate, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
+import { withModel, type ModelSource } from '../model/load.js';
+import { writeEvaluation } from '../workspace/evaluation.js';
+import { workspacePaths } from '../workspace/layout.js';
+import { readManifest } from '../workspace/manifest.js';
+
+export interface EvaluateWorkspaceOptions extends ModelSource {
+  /** Workspace written by `prepare`. */
+  workspace: string;
+  split: SplitName;
+  /** Evaluation folder to write (default `<workspace>/evaluation/<split>`). */
+  out?: string;
+  /** Images per forward pass, bootstrap resamples and seed (defaults: EVALUATE_DEFAULTS). */
+  batchSize?: number;
+  replicates?: number;
+  seed?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface WorkspaceEvaluation {
+  result: EvaluationResult;
+  records: PredictionRecord[];
+  /** The files written: `evaluation.json` and `predictions.csv`. */
+  files: { result: string; predictions: string };
+}
+
+/**
+ * Reads the manifest (WORKSPACE_INVALID without one, before any model is loaded), evaluates the
+ * split and writes `predictions.csv` + `evaluation.json` atomically.
+ */
+export async function evaluateWorkspace(options: EvaluateWorkspaceOptions): Promise<WorkspaceEvaluation> {
+  const workspace = resolve(options.workspace);
+  const out = resolve(options.out ?? workspacePaths(workspace).evaluationDir(options.split));
+  const rows = await readManifest(workspace);
+  return withModel(options, async (model) => {
+    const { batchSize, replicates, seed, onProgress } = options;
+    const { result, records, csv } = await evaluate({ model, rows, split: options.split, batchSize, replicates, seed, onProgress });
+    const files = await writeEvaluation(out, { result, csv });
+    return { result, records, files };
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Explain one image and write the [input | LIME | occlusion] PNG: the library side of
+ * `agegender explain`. With `workers` > 1 the perturbed images are scored on worker threads.
+ *
+ * @example
+ *   const { result } = await explainFile('face.jpg', { task: 'age', out: 'face.age.png' });
+ */
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.js';
+import { explainImage, type ExplainResult } from '../explain/explain.js';
+import { prepareChip } from '../explain/input.js';
+import type { ExplainTask, FillMode } from '../explain/lime.js';
+import { withModel, type ModelSource } from '../model/load.js';
+
+export interface ExplainFileOptions extends ModelSource {
+  task: ExplainTask;
+  samples: number;
+  seed: number;
+  fill: FillMode;
+  /** Also compute occlusion sensitivity. */
+  occlusion: boolean;
+  /** PNG file to write. */
+  out: string;
+  /** Worker threads scoring the perturbed images, each loading `modelDir` (default 1: in-process). */
+  workers?: number;
+}
+
+export interface ExplainedFile {
+  result: ExplainResult;
+  /** The PNG written. */
+  out: string;
+  /** Seconds spent explaining and writing (model loading excluded). */
+  seconds: number;
+}
+
+/** Decodes and checks the image before loading any model, explains it, and writes the PNG atomically. */
+export async function explainFile(image: string, options: ExplainFileOptions): Promise<ExplainedFile> {
+  const chip = await prepareChip(image);
+  const workers = options.workers ?? 1;
+  return withModel(options, async (local) => {
+    const { createPredictPool } = await import('../pipeline/predict-pool.js');
+    const { pooledModel } = await import('../pipeline/pooled-model.js');
+    const pool = workers > 1 ? await createPredictPool({ modelDir: options.modelDir, workers }) : null;
+    const model = pool ? pooledModel(local, pool) : local;
+    try {
+      const started = performance.now();
+      const result = await explainImage(model, chip, { task: options.task, samples: options.samples, seed: options.seed, fill: options.fill, occlusion: options.occlusion, subject: image });
+      const out = resolve(options.out);
+      await writeFileAtomic(out, result.png);
+      return { result, out, seconds: (performance.now() - started) / 1000 };
+    } finally {
+      await pool?.close();
+    }
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * Build the HTML audit report of a workspace: the library side of `agegender report` (and of the
+ * pipeline's last step). The split is evaluated first unless the evaluation folder holds one made
+ * by the same model.
+ *
+ * @example
+ *   const report = await reportWorkspace({ workspace: 'workspace/utk', split: 'test', out: 'report.html' });
+ */
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.js';
+import type { SplitName } from '../core/types.js';
+import { evaluate, EVALUATE_DEFAULTS } from '../eval/evaluate.js';
+import { defaultModelDir } from '../model/folder.js';
+import { withModel, type ModelSource } from '../model/load.js';
+import { buildReport, readTrainingLog, REPORT_DEFAULTS, type BuiltReport } from '../report/build.js';
+import { reusableEvaluation, writeEvaluation, type StoredEvaluation } from '../workspace/evaluation.js';
+import { evaluationFiles, workspacePaths } from '../workspace/layout.js';
+import { readManifest } from '../workspace/manifest.js';
+import { readSummary } from '../workspace/summary.js';
+import type { AgeGenderModel } from '../model/api.js';
+import type { ManifestRow } from '../core/types.js';
+
+export interface ReportWorkspaceOptions extends ModelSource {
+  /** Workspace written by `prepare`. */
+  workspace: string;
+  split: SplitName;
+  /** HTML file to write. */
+  out: string;
+  /** Evaluation folder to reuse or write (default `<workspace>/evaluation/<split>`). */
+  evaluation?: string;
+  /** Worst age errors explained with LIME, and samples per explanation (defaults: REPORT_DEFAULTS). */
+  limeCount?: number;
+  limeSamples?: number;
+  /** Says whether the stored evaluation is reused or the split evaluated. */
+  log?: (line: string) => void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface WorkspaceReport extends BuiltReport {
+  /** The HTML file written. */
+  out: string;
+  /** Seconds from the call to the file written (evaluation and LIME included). */
+  seconds: number;
+}
+
+/** The line saying what was written: file, charts, size and time. */
+export function writtenReport(report: WorkspaceReport): string {
+  return `wrote ${report.out} (${report.charts} charts, ${(report.html.length / 1024 / 1024).toFixed(1)} MB) in ${report.seconds.toFixed(1)} s`;
+}
+
+/** The stored evaluation of this model on `split`, else a fresh one, written to `dir`. */
+async function evaluationFor(model: AgeGenderModel, rows: readonly ManifestRow[], split: SplitName, dir: string, options: ReportWorkspaceOptions): Promise<StoredEvaluation> {
+  const log = options.log ?? (() => undefined);
+  const stored = await reusableEvaluation(dir, model.metadata, split);
+  if (stored) {
+    log(`reusing ${evaluationFiles(dir).result}`);
+    return stored;
+  }
+  log(`evaluating the ${split} split…`);
+  const { result, records, csv } = await evaluate({ model, rows, split, replicates: EVALUATE_DEFAULTS.replicates, onProgress: options.onProgress });
+  await writeEvaluation(dir, { result, csv });
+  return { result, records };
+}
+
+/**
+ * Reads the manifest and summary, evaluates (or reuses the evaluation), reads the model folder's
+ * training log, builds the report and writes it atomically.
+ */
+export async function reportWorkspace(options: ReportWorkspaceOptions): Promise<WorkspaceReport> {
+  const started = performance.now();
+  const workspace = resolve(options.workspace);
+  const evaluationDir = resolve(options.evaluation ?? workspacePaths(workspace).evaluationDir(options.split));
+  const rows = await readManifest(workspace);
+  const summary = await readSummary(workspace);
+  return withModel(options, async (model) => {
+    const evaluation = await evaluationFor(model, rows, options.split, evaluationDir, options);
+    const trainingLog = await readTrainingLog(resolve(options.modelDir ?? defaultModelDir()));
+    const report = await buildReport({
+      rows,
+      summary,
+      evaluation: evaluation.result,
+      records: evaluation.records,
+      metadata: model.metadata,
+      trainingLog,
+      model,
+      limeCount: options.limeCount ?? REPORT_DEFAULTS.limeCount,
+      limeSamples: options.limeSamples ?? REPORT_DEFAULTS.limeSamples,
+    });
+    const out = resolve(options.out);
+    await writeFileAtomic(out, report.html);
+    return { ...report, out, seconds: (performance.now() - started) / 1000 };
+  });
+}

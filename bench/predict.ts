@@ -1,4 +1,4 @@
-// `agegender predict --no-detect` throughput on 1,000 UTKFace chips in one call (target ≥ 50
+// `agegender predict --no-detect` throughput (predictFiles, without the printing) on 1,000 UTKFace chips in one call (target ≥ 50
 // images/s), on the default runtime (onnxruntime-node, with the model's flip TTA) and on tfjs wasm
 // (on 1 and N worker threads, it is single-threaded in Node; without TTA and with it); then photos with detection.
 //   npm run bench:predict   (AGEGENDER_MODEL: model folder; AGEGENDER_UTKFACE_DIR: dataset;
@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runPredict } from '../src/cli/commands/predict.js';
+import { predictFiles } from '../src/pipeline/predict-files.js';
 import { defaultWorkerCount } from '../src/pipeline/predict-pool.js';
 
 const N = Number(process.env['BENCH_PREDICT_N'] ?? 1000);
@@ -46,12 +46,11 @@ try {
   const tfjsWorkers = [...new Set([1, defaultWorkerCount()])];
   const runs: Run[] = [{ runtime: 'auto', workers: 1, tta: true }, ...[false, true].flatMap((tta) => tfjsWorkers.map((workers) => ({ runtime: 'tfjs' as const, workers, tta })))];
   for (const { runtime, workers, tta } of runs) {
-    let rows = 0;
     process.env['AGEGENDER_RUNTIME'] = runtime; // read by loadModel, here and in the worker threads
-    const s = await runPredict(files, { format: 'csv', detect: false, modelDir, workers, load: tta ? {} : { flipTta: false }, out: () => void rows++, log: () => undefined });
+    const s = await predictFiles(files, { detect: false, modelDir, workers, load: tta ? {} : { flipTta: false } });
     const ips = s.files / s.seconds;
     const flags = `--runtime ${runtime}${tta ? '' : ' --no-tta'} --workers ${workers}`;
-    console.log(`predict --no-detect --csv ${flags} [${s.runtime}]: ${s.files} chips in ${s.seconds.toFixed(2)} s = ${ips.toFixed(1)} images/s, model loading included (target ≥ 50: ${ips >= 50 ? 'PASS' : 'FAIL'}); ${s.failed} failed, ${rows - 1} CSV rows${load()}`);
+    console.log(`predict --no-detect ${flags} [${s.runtime}]: ${s.files} chips in ${s.seconds.toFixed(2)} s = ${ips.toFixed(1)} images/s, model loading included (target ≥ 50: ${ips >= 50 ? 'PASS' : 'FAIL'}); ${s.failed} failed, ${s.faces} predictions${load()}`);
   }
   delete process.env['AGEGENDER_RUNTIME'];
   const photos = ['three-faces.jpg', 'many-faces.jpg', 'no-face.jpg'].map((f) => join('test', 'fixtures', 'photos', f));
@@ -59,8 +58,8 @@ try {
   const { loadFaceDetector } = await import('../src/pipeline/detect.js');
   const detector = await loadFaceDetector();
   try {
-    await runPredict(photos.slice(0, 1), { format: 'json', model, detector, out: () => undefined, log: () => undefined }); // warm-up
-    const d = await runPredict(photos, { format: 'json', model, detector, out: () => undefined, log: () => undefined });
+    await predictFiles(photos.slice(0, 1), { model, detector }); // warm-up
+    const d = await predictFiles(photos, { model, detector });
     console.log(`predict with detection + alignment: ${d.files} photos, ${d.faces} faces in ${d.seconds.toFixed(2)} s = ${(d.files / d.seconds).toFixed(2)} photos/s${load()}`);
   } finally {
     detector.dispose();

@@ -1,4 +1,4 @@
-// `predict --no-detect --workers 2`: chips predicted on worker threads give the same answers, in
+// predictFiles with detect: false and 2 workers (`predict --no-detect --workers 2`): chips predicted on worker threads give the same answers, in
 // the same order, as in-process prediction. Uses the real network with an untrained head, saved
 // to a temporary model folder (no shipped model needed).
 import { strict as assert } from 'node:assert';
@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runPredict } from '../../src/cli/commands/predict.js';
+import { predictFiles } from '../../src/pipeline/predict-files.js';
 import { initBackend, loadModel } from '../../src/model/index.js';
 import { AgeGenderNet } from '../../src/model/net.js';
 import { loadFaceApiWeights } from '../../src/model/encoder.js';
@@ -41,13 +41,14 @@ describe('predict with worker threads', () => {
   it('gives the in-process answers, in input order, and still reports bad files (arguments that match nothing first)', async () => {
     const args = [...files, join(dir, 'missing.jpg')];
     const model = await loadModel(join(dir, 'model'));
-    let inProcess: Awaited<ReturnType<typeof runPredict>>;
+    let inProcess: Awaited<ReturnType<typeof predictFiles>>;
     try {
-      inProcess = await runPredict(args, { format: 'json', detect: false, batchSize: 2, model, out: () => undefined, log: () => undefined });
+      inProcess = await predictFiles(args, { detect: false, batchSize: 2, model });
     } finally {
       model.dispose();
     }
-    const pooled = await runPredict(args, { format: 'json', detect: false, batchSize: 2, modelDir: join(dir, 'model'), workers: 2, out: () => undefined, log: () => undefined });
+    const pooled = await predictFiles(args, { detect: false, batchSize: 2, modelDir: join(dir, 'model'), workers: 2 });
+    assert.match(pooled.runtime, /on 2 worker threads$/);
     assert.deepEqual(pooled.results.map((r) => r.file), [join(dir, 'missing.jpg'), ...files]);
     assert.equal(pooled.failed, 1);
     assert.equal(pooled.results[0]!.error!.code, 'UNREADABLE_FILE');

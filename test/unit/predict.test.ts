@@ -1,5 +1,5 @@
-// `agegender predict`: input expansion (files, folders, globs), batching, formats, and going on
-// past bad files (reported, exit code 1). Uses a tiny deterministic model; the detection case
+// Prediction over files: input expansion (files, folders, globs), batching and going on past bad
+// files (predictFiles), and what `agegender predict` prints (CSV, JSON, text). Uses a tiny deterministic model; the detection case
 // uses the real face detector on the test photos.
 import { strict as assert } from 'node:assert';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerPredictCommand, runPredict } from '../../src/cli/commands/predict.js';
+import { predictFiles } from '../../src/pipeline/predict-files.js';
 import { expandImageArgs, globToRegExp } from '../../src/pipeline/inputs.js';
 import { loadFaceDetector } from '../../src/pipeline/detect.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
@@ -52,18 +53,11 @@ describe('predict', () => {
     assert.equal(deep.files.length, 1);
   });
 
-  it('--no-detect --csv: one row per chip, bad files reported with their code, the run goes on', async () => {
-    const lines: string[] = [];
-    const summary = await runPredict([join(dir, 'chips'), join(dir, 'missing.jpg')], {
-      format: 'csv',
-      detect: false,
-      batchSize: 3,
-      model: fakeModel(),
-      out: (t) => lines.push(t),
-      log: () => undefined,
-    });
-    assert.equal(lines[0], 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,error');
-    assert.equal(lines.length, 1 + 9);
+  it('chips (detect: false): one result per file in input order, bad files reported with their code, the run goes on', async () => {
+    const streamed: string[] = [];
+    const summary = await predictFiles([join(dir, 'chips'), join(dir, 'missing.jpg')], { detect: false, batchSize: 3, model: fakeModel(), onResult: (r) => streamed.push(r.file) });
+    assert.deepEqual(streamed, summary.results.map((r) => r.file));
+    assert.equal(streamed[0], join(dir, 'missing.jpg'), 'arguments that match nothing come first');
     assert.equal(summary.files, 9);
     assert.equal(summary.failed, 3);
     const codes = Object.fromEntries(summary.results.filter((r) => r.error).map((r) => [r.file.split('/').pop(), r.error!.code]));
@@ -76,6 +70,16 @@ describe('predict', () => {
     }
     // Same chip → same prediction, whatever batch it was in.
     assert.equal(new Set(good.map((r) => r.faces[0]!.age)).size, 1);
+  });
+
+  it('--no-detect --csv prints the header, one row per chip and one per failed file', async () => {
+    const lines: string[] = [];
+    const summary = await runPredict([join(dir, 'chips'), join(dir, 'missing.jpg')], { format: 'csv', detect: false, batchSize: 3, model: fakeModel(), out: (t) => lines.push(t), log: () => undefined });
+    assert.equal(lines[0], 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,error');
+    assert.equal(lines.length, 1 + 9);
+    assert.equal(summary.failed, 3);
+    assert.match(lines[1]!, /missing\.jpg,,,,,,,,,,,,,"UNREADABLE_FILE: no such file, folder, or glob match"$/, 'a cell with a comma is quoted');
+    assert.ok(lines.slice(1).every((l) => l.split(',').length >= 14));
   });
 
   it('--json prints one document with files and summary', async () => {
@@ -91,13 +95,15 @@ describe('predict', () => {
   it('with detection: every face of a photo, with its box; a photo with no face gives none (and a CSV row with face 0)', async () => {
     const detector = await loadFaceDetector();
     try {
-      const lines: string[] = [];
-      const summary = await runPredict([join(dir, 'photos')], { format: 'text', model: fakeModel(), detector, out: (t) => lines.push(t), log: () => undefined });
+      const summary = await predictFiles([join(dir, 'photos')], { model: fakeModel(), detector });
       assert.equal(summary.failed, 0);
       const many = summary.results.find((r) => r.file.endsWith('many-faces.jpg'))!;
       assert.equal(many.faces.length, 7);
       assert.ok(many.faces.every((f) => f.score !== null && f.box.width > 50));
       assert.equal(summary.results.find((r) => r.file.endsWith('no-face.jpg'))!.faces.length, 0);
+      // text: one line per face, and the file without a face says so
+      const lines: string[] = [];
+      await runPredict([join(dir, 'photos')], { format: 'text', model: fakeModel(), detector, out: (t) => lines.push(t), log: () => undefined });
       assert.ok(lines.some((l) => l.endsWith('no-face.jpg: no face found')));
       assert.equal(lines.filter((l) => /many-faces\.jpg: face \d: age/.test(l)).length, 7);
       // CSV: the file without a face still has its row (face 0, nothing else), so no input goes missing

@@ -17,7 +17,8 @@ export interface ChartDef {
 const GENDER_COLOURS = { domain: [...GENDERS], range: ['#4c78a8', '#e45756'] };
 const BUCKETS = AGE_BUCKETS.map((b) => b.name);
 
-export function edaCharts(eda: EdaStats): ChartDef[] {
+/** Age distributions: per year of age and per decade. */
+function ageCharts(eda: EdaStats): ChartDef[] {
   return [
     {
       id: 'age-years',
@@ -51,6 +52,12 @@ export function edaCharts(eda: EdaStats): ChartDef[] {
         },
       },
     },
+  ];
+}
+
+/** Gender and ethnicity labels, and the population pyramid per ethnicity. */
+function labelCharts(eda: EdaStats): ChartDef[] {
+  return [
     {
       id: 'gender-counts',
       title: 'Gender labels',
@@ -104,56 +111,69 @@ export function edaCharts(eda: EdaStats): ChartDef[] {
         resolve: { scale: { x: 'independent' } },
       } as ChartSpec,
     },
-    {
-      id: 'cleaning-status',
-      title: 'What cleaning did to the files',
-      caption: 'Every input file by its status after `agegender prepare`.',
-      spec: {
-        width: 420,
-        height: { step: 22 },
-        data: { values: eda.statusCounts },
-        mark: { type: 'bar', color: '#72b7b2' },
-        encoding: {
-          y: { field: 'status', type: 'nominal', sort: '-x', title: null },
-          x: { field: 'count', type: 'quantitative', title: 'files', scale: { type: 'symlog' } },
-          tooltip: [{ field: 'status' }, { field: 'count' }],
-        },
-      } as ChartSpec,
-    },
-    {
-      id: 'split-comparison',
-      title: 'Split comparison: age buckets and ethnicity shares',
-      caption: 'Share of each split per age bucket (left) and ethnicity (right): a stratified split keeps the bars level.',
-      spec: {
-        hconcat: [
-          {
-            width: 380,
-            height: 180,
-            data: { values: eda.splits.flatMap((s) => Object.entries(s.buckets).map(([bucket, share]) => ({ split: s.split, bucket, share }))) },
-            mark: 'bar',
-            encoding: {
-              x: { field: 'bucket', type: 'ordinal', sort: BUCKETS, title: 'age bucket' },
-              xOffset: { field: 'split', type: 'nominal' },
-              y: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of split' },
-              color: { field: 'split', type: 'nominal' },
-            },
-          },
-          {
-            width: 260,
-            height: 180,
-            data: { values: eda.splits.flatMap((s) => Object.entries(s.ethnicity).map(([ethnicity, share]) => ({ split: s.split, ethnicity, share }))) },
-            mark: 'bar',
-            encoding: {
-              x: { field: 'ethnicity', type: 'nominal', sort: [...ETHNICITIES], title: null },
-              xOffset: { field: 'split', type: 'nominal' },
-              y: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of split' },
-              color: { field: 'split', type: 'nominal' },
-            },
-          },
-        ],
-      } as ChartSpec,
-    },
   ];
+}
+
+/** Every input file by its status after cleaning. */
+function cleaningChart(eda: EdaStats): ChartDef {
+  return {
+    id: 'cleaning-status',
+    title: 'What cleaning did to the files',
+    caption: 'Every input file by its status after `agegender prepare`.',
+    spec: {
+      width: 420,
+      height: { step: 22 },
+      data: { values: eda.statusCounts },
+      mark: { type: 'bar', color: '#72b7b2' },
+      encoding: {
+        y: { field: 'status', type: 'nominal', sort: '-x', title: null },
+        x: { field: 'count', type: 'quantitative', title: 'files', scale: { type: 'symlog' } },
+        tooltip: [{ field: 'status' }, { field: 'count' }],
+      },
+    } as ChartSpec,
+  };
+}
+
+/** Age-bucket and ethnicity shares per split, side by side. */
+function splitComparisonChart(eda: EdaStats): ChartDef {
+  return {
+    id: 'split-comparison',
+    title: 'Split comparison: age buckets and ethnicity shares',
+    caption: 'Share of each split per age bucket (left) and ethnicity (right): a stratified split keeps the bars level.',
+    spec: {
+      hconcat: [
+        {
+          width: 380,
+          height: 180,
+          data: { values: eda.splits.flatMap((s) => Object.entries(s.buckets).map(([bucket, share]) => ({ split: s.split, bucket, share }))) },
+          mark: 'bar',
+          encoding: {
+            x: { field: 'bucket', type: 'ordinal', sort: BUCKETS, title: 'age bucket' },
+            xOffset: { field: 'split', type: 'nominal' },
+            y: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of split' },
+            color: { field: 'split', type: 'nominal' },
+          },
+        },
+        {
+          width: 260,
+          height: 180,
+          data: { values: eda.splits.flatMap((s) => Object.entries(s.ethnicity).map(([ethnicity, share]) => ({ split: s.split, ethnicity, share }))) },
+          mark: 'bar',
+          encoding: {
+            x: { field: 'ethnicity', type: 'nominal', sort: [...ETHNICITIES], title: null },
+            xOffset: { field: 'split', type: 'nominal' },
+            y: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of split' },
+            color: { field: 'split', type: 'nominal' },
+          },
+        },
+      ],
+    } as ChartSpec,
+  };
+}
+
+/** The data charts: age, labels, cleaning status and the split comparison, in page order. */
+export function edaCharts(eda: EdaStats): ChartDef[] {
+  return [...ageCharts(eda), ...labelCharts(eda), cleaningChart(eda), splitComparisonChart(eda)];
 }
 
 /** Training curves from the model folder's metrics log: one small panel per logged quantity. */

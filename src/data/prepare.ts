@@ -4,13 +4,13 @@ import { AgeGenderError } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { linkOrCopyAtomic, replaceDirAtomic, writeFileAtomic } from '../core/atomic.js';
 import { SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
-import { deduplicate, type DedupItem, type DedupPolicy } from './dedup.js';
+import { deduplicate, type DedupItem, type DedupPolicy, type DedupResult } from './dedup.js';
 import type { Fingerprint } from './fingerprint.js';
 import { FingerprintPool } from './fingerprint-pool.js';
 import { HashCache } from './hash-cache.js';
 import { parseUtkName } from './labels.js';
-import { enumerateInputs, readZipEntries, splitZipSource } from './sources.js';
-import { assignSplits, crossSplitNearPairs } from './split.js';
+import { enumerateInputs, readZipEntries, splitZipSource, type SourceProblem } from './sources.js';
+import { assignSplits, crossSplitNearPairs, type SplitResult } from './split.js';
 import { summarize, type PrepareSummary } from './summary.js';
 import { workspacePaths } from '../workspace/layout.js';
 import { writeManifest } from '../workspace/manifest.js';
@@ -63,23 +63,21 @@ class TaskPool {
   }
 }
 
-/**
- * `agegender prepare`: hash every input file, collapse exact duplicates, cluster near duplicates,
- * apply the cleaning policy, split train/val/test without leakage, and write the workspace.
- * Inputs are only read; every output is written atomically inside `workspace`.
- */
-export async function prepare(options: PrepareOptions): Promise<PrepareSummary> {
+/** Every setting of a run, defaults filled in. */
+interface PrepareSettings {
+  threshold: number;
+  groupDistance: number;
+  auditDistance: number;
+  policy: DedupPolicy;
+  seed: number;
+  fractions: readonly [number, number, number];
+  maxPixels: number;
+  concurrency: number;
+}
+
+/** The settings with defaults; INVALID_ARGUMENT without inputs or with the workspace inside an input. */
+function settingsOf(options: PrepareOptions, workspace: string): PrepareSettings {
   const o = DEFAULTS.prepare;
-  const threshold = options.threshold ?? o.threshold;
-  const groupDistance = options.groupDistance ?? o.groupDistance;
-  const auditDistance = options.auditDistance ?? o.auditDistance;
-  const policy = options.policy ?? o.policy;
-  const seed = options.seed ?? o.seed;
-  const fractions = options.fractions ?? o.fractions;
-  const maxPixels = options.maxPixels ?? o.maxPixels;
-  const paths = workspacePaths(options.workspace);
-  const workspace = paths.root;
-  const progress = options.onProgress ?? (() => {});
   if (options.inputs.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at least one input folder or .zip archive');
   for (const input of options.inputs) {
     const abs = resolve(input);
@@ -87,18 +85,36 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
       throw new AgeGenderError('INVALID_ARGUMENT', `the workspace ${workspace} is inside the input ${abs}; choose a workspace outside the inputs`);
     }
   }
-  const started = Date.now();
-  await mkdir(workspace, { recursive: true });
-  const cache = await HashCache.load(paths.hashCache);
+  return {
+    threshold: options.threshold ?? o.threshold,
+    groupDistance: options.groupDistance ?? o.groupDistance,
+    auditDistance: options.auditDistance ?? o.auditDistance,
+    policy: options.policy ?? o.policy,
+    seed: options.seed ?? o.seed,
+    fractions: options.fractions ?? o.fractions,
+    maxPixels: options.maxPixels ?? o.maxPixels,
+    concurrency: options.concurrency ?? o.concurrency,
+  };
+}
 
-  // 1. fingerprint every file (cached by path, size and mtime)
+/** What fingerprinting found: one entry per file (in discovery order), and what could not be enumerated. */
+interface Fingerprinted {
+  scanned: Scanned[];
+  /** Sources seen this run (the cache keeps only these). */
+  seen: Set<string>;
+  problems: SourceProblem[];
+  ignored: number;
+}
+
+/** Step 1: fingerprints every file (cached by path, size and mtime; misses on worker threads). */
+async function fingerprintInputs(inputs: readonly string[], cache: HashCache, s: PrepareSettings, progress: (event: PrepareProgress) => void): Promise<Fingerprinted> {
   const scanned: Scanned[] = [];
   const seen = new Set<string>();
-  const pool = new TaskPool(options.concurrency ?? o.concurrency);
+  const pool = new TaskPool(s.concurrency);
   let workers = null as FingerprintPool | null; // started on the first cache miss: warm runs need none
   let discovered = 0;
   let done = 0;
-  const { problems, ignored } = await enumerateInputs(options.inputs, async (item) => {
+  const { problems, ignored } = await enumerateInputs(inputs, async (item) => {
     discovered++;
     const slot: Scanned = { source: item.source, name: item.name, size: item.size, fingerprint: { sha256: null, phash: null, width: null, height: null, error: 'not processed' } };
     scanned.push(slot);
@@ -112,7 +128,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
     await pool.add(async () => {
       try {
         workers ??= new FingerprintPool();
-        slot.fingerprint = await workers.run(await item.read(), item.name, maxPixels);
+        slot.fingerprint = await workers.run(await item.read(), item.name, s.maxPixels);
       } catch (error) {
         slot.fingerprint = { sha256: null, phash: null, width: null, height: null, error: `cannot read file: ${(error as Error).message}` };
       }
@@ -124,9 +140,11 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   await pool.drain();
   await workers?.close();
   progress({ phase: 'hash', done, discovered, cached: cache.hits });
-  const hashSeconds = (Date.now() - started) / 1000;
+  return { scanned, seen, problems, ignored: ignored.length };
+}
 
-  // 2. rows with labels; unreadable files and enumeration problems are rows too
+/** Step 2: one manifest row per file with its labels; unreadable files and enumeration problems are rows too. */
+function labelledRows({ scanned, problems }: Fingerprinted): ManifestRow[] {
   const rows: ManifestRow[] = scanned.map((s) => {
     const parsed = parseUtkName(s.name);
     const f = s.fingerprint;
@@ -152,10 +170,12 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   for (const p of problems) {
     rows.push({ source: p.source, name: p.name, size: 0, sha256: null, phash: null, width: null, height: null, age: null, gender: null, ethnicity: null, datetime: null, status: 'unreadable', reason: p.reason, cluster: null, duplicateOf: null, split: null });
   }
-  const labelReasons = new Map(rows.filter((r) => r.status === 'invalid-label').map((r) => [r.source, r.reason]));
+  return rows;
+}
 
-  // 3. dedup over readable images
-  progress({ phase: 'dedup' });
+/** Step 3: deduplicates the readable rows and records each decision (status, reason, cluster) on its row. */
+function deduplicateRows(rows: ManifestRow[], s: PrepareSettings): DedupResult {
+  const labelReasons = new Map(rows.filter((r) => r.status === 'invalid-label').map((r) => [r.source, r.reason]));
   const readable = rows.filter((r) => r.status !== 'unreadable');
   const dedupItems: DedupItem[] = readable.map((r) => ({
     source: r.source,
@@ -163,7 +183,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
     phash: r.phash!,
     labels: r.age !== null && r.gender !== null && r.ethnicity !== null ? { age: r.age, gender: r.gender, ethnicity: r.ethnicity } : null,
   }));
-  const dedup = deduplicate(dedupItems, threshold, policy);
+  const dedup = deduplicate(dedupItems, s.threshold, s.policy);
   readable.forEach((row, i) => {
     const d = dedup.decisions[i]!;
     row.status = d.status;
@@ -171,24 +191,48 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
     row.cluster = d.cluster;
     row.duplicateOf = d.duplicateOf;
   });
+  return dedup;
+}
 
-  // 4. leakage-safe split of kept images
-  progress({ phase: 'split' });
+/** Step 4: the leakage-safe split of the kept rows (recorded on each row), and the audit's cross-split pairs. */
+function splitKeptRows(rows: readonly ManifestRow[], s: PrepareSettings): { kept: ManifestRow[]; split: SplitResult; crossSplitPairs: Array<{ a: string; b: string; distance: number }> } {
   const kept = rows.filter((r) => r.status === 'kept');
   const split = assignSplits(
     kept.map((r) => ({ labels: { age: r.age!, gender: r.gender!, ethnicity: r.ethnicity! }, phash: r.phash! })),
-    { fractions, seed, groupDistance },
+    { fractions: s.fractions, seed: s.seed, groupDistance: s.groupDistance },
   );
   kept.forEach((row, i) => (row.split = split.splits[i]!));
-  const leaks = crossSplitNearPairs(kept.map((r) => r.phash!), split.splits, auditDistance);
+  const leaks = crossSplitNearPairs(kept.map((r) => r.phash!), split.splits, s.auditDistance);
+  return { kept, split, crossSplitPairs: leaks.map((p) => ({ a: kept[p.a]!.source, b: kept[p.b]!.source, distance: p.distance })) };
+}
 
+/**
+ * `agegender prepare`: hash every input file, collapse exact duplicates, cluster near duplicates,
+ * apply the cleaning policy, split train/val/test without leakage, and write the workspace.
+ * Inputs are only read; every output is written atomically inside `workspace`.
+ */
+export async function prepare(options: PrepareOptions): Promise<PrepareSummary> {
+  const paths = workspacePaths(options.workspace);
+  const workspace = paths.root;
+  const s = settingsOf(options, workspace);
+  const progress = options.onProgress ?? (() => {});
+  const started = Date.now();
+  await mkdir(workspace, { recursive: true });
+  const cache = await HashCache.load(paths.hashCache);
+  const fingerprinted = await fingerprintInputs(options.inputs, cache, s, progress);
+  const hashSeconds = (Date.now() - started) / 1000;
+  const rows = labelledRows(fingerprinted);
+  progress({ phase: 'dedup' });
+  const dedup = deduplicateRows(rows, s);
+  progress({ phase: 'split' });
+  const { kept, split, crossSplitPairs } = splitKeptRows(rows, s);
   const summary = summarize({
     rows,
-    ignored: ignored.length,
+    ignored: fingerprinted.ignored,
     dedup,
     split,
-    crossSplitPairs: leaks.map((p) => ({ a: kept[p.a]!.source, b: kept[p.b]!.source, distance: p.distance })),
-    settings: { inputs: options.inputs.map((i) => resolve(i)), workspace, threshold, groupDistance, auditDistance, policy, seed, fractions: [...fractions] },
+    crossSplitPairs,
+    settings: { inputs: options.inputs.map((i) => resolve(i)), workspace, threshold: s.threshold, groupDistance: s.groupDistance, auditDistance: s.auditDistance, policy: s.policy, seed: s.seed, fractions: [...s.fractions] },
     timings: { hashSeconds, totalSeconds: 0, cacheHits: cache.hits, cacheMisses: cache.misses },
     command: options.command ?? null,
   });
@@ -196,10 +240,8 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   // 5. write the workspace (each file atomically)
   progress({ phase: 'write' });
   summary.manifestSha256 = await writeManifest(workspace, rows);
-  await cache.save(paths.hashCache, seen);
-  if (options.materialize) {
-    summary.materialized = await materializeSplits(workspace, kept, options.materialize, progress);
-  }
+  await cache.save(paths.hashCache, fingerprinted.seen);
+  if (options.materialize) summary.materialized = await materializeSplits(workspace, kept, options.materialize, progress);
   summary.timings.totalSeconds = (Date.now() - started) / 1000;
   await writeSummary(workspace, summary);
   return summary;

@@ -5,10 +5,10 @@ export const DEFAULTS = Object.freeze({
   prepare: Object.freeze({
     threshold: 5,
     /**
-     * Files within this pHash distance are grouped and never straddle splits. 6, not 8: among the
-     * UTKFace files kept after deduplication (≤ 5), pairs at 6 include near-identical frames of one
-     * photo, while the 7,611 pairs at 8 are almost all different people (aligned chips look alike to
-     * pHash), and chained they made one group of 4,181 files that went whole to train.
+     * Files within this pHash distance are grouped and never straddle splits. 6 rather than 8: among
+     * the UTKFace files kept after deduplication (≤ 5), pairs at 6 include near-identical frames of
+     * one photo, while the 7,611 pairs at 8 are almost all different people (aligned chips look alike
+     * to pHash); chained, those form one group of 4,181 files that would go whole to one split.
      */
     groupDistance: 6,
     /** The leakage audit counts (and lists) the pairs across splits within this distance. */

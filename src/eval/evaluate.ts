@@ -18,6 +18,7 @@ import {
 } from './metrics.js';
 import { bestWorst, groupMetrics, sliceMetrics, type EvalRecord, type SliceMetricName, type SlicingResult } from './slices.js';
 import { isLabelled } from '../workspace/manifest.js';
+import { EVALUATION_FILES } from '../workspace/layout.js';
 
 export const EVALUATION_FORMAT_VERSION = 1;
 
@@ -301,7 +302,7 @@ export function parseCsv(text: string): string[][] {
 /** Reads predictions.csv text back into records (the inverse of {@link predictionsCsv}, to 4 decimals). */
 export function parsePredictionsCsv(text: string): PredictionRecord[] {
   const [header, ...lines] = parseCsv(text);
-  if (!header || header.join(',') !== PREDICTION_COLUMNS.join(',')) throw new RangeError(`Expected predictions.csv columns ${PREDICTION_COLUMNS.join(',')}`);
+  if (!header || header.join(',') !== PREDICTION_COLUMNS.join(',')) throw new RangeError(`Expected ${EVALUATION_FILES.predictions} columns ${PREDICTION_COLUMNS.join(',')}`);
   const col = (name: (typeof PREDICTION_COLUMNS)[number]): number => PREDICTION_COLUMNS.indexOf(name);
   return lines
     .filter((l) => l.length === PREDICTION_COLUMNS.length)

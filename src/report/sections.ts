@@ -13,6 +13,7 @@ import { lime } from '../explain/lime.js';
 import { explanationPng } from '../explain/overlay.js';
 import type { AgeGenderModel } from '../model/api.js';
 import type { SummaryFile } from '../workspace/summary.js';
+import { WORKSPACE_FILES } from '../workspace/layout.js';
 import { fmt, type ChartDef } from './charts.js';
 import { duplicatePairs, keptRows, type EdaStats } from './eda.js';
 import { esc, gallery, table, type Thumbnails, type Tile } from './html.js';
@@ -114,7 +115,7 @@ export async function cleaningSection(rows: readonly ManifestRow[], summary: Sum
   return [
     'cleaning',
     'Cleaning summary',
-    `${charts.figures(charts.eda.filter((c) => c.id === 'cleaning-status'))}${summaryRows.length ? table(['summary.json', 'value'], summaryRows) : ''}<h3>Example near-duplicate and conflicting pairs</h3>${pairHtml.join('') || '<p class="muted">No duplicates recorded in the manifest.</p>'}`,
+    `${charts.figures(charts.eda.filter((c) => c.id === 'cleaning-status'))}${summaryRows.length ? table([WORKSPACE_FILES.summary, 'value'], summaryRows) : ''}<h3>Example near-duplicate and conflicting pairs</h3>${pairHtml.join('') || '<p class="muted">No duplicates recorded in the manifest.</p>'}`,
   ];
 }
 

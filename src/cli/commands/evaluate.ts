@@ -5,6 +5,7 @@ import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { EVALUATE_DEFAULTS, type EvaluationResult } from '../../eval/evaluate.js';
 import { formatEvaluation } from '../../eval/format.js';
 import { evaluateWorkspace } from '../../workflow/evaluate.js';
+import { WORKSPACE_FILES } from '../../workspace/layout.js';
 import { progressReporter } from '../progress.js';
 
 export interface EvaluateCommandOptions {
@@ -41,7 +42,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--workspace <dir>', 'workspace written by `agegender prepare`', DEFAULTS.workspace)
     .option('--split <name>', `split to evaluate (${SPLITS.join(', ')})`, 'test')
-    .option('--out <dir>', 'output folder (default: <workspace>/evaluation/<split>)')
+    .option('--out <dir>', `output folder (default: <workspace>/${WORKSPACE_FILES.evaluation}/<split>)`)
     .option('--batch-size <n>', 'images per forward pass', String(EVALUATE_DEFAULTS.batchSize))
     .option('--replicates <n>', 'bootstrap resamples for the 95% intervals', String(EVALUATE_DEFAULTS.replicates))
     .option('--seed <n>', 'bootstrap seed', String(EVALUATE_DEFAULTS.seed))

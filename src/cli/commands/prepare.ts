@@ -5,6 +5,7 @@ import { DEDUP_POLICIES } from '../../data/dedup.js';
 import { prepare } from '../../data/prepare.js';
 import { formatSummary } from '../../data/summary.js';
 import { createProgressBar } from '../progress.js';
+import { WORKSPACE_FILES } from '../../workspace/layout.js';
 
 function parseFractions(raw: string): [number, number, number] {
   const parts = raw.split(/[,/]/).map((p) => parseNumberOption(p, '--split', 0, 100));
@@ -20,14 +21,14 @@ export function registerPrepareCommand(program: Command): void {
     .command('prepare')
     .description('hash, deduplicate, label and split a face dataset (folders or .zip archives) into a workspace')
     .argument('<inputs...>', 'folders and/or .zip archives (e.g. UTKFace/ crop_part1/ or the Kaggle zip)')
-    .requiredOption('-o, --out <workspace>', 'workspace folder for manifest.jsonl, summary.json, cache/ and splits/')
+    .requiredOption('-o, --out <workspace>', `workspace folder for ${WORKSPACE_FILES.manifest}, ${WORKSPACE_FILES.summary}, cache/ and ${WORKSPACE_FILES.splits}/`)
     .option('-t, --threshold <bits>', 'near-duplicate pHash Hamming distance', String(d.threshold))
     .option('-p, --policy <policy>', `near-duplicate policy: ${DEDUP_POLICIES.join(' | ')}`, d.policy)
     .option('--group-distance <bits>', 'files within this distance never straddle splits', String(d.groupDistance))
     .option('--audit-distance <bits>', 'leakage audit: count the pairs across splits within this distance', String(d.auditDistance))
     .option('--seed <n>', 'split seed', String(d.seed))
     .option('--split <train,val,test>', 'split fractions or percentages', d.fractions.map((f) => f * 100).join(','))
-    .option('--materialize [mode]', 'link (default) or copy kept files into <workspace>/splits/<split>/')
+    .option('--materialize [mode]', `link (default) or copy kept files into <workspace>/${WORKSPACE_FILES.splits}/<split>/`)
     .option('--json', 'print the summary as JSON')
     .action(async (inputs: string[], opts: Record<string, string | boolean | undefined>) => {
       const materialize = opts.materialize === undefined ? false : opts.materialize === true ? 'link' : oneOf(opts.materialize, '--materialize', ['link', 'copy'] as const);

@@ -4,6 +4,7 @@ import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { REPORT_DEFAULTS } from '../../report/build.js';
 import { reportWorkspace, writtenReport, type WorkspaceReport } from '../../workflow/report.js';
+import { EVALUATION_FILES, WORKSPACE_FILES } from '../../workspace/layout.js';
 import { progressReporter } from '../progress.js';
 
 export interface ReportCommandOptions {
@@ -42,7 +43,7 @@ export function registerReportCommand(program: Command): void {
     .option('--workspace <dir>', 'workspace written by `agegender prepare`', DEFAULTS.workspace)
     .option('--split <name>', `split to evaluate (${SPLITS.join(', ')})`, 'test')
     .option('--out <file>', 'HTML file to write', 'report.html')
-    .option('--evaluation <dir>', 'folder with evaluation.json + predictions.csv to reuse or write (default: <workspace>/evaluation/<split>)')
+    .option('--evaluation <dir>', `folder with ${EVALUATION_FILES.result} + ${EVALUATION_FILES.predictions} to reuse or write (default: <workspace>/${WORKSPACE_FILES.evaluation}/<split>)`)
     .option('--lime <n>', 'worst age errors to explain with LIME', String(REPORT_DEFAULTS.limeCount))
     .option('--lime-samples <n>', 'LIME samples per explanation', String(REPORT_DEFAULTS.limeSamples))
     .action(async (opts: ReportCommandOptions) => {

@@ -5,6 +5,7 @@ import { CUT_POINTS, type CutPoint } from '../../model/encoder.js';
 import type { BatchLogs, EpochLogs, TrainCallback } from '../../train/callbacks.js';
 import { AGE_LOSSES, train, TRAIN_DEFAULTS, type AgeLoss, type TrainResult } from '../../train/train.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
+import { WORKSPACE_FILES } from '../../workspace/layout.js';
 
 export interface TrainCommandOptions {
   workspace: string;
@@ -77,7 +78,7 @@ export function registerTrainCommand(program: Command): void {
   program
     .command('train')
     .description('train the age + gender network on a prepared workspace (feature cache, frozen stage, fine-tuning), save it as one model folder, and score it on val and test')
-    .requiredOption('--workspace <dir>', 'workspace written by `agegender prepare` (holds manifest.jsonl)')
+    .requiredOption('--workspace <dir>', `workspace written by \`agegender prepare\` (holds ${WORKSPACE_FILES.manifest})`)
     .requiredOption('--out <dir>', 'model folder to write')
     .option('--epochs <n>', 'fine-tuning (stage 2) epochs', String(TRAIN_DEFAULTS.epochs))
     .option('--stage1-epochs <n>', 'frozen-encoder (stage 1) epochs', String(TRAIN_DEFAULTS.stage1Epochs))
@@ -90,7 +91,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--label-sigma <years>', `width of the Gaussian age label distribution at age 0 (default ${TRAIN_DEFAULTS.labelSigma})`)
     .option('--label-sigma-slope <years>', 'growth of that width per year of age, for noisier labels at older ages (default 0)')
     .addOption(new Option('--age-loss <loss>', 'age loss on the 101-bin softmax: kl+l1 (label-distribution KL + L1 on the expected age, the shipped choice), kl (the KL alone) or l1 (L1 on the expected age alone)').choices([...AGE_LOSSES]).default(TRAIN_DEFAULTS.ageLoss))
-    .addOption(new Option('--cut-point <block>', 'last frozen encoder block: conv128_2 fine-tunes the whole conv256 stage; conv128_1 fine-tunes conv128_2 as well (the shipped model since 2026-12-02 09:05; stage 2 ≈ 1.3× slower); conv256_down freezes conv256_down (stage 2 ≈ 1.4× faster, half the cache); conv256_1 freezes conv256_1 too (≈ 3.3× faster)').choices([...CUT_POINTS]).default(TRAIN_DEFAULTS.cutPoint))
+    .addOption(new Option('--cut-point <block>', 'last frozen encoder block: conv128_2 fine-tunes the whole conv256 stage; conv128_1 fine-tunes conv128_2 as well (the setting of the shipped model; stage 2 ≈ 1.3× slower); conv256_down freezes conv256_down (stage 2 ≈ 1.4× faster, half the cache); conv256_1 freezes conv256_1 too (≈ 3.3× faster)').choices([...CUT_POINTS]).default(TRAIN_DEFAULTS.cutPoint))
     .action(async (opts: TrainCommandOptions) => {
       const r = await runTrain(opts);
       console.log(`model written to ${r.out}`);

@@ -9,6 +9,7 @@ import { DEFAULTS } from '../../core/defaults.js';
 import { writtenEvaluation } from '../../eval/format.js';
 import { MODEL_FILES } from '../../model/folder.js';
 import { tuneModel, type TunedModel } from '../../workflow/tune.js';
+import { EVALUATION_FILES } from '../../workspace/layout.js';
 
 export interface TuneCommandOptions {
   model?: string;
@@ -40,7 +41,7 @@ export function registerTuneCommand(program: Command): void {
     .description('choose a model\'s inference settings (flip test-time augmentation) on val, record them, score test once')
     .option('--model <dir>', 'model folder to tune in place (default: the shipped model)')
     .option('--workspace <dir>', 'workspace written by `agegender prepare` (its val and test splits)', DEFAULTS.workspace)
-    .option('--evaluation <dir>', 'where to write the test evaluation (evaluation.json + predictions.csv)', undefined)
+    .option('--evaluation <dir>', `where to write the test evaluation (${EVALUATION_FILES.result} + ${EVALUATION_FILES.predictions})`)
     .option('--no-test', 'choose and record on val only; leave test unscored (compare candidates on val first)')
     .action(async (opts: TuneCommandOptions) => {
       await runTune(opts);

@@ -8,8 +8,9 @@
  */
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
-import type { SplitName } from '../core/types.js';
+import type { ManifestRow, SplitName } from '../core/types.js';
 import { evaluate, EVALUATE_DEFAULTS } from '../eval/evaluate.js';
+import type { AgeGenderModel } from '../model/api.js';
 import { defaultModelDir } from '../model/folder.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { buildReport, readTrainingLog, REPORT_DEFAULTS, type BuiltReport } from '../report/build.js';
@@ -17,8 +18,6 @@ import { reusableEvaluation, writeEvaluation, type StoredEvaluation } from '../w
 import { evaluationFiles, workspacePaths } from '../workspace/layout.js';
 import { readManifest } from '../workspace/manifest.js';
 import { readSummary } from '../workspace/summary.js';
-import type { AgeGenderModel } from '../model/api.js';
-import type { ManifestRow } from '../core/types.js';
 
 export interface ReportWorkspaceOptions extends ModelSource {
   /** Workspace written by `prepare`. */

@@ -19,6 +19,8 @@ import { HEAD_IN, HIDDEN, type AgeGenderNet } from './net.js';
 /** Bumped when the folder layout or the network changes incompatibly. */
 export const FORMAT_VERSION = 1;
 export const MODEL_FORMAT = 'agegender-net';
+/** The folder's file names (defined in folder.ts, which loads no TF.js). */
+export { MODEL_FILES };
 
 export interface ModelJson {
   format: typeof MODEL_FORMAT;

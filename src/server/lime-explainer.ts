@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { integerInRange } from '../core/validate.js';
 import { lime } from '../explain/lime.js';
 import { limeOverlayPixels } from '../explain/overlay.js';
-import type { ExplainFn } from './app.js';
+import type { ExplainFn } from './context.js';
 
 export const SERVER_LIME_DEFAULTS = Object.freeze({ samples: 200, seed: 1 });
 

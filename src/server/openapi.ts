@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { HTTP_ERRORS } from './errors.js';
 import { ErrorResponse, ExplainResponse, HealthResponse, PredictResponse } from './schemas.js';
-import type { ServerLimits } from './app.js';
+import type { ServerLimits } from './limits.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,0 +1,94 @@
+/**
+ * The routes: information (health, OpenAPI, page), POST /v1/predict and POST /v1/explain. Each
+ * handler parses, queues the work (`work.ts`) and shapes the answer; errors are thrown and mapped
+ * by the app's error handler.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { AgeGenderError } from '../core/errors.js';
+import { faceReport, roundTo, type AnalyzedFace, type AnalyzeResult } from '../pipeline/analyze.js';
+import type { ServerContext } from './context.js';
+import { HttpError } from './errors.js';
+import { PAGE_HTML } from './page.js';
+import { ExplainQuery, PredictQuery, type ExplainQuery as ExplainQueryT, type ExplainResponse, type PredictResponse } from './schemas.js';
+import { parseQuery, readUpload } from './upload.js';
+import { analyzeUpload, queued } from './work.js';
+
+/** GET /healthz, /openapi.json and the page at /. */
+export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc: Record<string, unknown>): void {
+  app.get('/healthz', async () => ({
+    status: 'ok' as const,
+    model: ctx.modelName,
+    runtime: ctx.model.runtime,
+    detector: ctx.detector?.name ?? null,
+    explain: ctx.explain !== null,
+    queue: ctx.queue.stats(),
+    rssBytes: process.memoryUsage().rss,
+  }));
+
+  app.get('/openapi.json', async () => doc);
+
+  app.get('/', async (_req, reply: FastifyReply) => {
+    void reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    return PAGE_HTML;
+  });
+}
+
+/** POST /v1/predict. */
+export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/v1/predict', async (req): Promise<PredictResponse> => {
+    const t0 = performance.now();
+    const query = parseQuery(PredictQuery, req.query);
+    const bytes = await readUpload(req, ctx.limits);
+    const result = await queued(ctx, (signal) => analyzeUpload(ctx, bytes, query.detect, signal));
+    return {
+      width: result.width,
+      height: result.height,
+      detect: query.detect,
+      faces: result.faces.map(faceReport),
+      model: ctx.modelName,
+      ms: roundTo(performance.now() - t0, 1),
+    };
+  });
+}
+
+/** Which faces to explain: the one asked for, or the first few. */
+function facesToExplain(ctx: ServerContext, result: AnalyzeResult, face: number | undefined): number[] {
+  if (face === undefined) return result.faces.slice(0, ctx.limits.maxExplainFaces).map((_f, i) => i);
+  if (!result.faces[face]) throw new HttpError('INVALID_ARGUMENT', `face ${face} does not exist: ${result.faces.length} faces found`);
+  return [face];
+}
+
+async function explainFaces(ctx: ServerContext, bytes: Buffer, query: ExplainQueryT, signal: AbortSignal): Promise<{ result: AnalyzeResult; faces: ExplainResponse['faces'] }> {
+  const explain = ctx.explain;
+  if (!explain) throw new HttpError('EXPLAIN_UNAVAILABLE', 'this server was started without an explainer');
+  const result = await analyzeUpload(ctx, bytes, query.detect, signal);
+  const faces: ExplainResponse['faces'] = [];
+  for (const i of facesToExplain(ctx, result, query.face)) {
+    if (signal.aborted) throw new AgeGenderError('TIMEOUT', 'request timed out');
+    const face = result.faces[i] as AnalyzedFace;
+    const e = await explain(ctx.model, face.chip, { target: query.target, signal });
+    const png = Buffer.from(e.overlayPng.buffer, e.overlayPng.byteOffset, e.overlayPng.byteLength);
+    faces.push({ ...faceReport(face), index: i, explanation: { target: query.target, overlayPng: `data:image/png;base64,${png.toString('base64')}` } });
+  }
+  return { result, faces };
+}
+
+/** POST /v1/explain. */
+export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/v1/explain', async (req): Promise<ExplainResponse> => {
+    const t0 = performance.now();
+    const query = parseQuery(ExplainQuery, req.query);
+    if (!ctx.explain) throw new HttpError('EXPLAIN_UNAVAILABLE', 'this server was started without an explainer');
+    const bytes = await readUpload(req, ctx.limits);
+    const out = await queued(ctx, (signal) => explainFaces(ctx, bytes, query, signal));
+    return {
+      width: out.result.width,
+      height: out.result.height,
+      detect: query.detect,
+      faces: out.faces,
+      facesFound: out.result.faces.length,
+      model: ctx.modelName,
+      ms: roundTo(performance.now() - t0, 1),
+    };
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * Reading a request: the query string through its zod schema, the image bytes from a raw body or a
+ * multipart form, sniffed (never trusting Content-Type) and size-checked from the header.
+ */
+import type { FastifyRequest } from 'fastify';
+import { readImageHeader, sniffImageType } from '../io/decode.js';
+import { HttpError } from './errors.js';
+import type { ServerLimits } from './limits.js';
+
+interface SafeParser<T> {
+  safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+}
+
+/** Parses the query with `schema`; 400 INVALID_ARGUMENT naming the parameter otherwise. */
+export function parseQuery<T>(schema: SafeParser<T>, query: unknown): T {
+  const r = schema.safeParse(query ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue && issue.path.length > 0 ? `query parameter ${issue.path.map(String).join('.')}` : 'query';
+  throw new HttpError('INVALID_ARGUMENT', `${where}: ${issue?.message ?? 'invalid'}`);
+}
+
+async function bodyBytes(req: FastifyRequest): Promise<Buffer> {
+  if (req.isMultipart()) {
+    const part = await req.file();
+    if (!part) throw new HttpError('EMPTY_BODY', 'multipart request has no file part');
+    return part.toBuffer();
+  }
+  const body = req.body;
+  return Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+}
+
+/** The uploaded image's bytes: non-empty, a supported type, and within the pixel limit per its header. */
+export async function readUpload(req: FastifyRequest, limits: ServerLimits): Promise<Buffer> {
+  const bytes = await bodyBytes(req);
+  if (bytes.length === 0) throw new HttpError('EMPTY_BODY', 'request body is empty: send the image bytes, or a multipart form with one file');
+  if (sniffImageType(bytes) === null) {
+    throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'not a supported image: the bytes are not JPEG, PNG, WebP, GIF or TIFF');
+  }
+  const header = await readImageHeader(bytes, 'upload');
+  if (header.width * header.height > limits.maxPixels) {
+    throw new HttpError(
+      'IMAGE_TOO_LARGE',
+      `image is ${header.width}×${header.height} = ${header.width * header.height} pixels, over the limit of ${limits.maxPixels}`,
+    );
+  }
+  return bytes;
+}

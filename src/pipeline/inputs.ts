@@ -1,97 +1,89 @@
 /**
  * Expands CLI image arguments — files, folders (recursive) and globs (`*`, `**`, `?`, `[...]`,
- * `{a,b}`) — into a sorted, de-duplicated list of image paths. Arguments that match nothing are
- * returned as `missing` so the caller can report them and go on.
+ * `{a,b}`, through `tinyglobby`) — into an ordered, de-duplicated list of image paths. Symbolic
+ * links to files and folders are followed; a link loop is walked at most once (tinyglobby's crawler
+ * stops at a folder it is already inside) and the same file reached twice is listed once. Arguments
+ * that give no image come back in `missing` with the reason, so the caller can report them and go on.
  *
  * @example
  *   const { files, missing } = await expandImageArgs(['photos/', 'chips/*.jpg']);
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { glob } from 'tinyglobby';
 
-/** File name endings taken when walking folders or matching `*`. */
+/** File name endings taken when walking folders or matching a glob. */
 export const IMAGE_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff'] as const);
+
+/** An argument that gave no image, and why. */
+export interface MissingInput {
+  input: string;
+  reason: string;
+}
 
 export interface ExpandedInputs {
   files: string[];
-  /** Arguments that are neither a file, a folder, nor a glob matching an image. */
-  missing: string[];
+  /** Arguments that are neither a file, a folder holding images, nor a glob matching an image. */
+  missing: MissingInput[];
 }
 
 const GLOB_CHARS = /[*?[\]{}]/;
+
+/** The reason given for a folder with no image in it (or under it). */
+export const NO_IMAGES_REASON = `no images (${IMAGE_EXTENSIONS.join(', ')}) found`;
 
 function isImageName(name: string): boolean {
   const lower = name.toLowerCase();
   return IMAGE_EXTENSIONS.some((ext) => lower.endsWith(ext));
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) await walk(path, out);
-    else if (e.isFile() && isImageName(e.name)) out.push(path);
+/** Orders paths as a depth-first walk with each folder's entries sorted by name would. */
+function byWalkOrder(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const x = pa[i] as string;
+    const y = pb[i] as string;
+    if (x !== y) return x < y ? -1 : 1;
   }
+  return pa.length - pb.length;
 }
 
-/** Glob (POSIX separators) → anchored RegExp over a path relative to the glob's base folder. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const slash = glob[i + 2] === '/';
-        re += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else {
-        re += '[^/]*';
-      }
-    } else if (c === '?') re += '[^/]';
-    else if (c === '{') {
-      const end = glob.indexOf('}', i);
-      if (end < 0) re += '\\{';
-      else {
-        re += `(?:${glob.slice(i + 1, end).split(',').map((s) => s.replace(/[.+^$()|\\]/g, '\\$&')).join('|')})`;
-        i = end;
-      }
-    } else if (c === '[') {
-      const end = glob.indexOf(']', i);
-      if (end < 0) re += '\\[';
-      else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^$()|\\\]]/g, '\\$&');
+/** Image files matching `pattern` under `cwd` (symlinks followed), as `join(cwd, relative)`, in walk order, each real file once. */
+async function imagesUnder(cwd: string, pattern: string): Promise<string[]> {
+  let found: string[];
+  try {
+    found = await glob([pattern], { cwd, followSymbolicLinks: true, onlyFiles: true, dot: true, expandDirectories: false });
+  } catch {
+    return [];
   }
-  return new RegExp(`^${re}$`);
+  // A file reached along several routes (a symlink loop, two links to one folder) is kept once, by its shortest route.
+  const byReal = new Map<string, string>();
+  for (const f of found.filter(isImageName).sort(byWalkOrder)) {
+    const path = join(cwd, f);
+    const key = await realpath(path).catch(() => resolve(path));
+    const kept = byReal.get(key);
+    if (kept === undefined || path.split('/').length < kept.split('/').length) byReal.set(key, path);
+  }
+  return [...byReal.values()].sort(byWalkOrder);
 }
 
-async function expandGlob(pattern: string): Promise<string[]> {
+/** Splits a glob at its first segment with glob characters: the folder to search and the pattern under it. */
+function splitGlob(pattern: string): { base: string; rest: string } {
   const parts = pattern.split(/[\\/]/);
   const firstGlob = parts.findIndex((p) => GLOB_CHARS.test(p));
   const baseParts = parts.slice(0, firstGlob);
   const base = baseParts.length === 0 ? '.' : baseParts.join('/') || '/';
-  const rest = parts.slice(firstGlob).join('/');
-  const re = globToRegExp(rest);
-  const all: string[] = [];
-  try {
-    await walk(base, all);
-  } catch {
-    return [];
-  }
-  const prefix = resolve(base) + sep;
-  return all.filter((f) => re.test(resolve(f).slice(prefix.length).split(sep).join('/')));
+  return { base, rest: parts.slice(firstGlob).join('/') };
 }
 
 /** Expands files, folders and globs; keeps argument order, sorted within each folder or glob. */
 export async function expandImageArgs(args: readonly string[]): Promise<ExpandedInputs> {
   const files: string[] = [];
-  const missing: string[] = [];
+  const missing: MissingInput[] = [];
   const seen = new Set<string>();
-  const add = (f: string): void => {
-    const key = resolve(f);
+  const add = async (f: string): Promise<void> => {
+    const key = await realpath(f).catch(() => resolve(f));
     if (!seen.has(key)) {
       seen.add(key);
       files.push(f);
@@ -99,20 +91,21 @@ export async function expandImageArgs(args: readonly string[]): Promise<Expanded
   };
   for (const arg of args) {
     const info = await stat(arg).catch(() => null);
+    let found: string[];
     if (info?.isDirectory()) {
-      const found: string[] = [];
-      await walk(arg, found);
-      if (found.length === 0) missing.push(arg);
-      found.forEach(add);
+      found = await imagesUnder(arg, '**/*');
+      if (found.length === 0) missing.push({ input: arg, reason: NO_IMAGES_REASON });
     } else if (info) {
-      add(arg); // an explicit file is taken whatever its name; decoding decides
+      found = [arg]; // an explicit file is taken whatever its name; decoding decides
     } else if (GLOB_CHARS.test(arg)) {
-      const found = await expandGlob(arg);
-      if (found.length === 0) missing.push(arg);
-      found.forEach(add);
+      const { base, rest } = splitGlob(arg);
+      found = await imagesUnder(base, rest);
+      if (found.length === 0) missing.push({ input: arg, reason: 'the glob matches no image' });
     } else {
-      missing.push(arg);
+      found = [];
+      missing.push({ input: arg, reason: 'no such file or folder' });
     }
+    for (const f of found) await add(f);
   }
   return { files, missing };
 }

@@ -201,7 +201,7 @@ export async function predictFiles(inputs: readonly string[], options: PredictFi
     results.push(res);
     options.onResult?.(res);
   };
-  for (const m of missing) emit(failure(m, new AgeGenderError('UNREADABLE_FILE', 'no such file, folder, or glob match', { subject: m })));
+  for (const m of missing) emit(failure(m.input, new AgeGenderError('UNREADABLE_FILE', m.reason, { subject: m.input })));
 
   const started = performance.now();
   const workers = options.model ? 1 : (options.workers ?? 1);

@@ -2,14 +2,14 @@
 // files (predictFiles), and what `agegender predict` prints (CSV, JSON, text). Uses a tiny deterministic model; the detection case
 // uses the real face detector on the test photos.
 import { strict as assert } from 'node:assert';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerPredictCommand, runPredict } from '../../src/cli/commands/predict.js';
 import { predictFiles } from '../../src/pipeline/predict-files.js';
-import { expandImageArgs, globToRegExp } from '../../src/pipeline/inputs.js';
+import { expandImageArgs, NO_IMAGES_REASON } from '../../src/pipeline/inputs.js';
 import { loadFaceDetector } from '../../src/pipeline/detect.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 
@@ -34,23 +34,78 @@ describe('predict', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('globToRegExp handles *, **, ?, {a,b} and [..]', () => {
-    assert.ok(globToRegExp('*.jpg').test('a.jpg'));
-    assert.ok(!globToRegExp('*.jpg').test('x/a.jpg'));
-    assert.ok(globToRegExp('**/*.jpg').test('x/y/a.jpg'));
-    assert.ok(globToRegExp('**/*.jpg').test('a.jpg'));
-    assert.ok(globToRegExp('c?.{jpg,png}').test('c1.png'));
-    assert.ok(globToRegExp('c[0-2].jpg').test('c2.jpg') && !globToRegExp('c[0-2].jpg').test('c3.jpg'));
-  });
-
-  it('expands folders recursively (image names only), globs, and reports what matches nothing', async () => {
+  it('expands folders recursively (image names only), globs (*, **, ?, {a,b}, [..]), and reports what matches nothing', async () => {
     const d = await expandImageArgs([join(dir, 'chips')]);
     assert.equal(d.files.length, 8); // 5 + nested + bad-text.jpg + truncated.jpg, not notes.txt
     const g = await expandImageArgs([join(dir, 'chips', 'c*.jpg'), join(dir, 'nope.jpg'), join(dir, 'chips', 'z*.png')]);
     assert.equal(g.files.length, 5);
-    assert.deepEqual(g.missing, [join(dir, 'nope.jpg'), join(dir, 'chips', 'z*.png')]);
+    assert.deepEqual(g.missing, [
+      { input: join(dir, 'nope.jpg'), reason: 'no such file or folder' },
+      { input: join(dir, 'chips', 'z*.png'), reason: 'the glob matches no image' },
+    ]);
     const deep = await expandImageArgs([join(dir, 'chips', '**', 'n*.jpg')]);
-    assert.equal(deep.files.length, 1);
+    assert.deepEqual(deep.files, [join(dir, 'chips', 'nested', 'n0.jpg')]);
+    const names = async (pattern: string): Promise<string[]> => (await expandImageArgs([join(dir, 'chips', pattern)])).files.map((f) => f.slice(join(dir, 'chips').length + 1));
+    assert.deepEqual(await names('**/*.jpg'), ['bad-text.jpg', 'c0.jpg', 'c1.jpg', 'c2.jpg', 'c3.jpg', 'c4.jpg', 'nested/n0.jpg', 'truncated.jpg']);
+    assert.deepEqual(await names('c?.{jpg,png}'), ['c0.jpg', 'c1.jpg', 'c2.jpg', 'c3.jpg', 'c4.jpg']);
+    assert.deepEqual(await names('c[0-2].jpg'), ['c0.jpg', 'c1.jpg', 'c2.jpg']);
+    assert.deepEqual(await names('*'), ['bad-text.jpg', 'c0.jpg', 'c1.jpg', 'c2.jpg', 'c3.jpg', 'c4.jpg', 'truncated.jpg'], '* takes image names only, not sub-folders');
+  });
+
+  it('follows symlinked files and folders; a symlink loop ends; the same file reached twice is listed once', async () => {
+    const links = join(dir, 'links');
+    await mkdir(join(links, 'deeper'), { recursive: true });
+    await symlink(join(dir, 'chips', 'c0.jpg'), join(links, 'a.jpg'));
+    await symlink(join(dir, 'chips', 'nested'), join(links, 'nested-link'));
+    await symlink(links, join(links, 'deeper', 'loop')); // links/deeper/loop → links
+    await symlink(join(dir, 'nowhere.jpg'), join(links, 'dangling.jpg'));
+    const found = await expandImageArgs([links]);
+    assert.deepEqual(found.files, [join(links, 'a.jpg'), join(links, 'nested-link', 'n0.jpg')]);
+    assert.deepEqual(found.missing, []);
+    const globbed = await expandImageArgs([join(links, '**', '*.jpg')]);
+    assert.deepEqual(globbed.files, found.files, 'a glob through the loop ends too');
+    const twice = await expandImageArgs([join(dir, 'chips', 'c0.jpg'), join(links, 'a.jpg')]);
+    assert.deepEqual(twice.files, [join(dir, 'chips', 'c0.jpg')]);
+  });
+
+  it('a folder with no image in it says so, naming the folder', async () => {
+    const empty = join(dir, 'empty');
+    await mkdir(join(empty, 'sub'), { recursive: true });
+    await writeFile(join(empty, 'sub', 'readme.txt'), 'no images here');
+    const found = await expandImageArgs([empty]);
+    assert.deepEqual(found, { files: [], missing: [{ input: empty, reason: NO_IMAGES_REASON }] });
+    assert.match(NO_IMAGES_REASON, /^no images \(\.jpg, \.jpeg, \.png, .*\) found$/);
+    const lines: string[] = [];
+    const summary = await runPredict([empty], { format: 'text', detect: false, model: fakeModel(), out: (t) => lines.push(t), log: (t) => lines.push(t) });
+    assert.equal(summary.failed, 1);
+    assert.ok(lines.some((l) => l.startsWith(`${empty}: FAILED [UNREADABLE_FILE] no images (.jpg, .jpeg, .png`)), lines.join('\n'));
+    const csv: string[] = [];
+    await runPredict([empty], { format: 'csv', detect: false, model: fakeModel(), out: (t) => csv.push(t), log: () => undefined });
+    assert.equal(csv[1], `${empty},,,,,,,,,,,,,"UNREADABLE_FILE: ${NO_IMAGES_REASON}"`, 'a cell with a comma is quoted');
+  });
+
+  it('`predict --csv` on a folder of symlinks gives the same CSV as on a folder of the files', async () => {
+    const real = join(dir, 'same', 'real', 'photos');
+    const linked = join(dir, 'same', 'linked', 'photos');
+    await mkdir(join(real, 'sub'), { recursive: true });
+    await mkdir(linked, { recursive: true });
+    const chips = await readdir(new URL('chips/', PHOTOS));
+    for (const [i, name] of chips.entries()) await copyFile(new URL(`chips/${name}`, PHOTOS), join(real, i === 0 ? 'sub' : '', `${name}`));
+    for (const name of await readdir(real)) await symlink(join(real, name), join(linked, name));
+    const csvOf = async (cwd: string): Promise<string> => {
+      const lines: string[] = [];
+      const before = process.cwd();
+      process.chdir(cwd);
+      try {
+        await runPredict(['photos'], { format: 'csv', detect: false, model: fakeModel(), out: (t) => lines.push(t), log: () => undefined });
+      } finally {
+        process.chdir(before);
+      }
+      return lines.join('\n');
+    };
+    const viaFiles = await csvOf(join(dir, 'same', 'real'));
+    assert.equal(viaFiles.split('\n').length, 1 + chips.length);
+    assert.equal(await csvOf(join(dir, 'same', 'linked')), viaFiles);
   });
 
   it('chips (detect: false): one result per file in input order, bad files reported with their code, the run goes on', async () => {
@@ -78,7 +133,7 @@ describe('predict', () => {
     assert.equal(lines[0], 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,error');
     assert.equal(lines.length, 1 + 9);
     assert.equal(summary.failed, 3);
-    assert.match(lines[1]!, /missing\.jpg,,,,,,,,,,,,,"UNREADABLE_FILE: no such file, folder, or glob match"$/, 'a cell with a comma is quoted');
+    assert.match(lines[1]!, /missing\.jpg,,,,,,,,,,,,,UNREADABLE_FILE: no such file or folder$/);
     assert.ok(lines.slice(1).every((l) => l.split(',').length >= 14));
   });
 

@@ -2,6 +2,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { AgeGenderError } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
+import { TaskPool } from '../core/limit.js';
 import { linkOrCopyAtomic, replaceDirAtomic, writeFileAtomic } from '../core/atomic.js';
 import { SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
 import { deduplicate, type DedupItem, type DedupPolicy, type DedupResult } from './dedup.js';
@@ -47,20 +48,6 @@ interface Scanned {
   name: string;
   size: number;
   fingerprint: Fingerprint;
-}
-
-/** Runs a bounded number of async tasks at once. */
-class TaskPool {
-  private running = new Set<Promise<void>>();
-  constructor(private readonly limit: number) {}
-  async add(task: () => Promise<void>): Promise<void> {
-    while (this.running.size >= this.limit) await Promise.race(this.running);
-    const promise = task().finally(() => this.running.delete(promise));
-    this.running.add(promise);
-  }
-  async drain(): Promise<void> {
-    await Promise.all(this.running);
-  }
 }
 
 /** Every setting of a run, defaults filled in. */

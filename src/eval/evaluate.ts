@@ -1,5 +1,6 @@
 import type { AgeGenderPrediction, ManifestRow, SplitName } from '../core/types.js';
 import { reasonOf } from '../core/errors.js';
+import { parseCsv, toCsv } from '../core/csv.js';
 import { ageBucket } from '../data/labels.js';
 import { readSourceBytes } from '../data/sources.js';
 import type { AgeGenderModel } from '../model/api.js';
@@ -232,71 +233,33 @@ export const PREDICTION_COLUMNS = Object.freeze([
   'gender_correct',
 ] as const);
 
-function csvField(value: string | number | boolean): string {
-  const s = typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : String(value);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** Numbers in predictions.csv: integers as they are, others to 4 decimals. */
+function predictionCell(value: string | number | boolean): string | boolean {
+  return typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : value;
 }
 
 /** Per-image predictions as CSV text (header + one line per face, RFC 4180 quoting). */
 export function predictionsCsv(records: readonly PredictionRecord[]): string {
-  const lines = [PREDICTION_COLUMNS.join(',')];
-  for (const r of records) {
+  const rows = records.map((r) => {
     const predictedGender = r.femaleProbability >= 0.5 ? 'female' : 'male';
-    lines.push(
-      [
-        r.source,
-        r.name,
-        r.age,
-        r.gender,
-        r.ethnicity,
-        ageBucket(r.age),
-        r.predictedAge,
-        r.ageInterval[0],
-        r.ageInterval[1],
-        r.predictedAge - r.age,
-        Math.abs(r.predictedAge - r.age),
-        predictedGender,
-        r.femaleProbability,
-        predictedGender === r.gender,
-      ]
-        .map(csvField)
-        .join(','),
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** Splits CSV text into rows of fields (RFC 4180: quoted fields may hold commas, quotes and newlines). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let field = '';
-  let row: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
+    return [
+      r.source,
+      r.name,
+      r.age,
+      r.gender,
+      r.ethnicity,
+      ageBucket(r.age),
+      r.predictedAge,
+      r.ageInterval[0],
+      r.ageInterval[1],
+      r.predictedAge - r.age,
+      Math.abs(r.predictedAge - r.age),
+      predictedGender,
+      r.femaleProbability,
+      predictedGender === r.gender,
+    ].map(predictionCell);
+  });
+  return toCsv(PREDICTION_COLUMNS, rows);
 }
 
 /** Reads predictions.csv text back into records (the inverse of {@link predictionsCsv}, to 4 decimals). */

@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { AgeGenderError, reasonOf, type ErrorCode } from '../core/errors.js';
+import { mapLimit } from '../core/limit.js';
 import type { AgeGenderPrediction } from '../core/types.js';
 import { decodeImage } from '../io/decode.js';
 import type { RawImage } from '../io/types.js';
@@ -65,20 +66,6 @@ export interface PredictSummary {
 function failure(file: string, error: unknown): PredictFileResult {
   const code: ErrorCode = error instanceof AgeGenderError ? error.code : 'UNREADABLE_FILE';
   return { file, width: null, height: null, faces: [], error: { code, message: reasonOf(error) } };
-}
-
-/** Maps over items with at most `limit` in flight, keeping order. */
-async function mapLimit<T, U>(items: readonly T[], limit: number, fn: (item: T) => Promise<U>): Promise<U[]> {
-  const out = new Array<U>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 type Decoded = { file: string; image: RawImage } | { file: string; error: unknown };

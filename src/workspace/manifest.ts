@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../core/atomic.js';
+import { toCsv } from '../core/csv.js';
 import { AgeGenderError } from '../core/errors.js';
 import { FILE_STATUSES, type ManifestRow, type SplitName } from '../core/types.js';
 import { workspacePaths } from './layout.js';
@@ -22,17 +23,9 @@ export function manifestToJsonl(rows: readonly ManifestRow[]): string {
   return rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : '');
 }
 
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 /** The same rows as CSV, for spreadsheets. */
 export function manifestToCsv(rows: readonly ManifestRow[]): string {
-  const lines = [COLUMNS.join(',')];
-  for (const row of rows) lines.push(COLUMNS.map((c) => csvCell(row[c])).join(','));
-  return `${lines.join('\n')}\n`;
+  return toCsv(COLUMNS, rows.map((row) => COLUMNS.map((c) => row[c])));
 }
 
 /**

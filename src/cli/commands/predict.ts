@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { AgeGenderError } from '../../core/errors.js';
 import { parseNumberOption } from '../../core/validate.js';
+import { PREDICT_CSV_HEADER, predictCsvRows } from '../../pipeline/predict-csv.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from '../../pipeline/predict-files.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
 
@@ -19,30 +20,6 @@ export interface PredictOptions extends Omit<PredictFilesOptions, 'onResult'> {
   /** Where results go (default stdout) and where the summary goes (default stderr). */
   out?: (text: string) => void;
   log?: (text: string) => void;
-}
-
-const CSV_HEADER = 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,error';
-
-function csvCell(v: string | number | null): string {
-  if (v === null) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** A row with no face fields (box … female_probability empty): a failed file, or a file without a face. */
-function faceLessRow(file: string, face: number | '', error: string): string {
-  return [file, face, ...Array<string>(11).fill(''), error].map(csvCell).join(',');
-}
-
-function csvRows(res: PredictFileResult): string[] {
-  if (res.error) return [faceLessRow(res.file, '', `${res.error.code}: ${res.error.message}`)];
-  // a photo without a detected face still gets a row (face 0), so every input file appears in the CSV
-  if (res.faces.length === 0) return [faceLessRow(res.file, 0, '')];
-  return res.faces.map((f, i) =>
-    [res.file, i + 1, f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.age, f.ageInterval[0], f.ageInterval[1], f.gender, f.genderProbability, f.femaleProbability, '']
-      .map(csvCell)
-      .join(','),
-  );
 }
 
 function textRows(res: PredictFileResult): string[] {
@@ -58,8 +35,8 @@ function textRows(res: PredictFileResult): string[] {
 /** Predicts through `predictFiles` and prints each result as it comes, in the chosen format; returns the summary. */
 export async function runPredict(inputs: readonly string[], options: PredictOptions = {}): Promise<PredictSummary> {
   const { format = 'text', out = (t: string) => process.stdout.write(`${t}\n`), log = (t: string) => process.stderr.write(`${t}\n`), ...predictOptions } = options;
-  if (format === 'csv') out(CSV_HEADER);
-  const rows = format === 'csv' ? csvRows : format === 'text' ? textRows : () => [];
+  if (format === 'csv') out(PREDICT_CSV_HEADER);
+  const rows = format === 'csv' ? predictCsvRows : format === 'text' ? textRows : () => [];
   const summary = await predictFiles(inputs, { ...predictOptions, onResult: (res) => rows(res).forEach((row) => out(row)) });
   const { files, failed, faces, seconds, imagesPerSecond, runtime, results } = summary;
   if (format === 'json') out(JSON.stringify({ files: results, summary: { files, failed, faces, seconds, imagesPerSecond } }, null, 2));

@@ -1,0 +1,43 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { csvCell, csvLine, parseCsv, toCsv } from '../../src/core/csv.js';
+import { PREDICT_CSV_HEADER, predictCsvRows } from '../../src/pipeline/predict-csv.js';
+import type { PredictFileResult } from '../../src/pipeline/predict-files.js';
+
+test('csvCell quotes only cells with a comma, quote or line break, and doubles quotes', () => {
+  assert.equal(csvCell('plain'), 'plain');
+  assert.equal(csvCell('a,b'), '"a,b"');
+  assert.equal(csvCell('say "hi"'), '"say ""hi"""');
+  assert.equal(csvCell('two\nlines'), '"two\nlines"');
+  assert.equal(csvCell('cr\r'), '"cr\r"');
+  assert.equal(csvCell(null), '');
+  assert.equal(csvCell(undefined), '');
+  assert.equal(csvCell(0.25), '0.25');
+  assert.equal(csvCell(false), 'false');
+  assert.equal(csvLine(['x', 1, null, 'y,z']), 'x,1,,"y,z"');
+});
+
+test('toCsv writes a header and one line per row, each ending in \\n', () => {
+  assert.equal(toCsv(['a', 'b'], [[1, 'x'], [null, 'p"q']]), 'a,b\n1,x\n,"p""q"\n');
+  assert.equal(toCsv(['only'], []), 'only\n');
+});
+
+test('parseCsv reads back what toCsv writes, including quoted commas, quotes and line breaks', () => {
+  const rows = [['a.jpg', '1', ''], ['b, "c".jpg', 'two\nlines', 'x\r\ny']];
+  assert.deepEqual(parseCsv(toCsv(['file', 'n', 'note'], rows)), [['file', 'n', 'note'], ...rows]);
+  assert.deepEqual(parseCsv('a,b\r\n1,2\r3,4'), [['a', 'b'], ['1', '2'], ['3', '4']]);
+  assert.deepEqual(parseCsv('x,\n'), [['x', '']]);
+  assert.deepEqual(parseCsv(''), []);
+});
+
+test('predictCsvRows: one row per face, face 0 for a file without one, the error for a failed file', () => {
+  assert.equal(PREDICT_CSV_HEADER, 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,error');
+  const face = { box: { x: 1, y: 2, width: 30, height: 40 }, score: 0.9, age: 31.5, ageInterval: [25, 38] as [number, number], gender: 'female' as const, genderProbability: 0.8, femaleProbability: 0.8 };
+  const ok: PredictFileResult = { file: 'a,b.jpg', width: 100, height: 100, faces: [face, { ...face, score: null }], error: null };
+  assert.deepEqual(predictCsvRows(ok), ['"a,b.jpg",1,1,2,30,40,0.9,31.5,25,38,female,0.8,0.8,', '"a,b.jpg",2,1,2,30,40,,31.5,25,38,female,0.8,0.8,']);
+  assert.deepEqual(predictCsvRows({ file: 'n.jpg', width: 5, height: 5, faces: [], error: null }), ['n.jpg,0,,,,,,,,,,,,']);
+  const failed: PredictFileResult = { file: 'bad.jpg', width: null, height: null, faces: [], error: { code: 'INVALID_IMAGE', message: 'not an image, "x"' } };
+  const [row] = predictCsvRows(failed);
+  assert.deepEqual(parseCsv(row!)[0], ['bad.jpg', '', '', '', '', '', '', '', '', '', '', '', '', 'INVALID_IMAGE: not an image, "x"']);
+  for (const r of [...predictCsvRows(ok), row!]) assert.equal(parseCsv(r)[0]!.length, parseCsv(PREDICT_CSV_HEADER)[0]!.length);
+});

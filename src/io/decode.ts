@@ -40,6 +40,12 @@ export interface DecodeOptions {
   maxPixels?: number;
   /** Refuse anything that is not this format (e.g. a PNG renamed to .jpg). */
   expect?: 'jpeg';
+  /**
+   * Shrink while decoding (aspect ratio kept) so the longer side is at most this many pixels. The
+   * resize runs on sharp's stream (JPEG shrink-on-load, sequential rows), so a large image never
+   * exists at full size in memory. Default: no shrinking.
+   */
+  maxSide?: number;
 }
 
 /** 8-bit gray image plus what the file said about itself. */
@@ -179,13 +185,19 @@ function pngIhdrSize(bytes: Uint8Array): { width: number; height: number } | nul
 
 async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOptions, forHash: boolean): Promise<Decoded> {
   const maxPixels = checkMaxPixels(options.maxPixels, subject);
+  if (options.maxSide !== undefined && (!Number.isSafeInteger(options.maxSide) || options.maxSide < 1)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `maxSide must be a positive integer (got ${String(options.maxSide)})`, { subject });
+  }
   const format = sniffOrThrow(bytes, subject, options.expect);
   const ihdr = format === 'png' ? pngIhdrSize(bytes) : null;
   if (ihdr) checkSize({ format, channels: 0, ...ihdr }, maxPixels, subject);
   const header = await headerOf(bytes, subject, format);
   checkSize(header, maxPixels, subject);
   try {
-    let pipeline = sharp(toBytes(bytes), { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: forHash });
+    let pipeline = sharp(toBytes(bytes), { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: forHash, sequentialRead: true });
+    if (options.maxSide !== undefined && Math.max(header.width, header.height) > options.maxSide) {
+      pipeline = pipeline.resize({ width: options.maxSide, height: options.maxSide, fit: 'inside', withoutEnlargement: true });
+    }
     // sharp would expand gray to sRGB; for hashing keep the decoded gray values as they are.
     if (forHash && header.channels <= 2) pipeline = pipeline.toColourspace('b-w');
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });

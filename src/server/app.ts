@@ -14,6 +14,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
+import sharp from 'sharp';
 import type { AgeGenderModel } from '../model/api.js';
 import type { FaceDetector } from '../pipeline/detect.js';
 import type { ExplainFn, ServerContext } from './context.js';
@@ -72,6 +73,8 @@ function contextOf(options: BuildServerOptions, limits: ServerLimits): ServerCon
 
 /** Builds the Fastify app (not listening yet). Close it with `app.close()`; the model stays the caller's. */
 export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
+  // Every upload is new: libvips' operation cache would only hold on to memory (and file handles).
+  sharp.cache(false);
   const limits = checkLimits(options.limits);
   const ctx = contextOf(options, limits);
   const app = Fastify({

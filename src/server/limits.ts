@@ -11,6 +11,8 @@ export interface ServerLimits {
   maxPixels: number;
   /** Time from the upload being received to the answer, ms. */
   requestTimeoutMs: number;
+  /** Largest ratio of the longer to the shorter side, checked from the header (413 ASPECT_RATIO_TOO_LARGE). */
+  maxAspectRatio: number;
   /** Requests processed at once. */
   concurrency: number;
   /** Requests allowed to wait; more get 503 + Retry-After. */
@@ -23,6 +25,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxUploadBytes: 10 * 1024 * 1024,
   maxPixels: 40_000_000,
   requestTimeoutMs: 30_000,
+  maxAspectRatio: 20,
   concurrency: 1,
   maxQueued: 8,
   maxExplainFaces: 4,
@@ -35,6 +38,7 @@ export function checkLimits(partial: Partial<ServerLimits> | undefined): ServerL
     maxUploadBytes: integerInRange(l.maxUploadBytes, 'limits.maxUploadBytes', 1, 2 ** 31 - 1),
     maxPixels: integerInRange(l.maxPixels, 'limits.maxPixels', 1, Number.MAX_SAFE_INTEGER),
     requestTimeoutMs: integerInRange(l.requestTimeoutMs, 'limits.requestTimeoutMs', 1, 3_600_000),
+    maxAspectRatio: integerInRange(l.maxAspectRatio, 'limits.maxAspectRatio', 1, 1_000_000),
     concurrency: integerInRange(l.concurrency, 'limits.concurrency', 1, 64),
     maxQueued: integerInRange(l.maxQueued, 'limits.maxQueued', 0, 10_000),
     maxExplainFaces: integerInRange(l.maxExplainFaces, 'limits.maxExplainFaces', 1, 100),

@@ -10,7 +10,7 @@ import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { PAGE_HTML } from './page.js';
 import { ExplainQuery, PredictQuery, type ExplainQuery as ExplainQueryT, type ExplainResponse, type PredictResponse } from './schemas.js';
-import { parseQuery, readUpload } from './upload.js';
+import { parseQuery, readUpload, type Upload } from './upload.js';
 import { analyzeUpload, queued } from './work.js';
 
 /** GET /healthz, /openapi.json and the page at /. */
@@ -38,8 +38,8 @@ export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): 
   app.post('/v1/predict', async (req): Promise<PredictResponse> => {
     const t0 = performance.now();
     const query = parseQuery(PredictQuery, req.query);
-    const bytes = await readUpload(req, ctx.limits);
-    const result = await queued(ctx, (signal) => analyzeUpload(ctx, bytes, query.detect, signal));
+    const upload = await readUpload(req, ctx.limits);
+    const result = await queued(ctx, (signal) => analyzeUpload(ctx, upload, query.detect, signal));
     return {
       width: result.width,
       height: result.height,
@@ -58,10 +58,10 @@ function facesToExplain(ctx: ServerContext, result: AnalyzeResult, face: number 
   return [face];
 }
 
-async function explainFaces(ctx: ServerContext, bytes: Buffer, query: ExplainQueryT, signal: AbortSignal): Promise<{ result: AnalyzeResult; faces: ExplainResponse['faces'] }> {
+async function explainFaces(ctx: ServerContext, upload: Upload, query: ExplainQueryT, signal: AbortSignal): Promise<{ result: AnalyzeResult; faces: ExplainResponse['faces'] }> {
   const explain = ctx.explain;
   if (!explain) throw new HttpError('EXPLAIN_UNAVAILABLE', 'this server was started without an explainer');
-  const result = await analyzeUpload(ctx, bytes, query.detect, signal);
+  const result = await analyzeUpload(ctx, upload, query.detect, signal);
   const faces: ExplainResponse['faces'] = [];
   for (const i of facesToExplain(ctx, result, query.face)) {
     if (signal.aborted) throw new AgeGenderError('TIMEOUT', 'request timed out');
@@ -79,8 +79,8 @@ export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): 
     const t0 = performance.now();
     const query = parseQuery(ExplainQuery, req.query);
     if (!ctx.explain) throw new HttpError('EXPLAIN_UNAVAILABLE', 'this server was started without an explainer');
-    const bytes = await readUpload(req, ctx.limits);
-    const out = await queued(ctx, (signal) => explainFaces(ctx, bytes, query, signal));
+    const upload = await readUpload(req, ctx.limits);
+    const out = await queued(ctx, (signal) => explainFaces(ctx, upload, query, signal));
     return {
       width: out.result.width,
       height: out.result.height,

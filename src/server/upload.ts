@@ -3,7 +3,7 @@
  * multipart form, sniffed (never trusting Content-Type) and size-checked from the header.
  */
 import type { FastifyRequest } from 'fastify';
-import { readImageHeader, sniffImageType } from '../io/decode.js';
+import { readImageHeader, sniffImageType, type ImageHeader } from '../io/decode.js';
 import { HttpError } from './errors.js';
 import type { ServerLimits } from './limits.js';
 
@@ -30,19 +30,35 @@ async function bodyBytes(req: FastifyRequest): Promise<Buffer> {
   return Buffer.isBuffer(body) ? body : Buffer.alloc(0);
 }
 
-/** The uploaded image's bytes: non-empty, a supported type, and within the pixel limit per its header. */
-export async function readUpload(req: FastifyRequest, limits: ServerLimits): Promise<Buffer> {
+/** An upload that passed the checks, with what its header says. */
+export interface Upload {
+  bytes: Buffer;
+  header: ImageHeader;
+}
+
+/** Pixel and aspect-ratio limits, from the header alone (nothing decoded yet). */
+function checkHeader(header: ImageHeader, limits: ServerLimits): void {
+  const { width, height } = header;
+  if (width * height > limits.maxPixels) {
+    throw new HttpError('IMAGE_TOO_LARGE', `image is ${width}×${height} = ${width * height} pixels, over the limit of ${limits.maxPixels}`);
+  }
+  const ratio = Math.max(width, height) / Math.min(width, height);
+  if (ratio > limits.maxAspectRatio) {
+    throw new HttpError(
+      'ASPECT_RATIO_TOO_LARGE',
+      `image is ${width}×${height} pixels: its sides are in a ratio of ${ratio >= 100 ? Math.round(ratio) : ratio.toFixed(1)}:1, over the limit of ${limits.maxAspectRatio}:1`,
+    );
+  }
+}
+
+/** The uploaded image's bytes: non-empty, a supported type, and within the pixel and aspect-ratio limits per its header. */
+export async function readUpload(req: FastifyRequest, limits: ServerLimits): Promise<Upload> {
   const bytes = await bodyBytes(req);
   if (bytes.length === 0) throw new HttpError('EMPTY_BODY', 'request body is empty: send the image bytes, or a multipart form with one file');
   if (sniffImageType(bytes) === null) {
     throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'not a supported image: the bytes are not JPEG, PNG, WebP, GIF or TIFF');
   }
   const header = await readImageHeader(bytes, 'upload');
-  if (header.width * header.height > limits.maxPixels) {
-    throw new HttpError(
-      'IMAGE_TOO_LARGE',
-      `image is ${header.width}×${header.height} = ${header.width * header.height} pixels, over the limit of ${limits.maxPixels}`,
-    );
-  }
-  return bytes;
+  checkHeader(header, limits);
+  return { bytes, header };
 }

@@ -3,10 +3,12 @@
  * and under the request's time limit.
  */
 import { AgeGenderError } from '../core/errors.js';
-import { decodeImage } from '../io/decode.js';
+import { decodeImage, type ImageHeader } from '../io/decode.js';
 import { analyzeImage, type AnalyzeResult } from '../pipeline/analyze.js';
+import type { FaceBox } from '../pipeline/detect.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
+import type { Upload } from './upload.js';
 
 /** Runs `work` with an abort signal; rejects with TIMEOUT after `ms` (the work's own result is then dropped). */
 export async function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -27,12 +29,34 @@ export async function withTimeout<T>(ms: number, work: (signal: AbortSignal) => 
   }
 }
 
-/** Decodes the upload and runs detect → align → predict (or the whole image as a chip). */
-export async function analyzeUpload(ctx: ServerContext, bytes: Buffer, detect: boolean, signal: AbortSignal): Promise<AnalyzeResult> {
+/**
+ * Longest side an upload is decoded at. Photos: faces are found on at most 1280 px anyway and
+ * aligned to 200 px chips, so 2048 px keeps every face the detector can see at full chip resolution.
+ * Chips (`detect=false`): the network sees 150 px, so 512 px loses nothing. Decoding shrinks on the
+ * stream (`decode.ts`), so neither the full-size pixels nor a full-size padded tensor ever exist.
+ */
+export const WORK_MAX_SIDE = Object.freeze({ photo: 2048, chip: 512 });
+
+function scaleBox(box: FaceBox, sx: number, sy: number): FaceBox {
+  return { x: box.x * sx, y: box.y * sy, width: box.width * sx, height: box.height * sy };
+}
+
+/** Maps boxes found on the shrunk working image back to the uploaded image's pixels. */
+function toUploadPixels(result: AnalyzeResult, header: ImageHeader, detect: boolean): AnalyzeResult {
+  const sx = header.width / result.width;
+  const sy = header.height / result.height;
+  const faces = result.faces.map((f) => ({ ...f, box: detect ? scaleBox(f.box, sx, sy) : { x: 0, y: 0, width: header.width, height: header.height } }));
+  return { width: header.width, height: header.height, faces };
+}
+
+/** Decodes the upload at its working size and runs detect → align → predict (or the whole image as a chip). */
+export async function analyzeUpload(ctx: ServerContext, upload: Upload, detect: boolean, signal: AbortSignal): Promise<AnalyzeResult> {
   if (detect && !ctx.detector) throw new HttpError('INVALID_ARGUMENT', 'this server has no face detector: send aligned chips with ?detect=false');
-  const image = await decodeImage(bytes, 'upload', { maxPixels: ctx.limits.maxPixels });
+  const maxSide = detect ? WORK_MAX_SIDE.photo : WORK_MAX_SIDE.chip;
+  const image = await decodeImage(upload.bytes, 'upload', { maxPixels: ctx.limits.maxPixels, maxSide });
   if (signal.aborted) throw new AgeGenderError('TIMEOUT', 'request timed out');
-  return analyzeImage(ctx.model, ctx.detector, image, { detect });
+  const result = await analyzeImage(ctx.model, ctx.detector, image, { detect });
+  return toUploadPixels(result, upload.header, detect);
 }
 
 /** Runs `task` in the shared queue under the request time limit. */

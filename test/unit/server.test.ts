@@ -197,6 +197,15 @@ describe('server', () => {
     assert.match((res.json() as { error: { message: string } }).error.message, /20000×20000/);
   });
 
+  it('a large photo is analysed at its working size, boxes in the uploaded pixels', async () => {
+    const { flatPng } = await import('../helpers/png.js');
+    const res = await app.inject({ method: 'POST', url: '/v1/predict', payload: flatPng(4096, 2048) });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = PredictResponse.parse(res.json());
+    assert.deepEqual([body.width, body.height], [4096, 2048]);
+    assert.deepEqual(body.faces[0]!.box, { x: 1024, y: 512, width: 2048, height: 1024 });
+  });
+
   it('unknown routes answer 404 with the same error shape', async () => {
     assertError(await app.inject({ method: 'GET', url: '/v2/nothing' }), 404, 'NOT_FOUND');
   });

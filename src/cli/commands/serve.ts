@@ -84,6 +84,7 @@ interface ServeCliOptions extends InferenceCliOptions {
   detect: boolean;
   maxUploadMb: string;
   maxMegapixels: string;
+  maxAspectRatio: string;
   timeout: string;
   queue: string;
   explainSamples: string;
@@ -101,6 +102,7 @@ export function registerServeCommand(program: Command): void {
     .option('--no-detect', 'do not load the face detector (aligned chips only, ?detect=false)')
     .option('--max-upload-mb <n>', 'largest upload, MB', '10')
     .option('--max-megapixels <n>', 'largest decoded image, megapixels', '40')
+    .option('--max-aspect-ratio <n>', 'largest ratio of the longer to the shorter image side', '20')
     .option('--timeout <s>', 'request timeout, seconds', '30')
     .option('--queue <n>', 'requests allowed to wait before 503', '8')
     .option('--explain-samples <n>', 'LIME samples per explanation (0: no /v1/explain)', '200')
@@ -116,6 +118,7 @@ export function registerServeCommand(program: Command): void {
       limits: {
         maxUploadBytes: Math.round(parseNumberOption(opts.maxUploadMb, '--max-upload-mb', 0.001, 1024) * 1024 * 1024),
         maxPixels: Math.round(parseNumberOption(opts.maxMegapixels, '--max-megapixels', 0.001, 1000) * 1e6),
+        maxAspectRatio: parseNumberOption(opts.maxAspectRatio, '--max-aspect-ratio', 1, 1_000_000, true),
         requestTimeoutMs: Math.round(parseNumberOption(opts.timeout, '--timeout', 0.001, 3600) * 1000),
         maxQueued: parseNumberOption(opts.queue, '--queue', 0, 10_000, true),
       },

@@ -3,17 +3,17 @@
  * handler parses, queues the work (`work.ts`) and shapes the answer; errors are thrown and mapped
  * by the app's error handler.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AgeGenderError } from '../core/errors.js';
 import { faceReport, roundTo, type AnalyzedFace, type AnalyzeResult } from '../pipeline/analyze.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
-import { PAGE_HTML } from './page.js';
+import { registerPageRoutes } from './page.js';
 import { ExplainQuery, PredictQuery, type ExplainQuery as ExplainQueryT, type ExplainResponse, type PredictResponse } from './schemas.js';
 import { parseQuery, readUpload, type Upload } from './upload.js';
 import { analyzeUpload, queued } from './work.js';
 
-/** GET /healthz, /openapi.json and the page at /. */
+/** GET /healthz, /openapi.json and the page (/, /app.js, /app.css). */
 export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc: Record<string, unknown>): void {
   app.get('/healthz', async () => ({
     status: 'ok' as const,
@@ -27,10 +27,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc
 
   app.get('/openapi.json', async () => doc);
 
-  app.get('/', async (_req, reply: FastifyReply) => {
-    void reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-    return PAGE_HTML;
-  });
+  registerPageRoutes(app, ctx.model.metadata);
 }
 
 /** POST /v1/predict. */

@@ -1,113 +1,267 @@
 // Browser end to end: the server on an ephemeral loopback port (real face detector, tiny
-// deterministic model, the real LIME explainer with few samples), the page opened in headless
-// Chromium, a photo dropped on it; the boxes, labels and explanation overlays must appear.
+// deterministic models, the real LIME explainer with few samples), the page opened in headless
+// Chromium, a photo chosen or dropped on it; the boxes, labels, face list and explanation overlays
+// must appear, fit a phone (390×844) and a desktop (1280×900) viewport, follow a resize, be reachable
+// by keyboard, and run under a strict Content-Security-Policy without a violation.
 // Chromium: CHROMIUM_PATH, else /usr/bin/chromium; the test is skipped when there is none.
+// AGEGENDER_SCREENSHOTS=<folder> saves a screenshot of each layout checked there.
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/server/app.js';
+import { buildServer, type ExplainFn } from '../../src/server/app.js';
 import { limeExplainer } from '../../src/server/lime-explainer.js';
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
+import type { AgeGenderModel } from '../../src/model/api.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const SHOTS = process.env['AGEGENDER_SCREENSHOTS'];
 const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 900 };
+/** Stricter than helmet's default (no 'unsafe-inline' styles, no https: sources). */
+const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+const LABEL = /^#\d age \d+ \(\d+–\d+\) · ((male|female) (\d+%|> 99%|< 1%)|gender uncertain( \(female \S+\))?)$/;
+
+/** The fake model, but every face is female with probability 0.9993: shows as "> 99%". */
+function sureModel(): AgeGenderModel {
+  const base = fakeModel();
+  const predictBatch: AgeGenderModel['predictBatch'] = async (images) =>
+    (await base.predictBatch(images)).map((p) => ({ ...p, gender: 'female' as const, genderProbability: 0.9993, femaleProbability: 0.9993 }));
+  return { ...base, predictBatch, predict: async (image) => (await predictBatch([image]))[0]! };
+}
+
+async function serve(model: AgeGenderModel, detector: FaceDetector, explain: ExplainFn | null): Promise<{ app: FastifyInstance; url: string }> {
+  const app = await buildServer({ model, detector, explain });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  assert.ok(address && typeof address === 'object');
+  return { app, url: `http://127.0.0.1:${address.port}/` };
+}
+
+/** Drops a fixture photo on the drop zone (a drop event with a DataTransfer, as a real drag gives). */
+async function dropPhoto(page: Page, file: string): Promise<void> {
+  const b64 = (await readFile(new URL(file, PHOTOS))).toString('base64');
+  await page.evaluate(
+    ({ b64, name }) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, { type: 'image/jpeg' }));
+      const zone = document.getElementById('drop')!;
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    },
+    { b64, name: file },
+  );
+}
+
+interface Layout {
+  scrollWidth: number;
+  innerWidth: number;
+  boxesOnPhoto: boolean;
+  labels: Array<{ text: string; left: number; right: number; top: number; bottom: number; fontPx: number }>;
+  overlaps: number;
+  list: string[];
+  firstBoxWidth: number;
+}
+
+/** What the reader sees: page overflow, labels' places (viewport coordinates), the face list. */
+async function measure(page: Page): Promise<Layout> {
+  return page.evaluate(() => {
+    const photo = document.getElementById('photo')!.getBoundingClientRect();
+    const boxes = Array.from(document.querySelectorAll('.face-box')).map((e) => e.getBoundingClientRect());
+    const rects = Array.from(document.querySelectorAll('.face-label')).map((e) => ({ r: e.getBoundingClientRect(), text: e.textContent ?? '', fontPx: parseFloat(getComputedStyle(e).fontSize) }));
+    let overlaps = 0;
+    rects.forEach((a, i) => rects.slice(i + 1).forEach((b) => {
+      if (a.r.left < b.r.right && b.r.left < a.r.right && a.r.top < b.r.bottom && b.r.top < a.r.bottom) overlaps++;
+    }));
+    return {
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth: window.innerWidth,
+      boxesOnPhoto: boxes.every((b) => b.width > 3 && b.left >= photo.left - 1 && b.right <= photo.right + 1 && b.top >= photo.top - 1 && b.bottom <= photo.bottom + 1),
+      labels: rects.map(({ r, text, fontPx }) => ({ text, left: r.left, right: r.right, top: r.top, bottom: r.bottom, fontPx })),
+      overlaps,
+      list: Array.from(document.querySelectorAll('.face-card .face-text')).map((e) => e.textContent ?? ''),
+      firstBoxWidth: boxes[0]?.width ?? 0,
+    };
+  });
+}
+
+/** The layout rules at any size: no sideways scroll, boxes on the photo, labels readable, every face listed in full. */
+function assertReadable(l: Layout, faces: number, where: string): void {
+  assert.ok(l.scrollWidth <= l.innerWidth, `${where}: no horizontal overflow (scrollWidth ${l.scrollWidth} > ${l.innerWidth})`);
+  assert.ok(l.boxesOnPhoto, `${where}: every box lies on the photo`);
+  assert.equal(l.overlaps, 0, `${where}: no two labels overlap`);
+  for (const lab of l.labels) {
+    assert.ok(lab.left >= 0 && lab.right <= l.innerWidth, `${where}: label "${lab.text}" inside the viewport`);
+    assert.ok(lab.fontPx >= 11, `${where}: label font ${lab.fontPx}px`);
+    assert.match(lab.text, /^(\d+|#\d .+)$/);
+  }
+  assert.ok(l.labels.length >= Math.ceil(faces / 2), `${where}: most faces keep a label on the photo (${l.labels.length}/${faces})`);
+  assert.equal(l.list.length, faces, `${where}: every face in the list`);
+  for (const t of l.list) assert.match(t, LABEL);
+}
 
 describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
-  let app: FastifyInstance;
   let detector: FaceDetector;
   let browser: Browser;
-  let url: string;
+  let lime: { app: FastifyInstance; url: string };
+  let sure: { app: FastifyInstance; url: string };
 
   before(async () => {
     detector = await loadFaceDetector();
-    app = await buildServer({ model: fakeModel(), detector, explain: limeExplainer({ samples: 40 }) });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    assert.ok(address && typeof address === 'object');
-    url = `http://127.0.0.1:${address.port}/`;
+    lime = await serve(fakeModel(), detector, limeExplainer({ samples: 40 }));
+    sure = await serve(sureModel(), detector, null);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   });
   after(async () => {
     await browser?.close();
-    await app?.close();
+    await lime?.app.close();
+    await sure?.app.close();
     detector?.dispose();
   });
 
-  it('choosing a photo shows each face boxed with age, gender and probability, then the overlays', async () => {
-    const page = await browser.newPage();
+  const withPage = async (size: { width: number; height: number }, fn: (page: Page) => Promise<void>): Promise<void> => {
+    const page = await browser.newPage({ viewport: size });
     try {
-      await page.goto(url);
+      await fn(page);
+    } finally {
+      await page.close();
+    }
+  };
+  const shot = async (page: Page, name: string): Promise<void> => {
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  };
+
+  it('choosing a photo shows each face boxed and listed with age, gender and probability, then the overlays', () =>
+    withPage(DESKTOP, async (page) => {
+      await page.goto(lime.url);
       assert.equal(await page.title(), 'agegender');
       await page.setInputFiles('#file', fileURLToPath(new URL('three-faces.jpg', PHOTOS)));
-      await page.waitForSelector('.face-box', { timeout: 60_000 });
       await page.waitForFunction(() => document.querySelectorAll('.face-box').length === 3, undefined, { timeout: 60_000 });
-      const labels = await page.$$eval('.face-label', (els) => els.map((e) => e.textContent ?? ''));
-      assert.equal(labels.length, 3);
-      for (const l of labels) assert.match(l, /^#\d age \d+ \(\d+–\d+\) · (male|female) \d+%$/);
-      // Boxes are scaled onto the displayed photo and lie inside it.
-      const inside = await page.$$eval('.face-box', (els) => {
-        const img = document.getElementById('photo') as HTMLImageElement;
-        return els.every((e) => {
-          const b = e.getBoundingClientRect();
-          const p = img.getBoundingClientRect();
-          return b.width > 10 && b.left >= p.left - 1 && b.right <= p.right + 1 && b.top >= p.top - 1 && b.bottom <= p.bottom + 1;
-        });
-      });
-      assert.ok(inside, 'every box lies on the photo');
-      // The explanation overlays arrive as PNG data URLs, one per face.
+      const layout = await measure(page);
+      assertReadable(layout, 3, '1280×900, three faces');
+      assert.equal(layout.labels.filter((l) => l.text.startsWith('#')).length, 3, 'on a desktop, three separate faces keep their full labels');
       await page.waitForFunction(() => Array.from(document.querySelectorAll('img.overlay')).filter((i) => (i as HTMLImageElement).src.startsWith('data:image/png')).length === 3, undefined, { timeout: 120_000 });
       assert.match((await page.textContent('#status')) ?? '', /explanation of gender shown for 3/);
-    } finally {
-      await page.close();
-    }
-  });
+    }));
 
-  it('dropping a photo (a drop event with a DataTransfer) works the same; no face says so', async () => {
-    const page = await browser.newPage();
-    try {
-      await page.goto(url);
-      const drop = async (file: string): Promise<void> => {
-        const b64 = (await readFile(new URL(file, PHOTOS))).toString('base64');
-        await page.evaluate(
-          ({ b64, name }) => {
-            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-            const dt = new DataTransfer();
-            dt.items.add(new File([bytes], name, { type: 'image/jpeg' }));
-            const zone = document.getElementById('drop')!;
-            zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-            zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-          },
-          { b64, name: file },
-        );
-      };
-      await drop('many-faces.jpg');
-      await page.waitForFunction(() => document.querySelectorAll('.face-box').length === 7, undefined, { timeout: 60_000 });
-      const labels = await page.$$eval('.face-label', (els) => els.map((e) => e.textContent ?? ''));
-      assert.equal(labels.length, 7);
-      assert.ok(labels.every((l) => /^#\d age \d+ .*(male|female) \d+%$/.test(l)));
-      await drop('no-face.jpg');
-      await page.waitForFunction(() => document.getElementById('status')!.textContent === 'No face found.', undefined, { timeout: 60_000 });
-      assert.equal(await page.$$eval('.face-box', (els) => els.length), 0);
-    } finally {
-      await page.close();
-    }
-  });
+  for (const [name, size] of [['390×844', PHONE], ['1280×900', DESKTOP]] as const) {
+    it(`at ${name}: seven faces fit, labels readable and apart, "> 99%" shown, no face gives the hint`, () =>
+      withPage(size, async (page) => {
+        await page.goto(sure.url);
+        assert.ok((await measure(page)).scrollWidth <= size.width, 'the empty page fits');
+        await dropPhoto(page, 'many-faces.jpg');
+        await page.waitForFunction(() => document.querySelectorAll('.face-card').length === 7, undefined, { timeout: 60_000 });
+        const layout = await measure(page);
+        assertReadable(layout, 7, name);
+        assert.ok(layout.list.every((t) => t.endsWith('female > 99%')), layout.list.join('\n'));
+        assert.ok(!(await page.content()).includes('100%'), 'never "100%"');
+        await shot(page, `many-faces-${size.width}`);
+        await dropPhoto(page, 'no-face.jpg');
+        await page.waitForFunction(() => /^No face found\./.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 60_000 });
+        assert.match((await page.textContent('#status')) ?? '', /tight face crop.*untick “detect faces”/);
+        assert.equal(await page.$$eval('.face-box', (els) => els.length), 0);
+      }));
+  }
 
-  it('a file that is not an image shows the server error', async () => {
-    const page = await browser.newPage();
-    try {
-      await page.goto(url);
+  it('boxes and labels are recomputed when the window shrinks from desktop to phone width', () =>
+    withPage(DESKTOP, async (page) => {
+      await page.goto(sure.url);
+      await dropPhoto(page, 'three-faces.jpg');
+      await page.waitForFunction(() => document.querySelectorAll('.face-card').length === 3, undefined, { timeout: 60_000 });
+      const wide = await measure(page);
+      await page.setViewportSize(PHONE);
+      await page.waitForFunction((w) => {
+        const b = document.querySelector('.face-box');
+        return b !== null && b.getBoundingClientRect().width < w * 0.6;
+      }, wide.firstBoxWidth, { timeout: 10_000 });
+      const narrow = await measure(page);
+      assertReadable(narrow, 3, 'after the resize');
+      await shot(page, 'three-faces-resized-390');
+    }));
+
+  it('the upload control is a named button reached by Tab; Enter and Space open the file chooser', () =>
+    withPage(PHONE, async (page) => {
+      await page.goto(sure.url);
+      const button = page.getByRole('button', { name: /choose a photo/i });
+      assert.equal(await button.count(), 1);
+      let reached = false;
+      for (let i = 0; i < 5 && !reached; i++) {
+        await page.keyboard.press('Tab');
+        reached = await page.evaluate(() => document.activeElement?.id === 'drop');
+      }
+      assert.ok(reached, 'Tab reaches the upload button');
+      for (const key of ['Enter', 'Space']) {
+        const chooser = page.waitForEvent('filechooser', { timeout: 5_000 });
+        await page.keyboard.press(key);
+        const fc = await chooser;
+        assert.equal(fc.isMultiple(), false, `${key} opens the file chooser`);
+      }
+      assert.ok((await page.getByRole('checkbox', { name: /detect faces/i }).count()) === 1, 'the checkbox has a name');
+      assert.ok((await page.getByRole('combobox', { name: /explain/i }).count()) === 1, 'the select has a name');
+    }));
+
+  it('an abstention shows "gender uncertain"; 422 NO_USABLE_FACE shows its message and the hint', () =>
+    withPage(PHONE, async (page) => {
+      // The API's answers are replaced here, so the page's rendering is tested whatever the model says.
+      let answer: { status: number; body: unknown } = { status: 200, body: null };
+      await page.route('**/v1/predict**', (route) => route.fulfill({ status: answer.status, contentType: 'application/json', body: JSON.stringify(answer.body) }));
+      const face = (gender: string, p: number) => ({ box: { x: 100, y: 150, width: 250, height: 250 }, score: 0.99, age: 31.4, ageInterval: [26.2, 37.9], gender, genderProbability: p, femaleProbability: 1 - p });
+      answer = { status: 200, body: { width: 1000, height: 700, detect: true, faces: [face('uncertain', 0.56), face('male', 0.002)], model: 'm', ms: 5 } };
+      await page.goto(sure.url);
+      await dropPhoto(page, 'three-faces.jpg');
+      await page.waitForFunction(() => document.querySelectorAll('.face-card').length === 2, undefined, { timeout: 30_000 });
+      const layout = await measure(page);
+      assert.deepEqual(layout.list, ['#1 age 31 (26–38) · gender uncertain (female 44%)', '#2 age 31 (26–38) · male < 1%']);
+      answer = { status: 422, body: { error: { code: 'NO_USABLE_FACE', message: 'the faces found are too small or blurred to read' } } };
+      await dropPhoto(page, 'three-faces.jpg');
+      await page.waitForFunction(() => /^No usable face/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+      assert.match((await page.textContent('#status')) ?? '', /too small or blurred to read\. .*untick “detect faces”/);
+      assert.equal(await page.$$eval('.face-card', (els) => els.length), 0);
+    }));
+
+  it('under a strict Content-Security-Policy (script-src \'self\', style-src \'self\') the page works with no violation', () =>
+    withPage(PHONE, async (page) => {
+      await page.route(lime.url, async (route) => {
+        const res = await route.fetch();
+        await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': STRICT_CSP } });
+      });
+      const console: string[] = [];
+      page.on('console', (m) => console.push(m.text()));
+      await page.addInitScript(() => {
+        const w = window as unknown as { cspViolations: string[] };
+        w.cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+      });
+      await page.goto(lime.url);
+      assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('drop')!).borderStyle), 'dashed', 'the stylesheet applies');
+      await page.setInputFiles('#file', fileURLToPath(new URL('three-faces.jpg', PHOTOS)));
+      await page.waitForFunction(() => document.querySelectorAll('.face-box').length === 3, undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('img.overlay')).some((i) => (i as HTMLImageElement).src.startsWith('data:image/png')), undefined, { timeout: 120_000 });
+      assert.ok(await page.evaluate(() => (document.getElementById('photo') as HTMLImageElement).naturalWidth === 1000), 'the photo shows');
+      assert.deepEqual(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations), []);
+      assert.deepEqual(console.filter((t) => /Content Security Policy/i.test(t)), []);
+      // The check can fail: an inline script is reported.
+      await page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.inlineRan = true';
+        document.body.appendChild(s);
+      });
+      await page.waitForFunction(() => (window as unknown as { cspViolations: string[] }).cspViolations.length > 0, undefined, { timeout: 5_000 });
+    }));
+
+  it('a file that is not an image shows the server error', () =>
+    withPage(DESKTOP, async (page) => {
+      await page.goto(sure.url);
       await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
       await page.waitForFunction(() => document.getElementById('status')!.className === 'error', undefined, { timeout: 30_000 });
       assert.match((await page.textContent('#status')) ?? '', /not a supported image/);
-    } finally {
-      await page.close();
-    }
-  });
+    }));
 });

@@ -105,13 +105,19 @@ describe('server', () => {
     assert.ok(doc.components.schemas['PredictResponse']);
   });
 
-  it('GET / serves the web page (plain HTML with the drop zone and script)', async () => {
+  it('GET / serves the web page (plain HTML with the drop zone), its script at /app.js and its style at /app.css', async () => {
     const res = await app.inject({ method: 'GET', url: '/' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /text\/html/);
-    assert.match(res.body, /id="drop"/);
-    assert.match(res.body, /\/v1\/predict/);
-    assert.doesNotMatch(res.body, /<script[^>]+src=/, 'no external scripts');
+    assert.match(res.body, /<button type="button" id="drop"/);
+    assert.deepEqual([...res.body.matchAll(/<script([^>]*)>/g)].map((m) => m[1]), [' src="/app.js" defer'], 'one script, same origin, nothing inline');
+    const js = await app.inject({ method: 'GET', url: '/app.js' });
+    assert.equal(js.statusCode, 200);
+    assert.match(String(js.headers['content-type']), /^text\/javascript/);
+    assert.match(js.body, /\/v1\/predict/);
+    const css = await app.inject({ method: 'GET', url: '/app.css' });
+    assert.match(String(css.headers['content-type']), /^text\/css/);
+    assert.match(css.body, /\.face-box/);
   });
 
   it('POST /v1/predict with a raw JPEG body returns one face per detection, with a stable shape', async () => {

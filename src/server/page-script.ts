@@ -1,0 +1,256 @@
+/**
+ * The web page's script, served as GET /app.js (a file of its own, so the page runs under a
+ * Content-Security-Policy of `script-src 'self'` with no inline script). Plain ES5-style browser
+ * JavaScript kept as strings so it ships inside `dist/` with the compiled server.
+ *
+ * {@link PAGE_FORMAT_SCRIPT} holds the pure parts (label text, percentages, label placement) and
+ * defines one global, `agegenderFormat`; unit tests run it in a `vm` context. {@link PAGE_UI_SCRIPT}
+ * wires the DOM. {@link PAGE_SCRIPT} is both, in that order.
+ */
+
+/** Pure helpers: no DOM. Defines `agegenderFormat` = { pct, genderText, faceLabel, placeLabels }. */
+export const PAGE_FORMAT_SCRIPT = String.raw`var agegenderFormat = (function () {
+  'use strict';
+  // A probability as a whole percentage; never "100%" or "0%", which would claim certainty.
+  function pct(p) {
+    if (typeof p !== 'number' || !isFinite(p)) return '?';
+    var v = p * 100;
+    if (v >= 99.5) return '> 99%';
+    if (v < 0.5) return '< 1%';
+    return Math.round(v) + '%';
+  }
+  // "female 97%", or for an abstention "gender uncertain (female 55%)".
+  function genderText(f) {
+    if (f.gender === 'uncertain') {
+      return typeof f.femaleProbability === 'number' ? 'gender uncertain (female ' + pct(f.femaleProbability) + ')' : 'gender uncertain';
+    }
+    return f.gender + ' ' + pct(f.genderProbability);
+  }
+  // "#1 age 35 (30–41) · female 97%"
+  function faceLabel(f, i) {
+    return '#' + (i + 1) + ' age ' + Math.round(f.age) + ' (' + Math.round(f.ageInterval[0]) + '\u2013' + Math.round(f.ageInterval[1]) + ') \u00b7 ' + genderText(f);
+  }
+  function overlaps(a, b) {
+    return a.x < b.x + b.w + 2 && b.x < a.x + a.w + 2 && a.y < b.y + b.h + 2 && b.y < a.y + a.h + 2;
+  }
+  // Places one label per box inside a W×H area, never covering a label already placed: the full text
+  // below, above or inside its box where it covers no other face; else the short text (the face
+  // number) inside, below or above its box, covering no other face if it can; else none (the list
+  // under the photo still has every face). boxes: [{x,y,w,h}]; sizes: [{full:{w,h}, short:{w,h}}].
+  // Returns [{kind:'full'|'short'|'none', x, y}].
+  function placeLabels(boxes, sizes, W, H) {
+    var placed = [];
+    var tries = [{ kind: 'full', avoid: true }, { kind: 'short', avoid: true }, { kind: 'short', avoid: false }];
+    function spotsFor(b, s, kind) {
+      var x = Math.max(0, Math.min(b.x, W - s.w));
+      var inside = { x: Math.max(0, Math.min(b.x + 2, W - s.w)), y: b.y + 2 };
+      var below = { x: x, y: b.y + b.h }, above = { x: x, y: b.y - s.h };
+      return kind === 'full' ? [below, above, inside] : [inside, below, above];
+    }
+    return boxes.map(function (b, i) {
+      for (var t = 0; t < tries.length; t++) {
+        var s = sizes[i][tries[t].kind];
+        var spots = spotsFor(b, s, tries[t].kind);
+        for (var j = 0; j < spots.length; j++) {
+          var r = { x: spots[j].x, y: spots[j].y, w: s.w, h: s.h };
+          if (s.w > W || r.y < 0 || r.y + r.h > H) continue;
+          if (placed.some(function (p) { return overlaps(p, r); })) continue;
+          if (tries[t].avoid && boxes.some(function (o, k) { return k !== i && overlaps(o, r); })) continue;
+          placed.push(r);
+          return { kind: tries[t].kind, x: r.x, y: r.y };
+        }
+      }
+      return { kind: 'none', x: 0, y: 0 };
+    });
+  }
+  return { pct: pct, genderText: genderText, faceLabel: faceLabel, placeLabels: placeLabels };
+})();
+`;
+
+/** The DOM side: upload (button, keyboard, drop), requests, boxes and labels (re-laid out on resize), the face list. */
+export const PAGE_UI_SCRIPT = String.raw`(function () {
+  'use strict';
+  var F = agegenderFormat;
+  var $ = function (id) { return document.getElementById(id); };
+  var drop = $('drop'), input = $('file'), statusEl = $('status'), stage = $('stage'), photo = $('photo'), facesEl = $('faces');
+  var NO_FACE_HINT = 'If this is a tight face crop (one face filling the picture), untick \u201cdetect faces\u201d to read it as one face.';
+  var lastFile = null, shown = null, run = 0;
+  // The page's own ?genderThreshold= is passed on to the API (a way to try the abstention threshold).
+  var threshold = new URLSearchParams(window.location.search).get('genderThreshold');
+  var passOn = threshold ? '&genderThreshold=' + encodeURIComponent(threshold) : '';
+
+  function setStatus(text, kind) {
+    statusEl.textContent = text;
+    statusEl.className = kind || '';
+  }
+  function post(path, file) {
+    var sep = path.indexOf('?') >= 0 ? '&' : '?';
+    var url = path + sep + 'detect=' + ($('detect').checked ? 'true' : 'false') + passOn;
+    return fetch(url, { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' } }).then(function (res) {
+      return res.json().catch(function () { return null; }).then(function (body) {
+        if (res.ok) return body;
+        var e = new Error(body && body.error ? body.error.message : 'HTTP ' + res.status);
+        e.code = body && body.error ? body.error.code : String(res.status);
+        throw e;
+      });
+    });
+  }
+  function clearFaces() {
+    var old = stage.querySelectorAll('.face-box, .face-label');
+    for (var i = 0; i < old.length; i++) old[i].remove();
+    facesEl.textContent = '';
+    shown = null;
+  }
+  function makeLabel(text, cls) {
+    var el = document.createElement('span');
+    el.className = 'face-label ' + cls;
+    el.textContent = text;
+    el.setAttribute('aria-hidden', 'true'); // the list under the photo carries the same text for screen readers
+    stage.appendChild(el);
+    return el;
+  }
+  // Boxes and labels in displayed pixels; run again whenever the photo's displayed size changes.
+  function layout() {
+    var old = stage.querySelectorAll('.face-box, .face-label');
+    for (var i = 0; i < old.length; i++) old[i].remove();
+    if (!shown || !photo.clientWidth) return;
+    var sx = photo.clientWidth / shown.width, sy = photo.clientHeight / shown.height;
+    var boxes = shown.faces.map(function (f, n) {
+      var b = { x: f.box.x * sx, y: f.box.y * sy, w: f.box.width * sx, h: f.box.height * sy };
+      var box = document.createElement('div');
+      box.className = 'face-box';
+      box.dataset.index = String(n);
+      box.style.left = b.x + 'px';
+      box.style.top = b.y + 'px';
+      box.style.width = b.w + 'px';
+      box.style.height = b.h + 'px';
+      stage.appendChild(box);
+      return b;
+    });
+    var labels = shown.faces.map(function (f, n) {
+      return { full: makeLabel(F.faceLabel(f, n), 'full'), short: makeLabel(String(n + 1), 'short') };
+    });
+    var sizes = labels.map(function (l) {
+      return { full: { w: l.full.offsetWidth, h: l.full.offsetHeight }, short: { w: l.short.offsetWidth, h: l.short.offsetHeight } };
+    });
+    var spots = F.placeLabels(boxes, sizes, photo.clientWidth, photo.clientHeight);
+    labels.forEach(function (l, n) {
+      ['full', 'short'].forEach(function (kind) {
+        var el = l[kind];
+        if (spots[n].kind !== kind) return el.remove();
+        el.dataset.index = String(n);
+        el.style.left = spots[n].x + 'px';
+        el.style.top = spots[n].y + 'px';
+      });
+    });
+  }
+  function listFaces(result) {
+    result.faces.forEach(function (f, n) {
+      var card = document.createElement('li');
+      card.className = 'face-card';
+      card.dataset.index = String(n);
+      var img = document.createElement('img');
+      img.alt = 'explanation for face ' + (n + 1);
+      img.className = 'overlay';
+      var text = document.createElement('p');
+      text.className = 'face-text';
+      text.textContent = F.faceLabel(f, n);
+      var note = document.createElement('p');
+      note.className = 'pending';
+      note.textContent = 'explanation pending\u2026';
+      card.appendChild(text);
+      card.appendChild(img);
+      card.appendChild(note);
+      facesEl.appendChild(card);
+    });
+  }
+  function facesText(n) { return n + (n === 1 ? ' face' : ' faces'); }
+  function explainFaces(result, file, mine) {
+    var target = $('target').value;
+    return post('/v1/explain?target=' + target, file).then(function (ex) {
+      if (mine !== run) return;
+      ex.faces.forEach(function (f) {
+        var card = facesEl.querySelector('.face-card[data-index="' + f.index + '"]');
+        if (!card) return;
+        card.querySelector('img').src = f.explanation.overlayPng;
+        card.querySelector('.pending').textContent = 'explanation of ' + f.explanation.target + ': green raises it, red lowers it';
+      });
+      var rest = facesEl.querySelectorAll('.face-card img:not([src])');
+      for (var k = 0; k < rest.length; k++) rest[k].parentNode.querySelector('.pending').textContent = 'not explained (the server explains the first ' + ex.faces.length + ' faces)';
+      setStatus(facesText(result.faces.length) + '; explanation of ' + target + ' shown for ' + ex.faces.length + '.');
+    }, function (e) {
+      if (mine !== run) return;
+      var pend = facesEl.querySelectorAll('.pending');
+      for (var k = 0; k < pend.length; k++) pend[k].textContent = 'explanation unavailable';
+      setStatus(facesText(result.faces.length) + '; explanation unavailable: ' + e.message, e.code === 'EXPLAIN_UNAVAILABLE' ? '' : 'error');
+    });
+  }
+  function readAsDataUrl(file) {
+    return new Promise(function (resolve) {
+      var reader = new FileReader();
+      reader.onload = function () { resolve(String(reader.result)); };
+      reader.onerror = function () { resolve(''); };
+      reader.readAsDataURL(file);
+    });
+  }
+  function showPhoto(file) {
+    // A data: URL, not a blob: one: the page's CSP allows img-src 'self' data: only.
+    return readAsDataUrl(file).then(function (url) {
+      return new Promise(function (resolve) {
+        photo.onload = resolve;
+        photo.onerror = resolve;
+        photo.src = url;
+        if (!url) resolve();
+      });
+    });
+  }
+  function noFace(e) {
+    var detect = $('detect').checked;
+    if (!e) return 'No face found.' + (detect ? ' ' + NO_FACE_HINT : '');
+    var message = /[.!?]$/.test(e.message) ? e.message : e.message + '.';
+    return 'No usable face: ' + message + (detect ? ' ' + NO_FACE_HINT : '');
+  }
+  function analyse(file) {
+    var mine = ++run;
+    lastFile = file;
+    clearFaces();
+    setStatus('Finding faces\u2026');
+    Promise.all([post('/v1/predict', file), showPhoto(file)]).then(function (r) {
+      if (mine !== run) return;
+      var result = r[0];
+      shown = result;
+      photo.alt = 'the photo, ' + facesText(result.faces.length) + ' boxed';
+      layout();
+      listFaces(result);
+      if (result.faces.length === 0) return setStatus(noFace(null), 'warn');
+      setStatus(facesText(result.faces.length) + ' (' + Math.round(result.ms) + ' ms). Explaining\u2026');
+      return explainFaces(result, file, mine);
+    }).catch(function (e) {
+      if (mine !== run) return;
+      if (e.code === 'NO_USABLE_FACE') return setStatus(noFace(e), 'warn');
+      setStatus('Error: ' + e.message, 'error');
+    });
+  }
+  drop.addEventListener('click', function () { input.click(); });
+  input.addEventListener('change', function () { if (input.files && input.files[0]) analyse(input.files[0]); input.value = ''; });
+  drop.addEventListener('dragover', function (e) { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', function () { drop.classList.remove('over'); });
+  drop.addEventListener('drop', function (e) {
+    e.preventDefault();
+    drop.classList.remove('over');
+    var f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
+    if (f) analyse(f);
+  });
+  // A photo dropped beside the zone must not make the browser navigate away from the page.
+  document.addEventListener('dragover', function (e) { e.preventDefault(); });
+  document.addEventListener('drop', function (e) { e.preventDefault(); });
+  $('target').addEventListener('change', function () { if (lastFile) analyse(lastFile); });
+  $('detect').addEventListener('change', function () { if (lastFile) analyse(lastFile); });
+  if (window.ResizeObserver) new ResizeObserver(function () { layout(); }).observe(photo);
+  window.addEventListener('resize', layout);
+  window.addEventListener('orientationchange', layout);
+})();
+`;
+
+/** The whole script served as /app.js. */
+export const PAGE_SCRIPT = `${PAGE_FORMAT_SCRIPT}\n${PAGE_UI_SCRIPT}`;

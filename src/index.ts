@@ -40,3 +40,8 @@ export { loadFaceDetector, type FaceDetector, type DetectedFace } from './pipeli
 export { alignFace } from './pipeline/align.js';
 export { analyzeImage, type AnalyzeResult, type AnalyzedFace } from './pipeline/analyze.js';
 export { buildServer } from './server/app.js';
+export { predictFiles, type PredictFilesOptions, type PredictFileResult, type PredictSummary } from './pipeline/predict-files.js';
+
+// the photo path, scored
+export { evaluatePhotos, spreadSubset, largestFace, PHOTO_EVALUATION_FILES, type EvaluatePhotosOptions, type PhotoEvaluation, type PhotoEvaluationRun } from './workflow/evaluate-photos.js';
+export { parsePhotoLabels, summarisePhotos, signedErrorByDecade, photoRecordsCsv, type PhotoLabel, type PhotoRecord, type PhotoEvaluationSummary, type DecadeError } from './eval/photos.js';

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { DEFAULTS } from '../../core/defaults.js';
+import { AgeGenderError } from '../../core/errors.js';
 import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { EVALUATE_DEFAULTS, type EvaluationResult } from '../../eval/evaluate.js';
-import { formatEvaluation } from '../../eval/format.js';
+import { formatEvaluation, writtenEvaluation } from '../../eval/format.js';
+import { formatPhotoSummary, type PhotoEvaluationSummary } from '../../eval/photos.js';
 import { evaluateWorkspace } from '../../workflow/evaluate.js';
+import { evaluatePhotos } from '../../workflow/evaluate-photos.js';
 import { WORKSPACE_FILES } from '../../workspace/layout.js';
 import { progressReporter } from '../progress.js';
 
@@ -16,6 +19,28 @@ export interface EvaluateCommandOptions {
   batchSize: string;
   replicates: string;
   seed: string;
+  photos?: string;
+  labels?: string;
+  limit?: string;
+  detect?: boolean;
+}
+
+/** `--photos <dir> --labels <csv> --out <dir>`: the photo path scored on labelled photos; exported for tests. */
+export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line: string) => void = console.log): Promise<PhotoEvaluationSummary> {
+  if (opts.labels === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --labels <csv> with --photos but received none');
+  if (opts.out === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --out <dir> with --photos (where the result is written) but received none');
+  const { result, files } = await evaluatePhotos({
+    photos: opts.photos!,
+    labels: opts.labels,
+    out: opts.out,
+    detect: opts.detect ?? true,
+    ...(opts.limit === undefined ? {} : { limit: parseNumberOption(opts.limit, '--limit', 1, 10_000_000, true) }),
+    ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+    onProgress: progressReporter('evaluate', log),
+  });
+  for (const line of formatPhotoSummary(result.summary)) log(line);
+  log(writtenEvaluation(files));
+  return result.summary;
 }
 
 /** Parses the options, evaluates through the workflow and prints the account; exported for tests. */
@@ -38,15 +63,20 @@ export async function runEvaluate(opts: EvaluateCommandOptions, log: (line: stri
 export function registerEvaluateCommand(program: Command): void {
   program
     .command('evaluate')
-    .description('evaluate a model on one split of a prepared workspace: metrics, slices with 95% intervals, best/worst samples')
+    .description('evaluate a model on one split of a prepared workspace (metrics, slices with 95% intervals, best/worst samples), or on labelled photos with --photos')
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--workspace <dir>', 'workspace written by `agegender prepare`', DEFAULTS.workspace)
     .option('--split <name>', `split to evaluate (${SPLITS.join(', ')})`, 'test')
-    .option('--out <dir>', `output folder (default: <workspace>/${WORKSPACE_FILES.evaluation}/<split>)`)
+    .option('--out <dir>', `output folder (default: <workspace>/${WORKSPACE_FILES.evaluation}/<split>; required with --photos)`)
+    .option('--photos <dir>', 'score the photo path (detect, align, predict) on this folder of photos instead of a workspace split; needs --labels and --out')
+    .option('--labels <csv>', 'with --photos: labels CSV with the columns file,age,gender (one labelled face per photo)')
+    .option('--limit <n>', 'with --photos: score only n photos, spread evenly over the labels')
+    .option('--no-detect', 'with --photos: take each photo as one aligned chip (no face detection)')
     .option('--batch-size <n>', 'images per forward pass', String(EVALUATE_DEFAULTS.batchSize))
     .option('--replicates <n>', 'bootstrap resamples for the 95% intervals', String(EVALUATE_DEFAULTS.replicates))
     .option('--seed <n>', 'bootstrap seed', String(EVALUATE_DEFAULTS.seed))
     .action(async (opts: EvaluateCommandOptions) => {
-      await runEvaluate(opts);
+      if (opts.photos !== undefined) await runEvaluatePhotos(opts);
+      else await runEvaluate(opts);
     });
 }

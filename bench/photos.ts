@@ -1,0 +1,188 @@
+// The photo path on a labelled photo folder (default: the All-Age-Faces dev set, ../shared/datasets/aaf;
+// never train on it), this project (detect → align → predict, one core) and face-api (SSD MobileNetV1 at
+// minConfidence 0.3 + AgeGenderNet, on TF.js wasm) side by side in one run, scored by the same code
+// (evaluatePhotos / summarisePhotos): faces found, age MAE, CS@5, CS@8, gender accuracy on answered faces
+// and coverage, median ms per photo, signed age error by decade; then photos/s of `predictFiles` with
+// `--workers N`. Optional: UTKFace test chips with detection on and synthetic photos (bench/synthetic.ts).
+//
+//   npm run bench:photos -- [--dir <photos>] [--labels <csv>] [--limit N] [--faceapi-limit N]
+//        [--models ours,faceapi] [--workers 2] [--workers-photos 300] [--out bench-results/photos]
+//        [--model <our model dir>] [--synthetic N] [--chips N] [--workspace <prepared UTKFace workspace, default workspace/utk>]
+//   --models none: only the chip / synthetic checks.
+//
+// Results: a markdown table on stdout, and <out>/<model>/photo-evaluation.json + photo-predictions.csv,
+// <out>/summary.json.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { availableParallelism, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import {
+  evaluatePhotos,
+  initBackend,
+  loadFaceDetector,
+  loadImageInput,
+  loadModel,
+  parsePhotoLabels,
+  predictFiles,
+  spreadSubset,
+  summarisePhotos,
+  type PhotoEvaluationSummary,
+  type PhotoLabel,
+  type PhotoRecord,
+} from '../src/index.js';
+
+const { values } = parseArgs({
+  options: {
+    dir: { type: 'string', default: '../shared/datasets/aaf/photos' },
+    labels: { type: 'string' },
+    limit: { type: 'string' },
+    'faceapi-limit': { type: 'string' },
+    models: { type: 'string', default: 'ours,faceapi' },
+    workers: { type: 'string', default: '2' },
+    'workers-photos': { type: 'string', default: '300' },
+    out: { type: 'string', default: 'bench-results/photos' },
+    model: { type: 'string' },
+    synthetic: { type: 'string' },
+    chips: { type: 'string' },
+    workspace: { type: 'string' },
+  },
+});
+const dir = resolve(values.dir!);
+const labelsPath = resolve(values.labels ?? join(dirname(dir), 'labels.csv'));
+const out = resolve(values.out!);
+const wanted = new Set(values.models!.split(',').filter((m) => m !== ''));
+const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+const limit = num(values.limit);
+const faceapiLimit = num(values['faceapi-limit']) ?? limit;
+const load = (): string => `load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`;
+
+await initBackend();
+await mkdir(out, { recursive: true });
+const rows: Array<{ name: string; summary: PhotoEvaluationSummary; note: string }> = [];
+const allLabels = parsePhotoLabels(await readFile(labelsPath, 'utf8'), labelsPath);
+
+if (wanted.has('ours')) {
+  // One core: onnxruntime on one intra-op thread; the detector runs on TF.js wasm, single-threaded in Node.
+  const model = await loadModel(values.model, { threads: 1 });
+  const detector = await loadFaceDetector();
+  try {
+    const before = load();
+    const { result } = await evaluatePhotos({
+      model,
+      detector,
+      photos: dir,
+      labels: labelsPath,
+      out: join(out, 'ours'),
+      ...(limit === undefined ? {} : { limit }),
+      onProgress: (done, total) => {
+        if (done % 250 === 0 || done === total) console.error(`ours: ${done}/${total} (${load()})`);
+      },
+    });
+    rows.push({ name: `agegender (${result.model}) on ${result.runtime}, ${result.detector}`, summary: result.summary, note: `${before} → ${load()}` });
+  } finally {
+    detector.dispose();
+    model.dispose();
+  }
+}
+
+interface FaceApiResult {
+  detection: { box: { width: number; height: number } };
+  age: number;
+  gender: string;
+  genderProbability: number;
+}
+interface FaceApiBench {
+  nets: { ssdMobilenetv1: { loadFromDisk(d: string): Promise<void> }; ageGenderNet: { loadFromDisk(d: string): Promise<void> } };
+  SsdMobilenetv1Options: new (o: { minConfidence: number }) => unknown;
+  detectAllFaces(input: tf.Tensor3D, options: unknown): { withAgeAndGender(): Promise<FaceApiResult[]> };
+}
+
+/** face-api as its README uses it: detectAllFaces(SSD, minConfidence 0.3).withAgeAndGender(); the largest face is scored. */
+async function faceApiRecords(labels: readonly PhotoLabel[]): Promise<PhotoRecord[]> {
+  const require = createRequire(import.meta.url);
+  const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApiBench;
+  const modelDir = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+  await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
+  await faceapi.nets.ageGenderNet.loadFromDisk(modelDir);
+  const options = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.3 });
+  const records: PhotoRecord[] = [];
+  for (const label of labels) {
+    const started = performance.now();
+    try {
+      const image = await loadImageInput(join(dir, label.file), label.file);
+      const input = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
+      let faces: FaceApiResult[];
+      try {
+        faces = await faceapi.detectAllFaces(input, options).withAgeAndGender();
+      } finally {
+        input.dispose();
+      }
+      const ms = performance.now() - started;
+      const area = (f: FaceApiResult): number => f.detection.box.width * f.detection.box.height;
+      const face = faces.reduce<FaceApiResult | null>((best, f) => (!best || area(f) > area(best) ? f : best), null);
+      const female = face ? (face.gender === 'female' ? face.genderProbability : 1 - face.genderProbability) : null;
+      records.push({ ...label, faces: faces.length, predictedAge: face?.age ?? null, femaleProbability: female, predictedGender: face?.gender ?? null, ms, error: null });
+    } catch (error) {
+      records.push({ ...label, faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, error: error instanceof Error ? error.message : String(error) });
+    }
+    if (records.length % 250 === 0 || records.length === labels.length) console.error(`face-api: ${records.length}/${labels.length} (${load()})`);
+  }
+  return records;
+}
+
+if (wanted.has('faceapi')) {
+  const before = load();
+  const labels = spreadSubset(allLabels, faceapiLimit);
+  const records = await faceApiRecords(labels);
+  const summary = summarisePhotos(records);
+  await mkdir(join(out, 'faceapi'), { recursive: true });
+  await writeFile(join(out, 'faceapi', 'records.json'), `${JSON.stringify(records)}\n`);
+  rows.push({ name: 'face-api SSD MobileNetV1 (minConfidence 0.3) + AgeGenderNet on TF.js wasm', summary, note: `${before} → ${load()}` });
+}
+
+let workersLine: string | null = null;
+const workers = Number(values.workers);
+if (workers > 1 && wanted.has('ours')) {
+  const files = spreadSubset(allLabels, Math.min(Number(values['workers-photos']), limit ?? Infinity)).map((l) => join(dir, l.file));
+  const s = await predictFiles(files, { workers, ...(values.model ? { modelDir: values.model } : {}) });
+  workersLine = `predictFiles on ${s.files} photos with workers: ${workers} [${s.runtime}]: ${(s.files / s.seconds).toFixed(2)} photos/s, model loading included (${load()})`;
+}
+
+const pct = (v: number | null, d = 1): string => (v === null ? '–' : `${(v * 100).toFixed(d)}%`);
+const fix = (v: number | null, d = 2): string => (v === null ? '–' : v.toFixed(d));
+const signed = (v: number | null): string => (v === null ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(1)}`);
+if (rows.length > 0) console.log(`${new Date().toISOString().slice(0, 10)}; photos: ${dir}; labels: ${labelsPath}\n`);
+if (rows.length > 0) console.log('| model | photos | faces found | age MAE | CS@5 | CS@8 | gender acc (answered) | coverage | median ms/photo | note |');
+if (rows.length > 0) console.log('|---|---|---|---|---|---|---|---|---|---|');
+for (const { name, summary: s, note } of rows) {
+  console.log(`| ${name} | ${s.photos} | ${pct(s.found.share)} (${s.found.count}) | ${fix(s.age.mae)} | ${pct(s.age.cs5)} | ${pct(s.age.cs8)} | ${pct(s.gender.accuracy)} | ${pct(s.gender.coverage)} | ${fix(s.ms.median, 0)} | ${note} |`);
+}
+if (rows.length > 0) {
+  const decades = rows[0]!.summary.byDecade.filter((d) => rows.some((r) => r.summary.byDecade.find((x) => x.decade === d.decade)!.count > 0));
+  console.log(`\nSigned age error (predicted − labelled, years) by decade of the labelled age, on the faces found:\n`);
+  console.log(`| model | ${decades.map((d) => d.decade).join(' | ')} |\n|---|${decades.map(() => '---').join('|')}|`);
+  for (const { name, summary } of rows) {
+    const cells = decades.map((d) => {
+      const x = summary.byDecade.find((y) => y.decade === d.decade)!;
+      return `${signed(x.meanError)} (n ${x.count})`;
+    });
+    console.log(`| ${name} | ${cells.join(' | ')} |`);
+  }
+}
+if (workersLine) console.log(`\n${workersLine}`);
+
+let synthetic: unknown = null;
+if (values.synthetic !== undefined || values.chips !== undefined) {
+  const { runSyntheticBench } = await import('./synthetic.js');
+  synthetic = await runSyntheticBench({
+    synthetic: Number(values.synthetic ?? 0),
+    chips: Number(values.chips ?? 0),
+    ...(values.workspace ? { workspace: values.workspace } : {}),
+    ...(values.model ? { modelDir: values.model } : {}),
+    out: join(out, 'synthetic'),
+    log: (line: string) => console.log(line),
+  });
+}
+await writeFile(join(out, 'summary.json'), `${JSON.stringify({ date: new Date().toISOString(), dir, labels: labelsPath, rows, workers: workersLine, synthetic }, null, 2)}\n`);

@@ -1,0 +1,95 @@
+// Deterministic synthetic photos: a UTKFace chip pasted into a larger canvas, so the photo path
+// (detect → align → predict) can be compared with the chip's direct prediction (--no-detect).
+//
+// For photo i (seeded by `seed` and i): the chip is resized to 120–260 px and takes 25–70% of the
+// canvas side, rotated by up to ±20° (transparent corners), shifted to a random place that keeps it
+// inside the canvas, over a background made from another image (even i: another chip, blurred beyond
+// recognition and hue-shifted; odd i: a random crop of a face-free photo); 1 photo in 5 is grayscale;
+// the result is JPEG-encoded (quality 90) like a real photo.
+import sharp from 'sharp';
+
+/** A small seeded PRNG (mulberry32), so the same seed and index give the same photo. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface SyntheticSpec {
+  /** Canvas side in pixels (square canvas). */
+  canvas: number;
+  /** Side of the pasted chip before rotation. */
+  chipSide: number;
+  /** chipSide / canvas, 0.25–0.70. */
+  faceShare: number;
+  /** Rotation in degrees, −20…20. */
+  angle: number;
+  left: number;
+  top: number;
+  grayscale: boolean;
+  background: 'blurred-chip' | 'face-free-crop';
+}
+
+export interface SyntheticPhoto {
+  spec: SyntheticSpec;
+  /** The photo, JPEG bytes. */
+  jpeg: Buffer;
+}
+
+export interface SyntheticSources {
+  /** The chip to paste (path or encoded bytes). */
+  chip: string | Buffer;
+  /** Another chip, blurred into a background. */
+  otherChip: string | Buffer;
+  /** A photo without faces, cropped into a background. */
+  faceFree: string | Buffer;
+}
+
+/** The spec of photo `index` for `seed`: pure, so the whole set is reproducible. */
+export function syntheticSpec(seed: number, index: number): SyntheticSpec {
+  const rng = seededRandom((seed * 1_000_003 + index * 7919) >>> 0);
+  const faceShare = 0.25 + rng() * 0.45;
+  const chipSide = Math.round(120 + rng() * 140);
+  const canvas = Math.round(chipSide / faceShare);
+  const angle = (rng() * 2 - 1) * 20;
+  const rad = (Math.abs(angle) * Math.PI) / 180;
+  const rotated = Math.ceil(chipSide * (Math.cos(rad) + Math.sin(rad))); // ≤ 1.28 × chipSide < canvas
+  const left = Math.floor(rng() * Math.max(0, canvas - rotated));
+  const top = Math.floor(rng() * Math.max(0, canvas - rotated));
+  const grayscale = rng() < 0.2;
+  return { canvas, chipSide, faceShare, angle, left, top, grayscale, background: index % 2 === 0 ? 'blurred-chip' : 'face-free-crop' };
+}
+
+async function background(spec: SyntheticSpec, sources: SyntheticSources, rng: () => number): Promise<Buffer> {
+  const side = spec.canvas;
+  if (spec.background === 'blurred-chip') {
+    return sharp(sources.otherChip).resize(side, side).blur(Math.max(1, side / 12)).modulate({ hue: Math.floor(rng() * 360) }).removeAlpha().png().toBuffer();
+  }
+  const meta = await sharp(sources.faceFree).metadata();
+  const w = meta.width ?? side;
+  const h = meta.height ?? side;
+  const crop = Math.max(16, Math.floor(Math.min(w, h) * (0.3 + rng() * 0.7)));
+  const left = Math.floor(rng() * (w - crop + 1));
+  const top = Math.floor(rng() * (h - crop + 1));
+  return sharp(sources.faceFree).extract({ left, top, width: crop, height: crop }).resize(side, side).removeAlpha().png().toBuffer();
+}
+
+/** Builds synthetic photo `index` from its sources. */
+export async function syntheticPhoto(seed: number, index: number, sources: SyntheticSources): Promise<SyntheticPhoto> {
+  const spec = syntheticSpec(seed, index);
+  const rng = seededRandom((seed * 31 + index) >>> 0);
+  const chip = await sharp(sources.chip)
+    .resize(spec.chipSide, spec.chipSide)
+    .ensureAlpha()
+    .rotate(spec.angle, { background: { r: 0, g: 0, b: 0, alpha: 0 } })
+    .png()
+    .toBuffer();
+  let photo = sharp(await background(spec, sources, rng)).composite([{ input: chip, left: spec.left, top: spec.top }]);
+  if (spec.grayscale) photo = sharp(await photo.png().toBuffer()).grayscale().toColourspace('srgb');
+  return { spec, jpeg: await photo.jpeg({ quality: 90 }).toBuffer() };
+}

@@ -1,0 +1,135 @@
+// Does the photo path reproduce the chip prediction? Two checks on UTKFace test chips from a workspace
+// built by `agegender prepare` (its manifest's test split; chips spread evenly over it):
+//  - chips: each chip as it is, with detection on (the default) vs --no-detect: faces found, share
+//    within 0.5 years, MAE of the difference, gender agreement;
+//  - synthetic: each chip pasted into a larger photo (bench/synthetic-photos.ts) through detect →
+//    align → predict vs the chip's direct prediction (grayscale chip for grayscale photos).
+// Called by bench/photos.ts (`--chips N`, `--synthetic N`).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { analyzeImage, largestFace, loadFaceDetector, loadImageInput, loadModel, readManifest, rowsOfSplit, spreadSubset, type AgeGenderModel, type FaceDetector, type RawImage } from '../src/index.js';
+import { syntheticPhoto, type SyntheticSpec } from './synthetic-photos.js';
+
+export interface SyntheticBenchOptions {
+  synthetic: number;
+  chips: number;
+  workspace?: string;
+  modelDir?: string;
+  out: string;
+  seed?: number;
+  /** Synthetic photos saved as JPEG for a look (default 24). */
+  keep?: number;
+  log: (line: string) => void;
+}
+
+interface Pair {
+  name: string;
+  found: boolean;
+  faces: number;
+  direct: { age: number; female: number; gender: string };
+  photo: { age: number; female: number; gender: string } | null;
+  spec?: SyntheticSpec;
+}
+
+export interface AgreementSummary {
+  n: number;
+  found: number;
+  foundShare: number;
+  /** Over the photos where a face was found. */
+  maeDiff: number | null;
+  within05: number | null;
+  /** Within 0.5 years counting photos without a face as misses. */
+  within05All: number;
+  genderAgreement: number | null;
+}
+
+function agreement(pairs: readonly Pair[]): AgreementSummary {
+  const found = pairs.filter((p) => p.photo !== null);
+  const diffs = found.map((p) => Math.abs(p.photo!.age - p.direct.age));
+  const within = diffs.filter((d) => d <= 0.5).length;
+  const agree = found.filter((p) => (p.photo!.female >= 0.5) === (p.direct.female >= 0.5)).length;
+  const n = pairs.length;
+  return {
+    n,
+    found: found.length,
+    foundShare: n > 0 ? found.length / n : 0,
+    maeDiff: found.length > 0 ? diffs.reduce((s, d) => s + d, 0) / found.length : null,
+    within05: found.length > 0 ? within / found.length : null,
+    within05All: n > 0 ? within / n : 0,
+    genderAgreement: found.length > 0 ? agree / found.length : null,
+  };
+}
+
+const summaryOf = (p: { age: number; femaleProbability: number; gender: string }): Pair['direct'] => ({ age: p.age, female: p.femaleProbability, gender: String(p.gender) });
+
+async function direct(model: AgeGenderModel, image: RawImage): Promise<Pair['direct']> {
+  const { faces } = await analyzeImage(model, null, image, { detect: false });
+  return summaryOf(faces[0]!.prediction);
+}
+
+async function throughPhotoPath(model: AgeGenderModel, detector: FaceDetector, image: RawImage): Promise<{ faces: number; photo: Pair['photo'] }> {
+  const { faces } = await analyzeImage(model, detector, image, { detect: true });
+  const face = largestFace(faces);
+  return { faces: faces.length, photo: face ? summaryOf(face.prediction) : null };
+}
+
+const gray = async (path: string): Promise<Buffer> => sharp(path).grayscale().toColourspace('srgb').png().toBuffer();
+
+export async function runSyntheticBench(o: SyntheticBenchOptions): Promise<{ chips: AgreementSummary | null; synthetic: AgreementSummary | null; syntheticGray: AgreementSummary | null }> {
+  const workspace = resolve(o.workspace ?? 'workspace/utk');
+  const test = rowsOfSplit(await readManifest(workspace), 'test');
+  const seed = o.seed ?? 17;
+  const model = await loadModel(o.modelDir, { threads: 1 });
+  const detector = await loadFaceDetector();
+  await mkdir(o.out, { recursive: true });
+  const faceFree = resolve('test/fixtures/photos/no-face.jpg');
+  let chips: AgreementSummary | null = null;
+  let synthetic: AgreementSummary | null = null;
+  let syntheticGray: AgreementSummary | null = null;
+  try {
+    if (o.chips > 0) {
+      const pairs: Pair[] = [];
+      for (const row of spreadSubset(test, o.chips)) {
+        const image = await loadImageInput(row.source);
+        const d = await direct(model, image);
+        const p = await throughPhotoPath(model, detector, image);
+        pairs.push({ name: row.name, found: p.photo !== null, faces: p.faces, direct: d, photo: p.photo });
+        if (pairs.length % 100 === 0) o.log(`chips: ${pairs.length}`);
+      }
+      chips = agreement(pairs);
+      await writeFile(join(o.out, 'chips.json'), `${JSON.stringify({ summary: chips, pairs })}\n`);
+    }
+    if (o.synthetic > 0) {
+      const chosen = spreadSubset(test, o.synthetic);
+      const pairs: Pair[] = [];
+      for (let i = 0; i < chosen.length; i++) {
+        const row = chosen[i]!;
+        const other = test[(test.indexOf(row) + Math.floor(test.length / 2)) % test.length]!;
+        const { spec, jpeg } = await syntheticPhoto(seed, i, { chip: row.source, otherChip: other.source, faceFree });
+        if (i < (o.keep ?? 24)) await writeFile(join(o.out, `synthetic-${String(i).padStart(4, '0')}.jpg`), jpeg);
+        const d = await direct(model, await loadImageInput(spec.grayscale ? await gray(row.source) : row.source));
+        const p = await throughPhotoPath(model, detector, await loadImageInput(jpeg));
+        pairs.push({ name: row.name, found: p.photo !== null, faces: p.faces, direct: d, photo: p.photo, spec });
+        if (pairs.length % 100 === 0) o.log(`synthetic: ${pairs.length}`);
+      }
+      synthetic = agreement(pairs);
+      syntheticGray = agreement(pairs.filter((p) => p.spec!.grayscale));
+      await writeFile(join(o.out, 'synthetic.json'), `${JSON.stringify({ seed, summary: synthetic, grayscale: syntheticGray, pairs })}\n`);
+    }
+  } finally {
+    detector.dispose();
+    model.dispose();
+  }
+  const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
+  const f = (v: number | null): string => (v === null ? '–' : v.toFixed(2));
+  o.log(`\nUTKFace test chips (${workspace}) through the photo path vs the direct chip prediction (--no-detect), ${detector.name}:\n`);
+  o.log('| input | n | faces found | within 0.5 y (of found) | within 0.5 y (of all) | MAE of the difference | gender agreement |\n|---|---|---|---|---|---|---|');
+  const line = (name: string, s: AgreementSummary | null): void => {
+    if (s) o.log(`| ${name} | ${s.n} | ${pct(s.foundShare)} | ${pct(s.within05)} | ${pct(s.within05All)} | ${f(s.maeDiff)} | ${pct(s.genderAgreement)} |`);
+  };
+  line('chips as they are, detection on', chips);
+  line(`synthetic photos (seed ${seed})`, synthetic);
+  line('… of which grayscale', syntheticGray);
+  return { chips, synthetic, syntheticGray };
+}

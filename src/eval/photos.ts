@@ -1,0 +1,199 @@
+/**
+ * Scoring the photo path: a folder of photos with a labels CSV (`file,age,gender`, the format of the
+ * All-Age-Faces dev set), one labelled face per photo. Pure functions over per-photo records, so the
+ * CLI, the library and the benchmarks (which also score other models this way) share one definition
+ * of detection recall, age MAE, CS@5/CS@8, gender accuracy on answered faces, coverage, latency and
+ * the signed age error by decade.
+ *
+ * @example
+ *   const labels = parsePhotoLabels(await readFile('labels.csv', 'utf8'), 'labels.csv');
+ *   const summary = summarisePhotos(records); // records: one PhotoRecord per labelled photo
+ *   summary.found.share; summary.age.mae; summary.gender.accuracy; summary.gender.coverage;
+ */
+import { AgeGenderError } from '../core/errors.js';
+import { GENDERS, type Gender } from '../core/types.js';
+import { AGE_DECADES, ageDecade, ageMetrics, meanError, mae } from './metrics.js';
+
+/** One labelled photo. */
+export interface PhotoLabel {
+  /** File name relative to the photo folder. */
+  file: string;
+  age: number;
+  gender: Gender;
+}
+
+/**
+ * What one photo gave: how many faces were found and, for the face scored (the largest), its
+ * prediction. `predictedGender` is `'uncertain'` when the model abstained (not answered).
+ */
+export interface PhotoRecord extends PhotoLabel {
+  /** Faces found (0: none; the labelled face is taken to be the largest). */
+  faces: number;
+  predictedAge: number | null;
+  femaleProbability: number | null;
+  predictedGender: string | null;
+  /** Time for this photo (decode → detect → align → predict), in milliseconds; null when it failed. */
+  ms: number | null;
+  /** Why the photo could not be read or analysed, else null. */
+  error: string | null;
+}
+
+/** Signed (predicted − actual) and absolute age error of the faces found in one decade of true age. */
+export interface DecadeError {
+  decade: string;
+  count: number;
+  meanError: number | null;
+  mae: number | null;
+}
+
+export interface PhotoEvaluationSummary {
+  photos: number;
+  failed: number;
+  /** Photos in which at least one face was found (detection recall, one labelled face per photo). */
+  found: { count: number; share: number | null };
+  /** Photos in which more than one face was found (the largest is scored). */
+  multipleFaces: number;
+  /** Over the faces found. */
+  age: { count: number; mae: number | null; meanError: number | null; cs5: number | null; cs8: number | null };
+  /** Accuracy over the faces answered; coverage = answered / found; accuracyAll counts abstentions as wrong. */
+  gender: { answered: number; coverage: number | null; accuracy: number | null; accuracyAll: number | null };
+  /** Per-photo time over the photos analysed. */
+  ms: { median: number | null; mean: number | null; p90: number | null };
+  byDecade: DecadeError[];
+}
+
+const LABEL_HEADER = ['file', 'age', 'gender'] as const;
+
+/** Splits one CSV line on commas, honouring double-quoted fields. */
+function csvFields(line: string): string[] {
+  const out: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      out.push(field);
+      field = '';
+    } else field += c;
+  }
+  out.push(field);
+  return out;
+}
+
+/**
+ * Parses a labels CSV with the header `file,age,gender` (more columns are ignored). Errors
+ * (INVALID_LABEL, naming `source` and the line): a missing column, an age that is not a number in
+ * 0–120, a gender other than male/female, a file named twice, no rows.
+ */
+export function parsePhotoLabels(text: string, source: string): PhotoLabel[] {
+  const lines = text.split(/\r?\n/);
+  const header = csvFields(lines[0] ?? '').map((h) => h.trim().toLowerCase());
+  const index = LABEL_HEADER.map((name) => header.indexOf(name));
+  const missing = LABEL_HEADER.filter((_, i) => index[i]! < 0);
+  if (missing.length > 0) throw new AgeGenderError('INVALID_LABEL', `Expected a header with columns file,age,gender but the first line lacks ${missing.join(', ')}`, { subject: source });
+  const [fileAt, ageAt, genderAt] = index as [number, number, number];
+  const labels: PhotoLabel[] = [];
+  const seen = new Set<string>();
+  for (let n = 1; n < lines.length; n++) {
+    if (lines[n]!.trim() === '') continue;
+    const cells = csvFields(lines[n]!);
+    const where = { subject: `${source}:${n + 1}` };
+    const file = (cells[fileAt] ?? '').trim();
+    const age = Number((cells[ageAt] ?? '').trim());
+    const gender = (cells[genderAt] ?? '').trim().toLowerCase();
+    if (file === '') throw new AgeGenderError('INVALID_LABEL', 'Expected a file name but the file column is empty', where);
+    if ((cells[ageAt] ?? '').trim() === '' || !Number.isFinite(age) || age < 0 || age > 120) throw new AgeGenderError('INVALID_LABEL', `Expected an age between 0 and 120 but received "${cells[ageAt] ?? ''}"`, where);
+    if (!(GENDERS as readonly string[]).includes(gender)) throw new AgeGenderError('INVALID_LABEL', `Expected gender ${GENDERS.join(' or ')} but received "${cells[genderAt] ?? ''}"`, where);
+    if (seen.has(file)) throw new AgeGenderError('INVALID_LABEL', `file ${file} is labelled twice`, where);
+    seen.add(file);
+    labels.push({ file, age, gender: gender as Gender });
+  }
+  if (labels.length === 0) throw new AgeGenderError('INVALID_LABEL', 'Expected at least one labelled photo but the file has only a header', { subject: source });
+  return labels;
+}
+
+/** The value at quantile q (0–1) of sorted numbers, by linear interpolation; null when empty. */
+function sortedQuantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/** Signed and absolute age error of paired true / predicted ages, by decade of the true age (every decade listed). */
+export function signedErrorByDecade(actual: readonly number[], predicted: readonly number[]): DecadeError[] {
+  return AGE_DECADES.map((decade) => {
+    const idx = actual.map((a, i) => (ageDecade(a) === decade ? i : -1)).filter((i) => i >= 0);
+    const a = idx.map((i) => actual[i]!);
+    const p = idx.map((i) => predicted[i]!);
+    return { decade, count: idx.length, meanError: meanError(a, p), mae: mae(a, p) };
+  });
+}
+
+const isAnswered = (g: string | null): boolean => g === 'male' || g === 'female';
+
+/** The figures of a photo evaluation from its per-photo records. */
+export function summarisePhotos(records: readonly PhotoRecord[]): PhotoEvaluationSummary {
+  const found = records.filter((r) => r.faces > 0 && r.predictedAge !== null);
+  const actual = found.map((r) => r.age);
+  const predicted = found.map((r) => r.predictedAge!);
+  const am = ageMetrics(actual, predicted);
+  const answered = found.filter((r) => isAnswered(r.predictedGender));
+  const correct = answered.filter((r) => r.predictedGender === r.gender).length;
+  const times = records.flatMap((r) => (r.ms === null ? [] : [r.ms])).sort((a, b) => a - b);
+  const share = (k: number, n: number): number | null => (n > 0 ? k / n : null);
+  return {
+    photos: records.length,
+    failed: records.filter((r) => r.error !== null).length,
+    found: { count: found.length, share: share(found.length, records.length) },
+    multipleFaces: records.filter((r) => r.faces > 1).length,
+    age: { count: am.count, mae: am.mae, meanError: am.meanError, cs5: am.cs['5'] ?? null, cs8: am.within8 },
+    gender: { answered: answered.length, coverage: share(answered.length, found.length), accuracy: share(correct, answered.length), accuracyAll: share(correct, found.length) },
+    ms: { median: sortedQuantile(times, 0.5), mean: share(times.reduce((s, t) => s + t, 0), times.length), p90: sortedQuantile(times, 0.9) },
+    byDecade: signedErrorByDecade(actual, predicted),
+  };
+}
+
+export const PHOTO_RECORD_COLUMNS = Object.freeze(['file', 'age', 'gender', 'faces', 'predicted_age', 'age_error', 'female_probability', 'predicted_gender', 'gender_correct', 'ms', 'error'] as const);
+
+function cell(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  const s = typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : String(value);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One CSV row per photo (header {@link PHOTO_RECORD_COLUMNS}); empty cells where there is no face. */
+export function photoRecordsCsv(records: readonly PhotoRecord[]): string {
+  const lines = [PHOTO_RECORD_COLUMNS.join(',')];
+  for (const r of records) {
+    const error = r.predictedAge === null ? null : r.predictedAge - r.age;
+    const correct = isAnswered(r.predictedGender) ? r.predictedGender === r.gender : null;
+    lines.push([r.file, r.age, r.gender, r.faces, r.predictedAge, error, r.femaleProbability, r.predictedGender, correct, r.ms, r.error].map(cell).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A short account of a photo evaluation for the terminal.
+ * @example for (const line of formatPhotoSummary(summary)) console.log(line);
+ */
+export function formatPhotoSummary(s: PhotoEvaluationSummary): string[] {
+  const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
+  const f = (v: number | null, d = 2): string => (v === null ? 'n/a' : v.toFixed(d));
+  const decades = s.byDecade.filter((d) => d.count > 0).map((d) => `${d.decade} ${d.meanError! >= 0 ? '+' : ''}${f(d.meanError, 1)} (n ${d.count})`);
+  return [
+    `photos: ${s.photos} (${s.failed} failed); a face found in ${pct(s.found.share)} (${s.found.count}); more than one face in ${s.multipleFaces}`,
+    `age (faces found): MAE ${f(s.age.mae)}, mean signed error ${f(s.age.meanError)}, CS@5 ${pct(s.age.cs5)}, CS@8 ${pct(s.age.cs8)}`,
+    `gender: accuracy ${pct(s.gender.accuracy)} on ${s.gender.answered} answered faces, coverage ${pct(s.gender.coverage)}`,
+    `time per photo: median ${f(s.ms.median, 0)} ms, mean ${f(s.ms.mean, 0)} ms, p90 ${f(s.ms.p90, 0)} ms`,
+    `signed age error by decade: ${decades.join(', ')}`,
+  ];
+}

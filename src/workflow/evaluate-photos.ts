@@ -1,0 +1,133 @@
+/**
+ * Score the photo path on a folder of photos with a labels CSV (`file,age,gender`, one labelled face
+ * per photo, the All-Age-Faces dev set's format): the library side of
+ * `agegender evaluate --photos <dir> --labels <csv> --out <dir>`. Each photo goes through
+ * decode → detect → align → predict (or, with `detect: false`, is taken as one chip); the largest face
+ * found is scored. A photo that cannot be read or analysed is recorded with its error and the run
+ * goes on. Writes `photo-predictions.csv` then `photo-evaluation.json` atomically into `out`.
+ *
+ * @example
+ *   const { summary } = await evaluatePhotos({ photos: 'aaf/photos', labels: 'aaf/labels.csv', out: 'runs/aaf' });
+ *   console.log(summary.found.share, summary.age.mae, summary.gender.accuracy, summary.ms.median);
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
+import { AgeGenderError, reasonOf } from '../core/errors.js';
+import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluationSummary, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
+import { loadImageInput } from '../io/decode.js';
+import type { AgeGenderModel } from '../model/api.js';
+import { withModel, type ModelSource } from '../model/load.js';
+import { analyzeImage, type AnalyzedFace } from '../pipeline/analyze.js';
+import type { FaceDetector } from '../pipeline/detect.js';
+
+export const PHOTO_EVALUATION_FILES = Object.freeze({ result: 'photo-evaluation.json', predictions: 'photo-predictions.csv' });
+
+export interface EvaluatePhotosOptions extends ModelSource {
+  /** Folder holding the photos the labels name. */
+  photos: string;
+  /** Labels CSV with the columns file,age,gender. */
+  labels: string;
+  /** Folder to write the result into (created when missing). */
+  out: string;
+  /** Detect faces (default true); false: every photo is one aligned chip. */
+  detect?: boolean;
+  /** A loaded detector (the caller disposes it); loaded here when detection is on and none is given. */
+  detector?: FaceDetector;
+  /** Score only this many photos: every k-th label, so ages and genders keep their spread. */
+  limit?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface PhotoEvaluation {
+  photos: string;
+  labels: string;
+  model: string;
+  runtime: string;
+  detector: string | null;
+  createdAt: string;
+  summary: PhotoEvaluationSummary;
+}
+
+export interface PhotoEvaluationRun {
+  result: PhotoEvaluation;
+  records: PhotoRecord[];
+  files: { result: string; predictions: string };
+}
+
+/** `limit` labels spread evenly over the list (every k-th), or all of them. */
+export function spreadSubset<T>(items: readonly T[], limit: number | undefined): T[] {
+  if (limit === undefined || limit >= items.length) return [...items];
+  if (!Number.isInteger(limit) || limit < 1) throw new AgeGenderError('INVALID_ARGUMENT', `Expected a positive integer for limit but received ${limit}`);
+  const step = items.length / limit;
+  return Array.from({ length: limit }, (_, i) => items[Math.floor(i * step)]!);
+}
+
+/** The largest face (by box area): in a labelled single-subject photo, the subject. */
+export function largestFace(faces: readonly AnalyzedFace[]): AnalyzedFace | null {
+  let best: AnalyzedFace | null = null;
+  for (const f of faces) if (!best || f.box.width * f.box.height > best.box.width * best.box.height) best = f;
+  return best;
+}
+
+/** One photo through the pipeline, timed from reading the file to the prediction. */
+async function scorePhoto(model: AgeGenderModel, detector: FaceDetector | null, dir: string, label: PhotoLabel): Promise<PhotoRecord> {
+  const started = performance.now();
+  try {
+    const image = await loadImageInput(join(dir, label.file), label.file);
+    const { faces } = await analyzeImage(model, detector, image, { detect: detector !== null });
+    const ms = performance.now() - started;
+    const face = largestFace(faces);
+    const p = face?.prediction ?? null;
+    return { ...label, faces: faces.length, predictedAge: p?.age ?? null, femaleProbability: p?.femaleProbability ?? null, predictedGender: p ? String(p.gender) : null, ms, error: null };
+  } catch (error) {
+    return { ...label, faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, error: reasonOf(error) };
+  }
+}
+
+async function readLabels(path: string): Promise<PhotoLabel[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the labels file: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: path, cause });
+  }
+  return parsePhotoLabels(text, path);
+}
+
+/**
+ * Scores every labelled photo (or `limit` of them) and writes the result.
+ * Errors before any model is loaded: UNREADABLE_FILE / INVALID_LABEL for the labels file.
+ */
+export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<PhotoEvaluationRun> {
+  const photos = resolve(options.photos);
+  const labelsPath = resolve(options.labels);
+  const out = resolve(options.out);
+  const labels = spreadSubset(await readLabels(labelsPath), options.limit);
+  const detect = options.detect ?? true;
+  return withModel(options, async (model) => {
+    const detector = !detect ? null : (options.detector ?? (await (await import('../pipeline/detect.js')).loadFaceDetector()));
+    const records: PhotoRecord[] = [];
+    try {
+      for (const label of labels) {
+        records.push(await scorePhoto(model, detector, photos, label));
+        options.onProgress?.(records.length, labels.length);
+      }
+    } finally {
+      if (detector && !options.detector) detector.dispose();
+    }
+    const result: PhotoEvaluation = {
+      photos,
+      labels: labelsPath,
+      model: model.metadata.name,
+      runtime: model.runtime,
+      detector: detector?.name ?? null,
+      createdAt: new Date().toISOString(),
+      summary: summarisePhotos(records),
+    };
+    const files = { result: join(out, PHOTO_EVALUATION_FILES.result), predictions: join(out, PHOTO_EVALUATION_FILES.predictions) };
+    await writeFileAtomic(files.predictions, photoRecordsCsv(records));
+    await writeJsonAtomic(files.result, result);
+    return { result, records, files };
+  });
+}

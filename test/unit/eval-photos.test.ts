@@ -1,0 +1,150 @@
+// Scoring the photo path on labelled photos: the pure summary (eval/photos.ts), the labels parser,
+// evaluatePhotos on fixture photos (real detector, fake model) and the CLI's checks of its options.
+import { strict as assert } from 'node:assert';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { runEvaluatePhotos } from '../../src/cli/commands/evaluate.js';
+import { formatPhotoSummary, parsePhotoLabels, photoRecordsCsv, signedErrorByDecade, summarisePhotos, type PhotoRecord } from '../../src/eval/photos.js';
+import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
+import { evaluatePhotos, spreadSubset } from '../../src/workflow/evaluate-photos.js';
+import { fakeModel } from '../fixtures/photos/fake-model.js';
+
+const PHOTOS = fileURLToPath(new URL('../fixtures/photos/', import.meta.url));
+
+function record(over: Partial<PhotoRecord>): PhotoRecord {
+  return { file: 'x.jpg', age: 30, gender: 'female', faces: 1, predictedAge: 30, femaleProbability: 0.9, predictedGender: 'female', ms: 10, error: null, ...over };
+}
+
+describe('summarisePhotos', () => {
+  it('counts recall over all photos, age and gender over faces found, coverage over answered genders', () => {
+    const s = summarisePhotos([
+      record({ age: 30, predictedAge: 34, ms: 10 }), // +4, within 5 and 8
+      record({ age: 40, predictedAge: 33, gender: 'male', predictedGender: 'female', ms: 30 }), // −7, wrong
+      record({ age: 5, predictedAge: 5.5, predictedGender: 'uncertain', femaleProbability: 0.55, ms: 20, faces: 2 }), // abstained
+      record({ faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: 40 }), // no face
+      record({ faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, error: 'cannot read file' }),
+    ]);
+    assert.equal(s.photos, 5);
+    assert.equal(s.failed, 1);
+    assert.deepEqual(s.found, { count: 3, share: 3 / 5 });
+    assert.equal(s.multipleFaces, 1);
+    assert.equal(s.age.count, 3);
+    assert.ok(Math.abs(s.age.mae! - (4 + 7 + 0.5) / 3) < 1e-12);
+    assert.ok(Math.abs(s.age.meanError! - (4 - 7 + 0.5) / 3) < 1e-12);
+    assert.equal(s.age.cs5, 2 / 3);
+    assert.equal(s.age.cs8, 1);
+    assert.deepEqual(s.gender, { answered: 2, coverage: 2 / 3, accuracy: 1 / 2, accuracyAll: 1 / 3 });
+    assert.equal(s.ms.median, 25);
+    assert.equal(s.ms.mean, 25);
+    const byDecade = Object.fromEntries(s.byDecade.map((d) => [d.decade, d]));
+    assert.deepEqual(byDecade['30-39'], { decade: '30-39', count: 1, meanError: 4, mae: 4 });
+    assert.deepEqual(byDecade['40-49'], { decade: '40-49', count: 1, meanError: -7, mae: 7 });
+    assert.equal(byDecade['0-9']!.meanError, 0.5);
+    assert.equal(byDecade['70-79']!.count, 0);
+    assert.equal(byDecade['70-79']!.meanError, null);
+    assert.match(formatPhotoSummary(s).join('\n'), /found in 60\.0% \(3\)[\s\S]*coverage 66\.7%[\s\S]*40-49 -7\.0 \(n 1\)/);
+  });
+
+  it('gives nulls, not NaN, when nothing was found', () => {
+    const s = summarisePhotos([record({ faces: 0, predictedAge: null, predictedGender: null, femaleProbability: null })]);
+    assert.equal(s.found.share, 0);
+    assert.equal(s.age.mae, null);
+    assert.equal(s.gender.coverage, null);
+    assert.equal(s.gender.accuracy, null);
+  });
+
+  it('signedErrorByDecade keys by the true age', () => {
+    const d = signedErrorByDecade([12, 18, 65], [10, 20, 70]);
+    assert.deepEqual(d.find((x) => x.decade === '10-19'), { decade: '10-19', count: 2, meanError: 0, mae: 2 });
+    assert.deepEqual(d.find((x) => x.decade === '60-69'), { decade: '60-69', count: 1, meanError: 5, mae: 5 });
+  });
+
+  it('photoRecordsCsv writes one row per photo with empty cells where there is no face', () => {
+    const csv = photoRecordsCsv([record({ file: 'a,b.jpg', predictedAge: 31.25 }), record({ faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, error: 'x' })]).trim().split('\n');
+    assert.equal(csv.length, 3);
+    assert.equal(csv[0], 'file,age,gender,faces,predicted_age,age_error,female_probability,predicted_gender,gender_correct,ms,error');
+    assert.equal(csv[1], '"a,b.jpg",30,female,1,31.2500,1.2500,0.9000,female,true,10,');
+    assert.equal(csv[2], 'x.jpg,30,female,0,,,,,,,x');
+  });
+});
+
+describe('parsePhotoLabels', () => {
+  it('reads file,age,gender in any column order and ignores blank lines', () => {
+    assert.deepEqual(parsePhotoLabels('gender,file,age\r\nMale,"a, b.jpg",31\n\nfemale,c.jpg,4\n', 'l.csv'), [
+      { file: 'a, b.jpg', age: 31, gender: 'male' },
+      { file: 'c.jpg', age: 4, gender: 'female' },
+    ]);
+  });
+  it('names the file and line of a bad row', () => {
+    assert.throws(() => parsePhotoLabels('file,age\na.jpg,3\n', 'l.csv'), /l\.csv: Expected a header with columns file,age,gender but the first line lacks gender/);
+    assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,male\nb.jpg,old,male\n', 'l.csv'), /l\.csv:3: Expected an age between 0 and 120 but received "old"/);
+    assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,x\n', 'l.csv'), /l\.csv:2: Expected gender male or female but received "x"/);
+    assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,male\na.jpg,4,male\n', 'l.csv'), /l\.csv:3: file a\.jpg is labelled twice/);
+    assert.throws(() => parsePhotoLabels('file,age,gender\n', 'l.csv'), /at least one labelled photo/);
+  });
+});
+
+describe('spreadSubset', () => {
+  it('takes every k-th item, all of them without a limit', () => {
+    assert.deepEqual(spreadSubset([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3), [0, 3, 6]);
+    assert.deepEqual(spreadSubset([1, 2], undefined), [1, 2]);
+    assert.deepEqual(spreadSubset([1, 2], 5), [1, 2]);
+    assert.throws(() => spreadSubset([1, 2, 3], 0), /positive integer for limit/);
+  });
+});
+
+describe('evaluatePhotos on fixture photos', () => {
+  let dir: string;
+  let detector: FaceDetector;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agegender-photos-'));
+    detector = await loadFaceDetector();
+  });
+  after(async () => {
+    detector.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('scores the largest face of each photo, records photos without a face or unreadable, writes JSON + CSV', async () => {
+    const labels = join(dir, 'labels.csv');
+    await writeFile(labels, 'file,age,gender\nthree-faces.jpg,24,male\nno-face.jpg,30,female\nmissing.jpg,40,male\n');
+    const model = fakeModel();
+    const out = join(dir, 'out');
+    const { result, records, files } = await evaluatePhotos({ photos: PHOTOS, labels, out, model, detector });
+    assert.deepEqual(records.map((r) => [r.file, r.faces, r.error === null]), [
+      ['three-faces.jpg', 3, true],
+      ['no-face.jpg', 0, true],
+      ['missing.jpg', 0, false],
+    ]);
+    assert.match(records[2]!.error!, /no such file/);
+    // the fake model saw 3 chips (one batch for three-faces.jpg); the largest face's prediction is kept
+    assert.equal(model.seen.length, 3);
+    assert.equal(typeof records[0]!.predictedAge, 'number');
+    assert.equal(result.summary.found.count, 1);
+    assert.equal(result.summary.found.share, 1 / 3);
+    assert.equal(result.detector, detector.name);
+    const stored = JSON.parse(await readFile(files.result, 'utf8')) as typeof result;
+    assert.deepEqual(stored.summary, result.summary);
+    assert.equal((await readFile(files.predictions, 'utf8')).trim().split('\n').length, 4);
+  });
+
+  it('with detect: false takes each photo as one chip; limit spreads over the labels', async () => {
+    const labels = join(dir, 'chips.csv');
+    await writeFile(labels, 'file,age,gender\nchips/24_0_2_20170116170633399.jpg.chip.jpg,24,male\nchips/35_0_0_20170117203240562.jpg.chip.jpg,35,male\nchips/6_1_0_20170109194207894.jpg.chip.jpg,6,female\nchip-35-male.jpg,35,male\n');
+    const { records, result } = await evaluatePhotos({ photos: PHOTOS, labels, out: join(dir, 'chips'), model: fakeModel(), detect: false, limit: 2 });
+    assert.deepEqual(records.map((r) => r.file), ['chips/24_0_2_20170116170633399.jpg.chip.jpg', 'chips/6_1_0_20170109194207894.jpg.chip.jpg']);
+    assert.ok(records.every((r) => r.faces === 1 && r.predictedAge !== null));
+    assert.equal(result.detector, null);
+    assert.equal(result.summary.found.share, 1);
+  });
+
+  it('the CLI asks for --labels and --out with --photos, and names an unreadable labels file', async () => {
+    const base = { workspace: 'w', split: 'test', batchSize: '8', replicates: '10', seed: '1', photos: PHOTOS };
+    await assert.rejects(runEvaluatePhotos({ ...base, out: dir }), /Expected --labels <csv> with --photos/);
+    await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'l.csv') }), /Expected --out <dir> with --photos/);
+    await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'nope.csv'), out: dir }), /nope\.csv: cannot read the labels file: ENOENT/);
+  });
+});

@@ -9,11 +9,14 @@
  * Colour choices for {@link decodeImage}: the result is always 8-bit RGB (3 channels). Grayscale is
  * replicated to R = G = B; an alpha channel is flattened onto WHITE (out = (c·a + 255·(255 − a)) / 255,
  * rounded), the usual convention for face crops saved with transparency. Embedded ICC profiles are
- * converted to sRGB by sharp (what a viewer shows). EXIF orientation is NOT applied (Pillow does not
- * either, and UTKFace chips are already upright).
+ * converted to sRGB by sharp (what a viewer shows). The EXIF orientation tag IS applied (sharp's
+ * `autoOrient`): a phone photo held sideways is analysed upright, and every width, height, box and
+ * landmark downstream is in the upright image's coordinates (what a browser or viewer shows).
  *
  * {@link decodeForHash} instead reproduces what `PIL.Image.open(f).convert('L')` gives: no ICC
- * conversion, L = (19595·R + 38470·G + 7471·B + 0x8000) >> 16, grayscale used as decoded, alpha ignored.
+ * conversion, L = (19595·R + 38470·G + 7471·B + 0x8000) >> 16, grayscale used as decoded, alpha ignored,
+ * and the EXIF orientation NOT applied (Pillow's `open` does not apply it): hashes describe the stored
+ * pixels, so `prepare`'s exact and near-duplicate detection matches the reference implementation.
  */
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
@@ -29,6 +32,7 @@ const FORMAT_NAMES: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', we
 
 export interface ImageHeader {
   format: ImageFormat;
+  /** Size of the upright image (EXIF orientation applied, as {@link decodeImage} returns it). */
   width: number;
   height: number;
   /** Channels as stored (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA or CMYK). */
@@ -125,7 +129,10 @@ async function headerOf(bytes: Uint8Array, subject: string, format: ImageFormat)
       cause: error,
     });
   }
-  const { width, height, channels } = meta;
+  const { channels } = meta;
+  // upright size (EXIF orientation applied), as decodeImage returns it
+  const width = meta.autoOrient?.width ?? meta.width;
+  const height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height || !channels) {
     throw new AgeGenderError('INVALID_IMAGE', `corrupt ${FORMAT_NAMES[format]}: header gives no size`, { subject });
   }
@@ -194,7 +201,8 @@ async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOpti
   const header = await headerOf(bytes, subject, format);
   checkSize(header, maxPixels, subject);
   try {
-    let pipeline = sharp(toBytes(bytes), { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: forHash, sequentialRead: true });
+    // Prediction sees the upright image; hashing sees the stored pixels (module comment).
+    let pipeline = sharp(toBytes(bytes), { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: forHash, autoOrient: !forHash, sequentialRead: true });
     if (options.maxSide !== undefined && Math.max(header.width, header.height) > options.maxSide) {
       pipeline = pipeline.resize({ width: options.maxSide, height: options.maxSide, fit: 'inside', withoutEnlargement: true });
     }

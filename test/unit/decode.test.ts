@@ -194,6 +194,21 @@ test('PNG with alpha is flattened onto white; decodeForHash ignores alpha', asyn
   assert.deepEqual([...l.data], [76, 29]);
 });
 
+test('EXIF orientation: decodeImage returns the upright image, decodeForHash the stored pixels', async () => {
+  // 3×2 stored pixels tagged 6 (viewer rotates 90° clockwise): upright it is 2×3.
+  const stored = Buffer.from([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170, 180]);
+  const webp = await sharp(stored, { raw: { width: 3, height: 2, channels: 3 } }).webp({ lossless: true }).withMetadata({ orientation: 6 }).toBuffer();
+  const header = await readImageHeader(webp, 'side.webp');
+  assert.deepEqual([header.width, header.height], [2, 3], 'the header reports the upright size too');
+  const img = await decodeImage(webp, 'side.webp');
+  assert.deepEqual([img.width, img.height], [2, 3]);
+  // rotated clockwise: the upright first row is (stored bottom-left, stored top-left)
+  assert.deepEqual([...img.data.subarray(0, 6)], [100, 110, 120, 10, 20, 30]);
+  const gray = await decodeForHash(webp, 'side.webp');
+  assert.deepEqual([gray.width, gray.height], [3, 2]);
+  assert.equal(gray.data[0], (10 * 19595 + 20 * 38470 + 30 * 7471 + 0x8000) >> 16);
+});
+
 test('loadImageInput: path, bytes, raw pixels', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'agegender-decode-'));
   try {

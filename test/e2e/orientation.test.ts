@@ -5,6 +5,8 @@ import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import sharp, { type Sharp } from 'sharp';
 import { decodeImage } from '../../src/io/decode.js';
+import { buildServer } from '../../src/server/app.js';
+import { PredictResponse } from '../../src/server/schemas.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
 import { loadModel } from '../../src/model/index.js';
 import { analyzeImage, type AnalyzeResult } from '../../src/pipeline/analyze.js';
@@ -108,5 +110,27 @@ describe('EXIF orientation (shipped model, real detector)', () => {
       assert.ok(Math.abs(f.prediction.age - g.prediction.age) <= 1.5, `face ${k}: age ${f.prediction.age} vs ${g.prediction.age}`);
       assert.equal(f.prediction.gender, g.prediction.gender, `face ${k}: gender`);
     });
+  });
+
+  it('HTTP: the API answers in upright coordinates for every orientation', async () => {
+    const app = await buildServer({ model, detector });
+    try {
+      const boxes: Array<Array<{ x: number; y: number; width: number; height: number }>> = [];
+      for (let o = 1; o <= 8; o++) {
+        const res = await app.inject({ method: 'POST', url: '/v1/predict', payload: files[o - 1]! });
+        assert.equal(res.statusCode, 200, res.body);
+        const body = PredictResponse.parse(res.json());
+        assert.deepEqual([body.width, body.height], [upright.width, upright.height], `orientation ${o}`);
+        boxes.push(body.faces.map((f) => f.box));
+      }
+      assert.equal(boxes[0]!.length, 3);
+      boxes.forEach((b, i) => b.forEach((box, k) => {
+        for (const key of ['x', 'y', 'width', 'height'] as const) {
+          assert.ok(Math.abs(box[key] - boxes[0]![k]![key]) <= 0.5, `orientation ${i + 1}, face ${k}: box.${key}`);
+        }
+      }));
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import type { AgeGenderModel } from '../model/api.js';
 import type { FaceDetector } from '../pipeline/detect.js';
 import type { ExplainFn, ServerContext } from './context.js';
-import { HttpError, errorBody, toHttpError } from './errors.js';
+import { errorServerOptions, registerErrorHandlers } from './error-handling.js';
 import { checkLimits, type ServerLimits } from './limits.js';
 import { openApiDocument } from './openapi.js';
 import { WorkQueue } from './queue.js';
@@ -47,18 +47,6 @@ async function registerBodyParsers(app: FastifyInstance, limits: ServerLimits): 
   await app.register(multipart, { limits: { fileSize: limits.maxUploadBytes, files: 1, fields: 8, parts: 9 } });
 }
 
-/** Every error, and unknown routes, answer `{ error: { code, message } }`. */
-function registerErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error, _req, reply) => {
-    const http = toHttpError(error);
-    if (http.code === 'INTERNAL') app.log.error(error);
-    void reply.status(http.status).headers(http.headers).send(errorBody(http));
-  });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send(errorBody(new HttpError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`)));
-  });
-}
-
 function contextOf(options: BuildServerOptions, limits: ServerLimits): ServerContext {
   const { model } = options;
   return {
@@ -81,7 +69,10 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     logger: options.logger ?? false,
     bodyLimit: limits.maxUploadBytes,
     requestTimeout: limits.requestTimeoutMs,
-    return503OnClosing: true,
+    // Node only tracks request deadlines when `requestTimeout` is given at construction (Fastify
+    // sets it afterwards), and checks them on this period (its default is 30 s).
+    http: { requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs) },
+    ...errorServerOptions(),
   });
   await registerBodyParsers(app, limits);
   registerErrorHandlers(app);

@@ -6,17 +6,29 @@ import { AgeGenderError } from '../core/errors.js';
 
 /** Stable error codes the HTTP API answers with, and their status. */
 export const HTTP_ERRORS = Object.freeze({
+  /** The HTTP request itself could not be parsed (answered by the connection's error handler). */
+  BAD_REQUEST: 400,
+  /** The URL is not valid (bad percent-encoding). */
+  INVALID_URL: 400,
   INVALID_ARGUMENT: 400,
   EMPTY_BODY: 400,
+  /** A multipart body without a boundary, with the wrong one, or cut short. */
+  MALFORMED_MULTIPART: 400,
   NOT_FOUND: 404,
+  /** The request was not received completely within the time limit. */
+  REQUEST_TIMEOUT: 408,
   PAYLOAD_TOO_LARGE: 413,
   IMAGE_TOO_LARGE: 413,
   ASPECT_RATIO_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_IMAGE: 422,
+  /** The request headers are larger than the server accepts. */
+  HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,
   EXPLAIN_UNAVAILABLE: 501,
   QUEUE_FULL: 503,
+  /** The server is stopping; retry on another instance or later. */
+  SHUTTING_DOWN: 503,
   TIMEOUT: 504,
 } as const);
 
@@ -76,11 +88,25 @@ export function toHttpError(error: unknown): HttpError {
     return new HttpError('PAYLOAD_TOO_LARGE', `upload too large: ${message}`);
   }
   if (status === 415) return new HttpError('UNSUPPORTED_MEDIA_TYPE', message);
-  if (status === 408) return new HttpError('TIMEOUT', message);
+  if (status === 408) return new HttpError('REQUEST_TIMEOUT', message);
+  if (status === 404) return new HttpError('NOT_FOUND', message);
+  if (status === 431) return new HttpError('HEADERS_TOO_LARGE', message);
+  if (fcode === 'FST_ERR_BAD_URL') return new HttpError('INVALID_URL', message);
   if (status >= 400 && status < 500) return new HttpError('INVALID_ARGUMENT', message);
   return new HttpError('INTERNAL', 'internal error');
 }
 
 export function errorBody(error: HttpError): HttpErrorBody {
   return { error: { code: error.code, message: error.message } };
+}
+
+/** Node's connection-level errors (before any route runs) as a complete raw HTTP response. */
+export function clientErrorResponse(code: string | undefined): string {
+  const error =
+    code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new HttpError('REQUEST_TIMEOUT', 'the request was not received in time') :
+    code === 'HPE_HEADER_OVERFLOW' ? new HttpError('HEADERS_TOO_LARGE', 'request headers are larger than the server accepts') :
+    new HttpError('BAD_REQUEST', 'malformed HTTP request');
+  const body = JSON.stringify(errorBody(error));
+  const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[error.status as 400 | 408 | 431];
+  return `HTTP/1.1 ${error.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

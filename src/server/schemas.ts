@@ -83,8 +83,8 @@ export const HealthResponse = z.object({
   rssBytes: z.number().int().describe('Resident memory of the server process, bytes.'),
 });
 
-export const ErrorResponse = z.object({
-  error: z.object({
+export const ErrorResponse = z.strictObject({
+  error: z.strictObject({
     code: z.enum(HTTP_ERROR_CODES as unknown as [string, ...string[]]),
     message: z.string(),
   }),

@@ -20,11 +20,26 @@ export function parseQuery<T>(schema: SafeParser<T>, query: unknown): T {
   throw new HttpError('INVALID_ARGUMENT', `${where}: ${issue?.message ?? 'invalid'}`);
 }
 
+/**
+ * The multipart parser (busboy) reports a missing or wrong boundary and a cut-short body as plain
+ * errors; those are the client's fault (400). Errors that carry a status (413 file too large, the
+ * multipart plugin's own limits) keep it.
+ */
+function multipartError(error: unknown): unknown {
+  if (error instanceof HttpError || (typeof error === 'object' && error !== null && 'statusCode' in error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new HttpError('MALFORMED_MULTIPART', `the multipart body could not be read: ${reason}`);
+}
+
 async function bodyBytes(req: FastifyRequest): Promise<Buffer> {
   if (req.isMultipart()) {
-    const part = await req.file();
-    if (!part) throw new HttpError('EMPTY_BODY', 'multipart request has no file part');
-    return part.toBuffer();
+    try {
+      const part = await req.file();
+      if (!part) throw new HttpError('EMPTY_BODY', 'multipart request has no file part');
+      return await part.toBuffer();
+    } catch (error) {
+      throw multipartError(error);
+    }
   }
   const body = req.body;
   return Buffer.isBuffer(body) ? body : Buffer.alloc(0);

@@ -1,0 +1,52 @@
+/**
+ * One error shape for every failure, wired into Fastify's own hooks (no per-route patches):
+ * - route and hook errors → `setErrorHandler` (through `toHttpError`),
+ * - unknown routes → `setNotFoundHandler`,
+ * - a URL Fastify cannot route (bad percent-encoding) → the `frameworkErrors` option,
+ * - connection-level errors before any route (408 request timeout, 431 header overflow, an
+ *   unparsable request) → the `clientErrorHandler` option,
+ * - requests arriving while the server closes → an `onRequest` hook (503 SHUTTING_DOWN), in place
+ *   of Fastify's own `return503OnClosing` answer, which has its own shape.
+ * 5xx answers carry no internals; the error itself goes to the log.
+ */
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { HttpError, clientErrorResponse, errorBody, toHttpError } from './errors.js';
+
+/** Fastify constructor options that route framework and connection errors to the one shape. */
+export function errorServerOptions(): Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler' | 'return503OnClosing'> {
+  return {
+    return503OnClosing: false,
+    frameworkErrors(error: Error & { code?: string }, _req: FastifyRequest, reply: FastifyReply) {
+      const http = toHttpError(error);
+      void reply.status(http.status).send(errorBody(http));
+    },
+    clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(clientErrorResponse(error.code));
+      socket.destroy(error);
+    },
+  };
+}
+
+/** Error handler, 404 handler, and the 503 for requests that arrive while closing. */
+export function registerErrorHandlers(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (closing) {
+      void reply.header('connection', 'close');
+      throw new HttpError('SHUTTING_DOWN', 'the server is shutting down; retry shortly', { 'retry-after': '5' });
+    }
+  });
+  app.setErrorHandler((error, req, reply) => {
+    const http = toHttpError(error);
+    if (http.status >= 500 && http.code !== 'QUEUE_FULL' && http.code !== 'SHUTTING_DOWN') req.log.error({ err: error }, 'request failed');
+    void reply.status(http.status).headers(http.headers).send(errorBody(http));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send(errorBody(new HttpError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`)));
+  });
+}

@@ -18,6 +18,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = Object.freez
   pipeline: async () => (await import('./commands/pipeline.js')).registerPipelineCommand,
   predict: async () => (await import('./commands/predict.js')).registerPredictCommand,
   serve: async () => (await import('./commands/serve.js')).registerServeCommand,
+  queue: async () => (await import('./commands/queue.js')).registerQueueCommand,
 });
 
 function packageVersion(): string {

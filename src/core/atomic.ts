@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile, copyFile, link } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile, copyFile, link, open } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -64,4 +64,32 @@ export async function replaceDirAtomic(dir: string, build: (tempDir: string) => 
   }
   await rename(temp, dir);
   if (moved) await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * Streams lines (each gets a `\n`) into `path` atomically: a temp file beside it, renamed over it
+ * when every line is written. If `lines` throws, the temp file is removed and `path` is untouched.
+ * @example await writeLinesAtomic('out.csv', rowsOf(results)); // rowsOf: an (async) generator of lines
+ */
+export async function writeLinesAtomic(path: string, lines: AsyncIterable<string> | Iterable<string>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = tempPathFor(path);
+  const handle = await open(temp, 'w');
+  try {
+    let chunk: string[] = [];
+    for await (const line of lines) {
+      chunk.push(line);
+      if (chunk.length >= 1024) {
+        await handle.write(`${chunk.join('\n')}\n`);
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) await handle.write(`${chunk.join('\n')}\n`);
+    await handle.close();
+    await rename(temp, path);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw error;
+  }
 }

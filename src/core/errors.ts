@@ -12,6 +12,9 @@ export const ERROR_CODES = Object.freeze([
   'TRAINING_DIVERGED',
   'WORKSPACE_INVALID',
   'QUEUE_FULL',
+  'QUEUE_UNAVAILABLE',
+  'QUEUE_UNFINISHED',
+  'JOB_FAILED',
   'TIMEOUT',
 ] as const);
 

@@ -2,3 +2,11 @@
 export function percent(share: number): string {
   return `${(share * 100).toFixed(1)}%`;
 }
+
+/** Seconds as `1 h 02 min`, `3 min 05 s` or `42 s`. @example formatDuration(3725) // '1 h 02 min' */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${s} s`;
+}

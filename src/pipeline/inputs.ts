@@ -1,7 +1,7 @@
 /**
- * Expands CLI image arguments — files, folders (recursive) and globs (`*`, `**`, `?`, `[...]`,
- * `{a,b}`, through `tinyglobby`) — into an ordered, de-duplicated list of image paths. Symbolic
- * links to files and folders are followed; a link loop is walked at most once (tinyglobby's crawler
+ * Expands CLI image arguments — files, folders (recursive), globs (`*`, `**`, `?`, `[...]`,
+ * `{a,b}`, through `tinyglobby`) and http(s) URLs (kept as they are) — into an ordered,
+ * de-duplicated list of image paths. Symbolic links to files and folders are followed; a link loop is walked at most once (tinyglobby's crawler
  * stops at a folder it is already inside) and the same file reached twice is listed once. Arguments
  * that give no image come back in `missing` with the reason, so the caller can report them and go on.
  *
@@ -31,6 +31,11 @@ const GLOB_CHARS = /[*?[\]{}]/;
 
 /** The reason given for a folder with no image in it (or under it). */
 export const NO_IMAGES_REASON = `no images (${IMAGE_EXTENSIONS.join(', ')}) found`;
+
+/** True for an http:// or https:// URL (downloaded, not looked up on disk). */
+export function isImageUrl(arg: string): boolean {
+  return /^https?:\/\/\S+$/i.test(arg);
+}
 
 function isImageName(name: string): boolean {
   const lower = name.toLowerCase();
@@ -77,7 +82,7 @@ function splitGlob(pattern: string): { base: string; rest: string } {
   return { base, rest: parts.slice(firstGlob).join('/') };
 }
 
-/** Expands files, folders and globs; keeps argument order, sorted within each folder or glob. */
+/** Expands files, folders, globs and URLs; keeps argument order, sorted within each folder or glob. */
 export async function expandImageArgs(args: readonly string[]): Promise<ExpandedInputs> {
   const files: string[] = [];
   const missing: MissingInput[] = [];
@@ -90,6 +95,13 @@ export async function expandImageArgs(args: readonly string[]): Promise<Expanded
     }
   };
   for (const arg of args) {
+    if (isImageUrl(arg)) {
+      if (!seen.has(arg)) {
+        seen.add(arg);
+        files.push(arg);
+      }
+      continue;
+    }
     const info = await stat(arg).catch(() => null);
     let found: string[];
     if (info?.isDirectory()) {

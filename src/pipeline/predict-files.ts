@@ -1,6 +1,6 @@
 /**
- * Age and gender for every face in a list of image files, folders or globs: the library side of
- * `agegender predict`. Photos go through face detection and alignment (every face with its box);
+ * Age and gender for every face in a list of image files, folders, globs or http(s) URLs: the
+ * library side of `agegender predict`. Photos go through face detection and alignment (every face with its box);
  * with `detect: false` each image is an aligned chip, predicted in batches, in-process or on a
  * worker pool. A file that cannot be read or decoded becomes a result with its error, and the run
  * goes on. Results come back (and to `onResult`) in input order, arguments that match nothing first.
@@ -14,12 +14,13 @@ import { AgeGenderError, reasonOf, type ErrorCode } from '../core/errors.js';
 import { mapLimit } from '../core/limit.js';
 import type { AgeGenderPrediction } from '../core/types.js';
 import { decodeImage } from '../io/decode.js';
+import { fetchImageBytes } from '../io/fetch.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { analyzeImage, faceReport, roundTo, type AnalyzedFace, type FaceReport } from './analyze.js';
 import type { FaceDetector } from './detect.js';
-import { expandImageArgs } from './inputs.js';
+import { expandImageArgs, isImageUrl } from './inputs.js';
 import { createPredictPool } from './predict-pool.js';
 
 export interface PredictFilesOptions extends ModelSource {
@@ -74,8 +75,9 @@ async function decodeFile(file: string, maxPixels: number | undefined): Promise<
   try {
     let bytes: Buffer;
     try {
-      bytes = await readFile(file);
+      bytes = isImageUrl(file) ? await fetchImageBytes(file) : await readFile(file);
     } catch (cause) {
+      if (cause instanceof AgeGenderError) throw cause;
       throw new AgeGenderError('UNREADABLE_FILE', `cannot read file: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: file, cause });
     }
     return { file, image: await decodeImage(bytes, file, maxPixels === undefined ? {} : { maxPixels }) };

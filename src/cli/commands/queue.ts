@@ -1,0 +1,122 @@
+/**
+ * `agegender queue submit|worker|status|results`: batch prediction over many machines through a
+ * BullMQ queue on Redis (src/queue/). Each subcommand parses its options, calls the library and
+ * prints; docs/scaling.md says how to run it.
+ */
+import type { Command } from 'commander';
+import { formatDuration } from '../../core/format.js';
+import { parseNumberOption } from '../../core/validate.js';
+import type { QueueStatus } from '../../queue/index.js';
+import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
+import { wantsProgressBar } from '../progress.js';
+
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+const err = (line: string): void => void process.stderr.write(`${line}\n`);
+const lib = (): Promise<typeof import('../../queue/index.js')> => import('../../queue/index.js');
+
+interface QueueCliOptions {
+  redis: string;
+  queue: string;
+}
+
+function addQueueOptions(command: Command): Command {
+  return command.requiredOption('--redis <url>', 'Redis server, redis://[user:password@]host:port[/db]').option('--queue <name>', 'queue name', 'agegender');
+}
+
+async function submit(inputs: string[], opts: QueueCliOptions & { batch: string }): Promise<void> {
+  const batch = parseNumberOption(opts.batch, '--batch', 1, 4096, true);
+  const s = await (await lib()).submitImages(inputs, { redis: opts.redis, queue: opts.queue, batch });
+  for (const m of s.missing) err(`error [UNREADABLE_FILE]: ${m.input}: ${m.reason} (not queued)`);
+  const already = s.images - s.newImages;
+  out(`queued ${s.newImages} images in ${s.newJobs} jobs of up to ${batch} on queue "${s.queue}"${already > 0 ? ` (${already} already queued, left out)` : ''}`);
+  out(`follow it:   agegender queue status --redis ${opts.redis} --queue ${s.queue}`);
+  out(`run workers: agegender queue worker --redis ${opts.redis} --queue ${s.queue}   (on every machine that can read the images)`);
+  out(`results:     agegender queue results --redis ${opts.redis} --queue ${s.queue} --out results.csv`);
+  if (s.missing.length > 0) process.exitCode = 1;
+}
+
+interface WorkerCliOptions extends QueueCliOptions, InferenceCliOptions {
+  concurrency: string;
+  detect: boolean;
+  model?: string;
+  batch: string;
+  threads?: string;
+  lockDuration: string;
+  untilEmpty?: boolean;
+}
+
+async function worker(opts: WorkerCliOptions): Promise<void> {
+  const started = performance.now();
+  const w = await (await lib()).startQueueWorker({
+    redis: opts.redis,
+    queue: opts.queue,
+    concurrency: parseNumberOption(opts.concurrency, '--concurrency', 1, 64, true),
+    detect: opts.detect,
+    batchSize: parseNumberOption(opts.batch, '--batch', 1, 1024, true),
+    lockDurationMs: Math.round(parseNumberOption(opts.lockDuration, '--lock-duration', 0.5, 3600) * 1000),
+    ...(opts.threads === undefined ? {} : { threads: parseNumberOption(opts.threads, '--threads', 1, 256, true) }),
+    ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+    load: inferenceChoice(opts),
+    untilEmpty: opts.untilEmpty === true,
+    log: err,
+  });
+  err(`worker on queue "${opts.queue}" (network on ${w.runtime}); SIGTERM or Ctrl-C finishes the job in hand and stops`);
+  const stop = (): void => void w.close();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await w.closed;
+  const cpu = process.cpuUsage();
+  const { jobs, images, failedImages } = w.stats;
+  err(`worker stopped: ${jobs} jobs, ${images} images, ${failedImages} failed; ${((performance.now() - started) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU`);
+}
+
+function statusLine(s: QueueStatus): string {
+  const rate = s.imagesPerSecond === null ? '– images/s' : `${s.imagesPerSecond} images/s`;
+  const eta = s.finished ? 'done' : s.etaSeconds === null ? 'ETA –' : `ETA ${formatDuration(s.etaSeconds)}`;
+  return `${s.done}/${s.images} images (${s.failed} failed) | jobs: ${s.waiting} waiting, ${s.active} active, ${s.delayed} retrying, ${s.completed} completed, ${s.failedJobs} failed | ${rate} | ${eta}`;
+}
+
+async function status(opts: QueueCliOptions & { json?: boolean }): Promise<void> {
+  const q = await lib();
+  if (opts.json || !wantsProgressBar(process.stdout)) {
+    const s = await q.queueStatus(opts);
+    out(opts.json ? JSON.stringify(s, null, 2) : statusLine(s));
+    return;
+  }
+  let last = '';
+  await q.watchQueue(opts, 1000, (s) => {
+    last = statusLine(s);
+    process.stdout.write(`\r\x1b[2K${last}`);
+  });
+  process.stdout.write('\n');
+}
+
+async function results(opts: QueueCliOptions & { out: string; format?: string; partial?: boolean }): Promise<void> {
+  const r = await (await lib()).writeQueueResults({ redis: opts.redis, queue: opts.queue, out: opts.out, partial: opts.partial === true, ...(opts.format === undefined ? {} : { format: opts.format as 'csv' }) });
+  out(`${r.images} images written to ${r.out} (${r.format}): ${r.failed} failed${r.unfinished > 0 ? `, ${r.unfinished} not processed yet` : ''}`);
+}
+
+/** Registers `agegender queue` and its subcommands. */
+export function registerQueueCommand(program: Command): void {
+  const queue = program.command('queue').description('batch prediction over many machines: a BullMQ job queue on Redis (docs/scaling.md)');
+  addQueueOptions(queue.command('submit').description('queue images in jobs; images already queued are left out').argument('<inputs...>', 'image files, folders, globs or http(s) URLs (paths must be readable by every worker)'))
+    .option('--batch <n>', 'images per job', '64')
+    .action(submit);
+  const w = addQueueOptions(queue.command('worker').description('take jobs and predict (model loaded once), until stopped'))
+    .option('--concurrency <n>', 'jobs in hand at once', '2')
+    .option('--no-detect', 'skip face detection: each image is one aligned chip (as predict --no-detect)')
+    .option('--model <dir>', 'model folder (default: the shipped model)')
+    .option('--batch <n>', 'chips per forward batch with --no-detect', '32')
+    .option('--threads <n>', 'onnxruntime threads (default: the physical cores)')
+    .option('--lock-duration <seconds>', "how long a silent worker's job stays locked before another worker takes it over", '30')
+    .option('--until-empty', 'stop once no job is waiting, retrying or active');
+  addInferenceOptions(w).action(worker);
+  addQueueOptions(queue.command('status').description('waiting / active / completed / failed jobs, images per second, ETA (a live line on a terminal)'))
+    .option('--json', 'print one JSON document')
+    .action(status);
+  addQueueOptions(queue.command('results').description('one row per queued image, in input order, in the columns of predict --csv (or NDJSON)'))
+    .requiredOption('--out <file>', 'results.csv or results.ndjson (written atomically)')
+    .option('--format <csv|ndjson>', 'default: from the file name')
+    .option('--partial', 'write even when some images are not processed yet (their rows say QUEUE_UNFINISHED)')
+    .action(results);
+}

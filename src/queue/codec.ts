@@ -1,0 +1,56 @@
+/**
+ * A job's results as stored in Redis: compact JSON (sources packed as in jobs.ts, each image a
+ * tuple), decoded back into the `PredictFileResult`s `predictFiles` gave, so `queue results` writes
+ * exactly the rows `agegender predict` would.
+ *
+ * Stored form: `{ d, n, r }` where `r[i]` is `[width, height, faces]` (each face
+ * `[x, y, w, h, score, age, ageLow, ageHigh, gender, genderProbability, femaleProbability]`) or
+ * `[null, null, null, code, message]` for a failed image.
+ *
+ * @example
+ *   const text = encodeJobResults(results);
+ *   decodeJobResults(text); // deep-equals results
+ */
+import type { ErrorCode } from '../core/errors.js';
+import type { Gender } from '../core/types.js';
+import type { PredictFace, PredictFileResult } from '../pipeline/predict-files.js';
+import { packSources, unpackSources, type PackedSources } from './jobs.js';
+
+type FaceTuple = [number, number, number, number, number | null, number, number, number, Gender, number, number];
+type ResultTuple = [number | null, number | null, FaceTuple[] | null, ErrorCode?, string?];
+
+interface StoredResults extends PackedSources {
+  r: ResultTuple[];
+}
+
+function faceTuple(f: PredictFace): FaceTuple {
+  return [f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.age, f.ageInterval[0], f.ageInterval[1], f.gender, f.genderProbability, f.femaleProbability];
+}
+
+function faceOf(t: FaceTuple): PredictFace {
+  const [x, y, width, height, score, age, low, high, gender, genderProbability, femaleProbability] = t;
+  return { box: { x, y, width, height }, score, age, ageInterval: [low, high], gender, genderProbability, femaleProbability };
+}
+
+export function encodeJobResults(results: readonly PredictFileResult[]): string {
+  const packed = packSources(results.map((r) => r.file));
+  const r = results.map((res): ResultTuple => (res.error ? [null, null, null, res.error.code, res.error.message] : [res.width, res.height, res.faces.map(faceTuple)]));
+  return JSON.stringify({ ...packed, r } satisfies StoredResults);
+}
+
+export function decodeJobResults(text: string): PredictFileResult[] {
+  const stored = JSON.parse(text) as StoredResults;
+  const files = unpackSources(stored);
+  return stored.r.map(([width, height, faces, code, message], i) => ({
+    file: files[i]!,
+    width,
+    height,
+    faces: (faces ?? []).map(faceOf),
+    error: code === undefined ? null : { code, message: message ?? '' },
+  }));
+}
+
+/** Every image of a job failed for one reason (a job out of tries, or not finished yet). */
+export function failedResults(sources: readonly string[], code: ErrorCode, message: string): PredictFileResult[] {
+  return sources.map((file) => ({ file, width: null, height: null, faces: [], error: { code, message } }));
+}

@@ -1,0 +1,61 @@
+/**
+ * Redis connections for the queue. `connectQueueRedis` first probes the server with a connection
+ * that gives up at once (so an unreachable Redis is a QUEUE_UNAVAILABLE error in seconds, not a
+ * hang), then returns the long-lived connection BullMQ needs, which reconnects for ever (a Redis
+ * restart mid-run is waited out).
+ *
+ * @example
+ *   const redis = await connectQueueRedis('redis://127.0.0.1:6379');
+ *   const queue = new Queue('agegender', { connection: redis });
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import { AgeGenderError, reasonOf } from '../core/errors.js';
+import { describe } from '../core/validate.js';
+import { QUEUE_DEFAULTS } from './defaults.js';
+
+/** The URL without its password, for messages. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** Checks `redis://` / `rediss://` URLs. */
+export function redisUrl(value: unknown): string {
+  if (typeof value !== 'string' || !/^rediss?:\/\/[^/\s]+/.test(value)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected a redis:// or rediss:// URL for --redis but received ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Resolves when Redis answers PING within `timeoutMs`; else QUEUE_UNAVAILABLE naming the server. */
+export async function probeRedis(url: string, timeoutMs: number = QUEUE_DEFAULTS.connectTimeoutMs): Promise<void> {
+  const probe = new Redis(redisUrl(url), { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  let cause: Error | undefined; // ioredis reports the socket's error (ECONNREFUSED …) here, then rejects with "Connection is closed."
+  probe.on('error', (e: Error) => (cause ??= e));
+  const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs + 500).unref());
+  try {
+    await Promise.race([probe.connect().then(() => probe.ping()), timer]);
+  } catch (error) {
+    const why = reasonOf(cause ?? error) || 'no connection';
+    throw new AgeGenderError('QUEUE_UNAVAILABLE', `cannot reach Redis: ${why}`, { subject: redactRedisUrl(url), cause: cause ?? error });
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/**
+ * Probes `url`, then opens the connection BullMQ uses (`maxRetriesPerRequest: null`: commands wait
+ * for a reconnect instead of failing). `onError` hears connection errors (default: ignored; ioredis
+ * reconnects by itself).
+ */
+export async function connectQueueRedis(url: string, onError: (error: Error) => void = () => undefined, extra: RedisOptions = {}): Promise<Redis> {
+  await probeRedis(url);
+  const redis = new Redis(url, { maxRetriesPerRequest: null, connectTimeout: QUEUE_DEFAULTS.connectTimeoutMs, retryStrategy: (times) => Math.min(times * 200, 2000), ...extra });
+  redis.on('error', onError);
+  return redis;
+}

@@ -1,0 +1,188 @@
+// The batch queue (src/queue) against a real redis-server (test/helpers/redis.ts) with the tiny fake
+// model: job planning and ids, the results codec, submit (no duplicates on resubmit), a worker run
+// in-process, results in input order with failures, a job out of tries, unreachable Redis, and a
+// Redis restart keeping the queue (appendonly).
+import { strict as assert } from 'node:assert';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { parseCsv } from '../../src/core/csv.js';
+import { decodeJobResults, encodeJobResults } from '../../src/queue/codec.js';
+import { identifyImages, packSources, planJobs, unpackSources } from '../../src/queue/jobs.js';
+import { probeRedis, queueStatus, startQueueWorker, submitImages, writeQueueResults } from '../../src/queue/index.js';
+import { queueStore } from '../../src/queue/store.js';
+import type { PredictFileResult } from '../../src/pipeline/predict-files.js';
+import { PREDICT_CSV_HEADER } from '../../src/pipeline/predict-csv.js';
+import { fakeModel } from '../fixtures/photos/fake-model.js';
+import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
+
+const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
+
+describe('queue: jobs and codec (no Redis)', () => {
+  it('packs sources by common folder and back; plans jobs whose ids depend only on the images', async () => {
+    const sources = ['/data/a/x.jpg', '/data/a/y.jpg', '/data/b/z.jpg'];
+    const packed = packSources(sources);
+    assert.deepEqual(packed, { d: '/data/', n: ['a/x.jpg', 'a/y.jpg', 'b/z.jpg'] });
+    assert.deepEqual(unpackSources(packed), sources);
+    assert.deepEqual(unpackSources(packSources(['https://h/p/1.jpg', 'https://h/q.jpg'])), ['https://h/p/1.jpg', 'https://h/q.jpg']);
+    const images = await identifyImages(['/nowhere/1.jpg', '/nowhere/2.jpg', '/nowhere/3.jpg', 'https://example.org/4.jpg']);
+    const jobs = planJobs(images, 3);
+    assert.deepEqual(jobs.map((j) => j.images.length), [3, 1]);
+    assert.deepEqual(planJobs(await identifyImages(['/nowhere/1.jpg', '/nowhere/2.jpg', '/nowhere/3.jpg', 'https://example.org/4.jpg']), 3).map((j) => j.id), jobs.map((j) => j.id));
+    assert.notEqual(planJobs(images.slice(1), 3)[0]!.id, jobs[0]!.id);
+    assert.match(jobs[0]!.id, /^[0-9a-f]{32}$/);
+  });
+
+  it('an image identity changes with the file (size, modification time), not with how the path is written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agegender-queue-id-'));
+    try {
+      const file = join(dir, 'a.jpg');
+      await writeFile(file, 'one');
+      const [first] = await identifyImages([file]);
+      const [again] = await identifyImages([join(dir, '.', 'a.jpg')]);
+      assert.deepEqual(again!.digest, first!.digest);
+      assert.equal(again!.source, file);
+      await utimes(file, new Date(), new Date(Date.now() + 5000));
+      const [touched] = await identifyImages([file]);
+      assert.notDeepEqual(touched!.digest, first!.digest);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('encodes a job\'s results compactly and decodes them to the same PredictFileResults', () => {
+    const results: PredictFileResult[] = [
+      { file: '/d/a.jpg', width: 200, height: 200, faces: [{ box: { x: 0, y: 0, width: 200, height: 200 }, score: null, age: 31.42, ageInterval: [26.1, 37.25], gender: 'female', genderProbability: 0.9712, femaleProbability: 0.9712 }], error: null },
+      { file: '/d/b.jpg', width: 640, height: 480, faces: [], error: null },
+      { file: '/d/c.jpg', width: null, height: null, faces: [], error: { code: 'INVALID_IMAGE', message: 'not an image, "quoted", with, commas' } },
+    ];
+    const text = encodeJobResults(results);
+    assert.deepEqual(decodeJobResults(text), results);
+    assert.ok(text.length < JSON.stringify(results).length * 0.6, `compact: ${text.length} vs ${JSON.stringify(results).length}`);
+  });
+});
+
+describe('queue: against redis-server', () => {
+  let redis: RedisServer;
+  let dir: string;
+  let files: string[];
+  before(async () => {
+    redis = await startRedis();
+    dir = await mkdtemp(join(tmpdir(), 'agegender-queue-'));
+    const chip = await readFile(new URL('chip-35-male.jpg', PHOTOS));
+    files = [];
+    for (let i = 0; i < 7; i++) {
+      files.push(join(dir, `c${i}.jpg`));
+      await writeFile(files[i]!, chip);
+    }
+    files.push(join(dir, 'z-not-an-image.jpg'));
+    await writeFile(files[7]!, 'this is not an image\n');
+  });
+  after(async () => {
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('an unreachable Redis is QUEUE_UNAVAILABLE within seconds, for every command', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const started = Date.now();
+    await assert.rejects(probeRedis(url), { code: 'QUEUE_UNAVAILABLE', message: new RegExp(`127\\.0\\.0\\.1:\\d+/?: cannot reach Redis: connect ECONNREFUSED`) });
+    await assert.rejects(submitImages(files, { redis: url }), { code: 'QUEUE_UNAVAILABLE' });
+    await assert.rejects(queueStatus({ redis: url }), { code: 'QUEUE_UNAVAILABLE' });
+    await assert.rejects(writeQueueResults({ redis: url, out: join(dir, 'never.csv') }), { code: 'QUEUE_UNAVAILABLE' });
+    assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`);
+    await assert.rejects(submitImages(files, { redis: 'http://x' }), { code: 'INVALID_ARGUMENT', message: /Expected a redis:\/\/ or rediss:\/\/ URL for --redis/ });
+    await assert.rejects(submitImages(files, { redis: redis.url, queue: 'a:b' }), { code: 'INVALID_ARGUMENT', message: /queue name/ });
+  });
+
+  it('submits in jobs, a resubmit adds nothing, results wait for the workers, then come in input order with failures', async () => {
+    const queue = 'order';
+    const s = await submitImages([...files, join(dir, 'missing.jpg')], { redis: redis.url, queue, batch: 3 });
+    assert.deepEqual({ images: s.images, newImages: s.newImages, newJobs: s.newJobs }, { images: 8, newImages: 8, newJobs: 3 });
+    assert.deepEqual(s.missing.map((m) => m.input), [join(dir, 'missing.jpg')]);
+    const again = await submitImages([dir], { redis: redis.url, queue, batch: 2 });
+    assert.deepEqual({ newImages: again.newImages, newJobs: again.newJobs }, { newImages: 0, newJobs: 0 });
+    const before = await queueStatus({ redis: redis.url, queue });
+    assert.deepEqual({ images: before.images, done: before.done, waiting: before.waiting, finished: before.finished }, { images: 8, done: 0, waiting: 3, finished: false });
+    const out = join(dir, 'out', 'results.csv');
+    await assert.rejects(writeQueueResults({ redis: redis.url, queue, out }), { code: 'QUEUE_UNFINISHED', message: /8 of 8 images in queue "order" are not processed yet/ });
+    const partial = await writeQueueResults({ redis: redis.url, queue, out, partial: true });
+    assert.deepEqual({ images: partial.images, unfinished: partial.unfinished }, { images: 8, unfinished: 8 });
+    assert.match(await readFile(out, 'utf8'), /c0\.jpg,,,,,,,,,,,,,QUEUE_UNFINISHED: not processed yet/);
+
+    const model = fakeModel();
+    const worker = await startQueueWorker({ redis: redis.url, queue, model, detect: false, untilEmpty: true, lockDurationMs: 1000 });
+    await worker.closed;
+    assert.deepEqual(worker.stats, { jobs: 3, images: 8, failedImages: 1 });
+    const status = await queueStatus({ redis: redis.url, queue });
+    assert.deepEqual({ done: status.done, failed: status.failed, completed: status.completed, finished: status.finished, eta: status.etaSeconds }, { done: 8, failed: 1, completed: 3, finished: true, eta: 0 });
+    assert.ok(status.imagesPerSecond !== null && status.imagesPerSecond > 0);
+
+    const r = await writeQueueResults({ redis: redis.url, queue, out });
+    assert.deepEqual({ images: r.images, failed: r.failed, format: r.format }, { images: 8, failed: 1, format: 'csv' });
+    const rows = parseCsv(await readFile(out, 'utf8'));
+    assert.equal(rows[0]!.join(','), PREDICT_CSV_HEADER);
+    assert.deepEqual(rows.slice(1).map((row) => row[0]), files, 'one row per image, in input order');
+    assert.match(rows[8]![13]!, /^INVALID_IMAGE: /);
+    assert.ok(rows.slice(1, 8).every((row) => row[10] === 'male' || row[10] === 'female'));
+    const nd = await writeQueueResults({ redis: redis.url, queue, out: join(dir, 'out', 'results.ndjson') });
+    assert.equal(nd.format, 'ndjson');
+    const objects = (await readFile(join(dir, 'out', 'results.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as PredictFileResult);
+    assert.deepEqual(objects.map((o) => o.file), files);
+    assert.equal(objects[7]!.error?.code, 'INVALID_IMAGE');
+  });
+
+  it('a result recorded twice (a job run again after its worker was presumed dead) counts once', async () => {
+    const client = new Redis(redis.url);
+    try {
+      const store = queueStore(client, 'twice', 60);
+      await store.registerJobs([{ id: 'j1', images: 2 }]);
+      const text = encodeJobResults([{ file: '/a.jpg', width: 1, height: 1, faces: [], error: null }, { file: '/b.jpg', width: null, height: null, faces: [], error: { code: 'INVALID_IMAGE', message: 'x' } }]);
+      await store.recordResults('j1', text, 2, 1);
+      await store.recordResults('j1', text, 2, 1);
+      const c = await store.counters();
+      assert.deepEqual({ images: c.images, jobs: c.jobs, done: c.done, failed: c.failed, jobsDone: c.jobsDone }, { images: 2, jobs: 1, done: 2, failed: 1, jobsDone: 1 });
+      assert.deepEqual(await store.registerJobs([{ id: 'j1', images: 2 }, { id: 'j2', images: 1 }]), ['j2']);
+      const ttl = await client.ttl(store.keys.results);
+      assert.ok(ttl > 0 && ttl <= 60, `results expire (ttl ${ttl})`);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('a job that fails on every try is retried with backoff, then its images are JOB_FAILED rows', async () => {
+    const queue = 'doomed';
+    await submitImages(files.slice(0, 2), { redis: redis.url, queue, batch: 2, attempts: 2, backoffMs: 50 });
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    let tries = 0;
+    const w = new Worker(queue, async () => {
+      tries++;
+      throw new Error('disk on fire');
+    }, { connection });
+    const q = new Queue(queue, { connection });
+    try {
+      for (let i = 0; i < 100 && (await q.getJobCounts('failed'))['failed'] !== 1; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(tries, 2, 'tried attempts times');
+    } finally {
+      await w.close();
+      await q.close();
+      connection.disconnect();
+    }
+    // nothing recorded it (that worker was not ours): results ask BullMQ, which says failed
+    const out = join(dir, 'doomed.csv');
+    await assert.rejects(writeQueueResults({ redis: redis.url, queue, out }), { code: 'QUEUE_UNFINISHED' });
+    const r = await writeQueueResults({ redis: redis.url, queue, out, partial: true });
+    assert.deepEqual({ images: r.images, failed: r.failed, unfinished: r.unfinished }, { images: 2, failed: 2, unfinished: 0 });
+    assert.match(await readFile(out, 'utf8'), /c1\.jpg,,,,,,,,,,,,,JOB_FAILED: job failed: disk on fire/);
+  });
+
+  it('the queue survives a Redis restart (appendonly)', async () => {
+    await submitImages(files.slice(0, 3), { redis: redis.url, queue: 'persist', batch: 1 });
+    await redis.restart();
+    const s = await queueStatus({ redis: redis.url, queue: 'persist' });
+    assert.deepEqual({ images: s.images, waiting: s.waiting }, { images: 3, waiting: 3 });
+  });
+});

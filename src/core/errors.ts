@@ -20,6 +20,11 @@ export const ERROR_CODES = Object.freeze([
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** Whether `value` is one of the {@link ERROR_CODES} (e.g. a code that crossed a thread boundary as text). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
 /** The one error type the library throws on purpose; `code` is stable across versions. */
 export class AgeGenderError extends Error {
   readonly code: ErrorCode;

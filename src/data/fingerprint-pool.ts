@@ -1,51 +1,31 @@
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from '../core/worker.js';
+import { WorkerPool } from '../core/worker.js';
 import type { Fingerprint } from './fingerprint.js';
+import type { FingerprintJob } from './fingerprint-worker.js';
 
 /**
  * Fingerprints on worker threads, so decoding and hashing use every core while the main thread
- * walks folders and reads files. Each worker takes the next job as soon as it is free.
+ * walks folders and reads files. Each job goes to the least busy worker. A worker that dies turns
+ * only its own jobs into error fingerprints and is replaced (up to `size` times).
  */
 export class FingerprintPool {
-  private readonly workers: Worker[];
-  private readonly pending = new Map<number, (f: Fingerprint) => void>();
-  private readonly load: number[];
-  private nextId = 0;
+  readonly #pool: WorkerPool<FingerprintJob, Fingerprint>;
 
   constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
-    this.workers = Array.from({ length: size }, () => spawnModuleWorker(import.meta.url, 'fingerprint-worker', null));
-    this.load = this.workers.map(() => 0);
-    this.workers.forEach((worker, w) => {
-      worker.on('message', (msg: { id: number; result: Fingerprint }) => {
-        this.load[w]!--;
-        const resolve = this.pending.get(msg.id);
-        this.pending.delete(msg.id);
-        resolve?.(msg.result);
-      });
-      worker.on('error', (error) => {
-        for (const resolve of this.pending.values()) resolve({ sha256: null, phash: null, width: null, height: null, error: `worker failed: ${error.message}` });
-        this.pending.clear();
-      });
-    });
+    this.#pool = new WorkerPool({ base: import.meta.url, name: 'fingerprint-worker', size, respawns: size });
   }
 
   /** Fingerprints one file's bytes on the least busy worker. The bytes are transferred, not copied. */
   run(bytes: Buffer, name: string, maxPixels: number): Promise<Fingerprint> {
-    const id = this.nextId++;
-    let w = 0;
-    for (let k = 1; k < this.workers.length; k++) if (this.load[k]! < this.load[w]!) w = k;
-    this.load[w]!++;
     // Copy into a fresh ArrayBuffer: Buffers from readFile may share a pooled slab.
     const copy = new Uint8Array(bytes.byteLength);
     copy.set(bytes);
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.workers[w]!.postMessage({ id, bytes: copy, name, maxPixels }, [copy.buffer]);
-    });
+    return this.#pool
+      .request({ bytes: copy, name, maxPixels }, [copy.buffer])
+      .catch((error: unknown) => ({ sha256: null, phash: null, width: null, height: null, error: `worker failed: ${error instanceof Error ? error.message : String(error)}` }));
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    await this.#pool.close();
   }
 }

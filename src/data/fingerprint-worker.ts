@@ -1,17 +1,19 @@
 // Worker thread body: fingerprints files sent by FingerprintPool (decode + pHash are CPU-bound JS).
-import { parentPort } from 'node:worker_threads';
-import { fingerprint } from './fingerprint.js';
+import { serveRequests } from '../core/worker.js';
+import { fingerprint, type Fingerprint } from './fingerprint.js';
 
-interface Job {
-  id: number;
+export interface FingerprintJob {
   bytes: Uint8Array;
   name: string;
   maxPixels: number;
 }
 
-parentPort!.on('message', (job: Job) => {
-  fingerprint(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.name, job.maxPixels).then(
-    (result) => parentPort!.postMessage({ id: job.id, result }),
-    (error: unknown) => parentPort!.postMessage({ id: job.id, result: { sha256: null, phash: null, width: null, height: null, error: String(error) } }),
-  );
-});
+serveRequests<FingerprintJob, Fingerprint>((job) =>
+  fingerprint(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.name, job.maxPixels).catch((error: unknown) => ({
+    sha256: null,
+    phash: null,
+    width: null,
+    height: null,
+    error: String(error),
+  })),
+);

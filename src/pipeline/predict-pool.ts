@@ -8,9 +8,8 @@
  *   await pool.close();
  */
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from '../core/worker.js';
-import { AgeGenderError, type ErrorCode } from '../core/errors.js';
+import { WorkerPool } from '../core/worker.js';
+import { AgeGenderError, isErrorCode } from '../core/errors.js';
 import { integerInRange } from '../core/validate.js';
 import type { AgeGenderPrediction } from '../core/types.js';
 import type { RawImage } from '../io/types.js';
@@ -38,100 +37,33 @@ export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
-interface Reply {
-  id?: number;
-  ready?: boolean;
-  runtime?: string;
-  predictions?: AgeGenderPrediction[];
-  error?: { code: ErrorCode; message: string };
+/** A chip batch for one worker (answered with its predictions). */
+export interface PredictRequest {
+  images: readonly RawImage[];
 }
-
-interface Slot {
-  worker: Worker;
-  busy: boolean;
-  pending: Map<number, { resolve: (p: AgeGenderPrediction[]) => void; reject: (e: unknown) => void }>;
-}
-
 
 /** Starts the workers and waits until each has loaded the model. */
 export async function createPredictPool(options: PredictPoolOptions): Promise<PredictPool> {
   const size = integerInRange(options.workers ?? defaultWorkerCount(), 'workers', 1, 64);
-  const slots: Slot[] = [];
-  const waiting: Array<() => void> = [];
-  let nextId = 0;
-  let runtime = 'unknown';
-  const started = Array.from({ length: size }, () => {
-    const worker = spawnModuleWorker(import.meta.url, 'predict-worker', { modelDir: options.modelDir, load: options.load ?? {} });
-    const slot: Slot = { worker, busy: false, pending: new Map() };
-    slots.push(slot);
-    return new Promise<void>((resolve, reject) => {
-      worker.on('message', (msg: Reply) => {
-        if (msg.ready) {
-          runtime = msg.runtime ?? runtime;
-          return resolve();
-        }
-        if (msg.id === undefined) return;
-        const p = slot.pending.get(msg.id);
-        slot.pending.delete(msg.id);
-        if (!p) return;
-        if (msg.error) p.reject(new AgeGenderError(msg.error.code, msg.error.message));
-        else p.resolve(msg.predictions ?? []);
-      });
-      worker.on('error', (error) => {
-        reject(error);
-        for (const p of slot.pending.values()) p.reject(error);
-        slot.pending.clear();
-      });
-    });
+  const pool = new WorkerPool<PredictRequest, AgeGenderPrediction[]>({
+    base: import.meta.url,
+    name: 'predict-worker',
+    workerData: { modelDir: options.modelDir, load: options.load ?? {} },
+    size,
+    maxPerWorker: 1, // a batch waits for a free worker rather than queueing behind a busy one
+    toError: (e) => new AgeGenderError(isErrorCode(e.code) ? e.code : 'INVALID_IMAGE', e.message),
   });
+  let infos: unknown[];
   try {
-    await Promise.all(started);
+    infos = await pool.ready();
   } catch (error) {
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await pool.terminate();
     throw error;
   }
-
-  const acquire = async (): Promise<Slot> => {
-    for (;;) {
-      const free = slots.find((s) => !s.busy);
-      if (free) {
-        free.busy = true;
-        return free;
-      }
-      await new Promise<void>((resolve) => waiting.push(resolve));
-    }
-  };
-  const release = (slot: Slot): void => {
-    slot.busy = false;
-    waiting.shift()?.();
-  };
-
   return {
     size,
-    runtime,
-    async predictBatch(images) {
-      const slot = await acquire();
-      try {
-        const id = nextId++;
-        return await new Promise<AgeGenderPrediction[]>((resolve, reject) => {
-          slot.pending.set(id, { resolve, reject });
-          slot.worker.postMessage({ id, images });
-        });
-      } finally {
-        release(slot);
-      }
-    },
-    async close() {
-      await Promise.all(
-        slots.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.worker.once('exit', () => resolve());
-              s.worker.postMessage('close');
-              setTimeout(() => void s.worker.terminate(), 2000).unref();
-            }),
-        ),
-      );
-    },
+    runtime: String(infos.at(-1) ?? 'unknown'),
+    predictBatch: (images) => pool.request({ images }),
+    close: () => pool.close(),
   };
 }

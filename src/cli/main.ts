@@ -39,8 +39,15 @@ export async function buildProgram(only?: string): Promise<Command> {
   return program;
 }
 
+/** `agegender predict … | head`: when the reader of stdout goes away, stop quietly (exit 0), as Unix tools do. */
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+}
+
 /** CLI entry point: errors print one clear line and set exit code 1 (2 for usage errors). */
 export async function main(argv: readonly string[]): Promise<void> {
+  if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
   try {
     await (await buildProgram(argv[2])).parseAsync([...argv]);
   } catch (error) {

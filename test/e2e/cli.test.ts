@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,16 @@ test('agegender prepare prints a summary, writes the workspace, and --json gives
   assert.equal(summary.files, 30);
   assert.equal(summary.settings.policy, 'drop-all');
   assert.deepEqual(JSON.parse(readFileSync(join(root, 'ws', 'summary.json'), 'utf8')).files, 30);
+});
+
+test('output into a reader that has quit (`agegender predict … | head`) ends quietly, not with an EPIPE stack', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'predict', '--no-detect', '--csv', join(tmpdir(), 'agegender-no-such-file.jpg')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // the reader goes away before the first line
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+  assert.equal(code, 0, stderr);
 });
 
 test('bad options give one clear line and exit code 2', () => {

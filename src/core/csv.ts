@@ -20,6 +20,11 @@ export function csvCell(value: CsvValue): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/** For numeric columns: integers as they are, other numbers to `digits` decimals; anything else unchanged. */
+export function fixedDecimals(value: CsvValue, digits: number): CsvValue {
+  return typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(digits) : value;
+}
+
 /** One line of cells, without the line break. */
 export function csvLine(values: readonly CsvValue[]): string {
   return values.map(csvCell).join(',');

@@ -1,6 +1,6 @@
 import type { AgeGenderPrediction, ManifestRow, SplitName } from '../core/types.js';
 import { reasonOf } from '../core/errors.js';
-import { parseCsv, toCsv } from '../core/csv.js';
+import { fixedDecimals, parseCsv, toCsv } from '../core/csv.js';
 import { ageBucket } from '../data/labels.js';
 import { readSourceBytes } from '../data/sources.js';
 import type { AgeGenderModel } from '../model/api.js';
@@ -233,11 +233,6 @@ export const PREDICTION_COLUMNS = Object.freeze([
   'gender_correct',
 ] as const);
 
-/** Numbers in predictions.csv: integers as they are, others to 4 decimals. */
-function predictionCell(value: string | number | boolean): string | boolean {
-  return typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : value;
-}
-
 /** Per-image predictions as CSV text (header + one line per face, RFC 4180 quoting). */
 export function predictionsCsv(records: readonly PredictionRecord[]): string {
   const rows = records.map((r) => {
@@ -257,7 +252,7 @@ export function predictionsCsv(records: readonly PredictionRecord[]): string {
       predictedGender,
       r.femaleProbability,
       predictedGender === r.gender,
-    ].map(predictionCell);
+    ].map((v) => fixedDecimals(v, 4)); // integers as they are, other numbers to 4 decimals
   });
   return toCsv(PREDICTION_COLUMNS, rows);
 }

@@ -10,6 +10,7 @@
  *   const summary = summarisePhotos(records); // records: one PhotoRecord per labelled photo
  *   summary.found.share; summary.age.mae; summary.gender.accuracy; summary.gender.coverage;
  */
+import { fixedDecimals, parseCsv, toCsv } from '../core/csv.js';
 import { AgeGenderError } from '../core/errors.js';
 import { GENDERS, type Gender } from '../core/types.js';
 import { AGE_DECADES, ageDecade, ageMetrics, meanError, mae } from './metrics.js';
@@ -66,25 +67,7 @@ const LABEL_HEADER = ['file', 'age', 'gender'] as const;
 
 /** Splits one CSV line on commas, honouring double-quoted fields. */
 function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(field);
-      field = '';
-    } else field += c;
-  }
-  out.push(field);
-  return out;
+  return parseCsv(line)[0] ?? [''];
 }
 
 /**
@@ -164,21 +147,14 @@ export function summarisePhotos(records: readonly PhotoRecord[]): PhotoEvaluatio
 
 export const PHOTO_RECORD_COLUMNS = Object.freeze(['file', 'age', 'gender', 'faces', 'predicted_age', 'age_error', 'female_probability', 'predicted_gender', 'gender_correct', 'ms', 'error'] as const);
 
-function cell(value: string | number | boolean | null): string {
-  if (value === null) return '';
-  const s = typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : String(value);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** One CSV row per photo (header {@link PHOTO_RECORD_COLUMNS}); empty cells where there is no face. */
 export function photoRecordsCsv(records: readonly PhotoRecord[]): string {
-  const lines = [PHOTO_RECORD_COLUMNS.join(',')];
-  for (const r of records) {
+  const rows = records.map((r) => {
     const error = r.predictedAge === null ? null : r.predictedAge - r.age;
     const correct = isAnswered(r.predictedGender) ? r.predictedGender === r.gender : null;
-    lines.push([r.file, r.age, r.gender, r.faces, r.predictedAge, error, r.femaleProbability, r.predictedGender, correct, r.ms, r.error].map(cell).join(','));
-  }
-  return `${lines.join('\n')}\n`;
+    return [r.file, r.age, r.gender, r.faces, r.predictedAge, error, r.femaleProbability, r.predictedGender, correct, r.ms, r.error].map((v) => fixedDecimals(v, 4));
+  });
+  return toCsv(PHOTO_RECORD_COLUMNS, rows);
 }
 
 /**

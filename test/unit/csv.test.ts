@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { csvCell, csvLine, parseCsv, toCsv } from '../../src/core/csv.js';
+import { csvCell, csvLine, fixedDecimals, parseCsv, toCsv } from '../../src/core/csv.js';
 import { PREDICT_CSV_HEADER, predictCsvRows } from '../../src/pipeline/predict-csv.js';
 import type { PredictFileResult } from '../../src/pipeline/predict-files.js';
 
@@ -15,6 +15,10 @@ test('csvCell quotes only cells with a comma, quote or line break, and doubles q
   assert.equal(csvCell(0.25), '0.25');
   assert.equal(csvCell(false), 'false');
   assert.equal(csvLine(['x', 1, null, 'y,z']), 'x,1,,"y,z"');
+});
+
+test('fixedDecimals rounds only non-integer numbers', () => {
+  assert.deepEqual([1.23456, 7, 'x', null, true].map((v) => fixedDecimals(v, 4)), ['1.2346', 7, 'x', null, true]);
 });
 
 test('toCsv writes a header and one line per row, each ending in \\n', () => {

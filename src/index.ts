@@ -45,3 +45,5 @@ export { predictFiles, type PredictFilesOptions, type PredictFileResult, type Pr
 // the photo path, scored
 export { evaluatePhotos, spreadSubset, largestFace, PHOTO_EVALUATION_FILES, type EvaluatePhotosOptions, type PhotoEvaluation, type PhotoEvaluationRun } from './workflow/evaluate-photos.js';
 export { parsePhotoLabels, summarisePhotos, signedErrorByDecade, photoRecordsCsv, type PhotoLabel, type PhotoRecord, type PhotoEvaluationSummary, type DecadeError } from './eval/photos.js';
+export { loadYunetDetector, type YunetOptions } from './pipeline/yunet.js';
+export { fitSimilarity, applySimilarity, chipTemplate, type Similarity, type ChipTemplate } from './pipeline/align.js';

@@ -231,7 +231,7 @@ export function ortStartProblem(): string | null {
 let ortModule: Promise<{ ort: Ort; version: string } | { error: unknown }> | null = null;
 
 /** Loads onnxruntime-node once; resolves the error instead when it is not installed or cannot load. */
-function loadOrt(): Promise<{ ort: Ort; version: string } | { error: unknown }> {
+export function loadOrt(): Promise<{ ort: Ort; version: string } | { error: unknown }> {
   ortModule ??= import('onnxruntime-node').then(
     (mod) => {
       const ort = ((mod as { default?: Ort }).default ?? mod) as Ort;

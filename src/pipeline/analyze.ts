@@ -2,7 +2,8 @@
  * detect → align → predict for one decoded image.
  *
  * With `detect: true` every face the detector finds is aligned to a UTKFace-like chip and predicted
- * (one batched forward pass for all faces). With `detect: false` the whole image is taken as one
+ * (one batched forward pass for all faces); an image that already is such a chip (square, landmarks
+ * where the template has them: `isAlignedChip`) is predicted as it is. With `detect: false` the whole image is taken as one
  * chip (UTKFace-style inputs), boxed as the full frame with a null score.
  *
  * @example
@@ -14,7 +15,7 @@ import { AgeGenderError } from '../core/errors.js';
 import type { AgeGenderPrediction } from '../core/types.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
-import { alignFace } from './align.js';
+import { alignFace, chipToImageTransform, isAlignedChip } from './align.js';
 import type { DetectedFace, FaceBox, FaceDetector } from './detect.js';
 
 export interface AnalyzeOptions {
@@ -25,9 +26,14 @@ export interface AnalyzeOptions {
    * aligned from the full-resolution pixels). Default {@link ANALYZE_DEFAULTS}.detectMaxSide.
    */
   detectMaxSide?: number;
+  /**
+   * Refine each alignment with a second detection on the aligned chip (landmarks of an upright,
+   * chip-sized face are steadier than those of a tilted face in a photo). Default true.
+   */
+  refine?: boolean;
 }
 
-export const ANALYZE_DEFAULTS = Object.freeze({ detectMaxSide: 1280 });
+export const ANALYZE_DEFAULTS = Object.freeze({ detectMaxSide: 1280, refine: true });
 
 /** One face and what the model says about it. */
 export interface AnalyzedFace {
@@ -64,7 +70,10 @@ export async function analyzeImage(
   if (!detector) throw new AgeGenderError('INVALID_ARGUMENT', 'face detection was asked for but no detector was given');
   const detections = await detectScaled(detector, image, options.detectMaxSide ?? ANALYZE_DEFAULTS.detectMaxSide);
   if (detections.length === 0) return { width, height, faces: [] };
-  const chips = detections.map((d) => alignFace(image, d));
+  // an image that already is an aligned chip of the face is predicted as it is (as with detection off)
+  const refine = options.refine ?? ANALYZE_DEFAULTS.refine;
+  const chips: RawImage[] = [];
+  for (const d of detections) chips.push(isAlignedChip(image, d) ? image : refine ? await alignRefined(detector, image, d) : alignFace(image, d));
   const predictions = await model.predictBatch(chips);
   return {
     width,
@@ -76,6 +85,22 @@ export async function analyzeImage(
       return { box: d.box, score: d.score, prediction, chip, detection: d };
     }),
   };
+}
+
+/**
+ * Aligns, detects again on the chip, and aligns once more from the second landmarks carried back
+ * into the image (the least-squares fit commutes with similarities, so this composes both fits).
+ * Keeps the first chip when the second detection finds no face with five landmarks near its centre.
+ */
+async function alignRefined(detector: FaceDetector, image: RawImage, face: DetectedFace): Promise<RawImage> {
+  const first = alignFace(image, face);
+  if (!face.landmarks) return first;
+  const centre = first.width / 2;
+  const again = (await detector.detect(first)).filter((f) => f.landmarks && Math.hypot(f.box.x + f.box.width / 2 - centre, f.box.y + f.box.height / 2 - centre) < first.width / 4)[0];
+  if (!again?.landmarks) return first;
+  const map = chipToImageTransform(face, first.width);
+  const landmarks = again.landmarks.map((p) => map(p.x, p.y));
+  return alignFace(image, { leftEye: landmarks[0]!, rightEye: landmarks[1]!, landmarks });
 }
 
 /** Detects on a shrunk copy when the image is large, then maps boxes and landmarks back. */
@@ -99,6 +124,7 @@ async function detectScaled(detector: FaceDetector, image: RawImage, maxSide: nu
     leftEye: up(d.leftEye),
     rightEye: up(d.rightEye),
     mouth: up(d.mouth),
+    ...(d.landmarks ? { landmarks: d.landmarks.map(up) } : {}),
   }));
 }
 

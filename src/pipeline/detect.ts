@@ -1,12 +1,15 @@
 /**
- * Face detection for ordinary photos: SSD MobileNet v1 (boxes) + the 68-point landmark net (eyes),
- * both from `@vladmandic/face-api`, run on the tfjs backend chosen by `initBackend()` (wasm on a
- * stock install). Weights are read from the files shipped in `node_modules/@vladmandic/face-api/model`,
- * never fetched from a URL. Each detector owns its own nets: no global singletons.
+ * Face detection for ordinary photos. Two detectors:
+ * - `yunet` (default): YuNet on onnxruntime-node (`yunet.ts`), five landmarks per face;
+ * - `ssd`: SSD MobileNet v1 (boxes) + the 68-point landmark net, both from `@vladmandic/face-api`,
+ *   on the tfjs backend chosen by `initBackend()` (wasm on a stock install). Weights are read from
+ *   the files shipped in `node_modules/@vladmandic/face-api/model`, never fetched from a URL.
+ * `auto` takes YuNet and falls back to SSD when onnxruntime-node is not installed or cannot start.
+ * Each detector owns its own nets: no global singletons.
  *
  * @example
  *   const detector = await loadFaceDetector();
- *   const faces = await detector.detect(rawRgbImage); // [{ box, score, leftEye, rightEye }]
+ *   const faces = await detector.detect(rawRgbImage); // [{ box, score, leftEye, rightEye, landmarks }]
  *   detector.dispose();
  */
 import { createRequire } from 'node:module';
@@ -39,6 +42,11 @@ export interface DetectedFace {
   rightEye: Point;
   /** Centre of the mouth, used to sanity-check alignment. */
   mouth: Point;
+  /**
+   * Five landmarks, when the detector gives them: image-left eye, image-right eye, nose tip,
+   * image-left mouth corner, image-right mouth corner. Alignment fits all five when present.
+   */
+  landmarks?: Point[];
 }
 
 /** Finds faces in decoded RGB images. */
@@ -49,13 +57,19 @@ export interface FaceDetector {
   dispose(): void;
 }
 
+export type DetectorName = 'yunet' | 'ssd';
+export type DetectorPreference = 'auto' | DetectorName;
+export const DETECTOR_PREFERENCES: readonly DetectorPreference[] = Object.freeze(['auto', 'yunet', 'ssd']);
+
 /** Options for {@link loadFaceDetector}; defaults in {@link DETECTOR_DEFAULTS}. */
 export interface DetectorOptions {
-  /** Minimum detector score to keep a face (0–1). */
+  /** Which detector (default `auto`: YuNet, or SSD when onnxruntime is unavailable). */
+  detector?: DetectorPreference;
+  /** Minimum detector score to keep a face (0–1); default: the detector's own (SSD 0.5, YuNet 0.6). */
   minConfidence?: number;
   /** At most this many faces per image. */
   maxFaces?: number;
-  /** Folder holding face-api's weight files; default: the one inside `@vladmandic/face-api`. */
+  /** Folder holding face-api's weight files (SSD only); default: the one inside `@vladmandic/face-api`. */
   modelDir?: string;
 }
 
@@ -129,10 +143,31 @@ export function toRgbTensor(image: RawImage): tf.Tensor3D {
 }
 
 /**
+ * Loads the face detector asked for (default `auto`). Errors: INVALID_ARGUMENT for an unknown
+ * detector name; MODEL_NOT_LOADED when `yunet` is asked for and onnxruntime cannot load.
+ */
+export async function loadFaceDetector(options: DetectorOptions = {}): Promise<FaceDetector> {
+  const want = options.detector ?? 'auto';
+  if (!DETECTOR_PREFERENCES.includes(want)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected the detector to be one of ${DETECTOR_PREFERENCES.join(', ')} but received ${JSON.stringify(want)}`, { subject: 'detector' });
+  }
+  if (want === 'ssd') return loadSsdDetector(options);
+  const { loadYunetDetector } = await import('./yunet.js');
+  const yunetOptions = { ...(options.minConfidence === undefined ? {} : { minConfidence: options.minConfidence }), ...(options.maxFaces === undefined ? {} : { maxFaces: options.maxFaces }) };
+  if (want === 'yunet') return loadYunetDetector(yunetOptions);
+  try {
+    return await loadYunetDetector(yunetOptions);
+  } catch (error) {
+    if (error instanceof AgeGenderError && error.code === 'MODEL_NOT_LOADED') return loadSsdDetector(options);
+    throw error;
+  }
+}
+
+/**
  * Loads SSD MobileNet v1 + the 68-point landmark net from disk and returns a detector.
  * Initialises the tfjs backend first (wasm unless tfjs-node is installed).
  */
-export async function loadFaceDetector(options: DetectorOptions = {}): Promise<FaceDetector> {
+export async function loadSsdDetector(options: DetectorOptions = {}): Promise<FaceDetector> {
   const minConfidence = numberInRange(options.minConfidence ?? DETECTOR_DEFAULTS.minConfidence, 'minConfidence', 0, 1);
   const maxFaces = integerInRange(options.maxFaces ?? DETECTOR_DEFAULTS.maxFaces, 'maxFaces', 1, 1000);
   const dir = options.modelDir ?? faceApiModelDir();
@@ -180,6 +215,7 @@ export async function loadFaceDetector(options: DetectorOptions = {}): Promise<F
             leftEye: shift(mean(lm.positions, 36, 42)),
             rightEye: shift(mean(lm.positions, 42, 48)),
             mouth: shift(mean(lm.positions, 48, 68)),
+            landmarks: [mean(lm.positions, 36, 42), mean(lm.positions, 42, 48), mean(lm.positions, 30, 31), mean(lm.positions, 48, 49), mean(lm.positions, 54, 55)].map(shift),
           });
         }
         return faces.sort((a, b) => b.score - a.score);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { decodeImage } from '../../src/io/decode.js';
 import type { RawImage } from '../../src/io/types.js';
-import { alignFace, chipToImageTransform, UTKFACE_TEMPLATE } from '../../src/pipeline/align.js';
+import { alignFace, chipTemplate, chipToImageTransform, UTKFACE_TEMPLATE } from '../../src/pipeline/align.js';
 import { analyzeImage } from '../../src/pipeline/analyze.js';
 import { loadFaceDetector, type FaceBox, type FaceDetector } from '../../src/pipeline/detect.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
@@ -115,20 +115,28 @@ describe('face detection on test photos', () => {
     });
   }
 
-  it('does not leak tensors', async () => {
-    const image = await photo('three-faces.jpg');
-    await detector.detect(image);
-    const before = tf.memory().numTensors;
-    await detector.detect(image);
-    assert.equal(tf.memory().numTensors, before);
+  it('the TF.js detector (ssd) finds the same faces and does not leak tensors', async () => {
+    const ssd = await loadFaceDetector({ detector: 'ssd' });
+    try {
+      const image = await photo('three-faces.jpg');
+      const first = await ssd.detect(image);
+      const before = tf.memory().numTensors;
+      await ssd.detect(image);
+      assert.equal(tf.memory().numTensors, before);
+      assertBoxesNearPlacements(first.map((f) => f.box), specs.find((s) => s.file === 'three-faces.jpg')!.faces);
+      assert.ok(first.every((f) => f.landmarks?.length === 5));
+    } finally {
+      ssd.dispose();
+    }
   });
 
   it('aligned chips put the eyes where UTKFace chips have them', async () => {
     const image = await photo('three-faces.jpg');
-    const faces = await detector.detect(image);
+    const { faces } = await analyzeImage(fakeModel(), detector, image, { detect: true });
     for (const f of faces) {
-      const chip = alignFace(image, f);
-      // The detector run on the aligned chip (padded) should find the eyes near the template.
+      const { chip } = f;
+      // The detector run on the aligned chip (padded) should find the five landmarks near the template
+      // (RMS < 10 px: YuNet's landmarks move by a few pixels between runs on near-identical faces).
       const pad = 100;
       const size = 200 + 2 * pad;
       const data = new Uint8Array(size * size * 3).fill(128);
@@ -136,15 +144,16 @@ describe('face detection on test photos', () => {
       const again = await detector.detect({ data, width: size, height: size, channels: 3 });
       assert.equal(again.length, 1);
       const a = again[0]!;
-      assert.ok(Math.hypot(a.leftEye.x - pad - UTKFACE_TEMPLATE.leftEye.x, a.leftEye.y - pad - UTKFACE_TEMPLATE.leftEye.y) < 8, `left eye at ${JSON.stringify(a.leftEye)}`);
-      assert.ok(Math.hypot(a.rightEye.x - pad - UTKFACE_TEMPLATE.rightEye.x, a.rightEye.y - pad - UTKFACE_TEMPLATE.rightEye.y) < 8, `right eye at ${JSON.stringify(a.rightEye)}`);
+      const t = chipTemplate().points;
+      const rms = Math.sqrt(a.landmarks!.reduce((s, p, i) => s + (p.x - pad - t[i]!.x) ** 2 + (p.y - pad - t[i]!.y) ** 2, 0) / 5);
+      assert.ok(rms < 10, `landmarks ${rms.toFixed(1)} px from the template: ${JSON.stringify(a.landmarks)}`);
     }
   });
 
   it('aligned chips recover the original UTKFace chips pasted into three-faces.jpg (better than a box crop)', async () => {
     const spec = specs.find((s) => s.file === 'three-faces.jpg')!;
     const image = await photo(spec.file);
-    const faces = await detector.detect(image);
+    const { faces } = await analyzeImage(fakeModel(), detector, image, { detect: true });
     for (const p of spec.faces) {
       const face = faces.find((f) => {
         const cx = f.box.x + f.box.width / 2;
@@ -153,7 +162,7 @@ describe('face detection on test photos', () => {
       });
       assert.ok(face, p.chip);
       const original = await photo(`chips/${p.chip}`);
-      const aligned = alignFace(image, face);
+      const aligned = face.chip;
       const { box } = face;
       const crop = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
         .extract({ left: Math.max(0, Math.round(box.x)), top: Math.max(0, Math.round(box.y)), width: Math.round(box.width), height: Math.round(box.height) })
@@ -168,7 +177,8 @@ describe('face detection on test photos', () => {
       }
       alignedErr /= original.data.length;
       cropErr /= original.data.length;
-      assert.ok(alignedErr < 16, `${p.chip}: mean absolute difference ${alignedErr.toFixed(1)} (box crop ${cropErr.toFixed(1)})`);
+      // < 22: a chip whose face is smaller than the template's (as this fixture's 24_0_2…) comes back zoomed in
+      assert.ok(alignedErr < 22, `${p.chip}: mean absolute difference ${alignedErr.toFixed(1)} (box crop ${cropErr.toFixed(1)})`);
       assert.ok(alignedErr < cropErr, `${p.chip}: aligned ${alignedErr.toFixed(1)} vs box crop ${cropErr.toFixed(1)}`);
     }
   });

@@ -1,0 +1,246 @@
+/**
+ * YuNet face detector (libfacedetection.train, Apache-2.0; the ONNX file ships in
+ * `models/detector/`, with its licence and source) on onnxruntime-node: boxes, scores and five
+ * landmarks (eyes, nose tip, mouth corners) in the input image's pixels.
+ *
+ * Input handling: the image is padded by a margin (so tight face crops such as UTKFace chips still
+ * show a whole face with context), scaled so its longer side lies in [`minInputSide`, `maxInputSide`]
+ * (small images are upscaled, large ones shrunk), padded to a multiple of 32 (YuNet's strides) and fed
+ * as BGR 0–255. Grey images have their channel replicated. Decoding and NMS follow OpenCV's
+ * `FaceDetectorYNImpl::postProcess`.
+ *
+ * @example
+ *   const detector = await loadYunetDetector();
+ *   const faces = await detector.detect(rawImage); // [{ box, score, leftEye, rightEye, mouth, landmarks }]
+ *   detector.dispose();
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { AgeGenderError } from '../core/errors.js';
+import { integerInRange, numberInRange } from '../core/validate.js';
+import type { RawImage } from '../io/types.js';
+import { packageRoot } from '../model/folder.js';
+import { loadOrt, ortStartProblem } from '../model/runtime.js';
+import type { DetectedFace, FaceBox, FaceDetector, Point } from './detect.js';
+
+/** Options for {@link loadYunetDetector}; defaults in {@link YUNET_DEFAULTS}. */
+export interface YunetOptions {
+  /** Minimum face score (√(cls·obj), 0–1) to keep a face. */
+  minConfidence?: number;
+  /** At most this many faces per image. */
+  maxFaces?: number;
+  /** Overlapping boxes above this intersection-over-union are merged into the best one. */
+  nmsIou?: number;
+  /**
+   * Longer side, in pixels, of the (padded) image the network sees: images are shrunk to at most
+   * `maxInputSide` and enlarged to at least `minInputSide` (small images: faces big enough to find).
+   */
+  minInputSide?: number;
+  maxInputSide?: number;
+  /** Margin added on every side before detecting, as a fraction of the image's longer side. */
+  margin?: number;
+  /** onnxruntime intra-op threads (default 1: detection runs per photo, parallelism comes from workers). */
+  threads?: number;
+  /** The ONNX file (default: the one shipped in `models/detector/`). */
+  modelFile?: string;
+}
+
+export const YUNET_FILE = 'yunet_s_dynamic.onnx';
+
+export const YUNET_DEFAULTS = Object.freeze({ minConfidence: 0.6, maxFaces: 32, nmsIou: 0.3, minInputSide: 320, maxInputSide: 640, margin: 0.25 });
+
+/** Path of the YuNet ONNX file shipped with the package. */
+export function yunetModelFile(): string {
+  return join(packageRoot(), 'models', 'detector', YUNET_FILE);
+}
+
+const STRIDES = [8, 16, 32] as const;
+
+/** A raw detection: box, score and the five landmarks in network-input pixels. */
+export interface YunetCandidate {
+  box: FaceBox;
+  score: number;
+  /** Image-left eye, image-right eye, nose tip, image-left mouth corner, image-right mouth corner. */
+  landmarks: Point[];
+}
+
+/** One stride's outputs, flat (cls, obj: N; bbox: 4N; kps: 10N). */
+export interface YunetLevel {
+  stride: number;
+  cls: ArrayLike<number>;
+  obj: ArrayLike<number>;
+  bbox: ArrayLike<number>;
+  kps: ArrayLike<number>;
+}
+
+const clamp01 = (v: number): number => Math.min(1, Math.max(0, v));
+
+/** Decodes one stride level for a `width`×`height` network input (OpenCV's postProcess). */
+export function decodeYunetLevel(level: YunetLevel, width: number, height: number, minScore: number): YunetCandidate[] {
+  const { stride, cls, obj, bbox, kps } = level;
+  const cols = Math.floor(width / stride);
+  const rows = Math.floor(height / stride);
+  const out: YunetCandidate[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const i = r * cols + c;
+      const score = Math.sqrt(clamp01(cls[i] ?? 0) * clamp01(obj[i] ?? 0));
+      if (score < minScore) continue;
+      const cx = (c + (bbox[i * 4] ?? 0)) * stride;
+      const cy = (r + (bbox[i * 4 + 1] ?? 0)) * stride;
+      const w = Math.exp(bbox[i * 4 + 2] ?? 0) * stride;
+      const h = Math.exp(bbox[i * 4 + 3] ?? 0) * stride;
+      const landmarks: Point[] = [];
+      for (let n = 0; n < 5; n++) landmarks.push({ x: ((kps[i * 10 + 2 * n] ?? 0) + c) * stride, y: ((kps[i * 10 + 2 * n + 1] ?? 0) + r) * stride });
+      out.push({ box: { x: cx - w / 2, y: cy - h / 2, width: w, height: h }, score, landmarks });
+    }
+  }
+  return out;
+}
+
+function iou(a: FaceBox, b: FaceBox): number {
+  const x0 = Math.max(a.x, b.x);
+  const y0 = Math.max(a.y, b.y);
+  const x1 = Math.min(a.x + a.width, b.x + b.width);
+  const y1 = Math.min(a.y + a.height, b.y + b.height);
+  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  const union = a.width * a.height + b.width * b.height - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** Greedy non-maximum suppression: best score first, dropping boxes overlapping a kept one above `threshold`. */
+export function nonMaxSuppression<T extends { box: FaceBox; score: number }>(items: readonly T[], threshold: number, maxKeep: number): T[] {
+  const sorted = [...items].sort((a, b) => b.score - a.score);
+  const kept: T[] = [];
+  for (const item of sorted) {
+    if (kept.length >= maxKeep) break;
+    if (kept.every((k) => iou(k.box, item.box) <= threshold)) kept.push(item);
+  }
+  return kept;
+}
+
+/** Network input for an image: placement of the image inside it and the BGR planar tensor data. */
+export interface YunetInput {
+  data: Float32Array;
+  width: number;
+  height: number;
+  /** Network pixels per image pixel. */
+  scale: number;
+  /** Where the image's top-left corner lies in the network input. */
+  offsetX: number;
+  offsetY: number;
+}
+
+/** Pads by `margin`, scales the padded longer side into [minSide, maxSide], pads to /32 (black) and lays out BGR planes. */
+export async function yunetInput(image: RawImage, minSide: number, maxSide: number, margin: number): Promise<YunetInput> {
+  const { width, height } = image;
+  const longer = Math.max(width, height);
+  const padded = longer * (1 + 2 * margin);
+  const scale = Math.min(maxSide, Math.max(minSide, padded)) / padded;
+  const rw = Math.max(1, Math.round(width * scale));
+  const rh = Math.max(1, Math.round(height * scale));
+  const m = Math.round(longer * margin * scale);
+  const W = Math.ceil((rw + 2 * m) / 32) * 32;
+  const H = Math.ceil((rh + 2 * m) / 32) * 32;
+  // sharp may hand back more channels than it was given (grey comes back as RGB): read what it says
+  const { data: resized, info } = await sharp(image.data, { raw: { width, height, channels: image.channels } }).resize(rw, rh, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  const channels = info.channels;
+  const data = new Float32Array(3 * W * H);
+  const plane = W * H;
+  for (let y = 0; y < rh; y++) {
+    for (let x = 0; x < rw; x++) {
+      const s = (y * rw + x) * channels;
+      const d = (y + m) * W + x + m;
+      const r = resized[s] ?? 0;
+      const g = channels >= 3 ? (resized[s + 1] ?? 0) : r;
+      const b = channels >= 3 ? (resized[s + 2] ?? 0) : r;
+      data[d] = b;
+      data[plane + d] = g;
+      data[2 * plane + d] = r;
+    }
+  }
+  return { data, width: W, height: H, scale: rw / width, offsetX: m, offsetY: m };
+}
+
+/** Maps a candidate from network pixels to image pixels as a {@link DetectedFace}. */
+function toImageFace(c: YunetCandidate, input: YunetInput): DetectedFace {
+  const back = (p: Point): Point => ({ x: (p.x - input.offsetX) / input.scale, y: (p.y - input.offsetY) / input.scale });
+  const landmarks = c.landmarks.map(back);
+  const [le, re, , ml, mr] = landmarks as [Point, Point, Point, Point, Point];
+  return {
+    box: { x: (c.box.x - input.offsetX) / input.scale, y: (c.box.y - input.offsetY) / input.scale, width: c.box.width / input.scale, height: c.box.height / input.scale },
+    score: c.score,
+    leftEye: le,
+    rightEye: re,
+    mouth: { x: (ml.x + mr.x) / 2, y: (ml.y + mr.y) / 2 },
+    landmarks,
+  };
+}
+
+/**
+ * Loads YuNet into an onnxruntime session. Errors: MODEL_NOT_LOADED when onnxruntime-node is not
+ * installed or cannot start here (callers fall back to the TF.js detector), MODEL_INVALID when the
+ * file cannot be read or is not a YuNet graph.
+ */
+export async function loadYunetDetector(options: YunetOptions = {}): Promise<FaceDetector> {
+  const minConfidence = numberInRange(options.minConfidence ?? YUNET_DEFAULTS.minConfidence, 'minConfidence', 0, 1);
+  const maxFaces = integerInRange(options.maxFaces ?? YUNET_DEFAULTS.maxFaces, 'maxFaces', 1, 1000);
+  const nmsIou = numberInRange(options.nmsIou ?? YUNET_DEFAULTS.nmsIou, 'nmsIou', 0, 1);
+  const minSide = integerInRange(options.minInputSide ?? YUNET_DEFAULTS.minInputSide, 'minInputSide', 32, 4096);
+  const maxSide = integerInRange(options.maxInputSide ?? YUNET_DEFAULTS.maxInputSide, 'maxInputSide', minSide, 4096);
+  const margin = numberInRange(options.margin ?? YUNET_DEFAULTS.margin, 'margin', 0, 2);
+  const file = options.modelFile ?? yunetModelFile();
+  const problem = ortStartProblem();
+  if (problem) throw new AgeGenderError('MODEL_NOT_LOADED', `YuNet needs onnxruntime, which cannot start here: ${problem}`, { subject: 'onnxruntime-node' });
+  const loaded = await loadOrt();
+  if ('error' in loaded) throw new AgeGenderError('MODEL_NOT_LOADED', 'YuNet needs onnxruntime-node, which cannot be loaded', { subject: 'onnxruntime-node', cause: loaded.error });
+  const { ort } = loaded;
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(await readFile(file), { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1, logSeverityLevel: 3 });
+  } catch (cause) {
+    throw new AgeGenderError('MODEL_INVALID', `cannot load the YuNet detector from ${file}`, { subject: file, cause });
+  }
+  const missing = STRIDES.flatMap((s) => [`cls_${s}`, `obj_${s}`, `bbox_${s}`, `kps_${s}`]).filter((n) => !session.outputNames.includes(n));
+  if (missing.length > 0) {
+    await session.release();
+    throw new AgeGenderError('MODEL_INVALID', `${file} is not a YuNet graph: outputs ${missing.join(', ')} are missing`, { subject: file });
+  }
+  let disposed = false;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const run = async (image: RawImage): Promise<DetectedFace[]> => {
+    if (disposed) throw new AgeGenderError('MODEL_NOT_LOADED', 'face detector was disposed');
+    if (image.width < 1 || image.height < 1) return [];
+    const input = await yunetInput(image, minSide, maxSide, margin);
+    const tensor = new ort.Tensor('float32', input.data, [1, 3, input.height, input.width]);
+    const out = await session.run({ input: tensor });
+    const candidates = STRIDES.flatMap((stride) => {
+      const get = (name: string): ArrayLike<number> => {
+        const t = out[`${name}_${stride}`];
+        if (!t) throw new AgeGenderError('MODEL_INVALID', `YuNet returned no ${name}_${stride}`, { subject: file });
+        return t.data as Float32Array;
+      };
+      return decodeYunetLevel({ stride, cls: get('cls'), obj: get('obj'), bbox: get('bbox'), kps: get('kps') }, input.width, input.height, minConfidence);
+    });
+    // onnxruntime-node reads the input on its own thread without holding it: touch it after the run
+    // so a garbage collection mid-run cannot free it (see runtime.ts)
+    if (tensor.data !== input.data) throw new AgeGenderError('MODEL_INVALID', 'YuNet input was replaced during the run');
+    return nonMaxSuppression(candidates, nmsIou, maxFaces).map((c) => toImageFace(c, input));
+  };
+
+  return {
+    name: `yunet ${file.replace(/^.*[\\/]/, '').replace(/\.onnx$/, '')} (onnxruntime)`,
+    detect(image: RawImage): Promise<DetectedFace[]> {
+      const next = queue.then(() => run(image));
+      queue = next.catch(() => undefined);
+      return next;
+    },
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      void session.release().catch(() => undefined);
+    },
+  };
+}

@@ -69,7 +69,7 @@ if (wanted.has('ours')) {
   const detector = await loadFaceDetector();
   try {
     const before = load();
-    const { result } = await evaluatePhotos({
+    const { result, records } = await evaluatePhotos({
       model,
       detector,
       photos: dir,
@@ -80,7 +80,13 @@ if (wanted.has('ours')) {
         if (done % 250 === 0 || done === total) console.error(`ours: ${done}/${total} (${load()})`);
       },
     });
-    rows.push({ name: `agegender (${result.model}) on ${result.runtime}, ${result.detector}`, summary: result.summary, note: `${before} → ${load()}` });
+    const name = `agegender (${result.model}) on ${result.runtime}, ${result.detector}`;
+    rows.push({ name, summary: result.summary, note: `${before} → ${load()}` });
+    // face-api on fewer photos: ours on exactly those photos too, for a like-for-like row
+    if (wanted.has('faceapi') && faceapiLimit !== undefined && faceapiLimit < records.length) {
+      const same = new Set(spreadSubset(allLabels, faceapiLimit).map((l) => l.file));
+      rows.push({ name: `${name}, on face-api's ${same.size} photos`, summary: summarisePhotos(records.filter((r) => same.has(r.file))), note: 'same run, subset' });
+    }
   } finally {
     detector.dispose();
     model.dispose();

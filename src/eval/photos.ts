@@ -63,6 +63,17 @@ export interface PhotoEvaluationSummary {
   byDecade: DecadeError[];
 }
 
+/** What `evaluatePhotos` stores in `photo-evaluation.json`. */
+export interface PhotoEvaluation {
+  photos: string;
+  labels: string;
+  model: string;
+  runtime: string;
+  detector: string | null;
+  createdAt: string;
+  summary: PhotoEvaluationSummary;
+}
+
 const LABEL_HEADER = ['file', 'age', 'gender'] as const;
 
 /** Splits one CSV line on commas, honouring double-quoted fields. */

@@ -4,6 +4,7 @@ import type { ManifestRow } from '../core/types.js';
 import { readSourceBytes } from '../data/sources.js';
 import type { AgeGenderModel, ModelMetadata } from '../model/api.js';
 import type { EvaluationResult, PredictionRecord } from '../eval/evaluate.js';
+import type { PhotoEvaluation } from '../eval/photos.js';
 import type { SummaryFile } from '../workspace/summary.js';
 import { edaStats } from './eda.js';
 import { edaCharts, evaluationCharts, trainingChart, type ChartDef } from './charts.js';
@@ -42,6 +43,8 @@ export interface ReportInput {
   galleryPerSlice?: number;
   readBytes?: (source: string) => Promise<Uint8Array>;
   now?: () => Date;
+  /** A photo evaluation (`agegender evaluate --photos`) for the model card's photo section. */
+  photos?: PhotoEvaluation | null;
 }
 
 export const REPORT_DEFAULTS = Object.freeze({ limeCount: 3, limeSamples: 300, galleryPerSlice: 6 });
@@ -142,7 +145,7 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
     slicesSection(ev),
     await bestWorstSection(ev, thumbs),
     await limeSection(ev, input.model, input.limeCount ?? REPORT_DEFAULTS.limeCount, input.limeSamples ?? REPORT_DEFAULTS.limeSamples, readBytes),
-    ['model-card', 'Model card', modelCardHtml({ metadata: input.metadata, evaluation: ev, statusCounts: eda.statusCounts, labelAgreement: input.summary?.labelAgreement?.identicalBytes ?? null })],
+    ['model-card', 'Model card', modelCardHtml({ metadata: input.metadata, evaluation: ev, statusCounts: eda.statusCounts, labelAgreement: input.summary?.labelAgreement?.identicalBytes ?? null, photos: input.photos ?? null })],
   ];
   return { html: page(input.metadata, ev.split, now, charts.all.length, sections), charts: charts.all.length, chartIds: charts.all.map((c) => c.id) };
 }

@@ -1,5 +1,6 @@
 import type { ModelMetadata } from '../model/api.js';
 import type { EvaluationResult } from '../eval/evaluate.js';
+import type { PhotoEvaluation } from '../eval/photos.js';
 import { percent } from '../core/format.js';
 import { expectedCumulativeScore, fitLabelNoise } from '../eval/label-noise.js';
 import { fmt } from './charts.js';
@@ -12,6 +13,26 @@ export interface ModelCardInput {
   statusCounts: Array<{ status: string; count: number }>;
   /** From `summary.json`: how often separate records of byte-identical images agree on their labels. */
   labelAgreement?: { pairs: number; ageEqual: number; ageDifferenceOver8: number; genderDisagree: number } | null;
+  /** A `photo-evaluation.json` of this model on photos of another population (e.g. the AAF dev set). */
+  photos?: PhotoEvaluation | null;
+}
+
+/**
+ * The photo-path section: how the model does on a labelled photo set it was not trained on, and its
+ * signed age error by decade (a population shift shows as one sign across the adult decades).
+ */
+export function photoShiftHtml(photos: PhotoEvaluation | null | undefined): string {
+  if (!photos) return '';
+  const s = photos.summary;
+  const signed = (v: number | null): string => (v === null ? '–' : `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v), 1)}`);
+  const rows = s.byDecade
+    .filter((d) => d.count > 0)
+    .map((d) => `<tr><td>${esc(d.decade)}</td><td>${d.count}</td><td>${signed(d.meanError)}</td><td>${fmt(d.mae, 2)}</td></tr>`)
+    .join('');
+  const gender = s.gender.accuracy === null ? 'n/a' : `${percent(s.gender.accuracy)} on the ${percent(s.gender.coverage ?? 0)} of faces answered`;
+  return `<h3>On photos of another population</h3>
+<p>Photo path (${esc(photos.detector ?? 'no detection')}) on <code>${esc(photos.photos)}</code>, ${s.photos} labelled photos, evaluated ${esc(photos.createdAt.slice(0, 10))}: a face found in <b>${percent(s.found.share ?? 0)}</b>; age MAE <b>${fmt(s.age.mae, 2)}</b> (mean signed error ${signed(s.age.meanError)}); gender accuracy ${gender}. Signed error is predicted − labelled age: negative means the faces read younger than their labels. A shift of one sign across the adult decades is a difference between populations (and annotators), not noise; training did not see these photos.</p>
+<table><thead><tr><th>labelled age</th><th>faces</th><th>mean signed error (years)</th><th>MAE</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 /** The label-agreement bullet: the measured disagreement, and the CS@8 a perfect model could reach against such labels. */
@@ -83,6 +104,7 @@ export function modelCardHtml(input: ModelCardInput): string {
 <h3>Measured biases (best vs worst group, groups with ≥ 20 faces)</h3>
 <ul>${gaps.join('') || '<li>No group is large enough to compare.</li>'}</ul>
 <p>Intervals are 95% percentile bootstrap (${evaluation.bootstrap.replicates} resamples); a gap whose group intervals overlap is not evidence of a difference. Small groups (see the tables) carry wide intervals: absence of a measured gap is not evidence of fairness.</p>
+${photoShiftHtml(input.photos)}
 <h3>What <code>--balance</code> changed</h3>
 <p>${balanceNote(metadata)}</p>
 <h3>Known label noise</h3>

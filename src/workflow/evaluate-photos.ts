@@ -14,7 +14,9 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { AgeGenderError, reasonOf } from '../core/errors.js';
-import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluationSummary, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
+import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
+
+export type { PhotoEvaluation } from '../eval/photos.js';
 import { loadImageInput } from '../io/decode.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { withModel, type ModelSource } from '../model/load.js';
@@ -37,16 +39,6 @@ export interface EvaluatePhotosOptions extends ModelSource {
   /** Score only this many photos: every k-th label, so ages and genders keep their spread. */
   limit?: number;
   onProgress?: (done: number, total: number) => void;
-}
-
-export interface PhotoEvaluation {
-  photos: string;
-  labels: string;
-  model: string;
-  runtime: string;
-  detector: string | null;
-  createdAt: string;
-  summary: PhotoEvaluationSummary;
 }
 
 export interface PhotoEvaluationRun {
@@ -130,4 +122,28 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
     await writeJsonAtomic(files.result, result);
     return { result, records, files };
   });
+}
+
+/**
+ * A `photo-evaluation.json` read back (for the report's model card). Errors name the file:
+ * UNREADABLE_FILE when it cannot be read, INVALID_ARGUMENT when it is not a photo evaluation.
+ */
+export async function readPhotoEvaluation(path: string): Promise<PhotoEvaluation> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the photo evaluation: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: path, cause });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a photo-evaluation.json written by `agegender evaluate --photos` but the file is not JSON', { subject: path, cause });
+  }
+  const v = value as Partial<PhotoEvaluation> | null;
+  if (!v || typeof v.photos !== 'string' || !v.summary || !Array.isArray(v.summary.byDecade) || typeof v.summary.photos !== 'number') {
+    throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a photo-evaluation.json written by `agegender evaluate --photos` but it lacks photos or summary.byDecade', { subject: path });
+  }
+  return v as PhotoEvaluation;
 }

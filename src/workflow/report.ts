@@ -18,6 +18,7 @@ import { reusableEvaluation, writeEvaluation, type StoredEvaluation } from '../w
 import { evaluationFiles, workspacePaths } from '../workspace/layout.js';
 import { readManifest } from '../workspace/manifest.js';
 import { readSummary } from '../workspace/summary.js';
+import { readPhotoEvaluation } from './evaluate-photos.js';
 
 export interface ReportWorkspaceOptions extends ModelSource {
   /** Workspace written by `prepare`. */
@@ -30,6 +31,8 @@ export interface ReportWorkspaceOptions extends ModelSource {
   /** Worst age errors explained with LIME, and samples per explanation (defaults: REPORT_DEFAULTS). */
   limeCount?: number;
   limeSamples?: number;
+  /** A `photo-evaluation.json` (from `evaluate --photos`) for the model card's photo section. */
+  photoEvaluation?: string;
   /** Says whether the stored evaluation is reused or the split evaluated. */
   log?: (line: string) => void;
   onProgress?: (done: number, total: number) => void;
@@ -71,6 +74,7 @@ export async function reportWorkspace(options: ReportWorkspaceOptions): Promise<
   const evaluationDir = resolve(options.evaluation ?? workspacePaths(workspace).evaluationDir(options.split));
   const rows = await readManifest(workspace);
   const summary = await readSummary(workspace);
+  const photos = options.photoEvaluation === undefined ? null : await readPhotoEvaluation(resolve(options.photoEvaluation));
   return withModel(options, async (model) => {
     const evaluation = await evaluationFor(model, rows, options.split, evaluationDir, options);
     const trainingLog = await readTrainingLog(resolve(options.modelDir ?? defaultModelDir()));
@@ -84,6 +88,7 @@ export async function reportWorkspace(options: ReportWorkspaceOptions): Promise<
       model,
       limeCount: options.limeCount ?? REPORT_DEFAULTS.limeCount,
       limeSamples: options.limeSamples ?? REPORT_DEFAULTS.limeSamples,
+      photos,
     });
     const out = resolve(options.out);
     await writeFileAtomic(out, report.html);

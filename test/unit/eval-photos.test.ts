@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { runEvaluatePhotos } from '../../src/cli/commands/evaluate.js';
 import { formatPhotoSummary, parsePhotoLabels, photoRecordsCsv, signedErrorByDecade, summarisePhotos, type PhotoRecord } from '../../src/eval/photos.js';
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
-import { evaluatePhotos, spreadSubset } from '../../src/workflow/evaluate-photos.js';
+import { photoShiftHtml } from '../../src/report/model-card.js';
+import { evaluatePhotos, readPhotoEvaluation, spreadSubset } from '../../src/workflow/evaluate-photos.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 
 const PHOTOS = fileURLToPath(new URL('../fixtures/photos/', import.meta.url));
@@ -139,6 +140,22 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.ok(records.every((r) => r.faces === 1 && r.predictedAge !== null));
     assert.equal(result.detector, null);
     assert.equal(result.summary.found.share, 1);
+  });
+
+  it('the model card shows a stored photo evaluation with its signed error by decade; a bad file is named', async () => {
+    const labels = join(dir, 'card.csv');
+    await writeFile(labels, 'file,age,gender\nchips/24_0_2_20170116170633399.jpg.chip.jpg,24,male\nchip-35-male.jpg,35,male\n');
+    const { files, result } = await evaluatePhotos({ photos: PHOTOS, labels, out: join(dir, 'card'), model: fakeModel(), detect: false });
+    const stored = await readPhotoEvaluation(files.result);
+    assert.deepEqual(stored.summary, result.summary);
+    const html = photoShiftHtml(stored);
+    assert.match(html, /2 labelled photos/);
+    assert.match(html, /<tr><td>20-29<\/td><td>1<\/td>/);
+    assert.match(html, /<tr><td>30-39<\/td><td>1<\/td>/);
+    assert.doesNotMatch(html, /<td>70-79<\/td>/);
+    assert.equal(photoShiftHtml(null), '');
+    await writeFile(join(dir, 'bad.json'), '{"photos": 3}');
+    await assert.rejects(readPhotoEvaluation(join(dir, 'bad.json')), /bad\.json: Expected a photo-evaluation\.json/);
   });
 
   it('the CLI asks for --labels and --out with --photos, and names an unreadable labels file', async () => {

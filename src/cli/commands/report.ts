@@ -15,6 +15,7 @@ export interface ReportCommandOptions {
   evaluation?: string;
   lime: string;
   limeSamples: string;
+  photoEvaluation?: string;
 }
 
 /** Parses the options, builds the report through the workflow and prints what it wrote. */
@@ -27,6 +28,7 @@ export async function runReport(opts: ReportCommandOptions, log: (line: string) 
     out: opts.out,
     ...(opts.evaluation === undefined ? {} : { evaluation: opts.evaluation }),
     ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+    ...(opts.photoEvaluation === undefined ? {} : { photoEvaluation: opts.photoEvaluation }),
     log,
     onProgress: progressReporter('evaluate', log),
   });
@@ -46,6 +48,7 @@ export function registerReportCommand(program: Command): void {
     .option('--evaluation <dir>', `folder with ${EVALUATION_FILES.result} + ${EVALUATION_FILES.predictions} to reuse or write (default: <workspace>/${WORKSPACE_FILES.evaluation}/<split>)`)
     .option('--lime <n>', 'worst age errors to explain with LIME', String(REPORT_DEFAULTS.limeCount))
     .option('--lime-samples <n>', 'LIME samples per explanation', String(REPORT_DEFAULTS.limeSamples))
+    .option('--photo-evaluation <file>', 'photo-evaluation.json from `agegender evaluate --photos`: the model card shows those figures and the signed age error by decade')
     .action(async (opts: ReportCommandOptions) => {
       await runReport(opts);
     });

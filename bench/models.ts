@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32, shuffleInPlace } from '../src/core/random.js';
-import { readManifest, rowsOfSplit } from '../src/data/manifest.js';
+import { readManifest, rowsOfSplit } from '../src/workspace/manifest.js';
 import { ageMetrics, genderMetrics } from '../src/eval/metrics.js';
 import { decodeImage } from '../src/io/decode.js';
 import type { RawImage } from '../src/io/types.js';

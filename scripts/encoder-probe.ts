@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { graphModel } from '../bench/graph-model.js';
 import { mulberry32, shuffleInPlace } from '../src/core/random.js';
-import { readManifest, rowsOfSplit } from '../src/data/manifest.js';
+import { readManifest, rowsOfSplit } from '../src/workspace/manifest.js';
 import { readSourceBytes } from '../src/data/sources.js';
 import { decodeImage } from '../src/io/decode.js';
 import { AGE_BINS, ageLabelDistribution, MAX_AGE } from '../src/model/ageBins.js';

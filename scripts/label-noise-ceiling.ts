@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { percent as pct } from '../src/core/format.js';
-import { readManifest } from '../src/data/manifest.js';
+import { readManifest } from '../src/workspace/manifest.js';
 import { labelAgreement } from '../src/data/label-agreement.js';
 import {
   errorScaleForCumulativeScore,

@@ -15,7 +15,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../src/core/atomic.js';
 import { countBy } from '../src/core/count.js';
 import { DEFAULTS } from '../src/core/defaults.js';
 import type { ManifestRow, SplitName } from '../src/core/types.js';
-import { manifestToJsonl, readManifest } from '../src/data/manifest.js';
+import { manifestToJsonl, readManifest } from '../src/workspace/manifest.js';
 import { assignSplits, crossSplitNearPairs } from '../src/data/split.js';
 import { isCutPoint } from '../src/model/encoder.js';
 import { train } from '../src/train/train.js';

@@ -8,7 +8,7 @@
 // `agegender train` computes whatever is missing itself; this only lets it run ahead, in parallel.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readManifest } from '../src/data/manifest.js';
+import { readManifest } from '../src/workspace/manifest.js';
 import { initBackend } from '../src/model/backend.js';
 import { FaceRecEncoder, loadFaceApiWeights } from '../src/model/encoder.js';
 import { ensureFeatures } from '../src/train/featureCache.js';

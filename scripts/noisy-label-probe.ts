@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../src/core/atomic.js';
 import { mulberry32, shuffleInPlace } from '../src/core/random.js';
 import type { ManifestRow } from '../src/core/types.js';
 import { ageBucket } from '../src/data/labels.js';
-import { manifestToJsonl, readManifest } from '../src/data/manifest.js';
+import { manifestToJsonl, readManifest } from '../src/workspace/manifest.js';
 import { parsePredictionsCsv } from '../src/eval/evaluate.js';
 
 const [command, workspace, outRoot, fractionText] = process.argv.slice(2);

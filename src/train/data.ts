@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../core/random.js';
 import type { Ethnicity, Gender, ManifestRow, SplitName } from '../core/types.js';
-import { readManifest, rowsOfSplit } from '../data/manifest.js';
+import { readManifest, rowsOfSplit } from '../workspace/manifest.js';
 import { workspacePaths } from '../workspace/layout.js';
 
 export interface TrainItem {

@@ -21,7 +21,7 @@ import type { ExplainFn, ServerContext } from './context.js';
 import { errorServerOptions, registerErrorHandlers } from './error-handling.js';
 import { checkLimits, type ServerLimits } from './limits.js';
 import { openApiDocument } from './openapi.js';
-import { WorkQueue } from './queue.js';
+import { AdmissionQueue } from './queue.js';
 import { registerExplainRoute, registerInfoRoutes, registerPredictRoute } from './routes.js';
 
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
@@ -54,7 +54,7 @@ function contextOf(options: BuildServerOptions, limits: ServerLimits): ServerCon
     detector: options.detector,
     explain: options.explain ?? null,
     limits,
-    queue: new WorkQueue({ concurrency: limits.concurrency, maxQueued: limits.maxQueued }),
+    queue: new AdmissionQueue({ concurrency: limits.concurrency, maxQueued: limits.maxQueued }),
     modelName: `${model.metadata.name} (${model.metadata.encoder})`,
   };
 }

@@ -7,7 +7,7 @@ import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import type { FaceDetector } from '../pipeline/detect.js';
 import type { ServerLimits } from './limits.js';
-import type { WorkQueue } from './queue.js';
+import type { AdmissionQueue } from './queue.js';
 
 /** What an explainer gives back; only `overlayPng` is used here. */
 export interface ExplanationLike {
@@ -28,7 +28,7 @@ export interface ServerContext {
   detector: FaceDetector | null;
   explain: ExplainFn | null;
   limits: ServerLimits;
-  queue: WorkQueue;
+  queue: AdmissionQueue;
   /** "name (encoder)", shown in answers. */
   modelName: string;
 }

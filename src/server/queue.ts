@@ -1,72 +1,94 @@
 /**
- * A bounded work queue: at most `concurrency` tasks run at once, at most `maxQueued` wait; past that
- * `run` rejects at once with QUEUE_FULL (the server answers 503 + Retry-After). Waiting tasks whose
- * signal aborts leave the queue (TIMEOUT) without running. A running task cannot be interrupted:
- * tfjs has no cancellation, so its result is simply dropped by the caller.
+ * The one admission queue for predict and explain. At most `concurrency` tasks run (a
+ * {@link Semaphore} from core/limit.ts), at most `maxQueued` wait, and a request is only let in
+ * when it can finish before its deadline:
+ *
+ * - full queue → QUEUE_FULL at once (503 + Retry-After);
+ * - estimated wait (work ahead ÷ concurrency) + its own estimated run time past the deadline →
+ *   QUEUE_FULL at once, unless nothing is running (a lone request is always tried);
+ * - a waiting request that can no longer finish in time (deadline − its estimate has passed)
+ *   leaves the line before it takes a slot, with QUEUE_FULL;
+ * - a running task past its deadline answers TIMEOUT (504); tfjs and onnxruntime cannot be
+ *   interrupted, so its result is dropped and its slot is held until it really ends.
+ *
+ * Run time is estimated per kind of work (a moving average of finished tasks, starting from
+ * {@link DEFAULT_EXPECTED_MS}), because an explanation costs tens of predictions.
  *
  * @example
- *   const queue = new WorkQueue({ concurrency: 1, maxQueued: 8 });
- *   const result = await queue.run(() => heavyWork(), AbortSignal.timeout(30_000));
+ *   const queue = new AdmissionQueue({ concurrency: 1, maxQueued: 8 });
+ *   const result = await queue.run('predict', performance.now() + 30_000, (signal) => work(signal));
  */
 import { AgeGenderError } from '../core/errors.js';
+import { Semaphore } from '../core/limit.js';
 import { integerInRange } from '../core/validate.js';
 
-export interface WorkQueueOptions {
-  /** Tasks run at the same time (default 1: tfjs work is single-threaded anyway). */
+export type WorkKind = 'predict' | 'explain';
+
+/** Run-time estimates before any task of the kind has finished, ms. */
+export const DEFAULT_EXPECTED_MS: Readonly<Record<WorkKind, number>> = Object.freeze({ predict: 1000, explain: 10_000 });
+
+export interface AdmissionQueueOptions {
+  /** Tasks run at the same time (default 1: inference is single-threaded per model anyway). */
   concurrency?: number;
   /** Tasks allowed to wait; one more is refused (default 8). */
   maxQueued?: number;
+  /** Run-time estimates used until tasks of each kind have been timed. */
+  expectedMs?: Partial<Record<WorkKind, number>>;
 }
 
-export interface WorkQueueStats {
+export interface QueueStats {
   running: number;
   queued: number;
   concurrency: number;
   maxQueued: number;
   completed: number;
   rejected: number;
-  /** Moving average of task duration, ms (0 before the first task ends). */
+  /** Moving average of task duration over all kinds, ms (0 before the first task ends). */
   averageMs: number;
 }
 
-interface Waiting {
-  start: () => void;
-  reject: (error: unknown) => void;
-}
-
-/** Thrown by {@link WorkQueue.run} when full; `retryAfterSeconds` feeds the Retry-After header. */
+/** Thrown when a request is not admitted; `retryAfterSeconds` feeds the Retry-After header. */
 export class QueueFullError extends AgeGenderError {
   readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number, queued: number) {
-    super('QUEUE_FULL', `server busy: ${queued} requests already waiting; retry in ${retryAfterSeconds} s`);
+  constructor(retryAfterSeconds: number, why: string) {
+    super('QUEUE_FULL', `server busy: ${why}; retry in ${retryAfterSeconds} s`);
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
-export class WorkQueue {
+export class AdmissionQueue {
   readonly concurrency: number;
   readonly maxQueued: number;
-  #running = 0;
-  #waiting: Waiting[] = [];
+  readonly #gate: Semaphore;
+  readonly #expected: Record<WorkKind, number>;
+  readonly #timed: Record<WorkKind, boolean> = { predict: false, explain: false };
+  /** Sum of the estimates of the tasks waiting and running (the work ahead of a newcomer), ms. */
+  #aheadMs = 0;
   #completed = 0;
   #rejected = 0;
   #averageMs = 0;
 
-  constructor(options: WorkQueueOptions = {}) {
+  constructor(options: AdmissionQueueOptions = {}) {
     this.concurrency = integerInRange(options.concurrency ?? 1, 'concurrency', 1, 64);
     this.maxQueued = integerInRange(options.maxQueued ?? 8, 'maxQueued', 0, 10_000);
+    this.#gate = new Semaphore(this.concurrency);
+    this.#expected = { ...DEFAULT_EXPECTED_MS, ...options.expectedMs };
   }
 
-  /** Seconds a new request would likely wait: queue length × average task time, at least 1. */
+  /** Current run-time estimate of a kind of work, ms. */
+  expectedMs(kind: WorkKind): number {
+    return this.#expected[kind];
+  }
+
+  /** Seconds until the work now queued should be done: a fair Retry-After, at least 1. */
   retryAfterSeconds(): number {
-    const perTask = this.#averageMs > 0 ? this.#averageMs : 1000;
-    return Math.max(1, Math.ceil(((this.#waiting.length + this.#running) * perTask) / this.concurrency / 1000));
+    return Math.max(1, Math.ceil(this.#aheadMs / this.concurrency / 1000));
   }
 
-  stats(): WorkQueueStats {
+  stats(): QueueStats {
     return {
-      running: this.#running,
-      queued: this.#waiting.length,
+      running: this.#gate.active,
+      queued: this.#gate.waiting,
       concurrency: this.concurrency,
       maxQueued: this.maxQueued,
       completed: this.#completed,
@@ -75,54 +97,76 @@ export class WorkQueue {
     };
   }
 
-  /** Runs `task` when a slot frees up. Rejects with QueueFullError when full, TIMEOUT when `signal` aborts first. */
-  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (signal?.aborted) return Promise.reject(new AgeGenderError('TIMEOUT', 'request timed out before it started'));
-    if (this.#running >= this.concurrency && this.#waiting.length >= this.maxQueued) {
-      this.#rejected++;
-      return Promise.reject(new QueueFullError(this.retryAfterSeconds(), this.#waiting.length));
+  /**
+   * Runs `task` once admitted and given a slot; `deadline` is a `performance.now()` time. The
+   * task's signal aborts at the deadline. Rejects with QueueFullError (not admitted, or cut while
+   * waiting) or TIMEOUT (ran past the deadline).
+   */
+  async run<T>(kind: WorkKind, deadline: number, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const estimate = this.#expected[kind];
+    this.#admit(estimate, deadline);
+    this.#aheadMs += estimate;
+    let release: () => void;
+    try {
+      const free = this.#gate.active < this.concurrency;
+      const patience = Math.max(0, Math.floor(deadline - estimate - performance.now()));
+      release = await this.#gate.acquire(free ? undefined : AbortSignal.timeout(patience));
+    } catch (error) {
+      this.#aheadMs -= estimate;
+      if (error instanceof DOMException && error.name === 'TimeoutError') throw this.#refuse('this request could no longer finish within the time limit');
+      throw error;
     }
-    return new Promise<T>((resolve, reject) => {
-      const start = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        this.#running++;
-        const t0 = performance.now();
-        let p: Promise<T>;
-        try {
-          p = task();
-        } catch (error) {
-          p = Promise.reject(error);
-        }
-        p.then(resolve, reject).finally(() => {
-          const ms = performance.now() - t0;
-          this.#averageMs = this.#completed === 0 ? ms : this.#averageMs * 0.8 + ms * 0.2;
-          this.#completed++;
-          this.#running--;
-          this.#next();
-        });
-      };
-      const entry: Waiting = { start, reject };
-      const onAbort = (): void => {
-        const i = this.#waiting.indexOf(entry);
-        if (i >= 0) {
-          this.#waiting.splice(i, 1);
-          reject(new AgeGenderError('TIMEOUT', 'request timed out while waiting in the queue'));
-        }
-      };
-      if (this.#running < this.concurrency) {
-        start();
-      } else {
-        signal?.addEventListener('abort', onAbort, { once: true });
-        this.#waiting.push(entry);
-      }
-    });
+    const t0 = performance.now();
+    const controller = new AbortController();
+    const running = Promise.resolve().then(() => task(controller.signal));
+    // The slot is held until the task really ends, even when its answer was dropped at the deadline.
+    void running
+      .catch(() => undefined)
+      .finally(() => {
+        release();
+        this.#aheadMs -= estimate;
+        this.#record(kind, performance.now() - t0);
+      });
+    return raceDeadline(running, deadline, controller);
   }
 
-  #next(): void {
-    while (this.#running < this.concurrency) {
-      const entry = this.#waiting.shift();
-      if (!entry) return;
-      entry.start();
+  /** Throws QueueFullError when the line is full or the request could not finish by `deadline`. */
+  #admit(estimate: number, deadline: number): void {
+    if (this.#gate.waiting >= this.maxQueued && this.#gate.active >= this.concurrency) {
+      throw this.#refuse(`${this.#gate.waiting} requests already waiting`);
     }
+    const idle = this.#gate.active === 0 && this.#gate.waiting === 0;
+    const finish = performance.now() + this.#aheadMs / this.concurrency + estimate;
+    if (!idle && finish > deadline) {
+      throw this.#refuse(`the work ahead would not let this request finish within the time limit`);
+    }
+  }
+
+  #refuse(why: string): QueueFullError {
+    this.#rejected++;
+    return new QueueFullError(this.retryAfterSeconds(), why);
+  }
+
+  #record(kind: WorkKind, ms: number): void {
+    this.#expected[kind] = this.#timed[kind] ? this.#expected[kind] * 0.8 + ms * 0.2 : ms;
+    this.#timed[kind] = true;
+    this.#averageMs = this.#completed === 0 ? ms : this.#averageMs * 0.8 + ms * 0.2;
+    this.#completed++;
+  }
+}
+
+/** `running`'s result, or TIMEOUT (and `controller` aborted) when `deadline` comes first. */
+async function raceDeadline<T>(running: Promise<T>, deadline: number, controller: AbortController): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new AgeGenderError('TIMEOUT', 'request took longer than the time limit'));
+    }, Math.max(0, deadline - performance.now()));
+  });
+  try {
+    return await Promise.race([running, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -36,7 +36,7 @@ export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): 
     const t0 = performance.now();
     const query = parseQuery(PredictQuery, req.query);
     const upload = await readUpload(req, ctx.limits);
-    const result = await queued(ctx, (signal) => analyzeUpload(ctx, upload, query.detect, signal));
+    const result = await queued(ctx, 'predict', t0, (signal) => analyzeUpload(ctx, upload, query.detect, signal));
     return {
       width: result.width,
       height: result.height,
@@ -77,7 +77,7 @@ export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): 
     const query = parseQuery(ExplainQuery, req.query);
     if (!ctx.explain) throw new HttpError('EXPLAIN_UNAVAILABLE', 'this server was started without an explainer');
     const upload = await readUpload(req, ctx.limits);
-    const out = await queued(ctx, (signal) => explainFaces(ctx, upload, query, signal));
+    const out = await queued(ctx, 'explain', t0, (signal) => explainFaces(ctx, upload, query, signal));
     return {
       width: out.result.width,
       height: out.result.height,

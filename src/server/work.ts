@@ -8,26 +8,8 @@ import { analyzeImage, type AnalyzeResult } from '../pipeline/analyze.js';
 import type { FaceBox } from '../pipeline/detect.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
+import type { WorkKind } from './queue.js';
 import type { Upload } from './upload.js';
-
-/** Runs `work` with an abort signal; rejects with TIMEOUT after `ms` (the work's own result is then dropped). */
-export async function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new AgeGenderError('TIMEOUT', `request took longer than ${ms} ms`));
-    }, ms);
-  });
-  const running = work(controller.signal);
-  running.catch(() => undefined); // a late failure after the timeout must not become an unhandled rejection
-  try {
-    return await Promise.race([running, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Longest side an upload is decoded at. Photos: faces are found on at most 1280 px anyway and
@@ -59,7 +41,10 @@ export async function analyzeUpload(ctx: ServerContext, upload: Upload, detect: 
   return toUploadPixels(result, upload.header, detect);
 }
 
-/** Runs `task` in the shared queue under the request time limit. */
-export function queued<T>(ctx: ServerContext, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  return withTimeout(ctx.limits.requestTimeoutMs, (signal) => ctx.queue.run(() => task(signal), signal));
+/**
+ * Runs `task` through the shared admission queue, with the request's deadline counted from
+ * `startedAt` (a `performance.now()` time: when the handler began, the upload received).
+ */
+export function queued<T>(ctx: ServerContext, kind: WorkKind, startedAt: number, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return ctx.queue.run(kind, startedAt + ctx.limits.requestTimeoutMs, task);
 }

@@ -7,7 +7,6 @@ import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ExplainFn } from '../../src/server/app.js';
 import { ErrorResponse, ExplainResponse, HealthResponse, PredictResponse } from '../../src/server/schemas.js';
-import { WorkQueue } from '../../src/server/queue.js';
 import type { DetectedFace, FaceDetector } from '../../src/pipeline/detect.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 
@@ -285,24 +284,6 @@ describe('server limits', () => {
 
   it('rejects bad limits with INVALID_ARGUMENT naming the option', async () => {
     await assert.rejects(buildServer({ model: fakeModel(), detector: null, limits: { maxQueued: -1 } }), /limits\.maxQueued/);
-  });
-});
-
-describe('WorkQueue', () => {
-  it('runs at most `concurrency` tasks, drops aborted waiting tasks, and refuses when full', async () => {
-    const q = new WorkQueue({ concurrency: 1, maxQueued: 1 });
-    let release: () => void = () => undefined;
-    const first = q.run(() => new Promise<string>((resolve) => (release = () => resolve('a'))));
-    const controller = new AbortController();
-    const second = q.run(async () => 'b', controller.signal);
-    await assert.rejects(q.run(async () => 'c'), (e: Error & { code?: string }) => e.code === 'QUEUE_FULL');
-    controller.abort();
-    await assert.rejects(second, (e: Error & { code?: string }) => e.code === 'TIMEOUT');
-    assert.equal(q.stats().queued, 0);
-    release();
-    assert.equal(await first, 'a');
-    assert.equal(await q.run(async () => 'd'), 'd');
-    assert.equal(q.stats().rejected, 1);
   });
 });
 

@@ -131,6 +131,7 @@ async function connectLogged(url: string, log: (line: string) => void): Promise<
     if (e.message !== last) log(`redis: ${(last = e.message)} (reconnecting)`);
   };
   const redis = await connectQueueRedis(url, note);
+  redis.on('reconnecting', () => (last ? undefined : log(`redis: ${(last = 'connection lost')} (reconnecting)`)));
   redis.on('ready', () => {
     if (last) log('redis: connected again');
     last = '';
@@ -172,6 +173,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   );
   worker.on('failed', (job, error) => void recordFinalFailure(store, job, error, log).catch((e: unknown) => log(`job ${job?.id}: cannot record its failure: ${reasonOf(e)}`)));
   worker.on('error', note);
+  worker.on('stalled', (id) => log(`job ${id}: its worker stopped answering; put back in the queue`));
   worker.on('completed', (job, value: { images: number; failed: number }) => log(`job ${job.id}: ${value.images} images, ${value.failed} failed`));
   const counts = o.untilEmpty ? new Queue(name, { connection: redis }) : null;
   let stopping: Promise<void> | null = null;

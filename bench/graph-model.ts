@@ -1,5 +1,5 @@
 // Loads a TF.js graph model (model.json + weight shards) from files, for the npm-shipped competitor
-// and probe models (bench/models.ts, scripts/encoder-probe.ts): tf.loadGraphModel wants a URL or handler.
+// and probe models (bench/models.ts, experiments/encoder-probe.ts): tf.loadGraphModel wants a URL or handler.
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';

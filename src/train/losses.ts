@@ -24,7 +24,7 @@ function ageBins(): tf.Tensor1D {
 
 /**
  * Per-batch losses: age = KL(label distribution ‖ prediction) + |E[age] − age| / ageScale (or one
- * of the two terms, `ageLoss`); gender = cross-entropy (also used by scripts/encoder-probe.ts).
+ * of the two terms, `ageLoss`); gender = cross-entropy (also used by experiments/encoder-probe.ts).
  */
 export function taskLosses(out: NetOutputs, ageTarget: tf.Tensor2D, ages: tf.Tensor1D, female: tf.Tensor1D, w: tf.Tensor1D, ageScale: number, ageLoss: AgeLoss = 'kl+l1'): { age: tf.Scalar; gender: tf.Scalar } {
   const logp = tf.logSoftmax(out.ageLogits);

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ORT_MAX_CMDLINE_BYTES } from '../../src/model/runtime.js';
-import { utkfaceDir } from '../unit/train-fixtures.js';
+import { utkfaceDir } from '../helpers/train-fixtures.js';
 
 const run = promisify(execFile);
 

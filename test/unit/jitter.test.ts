@@ -10,7 +10,7 @@ import { initBackend } from '../../src/model/backend.js';
 import { FaceRecEncoder, loadFaceApiWeights } from '../../src/model/encoder.js';
 import { cacheRoot, ensureFeatures, entryPath, readEntry } from '../../src/train/featureCache.js';
 import { JITTER_RANGES, jitterChips, jitterFor, NO_JITTER, transformRow } from '../../src/train/jitter.js';
-import { pickChips } from './train-fixtures.js';
+import { pickChips } from '../helpers/train-fixtures.js';
 
 /** A 1×h×w×3 float image whose pixel (x, y) holds (x, y, x + y). */
 function ramp(w: number, h: number): tf.Tensor4D {

@@ -9,7 +9,7 @@ import { hasConvFilterGrad, initBackend } from '../../src/model/backend.js';
 import { FaceRecEncoder, loadFaceApiWeights } from '../../src/model/encoder.js';
 import { decodeHalfInto, encodeHalf } from '../../src/model/half.js';
 import { decodeImage } from '../../src/io/decode.js';
-import { pickChips } from './train-fixtures.js';
+import { pickChips } from '../helpers/train-fixtures.js';
 
 describe('model basics', () => {
   it('picks wasm (no tfjs-node here) and registers Conv2DBackpropFilter', async () => {

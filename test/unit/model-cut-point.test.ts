@@ -14,7 +14,7 @@ import { cutLayout, FaceRecEncoder, loadFaceApiWeights } from '../../src/model/e
 import { loadModel } from '../../src/model/index.js';
 import { FORMAT_VERSION, saveModel } from '../../src/model/io.js';
 import { AgeGenderNet } from '../../src/model/net.js';
-import { pickChips } from './train-fixtures.js';
+import { pickChips } from '../helpers/train-fixtures.js';
 
 const meta = { formatVersion: FORMAT_VERSION, name: 'untrained', encoder: 'x', inputSize: 150, createdAt: new Date(0).toISOString(), command: 'test', datasetManifestHash: null, metrics: {} };
 

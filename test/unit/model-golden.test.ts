@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { AgeGenderPrediction } from '../../src/core/types.js';
 import { loadModel } from '../../src/model/index.js';
-import { utkfaceDir } from './train-fixtures.js';
+import { utkfaceDir } from '../helpers/train-fixtures.js';
 
 interface Golden {
   model: string;

@@ -10,7 +10,7 @@ import { loadFaceApiWeights } from '../../src/model/encoder.js';
 import { loadModel } from '../../src/model/index.js';
 import { FORMAT_VERSION, saveModel } from '../../src/model/io.js';
 import { AgeGenderNet } from '../../src/model/net.js';
-import { pickChips } from './train-fixtures.js';
+import { pickChips } from '../helpers/train-fixtures.js';
 
 describe('model folder', () => {
   let dir: string;

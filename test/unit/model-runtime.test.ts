@@ -16,7 +16,7 @@ import { preprocessChips } from '../../src/model/encoder.js';
 import { readModelFolder } from '../../src/model/io.js';
 import { AgeGenderNet } from '../../src/model/net.js';
 import { initBackend } from '../../src/model/backend.js';
-import { utkfaceDir } from './train-fixtures.js';
+import { utkfaceDir } from '../helpers/train-fixtures.js';
 
 const run = promisify(execFile);
 // 12 UTKFace chips spread over the sorted listing (so over ages), from the shared data

@@ -18,7 +18,7 @@ import { balanceWeights } from '../../src/train/data.js';
 import { taskLosses, train, TRAIN_DEFAULTS } from '../../src/train/train.js';
 import { entryPath, sha256 } from '../../src/train/featureCache.js';
 import { runTrain } from '../../src/cli/commands/train.js';
-import { makeWorkspace, pickChips } from './train-fixtures.js';
+import { makeWorkspace, pickChips } from '../helpers/train-fixtures.js';
 
 // Shared across runs: the cache is keyed by content hash + encoder + cut point.
 const CACHE = join(tmpdir(), 'agegender-test-feature-cache');
@@ -180,7 +180,7 @@ describe('train', () => {
     const out = join(dir, 'kill-model');
     const ckpt = join(ws, 'checkpoints', 'kill-model');
     const state = join(ckpt, 'state.json');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/unit/train-child.ts', ws, out, CACHE], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/train-child.ts', ws, out, CACHE], { stdio: 'ignore' });
     const exited = new Promise<void>((res) => child.once('exit', () => res()));
     for (let i = 0; i < 2400 && !existsSync(state); i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(existsSync(state), 'a checkpoint appeared');
@@ -188,7 +188,7 @@ describe('train', () => {
     await exited;
     assert.equal(existsSync(join(out, 'model.json')), false, 'killed before the model was saved');
     const before = JSON.parse(await readFile(state, 'utf8')) as { stage: number; epoch: number; stage1Done: boolean };
-    const resumed = spawn(process.execPath, ['--import', 'tsx', 'test/unit/train-child.ts', ws, out, CACHE, 'resume'], { stdio: 'inherit' });
+    const resumed = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/train-child.ts', ws, out, CACHE, 'resume'], { stdio: 'inherit' });
     const code = await new Promise<number | null>((res) => resumed.once('exit', (c) => res(c)));
     assert.equal(code, 0);
     const log = (await readFile(join(ckpt, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { runTune } from '../../src/cli/commands/tune.js';
 import { tuneModel } from '../../src/workflow/tune.js';
 import { defaultModelDir } from '../../src/model/index.js';
-import { makeWorkspace } from './train-fixtures.js';
+import { makeWorkspace } from '../helpers/train-fixtures.js';
 
 interface Metadata {
   inference: { flipTta: boolean; chosenOn: string; command: string; candidates: Record<'none' | 'flip', { mae: number; cs8: number; genderAccuracy: number }> };

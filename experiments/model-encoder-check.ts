@@ -25,7 +25,6 @@ const top = enc.top(cut);
 const desc = tf.matMul(top, fc);
 console.log('cut', cut.shape, 'pooled', pooled.shape, 'top', top.shape);
 // face-api reference
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const faceapi: any = await import('@vladmandic/face-api/dist/face-api.node-wasm.js');
 await faceapi.nets.faceRecognitionNet.loadFromDisk('node_modules/@vladmandic/face-api/model');
 const mine = await desc.data();

@@ -1,5 +1,5 @@
 // Latency profile of a model folder (default: the shipped one) on this backend: parts of the forward pass, then predict().
-//   node --import tsx scripts/model-profile.ts [modelDir]
+//   node --import tsx experiments/model-profile.ts [modelDir]
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { initBackend } from '../src/model/backend.js';

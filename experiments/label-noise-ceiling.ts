@@ -1,7 +1,7 @@
 // How far can CS@8 go against UTKFace's labels? Fits a label-noise model to the images that the data
 // set files under two separate records (labelled twice), then says what a perfect model would score
 // and what a model must achieve to reach a target CS@8. No model is run; an evaluation is only read.
-//   node --import tsx scripts/label-noise-ceiling.ts <workspace> <evaluation.json> [--source-contains /UTKFace/] [--target 0.88]
+//   node --import tsx experiments/label-noise-ceiling.ts <workspace> <evaluation.json> [--source-contains /UTKFace/] [--target 0.88]
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { percent as pct } from '../src/core/format.js';

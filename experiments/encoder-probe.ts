@@ -3,8 +3,8 @@
 // ImageNet mean subtracted) with face-api's network (the 736-d head input of stage 1: pretrained
 // top + pooled stages, from the feature cache) and the two fused, on the same training chips.
 //
-//   node --import tsx scripts/encoder-probe.ts extract <workspace> <split> <k>/<n> [--limit N]
-//   node --import tsx scripts/encoder-probe.ts fit <workspace> [--limit N]
+//   node --import tsx experiments/encoder-probe.ts extract <workspace> <split> <k>/<n> [--limit N]
+//   node --import tsx experiments/encoder-probe.ts fit <workspace> [--limit N]
 //
 // `extract` writes <workspace>/probe/faceres/<split>-<k>of<n>.f32 (N×256) + .json (sources);
 // `fit` needs the feature cache at the conv256_down cut point (`model-extract --cut-point conv256_down` makes it).

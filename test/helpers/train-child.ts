@@ -1,5 +1,5 @@
 // Child process for the kill -9 / --resume test: trains on a tiny workspace.
-//   node --import tsx test/unit/train-child.ts <workspace> <out> <cacheDir> [resume]
+//   node --import tsx test/helpers/train-child.ts <workspace> <out> <cacheDir> [resume]
 import { train } from '../../src/train/train.js';
 
 const [workspace, out, cacheDir, resume] = process.argv.slice(2);

@@ -1,5 +1,5 @@
 // Computes our pHash for the files in phash-reference.tsv and compares with the reference values.
-// Usage: node --import tsx scripts/check-phash.ts [limit]
+// Usage: node --import tsx experiments/check-phash.ts [limit]
 // Data folder: $AGEGENDER_UTKFACE_DIR or ../shared/datasets/utkface (relative to the working directory).
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 // Records the shipped model's predictions on a few fixed chips into test/golden/model-predictions.json.
-//   node --import tsx scripts/model-golden.ts [modelDir]
+//   AGEGENDER_RUNTIME=tfjs node --import tsx scripts/model-golden.ts [modelDir]   (recorded on tfjs wasm)
 // Chips: the repo fixture plus four UTKFace chips from the test split (named, resolved at test time).
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -20,6 +20,6 @@ const model = await loadModel(process.argv[2]);
 const inputs = [{ id: 'fixture:chip-35-male.jpg', path: 'test/fixtures/photos/chip-35-male.jpg' }, ...GOLDEN_UTK.map((n) => ({ id: `utkface:${n}`, path: join(utkfaceChips(), n) }))];
 const out = [];
 for (const i of inputs) out.push({ id: i.id, prediction: await model.predict(i.path) });
-await writeFile('test/golden/model-predictions.json', `${JSON.stringify({ model: model.metadata.name, createdAt: model.metadata.createdAt, datasetManifestHash: model.metadata.datasetManifestHash, predictions: out }, null, 2)}\n`);
+await writeFile('test/golden/model-predictions.json', `${JSON.stringify({ model: model.metadata.name, createdAt: model.metadata.createdAt, datasetManifestHash: model.metadata.datasetManifestHash, genderThreshold: model.genderThreshold, predictions: out }, null, 2)}\n`);
 model.dispose();
 console.log(JSON.stringify(out, null, 1));

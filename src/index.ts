@@ -15,6 +15,8 @@
 export type { AgeGenderPrediction, FaceLabels, Gender, Ethnicity, ManifestRow, SplitName } from './core/types.js';
 export { GENDERS, ETHNICITIES, SPLITS } from './core/types.js';
 export { AgeGenderError, ERROR_CODES, type ErrorCode } from './core/errors.js';
+export { genderAnswer, GENDER_ANSWERS, NO_ABSTENTION, type GenderAnswer } from './core/gender.js';
+export { abstentionSummary, chooseGenderThreshold, coverageAt, type AbstentionSummary, type CoveragePoint } from './eval/abstention.js';
 export type { ImageInput, RawImage } from './io/types.js';
 export { decodeImage, loadImageInput, readImageHeader, sniffImageType } from './io/decode.js';
 

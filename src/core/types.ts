@@ -1,6 +1,8 @@
 /** Labels as annotated in UTKFace. Gender is the binary label as annotated, not gender identity. */
 export const GENDERS = Object.freeze(['male', 'female'] as const);
 export type Gender = (typeof GENDERS)[number];
+/** What a prediction says about gender: a label, or `'uncertain'` when the model abstains (src/core/gender.ts). */
+export type GenderAnswer = Gender | 'uncertain';
 
 export const ETHNICITIES = Object.freeze(['White', 'Black', 'Asian', 'Indian', 'Others'] as const);
 export type Ethnicity = (typeof ETHNICITIES)[number];
@@ -60,8 +62,12 @@ export interface AgeGenderPrediction {
   age: number;
   /** Central 80% interval of the predicted age distribution, in years. */
   ageInterval: [number, number];
-  gender: Gender;
-  /** Probability of the predicted gender label (0.5–1). */
+  /**
+   * The more likely label, or `'uncertain'` when its probability is below the gender threshold
+   * (`model.genderThreshold`, src/core/gender.ts).
+   */
+  gender: GenderAnswer;
+  /** Probability of the more likely gender label (0.5–1), also when the answer is `'uncertain'`. */
   genderProbability: number;
   /** Probability of the `female` label (0–1), for calibration and AUC. */
   femaleProbability: number;

@@ -4,6 +4,7 @@ import { fixedDecimals, parseCsv, toCsv } from '../core/csv.js';
 import { ageBucket } from '../data/labels.js';
 import { readSourceBytes } from '../data/sources.js';
 import type { AgeGenderModel } from '../model/api.js';
+import { abstentionSummary, type AbstentionSummary } from './abstention.js';
 import { BOOTSTRAP_DEFAULTS, type ConfidenceInterval } from './bootstrap.js';
 import {
   AGE_DECADES,
@@ -53,6 +54,12 @@ export interface EvaluationResult {
   skipped: Array<{ source: string; reason: string }>;
   age: AgeMetrics;
   gender: GenderMetrics;
+  /**
+   * Gender abstention at the model's threshold (`model.genderThreshold`): coverage and answered
+   * accuracy overall, for ages 0–9 and by age bucket, and the accuracy–coverage curves. Absent in
+   * evaluations written before abstention existed.
+   */
+  abstention?: AbstentionSummary;
   /** Bootstrap 95% intervals of the headline metrics. */
   ci: Record<SliceMetricName, ConfidenceInterval | null>;
   bootstrap: { replicates: number; seed: number; level: number };
@@ -190,6 +197,7 @@ export function summarise(records: readonly PredictionRecord[], o: SummariseOpti
       records.map((r) => r.gender === 'female'),
       records.map((r) => r.femaleProbability),
     ),
+    abstention: abstentionSummary(records, o.model.genderThreshold),
     ci: overall.ci,
     bootstrap,
     calibration: calibrationBins(

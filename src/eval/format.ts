@@ -13,6 +13,11 @@ export function formatEvaluation(result: EvaluationResult, files?: { result: str
     `age: MAE ${f(result.age.mae, 2)} (95% CI ${f(result.ci.mae?.low ?? null, 2)}–${f(result.ci.mae?.high ?? null, 2)}), RMSE ${f(result.age.rmse, 2)}, within ±8 ${f(result.age.within8)}`,
     `gender: accuracy ${f(result.gender.accuracy)}, F1 ${f(result.gender.f1)}, ROC-AUC ${f(result.gender.rocAuc)}, ECE ${f(result.gender.ece)}`,
   ];
+  const a = result.abstention;
+  if (a) {
+    const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
+    lines.push(`gender threshold ${a.threshold}: ${pct(a.overall.coverage)} answered at ${pct(a.overall.accuracy)} accuracy; ages 0–9: ${pct(a.children.coverage)} answered at ${pct(a.children.accuracy)}`);
+  }
   for (const s of result.slices.filter((x) => x.dimensions.length === 1)) {
     for (const g of s.gaps.filter((x) => x.metric === 'mae' || x.metric === 'accuracy')) {
       if (g.best && g.worst) lines.push(`${s.name} ${g.metric}: best ${g.best.name} ${f(g.best.value)}, worst ${g.worst.name} ${f(g.worst.value)}, gap ${f(g.gap)}`);

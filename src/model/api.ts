@@ -10,6 +10,12 @@ export interface AgeGenderModel {
   readonly metadata: ModelMetadata;
   /** What runs the forward pass, e.g. `onnxruntime 1.30.0 (cpu)` or `tfjs wasm`. */
   readonly runtime: string;
+  /**
+   * Gender threshold (0.5–1): a face whose more likely gender label has a lower probability is
+   * answered `'uncertain'`. From `metadata.inference.genderThreshold` (chosen on val), or the
+   * `genderThreshold` load option; 0.5 answers every face.
+   */
+  readonly genderThreshold: number;
   /** Predicts one face chip (an aligned, cropped face like UTKFace's 200×200 chips). */
   predict(image: ImageInput): Promise<AgeGenderPrediction>;
   /** Predicts many face chips in batches; order is kept. */

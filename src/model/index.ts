@@ -9,6 +9,7 @@
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
+import { checkGenderThreshold, genderAnswer, NO_ABSTENTION } from '../core/gender.js';
 import type { AgeGenderPrediction } from '../core/types.js';
 import { loadImageInput } from '../io/decode.js';
 import type { ImageInput, RawImage } from '../io/types.js';
@@ -29,18 +30,11 @@ export { RUNTIME_PREFERENCES, type RuntimeName, type RuntimeOptions, type Runtim
 /** Batch size used by predictBatch / scoreRaw. */
 export const PREDICT_BATCH = 16;
 
-/** Turns softmax outputs of one row into the public prediction. */
-export function decodePrediction(ageProbs: ArrayLike<number>, femaleProbability: number): AgeGenderPrediction {
+/** Turns softmax outputs of one row into the public prediction (gender `'uncertain'` below `genderThreshold`). */
+export function decodePrediction(ageProbs: ArrayLike<number>, femaleProbability: number, genderThreshold: number = NO_ABSTENTION): AgeGenderPrediction {
   const age = expectedAge(ageProbs);
   const [lo, hi] = ageInterval(ageProbs);
-  const female = femaleProbability >= 0.5;
-  return {
-    age,
-    ageInterval: [lo, hi],
-    gender: female ? 'female' : 'male',
-    genderProbability: female ? femaleProbability : 1 - femaleProbability,
-    femaleProbability,
-  };
+  return { age, ageInterval: [lo, hi], ...genderAnswer(femaleProbability, genderThreshold), femaleProbability };
 }
 
 /** Options of {@link loadModel}: the runtime, and inference settings that override the folder's. */
@@ -51,31 +45,48 @@ export interface LoadModelOptions extends RuntimeOptions {
    * (chosen on val by `agegender train` / `agegender tune`), else off.
    */
   flipTta?: boolean;
+  /**
+   * Gender threshold, 0.5–1 (src/core/gender.ts): below it the gender is `'uncertain'`. Default: the
+   * folder's `metadata.inference.genderThreshold` (chosen on val by `agegender tune`), else 0.5 (always answer).
+   */
+  genderThreshold?: number;
 }
 
-/** The part of {@link LoadModelOptions} a caller chooses per command or pool: the runtime and flip TTA. */
-export type InferenceChoice = Pick<LoadModelOptions, 'runtime' | 'flipTta'>;
+/** The part of {@link LoadModelOptions} a caller chooses per command or pool: the runtime, flip TTA and gender threshold. */
+export type InferenceChoice = Pick<LoadModelOptions, 'runtime' | 'flipTta' | 'genderThreshold'>;
 
 /** Inference settings recorded in a model folder's metadata (`inference`). */
 export interface InferenceSettings {
   flipTta: boolean;
+  /** Gender abstention threshold (absent in folders tuned before it existed: 0.5, always answer). */
+  genderThreshold?: number;
   [key: string]: unknown;
 }
 
 /** The folder's recorded inference settings (defaults when absent or malformed). */
 export function inferenceSettings(metadata: ModelMetadata): InferenceSettings {
   const raw = metadata['inference'] as Partial<InferenceSettings> | undefined;
-  return { ...(raw ?? {}), flipTta: raw?.flipTta === true };
+  const t = raw?.genderThreshold;
+  const genderThreshold = typeof t === 'number' && t >= 0.5 && t <= 1 ? t : NO_ABSTENTION;
+  return { ...(raw ?? {}), flipTta: raw?.flipTta === true, genderThreshold };
+}
+
+/** The threshold a load uses: the option (checked) or the folder's. */
+function chosenThreshold(options: LoadModelOptions, metadata: ModelMetadata): number {
+  if (options.genderThreshold !== undefined) return checkGenderThreshold(options.genderThreshold, 'genderThreshold');
+  return inferenceSettings(metadata).genderThreshold ?? NO_ABSTENTION;
 }
 
 class LoadedModel implements AgeGenderModel {
   readonly metadata: ModelMetadata;
   readonly runtime: string;
+  readonly genderThreshold: number;
   private engine: InferenceEngine | null;
 
-  constructor(engine: InferenceEngine, metadata: ModelMetadata, flipTta: boolean) {
+  constructor(engine: InferenceEngine, metadata: ModelMetadata, flipTta: boolean, genderThreshold: number) {
     this.engine = engine;
     this.metadata = metadata;
+    this.genderThreshold = genderThreshold;
     this.runtime = `${engine.description}${flipTta ? ', flip test-time augmentation' : ''}`;
   }
 
@@ -112,7 +123,7 @@ class LoadedModel implements AgeGenderModel {
     this.live();
     const raws: RawImage[] = [];
     for (const img of images) raws.push(await loadImageInput(img));
-    return (await this.run(raws)).map((r) => decodePrediction(r.probs, r.female));
+    return (await this.run(raws)).map((r) => decodePrediction(r.probs, r.female, this.genderThreshold));
   }
 
   async scoreRaw(images: readonly RawImage[]): Promise<Array<{ age: number; femaleProbability: number }>> {
@@ -134,7 +145,8 @@ class LoadedModel implements AgeGenderModel {
  */
 export async function wrapNet(net: AgeGenderNet, metadata: ModelMetadata, options: LoadModelOptions = {}): Promise<AgeGenderModel> {
   const flipTta = options.flipTta ?? inferenceSettings(metadata).flipTta;
-  return new LoadedModel(await createEngine(net, { ...options, flipTta }), metadata, flipTta);
+  const genderThreshold = chosenThreshold(options, metadata);
+  return new LoadedModel(await createEngine(net, { ...options, flipTta }), metadata, flipTta, genderThreshold);
 }
 
 /**
@@ -159,5 +171,6 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
     for (const t of Object.values(weights)) t.dispose();
   }
   const flipTta = options.flipTta ?? inferenceSettings(metadata).flipTta;
-  return new LoadedModel(await createEngine(net, { ...options, flipTta }), metadata, flipTta);
+  const genderThreshold = chosenThreshold(options, metadata);
+  return new LoadedModel(await createEngine(net, { ...options, flipTta }), metadata, flipTta, genderThreshold);
 }

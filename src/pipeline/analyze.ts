@@ -12,7 +12,8 @@
  */
 import sharp from 'sharp';
 import { AgeGenderError } from '../core/errors.js';
-import type { AgeGenderPrediction } from '../core/types.js';
+import { genderAnswer } from '../core/gender.js';
+import type { AgeGenderPrediction, GenderAnswer } from '../core/types.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { alignFace, chipToImageTransform, isAlignedChip } from './align.js';
@@ -134,7 +135,8 @@ export interface FaceReport {
   score: number | null;
   age: number;
   ageInterval: [number, number];
-  gender: 'male' | 'female';
+  /** The more likely label, or 'uncertain' below the gender threshold. */
+  gender: GenderAnswer;
   genderProbability: number;
   femaleProbability: number;
 }
@@ -145,9 +147,13 @@ export function roundTo(n: number, digits: number): number {
   return Math.round(n * k) / k;
 }
 
-/** Rounds an analysed face for output (box to 0.1 px, age to 0.01 year, probabilities to 1e-4). */
-export function faceReport(face: AnalyzedFace): FaceReport {
-  const p = face.prediction;
+/**
+ * Rounds an analysed face for output (box to 0.1 px, age to 0.01 year, probabilities to 1e-4).
+ * `genderThreshold` (a per-request override) re-decides the gender from P(female); without it the
+ * prediction's own answer (the model's threshold) stands.
+ */
+export function faceReport(face: AnalyzedFace, genderThreshold?: number): FaceReport {
+  const p = genderThreshold === undefined ? face.prediction : { ...face.prediction, ...genderAnswer(face.prediction.femaleProbability, genderThreshold) };
   return {
     box: { x: roundTo(face.box.x, 1), y: roundTo(face.box.y, 1), width: roundTo(face.box.width, 1), height: roundTo(face.box.height, 1) },
     score: face.score === null ? null : roundTo(face.score, 4),

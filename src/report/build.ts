@@ -1,3 +1,4 @@
+import { abstentionChart, abstentionOf, abstentionSectionHtml } from './abstention.js';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ManifestRow } from '../core/types.js';
@@ -99,13 +100,13 @@ function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, unkn
 }
 
 /** Renders every chart to SVG (in page order) and returns how each is placed on the page. */
-async function renderCharts(eda: ChartDef[], training: ChartDef | null, evaluation: ChartDef[]): Promise<RenderedCharts> {
-  const all = [...eda, ...(training ? [training] : []), ...evaluation];
+async function renderCharts(eda: ChartDef[], training: ChartDef | null, evaluation: ChartDef[], abstention: ChartDef[]): Promise<RenderedCharts> {
+  const all = [...eda, ...(training ? [training] : []), ...evaluation, ...abstention];
   const svgs = new Map<string, string>();
   for (const c of all) svgs.set(c.id, await renderSvg(c.spec));
   const figure = (c: ChartDef): string =>
     `<figure class="chart" id="chart-${esc(c.id)}" data-chart="${esc(c.id)}"><figcaption><b>${esc(c.title)}</b>${esc(c.caption)}</figcaption>${svgs.get(c.id)!}</figure>`;
-  return { eda, training, evaluation, all, figures: (defs) => defs.map(figure).join('\n') };
+  return { eda, training, evaluation, abstention, all, figures: (defs) => defs.map(figure).join('\n') };
 }
 
 /** The page: title, header with the chart count, a table of contents and the sections in order. */
@@ -135,17 +136,19 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
   const ev = input.evaluation;
   const eda = edaStats(input.rows);
   const log = input.trainingLog ?? historyFromMetadata(input.metadata);
-  const charts = await renderCharts(edaCharts(eda), log ? trainingChart(log) : null, evaluationCharts(ev, input.records));
+  const abstention = abstentionOf(ev, input.records, input.metadata);
+  const charts = await renderCharts(edaCharts(eda), log ? trainingChart(log) : null, evaluationCharts(ev, input.records), [abstentionChart(abstention)]);
   const sections: Section[] = [
     await edaSection(eda, charts, input.rows, thumbs, input.galleryPerSlice ?? REPORT_DEFAULTS.galleryPerSlice),
     await cleaningSection(input.rows, input.summary, charts, thumbs),
     splitsSection(eda, charts),
     trainingSection(charts),
     evaluationSection(ev, charts),
+    ['gender-abstention', 'Gender abstention ("uncertain")', abstentionSectionHtml(abstention, ev.split, charts.figures(charts.abstention))],
     slicesSection(ev),
     await bestWorstSection(ev, thumbs),
     await limeSection(ev, input.model, input.limeCount ?? REPORT_DEFAULTS.limeCount, input.limeSamples ?? REPORT_DEFAULTS.limeSamples, readBytes),
-    ['model-card', 'Model card', modelCardHtml({ metadata: input.metadata, evaluation: ev, statusCounts: eda.statusCounts, labelAgreement: input.summary?.labelAgreement?.identicalBytes ?? null, photos: input.photos ?? null })],
+    ['model-card', 'Model card', modelCardHtml({ metadata: input.metadata, evaluation: ev, abstention, statusCounts: eda.statusCounts, labelAgreement: input.summary?.labelAgreement?.identicalBytes ?? null, photos: input.photos ?? null })],
   ];
   return { html: page(input.metadata, ev.split, now, charts.all.length, sections), charts: charts.all.length, chartIds: charts.all.map((c) => c.id) };
 }

@@ -1,3 +1,4 @@
+import type { AbstentionSummary } from '../eval/abstention.js';
 import type { ModelMetadata } from '../model/api.js';
 import type { EvaluationResult } from '../eval/evaluate.js';
 import type { PhotoEvaluation } from '../eval/photos.js';
@@ -15,6 +16,8 @@ export interface ModelCardInput {
   labelAgreement?: { pairs: number; ageEqual: number; ageDifferenceOver8: number; genderDisagree: number } | null;
   /** A `photo-evaluation.json` of this model on photos of another population (e.g. the AAF dev set). */
   photos?: PhotoEvaluation | null;
+  /** Gender abstention at the model's threshold on the evaluated split (absent: not stated). */
+  abstention?: AbstentionSummary;
 }
 
 /**
@@ -33,6 +36,16 @@ export function photoShiftHtml(photos: PhotoEvaluation | null | undefined): stri
   return `<h3>On photos of another population</h3>
 <p>Photo path (${esc(photos.detector ?? 'no detection')}) on <code>${esc(photos.photos)}</code>, ${s.photos} labelled photos, evaluated ${esc(photos.createdAt.slice(0, 10))}: a face found in <b>${percent(s.found.share ?? 0)}</b>; age MAE <b>${fmt(s.age.mae, 2)}</b> (mean signed error ${signed(s.age.meanError)}); gender accuracy ${gender}. Signed error is predicted − labelled age: negative means the faces read younger than their labels. A shift of one sign across the adult decades is a difference between populations (and annotators), not noise; training did not see these photos.</p>
 <table><thead><tr><th>labelled age</th><th>faces</th><th>mean signed error (years)</th><th>MAE</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** The abstention paragraph: the threshold, coverage and answered accuracy overall and for ages 0–9 (val figures from the metadata). */
+export function abstentionNote(metadata: ModelMetadata, split: string, s: AbstentionSummary | undefined): string {
+  if (!s) return '';
+  const pct = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${(v * 100).toFixed(1)}%`);
+  const val = (metadata['inference'] as { genderThresholdVal?: { coverage?: number; accuracy?: number; children?: { coverage?: number; accuracy?: number } } } | undefined)?.genderThresholdVal;
+  const onVal = val ? ` On val, where it was chosen: ${pct(val.coverage)} answered at ${pct(val.accuracy)}; ages 0–9 ${pct(val.children?.coverage)} at ${pct(val.children?.accuracy)}.` : '';
+  return `<h3>When the gender is "uncertain"</h3>
+<p>Gender is answered only when the more likely label's probability is at least <b>${s.threshold}</b>, else it is <code>uncertain</code> (the probability is still returned). On ${esc(split)}: ${pct(s.overall.coverage)} of faces answered at ${pct(s.overall.accuracy)} accuracy (${pct(s.overall.accuracyAll)} if all were answered). <b>Ages 0–9: only ${pct(s.children.coverage)} of faces get a gender</b>, at ${pct(s.children.accuracy)} accuracy (${pct(s.children.accuracyAll)} on all): children's gender is close to chance from the face alone.${onVal}</p>`;
 }
 
 /** The label-agreement bullet: the measured disagreement, and the CS@8 a perfect model could reach against such labels. */
@@ -91,6 +104,7 @@ export function modelCardHtml(input: ModelCardInput): string {
 <h3>Model</h3>
 <p><b>${esc(metadata.name)}</b>, encoder <code>${esc(metadata.encoder)}</code>, input ${esc(metadata.inputSize)}×${esc(metadata.inputSize)}, created ${esc(metadata.createdAt)}. One network with two heads: expected age (with an 80% interval) and the probability of the <code>female</code> label.${(metadata['inference'] as { flipTta?: boolean } | undefined)?.flipTta ? ' Inference averages each chip with its mirror image (flip test-time augmentation, chosen on val).' : ''}</p>
 <p>Evaluated on the <b>${esc(evaluation.split)}</b> split (${evaluation.counts.evaluated} faces): age MAE ${fmt(evaluation.age.mae, 2)} years (95% CI ${fmt(evaluation.ci.mae?.low, 2)}–${fmt(evaluation.ci.mae?.high, 2)}), ${fmt((evaluation.age.within8 ?? NaN) * 100, 1)}% within ±8 years; gender accuracy ${fmt(evaluation.gender.accuracy)} (95% CI ${fmt(evaluation.ci.accuracy?.low)}–${fmt(evaluation.ci.accuracy?.high)}), ROC-AUC ${fmt(evaluation.gender.rocAuc)}, ECE ${fmt(evaluation.gender.ece)}.</p>
+${abstentionNote(metadata, evaluation.split, input.abstention)}
 <h3>Intended uses</h3>
 <ul><li>Research and teaching on age/gender estimation and on auditing such models for bias.</li>
 <li>Aggregate, consented analyses of aligned face chips like UTKFace's (200×200, frontal, cropped), where an error of several years is acceptable and nobody is affected individually.</li></ul>

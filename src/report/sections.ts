@@ -26,6 +26,8 @@ export interface RenderedCharts {
   eda: ChartDef[];
   training: ChartDef | null;
   evaluation: ChartDef[];
+  /** The gender accuracy–coverage chart. */
+  abstention: ChartDef[];
   /** Every chart, in page order. */
   all: ChartDef[];
   /** `<figure>`s of these charts (each with its title, caption and inline SVG). */

@@ -38,6 +38,13 @@ function errors(...codes: Array<keyof typeof HTTP_ERRORS>): Json {
 }
 
 const detectParam = { name: 'detect', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false', '1', '0'], default: 'true' }, description: 'Run face detection (default) or treat the image as one aligned face chip.' };
+const genderThresholdParam = {
+  name: 'genderThreshold',
+  in: 'query',
+  required: false,
+  schema: { type: 'number', minimum: 0.5, maximum: 1 },
+  description: "Gender threshold: a face whose more likely gender label has a lower probability is answered 'uncertain' (the probability is still returned). Default: the model's, chosen on val (see the answer's genderThreshold).",
+};
 const imageErrors = ['INVALID_ARGUMENT', 'EMPTY_BODY', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'] as const;
 
 /** Builds the document for the given limits. */
@@ -53,7 +60,7 @@ export function openApiDocument(limits: ServerLimits, version: string): Json {
       '/v1/predict': {
         post: {
           summary: 'Find the faces in an image and estimate age and gender for each',
-          parameters: [detectParam],
+          parameters: [detectParam, genderThresholdParam],
           requestBody: imageBody(limits),
           responses: {
             '200': { description: 'Faces found (possibly none)', content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } } },
@@ -66,6 +73,7 @@ export function openApiDocument(limits: ServerLimits, version: string): Json {
           summary: 'As /v1/predict, plus an explanation overlay per face',
           parameters: [
             detectParam,
+            genderThresholdParam,
             { name: 'target', in: 'query', required: false, schema: { type: 'string', enum: ['age', 'gender'], default: 'gender' } },
             { name: 'face', in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description: `Index of one face to explain; default the first ${limits.maxExplainFaces}.` },
           ],

@@ -41,7 +41,8 @@ export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): 
       width: result.width,
       height: result.height,
       detect: query.detect,
-      faces: result.faces.map(faceReport),
+      genderThreshold: query.genderThreshold ?? ctx.model.genderThreshold,
+      faces: result.faces.map((f) => faceReport(f, query.genderThreshold)),
       model: ctx.modelName,
       ms: roundTo(performance.now() - t0, 1),
     };
@@ -65,7 +66,7 @@ async function explainFaces(ctx: ServerContext, upload: Upload, query: ExplainQu
     const face = result.faces[i] as AnalyzedFace;
     const e = await explain(ctx.model, face.chip, { target: query.target, signal });
     const png = Buffer.from(e.overlayPng.buffer, e.overlayPng.byteOffset, e.overlayPng.byteLength);
-    faces.push({ ...faceReport(face), index: i, explanation: { target: query.target, overlayPng: `data:image/png;base64,${png.toString('base64')}` } });
+    faces.push({ ...faceReport(face, query.genderThreshold), index: i, explanation: { target: query.target, overlayPng: `data:image/png;base64,${png.toString('base64')}` } });
   }
   return { result, faces };
 }
@@ -82,6 +83,7 @@ export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): 
       width: out.result.width,
       height: out.result.height,
       detect: query.detect,
+      genderThreshold: query.genderThreshold ?? ctx.model.genderThreshold,
       faces: out.faces,
       facesFound: out.result.faces.length,
       model: ctx.modelName,

@@ -9,14 +9,23 @@ const booleanString = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
+const genderThreshold = z.coerce
+  .number()
+  .min(0.5)
+  .max(1)
+  .optional()
+  .describe("Gender threshold 0.5–1: a face whose more likely gender label has a lower probability is answered 'uncertain'. Default: the model's (chosen on val; 0.5 answers every face).");
+
 export const PredictQuery = z.strictObject({
   /** Detect faces first (ordinary photos, default) or take the image as one aligned chip. */
   detect: booleanString.default(true).describe('Run face detection (true, default) or treat the image as one aligned face chip (false).'),
+  genderThreshold,
 });
 export type PredictQuery = z.infer<typeof PredictQuery>;
 
 export const ExplainQuery = z.strictObject({
   detect: booleanString.default(true).describe('As for /v1/predict.'),
+  genderThreshold,
   target: z.enum(['age', 'gender']).default('gender').describe('Which output to explain.'),
   face: z.coerce.number().int().min(0).optional().describe('Explain only this face (index in the predict answer); default: the first faces up to the server limit.'),
 });
@@ -29,8 +38,10 @@ export const Face = z.object({
   score: z.number().nullable().describe('Face detector confidence 0–1; null when detection was skipped.'),
   age: z.number().describe('Expected age in years.'),
   ageInterval: z.tuple([z.number(), z.number()]).describe('Central 80% interval of the predicted age distribution.'),
-  gender: z.enum(['male', 'female']).describe('Binary label as annotated in UTKFace, not gender identity.'),
-  genderProbability: z.number().describe('Probability of the predicted gender label (0.5–1).'),
+  gender: z
+    .enum(['male', 'female', 'uncertain'])
+    .describe("Binary label as annotated in UTKFace, not gender identity; 'uncertain' when the more likely label's probability is below the gender threshold."),
+  genderProbability: z.number().describe('Probability of the more likely gender label (0.5–1), also when the answer is uncertain.'),
   femaleProbability: z.number().describe('Probability of the female label (0–1).'),
 });
 export type Face = z.infer<typeof Face>;
@@ -39,6 +50,7 @@ export const PredictResponse = z.object({
   width: z.number().int(),
   height: z.number().int(),
   detect: z.boolean(),
+  genderThreshold: z.number().describe('The gender threshold applied (the query parameter, else the model default).'),
   faces: z.array(Face),
   model: z.string(),
   ms: z.number().describe('Server time for this request, ms.'),
@@ -57,6 +69,7 @@ export const ExplainResponse = z.object({
   width: z.number().int(),
   height: z.number().int(),
   detect: z.boolean(),
+  genderThreshold: z.number(),
   faces: z.array(ExplainedFace),
   /** Faces found in all, which may exceed the explained ones. */
   facesFound: z.number().int(),

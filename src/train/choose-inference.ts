@@ -2,8 +2,9 @@
  * The last step of making a model: choose its inference settings on **val**, record them in the
  * model folder, then score **test once** with the chosen settings.
  *
- * The one setting today is flip test-time augmentation (the chip and its mirror image in one batch,
- * softmax outputs averaged): it doubles the compute, so it is kept only when it lowers val MAE.
+ * The settings: flip test-time augmentation (the chip and its mirror image in one batch, softmax
+ * outputs averaged; it doubles the compute, so it is kept only when it lowers val MAE), and the gender
+ * abstention threshold (src/train/gender-threshold.ts), chosen on the chosen variant's val predictions.
  * Used at the end of `agegender train` and by `agegender tune` (for a folder trained before this step existed).
  *
  * @example
@@ -13,10 +14,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../core/atomic.js';
 import type { ManifestRow } from '../core/types.js';
-import { evaluate, type EvaluationResult } from '../eval/evaluate.js';
+import { evaluate, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
 import type { ModelMetadata } from '../model/api.js';
 import { loadModel, type InferenceSettings } from '../model/index.js';
 import { MODEL_FILES } from '../model/io.js';
+import { genderThresholdChoice, recordGenderThreshold } from './gender-threshold.js';
 
 export interface SplitMetrics {
   count: number;
@@ -61,11 +63,13 @@ export async function chooseInference(o: ChooseInferenceOptions): Promise<Choose
   const log = o.log ?? (() => undefined);
   const replicates = o.replicates ?? 200;
   const val = {} as Record<'none' | 'flip', SplitMetrics>;
+  const valRecords = {} as Record<'none' | 'flip', PredictionRecord[]>;
   for (const variant of ['none', 'flip'] as const) {
     const model = await loadModel(o.modelDir, { flipTta: variant === 'flip' });
     try {
-      const { result } = await evaluate({ model, rows: o.rows, split: 'val', replicates, seed: 1 });
+      const { result, records } = await evaluate({ model, rows: o.rows, split: 'val', replicates, seed: 1 });
       val[variant] = splitMetrics(result);
+      valRecords[variant] = records;
       log(`val, ${variant === 'flip' ? 'flip TTA' : 'no TTA'}: MAE ${result.age.mae?.toFixed(3)} CS@8 ${pct(result.age.within8)} gender ${pct(result.gender.accuracy)} (${result.counts.evaluated} images)`);
     } finally {
       model.dispose();
@@ -100,5 +104,9 @@ export async function chooseInference(o: ChooseInferenceOptions): Promise<Choose
   else delete metrics['test'];
   await writeJsonAtomic(join(o.modelDir, MODEL_FILES.metadata), { ...metadata, inference: chosen, metrics });
   await writeJsonAtomic(join(o.modelDir, MODEL_FILES.metrics), metrics);
-  return { chosen, val, test, metrics };
+  // the gender abstention threshold, on the chosen variant's val predictions
+  const threshold = genderThresholdChoice(valRecords[flipTta ? 'flip' : 'none'], o.command);
+  await recordGenderThreshold(o.modelDir, threshold);
+  log(`gender threshold chosen on val: ${threshold.genderThreshold}`);
+  return { chosen: { ...chosen, ...threshold }, val, test, metrics };
 }

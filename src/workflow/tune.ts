@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { defaultModelDir } from '../model/folder.js';
 import { chooseInference, type ChooseInferenceResult } from '../train/choose-inference.js';
+import { tuneGenderThreshold, type GenderThresholdChoice } from '../train/gender-threshold.js';
 import { writeEvaluation } from '../workspace/evaluation.js';
 import { workspacePaths } from '../workspace/layout.js';
 import { readManifest } from '../workspace/manifest.js';
@@ -24,6 +25,17 @@ export interface TuneModelOptions {
   /** The command line, recorded with the choice. */
   command: string;
   log?: (line: string) => void;
+}
+
+/**
+ * Only the gender abstention threshold: val evaluated with the folder's recorded settings, the
+ * threshold chosen and recorded in `metadata.inference`; flip TTA and test left as they are.
+ */
+export async function tuneGenderThresholdOnly(options: Omit<TuneModelOptions, 'evaluation' | 'test'>): Promise<GenderThresholdChoice & { modelDir: string }> {
+  const modelDir = resolve(options.modelDir ?? defaultModelDir());
+  const rows = await readManifest(resolve(options.workspace));
+  const choice = await tuneGenderThreshold({ modelDir, rows, command: options.command, ...(options.log ? { log: options.log } : {}) });
+  return { ...choice, modelDir };
 }
 
 export interface TunedModel extends ChooseInferenceResult {

@@ -36,6 +36,7 @@ function testModel(): AgeGenderModel {
   };
   return {
     runtime: 'test',
+    genderThreshold: 0.5,
     metadata: { formatVersion: 1, name: 'e2e-test-model', encoder: 'brightness', inputSize: 200, createdAt: '2026-01-01T00:00:00Z', command: 'test', datasetManifestHash: null, metrics: {} },
     predict,
     predictBatch: async (images) => Promise.all(images.map(predict)),

@@ -11,6 +11,7 @@ import { formatEvaluation } from '../../src/eval/format.js';
 
 const model: AgeGenderModel = {
   runtime: 'test',
+    genderThreshold: 0.5,
   metadata: { formatVersion: 1, name: 'len', encoder: 'none', inputSize: 8, createdAt: 'x', command: '', datasetManifestHash: null, metrics: {} },
   predict: async () => {
     throw new Error('unused');

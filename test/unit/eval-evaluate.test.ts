@@ -74,6 +74,7 @@ function textModel(): AgeGenderModel {
   };
   return {
     runtime: 'test',
+    genderThreshold: 0.5,
     metadata: { formatVersion: 1, name: 'text', encoder: 'none', inputSize: 8, createdAt: '2026-01-01T00:00:00Z', command: 'test', datasetManifestHash: null, metrics: {} },
     predict: predictOne,
     predictBatch: async (images) => Promise.all(images.map(predictOne)),

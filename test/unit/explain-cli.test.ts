@@ -11,6 +11,7 @@ import { explainFile, type ExplainFileOptions } from '../../src/workflow/explain
 
 const model: AgeGenderModel = {
   runtime: 'test',
+    genderThreshold: 0.5,
   metadata: { formatVersion: 1, name: 'mean', encoder: 'none', inputSize: 200, createdAt: 'x', command: '', datasetManifestHash: null, metrics: {} },
   predict: async () => {
     throw new Error('unused');

@@ -49,6 +49,7 @@ function quadrantModel(): AgeGenderModel & { calls: number } {
   const model = {
     calls: 0,
     runtime: 'test',
+    genderThreshold: 0.5,
     metadata: { formatVersion: 1, name: 'quadrant', encoder: 'none', inputSize: 200, createdAt: '2026-01-01T00:00:00Z', command: 'test', datasetManifestHash: null, metrics: {} },
     predict: async () => {
       throw new Error('not used');

@@ -11,6 +11,8 @@ import { utkfaceDir } from '../helpers/train-fixtures.js';
 interface Golden {
   model: string;
   createdAt: string;
+  /** The model's gender threshold when recorded: below it `gender` is 'uncertain'. */
+  genderThreshold: number;
   predictions: Array<{ id: string; prediction: AgeGenderPrediction }>;
 }
 
@@ -22,6 +24,8 @@ describe('shipped model', () => {
     try {
       assert.ok(model.runtime.startsWith(runtime), `runs on ${model.runtime}`);
       assert.equal(model.metadata.createdAt, golden.createdAt, 'golden file recorded from this model');
+      assert.equal(model.genderThreshold, golden.genderThreshold, "the folder's recorded gender threshold");
+      assert.ok(golden.predictions.some((g) => g.prediction.gender === 'uncertain'), 'the golden chips include an abstention (the 1-year-old)');
       for (const g of golden.predictions) {
         const path = g.id.startsWith('fixture:') ? join('test/fixtures/photos', g.id.slice(8)) : join(utkfaceDir(), g.id.slice(8));
         const p = await model.predict(path);

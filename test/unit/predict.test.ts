@@ -137,6 +137,21 @@ describe('predict', () => {
     assert.ok(lines.slice(1).every((l) => l.split(',').length >= 14));
   });
 
+  it('a gender below the model\'s threshold is "uncertain" in text, CSV and JSON, with its probability', async () => {
+    const run = async (format: 'text' | 'csv' | 'json', threshold: number): Promise<string[]> => {
+      const lines: string[] = [];
+      await runPredict([join(dir, 'chips', 'c0.jpg')], { format, detect: false, model: fakeModel({ genderThreshold: threshold }), out: (t) => lines.push(t), log: () => undefined });
+      return lines;
+    };
+    assert.match((await run('text', 0.95))[0]!, /gender uncertain \(female \d+%\)/);
+    assert.match((await run('text', 0.5))[0]!, /, male \d+%,/);
+    const csv = (await run('csv', 0.95))[1]!.split(',');
+    assert.equal(csv[10], 'uncertain');
+    assert.ok(Number(csv[11]) > 0.5 && Number(csv[11]) < 0.95, 'the probability is still given');
+    const doc = JSON.parse((await run('json', 0.95))[0]!) as { files: Array<{ faces: Array<{ gender: string; genderProbability: number }> }> };
+    assert.equal(doc.files[0]!.faces[0]!.gender, 'uncertain');
+  });
+
   it('--json prints one document with files and summary', async () => {
     const lines: string[] = [];
     await runPredict([join(dir, 'chips', 'c0.jpg')], { format: 'json', detect: false, model: fakeModel(), out: (t) => lines.push(t), log: () => undefined });
@@ -176,7 +191,7 @@ describe('predict', () => {
     const program = new Command();
     registerPredictCommand(program);
     const cmd = program.commands.find((c) => c.name() === 'predict')!;
-    assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--json', '--model', '--no-detect', '--no-tta', '--runtime', '--workers']);
+    assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--gender-threshold', '--json', '--model', '--no-detect', '--no-tta', '--runtime', '--workers']);
   });
 
   it('rejects --json with --csv', async () => {

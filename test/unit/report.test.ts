@@ -22,6 +22,7 @@ function brightnessModel(): AgeGenderModel {
   return {
     metadata,
     runtime: 'test',
+    genderThreshold: 0.5,
     predict: async () => {
       throw new Error('unused');
     },
@@ -118,6 +119,9 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     assert.equal(report.html.match(/<svg/g)?.length, report.charts);
     assert.equal(new Set(report.chartIds).size, report.charts);
     assert.ok(report.chartIds.includes('training-curves') && report.chartIds.includes('predicted-vs-actual') && report.chartIds.includes('pyramid'));
+    assert.ok(report.chartIds.includes('gender-accuracy-coverage'), 'the accuracy–coverage chart');
+    assert.match(report.html, /<section id="gender-abstention">/);
+    assert.match(report.html, /Ages 0–9: only (?:[\d.]+%|n\/a) of faces get a gender/, 'the model card states the coverage for ages 0–9');
     assert.match(report.html, new RegExp(`<meta name="agegender-charts" content="${report.charts}">`));
     assert.equal(report.html.match(/<figure class="lime">/g)?.length, 2);
     assert.ok((report.html.match(/data:image\/jpeg;base64,/g)?.length ?? 0) > 20);

@@ -148,6 +148,42 @@ describe('server', () => {
     assert.equal(body.faces[0]!.score, null);
   });
 
+  it('?genderThreshold= decides uncertain vs a label (probability still returned); the default is the model\'s; out of range is 400', async () => {
+    const url = (q: string): string => `/v1/predict?detect=false${q}`;
+    const plain = PredictResponse.parse((await app.inject({ method: 'POST', url: url(''), payload: chip })).json());
+    assert.equal(plain.genderThreshold, 0.5, "the model's threshold");
+    const p = plain.faces[0]!;
+    assert.notEqual(p.gender, 'uncertain');
+    assert.ok(p.genderProbability < 0.9, `the fake model is unsure of this chip (${p.genderProbability})`);
+    const strict = PredictResponse.parse((await app.inject({ method: 'POST', url: url('&genderThreshold=0.9'), payload: chip })).json());
+    assert.equal(strict.genderThreshold, 0.9);
+    assert.equal(strict.faces[0]!.gender, 'uncertain');
+    assert.equal(strict.faces[0]!.genderProbability, p.genderProbability);
+    assert.equal(strict.faces[0]!.femaleProbability, p.femaleProbability);
+    const lenient = PredictResponse.parse((await app.inject({ method: 'POST', url: url(`&genderThreshold=${p.genderProbability}`), payload: chip })).json());
+    assert.equal(lenient.faces[0]!.gender, p.gender, 'at the threshold exactly the label is given');
+    for (const bad of ['0.3', '1.5', 'high']) {
+      const res = await app.inject({ method: 'POST', url: url(`&genderThreshold=${bad}`), payload: chip });
+      assertError(res, 400, 'INVALID_ARGUMENT');
+      assert.match((res.json() as { error: { message: string } }).error.message, /genderThreshold/);
+    }
+    const explained = ExplainResponse.parse((await app.inject({ method: 'POST', url: '/v1/explain?detect=false&genderThreshold=0.9', payload: chip })).json());
+    assert.equal(explained.faces[0]!.gender, 'uncertain');
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, { post: { parameters: Array<{ name: string }> } }> };
+    for (const route of ['/v1/predict', '/v1/explain']) assert.ok(doc.paths[route]!.post.parameters.some((x) => x.name === 'genderThreshold'), route);
+  });
+
+  it("a model whose recorded threshold is above the face's confidence answers uncertain by default", async () => {
+    const strictApp = await buildServer({ model: fakeModel({ genderThreshold: 0.95 }), detector: stubDetector });
+    try {
+      const body = PredictResponse.parse((await strictApp.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip })).json());
+      assert.equal(body.genderThreshold, 0.95);
+      assert.equal(body.faces[0]!.gender, 'uncertain');
+    } finally {
+      await strictApp.close();
+    }
+  });
+
   it('POST /v1/predict accepts multipart/form-data with one file', async () => {
     const { payload, contentType } = multipartBody('file', 'face.jpg', chip);
     const res = await app.inject({ method: 'POST', url: '/v1/predict', payload, headers: { 'content-type': contentType } });

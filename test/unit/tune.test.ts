@@ -11,7 +11,15 @@ import { defaultModelDir } from '../../src/model/index.js';
 import { makeWorkspace } from '../helpers/train-fixtures.js';
 
 interface Metadata {
-  inference: { flipTta: boolean; chosenOn: string; command: string; candidates: Record<'none' | 'flip', { mae: number; cs8: number; genderAccuracy: number }> };
+  inference: {
+    flipTta: boolean;
+    chosenOn: string;
+    command: string;
+    candidates: Record<'none' | 'flip', { mae: number; cs8: number; genderAccuracy: number }>;
+    genderThreshold: number;
+    genderThresholdVal: { faces: number; coverage: number; accuracy: number; children: { faces: number } };
+    genderThresholdCommand: string;
+  };
   metrics: { val: { count: number; mae: number }; valCandidates: Record<'none' | 'flip', { mae: number }>; test?: { count: number; mae: number } };
 }
 
@@ -26,8 +34,11 @@ describe('agegender tune', () => {
     const lines: string[] = [];
 
     const valOnly = await runTune({ model, workspace: ws, test: false }, ['node', 'agegender', 'tune', '--no-test'], (l) => lines.push(l));
-    assert.equal(valOnly.test, null);
+    assert.equal(valOnly?.test, null);
     let meta = readMetadata(model);
+    assert.ok(meta.inference.genderThreshold >= 0.5 && meta.inference.genderThreshold <= 1, 'a gender threshold is recorded');
+    assert.equal(meta.inference.genderThresholdVal.faces, 8, 'chosen on the 8 val faces');
+    assert.ok(meta.inference.genderThresholdVal.accuracy >= 0.97 || meta.inference.genderThreshold === 0.999);
     const { none, flip } = meta.inference.candidates;
     assert.ok(none.mae > 0 && flip.mae > 0 && none.mae !== flip.mae, 'both variants scored, and they differ');
     assert.equal(meta.inference.flipTta, flip.mae < none.mae, 'the lower val MAE wins');
@@ -50,5 +61,23 @@ describe('agegender tune', () => {
     assert.equal(evaluation.counts.evaluated, 8);
     assert.equal(evaluation.age.mae, meta.metrics.test?.mae, 'the recorded test metrics are the written evaluation');
     assert.equal(readFileSync(join(root, 'eval', 'predictions.csv'), 'utf8').trim().split('\n').length, 9, 'header + one row per test image');
+  });
+
+  it('--gender-threshold-only records the threshold chosen on val and leaves TTA, metrics and test alone', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'agegender-tune-'));
+    const model = join(root, 'model');
+    cpSync(defaultModelDir(), model, { recursive: true });
+    const ws = await makeWorkspace(join(root, 'ws'), 40);
+    const before = readMetadata(model);
+    const lines: string[] = [];
+    const out = await runTune({ model, workspace: ws, genderThresholdOnly: true }, ['node', 'agegender', 'tune', '--gender-threshold-only'], (l) => lines.push(l));
+    assert.equal(out, null);
+    const after = readMetadata(model);
+    assert.equal(after.inference.genderThresholdVal.faces, 8);
+    assert.equal(after.inference.genderThresholdCommand, 'agegender tune --gender-threshold-only');
+    assert.deepEqual({ ...after.inference, genderThreshold: 0, genderThresholdVal: null, genderThresholdCommand: '', genderThresholdChosenOn: '' }, { ...before.inference, genderThreshold: 0, genderThresholdVal: null, genderThresholdCommand: '', genderThresholdChosenOn: '' });
+    assert.deepEqual(after.metrics, before.metrics);
+    assert.equal(existsSync(join(ws, 'evaluation')), false, 'test is not scored');
+    assert.ok(lines.some((l) => /gender threshold 0\.\d+ \(on val\)/.test(l)), lines.join('\n'));
   });
 });

@@ -9,6 +9,7 @@ import { formatPhotoSummary, type PhotoEvaluationSummary } from '../../eval/phot
 import { evaluateWorkspace } from '../../workflow/evaluate.js';
 import { evaluatePhotos } from '../../workflow/evaluate-photos.js';
 import { WORKSPACE_FILES } from '../../workspace/layout.js';
+import { GENDER_THRESHOLD_HELP, parseGenderThreshold } from '../inference-options.js';
 import { progressReporter } from '../progress.js';
 
 export interface EvaluateCommandOptions {
@@ -23,6 +24,13 @@ export interface EvaluateCommandOptions {
   labels?: string;
   limit?: string;
   detect?: boolean;
+  genderThreshold?: string;
+}
+
+/** `--gender-threshold` as a model load option (empty when not given: the model's own). */
+function thresholdLoad(opts: EvaluateCommandOptions): { load?: { genderThreshold: number } } {
+  const threshold = parseGenderThreshold(opts.genderThreshold);
+  return threshold === undefined ? {} : { load: { genderThreshold: threshold } };
 }
 
 /** `--photos <dir> --labels <csv> --out <dir>`: the photo path scored on labelled photos; exported for tests. */
@@ -36,6 +44,7 @@ export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line
     detect: opts.detect ?? true,
     ...(opts.limit === undefined ? {} : { limit: parseNumberOption(opts.limit, '--limit', 1, 10_000_000, true) }),
     ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+    ...thresholdLoad(opts),
     onProgress: progressReporter('evaluate', log),
   });
   for (const line of formatPhotoSummary(result.summary)) log(line);
@@ -53,6 +62,7 @@ export async function runEvaluate(opts: EvaluateCommandOptions, log: (line: stri
     workspace: opts.workspace,
     ...(opts.out === undefined ? {} : { out: opts.out }),
     ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+    ...thresholdLoad(opts),
     onProgress: progressReporter('evaluate', log),
   });
   for (const line of formatEvaluation(result, files)) log(line);
@@ -75,6 +85,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--batch-size <n>', 'images per forward pass', String(EVALUATE_DEFAULTS.batchSize))
     .option('--replicates <n>', 'bootstrap resamples for the 95% intervals', String(EVALUATE_DEFAULTS.replicates))
     .option('--seed <n>', 'bootstrap seed', String(EVALUATE_DEFAULTS.seed))
+    .option('--gender-threshold <p>', GENDER_THRESHOLD_HELP)
     .action(async (opts: EvaluateCommandOptions) => {
       if (opts.photos !== undefined) await runEvaluatePhotos(opts);
       else await runEvaluate(opts);

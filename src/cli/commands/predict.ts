@@ -22,13 +22,26 @@ export interface PredictOptions extends Omit<PredictFilesOptions, 'onResult'> {
   log?: (text: string) => void;
 }
 
+/** A probability as a whole percentage that never rounds up to 100% or down to 0%. */
+function percent(p: number): string {
+  if (p > 0.99 && p < 1) return '>99%';
+  if (p < 0.01 && p > 0) return '<1%';
+  return `${Math.round(p * 100)}%`;
+}
+
+/** "female 97%", or "gender uncertain (female 55%)" when the model abstained. */
+function genderText(f: PredictFileResult['faces'][number]): string {
+  if (f.gender !== 'uncertain') return `${f.gender} ${percent(f.genderProbability)}`;
+  return `gender uncertain (female ${percent(f.femaleProbability)})`;
+}
+
 function textRows(res: PredictFileResult): string[] {
   if (res.error) return [`${res.file}: FAILED [${res.error.code}] ${res.error.message}`];
   if (res.faces.length === 0) return [`${res.file}: no face found`];
   return res.faces.map((f, i) => {
     const b = f.box;
     const where = f.score === null ? 'whole image' : `box ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)} (score ${f.score.toFixed(2)})`;
-    return `${res.file}: face ${i + 1}: age ${f.age.toFixed(1)} (${f.ageInterval[0].toFixed(0)}–${f.ageInterval[1].toFixed(0)}), ${f.gender} ${(f.genderProbability * 100).toFixed(0)}%, ${where}`;
+    return `${res.file}: face ${i + 1}: age ${f.age.toFixed(1)} (${f.ageInterval[0].toFixed(0)}–${f.ageInterval[1].toFixed(0)}), ${genderText(f)}, ${where}`;
   });
 }
 

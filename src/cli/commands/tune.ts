@@ -1,6 +1,7 @@
 /**
- * `agegender tune`: choose a trained model's inference settings (flip test-time augmentation) on
- * val, record them in its folder, score test once with them, and write that evaluation.
+ * `agegender tune`: choose a trained model's inference settings (flip test-time augmentation, then
+ * the gender abstention threshold) on val, record them in its folder, score test once with them, and
+ * write that evaluation. `--gender-threshold-only` chooses and records only the threshold, on val.
  * `agegender train` does the same as its last step; this is for folders trained without it.
  */
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import type { Command } from 'commander';
 import { DEFAULTS } from '../../core/defaults.js';
 import { writtenEvaluation } from '../../eval/format.js';
 import { MODEL_FILES } from '../../model/folder.js';
-import { tuneModel, type TunedModel } from '../../workflow/tune.js';
+import { tuneGenderThresholdOnly, tuneModel, type TunedModel } from '../../workflow/tune.js';
 import { EVALUATION_FILES } from '../../workspace/layout.js';
 
 export interface TuneCommandOptions {
@@ -17,16 +18,24 @@ export interface TuneCommandOptions {
   evaluation?: string;
   /** false (`--no-test`): choose and record on val only, leave test unscored (to compare candidates first). */
   test?: boolean;
+  /** `--gender-threshold-only`: choose and record only the gender threshold, on val. */
+  genderThresholdOnly?: boolean;
 }
 
 /** Runs `agegender tune` through the workflow and prints what it recorded; exported for tests. */
-export async function runTune(opts: TuneCommandOptions, argv: readonly string[] = process.argv, log: (line: string) => void = console.log): Promise<TunedModel> {
+export async function runTune(opts: TuneCommandOptions, argv: readonly string[] = process.argv, log: (line: string) => void = console.log): Promise<TunedModel | null> {
+  const command = ['agegender', ...argv.slice(2)].join(' ');
+  if (opts.genderThresholdOnly) {
+    const choice = await tuneGenderThresholdOnly({ workspace: opts.workspace, ...(opts.model === undefined ? {} : { modelDir: opts.model }), command, log });
+    log(`recorded in ${join(choice.modelDir, MODEL_FILES.metadata)} (inference.genderThreshold)`);
+    return null;
+  }
   const result = await tuneModel({
     workspace: opts.workspace,
     ...(opts.model === undefined ? {} : { modelDir: opts.model }),
     ...(opts.evaluation === undefined ? {} : { evaluation: opts.evaluation }),
     test: opts.test !== false,
-    command: ['agegender', ...argv.slice(2)].join(' '),
+    command,
     log,
   });
   if (opts.test === false) log('test not scored (--no-test)');
@@ -43,6 +52,7 @@ export function registerTuneCommand(program: Command): void {
     .option('--workspace <dir>', 'workspace written by `agegender prepare` (its val and test splits)', DEFAULTS.workspace)
     .option('--evaluation <dir>', `where to write the test evaluation (${EVALUATION_FILES.result} + ${EVALUATION_FILES.predictions})`)
     .option('--no-test', 'choose and record on val only; leave test unscored (compare candidates on val first)')
+    .option('--gender-threshold-only', 'choose and record only the gender abstention threshold (on val, with the recorded TTA); test untouched')
     .action(async (opts: TuneCommandOptions) => {
       await runTune(opts);
     });

@@ -12,11 +12,11 @@
  *   decodeJobResults(text); // deep-equals results
  */
 import type { ErrorCode } from '../core/errors.js';
-import type { Gender } from '../core/types.js';
+import type { GenderAnswer } from '../core/types.js';
 import type { PredictFace, PredictFileResult } from '../pipeline/predict-files.js';
 import { packSources, unpackSources, type PackedSources } from './jobs.js';
 
-type FaceTuple = [number, number, number, number, number | null, number, number, number, Gender, number, number];
+type FaceTuple = [number, number, number, number, number | null, number, number, number, GenderAnswer, number, number];
 type ResultTuple = [number | null, number | null, FaceTuple[] | null, ErrorCode?, string?];
 
 interface StoredResults extends PackedSources {

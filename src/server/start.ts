@@ -1,0 +1,80 @@
+/**
+ * Starts the HTTP API and web page (what `agegender serve` runs): loads the model (unless one is
+ * given) and the face detector, builds the app and listens; `close()` frees what it loaded.
+ *
+ * @example
+ *   const running = await startServer({ port: 0, explainSamples: 0 });
+ *   console.log(running.url);
+ *   await running.close();
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AgeGenderModel } from '../model/api.js';
+import type { InferenceChoice } from '../model/index.js';
+import type { FaceDetector } from '../pipeline/detect.js';
+import type { ServerLimits } from './limits.js';
+
+export interface StartServerOptions {
+  port?: number;
+  host?: string;
+  modelDir?: string;
+  /** Inference runtime and flip test-time augmentation for the model loaded from `modelDir`. */
+  load?: InferenceChoice;
+  /** Injected model (tests, benches); loaded from `modelDir` otherwise and disposed on close. */
+  model?: AgeGenderModel;
+  /** Load the face detector (default true). */
+  detect?: boolean;
+  /** LIME samples per explanation (default 200); 0 turns /v1/explain off. */
+  explainSamples?: number;
+  limits?: Partial<ServerLimits>;
+  logger?: boolean;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  /** What runs the network (`model.runtime`). */
+  runtime: string;
+  close(): Promise<void>;
+}
+
+/** Loads what is needed, builds the app and listens. */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const [{ buildServer }, { limeExplainer }, { loadFaceDetector }] = await Promise.all([
+    import('./app.js'),
+    import('./lime-explainer.js'),
+    import('../pipeline/detect.js'),
+  ]);
+  const model = options.model ?? (await (await import('../model/load.js')).loadModelFrom(options.modelDir, options.load));
+  let detector: FaceDetector | null = null;
+  try {
+    detector = options.detect === false ? null : await loadFaceDetector();
+    const samples = options.explainSamples ?? 200;
+    const app = await buildServer({
+      model,
+      detector,
+      explain: samples > 0 ? limeExplainer({ samples }) : null,
+      ...(options.limits ? { limits: options.limits } : {}),
+      logger: options.logger ?? false,
+    });
+    await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : (options.port ?? 8080);
+    const host = options.host ?? '127.0.0.1';
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+    const held = detector;
+    return {
+      app,
+      url,
+      runtime: model.runtime,
+      async close() {
+        await app.close();
+        held?.dispose();
+        if (!options.model) model.dispose();
+      },
+    };
+  } catch (error) {
+    detector?.dispose();
+    if (!options.model) model.dispose();
+    throw error;
+  }
+}

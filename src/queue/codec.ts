@@ -1,6 +1,6 @@
 /**
  * A job's results as stored in Redis: compact JSON (sources packed as in jobs.ts, each image a
- * tuple), decoded back into the `PredictFileResult`s `predictFiles` gave, so `queue results` writes
+ * tuple), deflated (file names in one job share most of their bytes), decoded back into the `PredictFileResult`s `predictFiles` gave, so `queue results` writes
  * exactly the rows `agegender predict` would.
  *
  * Stored form: `{ d, n, r }` where `r[i]` is `[width, height, faces]` (each face
@@ -8,9 +8,10 @@
  * `[null, null, null, code, message]` for a failed image.
  *
  * @example
- *   const text = encodeJobResults(results);
- *   decodeJobResults(text); // deep-equals results
+ *   const bytes = encodeJobResults(results);
+ *   decodeJobResults(bytes); // deep-equals results
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ErrorCode } from '../core/errors.js';
 import type { GenderAnswer } from '../core/types.js';
 import type { PredictFace, PredictFileResult } from '../pipeline/predict-files.js';
@@ -32,14 +33,17 @@ function faceOf(t: FaceTuple): PredictFace {
   return { box: { x, y, width, height }, score, age, ageInterval: [low, high], gender, genderProbability, femaleProbability };
 }
 
-export function encodeJobResults(results: readonly PredictFileResult[]): string {
+export function encodeJobResults(results: readonly PredictFileResult[]): Buffer {
   const packed = packSources(results.map((r) => r.file));
   const r = results.map((res): ResultTuple => (res.error ? [null, null, null, res.error.code, res.error.message] : [res.width, res.height, res.faces.map(faceTuple)]));
-  return JSON.stringify({ ...packed, r } satisfies StoredResults);
+  return deflateRawSync(JSON.stringify({ ...packed, r } satisfies StoredResults));
 }
 
-export function decodeJobResults(text: string): PredictFileResult[] {
-  const stored = JSON.parse(text) as StoredResults;
+export function decodeJobResults(stored: Buffer): PredictFileResult[] {
+  return decodeStored(JSON.parse(inflateRawSync(stored).toString('utf8')) as StoredResults);
+}
+
+function decodeStored(stored: StoredResults): PredictFileResult[] {
   const files = unpackSources(stored);
   return stored.r.map(([width, height, faces, code, message], i) => ({
     file: files[i]!,

@@ -62,14 +62,14 @@ export interface QueueStore {
   /** Appends jobs to the order (those not there yet); returns the ids that were new. */
   registerJobs(jobs: ReadonlyArray<{ id: string; images: number }>): Promise<string[]>;
   /** Stores a job's results and counts them (once per job, however often it is recorded). */
-  recordResults(id: string, encoded: string, images: number, failed: number): Promise<void>;
+  recordResults(id: string, encoded: Buffer, images: number, failed: number): Promise<void>;
   /** Notes when work began (first call wins). */
   markStarted(): Promise<void>;
   counters(): Promise<QueueCounters>;
   /** Job ids in input order, `start`…`stop` inclusive (ranks). */
   jobIds(start: number, stop: number): Promise<string[]>;
   /** Each id's encoded results, or null when it has none yet. */
-  results(ids: readonly string[]): Promise<Array<string | null>>;
+  results(ids: readonly string[]): Promise<Array<Buffer | null>>;
 }
 
 export function queueStore(redis: Redis, queue: string, ttlSeconds: number): QueueStore {
@@ -111,7 +111,7 @@ export function queueStore(redis: Redis, queue: string, ttlSeconds: number): Que
     },
     async results(ids) {
       if (ids.length === 0) return [];
-      return redis.hmget(keys.results, ...ids);
+      return redis.hmgetBuffer(keys.results, ...ids);
     },
   };
 }

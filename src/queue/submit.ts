@@ -60,7 +60,7 @@ export async function submitImages(inputs: readonly string[], options: SubmitOpt
   const batch = integerInRange(options.batch ?? QUEUE_DEFAULTS.batch, 'batch', 1, 4096);
   const attempts = integerInRange(options.attempts ?? QUEUE_DEFAULTS.attempts, 'attempts', 1, 100);
   const redis = await connectQueueRedis(options.redis);
-  const queue = new Queue(name, { connection: redis });
+  const queue = new Queue(name, { connection: redis, streams: { events: { maxLen: QUEUE_DEFAULTS.eventsMaxLen } } });
   try {
     const store = queueStore(redis, name, options.ttlSeconds ?? QUEUE_DEFAULTS.ttlSeconds);
     const { files, missing } = await expandImageArgs(inputs);

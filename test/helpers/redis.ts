@@ -44,8 +44,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function launch(port: number, dir: string): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no'];
+function launch(port: number, dir: string, fsync: 'always' | 'everysec'): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', fsync, '--save', '', '--daemonize', 'no'];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let log = '';
@@ -84,18 +84,21 @@ function terminate(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts a fresh Redis in a temporary folder on a free loopback port. */
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * Starts a fresh Redis in a temporary folder on a free loopback port. `fsync`: `always` (default:
+ * a restart loses nothing) or `everysec` (Redis's production default, for benchmarks).
+ */
+export async function startRedis(fsync: 'always' | 'everysec' = 'always'): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'agegender-redis-'));
   const port = await freePort();
-  let child = await launch(port, dir);
+  let child = await launch(port, dir, fsync);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
     async restart() {
       await terminate(child);
-      child = await launch(port, dir);
+      child = await launch(port, dir, fsync);
     },
     async stop() {
       await terminate(child);

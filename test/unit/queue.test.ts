@@ -179,6 +179,25 @@ describe('queue: against redis-server', () => {
     assert.match(await readFile(out, 'utf8'), /c1\.jpg,,,,,,,,,,,,,JOB_FAILED: job failed: disk on fire/);
   });
 
+  it('closing a worker (what SIGTERM does) finishes the job in hand, records it, and leaves the rest queued', async () => {
+    const queue = 'term';
+    await submitImages(files.slice(0, 3), { redis: redis.url, queue, batch: 1 });
+    const worker = await startQueueWorker({ redis: redis.url, queue, model: fakeModel({ delayMs: 400 }), detect: false, concurrency: 1 });
+    const client = new Redis(redis.url);
+    try {
+      const q = new Queue(queue, { connection: client });
+      for (let i = 0; i < 100 && (await q.getJobCounts('active'))['active'] !== 1; i++) await new Promise((r) => setTimeout(r, 50));
+      await worker.close();
+      await worker.closed;
+      assert.equal(worker.stats.jobs, 1, 'the job in hand was finished');
+      const s = await queueStatus({ redis: redis.url, queue });
+      assert.deepEqual({ done: s.done, waiting: s.waiting, active: s.active }, { done: 1, waiting: 2, active: 0 });
+      await q.close();
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('the queue survives a Redis restart (appendonly)', async () => {
     await submitImages(files.slice(0, 3), { redis: redis.url, queue: 'persist', batch: 1 });
     await redis.restart();

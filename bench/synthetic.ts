@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { analyzeImage, largestFace, loadFaceDetector, loadImageInput, loadModel, readManifest, rowsOfSplit, spreadSubset, type AgeGenderModel, type FaceDetector, type RawImage } from '../src/index.js';
+import { analyzeImage, analyzeOrNoFaces, largestFace, loadFaceDetector, loadImageInput, loadModel, readManifest, rowsOfSplit, spreadSubset, type AgeGenderModel, type FaceDetector, type RawImage } from '../src/index.js';
 import { syntheticPhoto, type SyntheticSpec } from './synthetic-photos.js';
 
 export interface SyntheticBenchOptions {
@@ -69,7 +69,7 @@ async function direct(model: AgeGenderModel, image: RawImage): Promise<Pair['dir
 }
 
 async function throughPhotoPath(model: AgeGenderModel, detector: FaceDetector, image: RawImage): Promise<{ faces: number; photo: Pair['photo'] }> {
-  const { faces } = await analyzeImage(model, detector, image, { detect: true });
+  const { faces } = await analyzeOrNoFaces(model, detector, image, { detect: true });
   const face = largestFace(faces);
   return { faces: faces.length, photo: face ? summaryOf(face.prediction) : null };
 }

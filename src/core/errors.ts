@@ -2,6 +2,7 @@
 export const ERROR_CODES = Object.freeze([
   'INVALID_ARGUMENT',
   'INVALID_IMAGE',
+  'NO_USABLE_FACE',
   'IMAGE_TOO_LARGE',
   'UNREADABLE_FILE',
   'INVALID_LABEL',

@@ -18,6 +18,7 @@ import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { alignFace, chipToImageTransform, isAlignedChip } from './align.js';
 import type { DetectedFace, FaceBox, FaceDetector } from './detect.js';
+import { faceQuality, gateChip, imageStats, noUsableFace, unusableReason, type FaceQuality } from './quality.js';
 
 export interface AnalyzeOptions {
   /** Run face detection (ordinary photos) or take the image as one chip (aligned crops). */
@@ -32,6 +33,8 @@ export interface AnalyzeOptions {
    * chip-sized face are steadier than those of a tilted face in a photo). Default true.
    */
   refine?: boolean;
+  /** Names the input in a NO_USABLE_FACE error (a file name; default none). */
+  subject?: string;
 }
 
 export const ANALYZE_DEFAULTS = Object.freeze({ detectMaxSide: 1280, refine: true });
@@ -47,6 +50,8 @@ export interface AnalyzedFace {
   chip: RawImage;
   /** Detection details (eyes, mouth), or null when detection was skipped. */
   detection: DetectedFace | null;
+  /** Face quality (detector, landmark fit, sharpness, exposure; `quality.ts`). */
+  quality: FaceQuality;
 }
 
 export interface AnalyzeResult {
@@ -64,18 +69,23 @@ export async function analyzeImage(
 ): Promise<AnalyzeResult> {
   const { width, height } = image;
   if (!options.detect) {
+    // the quality gate still runs: statistics, and the detector (when there is one) confirms a face
+    const { quality } = await gateChip(image, detector, options.subject);
     const [prediction] = await model.predictBatch([image]);
     if (!prediction) throw new AgeGenderError('MODEL_INVALID', 'model returned no prediction');
-    return { width, height, faces: [{ box: { x: 0, y: 0, width, height }, score: null, prediction, chip: image, detection: null }] };
+    return { width, height, faces: [{ box: { x: 0, y: 0, width, height }, score: null, prediction, chip: image, detection: null, quality }] };
   }
   if (!detector) throw new AgeGenderError('INVALID_ARGUMENT', 'face detection was asked for but no detector was given');
+  const tooSmall = unusableReason(image, null);
+  if (tooSmall) throw noUsableFace(tooSmall, options.subject);
   const detections = await detectScaled(detector, image, options.detectMaxSide ?? ANALYZE_DEFAULTS.detectMaxSide);
-  if (detections.length === 0) return { width, height, faces: [] };
+  if (detections.length === 0) throw noUsableFace(`the face detector (${detector.name}) finds no face`, options.subject);
   // an image that already is an aligned chip of the face is predicted as it is (as with detection off)
   const refine = options.refine ?? ANALYZE_DEFAULTS.refine;
   const chips: RawImage[] = [];
   for (const d of detections) chips.push(isAlignedChip(image, d) ? image : refine ? await alignRefined(detector, image, d) : alignFace(image, d));
   const predictions = await model.predictBatch(chips);
+  const stats = await Promise.all(chips.map((c) => imageStats(c)));
   return {
     width,
     height,
@@ -83,9 +93,22 @@ export async function analyzeImage(
       const prediction = predictions[i];
       const chip = chips[i];
       if (!prediction || !chip) throw new AgeGenderError('MODEL_INVALID', `model returned ${predictions.length} predictions for ${chips.length} faces`);
-      return { box: d.box, score: d.score, prediction, chip, detection: d };
+      return { box: d.box, score: d.score, prediction, chip, detection: d, quality: faceQuality(d, stats[i]!) };
     }),
   };
+}
+
+/**
+ * {@link analyzeImage} for scoring loops that count misses: an input refused as NO_USABLE_FACE gives
+ * no faces instead of an error (benchmarks and photo evaluation measure detection recall this way).
+ */
+export async function analyzeOrNoFaces(model: AgeGenderModel, detector: FaceDetector | null, image: RawImage, options: AnalyzeOptions): Promise<AnalyzeResult> {
+  try {
+    return await analyzeImage(model, detector, image, options);
+  } catch (error) {
+    if (error instanceof AgeGenderError && error.code === 'NO_USABLE_FACE') return { width: image.width, height: image.height, faces: [] };
+    throw error;
+  }
 }
 
 /**
@@ -139,6 +162,8 @@ export interface FaceReport {
   gender: GenderAnswer;
   genderProbability: number;
   femaleProbability: number;
+  /** Face quality 0–1 and its parts (rounded to 1e-3; `quality.ts`). */
+  quality: { score: number; detector: number | null; landmarkFit: number | null; sharpness: number; exposure: number };
 }
 
 /** Rounds to a number of decimal digits (for reports, not for computation). */
@@ -162,5 +187,12 @@ export function faceReport(face: AnalyzedFace, genderThreshold?: number): FaceRe
     gender: p.gender,
     genderProbability: roundTo(p.genderProbability, 4),
     femaleProbability: roundTo(p.femaleProbability, 4),
+    quality: roundQuality(face.quality),
   };
+}
+
+/** A quality record rounded to 1e-3 for output. */
+export function roundQuality(q: FaceQuality): FaceReport['quality'] {
+  const r = (v: number | null): number | null => (v === null ? null : roundTo(v, 3));
+  return { score: roundTo(q.score, 3), detector: r(q.detector), landmarkFit: r(q.landmarkFit), sharpness: roundTo(q.sharpness, 3), exposure: roundTo(q.exposure, 3) };
 }

@@ -11,7 +11,7 @@ import { csvLine } from '../core/csv.js';
 import type { PredictFileResult } from './predict-files.js';
 
 export const PREDICT_CSV_COLUMNS = Object.freeze([
-  'file', 'face', 'x', 'y', 'width', 'height', 'score', 'age', 'age_low', 'age_high', 'gender', 'gender_probability', 'female_probability', 'error',
+  'file', 'face', 'x', 'y', 'width', 'height', 'score', 'age', 'age_low', 'age_high', 'gender', 'gender_probability', 'female_probability', 'quality', 'error',
 ] as const);
 
 /** The header line (no line break). */
@@ -28,6 +28,6 @@ export function predictCsvRows(res: PredictFileResult): string[] {
   // a photo without a detected face still gets a row (face 0), so every input file appears in the CSV
   if (res.faces.length === 0) return [faceLessRow(res.file, 0, '')];
   return res.faces.map((f, i) =>
-    csvLine([res.file, i + 1, f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.age, f.ageInterval[0], f.ageInterval[1], f.gender, f.genderProbability, f.femaleProbability, '']),
+    csvLine([res.file, i + 1, f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.age, f.ageInterval[0], f.ageInterval[1], f.gender, f.genderProbability, f.femaleProbability, f.quality.score, '']),
   );
 }

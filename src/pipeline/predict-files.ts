@@ -22,6 +22,7 @@ import { analyzeImage, faceReport, roundTo, type AnalyzedFace, type FaceReport }
 import type { FaceDetector } from './detect.js';
 import { expandImageArgs, isImageUrl } from './inputs.js';
 import { createPredictPool } from './predict-pool.js';
+import { gateChip, type FaceQuality } from './quality.js';
 
 export interface PredictFilesOptions extends ModelSource {
   /** Run face detection (default true); false: every image is one aligned chip. */
@@ -88,10 +89,25 @@ async function decodeFile(file: string, maxPixels: number | undefined): Promise<
 
 type Predictor = (images: RawImage[]) => Promise<AgeGenderPrediction[]>;
 
-/** One batch of chips: decode (4 at a time), predict together; a bad chip is isolated by retrying one by one. */
-async function chipBatch(predict: Predictor, files: readonly string[], maxPixels: number | undefined): Promise<PredictFileResult[]> {
-  const batch = await mapLimit(files, 4, (f) => decodeFile(f, maxPixels));
-  const good = batch.filter((d): d is { file: string; image: RawImage } => 'image' in d);
+type Gated = { file: string; image: RawImage; quality: FaceQuality } | { file: string; error: unknown };
+
+/** The quality gate on each decoded chip, one at a time (the detector confirms a face in it). */
+async function gateAll(decoded: readonly Decoded[], detector: FaceDetector | null): Promise<Gated[]> {
+  const out: Gated[] = [];
+  for (const d of decoded) {
+    if ('error' in d) out.push(d);
+    else out.push(await gateChip(d.image, detector, d.file).then(({ quality }) => ({ ...d, quality }), (error: unknown) => ({ file: d.file, error })));
+  }
+  return out;
+}
+
+/**
+ * One batch of chips: decode (4 at a time), gate, predict together; a bad chip is isolated by
+ * retrying one by one.
+ */
+async function chipBatch(predict: Predictor, detector: FaceDetector | null, files: readonly string[], maxPixels: number | undefined): Promise<PredictFileResult[]> {
+  const batch = await gateAll(await mapLimit(files, 4, (f) => decodeFile(f, maxPixels)), detector);
+  const good = batch.filter((d): d is { file: string; image: RawImage; quality: FaceQuality } => 'image' in d);
   let predictions: Array<AgeGenderPrediction | Error>;
   try {
     predictions = good.length > 0 ? await predict(good.map((g) => g.image)) : [];
@@ -107,7 +123,7 @@ async function chipBatch(predict: Predictor, files: readonly string[], maxPixels
     const p = predictions[k++];
     if (!p || p instanceof Error) return failure(d.file, p ?? new Error('no prediction'));
     const { width, height } = d.image;
-    const face: AnalyzedFace = { box: { x: 0, y: 0, width, height }, score: null, prediction: p, chip: d.image, detection: null };
+    const face: AnalyzedFace = { box: { x: 0, y: 0, width, height }, score: null, prediction: p, chip: d.image, detection: null, quality: d.quality };
     return { file: d.file, width, height, faces: [faceReport(face)], error: null };
   });
 }
@@ -117,11 +133,11 @@ async function chipBatch(predict: Predictor, files: readonly string[], maxPixels
  * forward passes of earlier ones; with a worker pool, batches run on several cores). Results are
  * emitted in input order.
  */
-async function predictChips(predict: Predictor, files: readonly string[], batchSize: number, inFlight: number, maxPixels: number | undefined, emit: (r: PredictFileResult) => void): Promise<void> {
+async function predictChips(predict: Predictor, detector: FaceDetector | null, files: readonly string[], batchSize: number, inFlight: number, maxPixels: number | undefined, emit: (r: PredictFileResult) => void): Promise<void> {
   const running: Array<Promise<PredictFileResult[]>> = [];
   let emitted = 0;
   for (let start = 0; start < files.length; start += batchSize) {
-    const p = chipBatch(predict, files.slice(start, start + batchSize), maxPixels);
+    const p = chipBatch(predict, detector, files.slice(start, start + batchSize), maxPixels);
     p.catch(() => undefined);
     running.push(p);
     while (running.length - emitted > inFlight) (await running[emitted++]!).forEach(emit);
@@ -140,7 +156,7 @@ async function predictPhotos(model: AgeGenderModel, detector: FaceDetector, file
       continue;
     }
     try {
-      const res = await analyzeImage(model, detector, d.image, { detect: true });
+      const res = await analyzeImage(model, detector, d.image, { detect: true, subject: d.file });
       emit({ file: d.file, width: res.width, height: res.height, faces: res.faces.map(faceReport), error: null });
     } catch (error) {
       emit(failure(d.file, error));
@@ -152,26 +168,30 @@ async function predictPhotos(model: AgeGenderModel, detector: FaceDetector, file
 async function predictChipsPooled(files: readonly string[], o: PredictFilesOptions, workers: number, batchSize: number, emit: (r: PredictFileResult) => void): Promise<string> {
   const pool = await createPredictPool({ modelDir: o.modelDir, workers, ...(o.load ? { load: o.load } : {}) });
   try {
-    await predictChips((images) => pool.predictBatch(images), files, batchSize, pool.size + 1, o.maxPixels, emit);
+    await withDetector(o, (detector) => predictChips((images) => pool.predictBatch(images), detector, files, batchSize, pool.size + 1, o.maxPixels, emit));
     return `${pool.runtime}, on ${pool.size} worker threads`;
   } finally {
     await pool.close();
   }
 }
 
+/** Runs `use` with the given detector, or one loaded here (and disposed) — photos and the chips' quality gate both need it. */
+async function withDetector<T>(o: PredictFilesOptions, use: (detector: FaceDetector) => Promise<T>): Promise<T> {
+  if (o.detector) return use(o.detector);
+  const detector = await (await import('./detect.js')).loadFaceDetector();
+  try {
+    return await use(detector);
+  } finally {
+    detector.dispose();
+  }
+}
+
 /** In-process: chips in batches, or photos through the detector (loaded here unless given). */
 async function predictInProcess(files: readonly string[], o: PredictFilesOptions, detect: boolean, batchSize: number, emit: (r: PredictFileResult) => void): Promise<string> {
   return withModel(o, async (model) => {
-    if (!detect) {
-      await predictChips((images) => model.predictBatch(images), files, batchSize, 2, o.maxPixels, emit);
-      return model.runtime;
-    }
-    const detector = o.detector ?? (await (await import('./detect.js')).loadFaceDetector());
-    try {
-      await predictPhotos(model, detector, files, o.maxPixels, emit);
-    } finally {
-      if (!o.detector) detector.dispose();
-    }
+    await withDetector(o, (detector) =>
+      detect ? predictPhotos(model, detector, files, o.maxPixels, emit) : predictChips((images) => model.predictBatch(images), detector, files, batchSize, 2, o.maxPixels, emit),
+    );
     return model.runtime;
   });
 }

@@ -4,7 +4,8 @@
  * exactly the rows `agegender predict` would.
  *
  * Stored form: `{ d, n, r }` where `r[i]` is `[width, height, faces]` (each face
- * `[x, y, w, h, score, age, ageLow, ageHigh, gender, genderProbability, femaleProbability]`) or
+ * `[x, y, w, h, score, age, ageLow, ageHigh, gender, genderProbability, femaleProbability, quality]`,
+ * quality as `[score, detector, landmarkFit, sharpness, exposure]`) or
  * `[null, null, null, code, message]` for a failed image.
  *
  * @example
@@ -17,7 +18,8 @@ import type { GenderAnswer } from '../core/types.js';
 import type { PredictFace, PredictFileResult } from '../pipeline/predict-files.js';
 import { packSources, unpackSources, type PackedSources } from './jobs.js';
 
-type FaceTuple = [number, number, number, number, number | null, number, number, number, GenderAnswer, number, number];
+type QualityTuple = [number, number | null, number | null, number, number];
+type FaceTuple = [number, number, number, number, number | null, number, number, number, GenderAnswer, number, number, QualityTuple];
 type ResultTuple = [number | null, number | null, FaceTuple[] | null, ErrorCode?, string?];
 
 interface StoredResults extends PackedSources {
@@ -25,12 +27,13 @@ interface StoredResults extends PackedSources {
 }
 
 function faceTuple(f: PredictFace): FaceTuple {
-  return [f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.age, f.ageInterval[0], f.ageInterval[1], f.gender, f.genderProbability, f.femaleProbability];
+  const q = f.quality;
+  return [f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.age, f.ageInterval[0], f.ageInterval[1], f.gender, f.genderProbability, f.femaleProbability, [q.score, q.detector, q.landmarkFit, q.sharpness, q.exposure]];
 }
 
 function faceOf(t: FaceTuple): PredictFace {
-  const [x, y, width, height, score, age, low, high, gender, genderProbability, femaleProbability] = t;
-  return { box: { x, y, width, height }, score, age, ageInterval: [low, high], gender, genderProbability, femaleProbability };
+  const [x, y, width, height, score, age, low, high, gender, genderProbability, femaleProbability, [q, detector, landmarkFit, sharpness, exposure]] = t;
+  return { box: { x, y, width, height }, score, age, ageInterval: [low, high], gender, genderProbability, femaleProbability, quality: { score: q, detector, landmarkFit, sharpness, exposure } };
 }
 
 export function encodeJobResults(results: readonly PredictFileResult[]): Buffer {

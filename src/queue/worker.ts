@@ -76,7 +76,7 @@ interface Loaded {
 async function loadPipeline(o: QueueWorkerOptions): Promise<Loaded> {
   const model = o.model ?? (await loadModelFrom(o.modelDir, { ...(o.load ?? {}), ...(o.threads === undefined ? {} : { threads: o.threads }) }));
   const disposeModel = (): void => (o.model ? undefined : model.dispose());
-  if (o.detect === false) return { model, detector: undefined, dispose: disposeModel };
+  // loaded with detection off too: the quality gate confirms a face in each chip with it
   try {
     const detector = await (await import('../pipeline/detect.js')).loadFaceDetector();
     return { model, detector, dispose: () => (detector.dispose(), disposeModel()) };

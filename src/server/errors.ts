@@ -22,6 +22,8 @@ export const HTTP_ERRORS = Object.freeze({
   ASPECT_RATIO_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_IMAGE: 422,
+  /** The image decodes but holds no usable face (blank, one colour, noise, too small, no face found). */
+  NO_USABLE_FACE: 422,
   /** The request headers are larger than the server accepts. */
   HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,
@@ -66,6 +68,8 @@ export function toHttpError(error: unknown): HttpError {
     switch (error.code) {
       case 'INVALID_IMAGE':
         return new HttpError('INVALID_IMAGE', error.message);
+      case 'NO_USABLE_FACE':
+        return new HttpError('NO_USABLE_FACE', error.message);
       case 'IMAGE_TOO_LARGE':
         return new HttpError('IMAGE_TOO_LARGE', error.message);
       case 'INVALID_ARGUMENT':

@@ -45,7 +45,7 @@ const genderThresholdParam = {
   schema: { type: 'number', minimum: 0.5, maximum: 1 },
   description: "Gender threshold: a face whose more likely gender label has a lower probability is answered 'uncertain' (the probability is still returned). Default: the model's, chosen on val (see the answer's genderThreshold).",
 };
-const imageErrors = ['INVALID_ARGUMENT', 'EMPTY_BODY', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'] as const;
+const imageErrors = ['INVALID_ARGUMENT', 'EMPTY_BODY', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'NO_USABLE_FACE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'] as const;
 
 /** Builds the document for the given limits. */
 export function openApiDocument(limits: ServerLimits, version: string): Json {

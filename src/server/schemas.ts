@@ -43,6 +43,15 @@ export const Face = z.object({
     .describe("Binary label as annotated in UTKFace, not gender identity; 'uncertain' when the more likely label's probability is below the gender threshold."),
   genderProbability: z.number().describe('Probability of the more likely gender label (0.5–1), also when the answer is uncertain.'),
   femaleProbability: z.number().describe('Probability of the female label (0–1).'),
+  quality: z
+    .object({
+      score: z.number().describe('Overall 0–1: detector × mean of the other parts.'),
+      detector: z.number().nullable().describe('Face detector confidence (also with detect=false, where the detector confirms the chip holds a face); null without a detector.'),
+      landmarkFit: z.number().nullable().describe('How well the five landmarks fit the chip template (1 = exactly); null when not measured.'),
+      sharpness: z.number().describe('Laplacian variance v of the face, as v / (v + 100).'),
+      exposure: z.number().describe('1 at mid-grey with ordinary contrast, towards 0 for dark, bright or flat faces.'),
+    })
+    .describe('Face quality; inputs without a usable face are refused with 422 NO_USABLE_FACE instead.'),
 });
 export type Face = z.infer<typeof Face>;
 

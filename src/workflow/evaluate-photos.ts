@@ -20,7 +20,7 @@ export type { PhotoEvaluation } from '../eval/photos.js';
 import { loadImageInput } from '../io/decode.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { withModel, type ModelSource } from '../model/load.js';
-import { analyzeImage, type AnalyzedFace } from '../pipeline/analyze.js';
+import { analyzeOrNoFaces, type AnalyzedFace } from '../pipeline/analyze.js';
 import type { FaceDetector } from '../pipeline/detect.js';
 
 export const PHOTO_EVALUATION_FILES = Object.freeze({ result: 'photo-evaluation.json', predictions: 'photo-predictions.csv' });
@@ -67,7 +67,7 @@ async function scorePhoto(model: AgeGenderModel, detector: FaceDetector | null, 
   const started = performance.now();
   try {
     const image = await loadImageInput(join(dir, label.file), label.file);
-    const { faces } = await analyzeImage(model, detector, image, { detect: detector !== null });
+    const { faces } = await analyzeOrNoFaces(model, detector, image, { detect: detector !== null });
     const ms = performance.now() - started;
     const face = largestFace(faces);
     const p = face?.prediction ?? null;

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
+import { AgeGenderError } from '../../src/core/errors.js';
 import { decodeImage } from '../../src/io/decode.js';
 import type { RawImage } from '../../src/io/types.js';
 import { alignFace, chipTemplate, chipToImageTransform, UTKFACE_TEMPLATE } from '../../src/pipeline/align.js';
@@ -202,8 +203,7 @@ describe('face detection on test photos', () => {
     assertBoxesNearPlacements(small.faces.map((f) => f.box), specs.find((s) => s.file === 'three-faces.jpg')!.faces);
   });
 
-  it('analyzeImage: no face → empty list', async () => {
-    const result = await analyzeImage(fakeModel(), detector, await photo('no-face.jpg'), { detect: true });
-    assert.deepEqual(result.faces, []);
+  it('analyzeImage: no face → NO_USABLE_FACE naming the input', async () => {
+    await assert.rejects(analyzeImage(fakeModel(), detector, await photo('no-face.jpg'), { detect: true, subject: 'no-face.jpg' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'NO_USABLE_FACE' && /^no-face\.jpg: no usable face/.test(e.message));
   });
 });

@@ -81,7 +81,7 @@ describe('predict', () => {
     assert.ok(lines.some((l) => l.startsWith(`${empty}: FAILED [UNREADABLE_FILE] no images (.jpg, .jpeg, .png`)), lines.join('\n'));
     const csv: string[] = [];
     await runPredict([empty], { format: 'csv', detect: false, model: fakeModel(), out: (t) => csv.push(t), log: () => undefined });
-    assert.equal(csv[1], `${empty},,,,,,,,,,,,,"UNREADABLE_FILE: ${NO_IMAGES_REASON}"`, 'a cell with a comma is quoted');
+    assert.equal(csv[1], `${empty},,,,,,,,,,,,,,"UNREADABLE_FILE: ${NO_IMAGES_REASON}"`, 'a cell with a comma is quoted');
   });
 
   it('`predict --csv` on a folder of symlinks gives the same CSV as on a folder of the files', async () => {
@@ -130,10 +130,10 @@ describe('predict', () => {
   it('--no-detect --csv prints the header, one row per chip and one per failed file', async () => {
     const lines: string[] = [];
     const summary = await runPredict([join(dir, 'chips'), join(dir, 'missing.jpg')], { format: 'csv', detect: false, batchSize: 3, model: fakeModel(), out: (t) => lines.push(t), log: () => undefined });
-    assert.equal(lines[0], 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,error');
+    assert.equal(lines[0], 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,quality,error');
     assert.equal(lines.length, 1 + 9);
     assert.equal(summary.failed, 3);
-    assert.match(lines[1]!, /missing\.jpg,,,,,,,,,,,,,UNREADABLE_FILE: no such file or folder$/);
+    assert.match(lines[1]!, /missing\.jpg,,,,,,,,,,,,,,UNREADABLE_FILE: no such file or folder$/);
     assert.ok(lines.slice(1).every((l) => l.split(',').length >= 14));
   });
 
@@ -162,26 +162,29 @@ describe('predict', () => {
     assert.deepEqual({ files: doc.summary.files, failed: doc.summary.failed }, { files: 1, failed: 0 });
   });
 
-  it('with detection: every face of a photo, with its box; a photo with no face gives none (and a CSV row with face 0)', async () => {
+  it('with detection: every face of a photo, with its box and quality; a photo with no face is a NO_USABLE_FACE error row', async () => {
     const detector = await loadFaceDetector();
     try {
       const summary = await predictFiles([join(dir, 'photos')], { model: fakeModel(), detector });
-      assert.equal(summary.failed, 0);
+      assert.equal(summary.failed, 1);
       const many = summary.results.find((r) => r.file.endsWith('many-faces.jpg'))!;
       assert.equal(many.faces.length, 7);
       assert.ok(many.faces.every((f) => f.score !== null && f.box.width > 50));
-      assert.equal(summary.results.find((r) => r.file.endsWith('no-face.jpg'))!.faces.length, 0);
+      assert.ok(many.faces.every((f) => f.quality.score > 0 && f.quality.score <= 1 && Math.abs(f.quality.detector! - f.score!) < 1e-3), 'every face carries its quality');
+      const none = summary.results.find((r) => r.file.endsWith('no-face.jpg'))!;
+      assert.equal(none.faces.length, 0);
+      assert.equal(none.error?.code, 'NO_USABLE_FACE');
       // text: one line per face, and the file without a face says so
       const lines: string[] = [];
       await runPredict([join(dir, 'photos')], { format: 'text', model: fakeModel(), detector, out: (t) => lines.push(t), log: () => undefined });
-      assert.ok(lines.some((l) => l.endsWith('no-face.jpg: no face found')));
+      assert.ok(lines.some((l) => /no-face\.jpg: FAILED \[NO_USABLE_FACE\] no usable face: the face detector .* finds no face$/.test(l)), lines.join('\n'));
       assert.equal(lines.filter((l) => /many-faces\.jpg: face \d: age/.test(l)).length, 7);
-      // CSV: the file without a face still has its row (face 0, nothing else), so no input goes missing
+      // CSV: the file without a face still has its row (the error, no age or gender), so no input goes missing
       const csv: string[] = [];
       await runPredict([join(dir, 'photos', 'no-face.jpg')], { format: 'csv', model: fakeModel(), detector, out: (t) => csv.push(t), log: () => undefined });
       const rows = csv.join('\n').trim().split('\n');
       assert.equal(rows.length, 2, rows.join('\n'));
-      assert.match(rows[1]!, /no-face\.jpg,0,,,,,,,,,,,,$/);
+      assert.match(rows[1]!, /no-face\.jpg,,,,,,,,,,,,,,"?NO_USABLE_FACE: no usable face/);
     } finally {
       detector.dispose();
     }

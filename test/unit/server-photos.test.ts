@@ -28,12 +28,12 @@ describe('server with the real face detector', () => {
     detector.dispose();
   });
 
-  it('bad input: a photo with no face answers 200 with an empty list', async () => {
+  it('bad input: a photo with no face answers 422 NO_USABLE_FACE (never an age or a gender)', async () => {
     const res = await app.inject({ method: 'POST', url: '/v1/predict', payload: await readFile(new URL('no-face.jpg', DIR)) });
-    assert.equal(res.statusCode, 200, res.body);
-    const body = PredictResponse.parse(res.json());
-    assert.deepEqual(body.faces, []);
-    assert.equal(body.width, 900);
+    assert.equal(res.statusCode, 422, res.body);
+    const body = res.json() as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'NO_USABLE_FACE');
+    assert.match(body.error.message, /no usable face: the face detector .* finds no face/);
   });
 
   it('a photo with many faces answers every face, each box inside the chip that was pasted there', async () => {

@@ -21,4 +21,20 @@ export default tseslint.config(
     plugins: { '@typescript-eslint': tseslint.plugin },
     languageOptions: { parser: tseslint.parser, globals: { ...globals.node } },
   },
+  {
+    // outside the package: only its public modules (package.json "exports"), never src/ files or test code
+    files: ['bench/**/*.ts', 'scripts/**/*.{ts,js,mjs}', 'experiments/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src', '**/src/**', '**/test/**'], message: 'import the public modules (agegender, agegender/core, agegender/model, …) instead of src/ or test/ files' }] }],
+      'no-restricted-syntax': ['error', { selector: 'ImportExpression[source.value=/(^|\\/)(src|test)\\//]', message: 'import the public modules (agegender, agegender/<area>) instead of src/ or test/ files' }],
+    },
+  },
+  {
+    // the library never depends on its command line
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/cli/**', '**/cli'], message: 'src/ must not import the CLI (src/cli): move what is shared into the library' }] }],
+    },
+  },
 );

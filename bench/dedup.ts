@@ -2,8 +2,8 @@
 // all-pairs scan on the same ~30k real pHashes, then the index alone on 1,000,000 synthetic hashes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mulberry32 } from '../src/core/random.js';
-import { findNearPairs, findNearPairsBruteForce, hashTableFromHex, type HashTable64, type NearPair } from '../src/data/hamming-index.js';
+import { mulberry32 } from 'agegender/core';
+import { findNearPairs, findNearPairsBruteForce, hashTableFromHex, type HashTable64, type NearPair } from 'agegender/data';
 
 const threshold = 5;
 const dataDir = process.env.AGEGENDER_UTKFACE_DIR ?? join(process.cwd(), '../shared/datasets/utkface');

@@ -2,12 +2,12 @@
 // (target ≥ 0.8). Uses the shipped model (or AGEGENDER_MODEL) and a UTKFace chip (or AGEGENDER_BENCH_IMAGE).
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { prepareChip } from '../src/explain/input.js';
-import { lime, topKAgreement } from '../src/explain/lime.js';
-import { slic } from '../src/explain/superpixels.js';
-import { loadModelFrom } from '../src/model/load.js';
-import { createPredictPool, defaultWorkerCount } from '../src/pipeline/predict-pool.js';
-import { pooledModel } from '../src/pipeline/pooled-model.js';
+import { prepareChip } from 'agegender/explain';
+import { lime, topKAgreement } from 'agegender/explain';
+import { slic } from 'agegender/explain';
+import { loadModelFrom } from 'agegender/model';
+import { createPredictPool, defaultWorkerCount } from 'agegender/pipeline';
+import { pooledModel } from 'agegender/pipeline';
 
 // --workers N scores LIME's perturbed images on N worker threads. Default: in-process when the model
 // runs on onnxruntime (its own threads use every core), one worker per core on tfjs wasm (single-threaded).

@@ -13,13 +13,13 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32, shuffleInPlace } from '../src/core/random.js';
-import { readManifest, rowsOfSplit } from '../src/workspace/manifest.js';
-import { ageMetrics, genderMetrics } from '../src/eval/metrics.js';
-import { decodeImage } from '../src/io/decode.js';
-import type { RawImage } from '../src/io/types.js';
-import { initBackend } from '../src/model/backend.js';
-import { loadModel } from '../src/model/index.js';
+import { mulberry32, shuffleInPlace } from 'agegender/core';
+import { readManifest, rowsOfSplit } from 'agegender/workspace';
+import { ageMetrics, genderMetrics } from 'agegender/eval';
+import { decodeImage } from 'agegender/io';
+import type { RawImage } from 'agegender/io';
+import { initBackend } from 'agegender/model';
+import { loadModel } from 'agegender/model';
 import { graphModel } from './graph-model.js';
 
 interface Contender {

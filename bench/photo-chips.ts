@@ -1,5 +1,5 @@
 // How well the photo path (detect → align → predict) reproduces a UTKFace chip's own prediction.
-//   node --import tsx bench/photo-chips.ts [--mode chips|synthetic] [--count 300] [--detector yunet|ssd]
+//   node --conditions=agegender-source --import tsx bench/photo-chips.ts [--mode chips|synthetic] [--count 300] [--detector yunet|ssd]
 //     [--eyes-only] [--seed 1] [--utkface dir]
 // chips: each chip as it is, with detection on, against the same chip with --no-detect.
 // synthetic: each chip pasted into a larger canvas (face 25–70% of the canvas side, random shift,
@@ -16,7 +16,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { analyzeImage, analyzeOrNoFaces, loadFaceDetector, loadImageInput, loadModel, type FaceDetector, type RawImage } from '../src/index.js';
+import { analyzeImage, analyzeOrNoFaces, loadFaceDetector, loadImageInput, loadModel, type FaceDetector, type RawImage } from 'agegender';
 
 const { values } = parseArgs({
   options: {

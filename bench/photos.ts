@@ -31,7 +31,7 @@ import {
   type PhotoEvaluationSummary,
   type PhotoLabel,
   type PhotoRecord,
-} from '../src/index.js';
+} from 'agegender';
 
 const { values } = parseArgs({
   options: {

@@ -9,20 +9,20 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { predictFiles } from '../src/pipeline/predict-files.js';
-import { defaultWorkerCount } from '../src/pipeline/predict-pool.js';
+import { predictFiles } from 'agegender/pipeline';
+import { defaultWorkerCount } from 'agegender/pipeline';
 
 const N = Number(process.env['BENCH_PREDICT_N'] ?? 1000);
 const utk = resolve(process.env['AGEGENDER_UTKFACE_DIR'] ?? resolve(process.cwd(), '../shared/datasets/utkface'), 'UTKFace');
 
-const mod = await import('../src/model/index.js');
+const mod = await import('agegender/model');
 let modelDir = resolve(process.env['AGEGENDER_MODEL'] ?? mod.defaultModelDir());
 let temp: string | null = null;
 if (!existsSync(join(modelDir, 'model.json'))) {
   await mod.initBackend();
-  const { AgeGenderNet } = await import('../src/model/net.js');
-  const { loadFaceApiWeights } = await import('../src/model/encoder.js');
-  const { saveModel } = await import('../src/model/io.js');
+  const { AgeGenderNet } = await import('agegender/model');
+  const { loadFaceApiWeights } = await import('agegender/model');
+  const { saveModel } = await import('agegender/model');
   temp = await mkdtemp(join(tmpdir(), 'agegender-bench-model-'));
   const net = new AgeGenderNet(await loadFaceApiWeights());
   await saveModel(net, temp, { formatVersion: 1, name: 'untrained', encoder: 'faceapi-facerec-resnet34', inputSize: 200, createdAt: new Date().toISOString(), command: 'bench', datasetManifestHash: null, metrics: {} });
@@ -55,7 +55,7 @@ try {
   delete process.env['AGEGENDER_RUNTIME'];
   const photos = ['three-faces.jpg', 'many-faces.jpg', 'no-face.jpg'].map((f) => join('test', 'fixtures', 'photos', f));
   const model = await mod.loadModel(modelDir);
-  const { loadFaceDetector } = await import('../src/pipeline/detect.js');
+  const { loadFaceDetector } = await import('agegender/pipeline');
   const detector = await loadFaceDetector();
   try {
     await predictFiles(photos.slice(0, 1), { model, detector }); // warm-up

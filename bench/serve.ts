@@ -12,24 +12,24 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AgeGenderModel } from '../src/model/api.js';
+import type { AgeGenderModel } from 'agegender/model';
 
 const HOST = '127.0.0.1';
 
 async function benchModel(): Promise<{ model: AgeGenderModel; what: string }> {
-  const mod = await import('../src/model/index.js');
+  const mod = await import('agegender/model');
   const dir = resolve(process.env['AGEGENDER_MODEL'] ?? mod.defaultModelDir());
   if (existsSync(join(dir, 'model.json'))) return { model: await mod.loadModel(dir), what: dir };
   await mod.initBackend();
-  const { AgeGenderNet } = await import('../src/model/net.js');
-  const { loadFaceApiWeights } = await import('../src/model/encoder.js');
+  const { AgeGenderNet } = await import('agegender/model');
+  const { loadFaceApiWeights } = await import('agegender/model');
   const net = new AgeGenderNet(await loadFaceApiWeights());
   const metadata = { formatVersion: 1, name: 'untrained', encoder: 'faceapi-facerec-resnet34', inputSize: 200, createdAt: new Date().toISOString(), command: 'bench', datasetManifestHash: null, metrics: {} };
   return { model: await mod.wrapNet(net, metadata), what: `no model at ${dir}: same network, untrained head (same compute)` };
 }
 
 async function child(): Promise<void> {
-  const { startServer } = await import('../src/cli/commands/serve.js');
+  const { startServer } = await import('agegender/server');
   const { model, what } = await benchModel();
   const running = await startServer({ model, port: 0, host: HOST, explainSamples: 0 });
   process.stdout.write(`READY ${running.url} ${what}\n`);

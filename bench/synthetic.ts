@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { analyzeImage, analyzeOrNoFaces, largestFace, loadFaceDetector, loadImageInput, loadModel, readManifest, rowsOfSplit, spreadSubset, type AgeGenderModel, type FaceDetector, type RawImage } from '../src/index.js';
+import { analyzeImage, analyzeOrNoFaces, largestFace, loadFaceDetector, loadImageInput, loadModel, readManifest, rowsOfSplit, spreadSubset, type AgeGenderModel, type FaceDetector, type RawImage } from 'agegender';
 import { syntheticPhoto, type SyntheticSpec } from './synthetic-photos.js';
 
 export interface SyntheticBenchOptions {

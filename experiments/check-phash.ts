@@ -1,12 +1,12 @@
 // Computes our pHash for the files in phash-reference.tsv and compares with the reference values.
-// Usage: node --import tsx experiments/check-phash.ts [limit]
+// Usage: node --conditions=agegender-source --import tsx experiments/check-phash.ts [limit]
 // Data folder: $AGEGENDER_UTKFACE_DIR or ../shared/datasets/utkface (relative to the working directory).
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { decodeForHash } from '../src/io/decode.js';
-import { phashFromGray, hammingHex } from '../src/data/phash.js';
+import { decodeForHash } from 'agegender/io';
+import { phashFromGray, hammingHex } from 'agegender/data';
 
 const dir = process.env.AGEGENDER_UTKFACE_DIR ?? path.resolve(process.cwd(), '../shared/datasets/utkface');
 const limitArg = process.argv[2];

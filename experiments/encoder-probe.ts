@@ -3,8 +3,8 @@
 // ImageNet mean subtracted) with face-api's network (the 736-d head input of stage 1: pretrained
 // top + pooled stages, from the feature cache) and the two fused, on the same training chips.
 //
-//   node --import tsx experiments/encoder-probe.ts extract <workspace> <split> <k>/<n> [--limit N]
-//   node --import tsx experiments/encoder-probe.ts fit <workspace> [--limit N]
+//   node --conditions=agegender-source --import tsx experiments/encoder-probe.ts extract <workspace> <split> <k>/<n> [--limit N]
+//   node --conditions=agegender-source --import tsx experiments/encoder-probe.ts fit <workspace> [--limit N]
 //
 // `extract` writes <workspace>/probe/faceres/<split>-<k>of<n>.f32 (N×256) + .json (sources);
 // `fit` needs the feature cache at the conv256_down cut point (`model-extract --cut-point conv256_down` makes it).
@@ -14,17 +14,17 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { graphModel } from '../bench/graph-model.js';
-import { mulberry32, shuffleInPlace } from '../src/core/random.js';
-import { readManifest, rowsOfSplit } from '../src/workspace/manifest.js';
-import { readSourceBytes } from '../src/data/sources.js';
-import { decodeImage } from '../src/io/decode.js';
-import { AGE_BINS, ageLabelDistribution, MAX_AGE } from '../src/model/ageBins.js';
-import { initBackend } from '../src/model/backend.js';
-import { FaceRecEncoder, FEATURE_DIM, loadFaceApiWeights } from '../src/model/encoder.js';
-import { readEntry, sha256, splitEntry } from '../src/train/featureCache.js';
-import { taskLosses } from '../src/train/train.js';
-import { cumulativeScore, genderMetrics, mae as maeOf } from '../src/eval/metrics.js';
-import type { ManifestRow } from '../src/core/types.js';
+import { mulberry32, shuffleInPlace } from 'agegender/core';
+import { readManifest, rowsOfSplit } from 'agegender/workspace';
+import { readSourceBytes } from 'agegender/data';
+import { decodeImage } from 'agegender/io';
+import { AGE_BINS, ageLabelDistribution, MAX_AGE } from 'agegender/model';
+import { initBackend } from 'agegender/model';
+import { FaceRecEncoder, FEATURE_DIM, loadFaceApiWeights } from 'agegender/model';
+import { readEntry, sha256, splitEntry } from 'agegender/train';
+import { taskLosses } from 'agegender/train';
+import { cumulativeScore, genderMetrics, mae as maeOf } from 'agegender/eval';
+import type { ManifestRow } from 'agegender/core';
 
 const [mode, workspace = 'workspace/utk', ...rest] = process.argv.slice(2);
 const limitAt = rest.indexOf('--limit');

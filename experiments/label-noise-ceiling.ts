@@ -1,12 +1,12 @@
 // How far can CS@8 go against UTKFace's labels? Fits a label-noise model to the images that the data
 // set files under two separate records (labelled twice), then says what a perfect model would score
 // and what a model must achieve to reach a target CS@8. No model is run; an evaluation is only read.
-//   node --import tsx experiments/label-noise-ceiling.ts <workspace> <evaluation.json> [--source-contains /UTKFace/] [--target 0.88]
+//   node --conditions=agegender-source --import tsx experiments/label-noise-ceiling.ts <workspace> <evaluation.json> [--source-contains /UTKFace/] [--target 0.88]
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { percent as pct } from '../src/core/format.js';
-import { readManifest } from '../src/workspace/manifest.js';
-import { labelAgreement } from '../src/data/label-agreement.js';
+import { percent as pct } from 'agegender/core';
+import { readManifest } from 'agegender/workspace';
+import { labelAgreement } from 'agegender/data';
 import {
   errorScaleForCumulativeScore,
   expectedCumulativeScore,
@@ -14,7 +14,7 @@ import {
   fitLabelNoise,
   pairStatistics,
   type LabelNoiseModel,
-} from '../src/eval/label-noise.js';
+} from 'agegender/eval';
 
 const { values, positionals } = parseArgs({ options: { 'source-contains': { type: 'string' }, target: { type: 'string', default: '0.88' } }, allowPositionals: true });
 const [workspace, evaluationPath] = positionals;

@@ -3,7 +3,7 @@
 // and conflicting labels included, as the notebook had them. It is split twice with the same seed,
 // fractions and stratification: image by image, and in groups of near-duplicates (within prepare's
 // group distance, 6). The same training runs on each; each is scored on its own val split.
-//   node --import tsx experiments/leakage-experiment.ts --workspace workspace/utk --out workspace/leakage [--epochs 0] [--cut-point conv128_2] [--kind per-image|grouped]
+//   node --conditions=agegender-source --import tsx experiments/leakage-experiment.ts --workspace workspace/utk --out workspace/leakage [--epochs 0] [--cut-point conv128_2] [--kind per-image|grouped]
 // `--epochs 0` (the default) trains stage 1 only (frozen encoder, head on cached features). `--kind`
 // runs one of the two splits only (two processes can then train them side by side, one per core);
 // each writes its own `leakage-<kind>.json`.
@@ -11,14 +11,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic, writeJsonAtomic } from '../src/core/atomic.js';
-import { countBy } from '../src/core/count.js';
-import { DEFAULTS } from '../src/core/defaults.js';
-import type { ManifestRow, SplitName } from '../src/core/types.js';
-import { manifestToJsonl, readManifest } from '../src/workspace/manifest.js';
-import { assignSplits, crossSplitNearPairs } from '../src/data/split.js';
-import { isCutPoint } from '../src/model/encoder.js';
-import { train } from '../src/train/train.js';
+import { writeFileAtomic, writeJsonAtomic } from 'agegender/core';
+import { countBy } from 'agegender/core';
+import { DEFAULTS } from 'agegender/core';
+import type { ManifestRow, SplitName } from 'agegender/core';
+import { manifestToJsonl, readManifest } from 'agegender/workspace';
+import { assignSplits, crossSplitNearPairs } from 'agegender/data';
+import { isCutPoint } from 'agegender/model';
+import { train } from 'agegender/train';
 
 const { values } = parseArgs({
   options: {
@@ -48,7 +48,7 @@ const pool = (await readManifest(source)).filter(
 if (pool.length === 0) throw new Error(`no labelled rows from a folder named ${values.folder} in ${source}/manifest.jsonl`);
 console.log(`pool: ${pool.length} labelled files of ${values.folder}/ (statuses in the source workspace: ${JSON.stringify(countBy(pool, (r) => r.status))})`);
 
-const command = `node --import tsx experiments/leakage-experiment.ts ${process.argv.slice(2).join(' ')}`.trim();
+const command = `node --conditions=agegender-source --import tsx experiments/leakage-experiment.ts ${process.argv.slice(2).join(' ')}`.trim();
 const results: Record<string, unknown>[] = [];
 for (const [kind, groupDistance] of KINDS.filter(([k]) => values.kind === undefined || k === values.kind)) {
   const split = assignSplits(

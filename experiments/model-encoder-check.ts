@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../src/model/backend.js';
-import { FaceRecEncoder, loadFaceApiWeights } from '../src/model/encoder.js';
+import { initBackend } from 'agegender/model';
+import { FaceRecEncoder, loadFaceApiWeights } from 'agegender/model';
 
 const info = await initBackend();
 console.log(info);

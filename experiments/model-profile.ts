@@ -1,12 +1,12 @@
 // Latency profile of a model folder (default: the shipped one) on this backend: parts of the forward pass, then predict().
-//   node --import tsx experiments/model-profile.ts [modelDir]
+//   node --conditions=agegender-source --import tsx experiments/model-profile.ts [modelDir]
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import { initBackend } from '../src/model/backend.js';
-import { loadModel } from '../src/model/index.js';
-import { decodeImage } from '../src/io/decode.js';
-import { AgeGenderNet } from '../src/model/net.js';
-import { readModelFolder } from '../src/model/io.js';
+import { initBackend } from 'agegender/model';
+import { loadModel } from 'agegender/model';
+import { decodeImage } from 'agegender/io';
+import { AgeGenderNet } from 'agegender/model';
+import { readModelFolder } from 'agegender/model';
 const modelDir = process.argv[2] ?? 'models/default';
 await initBackend();
 const raw = await decodeImage(readFileSync('test/fixtures/photos/chip-35-male.jpg'), 'x');

@@ -1,8 +1,8 @@
 // Measures one stage-2 training step (top + head, batch 32, from cut activations) on wasm and on cpu.
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/model/backend.js';
-import { loadFaceApiWeights } from '../src/model/encoder.js';
-import { AgeGenderNet } from '../src/model/net.js';
+import { initBackend } from 'agegender/model';
+import { loadFaceApiWeights } from 'agegender/model';
+import { AgeGenderNet } from 'agegender/model';
 
 await initBackend();
 for (const backend of ['wasm', 'cpu']) {

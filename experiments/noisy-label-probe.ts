@@ -1,11 +1,11 @@
 // Does dropping training faces whose labels look wrong help? A throw-away probe, never shipped.
-//   1. folds:  node --import tsx experiments/noisy-label-probe.ts folds <workspace> <out-root>
+//   1. folds:  node --conditions=agegender-source --import tsx experiments/noisy-label-probe.ts folds <workspace> <out-root>
 //      writes <out-root>/fold0 and fold1: the same manifest, with one seeded half of the train rows
 //      as `val` (the real val and test as `test`) and the feature cache linked. Then, for k = 0, 1:
 //        agegender train --workspace <out-root>/fold<k> --out <out-root>/fold<k>/exp/s1 --epochs 0 --no-score --cut-point conv128_1
 //        agegender evaluate --model <out-root>/fold<k>/exp/s1 --workspace <out-root>/fold<k> --split val --replicates 50
 //      so every training face gets an age error from a head that did not train on it.
-//   2. filter: node --import tsx experiments/noisy-label-probe.ts filter <workspace> <out-root> <fraction>
+//   2. filter: node --conditions=agegender-source --import tsx experiments/noisy-label-probe.ts filter <workspace> <out-root> <fraction>
 //      writes <out-root>/drop-abs-<pct> (the largest cross-fitted errors) and drop-rel-<pct> (the largest
 //      relative to their age bucket's mean error), with those train rows marked as dropped; train stage 1
 //      on each (`--epochs 0`) and compare its best val MAE with the unfiltered workspace's.
@@ -13,12 +13,12 @@
 import { symlink, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../src/core/atomic.js';
-import { mulberry32, shuffleInPlace } from '../src/core/random.js';
-import type { ManifestRow } from '../src/core/types.js';
-import { ageBucket } from '../src/data/labels.js';
-import { manifestToJsonl, readManifest } from '../src/workspace/manifest.js';
-import { parsePredictionsCsv } from '../src/eval/evaluate.js';
+import { writeFileAtomic } from 'agegender/core';
+import { mulberry32, shuffleInPlace } from 'agegender/core';
+import type { ManifestRow } from 'agegender/core';
+import { ageBucket } from 'agegender/data';
+import { manifestToJsonl, readManifest } from 'agegender/workspace';
+import { parsePredictionsCsv } from 'agegender/eval';
 
 const [command, workspace, outRoot, fractionText] = process.argv.slice(2);
 if (!command || !workspace || !outRoot || !['folds', 'filter'].includes(command)) throw new Error('usage: noisy-label-probe folds|filter <workspace> <out-root> [fraction]');

@@ -1,6 +1,6 @@
 // Fits the UTKFace chip template (where the five landmarks sit in a 200×200 chip) that alignment
 // maps photos onto, and writes it to models/detector/chip-template.json (read by src/pipeline/align.ts).
-//   node --import tsx scripts/fit-chip-template.ts [utkfaceDir] [--count 3000] [--out file]
+//   node --conditions=agegender-source --import tsx scripts/fit-chip-template.ts [utkfaceDir] [--count 3000] [--out file]
 // Chips: UTKFace file names sorted by SHA-1 of the name, skipping the one in ten whose hash starts
 // with "0" (those are kept for checking the photo path on chips: bench/photo-chips.ts), first N.
 // Each chip goes through the shipped detector exactly as a photo would (padding, scaling); the
@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadFaceDetector, loadImageInput, fitSimilarity, applySimilarity, type DetectedFace } from '../src/index.js';
+import { loadFaceDetector, loadImageInput, fitSimilarity, applySimilarity, type DetectedFace } from 'agegender';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { count: { type: 'string', default: '3000' }, out: { type: 'string', default: 'models/detector/chip-template.json' } } });
 const dir = positionals[0] ?? '../shared/datasets/utkface/UTKFace';

@@ -1,18 +1,18 @@
 // Warms the feature cache for every chip in the given folders, or for the kept train + val rows of
 // a workspace manifest (one shard of them):
-//   node --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> <folder>...
-//   node --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> --manifest <workspace>
+//   node --conditions=agegender-source --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> <folder>...
+//   node --conditions=agegender-source --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> --manifest <workspace>
 // Options (before the folders): --no-mirror, --jitter (the two jittered copies `train --jitter` reads,
 // for the train rows only with --manifest), --cut-point conv256_1|conv256_down|conv128_2|conv128_1 (as `train --cut-point`;
 // default: train's default, so the cache it warms is the one `train` reads).
 // `agegender train` computes whatever is missing itself; this only lets it run ahead, in parallel.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readManifest } from '../src/workspace/manifest.js';
-import { initBackend } from '../src/model/backend.js';
-import { FaceRecEncoder, loadFaceApiWeights } from '../src/model/encoder.js';
-import { ensureFeatures } from '../src/train/featureCache.js';
-import { TRAIN_DEFAULTS } from '../src/train/train.js';
+import { readManifest } from 'agegender/workspace';
+import { initBackend } from 'agegender/model';
+import { FaceRecEncoder, loadFaceApiWeights } from 'agegender/model';
+import { ensureFeatures } from 'agegender/train';
+import { TRAIN_DEFAULTS } from 'agegender/train';
 
 const args = process.argv.slice(2);
 const mirror = !args.includes('--no-mirror');

@@ -1,10 +1,10 @@
 // Records the shipped model's predictions on a few fixed chips into test/golden/model-predictions.json.
-//   AGEGENDER_RUNTIME=tfjs node --import tsx scripts/model-golden.ts [modelDir]   (recorded on tfjs wasm)
+//   AGEGENDER_RUNTIME=tfjs node --conditions=agegender-source --import tsx scripts/model-golden.ts [modelDir]   (recorded on tfjs wasm)
 // Chips: the repo fixture plus four UTKFace chips from the test split (named, resolved at test time).
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadModel } from '../src/model/index.js';
+import { loadModel } from 'agegender/model';
 
 export const GOLDEN_UTK = ['25_0_0_20170102233320979.jpg.chip.jpg', '80_0_0_20170111211457352.jpg.chip.jpg', '1_0_3_20161219224941016.jpg.chip.jpg', '29_1_2_20170104021748445.jpg.chip.jpg', '58_1_1_20170120133757255.jpg.chip.jpg'];
 

@@ -1,5 +1,5 @@
 // The shipped model (models/default) reproduces its recorded predictions on fixed chips.
-// Regenerate after retraining: node --import tsx scripts/model-golden.ts
+// Regenerate after retraining: node --conditions=agegender-source --import tsx scripts/model-golden.ts
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,0 +1,4 @@
+/** `agegender/io`: image decoding (sharp) and input normalisation. */
+export * from '../io/types.js';
+export * from '../io/decode.js';
+export * from '../io/fetch.js';

@@ -1,0 +1,9 @@
+/** `agegender/pipeline`: face detection, alignment, analysis and prediction over files (in-process or on worker threads). */
+export * from '../pipeline/detect.js';
+export * from '../pipeline/align.js';
+export * from '../pipeline/analyze.js';
+export * from '../pipeline/inputs.js';
+export * from '../pipeline/predict-files.js';
+export * from '../pipeline/predict-csv.js';
+export * from '../pipeline/predict-pool.js';
+export * from '../pipeline/pooled-model.js';

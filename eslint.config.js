@@ -23,9 +23,17 @@ export default tseslint.config(
   },
   {
     // outside the package: only its public modules (package.json "exports"), never src/ files or test code
+    // (benches may share test/helpers, e.g. the redis-server launcher; scripts and experiments may not)
     files: ['bench/**/*.ts', 'scripts/**/*.{ts,js,mjs}', 'experiments/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src', '**/src/**', '**/test/**'], message: 'import the public modules (agegender, agegender/core, agegender/model, …) instead of src/ or test/ files' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src', '**/src/**'], message: 'import the public modules (agegender, agegender/core, agegender/model, …) instead of src/ files' }] }],
+      'no-restricted-syntax': ['error', { selector: 'ImportExpression[source.value=/(^|\\/)src\\//]', message: 'import the public modules (agegender, agegender/<area>) instead of src/ files' }],
+    },
+  },
+  {
+    files: ['scripts/**/*.{ts,js,mjs}', 'experiments/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src', '**/src/**', '**/test/**'], message: 'import the public modules (agegender, agegender/<area>) instead of src/ or test/ files' }] }],
       'no-restricted-syntax': ['error', { selector: 'ImportExpression[source.value=/(^|\\/)(src|test)\\//]', message: 'import the public modules (agegender, agegender/<area>) instead of src/ or test/ files' }],
     },
   },

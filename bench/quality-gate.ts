@@ -5,12 +5,12 @@
 import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { reasonOf } from '../src/core/errors.js';
-import { decodeImage } from '../src/io/decode.js';
-import type { RawImage } from '../src/io/types.js';
-import { loadFaceDetector } from '../src/pipeline/detect.js';
-import { gateChip } from '../src/pipeline/quality.js';
-import { readManifest } from '../src/workspace/manifest.js';
+import { reasonOf } from 'agegender/core';
+import { decodeImage } from 'agegender/io';
+import type { RawImage } from 'agegender/io';
+import { loadFaceDetector } from 'agegender/pipeline';
+import { gateChip } from 'agegender/pipeline';
+import { readManifest } from 'agegender/workspace';
 
 const workspace = resolve(process.argv[2] ?? 'workspace/utk');
 const n = Number(process.argv[3] ?? 400);

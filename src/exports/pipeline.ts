@@ -7,3 +7,4 @@ export * from '../pipeline/predict-files.js';
 export * from '../pipeline/predict-csv.js';
 export * from '../pipeline/predict-pool.js';
 export * from '../pipeline/pooled-model.js';
+export * from '../pipeline/quality.js';

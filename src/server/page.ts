@@ -6,10 +6,10 @@
  * accurate, what not to use it for) reads its figures and licence from the served model's metadata.
  *
  * @example
- *   registerPageRoutes(app, model.metadata);
+ *   registerPageRoutes(app, model);
  */
 import type { FastifyInstance } from 'fastify';
-import type { ModelMetadata } from '../model/api.js';
+import type { AgeGenderModel, ModelMetadata } from '../model/api.js';
 import { esc } from '../report/html.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_STYLE } from './page-style.js';
@@ -58,6 +58,22 @@ function accuracyHtml(metadata: ModelMetadata): string {
 <p>Expect larger errors on ordinary photos than on these cropped, frontal chips, for people over 40 (age), for young children (gender), and for faces in profile, occluded or in poor light.</p>`;
 }
 
+/** What the gender threshold means, with the share answered and their accuracy on val when the metadata records them for this threshold. */
+export function abstentionHtml(metadata: ModelMetadata, genderThreshold: number): string {
+  if (!(genderThreshold > 0.5)) return '';
+  const inference = metadata['inference'] as { genderThreshold?: unknown; genderThresholdVal?: Record<string, unknown> } | undefined;
+  const val = inference?.genderThresholdVal;
+  const children = val?.['children'] as Record<string, unknown> | undefined;
+  const coverage = num(val?.['coverage']);
+  const accuracy = num(val?.['accuracy']);
+  const childCoverage = num(children?.['coverage']);
+  const measured =
+    inference?.genderThreshold === genderThreshold && coverage !== null && accuracy !== null
+      ? ` On the val split that answers ${pct1(coverage)} of faces, ${pct1(accuracy)} of them matching the annotation${childCoverage !== null ? `; for children under 10 it answers only ${pct1(childCoverage)}` : ''}.`
+      : '';
+  return `<p id="abstention">The gender is given only when the likelier label's probability reaches <b>${Math.round(genderThreshold * 1000) / 10}%</b>; below that the page says “uncertain”.${measured}</p>`;
+}
+
 function licenceHtml(metadata: ModelMetadata): string {
   const l = metadata['licences'] as Record<string, unknown> | undefined;
   const data = typeof l?.['trainingData'] === 'string' ? ` (recorded with the model: “${esc(l['trainingData'])}”)` : '';
@@ -65,13 +81,14 @@ function licenceHtml(metadata: ModelMetadata): string {
 }
 
 /** The "what this is / how accurate / what not to use it for" panel, from the model card's content. */
-export function aboutHtml(metadata: ModelMetadata): string {
+export function aboutHtml(metadata: ModelMetadata, genderThreshold = 0.5): string {
   return `<section class="about" aria-labelledby="about-title">
 <h2 id="about-title">About this model</h2>
 <h3>What this is</h3>
-<p>One neural network (<code>${esc(metadata.name)}</code>) estimates each face's age, with an 80% interval, and the probability of the <b>binary gender label annotated in UTKFace</b>, which is not gender identity. “Uncertain” means that probability was too close to even to report either label. Faces are found by a detector, then aligned and read.</p>
+<p>One neural network (<code>${esc(metadata.name)}</code>) estimates each face's age, with an 80% interval, and the probability of the <b>binary gender label annotated in UTKFace</b>, which is not gender identity. Faces are found by a detector, then aligned and read.</p>
 <h3>How accurate</h3>
 ${accuracyHtml(metadata)}
+${abstentionHtml(metadata, genderThreshold)}
 <h3>What not to use it for</h3>
 <ul>
 <li><b>No decisions about people</b>: not for age verification or age-gating, hiring, credit, insurance, policing, border control, surveillance, or anything that affects someone individually.</li>
@@ -81,8 +98,8 @@ ${licenceHtml(metadata)}
 </section>`;
 }
 
-/** The page's HTML for a model. */
-export function pageHtml(metadata: ModelMetadata): string {
+/** The page's HTML for a model (its metadata, and the gender threshold it applies). */
+export function pageHtml(metadata: ModelMetadata, genderThreshold = 0.5): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -109,16 +126,16 @@ export function pageHtml(metadata: ModelMetadata): string {
 <div id="status" role="status" aria-live="polite"></div>
 <figure id="stage" class="stage"><img id="photo" alt=""></figure>
 <ol id="faces" class="faces" aria-label="faces found"></ol>
-${aboutHtml(metadata)}
+${aboutHtml(metadata, genderThreshold)}
 </main>
 </body>
 </html>
 `;
 }
 
-/** GET /, /app.js and /app.css. */
-export function registerPageRoutes(app: FastifyInstance, metadata: ModelMetadata): void {
-  const html = pageHtml(metadata);
+/** GET /, /app.js and /app.css, for the model served. */
+export function registerPageRoutes(app: FastifyInstance, model: Pick<AgeGenderModel, 'metadata' | 'genderThreshold'>): void {
+  const html = pageHtml(model.metadata, model.genderThreshold);
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html));
   app.get('/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(PAGE_SCRIPT));
   app.get('/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(PAGE_STYLE));

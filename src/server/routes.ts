@@ -27,7 +27,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc
 
   app.get('/openapi.json', async () => doc);
 
-  registerPageRoutes(app, ctx.model.metadata);
+  registerPageRoutes(app, ctx.model);
 }
 
 /** POST /v1/predict. */

@@ -115,17 +115,20 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
   let browser: Browser;
   let lime: { app: FastifyInstance; url: string };
   let sure: { app: FastifyInstance; url: string };
+  let plain: { app: FastifyInstance; url: string };
 
   before(async () => {
     detector = await loadFaceDetector();
     lime = await serve(fakeModel(), detector, limeExplainer({ samples: 40 }));
     sure = await serve(sureModel(), detector, null);
+    plain = await serve(fakeModel(), detector, null);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   });
   after(async () => {
     await browser?.close();
     await lime?.app.close();
     await sure?.app.close();
+    await plain?.app.close();
     detector?.dispose();
   });
 
@@ -214,6 +217,21 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       assert.equal(choosers.length, 2, 'Tab alone opened nothing');
       assert.ok((await page.getByRole('checkbox', { name: /detect faces/i }).count()) === 1, 'the checkbox has a name');
       assert.ok((await page.getByRole('combobox', { name: /explain/i }).count()) === 1, 'the select has a name');
+    }));
+
+  it('?genderThreshold= on the page reaches the API: faces under it read "gender uncertain", with the probability', () =>
+    withPage(PHONE, async (page) => {
+      const faces = async (query: string): Promise<string[]> => {
+        await page.goto(`${plain.url}${query}`);
+        await dropPhoto(page, 'three-faces.jpg');
+        await page.waitForFunction(() => document.querySelectorAll('.face-card').length === 3, undefined, { timeout: 60_000 });
+        return (await measure(page)).list;
+      };
+      const answered = await faces('');
+      assert.ok(answered.every((t) => / · (male|female) \d+%$/.test(t)), answered.join('\n'));
+      const abstained = await faces('?genderThreshold=0.99');
+      assert.ok(abstained.every((t) => / · gender uncertain \(female \d+%\)$/.test(t)), abstained.join('\n'));
+      assert.deepEqual(abstained.map((t) => t.split(' · ')[0]), answered.map((t) => t.split(' · ')[0]), 'the same faces and ages');
     }));
 
   it('an abstention shows "gender uncertain"; 422 NO_USABLE_FACE shows its message and the hint', () =>

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
 import type { ModelMetadata } from '../../src/model/api.js';
-import { aboutHtml, modelFigures, pageHtml } from '../../src/server/page.js';
+import { aboutHtml, abstentionHtml, modelFigures, pageHtml } from '../../src/server/page.js';
 import { PAGE_FORMAT_SCRIPT, PAGE_SCRIPT } from '../../src/server/page-script.js';
 
 interface Face {
@@ -96,6 +96,17 @@ describe('page: HTML and about panel', () => {
     assert.ok(about.includes(`${(test.genderAccuracy * 100).toFixed(1)}%`));
     assert.match(about, /No decisions about people/);
     assert.match(about, /non-commercial research only/);
+  });
+
+  it('states the gender threshold applied and, for the recorded one, the share answered on val', () => {
+    const inference = shipped['inference'] as { genderThreshold: number; genderThresholdVal: { coverage: number; accuracy: number; children: { coverage: number } } };
+    const t = inference.genderThreshold;
+    const text = aboutHtml(shipped, t);
+    assert.ok(text.includes(`reaches <b>${Math.round(t * 1000) / 10}%</b>`), text);
+    assert.ok(text.includes(`answers ${(inference.genderThresholdVal.coverage * 100).toFixed(1)}% of faces, ${(inference.genderThresholdVal.accuracy * 100).toFixed(1)}% of them`));
+    assert.ok(text.includes(`only ${(inference.genderThresholdVal.children.coverage * 100).toFixed(1)}%`));
+    assert.doesNotMatch(abstentionHtml(shipped, 0.9), /val split/, 'another threshold than the recorded one: no val figures');
+    assert.equal(abstentionHtml(shipped, 0.5), '', 'a model that always answers says nothing about abstention');
   });
 
   it('a model without recorded figures says its accuracy is unknown', () => {

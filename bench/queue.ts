@@ -34,7 +34,7 @@ interface Cost {
 /** Runs the CLI under GNU time; resolves with its CPU and wall seconds (fails on a non-zero exit). */
 async function timed(args: string[], tag: string, dir: string): Promise<Cost & { stdout: string }> {
   const file = join(dir, `${tag}.time`);
-  const child = spawn(TIME, ['-f', '%U %S %e', '-o', file, process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, CI: '1' } });
+  const child = spawn(TIME, ['-f', '%U %S %e', '-o', file, process.execPath, CLI, ...args], { env: { ...process.env, CI: '1' } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseCsv } from '../../src/core/csv.js';
+import { PREDICT_CSV_COLUMNS } from '../../src/pipeline/predict-csv.js';
 import { sampleChips } from '../helpers/data.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
 
@@ -40,6 +41,8 @@ async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promi
   }
 }
 
+const COL: readonly string[] = PREDICT_CSV_COLUMNS;
+const ERROR = COL.indexOf('error');
 const jobsDone = (log: string): number => (log.match(/^job \w+: \d+ images/gm) ?? []).length;
 // --no-tta on both sides (half the compute: the test runs on busy CI machines); the same options give the same rows
 const WORKER = ['--no-detect', '--no-tta', '--concurrency', '1', '--lock-duration', '2', '--until-empty'];
@@ -112,7 +115,7 @@ describe('agegender queue (processes, real redis-server)', () => {
     const byName = new Map(reference.slice(1).map((r) => [basename(r[0]!), r]));
     for (const g of got) {
       const ref = byName.get(basename(g.file))!;
-      assert.deepEqual([String(g.faces[0]!.age), String(g.faces[0]!.femaleProbability)], [ref[7], ref[12]], basename(g.file));
+      assert.deepEqual([String(g.faces[0]!.age), String(g.faces[0]!.femaleProbability)], [ref[COL.indexOf('age')], ref[COL.indexOf('female_probability')]], basename(g.file));
     }
   });
 
@@ -140,9 +143,9 @@ describe('agegender queue (processes, real redis-server)', () => {
       await agegender(['queue', 'results', '--redis', redis.url, '--queue', 'bad', '--out', out]).done;
       const rows = new Map(parseCsv(await readFile(out, 'utf8')).slice(1).map((r) => [basename(r[0]!), r]));
       assert.equal(rows.size, 7);
-      assert.match(rows.get('gone.jpg')![13]!, /^UNREADABLE_FILE: no such file or folder$/);
-      assert.match(rows.get('text.jpg')![13]!, /^INVALID_IMAGE: /);
-      assert.match(rows.get('missing.jpg')![13]!, /^UNREADABLE_FILE: cannot download: HTTP 404 Not Found/);
+      assert.match(rows.get('gone.jpg')![ERROR]!, /^UNREADABLE_FILE: no such file or folder$/);
+      assert.match(rows.get('text.jpg')![ERROR]!, /^INVALID_IMAGE: /);
+      assert.match(rows.get('missing.jpg')![ERROR]!, /^UNREADABLE_FILE: cannot download: HTTP 404 Not Found/);
       assert.deepEqual(rows.get('ok.jpg')!.slice(1), reference.find((r) => r[0] === good[1])!.slice(1), 'a URL is predicted like the file');
       for (const f of good) assert.deepEqual(rows.get(basename(f))!.slice(1), reference.find((r) => r[0] === f)!.slice(1));
     } finally {

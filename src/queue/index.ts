@@ -4,7 +4,7 @@
  * it is, `writeQueueResults` writes one row per image in input order. See docs/scaling.md.
  *
  * @example
- *   import { submitImages, startQueueWorker, writeQueueResults } from './queue/index.js';
+ *   import { submitImages, startQueueWorker, writeQueueResults } from 'agegender/queue';
  *   await submitImages(['/shared/photos/'], { redis: 'redis://10.0.0.5:6379' });
  *   const worker = await startQueueWorker({ redis: 'redis://10.0.0.5:6379', untilEmpty: true });
  *   await worker.closed;

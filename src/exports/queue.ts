@@ -1,0 +1,2 @@
+/** `agegender/queue`: batch prediction over many machines on a BullMQ queue in Redis (docs/scaling.md). */
+export * from '../queue/index.js';

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { DEFAULTS } from '../../core/defaults.js';
 import { AgeGenderError } from '../../core/errors.js';
 import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
@@ -11,6 +10,7 @@ import { evaluatePhotos } from '../../workflow/evaluate-photos.js';
 import { WORKSPACE_FILES } from '../../workspace/layout.js';
 import { GENDER_THRESHOLD_HELP, parseGenderThreshold } from '../inference-options.js';
 import { progressReporter } from '../progress.js';
+import { addModelSplitOptions } from '../split-options.js';
 
 export interface EvaluateCommandOptions {
   model?: string;
@@ -71,12 +71,11 @@ export async function runEvaluate(opts: EvaluateCommandOptions, log: (line: stri
 
 /** `agegender evaluate`: metrics by slice with bootstrap intervals, best/worst samples, per-image CSV. */
 export function registerEvaluateCommand(program: Command): void {
-  program
-    .command('evaluate')
-    .description('evaluate a model on one split of a prepared workspace (metrics, slices with 95% intervals, best/worst samples), or on labelled photos with --photos')
-    .option('--model <dir>', 'model folder (default: the shipped model)')
-    .option('--workspace <dir>', 'workspace written by `agegender prepare`', DEFAULTS.workspace)
-    .option('--split <name>', `split to evaluate (${SPLITS.join(', ')})`, 'test')
+  addModelSplitOptions(
+    program
+      .command('evaluate')
+      .description('evaluate a model on one split of a prepared workspace (metrics, slices with 95% intervals, best/worst samples), or on labelled photos with --photos'),
+  )
     .option('--out <dir>', `output folder (default: <workspace>/${WORKSPACE_FILES.evaluation}/<split>; required with --photos)`)
     .option('--photos <dir>', 'score the photo path (detect, align, predict) on this folder of photos instead of a workspace split; needs --labels and --out')
     .option('--labels <csv>', 'with --photos: labels CSV with the columns file,age,gender (one labelled face per photo)')

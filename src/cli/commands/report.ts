@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { DEFAULTS } from '../../core/defaults.js';
 import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { REPORT_DEFAULTS } from '../../report/build.js';
 import { reportWorkspace, writtenReport, type WorkspaceReport } from '../../workflow/report.js';
 import { EVALUATION_FILES, WORKSPACE_FILES } from '../../workspace/layout.js';
 import { progressReporter } from '../progress.js';
+import { addModelSplitOptions } from '../split-options.js';
 
 export interface ReportCommandOptions {
   model?: string;
@@ -38,12 +38,11 @@ export async function runReport(opts: ReportCommandOptions, log: (line: string) 
 
 /** `agegender report`: one self-contained HTML audit report (EDA, evaluation, slices, LIME, model card). */
 export function registerReportCommand(program: Command): void {
-  program
-    .command('report')
-    .description('build a self-contained HTML report: EDA, cleaning, training curves, evaluation by slice, best/worst, LIME, model card')
-    .option('--model <dir>', 'model folder (default: the shipped model)')
-    .option('--workspace <dir>', 'workspace written by `agegender prepare`', DEFAULTS.workspace)
-    .option('--split <name>', `split to evaluate (${SPLITS.join(', ')})`, 'test')
+  addModelSplitOptions(
+    program
+      .command('report')
+      .description('build a self-contained HTML report: EDA, cleaning, training curves, evaluation by slice, best/worst, LIME, model card'),
+  )
     .option('--out <file>', 'HTML file to write', 'report.html')
     .option('--evaluation <dir>', `folder with ${EVALUATION_FILES.result} + ${EVALUATION_FILES.predictions} to reuse or write (default: <workspace>/${WORKSPACE_FILES.evaluation}/<split>)`)
     .option('--lime <n>', 'worst age errors to explain with LIME', String(REPORT_DEFAULTS.limeCount))

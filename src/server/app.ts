@@ -22,6 +22,7 @@ import { errorServerOptions, registerErrorHandlers } from './error-handling.js';
 import { checkLimits, type ServerLimits } from './limits.js';
 import { openApiDocument } from './openapi.js';
 import { AdmissionQueue } from './queue.js';
+import { registerSecurity, type SecurityOptions } from './security.js';
 import { registerExplainRoute, registerInfoRoutes, registerPredictRoute } from './routes.js';
 
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
@@ -38,6 +39,8 @@ export interface BuildServerOptions {
   logger?: boolean;
   /** Version string shown in the OpenAPI document. */
   version?: string;
+  /** CORS origins, rate limit, Host allow-list (security headers are always on). */
+  security?: SecurityOptions;
 }
 
 /** Every body is bytes: the type comes from sniffing them, never from the Content-Type header. */
@@ -74,8 +77,9 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     http: { requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs) },
     ...errorServerOptions(),
   });
-  await registerBodyParsers(app, limits);
   registerErrorHandlers(app);
+  await registerSecurity(app, options.security);
+  await registerBodyParsers(app, limits);
   registerInfoRoutes(app, ctx, openApiDocument(limits, options.version ?? '0.1.0'));
   registerPredictRoute(app, ctx);
   registerExplainRoute(app, ctx);

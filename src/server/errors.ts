@@ -14,6 +14,8 @@ export const HTTP_ERRORS = Object.freeze({
   EMPTY_BODY: 400,
   /** A multipart body without a boundary, with the wrong one, or cut short. */
   MALFORMED_MULTIPART: 400,
+  /** A POST from a web page of another origin that `--cors` does not allow. */
+  CROSS_ORIGIN_FORBIDDEN: 403,
   NOT_FOUND: 404,
   /** The request was not received completely within the time limit. */
   REQUEST_TIMEOUT: 408,
@@ -24,6 +26,10 @@ export const HTTP_ERRORS = Object.freeze({
   INVALID_IMAGE: 422,
   /** The image decodes but holds no usable face (blank, one colour, noise, too small, no face found). */
   NO_USABLE_FACE: 422,
+  /** The Host header names a host the server was not told to answer to (`--allowed-hosts`). */
+  HOST_NOT_ALLOWED: 421,
+  /** More API requests from this client than `--rate-limit` allows; see Retry-After. */
+  RATE_LIMITED: 429,
   /** The request headers are larger than the server accepts. */
   HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,

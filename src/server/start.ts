@@ -12,6 +12,7 @@ import type { AgeGenderModel } from '../model/api.js';
 import type { InferenceChoice } from '../model/index.js';
 import type { FaceDetector } from '../pipeline/detect.js';
 import type { ServerLimits } from './limits.js';
+import type { SecurityOptions } from './security.js';
 
 export interface StartServerOptions {
   port?: number;
@@ -26,6 +27,8 @@ export interface StartServerOptions {
   /** LIME samples per explanation (default 200); 0 turns /v1/explain off. */
   explainSamples?: number;
   limits?: Partial<ServerLimits>;
+  /** CORS origins, rate limit, Host allow-list. */
+  security?: SecurityOptions;
   logger?: boolean;
 }
 
@@ -54,6 +57,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       detector,
       explain: samples > 0 ? limeExplainer({ samples }) : null,
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.security ? { security: options.security } : {}),
       logger: options.logger ?? false,
     });
     await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });

@@ -7,6 +7,9 @@ import { parseNumberOption } from '../../core/validate.js';
 import { startServer } from '../../server/start.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
 
+import { AgeGenderError } from '../../core/errors.js';
+import type { SecurityOptions } from '../../server/security.js';
+
 export { startServer, type RunningServer, type StartServerOptions } from '../../server/start.js';
 
 interface ServeCliOptions extends InferenceCliOptions {
@@ -20,7 +23,51 @@ interface ServeCliOptions extends InferenceCliOptions {
   timeout: string;
   queue: string;
   explainSamples: string;
+  cors: string[];
+  rateLimit?: string;
+  allowedHosts?: string;
   log?: boolean;
+}
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/** `--cors` values: each must be an origin such as https://app.example (scheme, host, optional port). */
+function parseOrigins(values: string[]): string[] {
+  return values.map((v) => {
+    let origin: string | null = null;
+    try {
+      origin = new URL(v).origin;
+    } catch {
+      origin = null;
+    }
+    if (origin === null || origin === 'null' || origin !== v.replace(/\/$/, '')) {
+      throw new AgeGenderError('INVALID_ARGUMENT', `--cors ${v}: not an origin (expected scheme://host[:port], e.g. https://app.example)`);
+    }
+    return origin;
+  });
+}
+
+/** `--rate-limit N/min` (or just N): requests per minute per client. */
+function parseRateLimit(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const m = /^\s*(\d+)\s*(?:\/\s*min)?\s*$/.exec(value);
+  if (!m) throw new AgeGenderError('INVALID_ARGUMENT', `--rate-limit ${value}: expected N/min, e.g. 60/min`);
+  return parseNumberOption(m[1]!, '--rate-limit', 1, 1_000_000, true);
+}
+
+/** `--allowed-hosts a,b` ('*': any); by default the loopback names when listening on loopback. */
+function parseAllowedHosts(value: string | undefined, host: string): string[] {
+  if (value === undefined) return LOOPBACK_NAMES.includes(host) || host === '::1' ? LOOPBACK_NAMES : [];
+  if (value.trim() === '*') return [];
+  return value.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0);
+}
+
+function securityOptions(opts: ServeCliOptions): SecurityOptions {
+  return {
+    corsOrigins: parseOrigins(opts.cors),
+    rateLimitPerMinute: parseRateLimit(opts.rateLimit),
+    allowedHosts: parseAllowedHosts(opts.allowedHosts, opts.host),
+  };
 }
 
 /** Registers `agegender serve`. */
@@ -38,6 +85,9 @@ export function registerServeCommand(program: Command): void {
     .option('--timeout <s>', 'request timeout, seconds', '30')
     .option('--queue <n>', 'requests allowed to wait before 503', '8')
     .option('--explain-samples <n>', 'LIME samples per explanation (0: no /v1/explain)', '200')
+    .option('--cors <origin>', 'allow browser calls from this origin (repeat for more; default: none)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--rate-limit <N/min>', 'API requests per minute per client IP (default: no limit)')
+    .option('--allowed-hosts <names>', "host names the server answers to, comma-separated ('*': any; default on loopback: localhost,127.0.0.1,[::1])")
     .option('--log', 'log each request (JSON lines)');
   addInferenceOptions(command).action(async (opts: ServeCliOptions) => {
     const running = await startServer({
@@ -54,6 +104,7 @@ export function registerServeCommand(program: Command): void {
         requestTimeoutMs: Math.round(parseNumberOption(opts.timeout, '--timeout', 0.001, 3600) * 1000),
         maxQueued: parseNumberOption(opts.queue, '--queue', 0, 10_000, true),
       },
+      security: securityOptions(opts),
       logger: opts.log ?? false,
     });
     process.stdout.write(`agegender: serving ${running.url}  (API: ${running.url}openapi.json; model on ${running.runtime}; Ctrl-C to stop)\n`);

@@ -1,0 +1,109 @@
+/**
+ * What protects the service from the browser side and from floods:
+ *
+ * - security headers on every answer (@fastify/helmet): a CSP that allows only the page's own
+ *   files (`/app.js`, `/app.css`) and `data:` images, no inline code; `frame-ancestors 'none'`
+ *   and X-Frame-Options; X-Content-Type-Options: nosniff; no HSTS and no
+ *   upgrade-insecure-requests (the service speaks plain HTTP; a TLS proxy in front adds HSTS);
+ * - CORS (@fastify/cors) only for the origins given (`--cors <origin>`), none by default, and
+ *   cross-origin POSTs from other origins refused with 403 CROSS_ORIGIN_FORBIDDEN (a browser
+ *   sends a "simple" cross-origin POST without asking first, so headers alone would not stop it);
+ * - an optional per-client rate limit on the API (@fastify/rate-limit, `--rate-limit N/min`),
+ *   429 RATE_LIMITED with Retry-After;
+ * - an optional Host allow-list (`--allowed-hosts`), 421 HOST_NOT_ALLOWED, against DNS rebinding.
+ */
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpError } from './errors.js';
+
+export interface SecurityOptions {
+  /** Origins allowed to call the API from a browser (e.g. `https://app.example`); empty: none. */
+  corsOrigins?: readonly string[];
+  /** API requests per client IP per minute; absent or 0: no limit. */
+  rateLimitPerMinute?: number;
+  /** Host names (without port) the server answers to; absent or empty: any. */
+  allowedHosts?: readonly string[];
+}
+
+/** The Content-Security-Policy directives: the page's own files, data: images, nothing inline. */
+export const CSP_DIRECTIVES = Object.freeze({
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+});
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The Host header split into name (IPv6 literals keep their brackets) and port ('' when absent). */
+function splitHost(host: string | undefined): { name: string; port: string } {
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec((host ?? '').trim().toLowerCase());
+  return { name: m?.[1] ?? '', port: m?.[2] ?? '' };
+}
+
+/** The request's Origin when it is neither this server (same host and port) nor an allowed origin. */
+function foreignOrigin(req: FastifyRequest, allowed: ReadonlySet<string>): string | null {
+  const origin = req.headers.origin;
+  if (origin === undefined || allowed.has(origin)) return null;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return origin; // "null" (sandboxed frames, file: pages) and garbage are foreign
+  }
+  const defaultPort = url.protocol === 'https:' ? '443' : '80';
+  const host = splitHost(req.headers.host);
+  const same = url.hostname.toLowerCase() === host.name && (url.port || defaultPort) === (host.port || defaultPort);
+  return same ? null : origin;
+}
+
+function registerRequestChecks(app: FastifyInstance, options: SecurityOptions): void {
+  const hosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
+  const origins = new Set(options.corsOrigins ?? []);
+  app.addHook('onRequest', async (req) => {
+    const name = splitHost(req.headers.host).name;
+    if (hosts.size > 0 && !hosts.has(name)) {
+      throw new HttpError('HOST_NOT_ALLOWED', `this server does not answer to the host name ${JSON.stringify(name)}`);
+    }
+    if (UNSAFE_METHODS.has(req.method)) {
+      const foreign = foreignOrigin(req, origins);
+      if (foreign !== null) {
+        throw new HttpError('CROSS_ORIGIN_FORBIDDEN', `requests from the origin ${foreign} are not allowed (start the server with --cors ${foreign} to allow them)`);
+      }
+    }
+  });
+}
+
+/** Registers headers, CORS, the request checks and the rate limit. */
+export async function registerSecurity(app: FastifyInstance, options: SecurityOptions = {}): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { ...CSP_DIRECTIVES } },
+    strictTransportSecurity: false,
+    frameguard: { action: 'deny' },
+  });
+  const origins = options.corsOrigins ?? [];
+  if (origins.length > 0) {
+    await app.register(cors, { origin: [...origins], methods: ['GET', 'POST'], maxAge: 600 });
+  }
+  registerRequestChecks(app, options);
+  const perMinute = options.rateLimitPerMinute ?? 0;
+  if (perMinute > 0) {
+    await app.register(rateLimit, {
+      max: perMinute,
+      timeWindow: 60_000,
+      allowList: (req) => !req.url.startsWith('/v1/'),
+      errorResponseBuilder: (_req, context) =>
+        new HttpError('RATE_LIMITED', `more than ${context.max} requests a minute from this client; retry in ${Math.ceil(context.ttl / 1000)} s`, {
+          'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
+        }),
+    });
+  }
+}

@@ -1,0 +1,119 @@
+// Security headers on the page and the API, CORS off by default and on for a configured origin,
+// cross-origin POSTs refused, the optional rate limit and Host allow-list.
+import { strict as assert } from 'node:assert';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../src/server/app.js';
+import { ErrorResponse } from '../../src/server/schemas.js';
+import { fakeModel } from '../fixtures/photos/fake-model.js';
+
+const CHIP = new URL('../fixtures/photos/chip-35-male.jpg', import.meta.url);
+
+function code(res: { body: string }): string {
+  return ErrorResponse.parse(JSON.parse(res.body)).error.code;
+}
+
+function assertSecurityHeaders(headers: Record<string, unknown>, where: string): void {
+  const csp = String(headers['content-security-policy'] ?? '');
+  assert.match(csp, /default-src 'self'/, `${where}: CSP ${csp}`);
+  assert.match(csp, /script-src 'self'(;|$)/, `${where}: scripts only from the server`);
+  assert.match(csp, /frame-ancestors 'none'/, where);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, `${where}: no inline exceptions`);
+  assert.equal(headers['x-content-type-options'], 'nosniff', where);
+  assert.equal(headers['x-frame-options'], 'DENY', where);
+}
+
+describe('security: defaults', () => {
+  let app: FastifyInstance;
+  let chip: Buffer;
+  before(async () => {
+    chip = await readFile(CHIP);
+    app = await buildServer({ model: fakeModel(), detector: null });
+  });
+  after(async () => {
+    await app.close();
+  });
+
+  it('the page, its script and the API answer with the security headers', async () => {
+    assertSecurityHeaders((await app.inject({ method: 'GET', url: '/' })).headers, 'GET /');
+    assertSecurityHeaders((await app.inject({ method: 'GET', url: '/app.js' })).headers, 'GET /app.js');
+    const api = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip });
+    assert.equal(api.statusCode, 200, api.body);
+    assertSecurityHeaders(api.headers, 'POST /v1/predict');
+    assertSecurityHeaders((await app.inject({ method: 'GET', url: '/nothing' })).headers, '404');
+  });
+
+  it('the page needs no inline exception: no inline script, style element or style attribute', async () => {
+    const html = (await app.inject({ method: 'GET', url: '/' })).body;
+    assert.match(html, /<script src="\/app\.js"/);
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'inline <script>');
+    assert.doesNotMatch(html, /<style\b|\sstyle=|\son[a-z]+=/i, 'inline style or handler');
+  });
+
+  it('CORS is refused by default: no Access-Control-Allow-Origin, preflight not answered, foreign POST → 403', async () => {
+    const pre = await app.inject({ method: 'OPTIONS', url: '/v1/predict', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+    assert.equal(pre.headers['access-control-allow-origin'], undefined);
+    const post = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { origin: 'http://evil.example' } });
+    assert.equal(post.statusCode, 403, post.body);
+    assert.equal(code(post), 'CROSS_ORIGIN_FORBIDDEN');
+    assert.equal(post.headers['access-control-allow-origin'], undefined);
+  });
+
+  it('a POST from the page itself (Origin = this host) is served', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { origin: 'http://localhost:80', host: 'localhost:80' } });
+    assert.equal(res.statusCode, 200, res.body);
+  });
+});
+
+describe('security: options', () => {
+  it('--cors <origin> allows exactly that origin (preflight and POST), others stay refused', async () => {
+    const app = await buildServer({ model: fakeModel(), detector: null, security: { corsOrigins: ['https://app.example'] } });
+    try {
+      const chip = await readFile(CHIP);
+      const pre = await app.inject({ method: 'OPTIONS', url: '/v1/predict', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+      assert.ok(pre.statusCode < 300, `preflight ${pre.statusCode}`);
+      assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
+      const ok = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { origin: 'https://app.example' } });
+      assert.equal(ok.statusCode, 200, ok.body);
+      assert.equal(ok.headers['access-control-allow-origin'], 'https://app.example');
+      const other = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { origin: 'https://other.example' } });
+      assert.equal(other.statusCode, 403);
+      assert.equal(other.headers['access-control-allow-origin'], undefined);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('--rate-limit 3/min: the 4th API request answers 429 RATE_LIMITED with Retry-After; the page is not limited', async () => {
+    const app = await buildServer({ model: fakeModel(), detector: null, security: { rateLimitPerMinute: 3 } });
+    try {
+      const chip = await readFile(CHIP);
+      const statuses: number[] = [];
+      let last = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip });
+      statuses.push(last.statusCode);
+      for (let i = 0; i < 3; i++) {
+        last = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip });
+        statuses.push(last.statusCode);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+      assert.equal(code(last), 'RATE_LIMITED');
+      assert.ok(Number(last.headers['retry-after']) >= 1, `Retry-After ${String(last.headers['retry-after'])}`);
+      assert.equal((await app.inject({ method: 'GET', url: '/' })).statusCode, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('--allowed-hosts: another Host header answers 421 HOST_NOT_ALLOWED', async () => {
+    const app = await buildServer({ model: fakeModel(), detector: null, security: { allowedHosts: ['localhost', '127.0.0.1'] } });
+    try {
+      const bad = await app.inject({ method: 'GET', url: '/healthz', headers: { host: 'rebound.example:8080' } });
+      assert.equal(bad.statusCode, 421, bad.body);
+      assert.equal(code(bad), 'HOST_NOT_ALLOWED');
+      assert.equal((await app.inject({ method: 'GET', url: '/healthz', headers: { host: '127.0.0.1:8080' } })).statusCode, 200);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -10,7 +10,7 @@ import type { AgeGenderModel } from '../../src/model/api.js';
 import { loadModel } from '../../src/model/index.js';
 import { buildServer } from '../../src/server/app.js';
 import { ErrorResponse, PredictResponse } from '../../src/server/schemas.js';
-import { flatPng } from '../helpers/png.js';
+import { flatPng, gradientPng } from '../helpers/png.js';
 
 const CHIP = new URL('../fixtures/photos/chip-35-male.jpg', import.meta.url);
 const MB = 1024 * 1024;
@@ -32,7 +32,7 @@ describe('decodeImage maxSide', () => {
 describe('server: oversize images with the shipped model', () => {
   let app: FastifyInstance;
   let model: AgeGenderModel;
-  const wide = flatPng(12_000, 3_333);
+  const wide = gradientPng(12_000, 3_333);
   const strip = flatPng(10_000_000, 4);
 
   before(async () => {

@@ -105,13 +105,14 @@ async function runJob(job: Job<PackedSources>, loaded: Loaded, o: QueueWorkerOpt
 async function recordFinalFailure(store: QueueStore, job: Job<PackedSources> | undefined, error: Error, log: (l: string) => void): Promise<void> {
   if (!job?.id) return;
   const tries = job.opts.attempts ?? 1;
-  if (job.attemptsMade < tries) {
+  // final when BullMQ put it in the failed set: out of tries, or stalled (its workers died) too often
+  if ((await job.getState()) !== 'failed') {
     log(`job ${job.id}: try ${job.attemptsMade} of ${tries} failed (${error.message}); retrying with backoff`);
     return;
   }
   const sources = unpackSources(job.data);
-  await store.recordResults(job.id, encodeJobResults(failedResults(sources, 'JOB_FAILED', `job failed after ${tries} tries: ${error.message}`)), sources.length, sources.length);
-  log(`job ${job.id}: failed after ${tries} tries (${error.message}); its ${sources.length} images recorded as JOB_FAILED`);
+  await store.recordResults(job.id, encodeJobResults(failedResults(sources, 'JOB_FAILED', `job failed after ${job.attemptsMade} tries: ${error.message}`)), sources.length, sources.length);
+  log(`job ${job.id}: failed for good (${error.message}); its ${sources.length} images recorded as JOB_FAILED`);
 }
 
 /** Resolves once the queue has nothing waiting, delayed or active (checked every `everyMs`). */

@@ -19,6 +19,7 @@ import { AgeGenderError } from '../core/errors.js';
 import { numberInRange, integerInRange } from '../core/validate.js';
 import type { RawImage } from '../io/types.js';
 import { initBackend } from '../model/backend.js';
+import { DETECTOR_PREFERENCES, type DetectorPreference } from './detector-names.js';
 
 /** A rectangle in image pixels (origin top-left). */
 export interface FaceBox {
@@ -57,9 +58,7 @@ export interface FaceDetector {
   dispose(): void;
 }
 
-export type DetectorName = 'yunet' | 'ssd';
-export type DetectorPreference = 'auto' | DetectorName;
-export const DETECTOR_PREFERENCES: readonly DetectorPreference[] = Object.freeze(['auto', 'yunet', 'ssd']);
+export { DETECTOR_PREFERENCES, type DetectorName, type DetectorPreference } from './detector-names.js';
 
 /** Options for {@link loadFaceDetector}; defaults in {@link DETECTOR_DEFAULTS}. */
 export interface DetectorOptions {

@@ -19,7 +19,8 @@ import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { analyzeImage, faceReport, roundTo, type AnalyzedFace, type FaceReport } from './analyze.js';
-import type { FaceDetector } from './detect.js';
+import type { DetectorPreference, FaceDetector } from './detect.js';
+import { createPhotoPool } from './photo-pool.js';
 import { expandImageArgs, isImageUrl } from './inputs.js';
 import { createPredictPool } from './predict-pool.js';
 import { gateChip, type FaceQuality } from './quality.js';
@@ -30,15 +31,18 @@ export interface PredictFilesOptions extends ModelSource {
   /** Chips per forward batch with detection off (default 32). */
   batchSize?: number;
   /**
-   * Worker threads for chips (`detect: false`), each loading its own copy of `modelDir`; default 1
-   * (in-process). More only pays on idle multi-core machines: on 2 busy cores 2 workers measured
-   * slower. Ignored when `model` is given.
+   * Worker threads, each loading its own copy of `modelDir` (and, for photos, its own face
+   * detector); default 1 (in-process). Photos: one photo per worker at a time; chips (`detect:
+   * false`): batches. More only pays on idle multi-core machines. Ignored when `model` or
+   * `detector` is given.
    */
   workers?: number;
   /** Largest image decoded, in pixels (default: the decoder's). */
   maxPixels?: number;
   /** A loaded face detector (the caller disposes it); loaded here when detection is on and none is given. */
   detector?: FaceDetector;
+  /** Which face detector to load when none is given (default `auto`: YuNet, else SSD). */
+  detectorName?: DetectorPreference;
   /** Each file's result, as soon as it and every file before it are done. */
   onResult?: (result: PredictFileResult) => void;
 }
@@ -178,11 +182,38 @@ async function predictChipsPooled(files: readonly string[], o: PredictFilesOptio
 /** Runs `use` with the given detector, or one loaded here (and disposed) — photos and the chips' quality gate both need it. */
 async function withDetector<T>(o: PredictFilesOptions, use: (detector: FaceDetector) => Promise<T>): Promise<T> {
   if (o.detector) return use(o.detector);
-  const detector = await (await import('./detect.js')).loadFaceDetector();
+  const detector = await (await import('./detect.js')).loadFaceDetector({ detector: o.detectorName ?? 'auto' });
   try {
     return await use(detector);
   } finally {
     detector.dispose();
+  }
+}
+
+/** Photos on `workers` threads (each with a model and a detector), `workers + 1` photos under way, results in input order. */
+async function predictPhotosPooled(files: readonly string[], o: PredictFilesOptions, workers: number, emit: (r: PredictFileResult) => void): Promise<string> {
+  const pool = await createPhotoPool({ modelDir: o.modelDir, workers, detector: o.detectorName ?? 'auto', ...(o.load ? { load: o.load } : {}) });
+  const one = async (file: string): Promise<PredictFileResult> => {
+    const d = await decodeFile(file, o.maxPixels);
+    if ('error' in d) return failure(d.file, d.error);
+    try {
+      const res = await pool.analyze(d.image, d.file);
+      return { file: d.file, width: res.width, height: res.height, faces: res.faces, error: null };
+    } catch (error) {
+      return failure(d.file, error);
+    }
+  };
+  try {
+    const running: Array<Promise<PredictFileResult>> = [];
+    let emitted = 0;
+    for (const file of files) {
+      running.push(one(file));
+      while (running.length - emitted > pool.size + 1) emit(await running[emitted++]!);
+    }
+    while (emitted < running.length) emit(await running[emitted++]!);
+    return `${pool.runtime}, on ${pool.size} worker threads`;
+  } finally {
+    await pool.close();
   }
 }
 
@@ -213,8 +244,10 @@ export async function predictFiles(inputs: readonly string[], options: PredictFi
   for (const m of missing) emit(failure(m.input, new AgeGenderError('UNREADABLE_FILE', m.reason, { subject: m.input })));
 
   const started = performance.now();
-  const workers = options.model ? 1 : (options.workers ?? 1);
-  const runtime = !detect && workers > 1 ? await predictChipsPooled(files, options, workers, batchSize, emit) : await predictInProcess(files, options, detect, batchSize, emit);
+  const workers = options.model || (detect && options.detector) ? 1 : (options.workers ?? 1);
+  let runtime: string;
+  if (workers > 1) runtime = detect ? await predictPhotosPooled(files, options, workers, emit) : await predictChipsPooled(files, options, workers, batchSize, emit);
+  else runtime = await predictInProcess(files, options, detect, batchSize, emit);
   const seconds = (performance.now() - started) / 1000;
   return {
     files: results.length,

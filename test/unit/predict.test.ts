@@ -1,6 +1,7 @@
 // Prediction over files: input expansion (files, folders, globs), batching and going on past bad
 // files (predictFiles), and what `agegender predict` prints (CSV, JSON, text). Uses a tiny deterministic model; the detection case
 // uses the real face detector on the test photos.
+import { fileURLToPath } from 'node:url';
 import { strict as assert } from 'node:assert';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -108,6 +109,16 @@ describe('predict', () => {
     assert.equal(await csvOf(join(dir, 'same', 'linked')), viaFiles);
   });
 
+  it('photos on 2 worker threads: the same faces and figures as in-process, in input order, a bad file reported', async () => {
+    const inputs = [fileURLToPath(new URL('three-faces.jpg', PHOTOS)), join(dir, 'missing.jpg'), fileURLToPath(new URL('no-face.jpg', PHOTOS))];
+    const pooled = await predictFiles(inputs, { workers: 2 });
+    const inProcess = await predictFiles(inputs, { workers: 1 });
+    assert.match(pooled.runtime, /on 2 worker threads/);
+    assert.deepEqual(pooled.results.map((r) => [r.file, r.faces.length, r.error?.code ?? null]), inProcess.results.map((r) => [r.file, r.faces.length, r.error?.code ?? null]));
+    assert.equal(pooled.results.find((r) => r.file.endsWith('three-faces.jpg'))!.faces.length, 3);
+    pooled.results.forEach((r, i) => r.faces.forEach((f, j) => assert.ok(Math.abs(f.age - inProcess.results[i]!.faces[j]!.age) < 1e-3)));
+  });
+
   it('chips (detect: false): one result per file in input order, bad files reported with their code, the run goes on', async () => {
     const streamed: string[] = [];
     const summary = await predictFiles([join(dir, 'chips'), join(dir, 'missing.jpg')], { detect: false, batchSize: 3, model: fakeModel(), onResult: (r) => streamed.push(r.file) });
@@ -194,7 +205,7 @@ describe('predict', () => {
     const program = new Command();
     registerPredictCommand(program);
     const cmd = program.commands.find((c) => c.name() === 'predict')!;
-    assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--gender-threshold', '--json', '--model', '--no-detect', '--no-tta', '--runtime', '--workers']);
+    assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--detector', '--gender-threshold', '--json', '--model', '--no-detect', '--no-tta', '--runtime', '--workers']);
   });
 
   it('rejects --json with --csv', async () => {

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { AgeGenderError } from '../../core/errors.js';
 import { parseNumberOption } from '../../core/validate.js';
 import { PREDICT_CSV_HEADER, predictCsvRows } from '../../pipeline/predict-csv.js';
+import { DETECTOR_PREFERENCES, type DetectorPreference } from '../../pipeline/detector-names.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from '../../pipeline/predict-files.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
 
@@ -46,6 +47,11 @@ function textRows(res: PredictFileResult): string[] {
 }
 
 /** Predicts through `predictFiles` and prints each result as it comes, in the chosen format; returns the summary. */
+function parseDetectorName(value: string): DetectorPreference {
+  if (!(DETECTOR_PREFERENCES as readonly string[]).includes(value)) throw new AgeGenderError('INVALID_ARGUMENT', `Expected --detector to be one of ${DETECTOR_PREFERENCES.join(', ')} but received ${JSON.stringify(value)}`);
+  return value as DetectorPreference;
+}
+
 export async function runPredict(inputs: readonly string[], options: PredictOptions = {}): Promise<PredictSummary> {
   const { format = 'text', out = (t: string) => process.stdout.write(`${t}\n`), log = (t: string) => process.stderr.write(`${t}\n`), ...predictOptions } = options;
   if (format === 'csv') out(PREDICT_CSV_HEADER);
@@ -64,6 +70,7 @@ interface PredictCliOptions extends InferenceCliOptions {
   model?: string;
   batch: string;
   workers?: string;
+  detector?: string;
 }
 
 /** Registers `agegender predict`. */
@@ -77,12 +84,14 @@ export function registerPredictCommand(program: Command): void {
     .option('--no-detect', 'skip face detection: each image is one aligned UTKFace-style chip')
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--batch <n>', 'chips per forward batch with --no-detect', '32')
-    .option('--workers <n>', 'worker threads for --no-detect, each with its own model copy (default 1; try the core count on an idle machine)');
+    .option('--workers <n>', 'worker threads, each with its own model copy (and face detector for photos); default 1, try the core count on an idle machine')
+    .option('--detector <name>', 'face detector for photos: auto (YuNet, or SSD without onnxruntime), yunet or ssd', 'auto');
   addInferenceOptions(command).action(async (inputs: string[], opts: PredictCliOptions) => {
     if (opts.json && opts.csv) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at most one of --json and --csv but received both');
     const summary = await runPredict(inputs, {
       format: opts.json ? 'json' : opts.csv ? 'csv' : 'text',
       detect: opts.detect,
+      detectorName: parseDetectorName(opts.detector ?? 'auto'),
       batchSize: parseNumberOption(opts.batch, '--batch', 1, 1024, true),
       ...(opts.workers === undefined ? {} : { workers: parseNumberOption(opts.workers, '--workers', 1, 64, true) }),
       ...(opts.model === undefined ? {} : { modelDir: opts.model }),

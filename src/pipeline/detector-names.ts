@@ -1,0 +1,4 @@
+/** Names of the face detectors (a module without TF.js or onnxruntime, for argument checking). */
+export type DetectorName = 'yunet' | 'ssd';
+export type DetectorPreference = 'auto' | DetectorName;
+export const DETECTOR_PREFERENCES: readonly DetectorPreference[] = Object.freeze(['auto', 'yunet', 'ssd']);

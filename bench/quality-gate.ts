@@ -1,7 +1,7 @@
 // The quality gate (src/pipeline/quality.ts) with detection off, as `predict --no-detect` runs it:
 // false rejections on real UTKFace val chips (target ≤ 1%), and what it says about bad inputs
 // (blank, flat, noise, 1×1, non-face photo, which must all be refused).
-//   node --import tsx bench/quality-gate.ts [workspace (default workspace/utk)] [chips (default 400)]
+//   [GATE_DETECTOR=ssd|yunet] node --import tsx bench/quality-gate.ts [workspace (default workspace/utk)] [chips (default 400)]
 import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -17,7 +17,7 @@ const n = Number(process.argv[3] ?? 400);
 const val = (await readManifest(workspace)).filter((r) => r.split === 'val' && r.status === 'kept');
 const step = val.length / n;
 const chips = Array.from({ length: Math.min(n, val.length) }, (_v, i) => val[Math.floor(i * step)]!);
-const detector = await loadFaceDetector();
+const detector = await loadFaceDetector({ detector: (process.env['GATE_DETECTOR'] ?? 'auto') as 'auto' | 'yunet' | 'ssd' });
 console.log(`detector: ${detector.name}; ${chips.length} val chips spread over ${val.length}`);
 const rejected: string[] = [];
 const scores: number[] = [];

@@ -5,7 +5,9 @@
  *
  * Components (each 0–1; null when not measured):
  * - `detector`: the face detector's confidence. With detection off (`--no-detect`, `?detect=false`)
- *   the detector is still run on the chip (YuNet pads it by a margin itself) to confirm a face there.
+ *   a detector that finds faces in tight chips (YuNet; it pads the chip by a margin itself) is still
+ *   run on the chip to confirm a face there; with face-api's SSD (the fallback without onnxruntime)
+ *   the gate has the image statistics only, noise included.
  * - `landmarkFit`: how well the five landmarks fit the UTKFace chip template after a least-squares
  *   similarity (1 = exactly the template's shape; a profile or a false detection fits badly).
  * - `sharpness`: variance of the Laplacian of the 128-px grey face, v / (v + 100).
@@ -52,6 +54,11 @@ export const QUALITY_GATE = Object.freeze({
   maxMean: 247,
   /** With detection off, the confirming face must be centred in the middle half and this wide. */
   minChipFaceShare: 0.3,
+  /**
+   * Laplacian variance over luminance variance above this: noise, not a photo (UTKFace val chips:
+   * median 0.04, max 0.57 of 381; uniform noise ≈ 16).
+   */
+  maxNoiseRatio: 4,
 });
 
 /** Luminance mean, contrast and Laplacian variance, computed on a ≤ 128-px grey copy. */
@@ -103,6 +110,8 @@ export function unusableReason(image: { width: number; height: number }, stats: 
   if (stats.mean < g.minMean) return `image is blank (almost black: mean level ${stats.mean.toFixed(0)} of 255)`;
   if (stats.mean > g.maxMean) return `image is blank (almost white: mean level ${stats.mean.toFixed(0)} of 255)`;
   if (stats.std < g.minStd) return `image is one flat colour (contrast ${stats.std.toFixed(1)}, a face needs at least ${g.minStd})`;
+  const ratio = stats.laplacianVariance / (stats.std * stats.std);
+  if (ratio > g.maxNoiseRatio) return `image looks like noise (pixel-to-pixel variation ${ratio.toFixed(1)}× its contrast; photos of faces stay under 1)`;
   return null;
 }
 
@@ -137,8 +146,8 @@ export function noUsableFace(reason: string, subject?: string): AgeGenderError {
 }
 
 /**
- * The gate for an image taken as one chip (detection off): size and statistics, then — when a
- * detector is given — a face centred in the chip and at least {@link QUALITY_GATE}.minChipFaceShare
+ * The gate for an image taken as one chip (detection off): size and statistics (blank, flat,
+ * noise), then — when the detector can confirm chips (`confirmsChips`: YuNet) — a face centred in the chip and at least {@link QUALITY_GATE}.minChipFaceShare
  * of its width. Returns the confirming detection (null without a detector) and the quality; throws
  * NO_USABLE_FACE.
  */
@@ -149,7 +158,7 @@ export async function gateChip(image: RawImage, detector: FaceDetector | null, s
   const reason = unusableReason(image, stats);
   if (reason) throw noUsableFace(reason, subject);
   let detection: DetectedFace | null = null;
-  if (detector) {
+  if (detector?.confirmsChips) {
     const g = QUALITY_GATE;
     const centred = (d: DetectedFace): boolean => {
       const cx = (d.box.x + d.box.width / 2) / image.width;

@@ -232,6 +232,7 @@ export async function loadYunetDetector(options: YunetOptions = {}): Promise<Fac
 
   return {
     name: `yunet ${file.replace(/^.*[\\/]/, '').replace(/\.onnx$/, '')} (onnxruntime)`,
+    confirmsChips: true,
     detect(image: RawImage): Promise<DetectedFace[]> {
       const next = queue.then(() => run(image));
       queue = next.catch(() => undefined);

@@ -38,6 +38,7 @@ describe('quality gate', () => {
     const stats = async (b: BadInput) => imageStats(await decodeImage(b.bytes, b.name));
     assert.match(unusableReason({ width: 200, height: 200 }, await stats(bad[0]!))!, /blank \(almost black/);
     assert.match(unusableReason({ width: 200, height: 200 }, await stats(bad[1]!))!, /one flat colour/);
+    assert.match(unusableReason({ width: 200, height: 200 }, await stats(bad[2]!))!, /looks like noise/);
     const chip = await decodeImage(await readFile(sampleChips(1)[0]!), 'chip');
     assert.equal(unusableReason(chip, await imageStats(chip)), null);
   });

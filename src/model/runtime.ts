@@ -230,8 +230,14 @@ export function ortStartProblem(): string | null {
 
 let ortModule: Promise<{ ort: Ort; version: string } | { error: unknown }> | null = null;
 
-/** Loads onnxruntime-node once; resolves the error instead when it is not installed or cannot load. */
+/**
+ * Loads onnxruntime-node once; resolves the error instead when it is not installed or cannot load.
+ * Its telemetry is turned off first: otherwise the native library writes a device id and an event
+ * database under ~/.cache/Microsoft/DeveloperTools/.onnxruntime (or $XDG_CACHE_HOME) when a session
+ * starts. It reads ORT_DISABLE_TELEMETRY from the environment; a value the user set is kept.
+ */
 export function loadOrt(): Promise<{ ort: Ort; version: string } | { error: unknown }> {
+  process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
   ortModule ??= import('onnxruntime-node').then(
     (mod) => {
       const ort = ((mod as { default?: Ort }).default ?? mod) as Ort;

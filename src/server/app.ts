@@ -12,6 +12,7 @@
  *   const app = await buildServer({ model, detector, explain: null });
  *   await app.listen({ port: 8080, host: '127.0.0.1' });
  */
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import sharp from 'sharp';
@@ -20,6 +21,7 @@ import type { FaceDetector } from '../pipeline/detect.js';
 import type { ExplainFn, ServerContext } from './context.js';
 import { errorServerOptions, registerErrorHandlers } from './error-handling.js';
 import { checkLimits, type ServerLimits } from './limits.js';
+import { registerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { AdmissionQueue } from './queue.js';
 import { registerSecurity, type SecurityOptions } from './security.js';
@@ -69,7 +71,11 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   const limits = checkLimits(options.limits);
   const ctx = contextOf(options, limits);
   const app = Fastify({
+    // JSON lines (pino) with a request id per request: the client's X-Request-Id when it sends
+    // one, else a fresh UUID; echoed back in X-Request-Id.
     logger: options.logger ?? false,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     bodyLimit: limits.maxUploadBytes,
     requestTimeout: limits.requestTimeoutMs,
     // Node only tracks request deadlines when `requestTimeout` is given at construction (Fastify
@@ -80,6 +86,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   registerErrorHandlers(app);
   await registerSecurity(app, options.security);
   await registerBodyParsers(app, limits);
+  registerMetrics(app, ctx.queue);
   registerInfoRoutes(app, ctx, openApiDocument(limits, options.version ?? '0.1.0'));
   registerPredictRoute(app, ctx);
   registerExplainRoute(app, ctx);

@@ -35,8 +35,9 @@ export function registerErrorHandlers(app: FastifyInstance): void {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_req, reply) => {
-    if (closing) {
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+    if (closing && req.url !== '/healthz') {
       void reply.header('connection', 'close');
       throw new HttpError('SHUTTING_DOWN', 'the server is shutting down; retry shortly', { 'retry-after': '5' });
     }

@@ -84,6 +84,10 @@ export function openApiDocument(limits: ServerLimits, version: string): Json {
           },
         },
       },
+      '/readyz': {
+        get: { summary: 'Readiness: 200 while the model is loaded and the server is not stopping; 503 SHUTTING_DOWN while it stops', responses: { '200': { description: 'Ready' }, ...errors('SHUTTING_DOWN') } },
+      },
+      '/metrics': { get: { summary: 'Prometheus metrics: requests by route and status, latency histogram, queue depth, RSS', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } } } } },
       '/healthz': {
         get: { summary: 'Liveness and queue state', responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/HealthResponse' } } } } } },
       },

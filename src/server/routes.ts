@@ -25,6 +25,11 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc
     rssBytes: process.memoryUsage().rss,
   }));
 
+  // Readiness, distinct from liveness: 200 only while the model is loaded and the server is not
+  // stopping (then the closing hook answers 503 SHUTTING_DOWN). The server only listens once the
+  // model and detector are loaded, so a listening server is ready until it starts to close.
+  app.get('/readyz', async () => ({ status: 'ready' as const, model: ctx.modelName }));
+
   app.get('/openapi.json', async () => doc);
 
   registerPageRoutes(app, ctx.model);

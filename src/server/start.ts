@@ -82,3 +82,31 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw error;
   }
 }
+
+/**
+ * Graceful shutdown on SIGTERM / SIGINT: stop accepting connections, let in-flight requests finish
+ * (new requests on open connections get 503 SHUTTING_DOWN), release the model, then exit 0. If
+ * that takes longer than `boundMs`, or a second signal comes, exit 1 at once.
+ */
+export function exitOnSignals(running: RunningServer, boundMs: number, say: (line: string) => void): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      say(`agegender: ${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    say(`agegender: ${signal}: finishing requests in flight (at most ${Math.round(boundMs / 1000)} s)`);
+    const timer = setTimeout(() => {
+      say(`agegender: requests still running after ${Math.round(boundMs / 1000)} s: exiting`);
+      process.exit(1);
+    }, boundMs);
+    timer.unref();
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

@@ -99,7 +99,7 @@ describe('server', () => {
     assert.equal(res.statusCode, 200);
     const doc = res.json() as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
     assert.equal(doc.openapi, '3.1.0');
-    assert.deepEqual(Object.keys(doc.paths).sort(), ['/', '/healthz', '/openapi.json', '/v1/explain', '/v1/predict']);
+    assert.deepEqual(Object.keys(doc.paths).sort(), ['/', '/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/explain', '/v1/predict']);
     assert.ok(doc.components.schemas['Error']);
     assert.ok(doc.components.schemas['PredictResponse']);
   });

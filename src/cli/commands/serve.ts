@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { parseNumberOption } from '../../core/validate.js';
-import { startServer } from '../../server/start.js';
+import { exitOnSignals, startServer } from '../../server/start.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
 
 import { AgeGenderError } from '../../core/errors.js';
@@ -108,13 +108,7 @@ export function registerServeCommand(program: Command): void {
       logger: opts.log ?? false,
     });
     process.stdout.write(`agegender: serving ${running.url}  (API: ${running.url}openapi.json; model on ${running.runtime}; Ctrl-C to stop)\n`);
-    const stop = (): void => {
-      running.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // In-flight requests get their full time limit, plus a little to close.
+    exitOnSignals(running, Math.round(parseNumberOption(opts.timeout, '--timeout', 0.001, 3600) * 1000) + 5_000, (line) => process.stderr.write(`${line}\n`));
   });
 }

@@ -1,6 +1,6 @@
 // Face detectors side by side: share of photos with a face found (All-Age-Faces dev photos, colour
 // and grey), false positives per face-free image, ms per photo (one thread, median).
-//   node --import tsx bench/detectors.ts [--photos 100] [--aaf dir] [--yunet-n file]
+//   node --conditions=agegender-source --import tsx bench/detectors.ts [--photos 100] [--aaf dir] [--yunet-n file]
 // Photos: every 40th AAF file name in sorted order (the dev set; never trained on). Face-free
 // images: 40 synthetic textures (uniform noise, blurred noise, gradients, checkerboards, stripes;
 // seeded) plus test/fixtures/photos/no-face.jpg.
@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { loadFaceDetector, loadImageInput, loadYunetDetector, type FaceDetector, type RawImage } from '../src/index.js';
+import { loadFaceDetector, loadImageInput, loadYunetDetector, type FaceDetector, type RawImage } from 'agegender';
 
 const { values } = parseArgs({ options: { photos: { type: 'string', default: '100' }, aaf: { type: 'string', default: '../shared/datasets/aaf/photos' }, 'yunet-n': { type: 'string', default: '../shared/models/yunet/yunet_n_dynamic.onnx' } } });
 

@@ -93,7 +93,7 @@ async function parent(): Promise<void> {
   const group = new Uint8Array(await readFile('test/fixtures/photos/many-faces.jpg'));
   const oversize = new Uint8Array(gradientPng(12_000, 3_333)); // 40 MP in ~0.1 MB: 200 (or 413/422), never a blow-up
 
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc: ChildProcess = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let exited: number | null = null;
   proc.on('exit', (code) => (exited = code ?? -1));
   const base = await new Promise<string>((resolveUrl, reject) => {

@@ -16,6 +16,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { mulberry32 } from 'agegender/core';
 import { analyzeImage, analyzeOrNoFaces, loadFaceDetector, loadImageInput, loadModel, type FaceDetector, type RawImage } from 'agegender';
 
 const { values } = parseArgs({
@@ -30,17 +31,6 @@ const { values } = parseArgs({
   },
 });
 const count = Number(values.count);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function checkChips(folder: string, n: number): Promise<string[]> {
   const keyed = (await readdir(folder)).filter((f) => f.endsWith('.jpg')).map((f) => ({ f, h: createHash('sha1').update(f).digest('hex') }));
@@ -85,7 +75,7 @@ const files = await checkChips(values.utkface!, count);
 const model = await loadModel();
 let detector = await loadFaceDetector({ detector: values.detector as 'yunet' | 'ssd' });
 if (values['eyes-only']) detector = eyesOnly(detector);
-const rand = rng(Number(values.seed));
+const rand = mulberry32(Number(values.seed));
 const all = { n: 0, found: 0, within: 0, agree: 0, absSum: 0 };
 const colour = { ...all };
 const ms: number[] = [];

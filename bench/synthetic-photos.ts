@@ -7,18 +7,7 @@
 // recognition and hue-shifted; odd i: a random crop of a face-free photo); 1 photo in 5 is grayscale;
 // the result is JPEG-encoded (quality 90) like a real photo.
 import sharp from 'sharp';
-
-/** A small seeded PRNG (mulberry32), so the same seed and index give the same photo. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from 'agegender/core';
 
 export interface SyntheticSpec {
   /** Canvas side in pixels (square canvas). */
@@ -52,7 +41,7 @@ export interface SyntheticSources {
 
 /** The spec of photo `index` for `seed`: pure, so the whole set is reproducible. */
 export function syntheticSpec(seed: number, index: number): SyntheticSpec {
-  const rng = seededRandom((seed * 1_000_003 + index * 7919) >>> 0);
+  const rng = mulberry32((seed * 1_000_003 + index * 7919) >>> 0);
   const faceShare = 0.25 + rng() * 0.45;
   const chipSide = Math.round(120 + rng() * 140);
   const canvas = Math.round(chipSide / faceShare);
@@ -82,7 +71,7 @@ async function background(spec: SyntheticSpec, sources: SyntheticSources, rng: (
 /** Builds synthetic photo `index` from its sources. */
 export async function syntheticPhoto(seed: number, index: number, sources: SyntheticSources): Promise<SyntheticPhoto> {
   const spec = syntheticSpec(seed, index);
-  const rng = seededRandom((seed * 31 + index) >>> 0);
+  const rng = mulberry32((seed * 31 + index) >>> 0);
   const chip = await sharp(sources.chip)
     .resize(spec.chipSide, spec.chipSide)
     .ensureAlpha()

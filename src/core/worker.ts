@@ -103,6 +103,16 @@ export class WorkerPool<Request, Response> {
     return this.#members.length;
   }
 
+  /** {@link ready}, but a pool that cannot start is terminated before the error is rethrown. */
+  async readyOrTerminate(timeoutMs = Infinity): Promise<unknown[]> {
+    try {
+      return await this.ready(timeoutMs);
+    } catch (error) {
+      await this.terminate();
+      throw error;
+    }
+  }
+
   /** Why the pool no longer takes requests (every worker died), or null. */
   get failure(): Error | null {
     return this.#failure;

@@ -9,12 +9,12 @@
  *   await pool.close();
  */
 import { WorkerPool } from '../core/worker.js';
-import { AgeGenderError, isErrorCode } from '../core/errors.js';
 import { integerInRange } from '../core/validate.js';
 import type { RawImage } from '../io/types.js';
 import type { InferenceChoice } from '../model/index.js';
 import type { FaceReport } from './analyze.js';
 import type { DetectorPreference } from './detect.js';
+import { imageWorkerError } from './predict-pool.js';
 
 export interface PhotoPoolOptions {
   /** Model folder (default: the shipped model). */
@@ -52,15 +52,9 @@ export async function createPhotoPool(options: PhotoPoolOptions): Promise<PhotoP
     workerData: { modelDir: options.modelDir, load: options.load ?? {}, detector: options.detector ?? 'auto' },
     size,
     maxPerWorker: 1,
-    toError: (e) => new AgeGenderError(isErrorCode(e.code) ? e.code : 'INVALID_IMAGE', e.message),
+    toError: imageWorkerError,
   });
-  let infos: unknown[];
-  try {
-    infos = await pool.ready();
-  } catch (error) {
-    await pool.terminate();
-    throw error;
-  }
+  const infos = await pool.readyOrTerminate();
   return {
     size,
     runtime: String(infos.at(-1) ?? 'unknown'),

@@ -8,7 +8,7 @@
  *   await pool.close();
  */
 import { availableParallelism } from 'node:os';
-import { WorkerPool } from '../core/worker.js';
+import { WorkerPool, type WorkerError } from '../core/worker.js';
 import { AgeGenderError, isErrorCode } from '../core/errors.js';
 import { integerInRange } from '../core/validate.js';
 import type { AgeGenderPrediction } from '../core/types.js';
@@ -42,6 +42,11 @@ export interface PredictRequest {
   images: readonly RawImage[];
 }
 
+/** A worker's error as an AgeGenderError: its own code when it has one, else INVALID_IMAGE (the image was the cause). */
+export function imageWorkerError(error: WorkerError): AgeGenderError {
+  return new AgeGenderError(isErrorCode(error.code) ? error.code : 'INVALID_IMAGE', error.message);
+}
+
 /** Starts the workers and waits until each has loaded the model. */
 export async function createPredictPool(options: PredictPoolOptions): Promise<PredictPool> {
   const size = integerInRange(options.workers ?? defaultWorkerCount(), 'workers', 1, 64);
@@ -51,15 +56,9 @@ export async function createPredictPool(options: PredictPoolOptions): Promise<Pr
     workerData: { modelDir: options.modelDir, load: options.load ?? {} },
     size,
     maxPerWorker: 1, // a batch waits for a free worker rather than queueing behind a busy one
-    toError: (e) => new AgeGenderError(isErrorCode(e.code) ? e.code : 'INVALID_IMAGE', e.message),
+    toError: imageWorkerError,
   });
-  let infos: unknown[];
-  try {
-    infos = await pool.ready();
-  } catch (error) {
-    await pool.terminate();
-    throw error;
-  }
+  const infos = await pool.readyOrTerminate();
   return {
     size,
     runtime: String(infos.at(-1) ?? 'unknown'),

@@ -2,13 +2,13 @@
 // never train on it), this project (detect → align → predict, one core) and face-api (SSD MobileNetV1 at
 // minConfidence 0.3 + AgeGenderNet, on TF.js wasm) side by side in one run, scored by the same code
 // (evaluatePhotos / summarisePhotos): faces found, age MAE, CS@5, CS@8, gender accuracy on answered faces
-// and coverage, median ms per photo, signed age error by decade; then photos/s of `predictFiles` with
-// `--workers N`. Optional: UTKFace test chips with detection on and synthetic photos (bench/synthetic.ts).
+// and coverage, median ms per photo, signed age error by decade; then photos/s of `predictFiles`
+// in-process and with `--workers N`, on the same photos. Optional: UTKFace test chips with detection on and synthetic photos (bench/synthetic.ts).
 //
 //   npm run bench:photos -- [--dir <photos>] [--labels <csv>] [--limit N] [--faceapi-limit N]
 //        [--models ours,faceapi] [--workers 2] [--workers-photos 300] [--out bench-results/photos]
 //        [--model <our model dir>] [--synthetic N] [--chips N] [--workspace <prepared UTKFace workspace, default workspace/utk>]
-//   --models none: only the chip / synthetic checks.
+//   --models none: only the chip / synthetic checks. --workers 1: no photos/s comparison.
 //
 // Results: a markdown table on stdout, and <out>/<model>/photo-evaluation.json + photo-predictions.csv,
 // <out>/summary.json.
@@ -64,7 +64,7 @@ const rows: Array<{ name: string; summary: PhotoEvaluationSummary; note: string 
 const allLabels = parsePhotoLabels(await readFile(labelsPath, 'utf8'), labelsPath);
 
 if (wanted.has('ours')) {
-  // One core: onnxruntime on one intra-op thread; the detector runs on TF.js wasm, single-threaded in Node.
+  // One core: the model and the YuNet detector each on one onnxruntime intra-op thread.
   const model = await loadModel(values.model, { threads: 1 });
   const detector = await loadFaceDetector();
   try {
@@ -151,9 +151,17 @@ if (wanted.has('faceapi')) {
 let workersLine: string | null = null;
 const workers = Number(values.workers);
 if (workers > 1 && wanted.has('ours')) {
+  // predictFiles on the same photos in-process (1) and on `workers` workers, one after the other: photos/s
+  // with model loading included, and in steady state (first result → last, loading excluded).
   const files = spreadSubset(allLabels, Math.min(Number(values['workers-photos']), limit ?? Infinity)).map((l) => join(dir, l.file));
-  const s = await predictFiles(files, { workers, ...(values.model ? { modelDir: values.model } : {}) });
-  workersLine = `predictFiles on ${s.files} photos with workers: ${workers} [${s.runtime}]: ${(s.files / s.seconds).toFixed(2)} photos/s, model loading included (${load()})`;
+  const lines: string[] = [];
+  for (const w of [1, workers]) {
+    const stamps: number[] = [];
+    const s = await predictFiles(files, { workers: w, onResult: () => stamps.push(performance.now()), ...(values.model ? { modelDir: values.model } : {}) });
+    const steady = (stamps.length - 1) / ((stamps.at(-1)! - stamps[0]!) / 1000);
+    lines.push(`workers ${w}: ${(s.files / s.seconds).toFixed(2)} photos/s with model loading, ${steady.toFixed(2)} photos/s in steady state`);
+  }
+  workersLine = `predictFiles on ${files.length} photos [${load()}]: ${lines.join('; ')}`;
 }
 
 const pct = (v: number | null, d = 1): string => (v === null ? '–' : `${(v * 100).toFixed(d)}%`);

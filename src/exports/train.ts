@@ -6,4 +6,5 @@ export * from '../train/callbacks.js';
 export * from '../train/featureCache.js';
 export * from '../train/features.js';
 export * from '../train/jitter.js';
+export * from '../train/photo-augment.js';
 export * from '../train/adamw.js';

@@ -14,9 +14,9 @@ export interface Features {
   layout: CutLayout;
   /** Items whose cache entry holds a real mirrored variant (the others repeat the original). */
   mirroredCount: number;
-  /** Copies per item: 1 (val: the original), 2 (original, mirror) or 4 (+ two jittered copies). */
+  /** Copies per item: 1 (val: the original), 2 (original, mirror), 4 or 6 (+ two jittered and/or two photo-like copies). */
   copies: number;
-  /** N × copies × layout.cutSize float16 bits (orig, mirror[, jitter 0, jitter 1]). */
+  /** N × copies × layout.cutSize float16 bits (orig, mirror[, jitter 0, jitter 1][, photo 0, photo 1]). */
   cut: Uint16Array;
   /** N × copies × layout.pooledDim. */
   pooled: Float32Array;

@@ -9,8 +9,10 @@
  * (half the extraction time), cut (orig), pooled (orig) only.
  *
  * The `jitter` variant set (jitter.ts: rotated, zoomed, shifted, relit copies; the second one
- * mirrored) lives beside it in `<encoderId>__<cut>__jitter-v<version>/`, same layout with the two
- * jittered copies in place of the original and its mirror. Only training chips need it.
+ * mirrored) lives beside it in `<encoderId>__<cut>__jitter-v<version>/`, and the `photo` set
+ * (photo-augment.ts: photo-like degradations and the aligner's geometric error; the second one
+ * mirrored) in `<encoderId>__<cut>__photo-v<version>/`: same layout, with the two copies in place of
+ * the original and its mirror. Only training chips need them.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -22,10 +24,12 @@ import { readSourceBytes } from '../data/sources.js';
 import { decodeImage } from '../io/decode.js';
 import { CUT_POINT, cutLayout, ENCODER_ID, type FaceRecEncoder } from '../model/encoder.js';
 import { decodeHalfInto, encodeHalf } from '../model/half.js';
+import type { RawImage } from '../io/types.js';
 import { JITTER_COPIES, JITTER_VERSION, jitterChips, jitterFor } from './jitter.js';
+import { degradeChip, PHOTO_AUGMENT_COPIES, PHOTO_AUGMENT_VERSION, photoAugmentFor } from './photo-augment.js';
 
-/** Which copies of an image an entry holds: the original and its mirror, or two jittered copies. */
-export type VariantSet = 'mirror' | 'jitter';
+/** Which copies of an image an entry holds: the original and its mirror, two jittered copies, or two photo-like copies. */
+export type VariantSet = 'mirror' | 'jitter' | 'photo';
 
 /** Sizes (in halfs) of a cache entry at a cut point. */
 export interface EntrySizes {
@@ -51,7 +55,9 @@ export function sha256(bytes: Uint8Array): string {
 
 export function cacheRoot(cacheDir: string, cutPoint: string = CUT_POINT, set: VariantSet = 'mirror'): string {
   const base = `${ENCODER_ID.replace(/[^A-Za-z0-9._-]/g, '_')}__${cutPoint}`;
-  return join(cacheDir, set === 'jitter' ? `${base}__jitter-v${JITTER_VERSION}` : base);
+  if (set === 'jitter') return join(cacheDir, `${base}__jitter-v${JITTER_VERSION}`);
+  if (set === 'photo') return join(cacheDir, `${base}__photo-v${PHOTO_AUGMENT_VERSION}`);
+  return join(cacheDir, base);
 }
 
 export function entryPath(cacheDir: string, hash: string, cutPoint: string = CUT_POINT, set: VariantSet = 'mirror'): string {
@@ -74,7 +80,7 @@ export async function readEntry(cacheDir: string, hash: string, cutPoint: string
   const { cut, pooled, entry, single: singleSize } = entrySizes(cutPoint);
   const buf = await readFile(p);
   if (buf.byteLength === entry * 2) return { bits: new Uint16Array(buf.buffer, buf.byteOffset, entry).slice(), mirrored: true };
-  if (set === 'jitter' || buf.byteLength !== singleSize * 2) return null; // stale or torn: recompute
+  if (set !== 'mirror' || buf.byteLength !== singleSize * 2) return null; // stale or torn: recompute
   const single = new Uint16Array(buf.buffer, buf.byteOffset, singleSize);
   const bits = new Uint16Array(entry);
   bits.set(single.subarray(0, cut), 0);
@@ -108,11 +114,41 @@ export interface ExtractProgress {
   computed: number;
 }
 
+/** A chip waiting for the stem: the decoded image and, for the `photo` set, its degraded copies. */
+interface Pending {
+  hash: string;
+  img: tf.Tensor4D;
+  degraded?: tf.Tensor4D[];
+}
+
+function tensorOf(raw: RawImage): tf.Tensor4D {
+  return tf.tensor4d(raw.data, [1, raw.height, raw.width, 3], 'int32');
+}
+
+/** The chips of `set` for a batch, preprocessed, copy-major ([copy 0 of all; copy 1 of all]: the order of [originals; mirrors]). */
+function variantBatch(encoder: FaceRecEncoder, pending: readonly Pending[], set: VariantSet, mirror: boolean): tf.Tensor4D {
+  if (set === 'jitter' || set === 'photo') {
+    const copies = Array.from({ length: set === 'jitter' ? JITTER_COPIES : PHOTO_AUGMENT_COPIES }, (_, k) =>
+      tf.concat(
+        pending.map((p) =>
+          set === 'jitter'
+            ? encoder.preprocess(jitterChips(tf.cast(p.img, 'float32'), [jitterFor(p.hash, k)]))
+            : encoder.preprocess(jitterChips(tf.cast(p.degraded![k]!, 'float32'), [photoAugmentFor(p.hash, k).geometry])),
+        ),
+      ),
+    );
+    return tf.concat(copies, 0);
+  }
+  const x = tf.concat(pending.map((p) => encoder.preprocess(p.img)), 0);
+  // mirror of the normalised input = preprocessing of the mirrored chip
+  return mirror ? tf.concat([x, tf.reverse(x, 2)], 0) : x;
+}
+
 /**
  * Makes sure every item has a cache entry; computes missing ones in batches. Returns the hashes
  * in item order. Entries go under the encoder's cut point and the variant set (`mirror`, the
- * default: the original and, unless `mirror: false`, its mirror; `jitter`: two jittered copies).
- * Unreadable images throw (the manifest should have excluded them).
+ * default: the original and, unless `mirror: false`, its mirror; `jitter`: two jittered copies;
+ * `photo`: two photo-like copies). Unreadable images throw (the manifest should have excluded them).
  */
 export async function ensureFeatures(
   encoder: FaceRecEncoder,
@@ -122,28 +158,16 @@ export async function ensureFeatures(
 ): Promise<string[]> {
   const batchSize = options.batchSize ?? 16;
   const set = options.variants ?? 'mirror';
-  const mirror = set === 'jitter' || (options.mirror ?? true); // both layouts hold two copies
+  const mirror = set !== 'mirror' || (options.mirror ?? true); // the augmented layouts hold two copies
   const cutPoint = encoder.layout.cutPoint;
   const hashes: string[] = new Array<string>(items.length);
   let computed = 0;
-  let pending: Array<{ hash: string; img: tf.Tensor4D }> = [];
+  let pending: Pending[] = [];
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
     const n = pending.length;
     const [cut, pooled] = tf.tidy(() => {
-      let both: tf.Tensor4D;
-      if (set === 'jitter') {
-        // copy k of every chip, k-major (the same order as [originals; mirrors])
-        const copies = Array.from({ length: JITTER_COPIES }, (_, k) =>
-          tf.concat(pending.map((p) => encoder.preprocess(jitterChips(tf.cast(p.img, 'float32'), [jitterFor(p.hash, k)])))),
-        );
-        both = tf.concat(copies, 0);
-      } else {
-        const x = tf.concat(pending.map((p) => encoder.preprocess(p.img)), 0);
-        // mirror of the normalised input = preprocessing of the mirrored chip
-        both = mirror ? tf.concat([x, tf.reverse(x, 2)], 0) : x;
-      }
-      const s = encoder.stem(both);
+      const s = encoder.stem(variantBatch(encoder, pending, set, mirror));
       return [tf.reshape(s.cut, [2 * n, -1]), s.pooled];
     });
     const cutData = (await cut.data()) as Float32Array;
@@ -165,7 +189,10 @@ export async function ensureFeatures(
       encodeHalf(pooledData.subarray((n + i) * P, (n + i + 1) * P), out, 2 * C + P);
       await writeFileAtomic(entryPath(cacheDir, pending[i]!.hash, cutPoint, set), new Uint8Array(out.buffer));
     }
-    for (const p of pending) p.img.dispose();
+    for (const p of pending) {
+      p.img.dispose();
+      for (const d of p.degraded ?? []) d.dispose();
+    }
     computed += n;
     pending = [];
   };
@@ -181,7 +208,8 @@ export async function ensureFeatures(
     if (!existsSync(entryPath(cacheDir, hash, cutPoint, set)) && !pending.some((p) => p.hash === hash)) {
       bytes ??= await readSourceBytes(item.source);
       const raw = await decodeImage(bytes, item.source);
-      pending.push({ hash, img: tf.tensor4d(raw.data, [1, raw.height, raw.width, 3], 'int32') });
+      const degraded = set === 'photo' ? await Promise.all(Array.from({ length: PHOTO_AUGMENT_COPIES }, (_, k) => degradeChip(raw, photoAugmentFor(hash!, k)))) : undefined;
+      pending.push({ hash, img: tensorOf(raw), ...(degraded ? { degraded: degraded.map(tensorOf) } : {}) });
       if (pending.length >= batchSize) await flush();
     }
     options.onProgress?.({ done: i + 1, total: items.length, computed });

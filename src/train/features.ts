@@ -1,7 +1,8 @@
 /**
  * The features step: make sure every train and val chip has a feature cache entry (the frozen stem
- * run once per image and its mirror, plus two jittered copies of training chips with `jitter`),
- * then read the cached copies into memory (batches.ts cuts batches from them).
+ * run once per image and its mirror, plus two jittered copies of training chips with `jitter` and
+ * two photo-like copies with `photoAugment`), then read the cached copies into memory (batches.ts
+ * cuts batches from them).
  */
 import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
@@ -10,7 +11,7 @@ import { fromHalf } from '../model/half.js';
 import type { Features } from './batches.js';
 import type { CallbackList } from './callbacks.js';
 import { balanceWeights, type SplitItems, type TrainItem } from './data.js';
-import { ensureFeatures, readEntry, type ExtractProgress } from './featureCache.js';
+import { ensureFeatures, readEntry, type ExtractProgress, type VariantSet } from './featureCache.js';
 import type { TrainConfig } from './options.js';
 
 /** What the stages train and validate on. */
@@ -28,18 +29,25 @@ export interface PreparedFeatures {
   seconds: number;
 }
 
-/** Reads the cached copies of every item: the original only (`copies` 1), + its mirror (2), + the two jittered copies (4). */
-export async function loadFeatures(items: TrainItem[], hashes: string[], cacheDir: string, cutPoint: CutPoint, copies: 1 | 2 | 4, weights: Float32Array | null): Promise<Features> {
+/** The variant sets a training run reads, in the order their copies sit per item. */
+export function trainVariantSets(o: { jitter?: boolean; photoAugment?: boolean }): VariantSet[] {
+  return ['mirror', ...(o.jitter ? (['jitter'] as const) : []), ...(o.photoAugment ? (['photo'] as const) : [])];
+}
+
+/**
+ * Reads the cached copies of every item: the original only (`'original'`), or both copies of each
+ * variant set in `sets` (the original and its mirror, then e.g. the two jittered or photo-like copies).
+ */
+export async function loadFeatures(items: TrainItem[], hashes: string[], cacheDir: string, cutPoint: CutPoint, sets: readonly VariantSet[] | 'original', weights: Float32Array | null): Promise<Features> {
   const n = items.length;
-  const v = copies;
+  const v = sets === 'original' ? 1 : 2 * sets.length;
   const layout = cutLayout(cutPoint);
   const { cutSize, pooledDim } = layout;
   const cut = new Uint16Array(n * v * cutSize);
   const pooled = new Float32Array(n * v * pooledDim);
   let mirroredCount = 0;
   for (let i = 0; i < n; i++) {
-    const sets = v === 4 ? (['mirror', 'jitter'] as const) : (['mirror'] as const);
-    for (const [si, set] of sets.entries()) {
+    for (const [si, set] of (sets === 'original' ? (['mirror'] as const) : sets).entries()) {
       const entry = await readEntry(cacheDir, hashes[i]!, cutPoint, set);
       const e = entry?.bits;
       if (!e) throw new AgeGenderError('WORKSPACE_INVALID', `feature cache entry (${set}) vanished`, { subject: items[i]!.source });
@@ -67,9 +75,9 @@ export async function loadFeatures(items: TrainItem[], hashes: string[], cacheDi
 }
 
 /**
- * Computes the missing cache entries of train + val (and the jittered copies of train with
- * `jitter`), emitting `extract` progress events every 1000 items and at the end. Returns the
- * content hashes in item order.
+ * Computes the missing cache entries of train + val (and the jittered or photo-like copies of train
+ * with `jitter` / `photoAugment`), emitting `extract` progress events every 1000 items and at the
+ * end. Returns the content hashes in item order.
  */
 async function extract(o: TrainConfig, splits: SplitItems, faceApi: tf.NamedTensorMap, cacheDir: string, callbacks: CallbackList, t0: number): Promise<string[]> {
   const extractor = new FaceRecEncoder(faceApi, { cutPoint: o.cutPoint });
@@ -83,9 +91,9 @@ async function extract(o: TrainConfig, splits: SplitItems, faceApi: tf.NamedTens
     }
   };
   const hashes = await ensureFeatures(extractor, [...splits.train, ...splits.val], cacheDir, { onProgress: progress('mirror') });
-  if (o.jitter) {
+  for (const set of trainVariantSets(o).filter((s) => s !== 'mirror')) {
     lastEmit = 0;
-    await ensureFeatures(extractor, splits.train.map((it, i) => ({ source: it.source, hash: hashes[i]! })), cacheDir, { variants: 'jitter', onProgress: progress('jitter') });
+    await ensureFeatures(extractor, splits.train.map((it, i) => ({ source: it.source, hash: hashes[i]! })), cacheDir, { variants: set, onProgress: progress(set) });
   }
   await emitted;
   extractor.dispose();
@@ -99,10 +107,11 @@ export async function prepareFeatures(o: TrainConfig, splits: SplitItems, cacheD
   const hashes = await extract(o, splits, faceApi, cacheDir, callbacks, t0);
   const seconds = (Date.now() - t0) / 1000;
   const trainW = o.balance ? balanceWeights(splits.train) : null;
-  const train = await loadFeatures(splits.train, hashes.slice(0, splits.train.length), cacheDir, o.cutPoint, o.jitter ? 4 : 2, trainW);
-  const val = await loadFeatures(splits.val, hashes.slice(splits.train.length), cacheDir, o.cutPoint, 1, null);
+  const train = await loadFeatures(splits.train, hashes.slice(0, splits.train.length), cacheDir, o.cutPoint, trainVariantSets(o), trainW);
+  const val = await loadFeatures(splits.val, hashes.slice(splits.train.length), cacheDir, o.cutPoint, 'original', null);
   const ageMean = train.ages.reduce((a, b) => a + b, 0) / train.ages.length;
   const ageScale = Math.max(1, Math.sqrt(train.ages.reduce((a, b) => a + (b - ageMean) ** 2, 0) / train.ages.length));
-  log(`features ready: ${train.items.length} train (${train.mirroredCount} with a mirrored variant${o.jitter ? ', all with 2 jittered copies' : ''}), ${val.items.length} val in ${seconds.toFixed(1)}s`);
+  const extra = [o.jitter ? '2 jittered copies' : '', o.photoAugment ? '2 photo-like copies' : ''].filter(Boolean).join(' and ');
+  log(`features ready: ${train.items.length} train (${train.mirroredCount} with a mirrored variant${extra ? `, all with ${extra}` : ''}), ${val.items.length} val in ${seconds.toFixed(1)}s`);
   return { data: { train, val, ageScale }, faceApi, seconds };
 }

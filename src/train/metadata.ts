@@ -8,6 +8,7 @@ import { HEAD_IN } from '../model/net.js';
 import type { SplitItems } from './data.js';
 import type { TrainData } from './features.js';
 import { JITTER_COPIES, JITTER_RANGES, JITTER_VERSION } from './jitter.js';
+import { ALIGNER_ERROR, PHOTO_AUGMENT_COPIES, PHOTO_AUGMENT_VERSION, PHOTO_DEGRADATIONS } from './photo-augment.js';
 import type { Learner } from './learner.js';
 import type { AgeLoss, TrainConfig } from './options.js';
 import type { RunProgress } from './progress.js';
@@ -35,6 +36,7 @@ function recordedOptions(o: TrainConfig): Record<string, unknown> {
     epochs: o.epochs,
     cutPoint: o.cutPoint,
     jitter: o.jitter ? { version: JITTER_VERSION, copies: JITTER_COPIES, ranges: JITTER_RANGES } : false,
+    photoAugment: o.photoAugment ? { version: PHOTO_AUGMENT_VERSION, copies: PHOTO_AUGMENT_COPIES, degradations: PHOTO_DEGRADATIONS, alignerError: ALIGNER_ERROR } : false,
     stage1Epochs: o.stage1Epochs,
     batchSize: o.batchSize,
     lr: o.lr,
@@ -84,6 +86,7 @@ export async function trainingMetadata({ o, out, backend, splits, data, learner,
       trainCount: data.train.items.length,
       trainWithMirror: data.train.mirroredCount,
       trainJitteredCopies: o.jitter ? JITTER_COPIES : 0,
+      trainPhotoCopies: o.photoAugment ? PHOTO_AUGMENT_COPIES : 0,
       valCount: data.val.items.length,
       bestEpoch: progress.bestEpoch,
       bestValMaeFromCache: progress.bestValMae,

@@ -8,6 +8,7 @@ import { LABEL_SIGMA } from '../model/ageBins.js';
 import { CUT_POINT, CUT_POINTS, isCutPoint, type CutPoint } from '../model/encoder.js';
 import type { TrainCallback } from './callbacks.js';
 import { JITTER_VERSION } from './jitter.js';
+import { PHOTO_AUGMENT_VERSION } from './photo-augment.js';
 
 /** Every default of `train`, in one frozen place (CLI help reads these). */
 export const TRAIN_DEFAULTS = Object.freeze({
@@ -25,6 +26,8 @@ export const TRAIN_DEFAULTS = Object.freeze({
   labelSigmaSlope: 0,
   /** Also train on two cached jittered copies of every training chip (jitter.ts). */
   jitter: false,
+  /** Also train on two cached photo-like copies of every training chip (photo-augment.ts). */
+  photoAugment: false,
   /** Age loss (AGE_LOSSES): the distribution's KL plus L1 on the expected value, the shipped choice. */
   ageLoss: 'kl+l1' as AgeLoss,
   stage1Epochs: 30,
@@ -65,6 +68,8 @@ export interface TrainOptions {
   balance?: boolean;
   /** Also train on two cached jittered copies of every training chip (rotation, zoom, shift, lighting; one mirrored). */
   jitter?: boolean;
+  /** Also train on two cached photo-like copies of every training chip (grayscale, colour cast, blur, low resolution, JPEG, the aligner's geometric error; one mirrored). */
+  photoAugment?: boolean;
   /** Use at most N training rows (val and test: N/4, at least 8). */
   limit?: number;
   seed?: number;
@@ -153,5 +158,6 @@ export function resumeKey(o: TrainConfig, manifestHash: string): string {
     ...(o.ageLoss !== 'kl+l1' ? { ageLoss: o.ageLoss } : {}),
     ...(o.cutPoint !== CUT_POINT ? { cutPoint: o.cutPoint } : {}),
     ...(o.jitter ? { jitter: JITTER_VERSION } : {}),
+    ...(o.photoAugment ? { photoAugment: PHOTO_AUGMENT_VERSION } : {}),
   });
 }

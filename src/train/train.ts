@@ -11,7 +11,8 @@
  *  5. Stage 2: the blocks after the cut point (by default `cutPoint: 'conv128_2'`, the whole conv256
  *     stage; from conv256_1 or conv256_2 on with 'conv256_down' / 'conv256_1') are unfrozen and
  *     trained with the heads from the cached cut activations, a random cached copy per sample (the
- *     original or its mirror; with `jitter`, also two rotated/zoomed/shifted/relit copies, see jitter.ts).
+ *     original or its mirror; with `jitter`, also two rotated/zoomed/shifted/relit copies, see jitter.ts;
+ *     with `photoAugment`, also two photo-like copies, see photo-augment.ts).
  *  6. Metadata, save, score: the best epoch on val is saved as one network (metadata.ts), then the
  *     saved folder is scored once on val and test with the project's evaluator (score.ts).
  *

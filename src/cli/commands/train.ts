@@ -15,6 +15,7 @@ export interface TrainCommandOptions {
   resume?: boolean;
   balance?: boolean;
   jitter?: boolean;
+  photoAugment?: boolean;
   limit?: string;
   seed: string;
   score: boolean;
@@ -68,6 +69,7 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
     resume: Boolean(opts.resume),
     balance: Boolean(opts.balance),
     jitter: opts.jitter,
+    photoAugment: opts.photoAugment,
     score: opts.score,
     command,
     callbacks: [progressCallback()],
@@ -85,6 +87,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--resume', 'continue from the last checkpoint after an interruption')
     .option('--balance', 'reweight samples by ethnicity × gender × age bucket')
     .option('--jitter', 'also train on two cached jittered copies of each training chip (±10° rotation, zoom 0.95–1.15, ±5% shift, lighting; one mirrored)')
+    .option('--photo-augment', 'also train on two cached photo-like copies of each training chip (grayscale, colour cast, blur, low resolution, JPEG, the photo aligner\'s measured geometric error; one mirrored)')
     .option('--limit <n>', 'use at most N training images (val/test N/4) — for quick runs')
     .option('--seed <n>', 'random seed', String(TRAIN_DEFAULTS.seed))
     .option('--no-score', 'skip scoring the saved model on val and test')

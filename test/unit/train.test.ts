@@ -95,19 +95,24 @@ describe('train', () => {
     });
   }
 
-  it('--jitter: trains on two cached jittered copies of each training chip (val chips get none) and records it', async () => {
+  it('--jitter --photo-augment: trains on two cached jittered and two photo-like copies of each training chip (val chips get none) and records it', async () => {
     const ws = await makeWorkspace(join(dir, 'ws-jitter'), 30);
     const out = join(dir, 'model-jitter');
     const lines: string[] = [];
-    await train({ workspace: ws, out, cacheDir: CACHE, stage1Epochs: 2, epochs: 1, score: false, jitter: true, log: (l) => void lines.push(l) });
-    assert.ok(lines.some((l) => /features ready: 18 train .*all with 2 jittered copies/.test(l)), lines.join('\n'));
-    const meta = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')) as { training: { trainJitteredCopies: number; options: { jitter: { version: number } } } };
+    await train({ workspace: ws, out, cacheDir: CACHE, stage1Epochs: 2, epochs: 1, score: false, jitter: true, photoAugment: true, log: (l) => void lines.push(l) });
+    assert.ok(lines.some((l) => /features ready: 18 train .*all with 2 jittered copies and 2 photo-like copies/.test(l)), lines.join('\n'));
+    type Meta = { training: { trainJitteredCopies: number; trainPhotoCopies: number; options: { jitter: { version: number }; photoAugment: { version: number; alignerError: { degrees: { sd: number } } } } } };
+    const meta = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')) as Meta;
     assert.equal(meta.training.trainJitteredCopies, 2);
+    assert.equal(meta.training.trainPhotoCopies, 2);
     assert.equal(meta.training.options.jitter.version, 1);
+    assert.equal(meta.training.options.photoAugment.version, 1);
+    assert.ok(meta.training.options.photoAugment.alignerError.degrees.sd > 0, 'the aligner error it drew from is recorded');
     const manifest = (await readFile(join(ws, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { source: string; split: string });
     for (const row of manifest.filter((r) => r.split !== 'test')) {
       const hash = sha256(await readFile(row.source));
       assert.equal(existsSync(entryPath(CACHE, hash, TRAIN_DEFAULTS.cutPoint, 'jitter')), row.split === 'train', `${row.split} chip ${row.source}`);
+      assert.equal(existsSync(entryPath(CACHE, hash, TRAIN_DEFAULTS.cutPoint, 'photo')), row.split === 'train', `${row.split} chip ${row.source} (photo copies)`);
     }
     // a checkpoint made without jitter is not resumed with it
     await train({ workspace: ws, out: join(dir, 'model-jitter-2'), cacheDir: CACHE, stage1Epochs: 1, epochs: 0, score: false, log: () => {} });

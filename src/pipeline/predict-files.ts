@@ -12,7 +12,6 @@
 import { readFile } from 'node:fs/promises';
 import { AgeGenderError, reasonOf, type ErrorCode } from '../core/errors.js';
 import { mapLimit } from '../core/limit.js';
-import type { AgeGenderPrediction } from '../core/types.js';
 import { decodeImage } from '../io/decode.js';
 import { fetchImageBytes } from '../io/fetch.js';
 import type { RawImage } from '../io/types.js';
@@ -23,7 +22,7 @@ import type { DetectorPreference, FaceDetector } from './detect.js';
 import { createPhotoPool } from './photo-pool.js';
 import { expandImageArgs, isImageUrl } from './inputs.js';
 import { createPredictPool } from './predict-pool.js';
-import { gateChip, type FaceQuality } from './quality.js';
+import { gateAndPredict, type ChipOutcome, type SubjectChip } from './gated-chips.js';
 
 export interface PredictFilesOptions extends ModelSource {
   /** Run face detection (default true); false: every image is one aligned chip. */
@@ -91,43 +90,21 @@ async function decodeFile(file: string, maxPixels: number | undefined): Promise<
   }
 }
 
-type Predictor = (images: RawImage[]) => Promise<AgeGenderPrediction[]>;
+/** Gate and prediction for a batch of decoded chips, in-process or on a worker (gated-chips.ts). */
+type ChipRunner = (chips: SubjectChip[]) => Promise<ChipOutcome[]>;
 
-type Gated = { file: string; image: RawImage; quality: FaceQuality } | { file: string; error: unknown };
-
-/** The quality gate on each decoded chip, one at a time (the detector confirms a face in it). */
-async function gateAll(decoded: readonly Decoded[], detector: FaceDetector | null): Promise<Gated[]> {
-  const out: Gated[] = [];
-  for (const d of decoded) {
-    if ('error' in d) out.push(d);
-    else out.push(await gateChip(d.image, detector, d.file).then(({ quality }) => ({ ...d, quality }), (error: unknown) => ({ file: d.file, error })));
-  }
-  return out;
-}
-
-/**
- * One batch of chips: decode (4 at a time), gate, predict together; a bad chip is isolated by
- * retrying one by one.
- */
-async function chipBatch(predict: Predictor, detector: FaceDetector | null, files: readonly string[], maxPixels: number | undefined): Promise<PredictFileResult[]> {
-  const batch = await gateAll(await mapLimit(files, 4, (f) => decodeFile(f, maxPixels)), detector);
-  const good = batch.filter((d): d is { file: string; image: RawImage; quality: FaceQuality } => 'image' in d);
-  let predictions: Array<AgeGenderPrediction | Error>;
-  try {
-    predictions = good.length > 0 ? await predict(good.map((g) => g.image)) : [];
-  } catch {
-    predictions = [];
-    for (const g of good) {
-      predictions.push(await predict([g.image]).then((p) => p[0] ?? new Error('no prediction'), (e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
-    }
-  }
+/** One batch of chips: decode (4 at a time), then gate and predict those that decoded. */
+async function chipBatch(run: ChipRunner, files: readonly string[], maxPixels: number | undefined): Promise<PredictFileResult[]> {
+  const batch = await mapLimit(files, 4, (f) => decodeFile(f, maxPixels));
+  const good = batch.filter((d): d is { file: string; image: RawImage } => 'image' in d);
+  const outcomes = good.length > 0 ? await run(good.map((d) => ({ image: d.image, subject: d.file }))) : [];
   let k = 0;
   return batch.map((d) => {
     if ('error' in d) return failure(d.file, d.error);
-    const p = predictions[k++];
-    if (!p || p instanceof Error) return failure(d.file, p ?? new Error('no prediction'));
+    const o = outcomes[k++];
+    if (!o || 'error' in o) return failure(d.file, o ? o.error : new Error('no prediction'));
     const { width, height } = d.image;
-    const face: AnalyzedFace = { box: { x: 0, y: 0, width, height }, score: null, prediction: p, chip: d.image, detection: null, quality: d.quality };
+    const face: AnalyzedFace = { box: { x: 0, y: 0, width, height }, score: null, prediction: o.prediction, chip: d.image, detection: null, quality: o.quality };
     return { file: d.file, width, height, faces: [faceReport(face)], error: null };
   });
 }
@@ -137,11 +114,11 @@ async function chipBatch(predict: Predictor, detector: FaceDetector | null, file
  * forward passes of earlier ones; with a worker pool, batches run on several cores). Results are
  * emitted in input order.
  */
-async function predictChips(predict: Predictor, detector: FaceDetector | null, files: readonly string[], batchSize: number, inFlight: number, maxPixels: number | undefined, emit: (r: PredictFileResult) => void): Promise<void> {
+async function predictChips(run: ChipRunner, files: readonly string[], batchSize: number, inFlight: number, maxPixels: number | undefined, emit: (r: PredictFileResult) => void): Promise<void> {
   const running: Array<Promise<PredictFileResult[]>> = [];
   let emitted = 0;
   for (let start = 0; start < files.length; start += batchSize) {
-    const p = chipBatch(predict, detector, files.slice(start, start + batchSize), maxPixels);
+    const p = chipBatch(run, files.slice(start, start + batchSize), maxPixels);
     p.catch(() => undefined);
     running.push(p);
     while (running.length - emitted > inFlight) (await running[emitted++]!).forEach(emit);
@@ -168,11 +145,23 @@ async function predictPhotos(model: AgeGenderModel, detector: FaceDetector, file
   }
 }
 
-/** Chips on `workers` threads, each with its own model; returns what ran the network. */
+/**
+ * Chips on `workers` threads, each with its own model and face detector, gating its own chips; a
+ * batch whose worker fails (a crash) is retried chip by chip. Returns what ran the network.
+ */
 async function predictChipsPooled(files: readonly string[], o: PredictFilesOptions, workers: number, batchSize: number, emit: (r: PredictFileResult) => void): Promise<string> {
-  const pool = await createPredictPool({ modelDir: o.modelDir, workers, ...(o.load ? { load: o.load } : {}) });
+  const pool = await createPredictPool({ modelDir: o.modelDir, workers, detector: o.detectorName ?? 'auto', ...(o.load ? { load: o.load } : {}) });
+  const run: ChipRunner = async (chips) => {
+    try {
+      return await pool.gateAndPredict(chips);
+    } catch {
+      const out: ChipOutcome[] = [];
+      for (const c of chips) out.push(await pool.gateAndPredict([c]).then((r) => r[0] ?? { error: new Error('no prediction') }, (error: unknown) => ({ error })));
+      return out;
+    }
+  };
   try {
-    await withDetector(o, (detector) => predictChips((images) => pool.predictBatch(images), detector, files, batchSize, pool.size + 1, o.maxPixels, emit));
+    await predictChips(run, files, batchSize, pool.size + 1, o.maxPixels, emit);
     return `${pool.runtime}, on ${pool.size} worker threads`;
   } finally {
     await pool.close();
@@ -221,7 +210,7 @@ async function predictPhotosPooled(files: readonly string[], o: PredictFilesOpti
 async function predictInProcess(files: readonly string[], o: PredictFilesOptions, detect: boolean, batchSize: number, emit: (r: PredictFileResult) => void): Promise<string> {
   return withModel(o, async (model) => {
     await withDetector(o, (detector) =>
-      detect ? predictPhotos(model, detector, files, o.maxPixels, emit) : predictChips((images) => model.predictBatch(images), detector, files, batchSize, 2, o.maxPixels, emit),
+      detect ? predictPhotos(model, detector, files, o.maxPixels, emit) : predictChips((chips) => gateAndPredict((images) => model.predictBatch(images), detector, chips), files, batchSize, 2, o.maxPixels, emit),
     );
     return model.runtime;
   });
@@ -244,7 +233,7 @@ export async function predictFiles(inputs: readonly string[], options: PredictFi
   for (const m of missing) emit(failure(m.input, new AgeGenderError('UNREADABLE_FILE', m.reason, { subject: m.input })));
 
   const started = performance.now();
-  const workers = options.model || (detect && options.detector) ? 1 : (options.workers ?? 1);
+  const workers = options.model || options.detector ? 1 : (options.workers ?? 1);
   let runtime: string;
   if (workers > 1) runtime = detect ? await predictPhotosPooled(files, options, workers, emit) : await predictChipsPooled(files, options, workers, batchSize, emit);
   else runtime = await predictInProcess(files, options, detect, batchSize, emit);

@@ -2,9 +2,10 @@
 // the same order, as in-process prediction. Uses the real network with an untrained head, saved
 // to a temporary model folder (no shipped model needed).
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { predictFiles } from '../../src/pipeline/predict-files.js';
 import { initBackend, loadModel } from '../../src/model/index.js';
@@ -14,6 +15,8 @@ import { saveModel } from '../../src/model/io.js';
 import { loadImageInput } from '../../src/io/decode.js';
 import { createPredictPool } from '../../src/pipeline/predict-pool.js';
 import { pooledModel } from '../../src/pipeline/pooled-model.js';
+import { runPredict } from '../../src/cli/commands/predict.js';
+import { badInputs } from '../fixtures/bad-inputs.js';
 
 describe('predict with worker threads', () => {
   let dir: string;
@@ -62,6 +65,30 @@ describe('predict with worker threads', () => {
       }
     }
     assert.ok(new Set(pooled.results.filter((r) => !r.error).map((r) => r.faces[0]!.age)).size > 1, 'different chips, different ages');
+  });
+
+  it('predict --no-detect --workers 2 prints the in-process CSV byte for byte: quality gate in each worker, NO_USABLE_FACE rows included', async () => {
+    const chips = new URL('../fixtures/photos/chips/', import.meta.url);
+    const inputs = [fileURLToPath(new URL('../fixtures/photos/chip-35-male.jpg', import.meta.url))];
+    for (const name of (await readdir(chips)).sort()) inputs.push(fileURLToPath(new URL(name, chips)));
+    for (const b of (await badInputs()).filter((x) => ['blank.png', 'no-face.jpg'].includes(x.name))) {
+      const f = join(dir, b.name);
+      await writeFile(f, b.bytes);
+      inputs.splice(2, 0, f); // between good chips: a batch mixes refused and predicted chips
+    }
+    const csv = async (workers: number): Promise<{ lines: string[]; results: unknown[] }> => {
+      const lines: string[] = [];
+      const summary = await runPredict(inputs, { format: 'csv', detect: false, batchSize: 2, modelDir: join(dir, 'model'), workers, out: (t) => lines.push(t), log: () => undefined });
+      return { lines, results: summary.results };
+    };
+    const { lines: inProcess, results: inProcessResults } = await csv(1);
+    const pooled = await csv(2);
+    assert.equal(inProcess.length, 1 + inputs.length);
+    assert.deepEqual(pooled.lines, inProcess);
+    assert.deepEqual(pooled.results, inProcessResults, 'every field, the whole quality record included');
+    const refused = inProcess.filter((l) => l.includes('NO_USABLE_FACE: no usable face: '));
+    assert.equal(refused.length, 2, inProcess.join('\n'));
+    assert.ok(refused.some((l) => l.startsWith(join(dir, 'blank.png'))) && refused.some((l) => l.startsWith(join(dir, 'no-face.jpg'))));
   });
 
   it('pooledModel splits scoreRaw batches across workers and returns the in-process scores in order', async () => {

@@ -93,6 +93,8 @@ export function openApiDocument(limits: ServerLimits, version: string): Json {
       },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
       '/': { get: { summary: 'Web page: drop a photo, see each face boxed with age, gender and the explanation', responses: { '200': { description: 'HTML', content: { 'text/html': {} } } } } },
+      '/app.js': { get: { summary: "The web page's script", responses: { '200': { description: 'JavaScript', content: { 'text/javascript': {} } } } } },
+      '/app.css': { get: { summary: "The web page's stylesheet", responses: { '200': { description: 'CSS', content: { 'text/css': {} } } } } },
     },
     components: {
       schemas: {

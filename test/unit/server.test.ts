@@ -12,6 +12,21 @@ import { fakeModel } from '../fixtures/photos/fake-model.js';
 
 const CHIP = new URL('../fixtures/photos/chip-35-male.jpg', import.meta.url);
 
+/** Full paths from Fastify's printRoutes tree (`├── segment (GET, HEAD)`, children indented by 4). */
+function registeredPaths(tree: string): string[] {
+  const stack: string[] = [];
+  const paths: string[] = [];
+  for (const line of tree.split('\n')) {
+    const m = /^([│ ]*)[├└]── (\S+) \(/u.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    stack.length = depth;
+    stack.push(m[2]!);
+    paths.push(stack.join(''));
+  }
+  return paths;
+}
+
 /** Finds one "face" in the middle of any image, eyes level. */
 const stubDetector: FaceDetector = {
   name: 'stub',
@@ -97,9 +112,14 @@ describe('server', () => {
   it('GET /openapi.json describes every route with the error schema', async () => {
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
     assert.equal(res.statusCode, 200);
-    const doc = res.json() as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    const doc = res.json() as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
     assert.equal(doc.openapi, '3.1.0');
-    assert.deepEqual(Object.keys(doc.paths).sort(), ['/', '/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/explain', '/v1/predict']);
+    assert.deepEqual(Object.keys(doc.paths).sort(), ['/', '/app.css', '/app.js', '/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/explain', '/v1/predict']);
+    // every GET route the server registered is documented, and every documented operation is registered
+    const registered = registeredPaths(app.printRoutes({ method: 'GET', commonPrefix: false }));
+    assert.ok(registered.includes('/app.js') && registered.includes('/healthz'), registered.join(' '));
+    for (const path of registered) assert.ok(doc.paths[path]?.['get'], `GET ${path} is registered but not in /openapi.json`);
+    for (const [path, ops] of Object.entries(doc.paths)) for (const method of Object.keys(ops)) assert.ok(app.hasRoute({ method: method.toUpperCase() as 'GET', url: path }), `${method} ${path}`);
     assert.ok(doc.components.schemas['Error']);
     assert.ok(doc.components.schemas['PredictResponse']);
   });

@@ -7,14 +7,14 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ORT_MAX_CMDLINE_BYTES } from '../../src/model/runtime.js';
-import { utkfaceDir } from '../helpers/train-fixtures.js';
+import { utkfaceChipDir } from '../helpers/data.js';
 
 const run = promisify(execFile);
 
 describe('agegender CLI with a long command line', () => {
   it('predicts every chip on onnxruntime, no crash', async () => {
     assert.ok(existsSync('dist/cli/main.js'), 'dist/ is built (npm ci runs the build; else npm run build)');
-    const dir = resolve(utkfaceDir());
+    const dir = resolve(utkfaceChipDir());
     const files = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().slice(0, 80).map((f) => join(dir, f));
     const bytes = files.reduce((s, f) => s + Buffer.byteLength(f) + 1, 0);
     assert.ok(bytes > ORT_MAX_CMDLINE_BYTES, `command line of ${bytes} bytes is past the limit`);

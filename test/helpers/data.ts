@@ -10,6 +10,11 @@ export function utkfaceDir(): string {
   return dir;
 }
 
+/** The shared copy's UTKFace/ chip folder. */
+export function utkfaceChipDir(): string {
+  return join(utkfaceDir(), 'UTKFace');
+}
+
 /** The first `count` chip names of UTKFace/ in sorted order (deterministic small samples). */
 export function sampleChips(count: number, folder = 'UTKFace'): string[] {
   const dir = join(utkfaceDir(), folder);

@@ -1,20 +1,13 @@
-/** Shared by the model/train tests: the UTKFace folder and a tiny workspace made from file names. */
-import { existsSync, readdirSync } from 'node:fs';
+/** Shared by the model/train tests: chips picked from UTKFace and a tiny workspace made from file names. */
+import { readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ETHNICITIES, GENDERS, type ManifestRow, type SplitName } from '../../src/core/types.js';
-
-/** `../shared/datasets/utkface` from the repo root, or $AGEGENDER_UTKFACE_DIR. Throws when missing. */
-export function utkfaceDir(): string {
-  const dir = process.env['AGEGENDER_UTKFACE_DIR'] ?? resolve(process.cwd(), '../shared/datasets/utkface');
-  const chips = existsSync(join(dir, 'UTKFace')) ? join(dir, 'UTKFace') : dir;
-  if (!existsSync(chips)) throw new Error(`UTKFace not found at ${dir}: set AGEGENDER_UTKFACE_DIR to a folder holding UTKFace chips`);
-  return chips;
-}
+import { utkfaceChipDir } from './data.js';
 
 /** First `n` well-named chips (sorted, every `stride`-th), labels parsed from names. */
 export function pickChips(n: number, stride = 97): Array<{ source: string; age: number; gender: 'male' | 'female'; ethnicity: (typeof ETHNICITIES)[number] }> {
-  const dir = utkfaceDir();
+  const dir = utkfaceChipDir();
   const names = readdirSync(dir).filter((f) => /^\d+_[01]_[0-4]_\d+\.jpg\.chip\.jpg$/.test(f)).sort();
   const out = [];
   for (let i = 0; out.length < n && i < names.length; i += 1) {

@@ -16,12 +16,12 @@ import { preprocessChips } from '../../src/model/encoder.js';
 import { readModelFolder } from '../../src/model/io.js';
 import { AgeGenderNet } from '../../src/model/net.js';
 import { initBackend } from '../../src/model/backend.js';
-import { utkfaceDir } from '../helpers/train-fixtures.js';
+import { utkfaceChipDir } from '../helpers/data.js';
 
 const run = promisify(execFile);
 // 12 UTKFace chips spread over the sorted listing (so over ages), from the shared data
-const all = readdirSync(utkfaceDir()).filter((f) => f.endsWith('.jpg')).sort();
-const chips = Array.from({ length: 12 }, (_, i) => join(utkfaceDir(), all[Math.floor((i * all.length) / 12)]!));
+const all = readdirSync(utkfaceChipDir()).filter((f) => f.endsWith('.jpg')).sort();
+const chips = Array.from({ length: 12 }, (_, i) => join(utkfaceChipDir(), all[Math.floor((i * all.length) / 12)]!));
 
 describe('inference runtimes', () => {
   it('onnxruntime and tfjs agree on every output, single and batched', async () => {

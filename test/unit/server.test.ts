@@ -345,7 +345,7 @@ describe('server limits', () => {
 
 describe('serve command', () => {
   it('startServer listens on loopback, reports its URL, and closes', async () => {
-    const { startServer } = await import('../../src/cli/commands/serve.js');
+    const { startServer } = await import('../../src/server/start.js');
     const running = await startServer({ model: fakeModel(), detect: false, port: 0, explainSamples: 0 });
     try {
       assert.match(running.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);

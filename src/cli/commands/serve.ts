@@ -3,14 +3,11 @@
  * with the shipped model by default; prints the URL. Stops cleanly on SIGINT / SIGTERM.
  */
 import type { Command } from 'commander';
+import { AgeGenderError } from '../../core/errors.js';
 import { parseNumberOption } from '../../core/validate.js';
+import type { SecurityOptions } from '../../server/security.js';
 import { exitOnSignals, startServer } from '../../server/start.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
-
-import { AgeGenderError } from '../../core/errors.js';
-import type { SecurityOptions } from '../../server/security.js';
-
-export { startServer, type RunningServer, type StartServerOptions } from '../../server/start.js';
 
 interface ServeCliOptions extends InferenceCliOptions {
   port: string;

@@ -1,72 +1,111 @@
-// Face detectors side by side: share of photos with a face found (All-Age-Faces dev photos, colour
-// and grey), false positives per face-free image, ms per photo (one thread, median).
-//   node --conditions=agegender-source --import tsx bench/detectors.ts [--photos 100] [--aaf dir] [--yunet-n file]
+// Face detectors side by side, in one run: share of photos with a face found (All-Age-Faces dev
+// photos, colour and grey), whether the top box lies on the face the shipped YuNet-s finds, false
+// positives per face-free image, ms per photo (one thread, median, colour photos).
+//   node --conditions=agegender-source --import tsx bench/detectors.ts [--photos 100] [--aaf dir] [--yunet-n file] [--only text]
 // Photos: every 40th AAF file name in sorted order (the dev set; never trained on). Face-free
 // images: 40 synthetic textures (uniform noise, blurred noise, gradients, checkerboards, stripes;
-// seeded) plus test/fixtures/photos/no-face.jpg.
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+// seeded) plus test/fixtures/photos/no-face.jpg. Each detector runs once per image at its lowest
+// threshold; the higher thresholds are read off the same detections. `--only` keeps the detectors
+// whose name contains the text (YuNet-s always runs: it is the reference for "on the face").
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
-import { loadFaceDetector, loadImageInput, loadYunetDetector, type FaceDetector, type RawImage } from 'agegender';
+import { loadFaceDetector, loadYunetDetector, type RawImage } from 'agegender';
+import { aafSample, faceFreeImages, grey } from './detectors-images.js';
+import { loadBlazeDetector, loadFaceBoxesDetector, loadTinyFaceDetector, type BenchDetector, type BenchFace } from './detectors-tfjs.js';
 
-const { values } = parseArgs({ options: { photos: { type: 'string', default: '100' }, aaf: { type: 'string', default: '../shared/datasets/aaf/photos' }, 'yunet-n': { type: 'string', default: '../shared/models/yunet/yunet_n_dynamic.onnx' } } });
+const { values } = parseArgs({
+  options: {
+    photos: { type: 'string', default: '100' },
+    aaf: { type: 'string', default: '../shared/datasets/aaf/photos' },
+    'yunet-n': { type: 'string', default: '../shared/models/yunet/yunet_n_dynamic.onnx' },
+    only: { type: 'string', default: '' },
+  },
+});
 
-function grey(im: RawImage): RawImage {
-  const d = new Uint8Array(im.width * im.height);
-  for (let i = 0; i < d.length; i++) d[i] = Math.round(0.299 * im.data[i * im.channels]! + 0.587 * im.data[i * im.channels + 1]! + 0.114 * im.data[i * im.channels + 2]!);
-  return { data: d, width: im.width, height: im.height, channels: 1 };
+interface Candidate {
+  name: string;
+  /** Thresholds reported, highest first; the detector keeps faces at ≥ the last one. */
+  thresholds: number[];
+  load?: (min: number) => Promise<BenchDetector>;
+  /** Why it was not run (no `load`). */
+  skipped?: string;
 }
 
-async function textures(): Promise<RawImage[]> {
-  let seed = 7;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
-  const out: RawImage[] = [];
-  for (let k = 0; k < 40; k++) {
-    const w = 320;
-    const h = 320;
-    const d = new Uint8Array(w * h * 3);
-    const kind = k % 5;
-    const f = 4 + Math.floor(rand() * 40);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) {
-      const i = (y * w + x) * 3 + c;
-      d[i] = kind < 2 ? Math.floor(rand() * 256) : kind === 2 ? Math.round(((x + y * (c + 1)) / (w + h * 3)) * 255) : kind === 3 ? ((Math.floor(x / f) + Math.floor(y / f)) % 2) * 200 + 30 : Math.round(128 + 100 * Math.sin((x * (c + 1)) / f));
-    }
-    let im: RawImage = { data: d, width: w, height: h, channels: 3 };
-    if (kind === 1) im = { ...im, data: new Uint8Array(await sharp(d, { raw: { width: w, height: h, channels: 3 } }).blur(2 + rand() * 6).raw().toBuffer()) };
-    out.push(im);
+const blaze = (model: string, output = 0) => (min: number) => loadBlazeDetector(model, min, output);
+const candidates: Candidate[] = [
+  { name: 'YuNet-s (shipped)', thresholds: [0.6], load: () => loadYunetDetector() },
+  { name: 'YuNet-n', thresholds: [0.6], load: () => loadYunetDetector({ modelFile: values['yunet-n']! }) },
+  { name: 'face-api SSD MobileNetV1 (+ 68-point landmarks)', thresholds: [0.5, 0.3], load: (min) => loadFaceDetector({ detector: 'ssd', minConfidence: min }) },
+  { name: 'face-api TinyFaceDetector 416', thresholds: [0.5, 0.3], load: (min) => loadTinyFaceDetector(416, min) },
+  { name: 'face-api TinyFaceDetector 608', thresholds: [0.5, 0.3], load: (min) => loadTinyFaceDetector(608, min) },
+  { name: 'face-api MTCNN', thresholds: [], skipped: 'not run: @vladmandic/face-api 1.7 ships no MTCNN weights or code (its README: removed as non-functional)' },
+  { name: 'Human blazeface-front (128)', thresholds: [0.75, 0.5, 0.2], load: blaze('blazeface-front') },
+  { name: 'Human blazeface-back (256)', thresholds: [0.75, 0.5, 0.2], load: blaze('blazeface-back') },
+  { name: 'Human facemesh-detection-short (128)', thresholds: [0.75, 0.5, 0.2], load: blaze('facemesh-detection-short') },
+  { name: 'Human facemesh-detection-full (192), first output (as Human reads it)', thresholds: [0.75, 0.5, 0.2], load: blaze('facemesh-detection-full', 0) },
+  { name: 'Human facemesh-detection-full (192), second output', thresholds: [0.75, 0.5, 0.2], load: blaze('facemesh-detection-full', 1) },
+  { name: 'Human faceboxes', thresholds: [0.5, 0.2], load: (min) => loadFaceBoxesDetector(min) },
+];
+
+/** The top face's box holds the reference box's centre, and the reference box holds its centre. */
+function onFace(faces: readonly BenchFace[], ref: BenchFace | undefined): boolean {
+  const top = faces[0];
+  if (!top || !ref) return false;
+  const holds = (b: BenchFace['box'], p: BenchFace['box']): boolean => {
+    const [cx, cy] = [p.x + p.width / 2, p.y + p.height / 2];
+    return cx >= b.x && cx <= b.x + b.width && cy >= b.y && cy <= b.y + b.height;
+  };
+  return holds(top.box, ref.box) && holds(ref.box, top.box);
+}
+
+interface Detections {
+  colour: BenchFace[][];
+  grey: BenchFace[][];
+  empty: BenchFace[][];
+  ms: number[];
+}
+
+async function runAll(d: BenchDetector, sets: { colour: RawImage[]; grey: RawImage[]; empty: RawImage[] }): Promise<Detections> {
+  const sorted = (faces: BenchFace[]): BenchFace[] => [...faces].sort((a, b) => b.score - a.score);
+  const out: Detections = { colour: [], grey: [], empty: [], ms: [] };
+  for (const p of sets.colour) {
+    const t0 = performance.now();
+    out.colour.push(sorted(await d.detect(p)));
+    out.ms.push(performance.now() - t0);
   }
-  out.push(await loadImageInput('test/fixtures/photos/no-face.jpg'));
+  for (const p of sets.grey) out.grey.push(sorted(await d.detect(p)));
+  for (const p of sets.empty) out.empty.push(sorted(await d.detect(p)));
   return out;
 }
 
-const names = (await readdir(values.aaf!)).filter((f) => f.endsWith('.jpg')).sort().filter((_f, i) => i % 40 === 0).slice(0, Number(values.photos));
-const photos = await Promise.all(names.map((n) => loadImageInput(join(values.aaf!, n))));
-const greys = photos.map(grey);
-const empty = await textures();
-const candidates: Array<{ name: string; load: () => Promise<FaceDetector>; min: number }> = [
-  { name: 'YuNet-s (shipped), score ≥ 0.6', load: () => loadYunetDetector(), min: 0.6 },
-  { name: 'YuNet-n, score ≥ 0.6', load: () => loadYunetDetector({ modelFile: values['yunet-n']! }), min: 0.6 },
-  { name: 'face-api SSD MobileNetV1 ≥ 0.5 (before)', load: () => loadFaceDetector({ detector: 'ssd', minConfidence: 0.5 }), min: 0.5 },
-  { name: 'face-api SSD MobileNetV1 ≥ 0.3', load: () => loadFaceDetector({ detector: 'ssd', minConfidence: 0.3 }), min: 0.3 },
-];
-console.log(`| detector | AAF found (${photos.length}) | AAF grey found | false positives / face-free image (${empty.length}) | ms / photo (median) |`);
-console.log('|---|---|---|---|---|');
+const pct = (k: number, n: number): string => `${((100 * k) / n).toFixed(1)}%`;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const colour = await aafSample(values.aaf!, Number(values.photos));
+const sets = { colour, grey: colour.map(grey), empty: await faceFreeImages() };
+const n = colour.length;
+let reference: BenchFace[][] = [];
+console.log(`${n} AAF photos, ${sets.empty.length} face-free images; ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
+console.log(`| detector | score ≥ | AAF found (${n}) | on YuNet-s's face | AAF grey found | false positives / face-free image (${sets.empty.length}) | ms / photo (median) |`);
+console.log('|---|---|---|---|---|---|---|');
 for (const c of candidates) {
-  const d = await c.load();
-  const ms: number[] = [];
-  let found = 0;
-  for (const p of photos) {
-    const t0 = performance.now();
-    if ((await d.detect(p)).some((f) => f.score >= c.min)) found++;
-    ms.push(performance.now() - t0);
+  const isReference = c.name.startsWith('YuNet-s');
+  if (!isReference && !c.name.includes(values.only!)) continue;
+  if (!c.load) {
+    console.log(`| ${c.name} | — | ${c.skipped ?? 'not run'} | | | | |`);
+    continue;
   }
-  let gfound = 0;
-  for (const p of greys) if ((await d.detect(p)).some((f) => f.score >= c.min)) gfound++;
-  let fp = 0;
-  for (const p of empty) fp += (await d.detect(p)).filter((f) => f.score >= c.min).length;
+  const d = await c.load(c.thresholds.at(-1)!);
+  const r = await runAll(d, sets);
   d.dispose();
-  ms.sort((a, b) => a - b);
-  const pct = (k: number, n: number): string => `${((100 * k) / n).toFixed(1)}%`;
-  console.log(`| ${c.name} | ${pct(found, photos.length)} | ${pct(gfound, greys.length)} | ${(fp / empty.length).toFixed(3)} | ${ms[Math.floor(ms.length / 2)]!.toFixed(1)} |`);
+  if (isReference) reference = r.colour.map((f) => f.filter((x) => x.score >= c.thresholds[0]!));
+  for (const t of c.thresholds) {
+    const keep = (faces: BenchFace[]): BenchFace[] => faces.filter((f) => f.score >= t);
+    const found = r.colour.filter((f) => keep(f).length > 0).length;
+    const on = r.colour.filter((f, i) => onFace(keep(f), reference[i]?.[0])).length;
+    const greyFound = r.grey.filter((f) => keep(f).length > 0).length;
+    const fp = r.empty.reduce((s, f) => s + keep(f).length, 0);
+    console.log(`| ${c.name} | ${t} | ${pct(found, n)} | ${pct(on, n)} | ${pct(greyFound, n)} | ${(fp / sets.empty.length).toFixed(3)} | ${median(r.ms).toFixed(1)} |`);
+  }
 }
+console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);

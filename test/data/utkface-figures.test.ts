@@ -2,18 +2,17 @@
 // README (imagehash.phash, exact duplicates collapsed first, pairs ≤ 5 flagged, drop-all policy).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepare } from '../../src/data/prepare.js';
 import { utkfaceDir } from '../helpers/data.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const within1Percent = (actual: number, expected: number, what: string): void => {
   assert.ok(Math.abs(actual - expected) <= expected * 0.01, `${what}: ${actual} is not within ±1% of ${expected}`);
 };
 
-test('UTKFace/ alone, T=5, drop-all matches the reference figures', async () => {
-  const workspace = mkdtempSync(join(tmpdir(), 'agegender-utk-'));
+test('UTKFace/ alone, T=5, drop-all matches the reference figures', async (t) => {
+  const workspace = tempDir(t, 'agegender-utk-');
   const s = await prepare({ inputs: [join(utkfaceDir(), 'UTKFace')], workspace, policy: 'drop-all', threshold: 5 });
   assert.equal(s.files, 21865);
   within1Percent(s.exactUnique, 21509, 'exact-unique');
@@ -42,8 +41,8 @@ test('UTKFace/ alone, T=5, drop-all matches the reference figures', async () => 
   assert.ok(same.genderDisagree > 0.1 && same.genderDisagree < 0.12, `genders differ in ${same.genderDisagree}`);
 });
 
-test('UTKFace/ + crop_part1/: drop-all matches the reference, keep-one keeps far more', async () => {
-  const workspace = mkdtempSync(join(tmpdir(), 'agegender-utk-both-'));
+test('UTKFace/ + crop_part1/: drop-all matches the reference, keep-one keeps far more', async (t) => {
+  const workspace = tempDir(t, 'agegender-utk-both-');
   const inputs = [join(utkfaceDir(), 'UTKFace'), join(utkfaceDir(), 'crop_part1')];
   const dropAll = await prepare({ inputs, workspace, policy: 'drop-all' });
   assert.equal(dropAll.files, 30888);

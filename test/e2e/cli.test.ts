@@ -1,16 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleChips } from '../helpers/data.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const cli = (args: string[]): ReturnType<typeof spawnSync> =>
   spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
 
-test('agegender prepare prints a summary, writes the workspace, and --json gives the same figures', () => {
-  const root = mkdtempSync(join(tmpdir(), 'agegender-cli-'));
+test('agegender prepare prints a summary, writes the workspace, and --json gives the same figures', (t) => {
+  const root = tempDir(t, 'agegender-cli-');
   const input = join(root, 'in');
   mkdirSync(input);
   for (const chip of sampleChips(30)) copyFileSync(chip, join(input, chip.split('/').pop()!));

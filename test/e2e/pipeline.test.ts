@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { utkfaceDir } from '../helpers/data.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const cli = (args: string[]): ReturnType<typeof spawnSync> =>
   spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' }, maxBuffer: 1 << 24 });
@@ -18,8 +18,8 @@ function spreadChips(count: number): string[] {
   return Array.from({ length: count }, (_, i) => join(dir, names[Math.floor((i * names.length) / count)]!));
 }
 
-test('agegender pipeline runs prepare → train → evaluate → report, and a re-run reuses the cached model', { timeout: 240_000 }, () => {
-  const root = mkdtempSync(join(tmpdir(), 'agegender-pipeline-'));
+test('agegender pipeline runs prepare → train → evaluate → report, and a re-run reuses the cached model', { timeout: 240_000 }, (t) => {
+  const root = tempDir(t, 'agegender-pipeline-');
   const input = join(root, 'in');
   mkdirSync(input);
   for (const chip of spreadChips(60)) copyFileSync(chip, join(input, chip.split('/').pop()!));

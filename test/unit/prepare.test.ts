@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import yazl from 'yazl';
@@ -11,6 +10,7 @@ import { prepare } from '../../src/data/prepare.js';
 import { readManifest } from '../../src/workspace/manifest.js';
 import { PrepareSummarySchema, readSummary } from '../../src/workspace/summary.js';
 import { sampleChips } from '../helpers/data.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Every file under a folder with its size and mtime, to prove inputs are untouched. */
 function snapshot(dir: string): Record<string, string> {
@@ -54,8 +54,8 @@ async function makeZip(path: string, entries: Array<[string, Buffer]>): Promise<
   writeFileSync(path, data);
 }
 
-test('prepare reports every kind of bad input with a reason and completes', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'agegender-prepare-'));
+test('prepare reports every kind of bad input with a reason and completes', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-');
   const input = join(root, 'input');
   const workspace = join(root, 'workspace');
   mkdirSync(input);
@@ -137,8 +137,8 @@ test('prepare reports every kind of bad input with a reason and completes', asyn
   assert.deepEqual(readdirSync(root).sort(), rootBefore.includes('workspace') ? rootBefore : [...rootBefore, 'workspace'].sort());
 });
 
-test('keep-one keeps more than drop-all, re-runs hit the cache, and --materialize matches the manifest', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'agegender-policy-'));
+test('keep-one keeps more than drop-all, re-runs hit the cache, and --materialize matches the manifest', async (t) => {
+  const root = tempDir(t, 'agegender-policy-');
   const input = join(root, 'input');
   mkdirSync(input);
   const chips = sampleChips(40);

@@ -1,11 +1,11 @@
 // readSourceBytes: manifest sources that are zip entries are read through one index per archive.
 import { strict as assert } from 'node:assert';
-import { mkdtemp, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import yazl from 'yazl';
 import { closeArchives, readSourceBytes } from '../../src/data/sources.js';
+import { tempDir } from '../helpers/tmp.js';
 
 async function writeZip(path: string, entries: Array<[string, Buffer]>): Promise<void> {
   const zip = new yazl.ZipFile();
@@ -22,8 +22,8 @@ const content = (i: number, tag: string): Buffer => Buffer.from(`${tag}:${i}:`.r
 describe('readSourceBytes', () => {
   after(() => closeArchives());
 
-  it('reads every entry of an archive, one by one and concurrently, with the right bytes', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'agegender-sources-'));
+  it('reads every entry of an archive, one by one and concurrently, with the right bytes', async (t) => {
+    const dir = tempDir(t, 'agegender-sources-');
     const archive = join(dir, 'faces.zip');
     const names = Array.from({ length: 300 }, (_, i) => `UTKFace/${i}_0_0_2017.jpg.chip.jpg`);
     await writeZip(archive, [...names.map((n, i): [string, Buffer] => [n, content(i, 'a')]), ['notes.txt', Buffer.from('compressed '.repeat(100))]]);
@@ -34,8 +34,8 @@ describe('readSourceBytes', () => {
     await assert.rejects(readSourceBytes(`${archive}!/UTKFace/missing.jpg`), /missing\.jpg: entry not found in archive/);
   });
 
-  it('sees a rewritten archive (new size or mtime) instead of the index it read before', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'agegender-sources-'));
+  it('sees a rewritten archive (new size or mtime) instead of the index it read before', async (t) => {
+    const dir = tempDir(t, 'agegender-sources-');
     const archive = join(dir, 'faces.zip');
     await writeZip(archive, [['x.jpg', content(1, 'old')]]);
     assert.deepEqual(await readSourceBytes(`${archive}!/x.jpg`), content(1, 'old'));
@@ -45,8 +45,8 @@ describe('readSourceBytes', () => {
     assert.deepEqual(await readSourceBytes(`${archive}!/y.jpg`), content(2, 'new'));
   });
 
-  it('keeps only a few archives open, and reads an evicted one again', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'agegender-sources-'));
+  it('keeps only a few archives open, and reads an evicted one again', async (t) => {
+    const dir = tempDir(t, 'agegender-sources-');
     const archives = Array.from({ length: 7 }, (_, k) => join(dir, `part${k}.zip`));
     for (const [k, archive] of archives.entries()) await writeZip(archive, [['face.jpg', content(k, 'part')]]);
     for (let round = 0; round < 2; round++) {
@@ -54,8 +54,8 @@ describe('readSourceBytes', () => {
     }
   });
 
-  it('reads plain files as they are, and names a missing one', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'agegender-sources-'));
+  it('reads plain files as they are, and names a missing one', async (t) => {
+    const dir = tempDir(t, 'agegender-sources-');
     await writeFile(join(dir, 'a.jpg'), content(3, 'file'));
     assert.deepEqual(await readSourceBytes(join(dir, 'a.jpg')), content(3, 'file'));
     await assert.rejects(readSourceBytes(join(dir, 'nope.jpg')), /ENOENT.*nope\.jpg/);

@@ -1,13 +1,13 @@
 // `agegender tune`: inference settings chosen on val and recorded in the model folder; test scored
 // once with them, or not at all with --no-test. Runs on a copy of the shipped model and a small workspace.
 import { strict as assert } from 'node:assert';
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runTune } from '../../src/cli/commands/tune.js';
 import { tuneModel } from '../../src/workflow/tune.js';
 import { defaultModelDir } from '../../src/model/index.js';
+import { tempDir } from '../helpers/tmp.js';
 import { makeWorkspace } from '../helpers/train-fixtures.js';
 
 interface Metadata {
@@ -26,8 +26,8 @@ interface Metadata {
 const readMetadata = (dir: string): Metadata => JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8')) as Metadata;
 
 describe('agegender tune', () => {
-  it('chooses flip TTA by val MAE, records it, and scores test only without --no-test', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'agegender-tune-'));
+  it('chooses flip TTA by val MAE, records it, and scores test only without --no-test', async (t) => {
+    const root = tempDir(t, 'agegender-tune-');
     const model = join(root, 'model');
     cpSync(defaultModelDir(), model, { recursive: true });
     const ws = await makeWorkspace(join(root, 'ws'), 40); // 24 train / 8 val / 8 test
@@ -63,8 +63,8 @@ describe('agegender tune', () => {
     assert.equal(readFileSync(join(root, 'eval', 'predictions.csv'), 'utf8').trim().split('\n').length, 9, 'header + one row per test image');
   });
 
-  it('--gender-threshold-only records the threshold chosen on val and leaves TTA, metrics and test alone', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'agegender-tune-'));
+  it('--gender-threshold-only records the threshold chosen on val and leaves TTA, metrics and test alone', async (t) => {
+    const root = tempDir(t, 'agegender-tune-');
     const model = join(root, 'model');
     cpSync(defaultModelDir(), model, { recursive: true });
     const ws = await makeWorkspace(join(root, 'ws'), 40);

@@ -2,6 +2,7 @@
 // a workspace manifest (one shard of them):
 //   node --conditions=agegender-source --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> <folder>...
 //   node --conditions=agegender-source --import tsx scripts/model-extract.ts <cacheDir> <shard>/<shards> --manifest <workspace>
+// <cacheDir> is the folder `train` reads: <workspace>/cache/features unless `train` is given another.
 // Options (before the folders): --no-mirror, --jitter (the two jittered copies `train --jitter` reads,
 // for the train rows only with --manifest), --photo (the two photo-like copies `train --photo-augment` reads, likewise), --cut-point conv256_1|conv256_down|conv128_2|conv128_1 (as `train --cut-point`;
 // default: train's default, so the cache it warms is the one `train` reads).

@@ -36,6 +36,8 @@ const candidates: Candidate[] = [
   { name: 'YuNet-s (shipped)', thresholds: [0.6], load: () => loadYunetDetector() },
   { name: 'YuNet-n', thresholds: [0.6], load: () => loadYunetDetector({ modelFile: values['yunet-n']! }) },
   { name: 'face-api SSD MobileNetV1 (+ 68-point landmarks)', thresholds: [0.5, 0.3], load: (min) => loadFaceDetector({ detector: 'ssd', minConfidence: min }) },
+  { name: 'face-api TinyFaceDetector 224', thresholds: [0.5, 0.3], load: (min) => loadTinyFaceDetector(224, min) },
+  { name: 'face-api TinyFaceDetector 320', thresholds: [0.5, 0.3], load: (min) => loadTinyFaceDetector(320, min) },
   { name: 'face-api TinyFaceDetector 416', thresholds: [0.5, 0.3], load: (min) => loadTinyFaceDetector(416, min) },
   { name: 'face-api TinyFaceDetector 608', thresholds: [0.5, 0.3], load: (min) => loadTinyFaceDetector(608, min) },
   { name: 'face-api MTCNN', thresholds: [], skipped: 'not run: @vladmandic/face-api 1.7 ships no MTCNN weights or code (its README: removed as non-functional)' },

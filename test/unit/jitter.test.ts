@@ -1,16 +1,14 @@
 // Cached jitter augmentation: the transform's geometry, its determinism, and the cache entries it makes.
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/model/backend.js';
 import { FaceRecEncoder, loadFaceApiWeights } from '../../src/model/encoder.js';
-import { cacheRoot, ensureFeatures, entryPath, readEntry } from '../../src/train/featureCache.js';
 import { JITTER_RANGES, jitterChips, jitterFor, NO_JITTER, transformRow } from '../../src/train/jitter.js';
-import { pickChips } from '../helpers/train-fixtures.js';
+import { assertAugmentedCache } from '../helpers/augmented-cache.js';
 
 /** A 1×h×w×3 float image whose pixel (x, y) holds (x, y, x + y). */
 function ramp(w: number, h: number): tf.Tensor4D {
@@ -96,27 +94,8 @@ describe('jitter', () => {
     });
 
     it('writes two jittered copies per chip beside the mirror set, reproducibly', async () => {
-      const items = pickChips(3).map((c) => ({ source: c.source }));
-      const a = join(dir, 'a');
-      const hashes = await ensureFeatures(encoder, items, a, { variants: 'jitter' });
-      assert.ok(cacheRoot(a, 'conv256_down', 'jitter').endsWith('__conv256_down__jitter-v1'));
-      for (const h of hashes) {
-        assert.ok(existsSync(entryPath(a, h, 'conv256_down', 'jitter')));
-        assert.ok(!existsSync(entryPath(a, h, 'conv256_down')), 'the mirror set is not made by a jitter run');
-      }
-      await ensureFeatures(encoder, items, a); // the mirror set
-      const j = (await readEntry(a, hashes[0]!, 'conv256_down', 'jitter'))!.bits;
-      const m = (await readEntry(a, hashes[0]!, 'conv256_down'))!.bits;
-      assert.equal(j.length, m.length);
-      let differ = 0;
-      for (let i = 0; i < j.length; i++) if (j[i] !== m[i]) differ++;
-      assert.ok(differ > j.length / 2, `jittered copies differ from the original and its mirror (${differ} of ${j.length} halfs)`);
-      // another folder, another batch order: the same bytes (the copies depend on the image alone)
-      const b = join(dir, 'b');
-      await ensureFeatures(encoder, [...items].reverse(), b, { variants: 'jitter', batchSize: 2 });
-      for (const h of hashes) {
-        assert.deepEqual(await readFile(entryPath(b, h, 'conv256_down', 'jitter')), await readFile(entryPath(a, h, 'conv256_down', 'jitter')));
-      }
+      await assertAugmentedCache(encoder, dir, 'jitter');
+
     });
   });
 });

@@ -1,6 +1,5 @@
 // Photo-like training copies: the degradations, their determinism, and the cache entries they make.
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +9,9 @@ import { decodeImage } from '../../src/io/decode.js';
 import type { RawImage } from '../../src/io/types.js';
 import { initBackend } from '../../src/model/backend.js';
 import { FaceRecEncoder, loadFaceApiWeights } from '../../src/model/encoder.js';
-import { cacheRoot, ensureFeatures, entryPath, readEntry } from '../../src/train/featureCache.js';
 import { trainVariantSets } from '../../src/train/features.js';
 import { ALIGNER_ERROR, degradeChip, PHOTO_DEGRADATIONS, photoAugmentFor, type PhotoAugment } from '../../src/train/photo-augment.js';
+import { assertAugmentedCache } from '../helpers/augmented-cache.js';
 import { pickChips } from '../helpers/train-fixtures.js';
 
 const NONE: PhotoAugment = { grayscale: false, cast: null, blurSigma: 0, lowResolutionSide: 0, jpegQuality: 0, geometry: photoAugmentFor('x', 0).geometry };
@@ -122,26 +121,8 @@ describe('photo augmentation', () => {
     });
 
     it('writes two photo-like copies per chip in their own folder, reproducibly in any batch order', async () => {
-      const items = pickChips(3).map((c) => ({ source: c.source }));
-      const a = join(dir, 'a');
-      const hashes = await ensureFeatures(encoder, items, a, { variants: 'photo' });
-      assert.ok(cacheRoot(a, 'conv256_down', 'photo').endsWith('__conv256_down__photo-v1'));
-      for (const h of hashes) {
-        assert.ok(existsSync(entryPath(a, h, 'conv256_down', 'photo')));
-        assert.ok(!existsSync(entryPath(a, h, 'conv256_down')), 'the mirror set is not made by a photo run');
-      }
-      await ensureFeatures(encoder, items, a);
-      const p = (await readEntry(a, hashes[0]!, 'conv256_down', 'photo'))!.bits;
-      const m = (await readEntry(a, hashes[0]!, 'conv256_down'))!.bits;
-      assert.equal(p.length, m.length);
-      let differ = 0;
-      for (let i = 0; i < p.length; i++) if (p[i] !== m[i]) differ++;
-      assert.ok(differ > p.length / 2, `photo copies differ from the original and its mirror (${differ} of ${p.length} halfs)`);
-      const b = join(dir, 'b');
-      await ensureFeatures(encoder, [...items].reverse(), b, { variants: 'photo', batchSize: 2 });
-      for (const h of hashes) {
-        assert.deepEqual(await readFile(entryPath(b, h, 'conv256_down', 'photo')), await readFile(entryPath(a, h, 'conv256_down', 'photo')));
-      }
+      await assertAugmentedCache(encoder, dir, 'photo');
+
     });
   });
 });

@@ -56,7 +56,7 @@ export const PHOTO_DEGRADATIONS = Object.freeze({
 });
 
 /** Rec. 601 luma weights: a grayscale copy's three equal channels. */
-const LUMA: [number, number, number] = [0.299, 0.587, 0.114];
+const LUMA = Object.freeze([0.299, 0.587, 0.114] as const);
 
 export interface PhotoAugment {
   grayscale: boolean;
@@ -115,7 +115,7 @@ export async function degradeChip(chip: RawImage, p: PhotoAugment): Promise<RawI
     const cast = p.cast;
     await step((s) => s.linear(cast, [0, 0, 0]));
   }
-  if (p.grayscale) await step((s) => s.recomb([LUMA, LUMA, LUMA])); // grey, still three channels
+  if (p.grayscale) await step((s) => s.recomb([[...LUMA], [...LUMA], [...LUMA]])); // grey, still three channels
   if (p.blurSigma > 0) await step((s) => s.blur(p.blurSigma));
   if (p.lowResolutionSide > 0) {
     const side = p.lowResolutionSide;

@@ -102,6 +102,8 @@ export function isAlignedChip(image: { width: number; height: number }, face: Ey
 export interface AlignOptions {
   /** Output side in pixels (default 200, as UTKFace). The template scales with it. */
   size?: number;
+  /** The chip → image similarity to sample through, instead of the least-squares fit to `eyes` (e.g. a corrected one: align-correction.ts). */
+  transform?: Similarity;
 }
 
 /** The two eye centres (`leftEye` is the one on the image's left), and the five landmarks when known. */
@@ -144,6 +146,25 @@ export function fitSimilarity(from: readonly Point[], to: readonly Point[]): Sim
   return { a, b, tx: gx - a * fx + b * fy, ty: gy - b * fx - a * fy };
 }
 
+/** The inverse similarity. */
+export function invertSimilarity(s: Similarity): Similarity {
+  const d = s.a * s.a + s.b * s.b;
+  if (!(d > 0)) throw new AgeGenderError('INVALID_ARGUMENT', 'cannot invert a similarity of scale 0');
+  const a = s.a / d;
+  const b = -s.b / d;
+  return { a, b, tx: -(a * s.tx - b * s.ty), ty: -(b * s.tx + a * s.ty) };
+}
+
+/** `outer ∘ inner`: applies `inner`, then `outer`. */
+export function composeSimilarity(outer: Similarity, inner: Similarity): Similarity {
+  return {
+    a: outer.a * inner.a - outer.b * inner.b,
+    b: outer.b * inner.a + outer.a * inner.b,
+    tx: outer.a * inner.tx - outer.b * inner.ty + outer.tx,
+    ty: outer.b * inner.tx + outer.a * inner.ty + outer.ty,
+  };
+}
+
 /** Applies a similarity to a point. */
 export function applySimilarity(s: Similarity, p: Point): Point {
   return { x: s.a * p.x - s.b * p.y + s.tx, y: s.b * p.x + s.a * p.y + s.ty };
@@ -154,12 +175,17 @@ export function applySimilarity(s: Similarity, p: Point): Point {
  * similarity from the template's landmarks to the face's (five when given, else the two eyes).
  */
 export function chipToImageTransform(eyes: EyePair, size: number = UTKFACE_TEMPLATE.size): (x: number, y: number) => Point {
+  const s = chipToImageSimilarity(eyes, size);
+  return (x, y) => applySimilarity(s, { x, y });
+}
+
+/** The similarity behind {@link chipToImageTransform}. */
+export function chipToImageSimilarity(eyes: EyePair, size: number = UTKFACE_TEMPLATE.size): Similarity {
   const t = chipTemplate();
   const k = size / t.size;
   const all = t.points.map((p) => ({ x: p.x * k, y: p.y * k }));
   const five = eyes.landmarks && eyes.landmarks.length === 5;
-  const s = five ? fitSimilarity(all, eyes.landmarks!) : fitSimilarity(all.slice(0, 2), [eyes.leftEye, eyes.rightEye]);
-  return (x, y) => applySimilarity(s, { x, y });
+  return five ? fitSimilarity(all, eyes.landmarks!) : fitSimilarity(all.slice(0, 2), [eyes.leftEye, eyes.rightEye]);
 }
 
 /**
@@ -168,7 +194,8 @@ export function chipToImageTransform(eyes: EyePair, size: number = UTKFACE_TEMPL
  */
 export function alignFace(image: RawImage, eyes: EyePair, options: AlignOptions = {}): RawImage {
   const size = integerInRange(options.size ?? UTKFACE_TEMPLATE.size, 'size', 16, 2048);
-  const map = chipToImageTransform(eyes, size);
+  const s = options.transform ?? chipToImageSimilarity(eyes, size);
+  const map = (x: number, y: number): Point => applySimilarity(s, { x, y });
   const origin = map(0, 0);
   const step = map(1, 0);
   const scale = Math.hypot(step.x - origin.x, step.y - origin.y); // source pixels per chip pixel

@@ -16,7 +16,10 @@ import { genderAnswer } from '../core/gender.js';
 import type { AgeGenderPrediction, GenderAnswer } from '../core/types.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
-import { alignFace, chipToImageTransform, isAlignedChip } from './align.js';
+import { alignCorrection, correctedChipToImage } from './align-correction.js';
+import { dlibChipToImage, dlibTemplate } from './align-dlib.js';
+import { sharedLandmarks68 } from './landmarks68.js';
+import { alignFace, chipTemplate, chipToImageSimilarity, chipToImageTransform, composeSimilarity, isAlignedChip, type Similarity } from './align.js';
 import type { DetectedFace, FaceBox, FaceDetector } from './detect.js';
 import { faceQuality, gateChip, imageStats, noUsableFace, unusableReason, type FaceQuality } from './quality.js';
 
@@ -33,11 +36,34 @@ export interface AnalyzeOptions {
    * chip-sized face are steadier than those of a tilted face in a photo). Default true.
    */
   refine?: boolean;
+  /**
+   * How the refinement pass cuts the chip: `dlib68` (default) fits face-api's 68 landmarks to dlib's
+   * mean face, as UTKFace's chips were cut (align-dlib.ts); `shape` corrects the five-point fit by the
+   * face's shape (align-correction.ts); `five-point` is the plain five-point template fit.
+   */
+  align?: AlignMethod;
   /** Names the input in a NO_USABLE_FACE error (a file name; default none). */
   subject?: string;
 }
 
-export const ANALYZE_DEFAULTS = Object.freeze({ detectMaxSide: 1280, refine: true });
+export const ANALYZE_DEFAULTS = Object.freeze({ detectMaxSide: 1280, refine: true, align: 'dlib68' as AlignMethod });
+
+export type AlignMethod = 'dlib68' | 'shape' | 'five-point';
+
+/** The chip → first-chip similarity of the refinement pass, or null for the plain five-point fit. */
+async function refinedChipToFirst(first: RawImage, again: DetectedFace, method: AlignMethod): Promise<Similarity | null> {
+  if (method === 'shape') {
+    const correction = alignCorrection();
+    return correction ? correctedChipToImage(correction, chipTemplate(), again, first.width) : null;
+  }
+  if (method === 'dlib68') {
+    const template = dlibTemplate();
+    if (!template) return null;
+    const points = await (await sharedLandmarks68()).locate(first, again.box);
+    return points ? dlibChipToImage(template, points, first.width) : null;
+  }
+  return null;
+}
 
 /** One face and what the model says about it. */
 export interface AnalyzedFace {
@@ -83,7 +109,7 @@ export async function analyzeImage(
   // an image that already is an aligned chip of the face is predicted as it is (as with detection off)
   const refine = options.refine ?? ANALYZE_DEFAULTS.refine;
   const chips: RawImage[] = [];
-  for (const d of detections) chips.push(isAlignedChip(image, d) ? image : refine ? await alignRefined(detector, image, d) : alignFace(image, d));
+  for (const d of detections) chips.push(isAlignedChip(image, d) ? image : refine ? await alignRefined(detector, image, d, options.align ?? ANALYZE_DEFAULTS.align) : alignFace(image, d));
   const predictions = await model.predictBatch(chips);
   const stats = await Promise.all(chips.map((c) => imageStats(c)));
   return {
@@ -116,12 +142,15 @@ export async function analyzeOrNoFaces(model: AgeGenderModel, detector: FaceDete
  * into the image (the least-squares fit commutes with similarities, so this composes both fits).
  * Keeps the first chip when the second detection finds no face with five landmarks near its centre.
  */
-async function alignRefined(detector: FaceDetector, image: RawImage, face: DetectedFace): Promise<RawImage> {
+async function alignRefined(detector: FaceDetector, image: RawImage, face: DetectedFace, method: AlignMethod): Promise<RawImage> {
   const first = alignFace(image, face);
   if (!face.landmarks) return first;
   const centre = first.width / 2;
   const again = (await detector.detect(first)).filter((f) => f.landmarks && Math.hypot(f.box.x + f.box.width / 2 - centre, f.box.y + f.box.height / 2 - centre) < first.width / 4)[0];
   if (!again?.landmarks) return first;
+  // the second detection ran on a near-upright chip, as on the training chips the templates were fitted on
+  const inFirst = await refinedChipToFirst(first, again, method);
+  if (inFirst) return alignFace(image, face, { transform: composeSimilarity(chipToImageSimilarity(face, first.width), inFirst) });
   const map = chipToImageTransform(face, first.width);
   const landmarks = again.landmarks.map((p) => map(p.x, p.y));
   return alignFace(image, { leftEye: landmarks[0]!, rightEye: landmarks[1]!, landmarks });

@@ -81,28 +81,28 @@ export interface DetectorOptions {
 export const DETECTOR_DEFAULTS = Object.freeze({ minConfidence: 0.5, maxFaces: 32 });
 
 // The few parts of face-api this module uses, typed locally so its bundled tf types stay out.
-interface FaceApiPoint {
+export interface FaceApiPoint {
   x: number;
   y: number;
 }
-interface FaceApiDetection {
+export interface FaceApiDetection {
   score: number;
   box: { x: number; y: number; width: number; height: number };
 }
-interface FaceApiLandmarks {
+export interface FaceApiLandmarks {
   positions: FaceApiPoint[];
 }
-interface FaceApiNet {
+export interface FaceApiNet {
   loadFromDisk(dir: string): Promise<void>;
   dispose(): void;
 }
-interface FaceApiSsd extends FaceApiNet {
+export interface FaceApiSsd extends FaceApiNet {
   locateFaces(input: tf.Tensor3D, options: unknown): Promise<FaceApiDetection[]>;
 }
-interface FaceApiLandmarkNet extends FaceApiNet {
+export interface FaceApiLandmarkNet extends FaceApiNet {
   detectLandmarks(input: tf.Tensor3D): Promise<FaceApiLandmarks | FaceApiLandmarks[]>;
 }
-interface FaceApiModule {
+export interface FaceApiModule {
   SsdMobilenetv1: new () => FaceApiSsd;
   FaceLandmark68Net: new () => FaceApiLandmarkNet;
   SsdMobilenetv1Options: new (options: { minConfidence?: number; maxResults?: number }) => unknown;
@@ -110,7 +110,7 @@ interface FaceApiModule {
 
 const require = createRequire(import.meta.url);
 
-function faceApi(): FaceApiModule {
+export function faceApi(): FaceApiModule {
   // The node-wasm build shares the project's `@tensorflow/tfjs` (it requires it, it does not bundle it).
   return require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApiModule;
 }

@@ -1,0 +1,78 @@
+/**
+ * UTKFace's chips were cut by dlib's `get_face_chip` (default padding 0.2): a least-squares
+ * similarity of iBUG landmarks 17–67 onto dlib's mean face. Measured on UTKFace train chips with
+ * face-api's 68-point net (experiments/dlib-template.ts): the fit at padding 0.2 has a mean scale of
+ * 0.999, i.e. the chips are that crop. This module holds that template, with the small mean offset
+ * between face-api's landmarks and dlib's (fitted by `scripts/fit-chip-template-68.ts` on the train
+ * split and stored in `models/detector/chip-template-68.json`), and maps a face's 68 landmarks to the
+ * chip → image similarity.
+ *
+ * @example
+ *   const s = dlibChipToImage(points68, 200); // chip pixel → image pixel
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgeGenderError } from '../core/errors.js';
+import { packageRoot } from '../model/folder.js';
+import { fitSimilarity, type Similarity } from './align.js';
+import type { Point } from './detect.js';
+
+/** dlib/image_transforms/interpolation.h: mean positions of iBUG landmarks 17–67 (unit square). */
+const MEAN_X = [0.000213256, 0.0752622, 0.18113, 0.29077, 0.393397, 0.586856, 0.689483, 0.799124, 0.904991, 0.98004, 0.490127, 0.490127, 0.490127, 0.490127, 0.36688, 0.426036, 0.490127, 0.554217, 0.613373, 0.121737, 0.187122, 0.265825, 0.334606, 0.260918, 0.182743, 0.645647, 0.714428, 0.793132, 0.858516, 0.79751, 0.719335, 0.254149, 0.340985, 0.428858, 0.490127, 0.551395, 0.639268, 0.726104, 0.642159, 0.556721, 0.490127, 0.423532, 0.338094, 0.290379, 0.428096, 0.490127, 0.552157, 0.689874, 0.553364, 0.490127, 0.42689];
+const MEAN_Y = [0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891, 0.0187482, 0.038915, 0.106454, 0.203352, 0.307009, 0.409805, 0.515625, 0.587326, 0.609345, 0.628106, 0.609345, 0.587326, 0.216423, 0.178758, 0.179852, 0.231733, 0.245099, 0.244077, 0.231733, 0.179852, 0.178758, 0.216423, 0.244077, 0.245099, 0.780233, 0.745405, 0.727388, 0.742578, 0.727388, 0.745405, 0.780233, 0.864805, 0.902192, 0.909281, 0.902192, 0.864805, 0.784792, 0.778746, 0.785343, 0.778746, 0.784792, 0.824182, 0.831803, 0.824182];
+
+/** The first iBUG landmark the fit uses (17: the jaw line 0–16 is left out, as dlib does). */
+export const DLIB_FIRST_LANDMARK = 17;
+
+/** dlib's mean face in a `size`-pixel chip at `padding` (get_face_chip_details). */
+export function dlibMeanFace(size: number, padding: number): Point[] {
+  return MEAN_X.map((x, i) => ({ x: ((x + padding) / (1 + 2 * padding)) * size, y: ((MEAN_Y[i]! + padding) / (1 + 2 * padding)) * size }));
+}
+
+/** The committed template: landmarks 17–67 in a 200-px UTKFace chip as face-api's net places them. */
+export interface DlibTemplate {
+  size: number;
+  points: readonly Point[];
+}
+
+export function chipTemplate68File(): string {
+  return join(packageRoot(), 'models', 'detector', 'chip-template-68.json');
+}
+
+export function parseDlibTemplate(text: string, subject: string): DlibTemplate {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new AgeGenderError('MODEL_INVALID', '68-point chip template is not valid JSON', { subject, cause });
+  }
+  const t = raw as { size?: unknown; points?: unknown };
+  const pts = Array.isArray(t.points) ? (t.points as unknown[]) : [];
+  const ok = typeof t.size === 'number' && t.size > 0 && pts.length === MEAN_X.length && pts.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v)));
+  if (!ok) throw new AgeGenderError('MODEL_INVALID', `68-point chip template needs a positive size and ${MEAN_X.length} [x, y] points`, { subject });
+  return { size: t.size as number, points: (pts as Array<[number, number]>).map(([x, y]) => Object.freeze({ x, y })) };
+}
+
+let template: DlibTemplate | null | undefined;
+
+/** The shipped 68-point template, read once; null when the package has none. */
+export function dlibTemplate(): DlibTemplate | null {
+  if (template === undefined) {
+    const file = chipTemplate68File();
+    let text: string | null;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      text = null;
+    }
+    template = text === null ? null : parseDlibTemplate(text, file);
+  }
+  return template;
+}
+
+/** Chip (`size`×`size`) → image similarity from a face's 68 landmarks (image pixels). */
+export function dlibChipToImage(t: DlibTemplate, landmarks68: readonly Point[], size: number): Similarity {
+  if (landmarks68.length !== 68) throw new AgeGenderError('INVALID_ARGUMENT', `Expected 68 landmarks but received ${landmarks68.length}`);
+  const k = size / t.size;
+  return fitSimilarity(t.points.map((p) => ({ x: p.x * k, y: p.y * k })), landmarks68.slice(DLIB_FIRST_LANDMARK));
+}

@@ -1,0 +1,110 @@
+// The dlib-style cut of the refinement pass: dlib's mean face, the shipped 68-point template, the
+// least-squares fit over landmarks 17–67, and face-api's 68-point net on real UTKFace chips (which
+// dlib's get_face_chip cut, so the fit must come back close to the identity).
+import { strict as assert } from 'node:assert';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { AgeGenderError } from '../../src/core/errors.js';
+import { decodeImage } from '../../src/io/decode.js';
+import type { RawImage } from '../../src/io/types.js';
+import { applySimilarity, type Similarity } from '../../src/pipeline/align.js';
+import { DLIB_FIRST_LANDMARK, dlibChipToImage, dlibMeanFace, dlibTemplate, parseDlibTemplate } from '../../src/pipeline/align-dlib.js';
+import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
+import { loadLandmarks68, type Landmarks68 } from '../../src/pipeline/landmarks68.js';
+
+const DIR = new URL('../fixtures/photos/', import.meta.url);
+const photo = async (file: string): Promise<RawImage> => decodeImage(await readFile(new URL(file, DIR)), file);
+/** Largest distance between where `s` and `t` send the corners of a `size` chip. */
+const cornerError = (s: Similarity, t: Similarity, size: number): number =>
+  Math.max(...[[0, 0], [size, 0], [0, size], [size, size]].map(([x, y]) => {
+    const p = applySimilarity(s, { x: x!, y: y! });
+    const q = applySimilarity(t, { x: x!, y: y! });
+    return Math.hypot(p.x - q.x, p.y - q.y);
+  }));
+const IDENTITY: Similarity = { a: 1, b: 0, tx: 0, ty: 0 };
+
+describe('dlib-style chip cut (align-dlib)', () => {
+  it("places dlib's mean face inside the chip at padding 0.2, eyes level and mirror-symmetric", () => {
+    const m = dlibMeanFace(200, 0.2);
+    assert.equal(m.length, 68 - DLIB_FIRST_LANDMARK);
+    for (const p of m) assert.ok(p.x > 200 * (0.2 / 1.4) - 1e-6 && p.x < 200 * (1.2 / 1.4) + 1e-6 && p.y > 0 && p.y < 200, `${p.x}, ${p.y}`);
+    // iBUG 36 and 45 (outer eye corners) are level and symmetric about the vertical midline
+    const l = m[36 - DLIB_FIRST_LANDMARK]!;
+    const r = m[45 - DLIB_FIRST_LANDMARK]!;
+    assert.ok(Math.abs(l.y - r.y) < 1e-6 && Math.abs(l.x + r.x - 2 * m[30 - DLIB_FIRST_LANDMARK]!.x) < 1e-3);
+  });
+
+  it('recovers a known similarity from 68 landmarks and ignores the jaw line (0–16)', () => {
+    const t = { size: 200, points: dlibMeanFace(200, 0.2) };
+    const s: Similarity = { a: 1.7 * Math.cos(0.25), b: 1.7 * Math.sin(0.25), tx: 140, ty: -30 };
+    const jaw = Array.from({ length: DLIB_FIRST_LANDMARK }, (_, i) => ({ x: 1000 + i * 37, y: -500 }));
+    const fitted = dlibChipToImage(t, [...jaw, ...t.points.map((p) => applySimilarity(s, p))], 200);
+    assert.ok(cornerError(fitted, s, 200) < 1e-6);
+    // a 100-px chip: the same face fills the smaller frame
+    const half = dlibChipToImage(t, [...jaw, ...t.points.map((p) => applySimilarity(s, p))], 100);
+    assert.ok(Math.abs(Math.hypot(half.a, half.b) - 3.4) < 1e-9);
+    assert.throws(() => dlibChipToImage(t, t.points, 200), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /68 landmarks/.test(e.message));
+  });
+
+  it('ships a template near the mean face (face-api vs dlib landmarks: a few px) and validates template files', () => {
+    const t = dlibTemplate();
+    assert.ok(t, 'models/detector/chip-template-68.json is in the package');
+    assert.equal(t.size, 200);
+    const m = dlibMeanFace(200, 0.2);
+    const mean = t.points.reduce((s, p, i) => s + Math.hypot(p.x - m[i]!.x, p.y - m[i]!.y), 0) / m.length;
+    assert.ok(mean > 0.5 && mean < 6, `mean offset ${mean} px`);
+    const bad = (text: string, pattern: RegExp): void =>
+      assert.throws(() => parseDlibTemplate(text, 'x/chip-template-68.json'), (e: unknown) => e instanceof AgeGenderError && e.code === 'MODEL_INVALID' && pattern.test(e.message) && e.subject === 'x/chip-template-68.json');
+    bad('{', /not valid JSON/);
+    bad(JSON.stringify({ size: 200, points: [[1, 2]] }), /51 \[x, y\] points/);
+    bad(JSON.stringify({ size: -1, points: m.map((p) => [p.x, p.y]) }), /positive size/);
+  });
+
+  describe('with the real detector and the 68-point net', () => {
+    let detector: FaceDetector;
+    let net: Landmarks68;
+    before(async () => {
+      detector = await loadFaceDetector();
+      net = await loadLandmarks68();
+    });
+    after(() => {
+      detector.dispose();
+      net.dispose();
+    });
+
+    it("cuts UTKFace chips (dlib get_face_chip crops) back to their own frame, within a few pixels", async () => {
+      const t = dlibTemplate()!;
+      for (const file of ['24_0_2_20170116170633399.jpg.chip.jpg', '35_0_0_20170117203240562.jpg.chip.jpg', '6_1_0_20170109194207894.jpg.chip.jpg']) {
+        const chip = await photo(`chips/${file}`);
+        const [face] = await detector.detect(chip);
+        assert.ok(face, `${file}: a face`);
+        const points = await net.locate(chip, face.box);
+        assert.ok(points && points.length === 68, `${file}: 68 landmarks`);
+        for (const p of points) assert.ok(p.x > -20 && p.x < 220 && p.y > -20 && p.y < 220, `${file}: landmark ${p.x}, ${p.y} on the chip`);
+        const error = cornerError(dlibChipToImage(t, points, 200), IDENTITY, 200);
+        assert.ok(error < 16, `${file}: chip corners ${error.toFixed(1)} px from the chip's own`);
+      }
+    });
+
+    it('finds the pasted chip in a photo: the fit is the paste (shift and scale) in photo pixels', async () => {
+      const specs = JSON.parse(await readFile(new URL('photos.json', DIR), 'utf8')) as Array<{ file: string; faces: Array<{ left: number; top: number; size: number }> }>;
+      const spec = specs.find((s) => s.file === 'three-faces.jpg')!;
+      const image = await photo(spec.file);
+      const t = dlibTemplate()!;
+      for (const place of spec.faces) {
+        const face = (await detector.detect(image)).find((f) => Math.abs(f.box.x + f.box.width / 2 - (place.left + place.size / 2)) < place.size / 4);
+        assert.ok(face, `face at ${place.left}, ${place.top}`);
+        const points = await net.locate(image, face.box);
+        assert.ok(points);
+        const k = place.size / 200;
+        const error = cornerError(dlibChipToImage(t, points, 200), { a: k, b: 0, tx: place.left, ty: place.top }, 200);
+        assert.ok(error < 16 * k + 2, `paste at ${place.left}, ${place.top} (${place.size} px): corners ${error.toFixed(1)} px off`);
+      }
+    });
+
+    it('returns null for a box too small to read', async () => {
+      const chip = await photo('chips/24_0_2_20170116170633399.jpg.chip.jpg');
+      assert.equal(await net.locate(chip, { x: 10, y: 10, width: 5, height: 5 }), null);
+    });
+  });
+});

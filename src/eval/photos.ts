@@ -70,6 +70,8 @@ export interface PhotoEvaluation {
   model: string;
   runtime: string;
   detector: string | null;
+  /** How the refinement pass cut each face's chip (`AnalyzeOptions.align`); null without detection. Absent in files written before it was recorded. */
+  alignment?: string | null;
   createdAt: string;
   summary: PhotoEvaluationSummary;
 }

@@ -20,6 +20,14 @@ export interface ModelCardInput {
   abstention?: AbstentionSummary;
 }
 
+/** Words for a recorded `AnalyzeOptions.align`. */
+function alignmentWords(align: string): string {
+  if (align === 'dlib68') return "68 landmarks fitted to dlib's mean face, as UTKFace's chips were cut";
+  if (align === 'shape') return 'a shape-corrected five-point fit';
+  if (align === 'five-point') return 'a five-point fit';
+  return align;
+}
+
 /**
  * The photo-path section: how the model does on a labelled photo set it was not trained on, and its
  * signed age error by decade (a population shift shows as one sign across the adult decades).
@@ -34,7 +42,7 @@ export function photoShiftHtml(photos: PhotoEvaluation | null | undefined): stri
     .join('');
   const gender = s.gender.accuracy === null ? 'n/a' : `${percent(s.gender.accuracy)} on the ${percent(s.gender.coverage ?? 0)} of faces answered`;
   return `<h3>On photos of another population</h3>
-<p>Photo path (${esc(photos.detector ?? 'no detection')}) on <code>${esc(photos.photos)}</code>, ${s.photos} labelled photos, evaluated ${esc(photos.createdAt.slice(0, 10))}: a face found in <b>${percent(s.found.share ?? 0)}</b>; age MAE <b>${fmt(s.age.mae, 2)}</b> (mean signed error ${signed(s.age.meanError)}); gender accuracy ${gender}. Signed error is predicted − labelled age: negative means the faces read younger than their labels. A shift of one sign across the adult decades is a difference between populations (and annotators), not noise; training did not see these photos.</p>
+<p>Photo path (${esc(photos.detector ?? 'no detection')}${photos.alignment ? `, chips cut by ${esc(alignmentWords(photos.alignment))}` : ''}) on <code>${esc(photos.photos)}</code>, ${s.photos} labelled photos, evaluated ${esc(photos.createdAt.slice(0, 10))}: a face found in <b>${percent(s.found.share ?? 0)}</b>; age MAE <b>${fmt(s.age.mae, 2)}</b> (mean signed error ${signed(s.age.meanError)}); gender accuracy ${gender}. Signed error is predicted − labelled age: negative means the faces read younger than their labels. A shift of one sign across the adult decades is a difference between populations (and annotators), not noise; training did not see these photos.</p>
 <table><thead><tr><th>labelled age</th><th>faces</th><th>mean signed error (years)</th><th>MAE</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 

@@ -20,7 +20,7 @@ export type { PhotoEvaluation } from '../eval/photos.js';
 import { loadImageInput } from '../io/decode.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { withModel, type ModelSource } from '../model/load.js';
-import { analyzeOrNoFaces, type AnalyzedFace } from '../pipeline/analyze.js';
+import { ANALYZE_DEFAULTS, analyzeOrNoFaces, type AnalyzedFace } from '../pipeline/analyze.js';
 import type { FaceDetector } from '../pipeline/detect.js';
 
 export const PHOTO_EVALUATION_FILES = Object.freeze({ result: 'photo-evaluation.json', predictions: 'photo-predictions.csv' });
@@ -114,6 +114,7 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
       model: model.metadata.name,
       runtime: model.runtime,
       detector: detector?.name ?? null,
+      alignment: detector ? ANALYZE_DEFAULTS.align : null,
       createdAt: new Date().toISOString(),
       summary: summarisePhotos(records),
     };

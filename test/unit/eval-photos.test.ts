@@ -127,6 +127,8 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(result.summary.found.count, 1);
     assert.equal(result.summary.found.share, 1 / 3);
     assert.equal(result.detector, detector.name);
+    assert.equal(result.alignment, 'dlib68');
+    assert.match(photoShiftHtml(result), /chips cut by 68 landmarks fitted to dlib&#39;s mean face/);
     const stored = JSON.parse(await readFile(files.result, 'utf8')) as typeof result;
     assert.deepEqual(stored.summary, result.summary);
     assert.equal((await readFile(files.predictions, 'utf8')).trim().split('\n').length, 4);
@@ -139,6 +141,8 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.deepEqual(records.map((r) => r.file), ['chips/24_0_2_20170116170633399.jpg.chip.jpg', 'chips/6_1_0_20170109194207894.jpg.chip.jpg']);
     assert.ok(records.every((r) => r.faces === 1 && r.predictedAge !== null));
     assert.equal(result.detector, null);
+    assert.equal(result.alignment, null);
+    assert.doesNotMatch(photoShiftHtml(result), /chips cut by/);
     assert.equal(result.summary.found.share, 1);
   });
 

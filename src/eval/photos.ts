@@ -55,7 +55,15 @@ export interface PhotoEvaluationSummary {
   /** Photos in which more than one face was found (the largest is scored). */
   multipleFaces: number;
   /** Over the faces found. */
-  age: { count: number; mae: number | null; meanError: number | null; cs5: number | null; cs8: number | null };
+  age: {
+    count: number;
+    mae: number | null;
+    meanError: number | null;
+    cs5: number | null;
+    cs8: number | null;
+    /** MAE once each decade's mean signed error is taken off its faces ({@link maeWithoutDecadeBias}); absent in files written before it was recorded. */
+    maeWithoutDecadeBias?: number | null;
+  };
   /** Accuracy over the faces answered; coverage = answered / found; accuracyAll counts abstentions as wrong. */
   gender: { answered: number; coverage: number | null; accuracy: number | null; accuracyAll: number | null };
   /** Per-photo time over the photos analysed. */
@@ -134,6 +142,21 @@ export function signedErrorByDecade(actual: readonly number[], predicted: readon
   });
 }
 
+/**
+ * The MAE left when each decade's mean signed error is subtracted from the errors of its faces: how
+ * much of the MAE a by-decade shift (one population read younger or older than another) explains.
+ * It uses the labels, so it attributes error; it is not a correction a model could apply.
+ * @example maeWithoutDecadeBias([30, 34, 50], [27, 29, 45]) // 30s: errors −3, −5 (mean −4) → 1, 1; 50s: −5 → 0 → 2/3
+ */
+export function maeWithoutDecadeBias(actual: readonly number[], predicted: readonly number[]): number | null {
+  if (actual.length !== predicted.length) throw new AgeGenderError('INVALID_ARGUMENT', `Expected as many predictions as labels but received ${predicted.length} and ${actual.length}`);
+  if (actual.length === 0) return null;
+  const bias = new Map(signedErrorByDecade(actual, predicted).map((d) => [d.decade, d.meanError ?? 0]));
+  let sum = 0;
+  for (let i = 0; i < actual.length; i++) sum += Math.abs(predicted[i]! - actual[i]! - bias.get(ageDecade(actual[i]!))!);
+  return sum / actual.length;
+}
+
 const isAnswered = (g: string | null): boolean => g === 'male' || g === 'female';
 
 /** The figures of a photo evaluation from its per-photo records. */
@@ -151,7 +174,7 @@ export function summarisePhotos(records: readonly PhotoRecord[]): PhotoEvaluatio
     failed: records.filter((r) => r.error !== null).length,
     found: { count: found.length, share: share(found.length, records.length) },
     multipleFaces: records.filter((r) => r.faces > 1).length,
-    age: { count: am.count, mae: am.mae, meanError: am.meanError, cs5: am.cs['5'] ?? null, cs8: am.within8 },
+    age: { count: am.count, mae: am.mae, meanError: am.meanError, cs5: am.cs['5'] ?? null, cs8: am.within8, maeWithoutDecadeBias: maeWithoutDecadeBias(actual, predicted) },
     gender: { answered: answered.length, coverage: share(answered.length, found.length), accuracy: share(correct, answered.length), accuracyAll: share(correct, found.length) },
     ms: { median: sortedQuantile(times, 0.5), mean: share(times.reduce((s, t) => s + t, 0), times.length), p90: sortedQuantile(times, 0.9) },
     byDecade: signedErrorByDecade(actual, predicted),
@@ -180,7 +203,7 @@ export function formatPhotoSummary(s: PhotoEvaluationSummary): string[] {
   const decades = s.byDecade.filter((d) => d.count > 0).map((d) => `${d.decade} ${d.meanError! >= 0 ? '+' : ''}${f(d.meanError, 1)} (n ${d.count})`);
   return [
     `photos: ${s.photos} (${s.failed} failed); a face found in ${pct(s.found.share)} (${s.found.count}); more than one face in ${s.multipleFaces}`,
-    `age (faces found): MAE ${f(s.age.mae)}, mean signed error ${f(s.age.meanError)}, CS@5 ${pct(s.age.cs5)}, CS@8 ${pct(s.age.cs8)}`,
+    `age (faces found): MAE ${f(s.age.mae)}, mean signed error ${f(s.age.meanError)}, CS@5 ${pct(s.age.cs5)}, CS@8 ${pct(s.age.cs8)}; MAE without the by-decade bias ${f(s.age.maeWithoutDecadeBias ?? null)}`,
     `gender: accuracy ${pct(s.gender.accuracy)} on ${s.gender.answered} answered faces, coverage ${pct(s.gender.coverage)}`,
     `time per photo: median ${f(s.ms.median, 0)} ms, mean ${f(s.ms.mean, 0)} ms, p90 ${f(s.ms.p90, 0)} ms`,
     `signed age error by decade: ${decades.join(', ')}`,

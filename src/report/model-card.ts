@@ -20,6 +20,13 @@ export interface ModelCardInput {
   abstention?: AbstentionSummary;
 }
 
+/** How much of the photo MAE the by-decade bias explains (when the evaluation recorded it). */
+function biasShare(s: PhotoEvaluation['summary']): string {
+  const without = s.age.maeWithoutDecadeBias;
+  if (without === undefined || without === null || s.age.mae === null) return '';
+  return ` Taking each decade's mean signed error off its faces (with the labels: an attribution, not a correction) leaves an MAE of <b>${fmt(without, 2)}</b>: ${fmt(s.age.mae - without, 2)} years of the MAE is that by-decade shift.`;
+}
+
 /** Words for a recorded `AnalyzeOptions.align`. */
 function alignmentWords(align: string): string {
   if (align === 'dlib68') return "68 landmarks fitted to dlib's mean face, as UTKFace's chips were cut";
@@ -42,7 +49,7 @@ export function photoShiftHtml(photos: PhotoEvaluation | null | undefined): stri
     .join('');
   const gender = s.gender.accuracy === null ? 'n/a' : `${percent(s.gender.accuracy)} on the ${percent(s.gender.coverage ?? 0)} of faces answered`;
   return `<h3>On photos of another population</h3>
-<p>Photo path (${esc(photos.detector ?? 'no detection')}${photos.alignment ? `, chips cut by ${esc(alignmentWords(photos.alignment))}` : ''}) on <code>${esc(photos.photos)}</code>, ${s.photos} labelled photos, evaluated ${esc(photos.createdAt.slice(0, 10))}: a face found in <b>${percent(s.found.share ?? 0)}</b>; age MAE <b>${fmt(s.age.mae, 2)}</b> (mean signed error ${signed(s.age.meanError)}); gender accuracy ${gender}. Signed error is predicted − labelled age: negative means the faces read younger than their labels. A shift of one sign across the adult decades is a difference between populations (and annotators), not noise; training did not see these photos.</p>
+<p>Photo path (${esc(photos.detector ?? 'no detection')}${photos.alignment ? `, chips cut by ${esc(alignmentWords(photos.alignment))}` : ''}) on <code>${esc(photos.photos)}</code>, ${s.photos} labelled photos, evaluated ${esc(photos.createdAt.slice(0, 10))}: a face found in <b>${percent(s.found.share ?? 0)}</b>; age MAE <b>${fmt(s.age.mae, 2)}</b> (mean signed error ${signed(s.age.meanError)}); gender accuracy ${gender}. Signed error is predicted − labelled age: negative means the faces read younger than their labels. A shift of one sign across the adult decades is a difference between populations (and annotators), not noise; training did not see these photos.${biasShare(s)}</p>
 <table><thead><tr><th>labelled age</th><th>faces</th><th>mean signed error (years)</th><th>MAE</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { runEvaluatePhotos } from '../../src/cli/commands/evaluate.js';
-import { formatPhotoSummary, parsePhotoLabels, photoRecordsCsv, signedErrorByDecade, summarisePhotos, type PhotoRecord } from '../../src/eval/photos.js';
+import { formatPhotoSummary, maeWithoutDecadeBias, parsePhotoLabels, photoRecordsCsv, signedErrorByDecade, summarisePhotos, type PhotoRecord } from '../../src/eval/photos.js';
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
 import { photoShiftHtml } from '../../src/report/model-card.js';
 import { evaluatePhotos, readPhotoEvaluation, spreadSubset } from '../../src/workflow/evaluate-photos.js';
@@ -61,6 +61,18 @@ describe('summarisePhotos', () => {
     const d = signedErrorByDecade([12, 18, 65], [10, 20, 70]);
     assert.deepEqual(d.find((x) => x.decade === '10-19'), { decade: '10-19', count: 2, meanError: 0, mae: 2 });
     assert.deepEqual(d.find((x) => x.decade === '60-69'), { decade: '60-69', count: 1, meanError: 5, mae: 5 });
+  });
+
+  it("maeWithoutDecadeBias takes each decade's mean signed error off its faces", () => {
+    // 30s: errors −3, −5 (bias −4) → |1|, |−1|; 50s: −5 (bias −5) → 0; plain MAE 13/3
+    assert.ok(Math.abs(maeWithoutDecadeBias([30, 34, 50], [27, 29, 45])! - 2 / 3) < 1e-12);
+    // a constant shift within each decade is all bias; spread around it stays
+    assert.equal(maeWithoutDecadeBias([20, 25, 60, 61], [15, 20, 68, 69]), 0);
+    assert.equal(maeWithoutDecadeBias([], []), null);
+    assert.throws(() => maeWithoutDecadeBias([1, 2], [1]), /as many predictions as labels/);
+    const s = summarisePhotos([record({ age: 30, predictedAge: 27 }), record({ age: 34, predictedAge: 29 }), record({ age: 50, predictedAge: 45 })]);
+    assert.ok(Math.abs(s.age.mae! - 13 / 3) < 1e-12 && Math.abs(s.age.maeWithoutDecadeBias! - 2 / 3) < 1e-12);
+    assert.match(formatPhotoSummary(s).join('\n'), /MAE without the by-decade bias 0\.67/);
   });
 
   it('photoRecordsCsv writes one row per photo with empty cells where there is no face', () => {
@@ -157,6 +169,8 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.match(html, /<tr><td>20-29<\/td><td>1<\/td>/);
     assert.match(html, /<tr><td>30-39<\/td><td>1<\/td>/);
     assert.doesNotMatch(html, /<td>70-79<\/td>/);
+    assert.match(html, /leaves an MAE of <b>[0-9.]+<\/b>/);
+    assert.doesNotMatch(photoShiftHtml({ ...stored, summary: { ...stored.summary, age: { ...stored.summary.age, maeWithoutDecadeBias: undefined } } }), /leaves an MAE/);
     assert.equal(photoShiftHtml(null), '');
     await writeFile(join(dir, 'bad.json'), '{"photos": 3}');
     await assert.rejects(readPhotoEvaluation(join(dir, 'bad.json')), /bad\.json: Expected a photo-evaluation\.json/);

@@ -57,6 +57,35 @@ export function balanceWeights(items: readonly TrainItem[]): Float32Array {
   return w;
 }
 
+/**
+ * Weights that give every ethnicity the training set's age distribution (bucket share over the
+ * ethnicity's own bucket share, n_bucket · n_ethnicity / (N · n_ethnicity,bucket)), so the network
+ * cannot read ethnicity as a prior on age (UTKFace's Asian faces are mostly under 30); the overall
+ * age and ethnicity mixes are unchanged. Clipped to [0.2, 5] and normalised to mean 1 as
+ * {@link balanceWeights}.
+ */
+export function ethnicityAgeWeights(items: readonly TrainItem[]): Float32Array {
+  const n = items.length;
+  const byEth = new Map<string, number>();
+  const byBucket = new Map<number, number>();
+  const byBoth = new Map<string, number>();
+  const both = (it: TrainItem): string => `${it.ethnicity}|${ageBucket(it.age)}`;
+  for (const it of items) {
+    byEth.set(it.ethnicity, (byEth.get(it.ethnicity) ?? 0) + 1);
+    byBucket.set(ageBucket(it.age), (byBucket.get(ageBucket(it.age)) ?? 0) + 1);
+    byBoth.set(both(it), (byBoth.get(both(it)) ?? 0) + 1);
+  }
+  const w = new Float32Array(n);
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const it = items[i]!;
+    const raw = (byBucket.get(ageBucket(it.age))! * byEth.get(it.ethnicity)!) / (n * byBoth.get(both(it))!);
+    s += w[i] = Math.min(5, Math.max(0.2, raw));
+  }
+  for (let i = 0; i < n; i++) w[i]! *= n / s;
+  return w;
+}
+
 export interface SplitItems {
   train: TrainItem[];
   val: TrainItem[];

@@ -10,7 +10,7 @@ import { cutLayout, FaceRecEncoder, loadFaceApiWeights, type CutPoint } from '..
 import { fromHalf } from '../model/half.js';
 import type { Features } from './batches.js';
 import type { CallbackList } from './callbacks.js';
-import { balanceWeights, type SplitItems, type TrainItem } from './data.js';
+import { balanceWeights, ethnicityAgeWeights, type SplitItems, type TrainItem } from './data.js';
 import { ensureFeatures, readEntry, type ExtractProgress, type VariantSet } from './featureCache.js';
 import type { TrainConfig } from './options.js';
 
@@ -106,7 +106,7 @@ export async function prepareFeatures(o: TrainConfig, splits: SplitItems, cacheD
   const faceApi = await loadFaceApiWeights();
   const hashes = await extract(o, splits, faceApi, cacheDir, callbacks, t0);
   const seconds = (Date.now() - t0) / 1000;
-  const trainW = o.balance ? balanceWeights(splits.train) : null;
+  const trainW = o.balance ? balanceWeights(splits.train) : o.ethnicityAgeBalance ? ethnicityAgeWeights(splits.train) : null;
   const train = await loadFeatures(splits.train, hashes.slice(0, splits.train.length), cacheDir, o.cutPoint, trainVariantSets(o), trainW);
   const val = await loadFeatures(splits.val, hashes.slice(splits.train.length), cacheDir, o.cutPoint, 'original', null);
   const ageMean = train.ages.reduce((a, b) => a + b, 0) / train.ages.length;

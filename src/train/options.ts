@@ -66,6 +66,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** Reweight samples by ethnicity × gender × age bucket. */
   balance?: boolean;
+  /** Reweight samples so every ethnicity has the training set's age distribution (data.ts `ethnicityAgeWeights`); not with `balance`. */
+  ethnicityAgeBalance?: boolean;
   /** Also train on two cached jittered copies of every training chip (rotation, zoom, shift, lighting; one mirrored). */
   jitter?: boolean;
   /** Also train on two cached photo-like copies of every training chip (grayscale, colour cast, blur, low resolution, JPEG, the aligner's geometric error; one mirrored). */
@@ -130,6 +132,7 @@ export function checkOptions(o: TrainOptions): void {
   if (o.ageLoss !== undefined && !(AGE_LOSSES as readonly string[]).includes(o.ageLoss)) {
     throw new AgeGenderError('INVALID_ARGUMENT', `Expected one of ${AGE_LOSSES.join(', ')} for ageLoss but received ${JSON.stringify(o.ageLoss)}`);
   }
+  if (o.balance && o.ethnicityAgeBalance) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at most one of balance and ethnicityAgeBalance but received both');
   if (o.labelSigmaSlope !== undefined && !(o.labelSigmaSlope >= 0 && o.labelSigmaSlope <= 1)) {
     throw new AgeGenderError('INVALID_ARGUMENT', `Expected number between 0 and 1 for labelSigmaSlope but received ${String(o.labelSigmaSlope)}`);
   }
@@ -146,6 +149,7 @@ export function resumeKey(o: TrainConfig, manifestHash: string): string {
   return JSON.stringify({
     limit: o.limit ?? null,
     balance: Boolean(o.balance),
+    ...(o.ethnicityAgeBalance ? { ethnicityAgeBalance: true } : {}),
     seed: o.seed,
     manifest: manifestHash,
     epochs: o.epochs,

@@ -14,8 +14,9 @@ import { readModelFolder } from '../../src/model/io.js';
 import { readState, readTensors } from '../../src/train/checkpoint.js';
 import { loadModel } from '../../src/model/index.js';
 import { nanGuard, type EpochLogs } from '../../src/train/callbacks.js';
-import { balanceWeights } from '../../src/train/data.js';
+import { ageBucket, balanceWeights, ethnicityAgeWeights, type TrainItem } from '../../src/train/data.js';
 import { taskLosses, train, TRAIN_DEFAULTS } from '../../src/train/train.js';
+import { checkOptions } from '../../src/train/options.js';
 import { entryPath, sha256 } from '../../src/train/featureCache.js';
 import { runTrain } from '../../src/cli/commands/train.js';
 import { makeWorkspace, pickChips } from '../helpers/train-fixtures.js';
@@ -178,6 +179,28 @@ describe('train', () => {
     const w = balanceWeights(items);
     assert.ok(Math.abs(w.reduce((s, v) => s + v, 0) / w.length - 1) < 1e-5);
     assert.ok(w[30]! > w[0]!);
+  });
+
+  it('--ethnicity-age-balance gives every ethnicity the overall age distribution and keeps the ethnicity mix', () => {
+    const item = (age: number, ethnicity: TrainItem['ethnicity']): TrainItem => ({ source: '', hash: undefined, age, gender: 'male', ethnicity });
+    // Asian faces mostly young, White faces mostly adult: ethnicity is a prior on age
+    const items = [
+      ...Array.from({ length: 40 }, () => item(5, 'Asian')),
+      ...Array.from({ length: 10 }, () => item(45, 'Asian')),
+      ...Array.from({ length: 10 }, () => item(5, 'White')),
+      ...Array.from({ length: 40 }, () => item(45, 'White')),
+    ];
+    const w = ethnicityAgeWeights(items);
+    assert.ok(Math.abs(w.reduce((s, v) => s + v, 0) / w.length - 1) < 1e-5);
+    const mass = (pred: (it: TrainItem) => boolean): number => items.reduce((s, it, i) => s + (pred(it) ? w[i]! : 0), 0);
+    // after weighting, both ethnicities are half children, half adults (the overall 50/50), and still 50/50 by ethnicity
+    for (const e of ['Asian', 'White'] as const) {
+      const adults = mass((it) => it.ethnicity === e && ageBucket(it.age) === ageBucket(45)) / mass((it) => it.ethnicity === e);
+      assert.ok(Math.abs(adults - 0.5) < 1e-6, `${e}: ${adults}`);
+    }
+    assert.ok(Math.abs(mass((it) => it.ethnicity === 'Asian') / w.length - 0.5) < 1e-6);
+    assert.ok(w[40]! > w[0]!, 'Asian adults weigh more than Asian children');
+    assert.throws(() => checkOptions({ workspace: 'w', out: 'o', balance: true, ethnicityAgeBalance: true }), /at most one of balance and ethnicityAgeBalance/);
   });
 
   it('kill -9 after the first checkpoint, then resume continues from it', async () => {

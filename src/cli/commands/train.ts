@@ -14,6 +14,7 @@ export interface TrainCommandOptions {
   stage1Epochs: string;
   resume?: boolean;
   balance?: boolean;
+  ethnicityAgeBalance?: boolean;
   jitter?: boolean;
   photoAugment?: boolean;
   limit?: string;
@@ -68,6 +69,7 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
     ageLoss: opts.ageLoss,
     resume: Boolean(opts.resume),
     balance: Boolean(opts.balance),
+    ethnicityAgeBalance: Boolean(opts.ethnicityAgeBalance),
     jitter: opts.jitter,
     photoAugment: opts.photoAugment,
     score: opts.score,
@@ -86,6 +88,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--stage1-epochs <n>', 'frozen-encoder (stage 1) epochs', String(TRAIN_DEFAULTS.stage1Epochs))
     .option('--resume', 'continue from the last checkpoint after an interruption')
     .option('--balance', 'reweight samples by ethnicity × gender × age bucket')
+    .option('--ethnicity-age-balance', 'reweight samples so every ethnicity has the training set\'s age distribution (age cannot be guessed from ethnicity); not with --balance')
     .option('--jitter', 'also train on two cached jittered copies of each training chip (±10° rotation, zoom 0.95–1.15, ±5% shift, lighting; one mirrored)')
     .option('--photo-augment', 'also train on two cached photo-like copies of each training chip (grayscale, colour cast, blur, low resolution, JPEG, the photo aligner\'s measured geometric error; one mirrored)')
     .option('--limit <n>', 'use at most N training images (val/test N/4) — for quick runs')

@@ -50,7 +50,5 @@ export { evaluatePhotos, spreadSubset, largestFace, PHOTO_EVALUATION_FILES, type
 export { parsePhotoLabels, summarisePhotos, signedErrorByDecade, photoRecordsCsv, type PhotoLabel, type PhotoRecord, type PhotoEvaluationSummary, type DecadeError } from './eval/photos.js';
 export { loadYunetDetector, type YunetOptions } from './pipeline/yunet.js';
 export { fitSimilarity, applySimilarity, invertSimilarity, composeSimilarity, chipTemplate, type Similarity, type ChipTemplate } from './pipeline/align.js';
-export { ALIGN_CORRECTION_FEATURES, alignCorrection, correctionFeatures, correctedChipToImage, predictTemplateToChip, type AlignCorrection } from './pipeline/align-correction.js';
-export { fitRidge, predictRidge, type RidgeWeights } from './core/ridge.js';
 export { loadLandmarks68, sharedLandmarks68, type Landmarks68 } from './pipeline/landmarks68.js';
 export { dlibMeanFace, dlibTemplate, dlibChipToImage, DLIB_FIRST_LANDMARK, type DlibTemplate } from './pipeline/align-dlib.js';

@@ -102,7 +102,7 @@ export function isAlignedChip(image: { width: number; height: number }, face: Ey
 export interface AlignOptions {
   /** Output side in pixels (default 200, as UTKFace). The template scales with it. */
   size?: number;
-  /** The chip → image similarity to sample through, instead of the least-squares fit to `eyes` (e.g. a corrected one: align-correction.ts). */
+  /** The chip → image similarity to sample through, instead of the least-squares fit to `eyes` (e.g. the dlib-style cut: align-dlib.ts). */
   transform?: Similarity;
 }
 

@@ -16,10 +16,9 @@ import { genderAnswer } from '../core/gender.js';
 import type { AgeGenderPrediction, GenderAnswer } from '../core/types.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
-import { alignCorrection, correctedChipToImage } from './align-correction.js';
 import { dlibChipToImage, dlibTemplate } from './align-dlib.js';
 import { sharedLandmarks68 } from './landmarks68.js';
-import { alignFace, chipTemplate, chipToImageSimilarity, chipToImageTransform, composeSimilarity, isAlignedChip, type Similarity } from './align.js';
+import { alignFace, chipToImageSimilarity, chipToImageTransform, composeSimilarity, isAlignedChip, type Similarity } from './align.js';
 import type { DetectedFace, FaceBox, FaceDetector } from './detect.js';
 import { faceQuality, gateChip, imageStats, noUsableFace, unusableReason, type FaceQuality } from './quality.js';
 
@@ -38,8 +37,8 @@ export interface AnalyzeOptions {
   refine?: boolean;
   /**
    * How the refinement pass cuts the chip: `dlib68` (default) fits face-api's 68 landmarks to dlib's
-   * mean face, as UTKFace's chips were cut (align-dlib.ts); `shape` corrects the five-point fit by the
-   * face's shape (align-correction.ts); `five-point` is the plain five-point template fit.
+   * mean face, as UTKFace's chips were cut (align-dlib.ts); `five-point` is the plain five-point
+   * template fit of the second detection's landmarks (no 68-point net).
    */
   align?: AlignMethod;
   /** Names the input in a NO_USABLE_FACE error (a file name; default none). */
@@ -48,14 +47,10 @@ export interface AnalyzeOptions {
 
 export const ANALYZE_DEFAULTS = Object.freeze({ detectMaxSide: 1280, refine: true, align: 'dlib68' as AlignMethod });
 
-export type AlignMethod = 'dlib68' | 'shape' | 'five-point';
+export type AlignMethod = 'dlib68' | 'five-point';
 
 /** The chip → first-chip similarity of the refinement pass, or null for the plain five-point fit. */
 async function refinedChipToFirst(first: RawImage, again: DetectedFace, method: AlignMethod): Promise<Similarity | null> {
-  if (method === 'shape') {
-    const correction = alignCorrection();
-    return correction ? correctedChipToImage(correction, chipTemplate(), again, first.width) : null;
-  }
   if (method === 'dlib68') {
     const template = dlibTemplate();
     if (!template) return null;

@@ -30,7 +30,6 @@ function biasShare(s: PhotoEvaluation['summary']): string {
 /** Words for a recorded `AnalyzeOptions.align`. */
 function alignmentWords(align: string): string {
   if (align === 'dlib68') return "68 landmarks fitted to dlib's mean face, as UTKFace's chips were cut";
-  if (align === 'shape') return 'a shape-corrected five-point fit';
   if (align === 'five-point') return 'a five-point fit';
   return align;
 }

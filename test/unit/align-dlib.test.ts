@@ -82,7 +82,7 @@ describe('dlib-style chip cut (align-dlib)', () => {
         assert.ok(points && points.length === 68, `${file}: 68 landmarks`);
         for (const p of points) assert.ok(p.x > -20 && p.x < 220 && p.y > -20 && p.y < 220, `${file}: landmark ${p.x}, ${p.y} on the chip`);
         const error = cornerError(dlibChipToImage(t, points, 200), IDENTITY, 200);
-        assert.ok(error < 16, `${file}: chip corners ${error.toFixed(1)} px from the chip's own`);
+        assert.ok(error < 10, `${file}: chip corners ${error.toFixed(1)} px from the chip's own`);
       }
     });
 
@@ -98,7 +98,7 @@ describe('dlib-style chip cut (align-dlib)', () => {
         assert.ok(points);
         const k = place.size / 200;
         const error = cornerError(dlibChipToImage(t, points, 200), { a: k, b: 0, tx: place.left, ty: place.top }, 200);
-        assert.ok(error < 16 * k + 2, `paste at ${place.left}, ${place.top} (${place.size} px): corners ${error.toFixed(1)} px off`);
+        assert.ok(error < 10 * k + 2, `paste at ${place.left}, ${place.top} (${place.size} px): corners ${error.toFixed(1)} px off`);
       }
     });
 

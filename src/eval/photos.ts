@@ -146,12 +146,13 @@ export function signedErrorByDecade(actual: readonly number[], predicted: readon
  * The MAE left when each decade's mean signed error is subtracted from the errors of its faces: how
  * much of the MAE a by-decade shift (one population read younger or older than another) explains.
  * It uses the labels, so it attributes error; it is not a correction a model could apply.
+ * `byDecade`: {@link signedErrorByDecade} of the same faces, when the caller has it already.
  * @example maeWithoutDecadeBias([30, 34, 50], [27, 29, 45]) // 30s: errors −3, −5 (mean −4) → 1, 1; 50s: −5 → 0 → 2/3
  */
-export function maeWithoutDecadeBias(actual: readonly number[], predicted: readonly number[]): number | null {
+export function maeWithoutDecadeBias(actual: readonly number[], predicted: readonly number[], byDecade?: readonly DecadeError[]): number | null {
   if (actual.length !== predicted.length) throw new AgeGenderError('INVALID_ARGUMENT', `Expected as many predictions as labels but received ${predicted.length} and ${actual.length}`);
   if (actual.length === 0) return null;
-  const bias = new Map(signedErrorByDecade(actual, predicted).map((d) => [d.decade, d.meanError ?? 0]));
+  const bias = new Map((byDecade ?? signedErrorByDecade(actual, predicted)).map((d) => [d.decade, d.meanError ?? 0]));
   let sum = 0;
   for (let i = 0; i < actual.length; i++) sum += Math.abs(predicted[i]! - actual[i]! - bias.get(ageDecade(actual[i]!))!);
   return sum / actual.length;
@@ -165,6 +166,7 @@ export function summarisePhotos(records: readonly PhotoRecord[]): PhotoEvaluatio
   const actual = found.map((r) => r.age);
   const predicted = found.map((r) => r.predictedAge!);
   const am = ageMetrics(actual, predicted);
+  const byDecade = signedErrorByDecade(actual, predicted);
   const answered = found.filter((r) => isAnswered(r.predictedGender));
   const correct = answered.filter((r) => r.predictedGender === r.gender).length;
   const times = records.flatMap((r) => (r.ms === null ? [] : [r.ms])).sort((a, b) => a - b);
@@ -174,10 +176,10 @@ export function summarisePhotos(records: readonly PhotoRecord[]): PhotoEvaluatio
     failed: records.filter((r) => r.error !== null).length,
     found: { count: found.length, share: share(found.length, records.length) },
     multipleFaces: records.filter((r) => r.faces > 1).length,
-    age: { count: am.count, mae: am.mae, meanError: am.meanError, cs5: am.cs['5'] ?? null, cs8: am.within8, maeWithoutDecadeBias: maeWithoutDecadeBias(actual, predicted) },
+    age: { count: am.count, mae: am.mae, meanError: am.meanError, cs5: am.cs['5'] ?? null, cs8: am.within8, maeWithoutDecadeBias: maeWithoutDecadeBias(actual, predicted, byDecade) },
     gender: { answered: answered.length, coverage: share(answered.length, found.length), accuracy: share(correct, answered.length), accuracyAll: share(correct, found.length) },
     ms: { median: sortedQuantile(times, 0.5), mean: share(times.reduce((s, t) => s + t, 0), times.length), p90: sortedQuantile(times, 0.9) },
-    byDecade: signedErrorByDecade(actual, predicted),
+    byDecade,
   };
 }
 

@@ -39,20 +39,25 @@ export function limitItems<T>(items: readonly T[], n: number | undefined, seed: 
   return idx.map((i) => items[i]!);
 }
 
-/**
- * Inverse-frequency weights over ethnicity × gender × age bucket, normalised to mean 1 and
- * clipped to [0.2, 5] so tiny strata cannot dominate.
- */
+/** Inverse-frequency weights over ethnicity × gender × age bucket ({@link clippedMeanOne}). */
 export function balanceWeights(items: readonly TrainItem[]): Float32Array {
   const key = (it: TrainItem): string => `${it.ethnicity}|${it.gender}|${ageBucket(it.age)}`;
-  const counts = new Map<string, number>();
+  const counts = countBy(items, key);
+  return clippedMeanOne(items.map((it) => items.length / (counts.size * counts.get(key(it))!)));
+}
+
+/** How many items share each key. */
+function countBy<K>(items: readonly TrainItem[], key: (it: TrainItem) => K): Map<K, number> {
+  const counts = new Map<K, number>();
   for (const it of items) counts.set(key(it), (counts.get(key(it)) ?? 0) + 1);
-  const strata = counts.size;
-  const w = new Float32Array(items.length);
-  for (let i = 0; i < items.length; i++) w[i] = items.length / (strata * counts.get(key(items[i]!))!);
-  const clip = (x: number): number => Math.min(5, Math.max(0.2, x));
+  return counts;
+}
+
+/** Sample weights clipped to [0.2, 5] so tiny strata cannot dominate, then scaled to mean 1. */
+function clippedMeanOne(raw: readonly number[]): Float32Array {
+  const w = new Float32Array(raw.length);
   let s = 0;
-  for (let i = 0; i < w.length; i++) s += w[i] = clip(w[i]!);
+  for (let i = 0; i < raw.length; i++) s += w[i] = Math.min(5, Math.max(0.2, Math.fround(raw[i]!))); // clipped as stored (float32)
   for (let i = 0; i < w.length; i++) w[i]! *= w.length / s;
   return w;
 }
@@ -61,29 +66,15 @@ export function balanceWeights(items: readonly TrainItem[]): Float32Array {
  * Weights that give every ethnicity the training set's age distribution (bucket share over the
  * ethnicity's own bucket share, n_bucket · n_ethnicity / (N · n_ethnicity,bucket)), so the network
  * cannot read ethnicity as a prior on age (UTKFace's Asian faces are mostly under 30); the overall
- * age and ethnicity mixes are unchanged. Clipped to [0.2, 5] and normalised to mean 1 as
- * {@link balanceWeights}.
+ * age and ethnicity mixes are unchanged ({@link clippedMeanOne}).
  */
 export function ethnicityAgeWeights(items: readonly TrainItem[]): Float32Array {
-  const n = items.length;
-  const byEth = new Map<string, number>();
-  const byBucket = new Map<number, number>();
-  const byBoth = new Map<string, number>();
+  const bucket = (it: TrainItem): number => ageBucket(it.age);
   const both = (it: TrainItem): string => `${it.ethnicity}|${ageBucket(it.age)}`;
-  for (const it of items) {
-    byEth.set(it.ethnicity, (byEth.get(it.ethnicity) ?? 0) + 1);
-    byBucket.set(ageBucket(it.age), (byBucket.get(ageBucket(it.age)) ?? 0) + 1);
-    byBoth.set(both(it), (byBoth.get(both(it)) ?? 0) + 1);
-  }
-  const w = new Float32Array(n);
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    const it = items[i]!;
-    const raw = (byBucket.get(ageBucket(it.age))! * byEth.get(it.ethnicity)!) / (n * byBoth.get(both(it))!);
-    s += w[i] = Math.min(5, Math.max(0.2, raw));
-  }
-  for (let i = 0; i < n; i++) w[i]! *= n / s;
-  return w;
+  const byEth = countBy(items, (it) => it.ethnicity);
+  const byBucket = countBy(items, bucket);
+  const byBoth = countBy(items, both);
+  return clippedMeanOne(items.map((it) => (byBucket.get(bucket(it))! * byEth.get(it.ethnicity)!) / (items.length * byBoth.get(both(it))!)));
 }
 
 export interface SplitItems {

@@ -9,7 +9,7 @@ import { cosineLr, type AdamW } from './adamw.js';
 import { cutBatch, pooledBatch, targets } from './batches.js';
 import type { BatchLogs, CallbackList } from './callbacks.js';
 import type { RunContext } from './context.js';
-import { taskLosses } from './losses.js';
+import { consistencyLosses, taskLosses } from './losses.js';
 import type { TopFeatures } from './standardise.js';
 
 /** A stage as it runs: which, how long, from where, on what, with which callbacks. */
@@ -37,8 +37,25 @@ interface StepLosses {
   genderLoss: number;
 }
 
-/** One optimizer step on items `idx`, copy `variants[k]` of each; returns the batch's losses. */
-async function trainStep(ctx: RunContext, plan: StagePlan, optimizer: StageOptimizer, idx: readonly number[], variants: readonly number[], step: number, lr: number): Promise<StepLosses> {
+/**
+ * The copies a consistency step pairs up, for `copies` cached copies per item (4 or 6: original,
+ * mirror, then one or two augmented sets of two, whose second copy is mirrored): an anchor (the
+ * original or the mirror, at random) and a copy of the same orientation from a random augmented set.
+ */
+export function consistencyPair(copies: number, rng: () => number): { anchor: number; copy: number } {
+  const sets = (copies - 2) / 2;
+  if (!Number.isInteger(sets) || sets < 1) throw new Error(`consistency needs augmented copies; got ${copies} copies per item`);
+  const anchor = rng() < 0.5 ? 0 : 1;
+  return { anchor, copy: 2 + 2 * Math.min(sets - 1, Math.floor(rng() * sets)) + anchor };
+}
+
+/**
+ * One optimizer step on items `idx`, copy `variants[k]` of each; returns the batch's losses. With
+ * `pairs` (stage 2 with a consistency weight), `idx` lists each item twice, the first half at its
+ * anchor copy and the second at an augmented one: the task losses cover both halves, and the
+ * consistency losses (weighted by `o.consistency`) pull the second half towards the first.
+ */
+async function trainStep(ctx: RunContext, plan: StagePlan, optimizer: StageOptimizer, idx: readonly number[], variants: readonly number[], step: number, lr: number, pairs = false): Promise<StepLosses> {
   const { o, learner, data } = ctx;
   const tr = data.train;
   const dropSeed = deriveSeed(o.seed, `drop-${plan.stage}-${step}`);
@@ -53,6 +70,18 @@ async function trainStep(ctx: RunContext, plan: StagePlan, optimizer: StageOptim
       outp = learner.net.forwardFromCut(cutBatch(tr, idx, variants, tr.copies), pooledBatch(tr, idx, variants, tr.copies), o.dropout, dropSeed);
     }
     const l = taskLosses(outp, t.ageTarget, t.ages, t.female, t.w, data.ageScale, o.ageLoss);
+    if (pairs) {
+      const h = idx.length / 2;
+      const half = (x: tf.Tensor2D, from: number): tf.Tensor2D => tf.slice(x, [from, 0], [h, -1]);
+      const c = consistencyLosses(
+        { ageLogits: half(outp.ageLogits, 0), genderLogits: half(outp.genderLogits, 0) },
+        { ageLogits: half(outp.ageLogits, h), genderLogits: half(outp.genderLogits, h) },
+        tf.slice(t.w, [0], [h]),
+        data.ageScale,
+      );
+      l.age = tf.add(l.age, tf.mul(o.consistency, c.age));
+      l.gender = tf.add(l.gender, tf.mul(o.consistency, c.gender));
+    }
     kept.age = tf.keep(l.age);
     kept.gender = tf.keep(l.gender);
     return learner.combinedLoss(l.age, l.gender);
@@ -68,7 +97,9 @@ async function trainStep(ctx: RunContext, plan: StagePlan, optimizer: StageOptim
 export async function trainEpoch(ctx: RunContext, plan: StagePlan, optimizer: StageOptimizer, epoch: number): Promise<StepLosses & { lr: number }> {
   const { o, data } = ctx;
   const { stage } = plan;
-  const batch = stage === 1 ? o.stage1BatchSize : o.batchSize;
+  const pairs = stage === 2 && o.consistency > 0;
+  // with pairs a step holds half as many chips, each twice: the rows per step stay `batchSize`
+  const batch = stage === 1 ? o.stage1BatchSize : pairs ? Math.max(1, Math.floor(o.batchSize / 2)) : o.batchSize;
   const maxLr = stage === 1 ? o.stage1Lr : o.lr;
   const n = data.train.items.length;
   const steps = Math.ceil(n / batch);
@@ -81,11 +112,17 @@ export async function trainEpoch(ctx: RunContext, plan: StagePlan, optimizer: St
   let lr: number = maxLr;
   for (let b = 0; b < steps; b++) {
     const idx = order.slice(b * batch, (b + 1) * batch);
-    // which cached copy each sample trains on (with 2 copies: the same draws as `rng() < 0.5 ? 0 : 1`)
-    const variants = idx.map(() => Math.floor(rng() * data.train.copies));
     const step = (epoch - 1) * steps + b;
     lr = cosineLr(step, total, maxLr, Math.min(o.warmupSteps, Math.floor(total / 10) + 1));
-    const losses = await trainStep(ctx, plan, optimizer, idx, variants, step, lr);
+    let losses: StepLosses;
+    if (pairs) {
+      const drawn = idx.map(() => consistencyPair(data.train.copies, rng));
+      losses = await trainStep(ctx, plan, optimizer, [...idx, ...idx], [...drawn.map((d) => d.anchor), ...drawn.map((d) => d.copy)], step, lr, true);
+    } else {
+      // which cached copy each sample trains on (with 2 copies: the same draws as `rng() < 0.5 ? 0 : 1`)
+      const variants = idx.map(() => Math.floor(rng() * data.train.copies));
+      losses = await trainStep(ctx, plan, optimizer, idx, variants, step, lr);
+    }
     const logs: BatchLogs = { stage, epoch, batch: b + 1, batches: steps, ...losses, lr };
     sumL += logs.loss * idx.length;
     sumA += logs.ageLoss * idx.length;

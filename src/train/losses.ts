@@ -39,3 +39,33 @@ export function taskLosses(out: NetOutputs, ageTarget: tf.Tensor2D, ages: tf.Ten
     gender: tf.div(tf.sum(tf.mul(w, ce)), wsum) as tf.Scalar,
   };
 }
+
+/** The identity whose gradient is zero: a target that the loss may not move (TF's stop_gradient). */
+export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)],
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Consistency losses between two copies of the same chips (rows of `anchor` and `copy` pair up):
+ * age = KL(p_anchor ‖ p_copy) + |E_anchor − E_copy| / ageScale over the 101-bin softmax, gender =
+ * KL of the two-class softmax, weighted means with `w`. The anchor is a fixed target (its gradient
+ * is stopped), so the loss moves the copy's prediction towards the anchor's and not the reverse.
+ */
+export function consistencyLosses(anchor: NetOutputs, copy: NetOutputs, w: tf.Tensor1D, ageScale: number): { age: tf.Scalar; gender: tf.Scalar } {
+  const kl = (pLogits: tf.Tensor2D, qLogits: tf.Tensor2D): { kl: tf.Tensor1D; p: tf.Tensor2D; logq: tf.Tensor2D } => {
+    const logp = stopGradient(tf.logSoftmax(pLogits)) as tf.Tensor2D;
+    const logq = tf.logSoftmax(qLogits);
+    const p = tf.exp(logp);
+    return { kl: tf.sum(tf.mul(p, tf.sub(logp, logq)), 1), p, logq };
+  };
+  const a = kl(anchor.ageLogits, copy.ageLogits);
+  const bins = ageBins();
+  const l1 = tf.div(tf.abs(tf.sub(tf.sum(tf.mul(a.p, bins), 1), tf.sum(tf.mul(tf.exp(a.logq), bins), 1))), ageScale);
+  const g = kl(anchor.genderLogits, copy.genderLogits);
+  const wsum = tf.sum(w);
+  return {
+    age: tf.div(tf.sum(tf.mul(w, tf.add(a.kl, l1))), wsum) as tf.Scalar,
+    gender: tf.div(tf.sum(tf.mul(w, g.kl)), wsum) as tf.Scalar,
+  };
+}

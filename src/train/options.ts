@@ -28,6 +28,12 @@ export const TRAIN_DEFAULTS = Object.freeze({
   jitter: false,
   /** Also train on two cached photo-like copies of every training chip (photo-augment.ts). */
   photoAugment: false,
+  /**
+   * Weight of the stage-2 consistency loss between a chip and one of its augmented copies (0: off;
+   * needs `jitter` and/or `photoAugment`). With it, a stage-2 step holds `batchSize` / 2 chips, each
+   * twice: an epoch costs twice as much.
+   */
+  consistency: 0,
   /** Age loss (AGE_LOSSES): the distribution's KL plus L1 on the expected value, the shipped choice. */
   ageLoss: 'kl+l1' as AgeLoss,
   stage1Epochs: 30,
@@ -72,6 +78,12 @@ export interface TrainOptions {
   jitter?: boolean;
   /** Also train on two cached photo-like copies of every training chip (grayscale, colour cast, blur, low resolution, JPEG, the aligner's geometric error; one mirrored). */
   photoAugment?: boolean;
+  /**
+   * Weight of a stage-2 consistency loss (default 0, off): every chip of a batch is seen twice, as
+   * its original (or mirror) and as one of its augmented copies, and the copy's age distribution and
+   * gender are pulled towards the original's (epoch.ts). Needs `jitter` and/or `photoAugment`.
+   */
+  consistency?: number;
   /** Use at most N training rows (val and test: N/4, at least 8). */
   limit?: number;
   seed?: number;
@@ -132,6 +144,12 @@ export function checkOptions(o: TrainOptions): void {
   if (o.ageLoss !== undefined && !(AGE_LOSSES as readonly string[]).includes(o.ageLoss)) {
     throw new AgeGenderError('INVALID_ARGUMENT', `Expected one of ${AGE_LOSSES.join(', ')} for ageLoss but received ${JSON.stringify(o.ageLoss)}`);
   }
+  if (o.consistency !== undefined && !(Number.isFinite(o.consistency) && o.consistency >= 0)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected number ≥ 0 for consistency but received ${String(o.consistency)}`);
+  }
+  if (o.consistency && !o.jitter && !o.photoAugment) {
+    throw new AgeGenderError('INVALID_ARGUMENT', 'Expected jitter or photoAugment with consistency but received neither: the consistency loss compares a chip with its augmented copies');
+  }
   if (o.balance && o.ethnicityAgeBalance) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at most one of balance and ethnicityAgeBalance but received both');
   if (o.labelSigmaSlope !== undefined && !(o.labelSigmaSlope >= 0 && o.labelSigmaSlope <= 1)) {
     throw new AgeGenderError('INVALID_ARGUMENT', `Expected number between 0 and 1 for labelSigmaSlope but received ${String(o.labelSigmaSlope)}`);
@@ -163,5 +181,6 @@ export function resumeKey(o: TrainConfig, manifestHash: string): string {
     ...(o.cutPoint !== CUT_POINT ? { cutPoint: o.cutPoint } : {}),
     ...(o.jitter ? { jitter: JITTER_VERSION } : {}),
     ...(o.photoAugment ? { photoAugment: PHOTO_AUGMENT_VERSION } : {}),
+    ...(o.consistency ? { consistency: o.consistency } : {}),
   });
 }

@@ -123,6 +123,22 @@ describe('train', () => {
     );
   });
 
+  it('--consistency: stage 2 sees each chip twice (half as many per step) and records the weight', async () => {
+    const ws = await makeWorkspace(join(dir, 'ws-jitter'), 30);
+    const out = join(dir, 'model-consistency');
+    const batches = new Map<number, number>();
+    const losses: number[] = [];
+    const counter = { name: 'count', onBatchEnd: (l: { stage: number; batches: number; loss: number }) => { batches.set(l.stage, l.batches); if (l.stage === 2) losses.push(l.loss); } };
+    await train({ workspace: ws, out, cacheDir: CACHE, stage1Epochs: 1, epochs: 1, batchSize: 8, score: false, photoAugment: true, consistency: 1, callbacks: [counter], log: () => {} });
+    // 18 training chips: 4 per stage-2 step (each twice) → 5 steps, where 8 per step would take 3
+    assert.equal(batches.get(2), 5);
+    assert.ok(losses.length === 5 && losses.every(Number.isFinite), losses.join(', '));
+    type Meta = { training: { loss: string; options: { consistency: number } } };
+    const meta = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')) as Meta;
+    assert.equal(meta.training.options.consistency, 1);
+    assert.match(meta.training.loss, /1 × consistency/);
+  });
+
   it('NaN guard: a loss that is not finite throws TRAINING_DIVERGED', async () => {
     const guard = nanGuard();
     assert.throws(() => guard.onBatchEnd!({ stage: 2, epoch: 1, batch: 3, batches: 9, loss: NaN, ageLoss: 1, genderLoss: 1, lr: 1e-3 }), (e: unknown) => e instanceof AgeGenderError && e.code === 'TRAINING_DIVERGED' && /stage 2 epoch 1 batch 3/.test(e.message));

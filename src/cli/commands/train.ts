@@ -17,6 +17,7 @@ export interface TrainCommandOptions {
   ethnicityAgeBalance?: boolean;
   jitter?: boolean;
   photoAugment?: boolean;
+  consistency?: string;
   limit?: string;
   seed: string;
   score: boolean;
@@ -55,6 +56,7 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
   const limit = opts.limit === undefined ? undefined : parseNumberOption(opts.limit, '--limit', 1, 10_000_000, true);
   const labelSigma = opts.labelSigma === undefined ? undefined : parseNumberOption(opts.labelSigma, '--label-sigma', 0.1, 50);
   const labelSigmaSlope = opts.labelSigmaSlope === undefined ? undefined : parseNumberOption(opts.labelSigmaSlope, '--label-sigma-slope', 0, 1);
+  const consistency = opts.consistency === undefined ? undefined : parseNumberOption(opts.consistency, '--consistency', 0, 100);
   const command = ['agegender', ...argv.slice(2)].join(' ');
   return train({
     workspace: resolve(opts.workspace),
@@ -72,6 +74,7 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
     ethnicityAgeBalance: Boolean(opts.ethnicityAgeBalance),
     jitter: opts.jitter,
     photoAugment: opts.photoAugment,
+    consistency,
     score: opts.score,
     command,
     callbacks: [progressCallback()],
@@ -91,6 +94,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--ethnicity-age-balance', 'reweight samples so every ethnicity has the training set\'s age distribution (age cannot be guessed from ethnicity); not with --balance')
     .option('--jitter', 'also train on two cached jittered copies of each training chip (±10° rotation, zoom 0.95–1.15, ±5% shift, lighting; one mirrored)')
     .option('--photo-augment', 'also train on two cached photo-like copies of each training chip (grayscale, colour cast, blur, low resolution, JPEG, the photo aligner\'s measured geometric error; one mirrored)')
+    .option('--consistency <weight>', 'weight of a fine-tuning loss that pulls the prediction on an augmented copy (--jitter, --photo-augment) towards the prediction on the chip itself; a step then sees half as many chips, each twice (default 0: off)')
     .option('--limit <n>', 'use at most N training images (val/test N/4) — for quick runs')
     .option('--seed <n>', 'random seed', String(TRAIN_DEFAULTS.seed))
     .option('--no-score', 'skip scoring the saved model on val and test')

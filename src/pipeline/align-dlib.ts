@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgeGenderError } from '../core/errors.js';
 import { packageRoot } from '../model/folder.js';
-import { fitSimilarity, type Similarity } from './align.js';
+import { fitSimilarity, parsePointTemplate, type ChipTemplate, type Similarity } from './align.js';
 import type { Point } from './detect.js';
 
 /** dlib/image_transforms/interpolation.h: mean positions of iBUG landmarks 17–67 (unit square). */
@@ -30,27 +30,15 @@ export function dlibMeanFace(size: number, padding: number): Point[] {
 }
 
 /** The committed template: landmarks 17–67 in a 200-px UTKFace chip as face-api's net places them. */
-export interface DlibTemplate {
-  size: number;
-  points: readonly Point[];
-}
+export type DlibTemplate = ChipTemplate;
 
 export function chipTemplate68File(): string {
   return join(packageRoot(), 'models', 'detector', 'chip-template-68.json');
 }
 
+/** Parses and checks the 68-point template file's JSON (landmarks 17–67). */
 export function parseDlibTemplate(text: string, subject: string): DlibTemplate {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new AgeGenderError('MODEL_INVALID', '68-point chip template is not valid JSON', { subject, cause });
-  }
-  const t = raw as { size?: unknown; points?: unknown };
-  const pts = Array.isArray(t.points) ? (t.points as unknown[]) : [];
-  const ok = typeof t.size === 'number' && t.size > 0 && pts.length === MEAN_X.length && pts.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v)));
-  if (!ok) throw new AgeGenderError('MODEL_INVALID', `68-point chip template needs a positive size and ${MEAN_X.length} [x, y] points`, { subject });
-  return { size: t.size as number, points: (pts as Array<[number, number]>).map(([x, y]) => Object.freeze({ x, y })) };
+  return parsePointTemplate(text, subject, MEAN_X.length, '68-point chip template');
 }
 
 let template: DlibTemplate | null | undefined;

@@ -19,7 +19,7 @@ import type { RawImage } from '../io/types.js';
 import { packageRoot } from '../model/folder.js';
 import type { Point } from './detect.js';
 
-/** Landmark positions of a UTKFace chip (frame `size`×`size`): image-left eye, image-right eye, nose tip, mouth corners. */
+/** Landmark positions in a UTKFace chip (frame `size`×`size`): for the five-point template, image-left eye, image-right eye, nose tip, mouth corners; for the 68-point one, iBUG landmarks 17–67. */
 export interface ChipTemplate {
   size: number;
   points: readonly Point[];
@@ -32,19 +32,27 @@ export function chipTemplateFile(): string {
   return join(packageRoot(), 'models', 'detector', 'chip-template.json');
 }
 
-/** Parses and checks a template file's JSON. */
-export function parseChipTemplate(text: string, subject: string): ChipTemplate {
+/**
+ * Parses and checks a landmark template file's JSON: `{ size, points: [[x, y], …] }` with `count`
+ * points; `what` names the template in errors (MODEL_INVALID, with the file as subject).
+ */
+export function parsePointTemplate(text: string, subject: string, count: number, what: string): ChipTemplate {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (cause) {
-    throw new AgeGenderError('MODEL_INVALID', 'chip template is not valid JSON', { subject, cause });
+    throw new AgeGenderError('MODEL_INVALID', `${what} is not valid JSON`, { subject, cause });
   }
   const t = raw as { size?: unknown; points?: unknown };
   const points = Array.isArray(t.points) ? (t.points as unknown[]) : [];
-  const ok = typeof t.size === 'number' && t.size > 0 && points.length === 5 && points.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v)));
-  if (!ok) throw new AgeGenderError('MODEL_INVALID', 'chip template needs a positive size and five [x, y] points', { subject });
+  const ok = typeof t.size === 'number' && t.size > 0 && points.length === count && points.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v)));
+  if (!ok) throw new AgeGenderError('MODEL_INVALID', `${what} needs a positive size and ${count === 5 ? 'five' : count} [x, y] points`, { subject });
   return { size: t.size as number, points: (points as Array<[number, number]>).map(([x, y]) => Object.freeze({ x, y })) };
+}
+
+/** Parses and checks the five-point template file's JSON. */
+export function parseChipTemplate(text: string, subject: string): ChipTemplate {
+  return parsePointTemplate(text, subject, 5, 'chip template');
 }
 
 /** The UTKFace chip template (read once from {@link chipTemplateFile}). */

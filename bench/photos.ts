@@ -8,6 +8,7 @@
 //   npm run bench:photos -- [--dir <photos>] [--labels <csv>] [--limit N] [--faceapi-limit N]
 //        [--models ours,faceapi] [--workers 2] [--workers-photos 300] [--out bench-results/photos]
 //        [--model <our model dir>] [--synthetic N] [--chips N] [--workspace <prepared UTKFace workspace, default workspace/utk>]
+//        [--split test|val]   (the chips' split for --chips / --synthetic; val for model choices, test for the reported figures)
 //   --models none: only the chip / synthetic checks. --workers 1: no photos/s comparison.
 //
 // Results: a markdown table on stdout, and <out>/<model>/photo-evaluation.json + photo-predictions.csv,
@@ -47,8 +48,10 @@ const { values } = parseArgs({
     synthetic: { type: 'string' },
     chips: { type: 'string' },
     workspace: { type: 'string' },
+    split: { type: 'string', default: 'test' },
   },
 });
+if (values.split !== 'test' && values.split !== 'val') throw new Error(`--split: expected test or val but received ${values.split}`);
 const dir = resolve(values.dir!);
 const labelsPath = resolve(values.labels ?? join(dirname(dir), 'labels.csv'));
 const out = resolve(values.out!);
@@ -195,6 +198,7 @@ if (values.synthetic !== undefined || values.chips !== undefined) {
     chips: Number(values.chips ?? 0),
     ...(values.workspace ? { workspace: values.workspace } : {}),
     ...(values.model ? { modelDir: values.model } : {}),
+    split: values.split as 'test' | 'val',
     out: join(out, 'synthetic'),
     log: (line: string) => console.log(line),
   });

@@ -1,5 +1,5 @@
 // Does the photo path reproduce the chip prediction? Two checks on UTKFace test chips from a workspace
-// built by `agegender prepare` (its manifest's test split; chips spread evenly over it):
+// built by `agegender prepare` (its manifest's test split, or `split: 'val'`; chips spread evenly over it):
 //  - chips: each chip as it is, with detection on (the default) vs --no-detect: faces found, share
 //    within 0.5 years, MAE of the difference, gender agreement;
 //  - synthetic: each chip pasted into a larger photo (bench/synthetic-photos.ts) through detect →
@@ -18,6 +18,8 @@ export interface SyntheticBenchOptions {
   modelDir?: string;
   out: string;
   seed?: number;
+  /** The workspace split the chips come from (default test; val for model choices). */
+  split?: 'test' | 'val';
   /** Synthetic photos saved as JPEG for a look (default 24). */
   keep?: number;
   log: (line: string) => void;
@@ -78,7 +80,7 @@ const gray = async (path: string): Promise<Buffer> => sharp(path).grayscale().to
 
 export async function runSyntheticBench(o: SyntheticBenchOptions): Promise<{ chips: AgreementSummary | null; synthetic: AgreementSummary | null; syntheticGray: AgreementSummary | null }> {
   const workspace = resolve(o.workspace ?? 'workspace/utk');
-  const test = rowsOfSplit(await readManifest(workspace), 'test');
+  const rows = rowsOfSplit(await readManifest(workspace), o.split ?? 'test');
   const seed = o.seed ?? 17;
   const model = await loadModel(o.modelDir, { threads: 1 });
   const detector = await loadFaceDetector();
@@ -90,7 +92,7 @@ export async function runSyntheticBench(o: SyntheticBenchOptions): Promise<{ chi
   try {
     if (o.chips > 0) {
       const pairs: Pair[] = [];
-      for (const row of spreadSubset(test, o.chips)) {
+      for (const row of spreadSubset(rows, o.chips)) {
         const image = await loadImageInput(row.source);
         const d = await direct(model, image);
         const p = await throughPhotoPath(model, detector, image);
@@ -101,11 +103,11 @@ export async function runSyntheticBench(o: SyntheticBenchOptions): Promise<{ chi
       await writeFile(join(o.out, 'chips.json'), `${JSON.stringify({ summary: chips, pairs })}\n`);
     }
     if (o.synthetic > 0) {
-      const chosen = spreadSubset(test, o.synthetic);
+      const chosen = spreadSubset(rows, o.synthetic);
       const pairs: Pair[] = [];
       for (let i = 0; i < chosen.length; i++) {
         const row = chosen[i]!;
-        const other = test[(test.indexOf(row) + Math.floor(test.length / 2)) % test.length]!;
+        const other = rows[(rows.indexOf(row) + Math.floor(rows.length / 2)) % rows.length]!;
         const { spec, jpeg } = await syntheticPhoto(seed, i, { chip: row.source, otherChip: other.source, faceFree });
         if (i < (o.keep ?? 24)) await writeFile(join(o.out, `synthetic-${String(i).padStart(4, '0')}.jpg`), jpeg);
         const d = await direct(model, await loadImageInput(spec.grayscale ? await gray(row.source) : row.source));
@@ -122,8 +124,8 @@ export async function runSyntheticBench(o: SyntheticBenchOptions): Promise<{ chi
     model.dispose();
   }
   const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
-  const f = (v: number | null): string => (v === null ? '–' : v.toFixed(2));
-  o.log(`\nUTKFace test chips (${workspace}) through the photo path vs the direct chip prediction (--no-detect), ${detector.name}:\n`);
+  const f = (v: number | null): string => (v === null ? '–' : v.toFixed(3));
+  o.log(`\nUTKFace ${o.split ?? 'test'} chips (${workspace}) through the photo path vs the direct chip prediction (--no-detect), ${detector.name}:\n`);
   o.log('| input | n | faces found | within 0.5 y (of found) | within 0.5 y (of all) | MAE of the difference | gender agreement |\n|---|---|---|---|---|---|---|');
   const line = (name: string, s: AgreementSummary | null): void => {
     if (s) o.log(`| ${name} | ${s.n} | ${pct(s.foundShare)} | ${pct(s.within05)} | ${pct(s.within05All)} | ${f(s.maeDiff)} | ${pct(s.genderAgreement)} |`);

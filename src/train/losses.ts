@@ -41,10 +41,10 @@ export function taskLosses(out: NetOutputs, ageTarget: tf.Tensor2D, ages: tf.Ten
 }
 
 /** The identity whose gradient is zero: a target that the loss may not move (TF's stop_gradient). */
-export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
-  value: tf.clone(x),
-  gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)],
-})) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  const identity = tf.customGrad(((t: tf.Tensor) => ({ value: tf.clone(t), gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)] })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return identity(x) as T;
+}
 
 /**
  * Consistency losses between two copies of the same chips (rows of `anchor` and `copy` pair up):

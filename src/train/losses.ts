@@ -53,19 +53,14 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
  * is stopped), so the loss moves the copy's prediction towards the anchor's and not the reverse.
  */
 export function consistencyLosses(anchor: NetOutputs, copy: NetOutputs, w: tf.Tensor1D, ageScale: number): { age: tf.Scalar; gender: tf.Scalar } {
-  const kl = (pLogits: tf.Tensor2D, qLogits: tf.Tensor2D): { kl: tf.Tensor1D; p: tf.Tensor2D; logq: tf.Tensor2D } => {
-    const logp = stopGradient(tf.logSoftmax(pLogits)) as tf.Tensor2D;
-    const logq = tf.logSoftmax(qLogits);
-    const p = tf.exp(logp);
-    return { kl: tf.sum(tf.mul(p, tf.sub(logp, logq)), 1), p, logq };
+  const kl = (pLogits: tf.Tensor2D, qLogits: tf.Tensor2D): tf.Tensor1D => {
+    const logp = stopGradient(tf.logSoftmax(pLogits));
+    return tf.sum(tf.mul(tf.exp(logp), tf.sub(logp, tf.logSoftmax(qLogits))), 1);
   };
-  const a = kl(anchor.ageLogits, copy.ageLogits);
-  const bins = ageBins();
-  const l1 = tf.div(tf.abs(tf.sub(tf.sum(tf.mul(a.p, bins), 1), tf.sum(tf.mul(tf.exp(a.logq), bins), 1))), ageScale);
-  const g = kl(anchor.genderLogits, copy.genderLogits);
+  const l1 = tf.div(tf.abs(tf.sub(stopGradient(expectedAge(anchor.ageLogits)), expectedAge(copy.ageLogits))), ageScale);
   const wsum = tf.sum(w);
   return {
-    age: tf.div(tf.sum(tf.mul(w, tf.add(a.kl, l1))), wsum) as tf.Scalar,
-    gender: tf.div(tf.sum(tf.mul(w, g.kl)), wsum) as tf.Scalar,
+    age: tf.div(tf.sum(tf.mul(w, tf.add(kl(anchor.ageLogits, copy.ageLogits), l1))), wsum) as tf.Scalar,
+    gender: tf.div(tf.sum(tf.mul(w, kl(anchor.genderLogits, copy.genderLogits))), wsum) as tf.Scalar,
   };
 }

@@ -16,6 +16,8 @@ export interface BatchLogs {
   loss: number;
   ageLoss: number;
   genderLoss: number;
+  /** With `consistency` > 0 in stage 2: the unweighted consistency losses, apart from the task losses. */
+  consistencyLoss?: number;
   lr: number;
 }
 
@@ -26,6 +28,8 @@ export interface EpochLogs {
   loss: number;
   ageLoss: number;
   genderLoss: number;
+  /** With `consistency` > 0 in stage 2: the epoch's unweighted consistency losses, apart from the task losses. */
+  consistencyLoss?: number;
   valMae: number;
   valCs8: number;
   valGenderAccuracy: number;
@@ -130,6 +134,7 @@ export function nanGuard(): TrainCallback {
       check('loss', l.loss, where);
       check('age loss', l.ageLoss, where);
       check('gender loss', l.genderLoss, where);
+      if (l.consistencyLoss !== undefined) check('consistency loss', l.consistencyLoss, where);
     },
     onEpochEnd(l) {
       check('validation MAE', l.valMae, `stage ${l.stage} epoch ${l.epoch}`);
@@ -193,7 +198,7 @@ export function consoleLogger(log: (line: string) => void): TrainCallback {
     },
     onEpochEnd(l) {
       log(
-        `stage ${l.stage} epoch ${l.epoch}/${l.epochs}: loss ${l.loss.toFixed(4)} (age ${l.ageLoss.toFixed(4)}, gender ${l.genderLoss.toFixed(4)}) ` +
+        `stage ${l.stage} epoch ${l.epoch}/${l.epochs}: loss ${l.loss.toFixed(4)} (age ${l.ageLoss.toFixed(4)}, gender ${l.genderLoss.toFixed(4)}${l.consistencyLoss === undefined ? '' : `, consistency ${l.consistencyLoss.toFixed(4)}`}) ` +
           `| val MAE ${l.valMae.toFixed(3)} CS@8 ${(l.valCs8 * 100).toFixed(1)}% gender ${(l.valGenderAccuracy * 100).toFixed(2)}% | ${l.seconds.toFixed(1)}s`,
       );
     },

@@ -33,8 +33,11 @@ export interface StageOptimizer {
 
 interface StepLosses {
   loss: number;
+  /** The task losses alone (with a consistency weight, its term is reported apart, in `consistencyLoss`). */
   ageLoss: number;
   genderLoss: number;
+  /** Stage 2 with a consistency weight: the unweighted consistency losses (age + gender) of the step. */
+  consistencyLoss?: number;
 }
 
 /**
@@ -53,14 +56,15 @@ export function consistencyPair(copies: number, rng: () => number): { anchor: nu
  * One optimizer step on items `idx`, copy `variants[k]` of each; returns the batch's losses. With
  * `pairs` (stage 2 with a consistency weight), `idx` lists each item twice, the first half at its
  * anchor copy and the second at an augmented one: the task losses cover both halves, and the
- * consistency losses (weighted by `o.consistency`) pull the second half towards the first.
+ * consistency losses (weighted by `o.consistency`) pull the second half towards the first. They are
+ * added to the task losses that the learned task weights combine, and reported apart.
  */
 async function trainStep(ctx: RunContext, plan: StagePlan, optimizer: StageOptimizer, idx: readonly number[], variants: readonly number[], step: number, lr: number, pairs = false): Promise<StepLosses> {
   const { o, learner, data } = ctx;
   const tr = data.train;
   const dropSeed = deriveSeed(o.seed, `drop-${plan.stage}-${step}`);
   const t = targets(tr, idx, ctx.labels);
-  const kept: { age?: tf.Scalar; gender?: tf.Scalar } = {};
+  const kept: { age?: tf.Scalar; gender?: tf.Scalar; consistency?: tf.Scalar } = {};
   const { value, grads } = tf.variableGrads(() => {
     let outp: NetOutputs;
     if (plan.stage === 1 && plan.top) {
@@ -70,6 +74,8 @@ async function trainStep(ctx: RunContext, plan: StagePlan, optimizer: StageOptim
       outp = learner.net.forwardFromCut(cutBatch(tr, idx, variants, tr.copies), pooledBatch(tr, idx, variants, tr.copies), o.dropout, dropSeed);
     }
     const l = taskLosses(outp, t.ageTarget, t.ages, t.female, t.w, data.ageScale, o.ageLoss);
+    kept.age = tf.keep(l.age);
+    kept.gender = tf.keep(l.gender);
     if (pairs) {
       const h = idx.length / 2;
       const half = (x: tf.Tensor2D, from: number): tf.Tensor2D => tf.slice(x, [from, 0], [h, -1]);
@@ -79,18 +85,17 @@ async function trainStep(ctx: RunContext, plan: StagePlan, optimizer: StageOptim
         tf.slice(t.w, [0], [h]),
         data.ageScale,
       );
-      l.age = tf.add(l.age, tf.mul(o.consistency, c.age));
-      l.gender = tf.add(l.gender, tf.mul(o.consistency, c.gender));
+      kept.consistency = tf.keep(tf.add<tf.Scalar>(c.age, c.gender));
+      return learner.combinedLoss(tf.add(l.age, tf.mul(o.consistency, c.age)), tf.add(l.gender, tf.mul(o.consistency, c.gender)));
     }
-    kept.age = tf.keep(l.age);
-    kept.gender = tf.keep(l.gender);
     return learner.combinedLoss(l.age, l.gender);
   }, optimizer.varList);
   optimizer.opt.apply(grads, lr);
-  const [lv, av, gv] = await Promise.all([value.data(), kept.age!.data(), kept.gender!.data()]);
+  const [lv, av, gv, cv] = await Promise.all([value.data(), kept.age!.data(), kept.gender!.data(), kept.consistency?.data()]);
   tf.dispose([value, kept.age!, kept.gender!, t.ageTarget, t.ages, t.female, t.w]);
+  kept.consistency?.dispose();
   tf.dispose(Object.values(grads));
-  return { loss: lv[0]!, ageLoss: av[0]!, genderLoss: gv[0]! };
+  return { loss: lv[0]!, ageLoss: av[0]!, genderLoss: gv[0]!, ...(cv ? { consistencyLoss: cv[0]! } : {}) };
 }
 
 /** Trains epoch `epoch` of the stage; returns its sample-weighted mean losses and last learning rate. */
@@ -109,6 +114,7 @@ export async function trainEpoch(ctx: RunContext, plan: StagePlan, optimizer: St
   let sumL = 0;
   let sumA = 0;
   let sumG = 0;
+  let sumC = 0;
   let lr: number = maxLr;
   for (let b = 0; b < steps; b++) {
     const idx = order.slice(b * batch, (b + 1) * batch);
@@ -127,7 +133,8 @@ export async function trainEpoch(ctx: RunContext, plan: StagePlan, optimizer: St
     sumL += logs.loss * idx.length;
     sumA += logs.ageLoss * idx.length;
     sumG += logs.genderLoss * idx.length;
+    sumC += (logs.consistencyLoss ?? 0) * idx.length;
     await plan.callbacks.batchEnd(logs);
   }
-  return { loss: sumL / n, ageLoss: sumA / n, genderLoss: sumG / n, lr };
+  return { loss: sumL / n, ageLoss: sumA / n, genderLoss: sumG / n, ...(pairs ? { consistencyLoss: sumC / n } : {}), lr };
 }

@@ -68,7 +68,7 @@ async function runStage(ctx: RunContext, plan: StagePlan): Promise<void> {
     const t = await trainEpoch(ctx, plan, optimizer, epoch);
     const val = await validate(learner.net, data, ctx.labels, o.ageLoss, stage === 1 && plan.top ? plan.top.val : null);
     const logs: EpochLogs = {
-      stage, epoch, epochs, loss: t.loss, ageLoss: t.ageLoss, genderLoss: t.genderLoss,
+      stage, epoch, epochs, loss: t.loss, ageLoss: t.ageLoss, genderLoss: t.genderLoss, ...(t.consistencyLoss === undefined ? {} : { consistencyLoss: t.consistencyLoss }),
       valMae: val.mae, valCs8: val.cs8, valGenderAccuracy: val.acc, valAgeLoss: val.ageLoss, valGenderLoss: val.genderLoss,
       seconds: (Date.now() - tE) / 1000, lr: t.lr,
     };

@@ -128,15 +128,24 @@ describe('train', () => {
     const out = join(dir, 'model-consistency');
     const batches = new Map<number, number>();
     const losses: number[] = [];
-    const counter = { name: 'count', onBatchEnd: (l: { stage: number; batches: number; loss: number }) => { batches.set(l.stage, l.batches); if (l.stage === 2) losses.push(l.loss); } };
-    await train({ workspace: ws, out, cacheDir: CACHE, stage1Epochs: 1, epochs: 1, batchSize: 8, score: false, photoAugment: true, consistency: 1, callbacks: [counter], log: () => {} });
+    const apart: Array<number | undefined> = [];
+    const lines: string[] = [];
+    type Logs = { stage: number; batches: number; loss: number; consistencyLoss?: number };
+    const counter = { name: 'count', onBatchEnd: (l: Logs) => { batches.set(l.stage, l.batches); if (l.stage === 2) losses.push(l.loss); apart.push(l.consistencyLoss); } };
+    await train({ workspace: ws, out, cacheDir: CACHE, stage1Epochs: 1, epochs: 1, batchSize: 8, score: false, photoAugment: true, consistency: 1, callbacks: [counter], log: (line) => lines.push(line) });
     // 18 training chips: 4 per stage-2 step (each twice) → 5 steps, where 8 per step would take 3
     assert.equal(batches.get(2), 5);
     assert.ok(losses.length === 5 && losses.every(Number.isFinite), losses.join(', '));
-    type Meta = { training: { loss: string; options: { consistency: number } } };
+    // the consistency term is reported apart from the task losses, in stage 2 only
+    const [stage1, stage2] = [apart.slice(0, apart.length - 5), apart.slice(-5)];
+    assert.ok(stage1.every((c) => c === undefined), 'no consistency loss in stage 1');
+    assert.ok(stage2.every((c) => c !== undefined && Number.isFinite(c) && c >= 0), stage2.join(', '));
+    assert.ok(lines.some((l) => /^stage 2 epoch 1\/1: .*, consistency \d+\.\d{4}\)/.test(l)), lines.join('\n'));
+    type Meta = { training: { loss: string; options: { consistency: number }; history: Array<{ stage: number; consistencyLoss?: number }> } };
     const meta = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')) as Meta;
     assert.equal(meta.training.options.consistency, 1);
     assert.match(meta.training.loss, /1 × consistency/);
+    assert.ok(meta.training.history.filter((h) => h.stage === 2).every((h) => typeof h.consistencyLoss === 'number'), 'the epoch history keeps it');
   });
 
   it('NaN guard: a loss that is not finite throws TRAINING_DIVERGED', async () => {

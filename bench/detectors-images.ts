@@ -1,14 +1,41 @@
-// The images bench/detectors.ts runs the detectors on: AAF dev photos, their grey copies, and
-// face-free images (40 seeded synthetic textures plus test/fixtures/photos/no-face.jpg).
+// The images bench/detectors.ts runs the detectors on: AAF dev photos, their grey copies, synthetic
+// photos (UTKFace test chips pasted into larger canvases, as bench:photos makes them) and face-free
+// images (40 seeded synthetic textures plus test/fixtures/photos/no-face.jpg).
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadImageInput, type RawImage } from 'agegender';
+import { loadImageInput, readManifest, rowsOfSplit, spreadSubset, type RawImage } from 'agegender';
+import { syntheticPhoto } from './synthetic-photos.js';
 
-/** Every 40th `.jpg` of `dir` in sorted name order, at most `count`, decoded. */
-export async function aafSample(dir: string, count: number): Promise<RawImage[]> {
-  const names = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort().filter((_f, i) => i % 40 === 0).slice(0, count);
+/** Every `every`-th `.jpg` of `dir` in sorted name order (default every 40th), at most `count`, decoded. */
+export async function aafSample(dir: string, count: number, every = 40): Promise<RawImage[]> {
+  const names = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort().filter((_f, i) => i % every === 0).slice(0, count);
   return Promise.all(names.map((n) => loadImageInput(join(dir, n))));
+}
+
+/** A synthetic photo (bench/synthetic-photos.ts) and where the pasted chip's centre lies in it. */
+export interface SyntheticImage {
+  image: RawImage;
+  centre: { x: number; y: number };
+}
+
+/**
+ * The synthetic photos of `bench:photos -- --synthetic n` (seed 17, chips of the workspace's `split`
+ * spread over it, the same backgrounds), decoded, with the centre of each pasted chip (the centre of
+ * the rotated chip's bounding box, where sharp puts the chip's centre).
+ */
+export async function syntheticSample(workspace: string, count: number, split: 'test' | 'val' = 'test', seed = 17): Promise<SyntheticImage[]> {
+  const rows = rowsOfSplit(await readManifest(workspace), split);
+  const faceFree = 'test/fixtures/photos/no-face.jpg';
+  const out: SyntheticImage[] = [];
+  for (const [i, row] of spreadSubset(rows, count).entries()) {
+    const other = rows[(rows.indexOf(row) + Math.floor(rows.length / 2)) % rows.length]!;
+    const { spec, jpeg } = await syntheticPhoto(seed, i, { chip: row.source, otherChip: other.source, faceFree });
+    const rad = (Math.abs(spec.angle) * Math.PI) / 180;
+    const half = (spec.chipSide * (Math.cos(rad) + Math.sin(rad))) / 2;
+    out.push({ image: await loadImageInput(jpeg), centre: { x: spec.left + half, y: spec.top + half } });
+  }
+  return out;
 }
 
 /** One-channel copy (Rec. 601 luma). */

@@ -1,8 +1,12 @@
 // Face detectors side by side, in one run: share of photos with a face found (All-Age-Faces dev
-// photos, colour and grey), whether the top box lies on the face the shipped YuNet-s finds, false
-// positives per face-free image, ms per photo (one thread, median, colour photos).
-//   node --conditions=agegender-source --import tsx bench/detectors.ts [--photos 100] [--aaf dir] [--yunet-n file] [--only text]
-// Photos: every 40th AAF file name in sorted order (the dev set; never trained on). Face-free
+// photos, colour and grey; with --synthetic, UTKFace test chips pasted into larger photos, as they are
+// and grey), whether the top box lies on the face the shipped YuNet-s finds, false positives per
+// face-free image, ms per photo (one thread, median, colour AAF photos).
+//   node --conditions=agegender-source --import tsx bench/detectors.ts [--photos 100] [--every 40] [--aaf dir]
+//     [--synthetic n --workspace workspace/utk] [--yunet-n file] [--only text]
+// Photos: every 40th (--every) AAF file name in sorted order (the dev set; never trained on). Synthetic
+// photos: those of `bench:photos -- --synthetic n` (seed 17); a face counts as found there when a box at
+// the threshold holds the pasted chip's centre. Face-free
 // images: 40 synthetic textures (uniform noise, blurred noise, gradients, checkerboards, stripes;
 // seeded) plus test/fixtures/photos/no-face.jpg. Each detector runs once per image at its lowest
 // threshold; the higher thresholds are read off the same detections. `--only` keeps the detectors
@@ -10,12 +14,16 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadFaceDetector, loadYunetDetector, type RawImage } from 'agegender';
-import { aafSample, faceFreeImages, grey } from './detectors-images.js';
+import { resolve } from 'node:path';
+import { aafSample, faceFreeImages, grey, syntheticSample } from './detectors-images.js';
 import { loadBlazeDetector, loadFaceBoxesDetector, loadTinyFaceDetector, type BenchDetector, type BenchFace } from './detectors-tfjs.js';
 
 const { values } = parseArgs({
   options: {
     photos: { type: 'string', default: '100' },
+    every: { type: 'string', default: '40' },
+    synthetic: { type: 'string', default: '0' },
+    workspace: { type: 'string', default: 'workspace/utk' },
     aaf: { type: 'string', default: '../shared/datasets/aaf/photos' },
     'yunet-n': { type: 'string', default: '../shared/models/yunet/yunet_n_dynamic.onnx' },
     only: { type: 'string', default: '' },
@@ -60,41 +68,43 @@ function onFace(faces: readonly BenchFace[], ref: BenchFace | undefined): boolea
   return holds(top.box, ref.box) && holds(ref.box, top.box);
 }
 
-interface Detections {
-  colour: BenchFace[][];
-  grey: BenchFace[][];
-  empty: BenchFace[][];
-  ms: number[];
-}
+/** A box at the threshold holds the point (the pasted chip's centre in a synthetic photo). */
+const holdsPoint = (faces: readonly BenchFace[], p: { x: number; y: number }): boolean =>
+  faces.some((f) => p.x >= f.box.x && p.x <= f.box.x + f.box.width && p.y >= f.box.y && p.y <= f.box.y + f.box.height);
 
-async function runAll(d: BenchDetector, sets: { colour: RawImage[]; grey: RawImage[]; empty: RawImage[] }): Promise<Detections> {
+type ImageSets = Record<'colour' | 'grey' | 'synthetic' | 'syntheticGrey' | 'empty', RawImage[]>;
+type Detections = Record<keyof ImageSets, BenchFace[][]> & { ms: number[] };
+
+async function runAll(d: BenchDetector, sets: ImageSets): Promise<Detections> {
   const sorted = (faces: BenchFace[]): BenchFace[] => [...faces].sort((a, b) => b.score - a.score);
-  const out: Detections = { colour: [], grey: [], empty: [], ms: [] };
+  const out: Detections = { colour: [], grey: [], synthetic: [], syntheticGrey: [], empty: [], ms: [] };
   for (const p of sets.colour) {
     const t0 = performance.now();
     out.colour.push(sorted(await d.detect(p)));
     out.ms.push(performance.now() - t0);
   }
-  for (const p of sets.grey) out.grey.push(sorted(await d.detect(p)));
-  for (const p of sets.empty) out.empty.push(sorted(await d.detect(p)));
+  for (const key of ['grey', 'synthetic', 'syntheticGrey', 'empty'] as const) for (const p of sets[key]) out[key].push(sorted(await d.detect(p)));
   return out;
 }
 
 const pct = (k: number, n: number): string => `${((100 * k) / n).toFixed(1)}%`;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const colour = await aafSample(values.aaf!, Number(values.photos));
-const sets = { colour, grey: colour.map(grey), empty: await faceFreeImages() };
+const colour = await aafSample(values.aaf!, Number(values.photos), Number(values.every));
+const synthetic = Number(values.synthetic) > 0 ? await syntheticSample(resolve(values.workspace!), Number(values.synthetic)) : [];
+const sets: ImageSets = { colour, grey: colour.map(grey), synthetic: synthetic.map((s) => s.image), syntheticGrey: synthetic.map((s) => grey(s.image)), empty: await faceFreeImages() };
 const n = colour.length;
+const ns = synthetic.length;
 let reference: BenchFace[][] = [];
-console.log(`${n} AAF photos, ${sets.empty.length} face-free images; ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
-console.log(`| detector | score ≥ | AAF found (${n}) | on YuNet-s's face | AAF grey found | false positives / face-free image (${sets.empty.length}) | ms / photo (median) |`);
-console.log('|---|---|---|---|---|---|---|');
+console.log(`${n} AAF photos, ${ns} synthetic photos, ${sets.empty.length} face-free images; ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
+const synthHead = ns > 0 ? ` synthetic found (${ns}) | synthetic grey found |` : '';
+console.log(`| detector | score ≥ | AAF found (${n}) | on YuNet-s's face | AAF grey found |${synthHead} false positives / face-free image (${sets.empty.length}) | ms / photo (median) |`);
+console.log(`|---|---|---|---|---|${ns > 0 ? '---|---|' : ''}---|---|`);
 for (const c of candidates) {
   const isReference = c.name.startsWith('YuNet-s');
   if (!isReference && !c.name.includes(values.only!)) continue;
   if (!c.load) {
-    console.log(`| ${c.name} | — | ${c.skipped ?? 'not run'} | | | | |`);
+    console.log(`| ${c.name} | — | ${c.skipped ?? 'not run'} | | |${ns > 0 ? ' | |' : ''} | |`);
     continue;
   }
   const d = await c.load(c.thresholds.at(-1)!);
@@ -107,7 +117,9 @@ for (const c of candidates) {
     const on = r.colour.filter((f, i) => onFace(keep(f), reference[i]?.[0])).length;
     const greyFound = r.grey.filter((f) => keep(f).length > 0).length;
     const fp = r.empty.reduce((s, f) => s + keep(f).length, 0);
-    console.log(`| ${c.name} | ${t} | ${pct(found, n)} | ${pct(on, n)} | ${pct(greyFound, n)} | ${(fp / sets.empty.length).toFixed(3)} | ${median(r.ms).toFixed(1)} |`);
+    const synthFound = (faces: BenchFace[][]): number => faces.filter((f, i) => holdsPoint(keep(f), synthetic[i]!.centre)).length;
+    const synthCells = ns > 0 ? ` ${pct(synthFound(r.synthetic), ns)} | ${pct(synthFound(r.syntheticGrey), ns)} |` : '';
+    console.log(`| ${c.name} | ${t} | ${pct(found, n)} | ${pct(on, n)} | ${pct(greyFound, n)} |${synthCells} ${(fp / sets.empty.length).toFixed(3)} | ${median(r.ms).toFixed(1)} |`);
   }
 }
 console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);

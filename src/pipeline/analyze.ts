@@ -27,7 +27,8 @@ export interface AnalyzeOptions {
   detect: boolean;
   /**
    * Photos larger than this on their longer side are shrunk for detection only (faces are still
-   * aligned from the full-resolution pixels). Default {@link ANALYZE_DEFAULTS}.detectMaxSide.
+   * aligned from the full-resolution pixels). Default {@link ANALYZE_DEFAULTS}.detectMaxSide, the
+   * side YuNet's second pass looks for small faces at (yunet.ts `largeInputSide`).
    */
   detectMaxSide?: number;
   /**
@@ -45,7 +46,7 @@ export interface AnalyzeOptions {
   subject?: string;
 }
 
-export const ANALYZE_DEFAULTS = Object.freeze({ detectMaxSide: 1280, refine: true, align: 'dlib68' as AlignMethod });
+export const ANALYZE_DEFAULTS = Object.freeze({ detectMaxSide: 1600, refine: true, align: 'dlib68' as AlignMethod });
 
 export type AlignMethod = 'dlib68' | 'five-point';
 

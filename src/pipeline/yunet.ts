@@ -7,7 +7,9 @@
  * show a whole face with context), scaled so its longer side lies in [`minInputSide`, `maxInputSide`]
  * (small images are upscaled, large ones shrunk), padded to a multiple of 32 (YuNet's strides) and fed
  * as BGR 0–255. Grey images have their channel replicated. Decoding and NMS follow OpenCV's
- * `FaceDetectorYNImpl::postProcess`.
+ * `FaceDetectorYNImpl::postProcess`. An image that this shrinks (a photo larger than about 430 px) is
+ * searched once more at up to `largeInputSide` px without the margin, for the small faces of group
+ * photos; the faces only that pass finds are added to the first pass's.
  *
  * @example
  *   const detector = await loadYunetDetector();
@@ -40,6 +42,12 @@ export interface YunetOptions {
   maxInputSide?: number;
   /** Margin added on every side before detecting, as a fraction of the image's longer side. */
   margin?: number;
+  /**
+   * When the first pass shrinks the image (its padded longer side is over `maxInputSide`), a second
+   * pass sees it without the margin at up to this longer side, and adds the faces the first missed
+   * (small faces in large photos). 0: one pass only.
+   */
+  largeInputSide?: number;
   /** onnxruntime intra-op threads (default 1: detection runs per photo, parallelism comes from workers). */
   threads?: number;
   /** The ONNX file (default: the one shipped in `models/detector/`). */
@@ -48,7 +56,7 @@ export interface YunetOptions {
 
 export const YUNET_FILE = 'yunet_s_dynamic.onnx';
 
-export const YUNET_DEFAULTS = Object.freeze({ minConfidence: 0.6, maxFaces: 32, nmsIou: 0.3, minInputSide: 320, maxInputSide: 640, margin: 0.25 });
+export const YUNET_DEFAULTS = Object.freeze({ minConfidence: 0.6, maxFaces: 32, nmsIou: 0.3, minInputSide: 320, maxInputSide: 640, margin: 0.25, largeInputSide: 1600 });
 
 /** Path of the YuNet ONNX file shipped with the package. */
 export function yunetModelFile(): string {
@@ -118,6 +126,24 @@ export function nonMaxSuppression<T extends { box: FaceBox; score: number }>(ite
     if (kept.every((k) => iou(k.box, item.box) <= threshold)) kept.push(item);
   }
   return kept;
+}
+
+/**
+ * `first`, then the faces of `second` that overlap none of them (intersection over union at most
+ * `threshold`, and neither box holding the other's centre), best score first; at most `maxKeep` in all.
+ */
+export function addMissedFaces<T extends { box: FaceBox; score: number }>(first: readonly T[], second: readonly T[], threshold: number, maxKeep: number): T[] {
+  const centreIn = (a: FaceBox, b: FaceBox): boolean => {
+    const [x, y] = [b.x + b.width / 2, b.y + b.height / 2];
+    return x >= a.x && x <= a.x + a.width && y >= a.y && y <= a.y + a.height;
+  };
+  const overlaps = (a: FaceBox, b: FaceBox): boolean => iou(a, b) > threshold || centreIn(a, b) || centreIn(b, a);
+  const out = first.slice(0, maxKeep);
+  for (const face of [...second].sort((a, b) => b.score - a.score)) {
+    if (out.length >= maxKeep) break;
+    if (out.every((k) => !overlaps(k.box, face.box))) out.push(face);
+  }
+  return out;
 }
 
 /** Network input for an image: placement of the image inside it and the BGR planar tensor data. */
@@ -190,6 +216,7 @@ export async function loadYunetDetector(options: YunetOptions = {}): Promise<Fac
   const minSide = integerInRange(options.minInputSide ?? YUNET_DEFAULTS.minInputSide, 'minInputSide', 32, 4096);
   const maxSide = integerInRange(options.maxInputSide ?? YUNET_DEFAULTS.maxInputSide, 'maxInputSide', minSide, 4096);
   const margin = numberInRange(options.margin ?? YUNET_DEFAULTS.margin, 'margin', 0, 2);
+  const largeSide = options.largeInputSide === 0 ? 0 : integerInRange(options.largeInputSide ?? YUNET_DEFAULTS.largeInputSide, 'largeInputSide', maxSide, 8192);
   const file = options.modelFile ?? yunetModelFile();
   const problem = ortStartProblem();
   if (problem) throw new AgeGenderError('MODEL_NOT_LOADED', `YuNet needs onnxruntime, which cannot start here: ${problem}`, { subject: 'onnxruntime-node' });
@@ -210,10 +237,9 @@ export async function loadYunetDetector(options: YunetOptions = {}): Promise<Fac
   let disposed = false;
   let queue: Promise<unknown> = Promise.resolve();
 
-  const run = async (image: RawImage): Promise<DetectedFace[]> => {
-    if (disposed) throw new AgeGenderError('MODEL_NOT_LOADED', 'face detector was disposed');
-    if (image.width < 1 || image.height < 1) return [];
-    const input = await yunetInput(image, minSide, maxSide, margin);
+  /** One pass: the image laid out for the network, run, decoded and suppressed, in image pixels. */
+  const pass = async (image: RawImage, largest: number, padding: number): Promise<DetectedFace[]> => {
+    const input = await yunetInput(image, minSide, largest, padding);
     const tensor = new ort.Tensor('float32', input.data, [1, 3, input.height, input.width]);
     const out = await session.run({ input: tensor });
     const candidates = STRIDES.flatMap((stride) => {
@@ -228,6 +254,15 @@ export async function loadYunetDetector(options: YunetOptions = {}): Promise<Fac
     // so a garbage collection mid-run cannot free it (see runtime.ts)
     if (tensor.data !== input.data) throw new AgeGenderError('MODEL_INVALID', 'YuNet input was replaced during the run');
     return nonMaxSuppression(candidates, nmsIou, maxFaces).map((c) => toImageFace(c, input));
+  };
+
+  const run = async (image: RawImage): Promise<DetectedFace[]> => {
+    if (disposed) throw new AgeGenderError('MODEL_NOT_LOADED', 'face detector was disposed');
+    if (image.width < 1 || image.height < 1) return [];
+    const faces = await pass(image, maxSide, margin);
+    const shrunk = Math.max(image.width, image.height) * (1 + 2 * margin) > maxSide;
+    if (largeSide === 0 || !shrunk) return faces;
+    return addMissedFaces(faces, await pass(image, largeSide, 0), nmsIou, maxFaces);
   };
 
   return {

@@ -12,7 +12,7 @@ import type { WorkKind } from './queue.js';
 import type { Upload } from './upload.js';
 
 /**
- * Longest side an upload is decoded at. Photos: faces are found on at most 1280 px anyway and
+ * Longest side an upload is decoded at. Photos: faces are found on at most 1600 px anyway and
  * aligned to 200 px chips, so 2048 px keeps every face the detector can see at full chip resolution.
  * Chips (`detect=false`): the network sees 150 px, so 512 px loses nothing. Decoding shrinks on the
  * stream (`decode.ts`), so neither the full-size pixels nor a full-size padded tensor ever exist.

@@ -7,7 +7,8 @@ import { decodeImage } from '../../src/io/decode.js';
 import type { RawImage } from '../../src/io/types.js';
 import { alignFace, applySimilarity, chipTemplate, fitSimilarity, isAlignedChip, parseChipTemplate } from '../../src/pipeline/align.js';
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
-import { decodeYunetLevel, nonMaxSuppression, yunetInput } from '../../src/pipeline/yunet.js';
+import sharp from 'sharp';
+import { addMissedFaces, decodeYunetLevel, loadYunetDetector, nonMaxSuppression, yunetInput } from '../../src/pipeline/yunet.js';
 
 const DIR = new URL('../fixtures/photos/', import.meta.url);
 const photo = async (name: string): Promise<RawImage> => decodeImage(await readFile(new URL(name, DIR)), name);
@@ -35,6 +36,20 @@ describe('yunet decoding', () => {
     const kept = nonMaxSuppression([{ box: box(0), score: 0.7 }, { box: box(1), score: 0.9 }, { box: box(50), score: 0.6 }], 0.3, 10);
     assert.deepEqual(kept.map((k) => k.score), [0.9, 0.6]);
     assert.equal(nonMaxSuppression([{ box: box(0), score: 0.7 }, { box: box(50), score: 0.6 }], 0.3, 1).length, 1);
+  });
+
+  it('the second pass adds only the faces the first missed: no overlap, no box holding the other\'s centre', () => {
+    const box = (x: number, width = 10): { x: number; y: number; width: number; height: number } => ({ x, y: 0, width, height: width });
+    const first = [{ box: box(0), score: 0.7 }];
+    const second = [
+      { box: box(1), score: 0.95 }, // the same face, better scored: the first pass's box stays
+      { box: box(-5, 30), score: 0.9 }, // holds the first face's centre
+      { box: box(50), score: 0.65 },
+      { box: box(80), score: 0.8 },
+    ];
+    assert.deepEqual(addMissedFaces(first, second, 0.3, 10).map((f) => f.box.x), [0, 80, 50]);
+    assert.deepEqual(addMissedFaces(first, second, 0.3, 2).map((f) => f.box.x), [0, 80]);
+    assert.deepEqual(addMissedFaces([], second, 0.3, 10).map((f) => f.score), [0.95, 0.8, 0.65]);
   });
 
   it('input: margin, /32 padding, BGR planes, grey replicated', async () => {
@@ -76,6 +91,27 @@ describe('yunet on the shipped ONNX file', () => {
     const grey = new Uint8Array(chip.width * chip.height);
     for (let i = 0; i < grey.length; i++) grey[i] = chip.data[i * chip.channels]!;
     assert.equal((await detector.detect({ data: grey, width: chip.width, height: chip.height, channels: 1 })).length, 1);
+  });
+
+  it('a large group photo: the second pass finds the small faces the first pass shrinks away', async () => {
+    // twelve 80-px chips (faces ≈ 40 px) on a 2400×1800 canvas: one pass sees it at 640 px with its margin
+    const chips = await Promise.all(['24_0_2_20170116170633399.jpg.chip.jpg', '35_0_0_20170117203240562.jpg.chip.jpg', '6_1_0_20170109194207894.jpg.chip.jpg'].map((n) => sharp(new URL(`chips/${n}`, DIR).pathname).resize(80, 80).toBuffer()));
+    const layers = Array.from({ length: 12 }, (_, i) => ({ input: chips[i % 3]!, left: 150 + (i % 4) * 600, top: 200 + Math.floor(i / 4) * 600 }));
+    const jpeg = await sharp({ create: { width: 2400, height: 1800, channels: 3, background: { r: 90, g: 110, b: 100 } } }).composite(layers).jpeg().toBuffer();
+    const group = await decodeImage(jpeg, 'group.jpg');
+    const onePass = await loadYunetDetector({ largeInputSide: 0 });
+    const twoPasses = await loadYunetDetector();
+    try {
+      const [one, two] = [await onePass.detect(group), await twoPasses.detect(group)];
+      const onAChip = (f: { box: { x: number; y: number; width: number; height: number } }): boolean =>
+        layers.some((l) => Math.abs(f.box.x + f.box.width / 2 - (l.left + 40)) < 30 && Math.abs(f.box.y + f.box.height / 2 - (l.top + 40)) < 30);
+      assert.ok(two.length >= 11 && two.every(onAChip), `two passes: ${two.length} faces, ${two.filter(onAChip).length} on a chip`);
+      assert.equal(one.length, 0, 'the first pass finds none of them');
+    } finally {
+      onePass.dispose();
+      twoPasses.dispose();
+    }
+    await assert.rejects(loadYunetDetector({ largeInputSide: 100 }), /largeInputSide/);
   });
 
   it('finds no face in the no-face photo nor in a flat image', async () => {

@@ -45,7 +45,8 @@ export interface YunetOptions {
   /**
    * When the first pass shrinks the image (its padded longer side is over `maxInputSide`), a second
    * pass sees it without the margin at up to this longer side, and adds the faces the first missed
-   * (small faces in large photos). 0: one pass only.
+   * (small faces in large photos). 0: one pass only. At least `maxInputSide` when given; the default
+   * (1600) applies only where it is larger than `maxInputSide`.
    */
   largeInputSide?: number;
   /** onnxruntime intra-op threads (default 1: detection runs per photo, parallelism comes from workers). */
@@ -216,7 +217,11 @@ export async function loadYunetDetector(options: YunetOptions = {}): Promise<Fac
   const minSide = integerInRange(options.minInputSide ?? YUNET_DEFAULTS.minInputSide, 'minInputSide', 32, 4096);
   const maxSide = integerInRange(options.maxInputSide ?? YUNET_DEFAULTS.maxInputSide, 'maxInputSide', minSide, 4096);
   const margin = numberInRange(options.margin ?? YUNET_DEFAULTS.margin, 'margin', 0, 2);
-  const largeSide = options.largeInputSide === 0 ? 0 : integerInRange(options.largeInputSide ?? YUNET_DEFAULTS.largeInputSide, 'largeInputSide', maxSide, 8192);
+  // the default second pass only where it sees more than the first (a caller's maxInputSide may reach it)
+  const largeSide =
+    options.largeInputSide === undefined ? (YUNET_DEFAULTS.largeInputSide > maxSide ? YUNET_DEFAULTS.largeInputSide : 0)
+    : options.largeInputSide === 0 ? 0
+    : integerInRange(options.largeInputSide, 'largeInputSide', maxSide, 8192);
   const file = options.modelFile ?? yunetModelFile();
   const problem = ortStartProblem();
   if (problem) throw new AgeGenderError('MODEL_NOT_LOADED', `YuNet needs onnxruntime, which cannot start here: ${problem}`, { subject: 'onnxruntime-node' });

@@ -4,8 +4,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadImageInput, readManifest, rowsOfSplit, spreadSubset, type RawImage } from 'agegender';
-import { syntheticPhoto } from './synthetic-photos.js';
+import { loadImageInput, readManifest, rowsOfSplit, type RawImage } from 'agegender';
+import { pastedCentre, syntheticPhotosOf } from './synthetic-photos.js';
 
 /** Every `every`-th `.jpg` of `dir` in sorted name order (default every 40th), at most `count`, decoded. */
 export async function aafSample(dir: string, count: number, every = 40): Promise<RawImage[]> {
@@ -25,15 +25,9 @@ export interface SyntheticImage {
  * the rotated chip's bounding box, where sharp puts the chip's centre).
  */
 export async function syntheticSample(workspace: string, count: number, split: 'test' | 'val' = 'test', seed = 17): Promise<SyntheticImage[]> {
-  const rows = rowsOfSplit(await readManifest(workspace), split);
-  const faceFree = 'test/fixtures/photos/no-face.jpg';
   const out: SyntheticImage[] = [];
-  for (const [i, row] of spreadSubset(rows, count).entries()) {
-    const other = rows[(rows.indexOf(row) + Math.floor(rows.length / 2)) % rows.length]!;
-    const { spec, jpeg } = await syntheticPhoto(seed, i, { chip: row.source, otherChip: other.source, faceFree });
-    const rad = (Math.abs(spec.angle) * Math.PI) / 180;
-    const half = (spec.chipSide * (Math.cos(rad) + Math.sin(rad))) / 2;
-    out.push({ image: await loadImageInput(jpeg), centre: { x: spec.left + half, y: spec.top + half } });
+  for await (const { spec, jpeg } of syntheticPhotosOf(rowsOfSplit(await readManifest(workspace), split), count, seed, 'test/fixtures/photos/no-face.jpg')) {
+    out.push({ image: await loadImageInput(jpeg), centre: pastedCentre(spec) });
   }
   return out;
 }

@@ -8,6 +8,7 @@
 // the result is JPEG-encoded (quality 90) like a real photo.
 import sharp from 'sharp';
 import { mulberry32 } from 'agegender/core';
+import { spreadSubset } from 'agegender';
 
 export interface SyntheticSpec {
   /** Canvas side in pixels (square canvas). */
@@ -81,4 +82,25 @@ export async function syntheticPhoto(seed: number, index: number, sources: Synth
   let photo = sharp(await background(spec, sources, rng)).composite([{ input: chip, left: spec.left, top: spec.top }]);
   if (spec.grayscale) photo = sharp(await photo.png().toBuffer()).grayscale().toColourspace('srgb');
   return { spec, jpeg: await photo.jpeg({ quality: 90 }).toBuffer() };
+}
+
+/**
+ * The synthetic photos of a list of chips as the benches draw them: `count` chips spread over `rows`,
+ * photo i pasting chip i over a background blurred from the chip half the list away (or a crop of
+ * `faceFree`), in order.
+ */
+export async function* syntheticPhotosOf<R extends { source: string }>(rows: readonly R[], count: number, seed: number, faceFree: string): AsyncGenerator<SyntheticPhoto & { row: R; index: number }> {
+  const chosen = spreadSubset(rows, count);
+  for (let i = 0; i < chosen.length; i++) {
+    const row = chosen[i]!;
+    const other = rows[(rows.indexOf(row) + Math.floor(rows.length / 2)) % rows.length]!;
+    yield { ...(await syntheticPhoto(seed, i, { chip: row.source, otherChip: other.source, faceFree })), row, index: i };
+  }
+}
+
+/** Where the pasted chip's centre lies in the photo (the centre of the rotated chip's bounding box, where sharp puts it). */
+export function pastedCentre(spec: SyntheticSpec): { x: number; y: number } {
+  const rad = (Math.abs(spec.angle) * Math.PI) / 180;
+  const half = (spec.chipSide * (Math.cos(rad) + Math.sin(rad))) / 2;
+  return { x: spec.left + half, y: spec.top + half };
 }

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { analyzeImage, analyzeOrNoFaces, largestFace, loadFaceDetector, loadImageInput, loadModel, readManifest, rowsOfSplit, spreadSubset, type AgeGenderModel, type FaceDetector, type RawImage } from 'agegender';
-import { syntheticPhoto, type SyntheticSpec } from './synthetic-photos.js';
+import { syntheticPhotosOf, type SyntheticSpec } from './synthetic-photos.js';
 
 export interface SyntheticBenchOptions {
   synthetic: number;
@@ -103,12 +103,8 @@ export async function runSyntheticBench(o: SyntheticBenchOptions): Promise<{ chi
       await writeFile(join(o.out, 'chips.json'), `${JSON.stringify({ summary: chips, pairs })}\n`);
     }
     if (o.synthetic > 0) {
-      const chosen = spreadSubset(rows, o.synthetic);
       const pairs: Pair[] = [];
-      for (let i = 0; i < chosen.length; i++) {
-        const row = chosen[i]!;
-        const other = rows[(rows.indexOf(row) + Math.floor(rows.length / 2)) % rows.length]!;
-        const { spec, jpeg } = await syntheticPhoto(seed, i, { chip: row.source, otherChip: other.source, faceFree });
+      for await (const { spec, jpeg, row, index: i } of syntheticPhotosOf(rows, o.synthetic, seed, faceFree)) {
         if (i < (o.keep ?? 24)) await writeFile(join(o.out, `synthetic-${String(i).padStart(4, '0')}.jpg`), jpeg);
         const d = await direct(model, await loadImageInput(spec.grayscale ? await gray(row.source) : row.source));
         const p = await throughPhotoPath(model, detector, await loadImageInput(jpeg));

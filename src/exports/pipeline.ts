@@ -8,3 +8,4 @@ export * from '../pipeline/predict-csv.js';
 export * from '../pipeline/predict-pool.js';
 export * from '../pipeline/pooled-model.js';
 export * from '../pipeline/quality.js';
+export * from '../pipeline/turn.js';

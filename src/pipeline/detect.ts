@@ -59,6 +59,12 @@ export interface FaceDetector {
    * face-api's SSD finds one in only ~58% even padded, so it is not asked.
    */
   readonly confirmsChips?: boolean;
+  /**
+   * A photo whose best face scores at least this is taken as upright; below it (or with no face) the
+   * photo path also looks at the photo turned (analyze.ts `turns`). Unset: only photos without a face
+   * are searched turned.
+   */
+  readonly uprightScore?: number;
   /** Faces sorted by score, highest first. Does not keep a reference to `image`. */
   detect(image: RawImage): Promise<DetectedFace[]>;
   dispose(): void;

@@ -49,6 +49,12 @@ export interface YunetOptions {
    * (1600) applies only where it is larger than `maxInputSide`.
    */
   largeInputSide?: number;
+  /**
+   * A photo whose best face scores at least this is taken as upright (FaceDetector.uprightScore).
+   * Default 0.92: on 1,000 AAF photos, 300 grey copies and 300 synthetic photos the upright photo's
+   * best face outscores every turned copy's, and 3%, 13% and 29% of upright photos score under it.
+   */
+  uprightScore?: number;
   /** onnxruntime intra-op threads (default 1: detection runs per photo, parallelism comes from workers). */
   threads?: number;
   /** The ONNX file (default: the one shipped in `models/detector/`). */
@@ -57,7 +63,7 @@ export interface YunetOptions {
 
 export const YUNET_FILE = 'yunet_s_dynamic.onnx';
 
-export const YUNET_DEFAULTS = Object.freeze({ minConfidence: 0.6, maxFaces: 32, nmsIou: 0.3, minInputSide: 320, maxInputSide: 640, margin: 0.25, largeInputSide: 1600 });
+export const YUNET_DEFAULTS = Object.freeze({ minConfidence: 0.6, maxFaces: 32, nmsIou: 0.3, minInputSide: 320, maxInputSide: 640, margin: 0.25, largeInputSide: 1600, uprightScore: 0.92 });
 
 /** Path of the YuNet ONNX file shipped with the package. */
 export function yunetModelFile(): string {
@@ -213,6 +219,7 @@ function toImageFace(c: YunetCandidate, input: YunetInput): DetectedFace {
 export async function loadYunetDetector(options: YunetOptions = {}): Promise<FaceDetector> {
   const minConfidence = numberInRange(options.minConfidence ?? YUNET_DEFAULTS.minConfidence, 'minConfidence', 0, 1);
   const maxFaces = integerInRange(options.maxFaces ?? YUNET_DEFAULTS.maxFaces, 'maxFaces', 1, 1000);
+  const uprightScore = numberInRange(options.uprightScore ?? YUNET_DEFAULTS.uprightScore, 'uprightScore', 0, 1);
   const nmsIou = numberInRange(options.nmsIou ?? YUNET_DEFAULTS.nmsIou, 'nmsIou', 0, 1);
   const minSide = integerInRange(options.minInputSide ?? YUNET_DEFAULTS.minInputSide, 'minInputSide', 32, 4096);
   const maxSide = integerInRange(options.maxInputSide ?? YUNET_DEFAULTS.maxInputSide, 'maxInputSide', minSide, 4096);
@@ -273,6 +280,7 @@ export async function loadYunetDetector(options: YunetOptions = {}): Promise<Fac
   return {
     name: `yunet ${file.replace(/^.*[\\/]/, '').replace(/\.onnx$/, '')} (onnxruntime)`,
     confirmsChips: true,
+    uprightScore,
     detect(image: RawImage): Promise<DetectedFace[]> {
       const next = queue.then(() => run(image));
       queue = next.catch(() => undefined);

@@ -165,6 +165,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     });
   }
   function facesText(n) { return n + (n === 1 ? ' face' : ' faces'); }
+  function foundText(result) { return facesText(result.faces.length) + (result.turned ? ', found with the photo turned ' + result.turned + '\u00b0' : ''); }
   function explainFaces(result, file, mine) {
     var target = $('target').value;
     return post('/v1/explain?target=' + target, file).then(function (ex) {
@@ -177,12 +178,12 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       });
       var rest = facesEl.querySelectorAll('.face-card img:not([src])');
       for (var k = 0; k < rest.length; k++) rest[k].parentNode.querySelector('.pending').textContent = 'not explained (the server explains the first ' + ex.faces.length + ' faces)';
-      setStatus(facesText(result.faces.length) + '; explanation of ' + target + ' shown for ' + ex.faces.length + '.');
+      setStatus(foundText(result) + '; explanation of ' + target + ' shown for ' + ex.faces.length + '.');
     }, function (e) {
       if (mine !== run) return;
       var pend = facesEl.querySelectorAll('.pending');
       for (var k = 0; k < pend.length; k++) pend[k].textContent = 'explanation unavailable';
-      setStatus(facesText(result.faces.length) + '; explanation unavailable: ' + e.message, e.code === 'EXPLAIN_UNAVAILABLE' ? '' : 'error');
+      setStatus(foundText(result) + '; explanation unavailable: ' + e.message, e.code === 'EXPLAIN_UNAVAILABLE' ? '' : 'error');
     });
   }
   function readAsDataUrl(file) {
@@ -223,7 +224,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       layout();
       listFaces(result);
       if (result.faces.length === 0) return setStatus(noFace(null), 'warn');
-      setStatus(facesText(result.faces.length) + ' (' + Math.round(result.ms) + ' ms). Explaining\u2026');
+      setStatus(foundText(result) + ' (' + Math.round(result.ms) + ' ms). Explaining\u2026');
       return explainFaces(result, file, mine);
     }).catch(function (e) {
       if (mine !== run) return;

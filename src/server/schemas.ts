@@ -60,6 +60,7 @@ export const PredictResponse = z.object({
   height: z.number().int(),
   detect: z.boolean(),
   genderThreshold: z.number().describe('The gender threshold applied (the query parameter, else the model default).'),
+  turned: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).describe('Clockwise degrees the photo was turned to find its faces upright (0 for an upright photo; a scan or phone photo stored sideways without an EXIF tag gives 90, 180 or 270). Boxes are in the uploaded image as it is.'),
   faces: z.array(Face),
   model: z.string(),
   ms: z.number().describe('Server time for this request, ms.'),
@@ -79,6 +80,7 @@ export const ExplainResponse = z.object({
   height: z.number().int(),
   detect: z.boolean(),
   genderThreshold: z.number(),
+  turned: PredictResponse.shape.turned,
   faces: z.array(ExplainedFace),
   /** Faces found in all, which may exceed the explained ones. */
   facesFound: z.number().int(),

@@ -28,7 +28,7 @@ function toUploadPixels(result: AnalyzeResult, header: ImageHeader, detect: bool
   const sx = header.width / result.width;
   const sy = header.height / result.height;
   const faces = result.faces.map((f) => ({ ...f, box: detect ? scaleBox(f.box, sx, sy) : { x: 0, y: 0, width: header.width, height: header.height } }));
-  return { width: header.width, height: header.height, faces };
+  return { width: header.width, height: header.height, faces, ...(result.turned === undefined ? {} : { turned: result.turned }) };
 }
 
 /** Decodes the upload at its working size and runs detect → align → predict (or the whole image as a chip). */

@@ -2,6 +2,7 @@
 // ordinary photos with no face and with many faces.
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
@@ -51,5 +52,30 @@ describe('server with the real face detector', () => {
       assert.ok(hit, `no face box centred in the chip at (${p.left}, ${p.top})`);
       assert.ok(hit.score !== null && hit.score >= 0.5);
     }
+  });
+
+  it('a photo stored sideways (no EXIF tag) is searched turned: faces found, boxed in the stored pixels, `turned` says how', async () => {
+    const spec = specs.find((s) => s.file === 'three-faces.jpg')!;
+    const upright = await readFile(new URL(spec.file, DIR));
+    const { width: w, height: h } = await sharp(upright).metadata();
+    // turned 90° clockwise in its pixels: the photo's (x, y) is at (h − 1 − y, x)
+    const sideways = await sharp(upright).rotate(90).jpeg({ quality: 95 }).toBuffer();
+    const res = await app.inject({ method: 'POST', url: '/v1/predict', payload: sideways });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = PredictResponse.parse(res.json());
+    assert.deepEqual([body.width, body.height, body.turned], [h, w, 270]);
+    assert.equal(body.faces.length, spec.faces.length);
+    for (const p of spec.faces) {
+      const [x0, x1] = [h! - p.top - p.size, h! - p.top];
+      const [y0, y1] = [p.left, p.left + p.size];
+      const hit = body.faces.find((f) => {
+        const cx = f.box.x + f.box.width / 2;
+        const cy = f.box.y + f.box.height / 2;
+        return cx > x0 && cx < x1 && cy > y0 && cy < y1;
+      });
+      assert.ok(hit, `no face box centred in the chip pasted at (${p.left}, ${p.top}), now at (${x0}, ${y0})`);
+    }
+    const plain = PredictResponse.parse((await app.inject({ method: 'POST', url: '/v1/predict', payload: upright })).json());
+    assert.equal(plain.turned, 0);
   });
 });

@@ -3,8 +3,9 @@
 // the upright photo gets? Also: does looking at the turned copies invent faces in face-free images,
 // and what does it cost?
 //
-// AAF dev photos (every `--every`-th in name order, at most `--count`; colour, and a grey copy for a
-// quarter turn), each turned 90°, 180° and 270° clockwise in its pixels (sharp, lossless), analysed
+// AAF dev photos (every `--every`-th in name order, at most `--count`; colour, a grey copy, and a copy
+// enlarged to 1,200 px, where the orientations are compared on a shrunk copy), turned 90°, 180° and
+// 270° clockwise in their pixels (sharp, lossless), analysed
 // with `turns: false` and `turns: true` (analyze.ts), largest face. |Δage| and gender agreement are
 // against the upright photo's own answer. Face-free: the 41 images of bench/detectors.ts, upright
 // and turned.
@@ -43,21 +44,32 @@ console.log(`${photos.length} AAF photos (every ${values.every}th), ${refs.lengt
 console.log('');
 console.log('| stored as | photos | turns off: found | mean \\|Δage\\| | gender agrees | turns on: found | right turn | mean \\|Δage\\| | gender agrees | median ms, off / on |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
-const sets: Array<{ name: string; turn: QuarterTurn; grey: boolean }> = [
-  { name: 'upright', turn: 0, grey: false },
-  { name: 'turned 90°', turn: 90, grey: false },
-  { name: 'turned 180°', turn: 180, grey: false },
-  { name: 'turned 270°', turn: 270, grey: false },
+const sets: Array<{ name: string; turn: QuarterTurn; grey?: boolean; large?: boolean }> = [
+  { name: 'upright', turn: 0 },
+  { name: 'turned 90°', turn: 90 },
+  { name: 'turned 180°', turn: 180 },
+  { name: 'turned 270°', turn: 270 },
   { name: 'upright, grey', turn: 0, grey: true },
   { name: 'turned 90°, grey', turn: 90, grey: true },
+  { name: 'upright, enlarged to 1,200 px', turn: 0, large: true },
+  { name: 'turned 90°, enlarged to 1,200 px', turn: 90, large: true },
 ];
+/** The photo enlarged to 1,200 px on its longer side (a large photo: the turns are compared on a shrunk copy). */
+async function enlarged(im: RawImage): Promise<RawImage> {
+  const k = 1200 / Math.max(im.width, im.height);
+  const { data, info } = await sharp(im.data, { raw: { width: im.width, height: im.height, channels: im.channels } })
+    .resize(Math.round(im.width * k), Math.round(im.height * k))
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data), width: info.width, height: info.height, channels: info.channels as RawImage['channels'] };
+}
 type Tally = { found: number; right: number; agree: number; sumAbs: number; ms: number[] };
 const tally = (): Tally => ({ found: 0, right: 0, agree: 0, sumAbs: 0, ms: [] });
 for (const s of sets) {
   const off = tally();
   const on = tally();
   for (const { photo, ref } of refs) {
-    const stored = await turnImage(s.grey ? grey(photo) : photo, s.turn);
+    const stored = await turnImage(s.grey ? grey(photo) : s.large ? await enlarged(photo) : photo, s.turn);
     for (const [t, turns] of [[off, false], [on, true]] as const) {
       const { result, ms } = await timed(stored, turns);
       t.ms.push(ms);

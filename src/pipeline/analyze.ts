@@ -20,7 +20,7 @@ import { dlibChipToImage, dlibTemplate } from './align-dlib.js';
 import { sharedLandmarks68 } from './landmarks68.js';
 import { alignFace, chipToImageSimilarity, chipToImageTransform, composeSimilarity, isAlignedChip, type Similarity } from './align.js';
 import type { DetectedFace, FaceBox, FaceDetector } from './detect.js';
-import { TURN_ORDER, turnImage, unturnFace, type QuarterTurn } from './turn.js';
+import { TURN_ORDER, TURN_PROBE_SIDE, turnImage, unturnFace, type QuarterTurn } from './turn.js';
 import { faceQuality, gateChip, imageStats, noUsableFace, unusableReason, type FaceQuality } from './quality.js';
 
 export interface AnalyzeOptions {
@@ -172,10 +172,10 @@ async function alignRefined(detector: FaceDetector, image: RawImage, face: Detec
   return alignFace(image, { leftEye: landmarks[0]!, rightEye: landmarks[1]!, landmarks });
 }
 
-/** Detects on a shrunk copy when the image is large, then maps boxes and landmarks back. */
-async function detectScaled(detector: FaceDetector, image: RawImage, maxSide: number): Promise<DetectedFace[]> {
+/** A copy of `image` shrunk to `maxSide` on its longer side (sharp; the input when it is no larger). */
+async function shrink(image: RawImage, maxSide: number): Promise<RawImage> {
   const longest = Math.max(image.width, image.height);
-  if (longest <= maxSide) return detector.detect(image);
+  if (longest <= maxSide) return image;
   const k = maxSide / longest;
   const width = Math.max(1, Math.round(image.width * k));
   const height = Math.max(1, Math.round(image.height * k));
@@ -184,9 +184,15 @@ async function detectScaled(detector: FaceDetector, image: RawImage, maxSide: nu
     .raw()
     .toBuffer({ resolveWithObject: true });
   // sharp widens one grey channel to three: take its channel count, not the input's
-  const small: RawImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, channels: info.channels as RawImage['channels'] };
-  const sx = image.width / width;
-  const sy = image.height / height;
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, channels: info.channels as RawImage['channels'] };
+}
+
+/** Detects on a shrunk copy when the image is large, then maps boxes and landmarks back. */
+async function detectScaled(detector: FaceDetector, image: RawImage, maxSide: number): Promise<DetectedFace[]> {
+  const small = await shrink(image, maxSide);
+  if (small === image) return detector.detect(image);
+  const sx = image.width / small.width;
+  const sy = image.height / small.height;
   const up = (p: { x: number; y: number }): { x: number; y: number } => ({ x: p.x * sx, y: p.y * sy });
   return (await detector.detect(small)).map((d) => ({
     box: { x: d.box.x * sx, y: d.box.y * sy, width: d.box.width * sx, height: d.box.height * sy },
@@ -201,21 +207,26 @@ async function detectScaled(detector: FaceDetector, image: RawImage, maxSide: nu
 const bestScore = (faces: readonly DetectedFace[]): number => faces.reduce((m, f) => Math.max(m, f.score), 0);
 
 /**
- * The turn (TURN_ORDER) whose best face scores highest, when that beats `uprightBest`, with its faces
- * in the photo's coordinates; else null. An upright face scores higher than the same face turned
- * (YuNet on 1,600 photos: by at least 0.011), so the highest score tells the upright orientation.
+ * The turn (TURN_ORDER) whose best face scores highest, when that beats the upright photo, with its
+ * faces (full detection on the turned photo) in the photo's coordinates; else null. An upright face
+ * scores higher than the same face turned (YuNet, 1,600 photos: by at least 0.011), so the highest
+ * score tells the upright orientation. The orientations are compared on a copy of at most
+ * TURN_PROBE_SIDE px (one cheap detection each); `uprightBest` stands for the upright copy when the
+ * photo is no larger than that.
  */
 async function detectTurned(detector: FaceDetector, image: RawImage, maxSide: number, uprightBest: number): Promise<{ detections: DetectedFace[]; turned: QuarterTurn } | null> {
-  let pick: { detections: DetectedFace[]; turned: QuarterTurn } | null = null;
-  let top = uprightBest;
+  const probeSide = Math.min(TURN_PROBE_SIDE, maxSide);
+  const small = Math.max(image.width, image.height) <= probeSide;
+  const probe = small ? image : await shrink(image, probeSide);
+  let top = small ? uprightBest : bestScore(await detector.detect(probe));
+  let pick: { found: DetectedFace[]; turn: QuarterTurn } | null = null;
   for (const turn of TURN_ORDER) {
-    const found = await detectScaled(detector, await turnImage(image, turn), maxSide);
-    if (found.length > 0 && bestScore(found) > top) {
-      top = bestScore(found);
-      pick = { detections: found.map((f) => unturnFace(f, turn, image)), turned: turn };
-    }
+    const found = await detector.detect(await turnImage(probe, turn));
+    if (found.length > 0 && bestScore(found) > top) [top, pick] = [bestScore(found), { found, turn }];
   }
-  return pick;
+  if (!pick) return null;
+  const found = small ? pick.found : await detectScaled(detector, await turnImage(image, pick.turn), maxSide);
+  return found.length > 0 ? { detections: found.map((f) => unturnFace(f, pick.turn, image)), turned: pick.turn } : null;
 }
 
 /** A face as the CLI and the HTTP API report it: box in pixels, rounded figures. */
@@ -255,6 +266,20 @@ export function faceReport(face: AnalyzedFace, genderThreshold?: number): FaceRe
     femaleProbability: roundTo(p.femaleProbability, 4),
     quality: roundQuality(face.quality),
   };
+}
+
+/** A photo's result as the CLI reports it: its size, its faces rounded ({@link faceReport}), and `turned` when the faces were found turned. */
+export interface PhotoReport {
+  width: number;
+  height: number;
+  faces: FaceReport[];
+  /** Clockwise degrees the photo was turned to find its faces (photos stored sideways; see AnalyzeOptions.turns). */
+  turned?: QuarterTurn;
+}
+
+/** {@link AnalyzeResult} → {@link PhotoReport}. */
+export function photoReport(res: AnalyzeResult): PhotoReport {
+  return { width: res.width, height: res.height, faces: res.faces.map((f) => faceReport(f)), ...(res.turned === undefined ? {} : { turned: res.turned }) };
 }
 
 /** A quality record rounded to 1e-3 for output. */

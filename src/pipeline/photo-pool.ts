@@ -12,7 +12,7 @@ import { WorkerPool } from '../core/worker.js';
 import { integerInRange } from '../core/validate.js';
 import type { RawImage } from '../io/types.js';
 import type { InferenceChoice } from '../model/index.js';
-import type { FaceReport } from './analyze.js';
+import type { PhotoReport } from './analyze.js';
 import type { DetectorPreference } from './detect.js';
 import { imageWorkerError } from './predict-pool.js';
 
@@ -28,11 +28,7 @@ export interface PhotoPoolOptions {
 }
 
 /** One analysed photo, as the workers report it. */
-export interface PhotoReply {
-  width: number;
-  height: number;
-  faces: FaceReport[];
-}
+export type PhotoReply = PhotoReport;
 
 export interface PhotoPool {
   readonly size: number;

@@ -10,13 +10,13 @@ import type { DetectorPreference } from './detect.js';
 import type { PhotoReply } from './photo-pool.js';
 
 const { modelDir, load, detector: which } = workerData as { modelDir: string | undefined; load: InferenceChoice; detector: DetectorPreference };
-const [{ loadModel }, { loadFaceDetector }, { analyzeImage, faceReport }] = await Promise.all([import('../model/index.js'), import('./detect.js'), import('./analyze.js')]);
+const [{ loadModel }, { loadFaceDetector }, { analyzeImage, photoReport }] = await Promise.all([import('../model/index.js'), import('./detect.js'), import('./analyze.js')]);
 const model = await loadModel(modelDir, { ...load, threads: 1 });
 const detector = await loadFaceDetector({ detector: which });
 serveRequests<{ image: RawImage; subject?: string }, PhotoReply>(
   async ({ image, subject }) => {
     const res = await analyzeImage(model, detector, image, { detect: true, ...(subject === undefined ? {} : { subject }) });
-    return { width: res.width, height: res.height, faces: res.faces.map(faceReport) };
+    return photoReport(res);
   },
   {
     ready: `${model.runtime}; detector ${detector.name}`,

@@ -17,7 +17,8 @@ import { fetchImageBytes } from '../io/fetch.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { withModel, type ModelSource } from '../model/load.js';
-import { analyzeImage, faceReport, roundTo, type AnalyzedFace, type FaceReport } from './analyze.js';
+import { analyzeImage, faceReport, photoReport, roundTo, type AnalyzedFace, type FaceReport } from './analyze.js';
+import type { QuarterTurn } from './turn.js';
 import type { DetectorPreference, FaceDetector } from './detect.js';
 import { createPhotoPool } from './photo-pool.js';
 import { expandImageArgs, isImageUrl } from './inputs.js';
@@ -53,6 +54,8 @@ export interface PredictFileResult {
   width: number | null;
   height: number | null;
   faces: PredictFace[];
+  /** Clockwise degrees the photo was turned to find its faces, when it was stored sideways or upside down (analyze.ts `turns`). */
+  turned?: QuarterTurn;
   error: { code: ErrorCode; message: string } | null;
 }
 
@@ -138,7 +141,7 @@ async function predictPhotos(model: AgeGenderModel, detector: FaceDetector, file
     }
     try {
       const res = await analyzeImage(model, detector, d.image, { detect: true, subject: d.file });
-      emit({ file: d.file, width: res.width, height: res.height, faces: res.faces.map(faceReport), error: null });
+      emit({ file: d.file, ...photoReport(res), error: null });
     } catch (error) {
       emit(failure(d.file, error));
     }
@@ -187,7 +190,7 @@ async function predictPhotosPooled(files: readonly string[], o: PredictFilesOpti
     if ('error' in d) return failure(d.file, d.error);
     try {
       const res = await pool.analyze(d.image, d.file);
-      return { file: d.file, width: res.width, height: res.height, faces: res.faces, error: null };
+      return { file: d.file, ...res, error: null };
     } catch (error) {
       return failure(d.file, error);
     }

@@ -16,8 +16,14 @@ import type { DetectedFace, FaceBox, Point } from './detect.js';
 /** Clockwise turns in degrees. */
 export type QuarterTurn = 0 | 90 | 180 | 270;
 
-/** The turns tried, in order, when the upright photo shows no face: a quarter either way, then upside down. */
+/** The turns tried when the upright photo shows no clear face: a quarter either way, then upside down. */
 export const TURN_ORDER: readonly QuarterTurn[] = Object.freeze([90, 270, 180]);
+
+/**
+ * Longer side (px) of the copy on which the orientations are compared: YuNet sees a photo up to this
+ * size in one pass (640 px input with a 25% margin on every side: yunet.ts), ~10 ms per orientation.
+ */
+export const TURN_PROBE_SIDE = 426;
 
 function checkTurn(turn: number): asserts turn is QuarterTurn {
   if (turn !== 0 && turn !== 90 && turn !== 180 && turn !== 270) {

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
+import sharp from 'sharp';
 import { registerPredictCommand, runPredict } from '../../src/cli/commands/predict.js';
-import { predictFiles } from '../../src/pipeline/predict-files.js';
+import { predictFiles, type PredictFileResult } from '../../src/pipeline/predict-files.js';
 import { expandImageArgs, NO_IMAGES_REASON } from '../../src/pipeline/inputs.js';
 import { loadFaceDetector } from '../../src/pipeline/detect.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
@@ -109,13 +110,17 @@ describe('predict', () => {
     assert.equal(await csvOf(join(dir, 'same', 'linked')), viaFiles);
   });
 
-  it('photos on 2 worker threads: the same faces and figures as in-process, in input order, a bad file reported', async () => {
-    const inputs = [fileURLToPath(new URL('three-faces.jpg', PHOTOS)), join(dir, 'missing.jpg'), fileURLToPath(new URL('no-face.jpg', PHOTOS))];
+  it('photos on 2 worker threads: the same faces and figures as in-process, in input order, a bad file reported, a sideways photo turned', async () => {
+    const sideways = join(dir, 'sideways.jpg');
+    await writeFile(sideways, await sharp(fileURLToPath(new URL('three-faces.jpg', PHOTOS))).rotate(90).jpeg({ quality: 95 }).toBuffer());
+    const inputs = [fileURLToPath(new URL('three-faces.jpg', PHOTOS)), join(dir, 'missing.jpg'), fileURLToPath(new URL('no-face.jpg', PHOTOS)), sideways];
     const pooled = await predictFiles(inputs, { workers: 2 });
     const inProcess = await predictFiles(inputs, { workers: 1 });
     assert.match(pooled.runtime, /on 2 worker threads/);
-    assert.deepEqual(pooled.results.map((r) => [r.file, r.faces.length, r.error?.code ?? null]), inProcess.results.map((r) => [r.file, r.faces.length, r.error?.code ?? null]));
+    const outline = (r: PredictFileResult): unknown[] => [r.file, r.faces.length, r.error?.code ?? null, r.turned ?? 0];
+    assert.deepEqual(pooled.results.map(outline), inProcess.results.map(outline));
     assert.equal(pooled.results.find((r) => r.file.endsWith('three-faces.jpg'))!.faces.length, 3);
+    assert.deepEqual(outline(pooled.results.find((r) => r.file === sideways)!), [sideways, 3, null, 270]);
     pooled.results.forEach((r, i) => r.faces.forEach((f, j) => assert.ok(Math.abs(f.age - inProcess.results[i]!.faces[j]!.age) < 1e-3)));
   });
 

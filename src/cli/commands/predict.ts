@@ -42,7 +42,8 @@ function textRows(res: PredictFileResult): string[] {
   return res.faces.map((f, i) => {
     const b = f.box;
     const where = f.score === null ? 'whole image' : `box ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)} (score ${f.score.toFixed(2)})`;
-    return `${res.file}: face ${i + 1}: age ${f.age.toFixed(1)} (${f.ageInterval[0].toFixed(0)}–${f.ageInterval[1].toFixed(0)}), ${genderText(f)}, ${where}, quality ${f.quality.score.toFixed(2)}`;
+    const turned = res.turned ? `, found with the photo turned ${res.turned}°` : '';
+    return `${res.file}: face ${i + 1}: age ${f.age.toFixed(1)} (${f.ageInterval[0].toFixed(0)}–${f.ageInterval[1].toFixed(0)}), ${genderText(f)}, ${where}, quality ${f.quality.score.toFixed(2)}${turned}`;
   });
 }
 

@@ -14,6 +14,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadFaceDetector, loadYunetDetector, type RawImage } from 'agegender';
+import { boxCentre, boxHolds } from 'agegender/pipeline';
 import { resolve } from 'node:path';
 import { aafSample, faceFreeImages, grey, syntheticSample } from './detectors-images.js';
 import { loadBlazeDetector, loadFaceBoxesDetector, loadTinyFaceDetector, type BenchDetector, type BenchFace } from './detectors-tfjs.js';
@@ -61,16 +62,11 @@ const candidates: Candidate[] = [
 function onFace(faces: readonly BenchFace[], ref: BenchFace | undefined): boolean {
   const top = faces[0];
   if (!top || !ref) return false;
-  const holds = (b: BenchFace['box'], p: BenchFace['box']): boolean => {
-    const [cx, cy] = [p.x + p.width / 2, p.y + p.height / 2];
-    return cx >= b.x && cx <= b.x + b.width && cy >= b.y && cy <= b.y + b.height;
-  };
-  return holds(top.box, ref.box) && holds(ref.box, top.box);
+  return boxHolds(top.box, boxCentre(ref.box)) && boxHolds(ref.box, boxCentre(top.box));
 }
 
 /** A box at the threshold holds the point (the pasted chip's centre in a synthetic photo). */
-const holdsPoint = (faces: readonly BenchFace[], p: { x: number; y: number }): boolean =>
-  faces.some((f) => p.x >= f.box.x && p.x <= f.box.x + f.box.width && p.y >= f.box.y && p.y <= f.box.y + f.box.height);
+const holdsPoint = (faces: readonly BenchFace[], p: { x: number; y: number }): boolean => faces.some((f) => boxHolds(f.box, p));
 
 type ImageSets = Record<'colour' | 'grey' | 'synthetic' | 'syntheticGrey' | 'empty', RawImage[]>;
 type Detections = Record<keyof ImageSets, BenchFace[][]> & { ms: number[] };

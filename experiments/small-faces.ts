@@ -13,7 +13,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp, { type OverlayOptions } from 'sharp';
-import { loadImageInput, loadYunetDetector, readManifest, rowsOfSplit, spreadSubset, type FaceDetector, type RawImage } from 'agegender';
+import { detectFaces, loadImageInput, loadYunetDetector, readManifest, rowsOfSplit, spreadSubset, type FaceDetector, type RawImage } from 'agegender';
 import { mulberry32 } from 'agegender/core';
 import { faceFreeImages } from '../bench/detectors-images.js';
 
@@ -55,17 +55,9 @@ async function groupPhoto(size: number, k: number): Promise<GroupPhoto> {
   return { image: await loadImageInput(jpeg), centres };
 }
 
-/** The photo path's first step: shrink to `maxSide` (analyze.ts detectScaled), detect, boxes back in photo pixels. */
+/** The photo path's detection step (analyze.ts detectFaces, without the turn search), boxes in photo pixels. */
 async function detectAt(detector: FaceDetector, image: RawImage, maxSide: number): Promise<Array<{ x: number; y: number; width: number; height: number }>> {
-  const k = Math.min(1, maxSide / Math.max(image.width, image.height));
-  let input = image;
-  if (k < 1) {
-    const width = Math.round(image.width * k);
-    const height = Math.round(image.height * k);
-    const data = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).resize(width, height, { fit: 'fill' }).raw().toBuffer();
-    input = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, channels: image.channels };
-  }
-  return (await detector.detect(input)).map((d) => ({ x: d.box.x / k, y: d.box.y / k, width: d.box.width / k, height: d.box.height / k }));
+  return (await detectFaces(detector, image, { detectMaxSide: maxSide, turns: false })).faces.map((d) => d.box);
 }
 
 const configs = [

@@ -40,7 +40,7 @@ export { buildReport } from './report/build.js';
 // use
 export { loadFaceDetector, type FaceDetector, type DetectedFace } from './pipeline/detect.js';
 export { alignFace } from './pipeline/align.js';
-export { analyzeImage, analyzeOrNoFaces, type AnalyzeResult, type AnalyzedFace } from './pipeline/analyze.js';
+export { analyzeImage, analyzeOrNoFaces, detectFaces, type AnalyzeResult, type AnalyzedFace } from './pipeline/analyze.js';
 export { gateChip, imageStats, faceQuality, QUALITY_GATE, type FaceQuality } from './pipeline/quality.js';
 export { buildServer } from './server/app.js';
 export { predictFiles, type PredictFilesOptions, type PredictFileResult, type PredictSummary } from './pipeline/predict-files.js';

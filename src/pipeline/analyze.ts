@@ -112,14 +112,7 @@ export async function analyzeImage(
   if (!detector) throw new AgeGenderError('INVALID_ARGUMENT', 'face detection was asked for but no detector was given');
   const tooSmall = unusableReason(image, null);
   if (tooSmall) throw noUsableFace(tooSmall, options.subject);
-  const maxSide = options.detectMaxSide ?? ANALYZE_DEFAULTS.detectMaxSide;
-  let detections = await detectScaled(detector, image, maxSide);
-  let turned: QuarterTurn = 0;
-  const best = bestScore(detections);
-  if ((options.turns ?? ANALYZE_DEFAULTS.turns) && (detections.length === 0 || best < (detector.uprightScore ?? 0))) {
-    const found = await detectTurned(detector, image, maxSide, best);
-    if (found) ({ detections, turned } = found);
-  }
+  const { faces: detections, turned = 0 } = await detectFaces(detector, image, options);
   if (detections.length === 0) throw noUsableFace(`the face detector (${detector.name}) finds no face`, options.subject);
   // an image that already is an aligned chip of the face is predicted as it is (as with detection off)
   const refine = options.refine ?? ANALYZE_DEFAULTS.refine;
@@ -138,6 +131,30 @@ export async function analyzeImage(
       return { box: d.box, score: d.score, prediction, chip, detection: d, quality: faceQuality(d, stats[i]!) };
     }),
   };
+}
+
+/** The photo path's detection step, as {@link analyzeImage} runs it. */
+export interface DetectFacesOptions {
+  /** Photos larger than this on their longer side are shrunk for detection (see AnalyzeOptions). */
+  detectMaxSide?: number;
+  /** Search the photo turned when it shows no clear upright face (see AnalyzeOptions). */
+  turns?: boolean;
+}
+
+/**
+ * Finds the faces of a photo as the photo path does: on a copy shrunk to `detectMaxSide`, and turned
+ * when no face scores the detector's `uprightScore` upright (`turns`). Boxes and landmarks are in
+ * `image`'s pixels; `turned` is present when the faces were found turned.
+ */
+export async function detectFaces(detector: FaceDetector, image: RawImage, options: DetectFacesOptions = {}): Promise<{ faces: DetectedFace[]; turned?: QuarterTurn }> {
+  const maxSide = options.detectMaxSide ?? ANALYZE_DEFAULTS.detectMaxSide;
+  const faces = await detectScaled(detector, image, maxSide);
+  const best = bestScore(faces);
+  if ((options.turns ?? ANALYZE_DEFAULTS.turns) && (faces.length === 0 || best < (detector.uprightScore ?? 0))) {
+    const found = await detectTurned(detector, image, maxSide, best);
+    if (found) return { faces: found.detections, turned: found.turned };
+  }
+  return { faces };
 }
 
 /**

@@ -34,6 +34,16 @@ export interface Point {
   y: number;
 }
 
+/** The centre of a box. */
+export function boxCentre(box: FaceBox): Point {
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/** True when `p` lies in `box` (edges included). */
+export function boxHolds(box: FaceBox, p: Point): boolean {
+  return p.x >= box.x && p.x <= box.x + box.width && p.y >= box.y && p.y <= box.y + box.height;
+}
+
 /** One face found in an image. `leftEye` is the eye on the image's left (the subject's right eye). */
 export interface DetectedFace {
   box: FaceBox;

@@ -24,7 +24,7 @@ import { integerInRange, numberInRange } from '../core/validate.js';
 import type { RawImage } from '../io/types.js';
 import { packageRoot } from '../model/folder.js';
 import { loadOrt, ortStartProblem } from '../model/runtime.js';
-import type { DetectedFace, FaceBox, FaceDetector, Point } from './detect.js';
+import { boxCentre, boxHolds, type DetectedFace, type FaceBox, type FaceDetector, type Point } from './detect.js';
 
 /** Options for {@link loadYunetDetector}; defaults in {@link YUNET_DEFAULTS}. */
 export interface YunetOptions {
@@ -140,10 +140,7 @@ export function nonMaxSuppression<T extends { box: FaceBox; score: number }>(ite
  * `threshold`, and neither box holding the other's centre), best score first; at most `maxKeep` in all.
  */
 export function addMissedFaces<T extends { box: FaceBox; score: number }>(first: readonly T[], second: readonly T[], threshold: number, maxKeep: number): T[] {
-  const centreIn = (a: FaceBox, b: FaceBox): boolean => {
-    const [x, y] = [b.x + b.width / 2, b.y + b.height / 2];
-    return x >= a.x && x <= a.x + a.width && y >= a.y && y <= a.y + a.height;
-  };
+  const centreIn = (a: FaceBox, b: FaceBox): boolean => boxHolds(a, boxCentre(b));
   const overlaps = (a: FaceBox, b: FaceBox): boolean => iou(a, b) > threshold || centreIn(a, b) || centreIn(b, a);
   const out = first.slice(0, maxKeep);
   for (const face of [...second].sort((a, b) => b.score - a.score)) {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { decodeImage } from '../../src/io/decode.js';
 import type { RawImage } from '../../src/io/types.js';
-import { analyzeImage } from '../../src/pipeline/analyze.js';
+import { analyzeImage, detectFaces } from '../../src/pipeline/analyze.js';
 import { loadFaceDetector, type FaceBox, type FaceDetector } from '../../src/pipeline/detect.js';
 import { turnImage, unturnBox, unturnPoint, type QuarterTurn } from '../../src/pipeline/turn.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
@@ -90,11 +90,12 @@ describe('photos stored turned (real detector)', () => {
       }
     });
   }
-  it('an upright photo is not searched turned (no `turned`); `turns: false` leaves a sideways photo without the search', async () => {
-    const ref = await analyzeImage(fakeModel(), detector, upright, { detect: true });
-    assert.equal(ref.turned, undefined);
+  it('detectFaces: an upright photo comes back unturned; `turns: false` skips the search on a sideways one', async () => {
+    const up = await detectFaces(detector, upright);
+    assert.equal(up.turned, undefined);
+    assert.equal(up.faces.length, 3);
     const sideways = await turnImage(upright, 90);
-    const plain = await analyzeImage(fakeModel(), detector, sideways, { detect: true, turns: false }).catch((e: unknown) => e);
-    if (!(plain instanceof AgeGenderError)) assert.equal((plain as { turned?: number }).turned, undefined);
+    assert.equal((await detectFaces(detector, sideways)).turned, 270);
+    assert.equal((await detectFaces(detector, sideways, { turns: false })).turned, undefined);
   });
 });

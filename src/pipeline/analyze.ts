@@ -224,7 +224,8 @@ async function detectScaled(detector: FaceDetector, image: RawImage, maxSide: nu
 const bestScore = (faces: readonly DetectedFace[]): number => faces.reduce((m, f) => Math.max(m, f.score), 0);
 
 /**
- * The turn (TURN_ORDER) whose best face scores highest, when that beats the upright photo, with its
+ * The turn (TURN_ORDER) whose best face scores highest, when that beats the upright photo and reaches
+ * the detector's `turnedScore`, with its
  * faces (full detection on the turned photo) in the photo's coordinates; else null. An upright face
  * scores higher than the same face turned (YuNet, 1,600 photos: by at least 0.011), so the highest
  * score tells the upright orientation. The orientations are compared on a copy of at most
@@ -236,10 +237,12 @@ async function detectTurned(detector: FaceDetector, image: RawImage, maxSide: nu
   const small = Math.max(image.width, image.height) <= probeSide;
   const probe = small ? image : await shrink(image, probeSide);
   let top = small ? uprightBest : bestScore(await detector.detect(probe));
+  const bar = detector.turnedScore ?? 0;
   let pick: { found: DetectedFace[]; turn: QuarterTurn } | null = null;
   for (const turn of TURN_ORDER) {
     const found = await detector.detect(await turnImage(probe, turn));
-    if (found.length > 0 && bestScore(found) > top) [top, pick] = [bestScore(found), { found, turn }];
+    const score = bestScore(found);
+    if (found.length > 0 && score >= bar && score > top) [top, pick] = [score, { found, turn }];
   }
   if (!pick) return null;
   const found = small ? pick.found : await detectScaled(detector, await turnImage(image, pick.turn), maxSide);

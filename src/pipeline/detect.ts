@@ -19,7 +19,7 @@ import { AgeGenderError } from '../core/errors.js';
 import { numberInRange, integerInRange } from '../core/validate.js';
 import type { RawImage } from '../io/types.js';
 import { initBackend } from '../model/backend.js';
-import { DETECTOR_PREFERENCES, type DetectorPreference } from './detector-names.js';
+import { DEFAULT_MAX_FACES, DETECTOR_PREFERENCES, type DetectorPreference } from './detector-names.js';
 
 /** A rectangle in image pixels (origin top-left). */
 export interface FaceBox {
@@ -75,6 +75,11 @@ export interface FaceDetector {
    * are searched turned.
    */
   readonly uprightScore?: number;
+  /**
+   * A turned copy's faces are taken only when its best face scores at least this (a weak face seen
+   * turned, in a photo without an upright face, is more likely a misreading). Unset: any face.
+   */
+  readonly turnedScore?: number;
   /** Faces sorted by score, highest first. Does not keep a reference to `image`. */
   detect(image: RawImage): Promise<DetectedFace[]>;
   dispose(): void;
@@ -94,7 +99,7 @@ export interface DetectorOptions {
   modelDir?: string;
 }
 
-export const DETECTOR_DEFAULTS = Object.freeze({ minConfidence: 0.5, maxFaces: 32 });
+export const DETECTOR_DEFAULTS = Object.freeze({ minConfidence: 0.5, maxFaces: DEFAULT_MAX_FACES });
 
 // The few parts of face-api this module uses, typed locally so its bundled tf types stay out.
 export interface FaceApiPoint {

@@ -25,6 +25,8 @@ export interface PhotoPoolOptions {
   load?: InferenceChoice;
   /** Which face detector each worker loads (default `auto`). */
   detector?: DetectorPreference;
+  /** At most this many faces per photo (default: the detector's, 32). */
+  maxFaces?: number;
 }
 
 /** One analysed photo, as the workers report it. */
@@ -45,7 +47,7 @@ export async function createPhotoPool(options: PhotoPoolOptions): Promise<PhotoP
   const pool = new WorkerPool<{ image: RawImage; subject?: string }, PhotoReply>({
     base: import.meta.url,
     name: 'photo-worker',
-    workerData: { modelDir: options.modelDir, load: options.load ?? {}, detector: options.detector ?? 'auto' },
+    workerData: { modelDir: options.modelDir, load: options.load ?? {}, detector: options.detector ?? 'auto', maxFaces: options.maxFaces },
     size,
     maxPerWorker: 1,
     toError: imageWorkerError,

@@ -9,10 +9,10 @@ import type { InferenceChoice } from '../model/index.js';
 import type { DetectorPreference } from './detect.js';
 import type { PhotoReply } from './photo-pool.js';
 
-const { modelDir, load, detector: which } = workerData as { modelDir: string | undefined; load: InferenceChoice; detector: DetectorPreference };
+const { modelDir, load, detector: which, maxFaces } = workerData as { modelDir: string | undefined; load: InferenceChoice; detector: DetectorPreference; maxFaces: number | undefined };
 const [{ loadModel }, { loadFaceDetector }, { analyzeImage, photoReport }] = await Promise.all([import('../model/index.js'), import('./detect.js'), import('./analyze.js')]);
 const model = await loadModel(modelDir, { ...load, threads: 1 });
-const detector = await loadFaceDetector({ detector: which });
+const detector = await loadFaceDetector({ detector: which, ...(maxFaces === undefined ? {} : { maxFaces }) });
 serveRequests<{ image: RawImage; subject?: string }, PhotoReply>(
   async ({ image, subject }) => {
     const res = await analyzeImage(model, detector, image, { detect: true, ...(subject === undefined ? {} : { subject }) });

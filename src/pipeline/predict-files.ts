@@ -43,6 +43,8 @@ export interface PredictFilesOptions extends ModelSource {
   detector?: FaceDetector;
   /** Which face detector to load when none is given (default `auto`: YuNet, else SSD). */
   detectorName?: DetectorPreference;
+  /** At most this many faces per photo, for the detector loaded here (default: the detector's, 32). */
+  maxFaces?: number;
   /** Each file's result, as soon as it and every file before it are done. */
   onResult?: (result: PredictFileResult) => void;
 }
@@ -174,7 +176,7 @@ async function predictChipsPooled(files: readonly string[], o: PredictFilesOptio
 /** Runs `use` with the given detector, or one loaded here (and disposed) — photos and the chips' quality gate both need it. */
 async function withDetector<T>(o: PredictFilesOptions, use: (detector: FaceDetector) => Promise<T>): Promise<T> {
   if (o.detector) return use(o.detector);
-  const detector = await (await import('./detect.js')).loadFaceDetector({ detector: o.detectorName ?? 'auto' });
+  const detector = await (await import('./detect.js')).loadFaceDetector({ detector: o.detectorName ?? 'auto', ...(o.maxFaces === undefined ? {} : { maxFaces: o.maxFaces }) });
   try {
     return await use(detector);
   } finally {
@@ -184,7 +186,7 @@ async function withDetector<T>(o: PredictFilesOptions, use: (detector: FaceDetec
 
 /** Photos on `workers` threads (each with a model and a detector), `workers + 1` photos under way, results in input order. */
 async function predictPhotosPooled(files: readonly string[], o: PredictFilesOptions, workers: number, emit: (r: PredictFileResult) => void): Promise<string> {
-  const pool = await createPhotoPool({ modelDir: o.modelDir, workers, detector: o.detectorName ?? 'auto', ...(o.load ? { load: o.load } : {}) });
+  const pool = await createPhotoPool({ modelDir: o.modelDir, workers, detector: o.detectorName ?? 'auto', ...(o.load ? { load: o.load } : {}), ...(o.maxFaces === undefined ? {} : { maxFaces: o.maxFaces }) });
   const one = async (file: string): Promise<PredictFileResult> => {
     const d = await decodeFile(file, o.maxPixels);
     if ('error' in d) return failure(d.file, d.error);

@@ -24,6 +24,8 @@ export interface StartServerOptions {
   model?: AgeGenderModel;
   /** Load the face detector (default true). */
   detect?: boolean;
+  /** At most this many faces per photo (default: the detector's, 32). */
+  maxFaces?: number;
   /** LIME samples per explanation (default 200); 0 turns /v1/explain off. */
   explainSamples?: number;
   limits?: Partial<ServerLimits>;
@@ -50,7 +52,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const model = options.model ?? (await (await import('../model/load.js')).loadModelFrom(options.modelDir, options.load));
   let detector: FaceDetector | null = null;
   try {
-    detector = options.detect === false ? null : await loadFaceDetector();
+    detector = options.detect === false ? null : await loadFaceDetector(options.maxFaces === undefined ? {} : { maxFaces: options.maxFaces });
     const samples = options.explainSamples ?? 200;
     const app = await buildServer({
       model,

@@ -210,7 +210,21 @@ describe('predict', () => {
     const program = new Command();
     registerPredictCommand(program);
     const cmd = program.commands.find((c) => c.name() === 'predict')!;
-    assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--detector', '--gender-threshold', '--json', '--model', '--no-detect', '--no-tta', '--runtime', '--workers']);
+    assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--detector', '--gender-threshold', '--json', '--max-faces', '--model', '--no-detect', '--no-tta', '--runtime', '--workers']);
+  });
+
+  it('--max-faces: keeps the highest-scoring faces, in process and on workers; a bad value names the option', async () => {
+    const many = fileURLToPath(new URL('many-faces.jpg', PHOTOS));
+    const all = await predictFiles([many], {});
+    assert.ok(all.results[0]!.faces.length > 2);
+    const top2 = [...all.results[0]!.faces].sort((a, b) => b.score! - a.score!).slice(0, 2).map((f) => f.score);
+    for (const workers of [1, 2]) {
+      const capped = await predictFiles([many], { maxFaces: 2, workers });
+      assert.deepEqual(capped.results[0]!.faces.map((f) => f.score).sort((a, b) => b! - a!), top2);
+    }
+    const program = new Command().exitOverride();
+    registerPredictCommand(program);
+    await assert.rejects(program.parseAsync(['node', 'agegender', 'predict', many, '--max-faces', '0']), /--max-faces/);
   });
 
   it('rejects --json with --csv', async () => {

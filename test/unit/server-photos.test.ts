@@ -78,4 +78,18 @@ describe('server with the real face detector', () => {
     const plain = PredictResponse.parse((await app.inject({ method: 'POST', url: '/v1/predict', payload: upright })).json());
     assert.equal(plain.turned, 0);
   });
+
+  it('startServer with maxFaces: a photo with more faces answers the highest-scoring ones only', async () => {
+    const { startServer } = await import('../../src/server/start.js');
+    const running = await startServer({ model: fakeModel(), maxFaces: 2, port: 0, explainSamples: 0 });
+    try {
+      const payload = await readFile(new URL('many-faces.jpg', DIR));
+      const all = PredictResponse.parse((await app.inject({ method: 'POST', url: '/v1/predict', payload })).json());
+      const capped = PredictResponse.parse((await running.app.inject({ method: 'POST', url: '/v1/predict', payload })).json());
+      assert.ok(all.faces.length > 2);
+      assert.deepEqual(capped.faces.map((f) => f.score).sort(), all.faces.map((f) => f.score!).sort((a, b) => b - a).slice(0, 2).sort());
+    } finally {
+      await running.close();
+    }
+  });
 });

@@ -368,7 +368,7 @@ describe('serve command', () => {
     const program = new Command();
     registerServeCommand(program);
     const cmd = program.commands.find((c) => c.name() === 'serve')!;
-    for (const flag of ['--port', '--host', '--model', '--no-detect', '--max-upload-mb', '--max-aspect-ratio', '--timeout', '--queue', '--cors', '--rate-limit', '--allowed-hosts', '--runtime', '--no-tta']) {
+    for (const flag of ['--port', '--host', '--model', '--no-detect', '--max-faces', '--max-upload-mb', '--max-aspect-ratio', '--timeout', '--queue', '--cors', '--rate-limit', '--allowed-hosts', '--runtime', '--no-tta']) {
       assert.ok(cmd.options.some((o) => o.long === flag), flag);
     }
   });

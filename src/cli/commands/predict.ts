@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { AgeGenderError } from '../../core/errors.js';
 import { parseNumberOption } from '../../core/validate.js';
 import { PREDICT_CSV_HEADER, predictCsvRows } from '../../pipeline/predict-csv.js';
-import { DETECTOR_PREFERENCES, type DetectorPreference } from '../../pipeline/detector-names.js';
+import { DEFAULT_MAX_FACES, DETECTOR_PREFERENCES, type DetectorPreference } from '../../pipeline/detector-names.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from '../../pipeline/predict-files.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
 
@@ -72,6 +72,7 @@ interface PredictCliOptions extends InferenceCliOptions {
   batch: string;
   workers?: string;
   detector?: string;
+  maxFaces: string;
 }
 
 /** Registers `agegender predict`. */
@@ -86,13 +87,15 @@ export function registerPredictCommand(program: Command): void {
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--batch <n>', 'chips per forward batch with --no-detect', '32')
     .option('--workers <n>', 'worker threads, each with its own model copy (and face detector for photos); default 1, try the core count on an idle machine')
-    .option('--detector <name>', 'face detector for photos: auto (YuNet, or SSD without onnxruntime), yunet or ssd', 'auto');
+    .option('--detector <name>', 'face detector for photos: auto (YuNet, or SSD without onnxruntime), yunet or ssd', 'auto')
+    .option('--max-faces <n>', 'at most this many faces per photo (the highest-scoring)', String(DEFAULT_MAX_FACES));
   addInferenceOptions(command).action(async (inputs: string[], opts: PredictCliOptions) => {
     if (opts.json && opts.csv) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at most one of --json and --csv but received both');
     const summary = await runPredict(inputs, {
       format: opts.json ? 'json' : opts.csv ? 'csv' : 'text',
       detect: opts.detect,
       detectorName: parseDetectorName(opts.detector ?? 'auto'),
+      maxFaces: parseNumberOption(opts.maxFaces, '--max-faces', 1, 1000, true),
       batchSize: parseNumberOption(opts.batch, '--batch', 1, 1024, true),
       ...(opts.workers === undefined ? {} : { workers: parseNumberOption(opts.workers, '--workers', 1, 64, true) }),
       ...(opts.model === undefined ? {} : { modelDir: opts.model }),

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { AgeGenderError } from '../../core/errors.js';
 import { parseNumberOption } from '../../core/validate.js';
+import { DEFAULT_MAX_FACES } from '../../pipeline/detector-names.js';
 import type { SecurityOptions } from '../../server/security.js';
 import { exitOnSignals, startServer } from '../../server/start.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
@@ -14,6 +15,7 @@ interface ServeCliOptions extends InferenceCliOptions {
   host: string;
   model?: string;
   detect: boolean;
+  maxFaces: string;
   maxUploadMb: string;
   maxMegapixels: string;
   maxAspectRatio: string;
@@ -76,6 +78,7 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--no-detect', 'do not load the face detector (aligned chips only, ?detect=false)')
+    .option('--max-faces <n>', 'at most this many faces per photo (the highest-scoring)', String(DEFAULT_MAX_FACES))
     .option('--max-upload-mb <n>', 'largest upload, MB', '10')
     .option('--max-megapixels <n>', 'largest decoded image, megapixels', '40')
     .option('--max-aspect-ratio <n>', 'largest ratio of the longer to the shorter image side', '20')
@@ -93,6 +96,7 @@ export function registerServeCommand(program: Command): void {
       ...(opts.model === undefined ? {} : { modelDir: opts.model }),
       load: inferenceChoice(opts),
       detect: opts.detect,
+      maxFaces: parseNumberOption(opts.maxFaces, '--max-faces', 1, 1000, true),
       explainSamples: parseNumberOption(opts.explainSamples, '--explain-samples', 0, 100_000, true),
       limits: {
         maxUploadBytes: Math.round(parseNumberOption(opts.maxUploadMb, '--max-upload-mb', 0.001, 1024) * 1024 * 1024),

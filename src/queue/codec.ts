@@ -6,7 +6,8 @@
  * Stored form: `{ d, n, r }` where `r[i]` is `[width, height, faces]` (each face
  * `[x, y, w, h, score, age, ageLow, ageHigh, gender, genderProbability, femaleProbability, quality]`,
  * quality as `[score, detector, landmarkFit, sharpness, exposure]`) or
- * `[null, null, null, code, message]` for a failed image.
+ * `[null, null, null, code, message]` for a failed image; `t` (only when some photo was found turned)
+ * maps an image's index to its `turned`.
  *
  * @example
  *   const bytes = encodeJobResults(results);
@@ -16,6 +17,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ErrorCode } from '../core/errors.js';
 import type { GenderAnswer } from '../core/types.js';
 import type { PredictFace, PredictFileResult } from '../pipeline/predict-files.js';
+import type { QuarterTurn } from '../pipeline/turn.js';
 import { packSources, unpackSources, type PackedSources } from './jobs.js';
 
 type QualityTuple = [number, number | null, number | null, number, number];
@@ -24,6 +26,7 @@ type ResultTuple = [number | null, number | null, FaceTuple[] | null, ErrorCode?
 
 interface StoredResults extends PackedSources {
   r: ResultTuple[];
+  t?: Record<number, QuarterTurn>;
 }
 
 function faceTuple(f: PredictFace): FaceTuple {
@@ -39,7 +42,8 @@ function faceOf(t: FaceTuple): PredictFace {
 export function encodeJobResults(results: readonly PredictFileResult[]): Buffer {
   const packed = packSources(results.map((r) => r.file));
   const r = results.map((res): ResultTuple => (res.error ? [null, null, null, res.error.code, res.error.message] : [res.width, res.height, res.faces.map(faceTuple)]));
-  return deflateRawSync(JSON.stringify({ ...packed, r } satisfies StoredResults));
+  const turned = results.flatMap((res, i) => (res.turned === undefined ? [] : [[i, res.turned] as const]));
+  return deflateRawSync(JSON.stringify({ ...packed, r, ...(turned.length ? { t: Object.fromEntries(turned) } : {}) } satisfies StoredResults));
 }
 
 export function decodeJobResults(stored: Buffer): PredictFileResult[] {
@@ -53,6 +57,7 @@ function decodeStored(stored: StoredResults): PredictFileResult[] {
     width,
     height,
     faces: (faces ?? []).map(faceOf),
+    ...(stored.t?.[i] === undefined ? {} : { turned: stored.t[i] }),
     error: code === undefined ? null : { code, message: message ?? '' },
   }));
 }

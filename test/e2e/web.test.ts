@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type FileChooser, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ExplainFn } from '../../src/server/app.js';
 import { limeExplainer } from '../../src/server/lime-explainer.js';
@@ -288,6 +289,16 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
         await page.waitForFunction(() => (window as unknown as { cspViolations: string[] }).cspViolations.length > 0, undefined, { timeout: 5_000 });
       }));
   }
+
+  it('a photo stored sideways: its faces are boxed where they are, and the status says it was turned', () =>
+    withPage(DESKTOP, async (page) => {
+      await page.goto(plain.url);
+      const sideways = await sharp(fileURLToPath(new URL('three-faces.jpg', PHOTOS))).rotate(90).jpeg({ quality: 95 }).toBuffer();
+      await page.setInputFiles('#file', { name: 'sideways.jpg', mimeType: 'image/jpeg', buffer: sideways });
+      await page.waitForFunction(() => document.querySelectorAll('.face-box').length === 3, undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => /turned/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 60_000 });
+      assert.match((await page.textContent('#status')) ?? '', /^3 faces, found with the photo turned 270°/);
+    }));
 
   it('a file that is not an image shows the server error', () =>
     withPage(DESKTOP, async (page) => {

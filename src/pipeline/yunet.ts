@@ -53,7 +53,8 @@ export interface YunetOptions {
   /**
    * A photo whose best face scores at least this is taken as upright (FaceDetector.uprightScore).
    * Default 0.92: on 1,000 AAF photos, 300 grey copies and 300 synthetic photos the upright photo's
-   * best face outscores every turned copy's, and 3%, 13% and 29% of upright photos score under it.
+   * best face outscores every turned copy's, and 3%, 13% and 29% of upright photos score under it
+   * (experiments/upright-score.ts).
    */
   uprightScore?: number;
   /**

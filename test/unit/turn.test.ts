@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { decodeImage } from '../../src/io/decode.js';
 import type { RawImage } from '../../src/io/types.js';
@@ -90,6 +91,17 @@ describe('photos stored turned (real detector)', () => {
       }
     });
   }
+  it('a photo tilted by 40° is never taken upside down: it ends within 45° of upright', async () => {
+    for (const file of ['three-faces.jpg', 'many-faces.jpg']) {
+      for (const tilt of [40, -40]) {
+        const bytes = await sharp(new URL(`../fixtures/photos/${file}`, import.meta.url).pathname).rotate(tilt, { background: '#777777' }).jpeg().toBuffer();
+        const { faces, turned = 0 } = await detectFaces(detector, await decodeImage(bytes, file));
+        assert.ok(faces.length > 0, `${file} at ${tilt}°: no face`);
+        assert.ok([0, tilt > 0 ? 270 : 90].includes(turned), `${file} tilted ${tilt}°: taken turned ${turned}°`);
+      }
+    }
+  });
+
   it('detectFaces: an upright photo comes back unturned; `turns: false` skips the search on a sideways one', async () => {
     const up = await detectFaces(detector, upright);
     assert.equal(up.turned, undefined);

@@ -6,6 +6,11 @@
  * and truncation fail, harmless libjpeg warnings such as extraneous bytes before a marker do not —
  * the same files Pillow opens).
  *
+ * Formats: JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp; HEIC/HEIF (iPhone photos) through
+ * libheif in WebAssembly ({@link ./heic.ts}), since sharp's prebuilt libvips has no HEVC decoder. A
+ * HEIF file carries its rotation in the container, not in EXIF: it is applied, and an EXIF
+ * orientation tag inside a HEIF file is ignored, as the format requires.
+ *
  * Colour choices for {@link decodeImage}: the result is always 8-bit RGB (3 channels). Grayscale is
  * replicated to R = G = B; an alpha channel is flattened onto WHITE (out = (c·a + 255·(255 − a)) / 255,
  * rounded), the usual convention for face crops saved with transparency. Embedded ICC profiles are
@@ -19,16 +24,37 @@
  * pixels, so `prepare`'s exact and near-duplicate detection matches the reference implementation.
  */
 import { readFile } from 'node:fs/promises';
-import sharp, { type Metadata } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { AgeGenderError } from '../core/errors.js';
+import { decodeHeic, heicSize } from './heic.js';
 import type { ImageInput, RawImage } from './types.js';
 
-export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff';
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif' | 'heic';
 
 /** Largest image (width × height) decoded unless the caller says otherwise: 50 MP. */
 export const DEFAULT_MAX_PIXELS = 50_000_000;
 
-const FORMAT_NAMES: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', gif: 'GIF', tiff: 'TIFF' };
+const FORMAT_NAMES: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', gif: 'GIF', tiff: 'TIFF', avif: 'AVIF', heic: 'HEIC' };
+
+/** The formats decoded, for messages: "JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC". */
+export const SUPPORTED_FORMATS = `${Object.values(FORMAT_NAMES).slice(0, -1).join(', ')} or ${FORMAT_NAMES.heic}`;
+
+/** ISO-BMFF brands of HEIF files holding HEVC-coded images (iPhone photos, image sequences) or generic HEIF. */
+const HEIC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs', 'mif1', 'msf1']);
+/** ISO-BMFF brands of AVIF files (AV1-coded HEIF). */
+const AVIF_BRANDS = new Set(['avif', 'avis']);
+
+/** 'avif' or 'heic' from an ISO-BMFF `ftyp` box (major and compatible brands; AVIF wins when both appear), else null. */
+function heifFormat(b: Uint8Array): 'avif' | 'heic' | null {
+  if (b.length < 16 || String.fromCharCode(b[4]!, b[5]!, b[6]!, b[7]!) !== 'ftyp') return null;
+  const boxSize = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0);
+  const end = Math.min(boxSize, b.length, 256);
+  const brands: string[] = [];
+  for (let i = 8; i + 4 <= end; i += i === 8 ? 8 : 4) brands.push(String.fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!));
+  if (brands.some((x) => AVIF_BRANDS.has(x))) return 'avif';
+  if (brands.some((x) => HEIC_BRANDS.has(x))) return 'heic';
+  return null;
+}
 
 export interface ImageHeader {
   format: ImageFormat;
@@ -61,7 +87,7 @@ export interface HashImage {
   data: Uint8Array;
 }
 
-/** The format from the first bytes, or null when it is none of the five supported ones. */
+/** The format from the first bytes, or null when it is none of the supported ones ({@link SUPPORTED_FORMATS}). */
 export function sniffImageType(bytes: Uint8Array): ImageFormat | null {
   const b = bytes;
   const at = (i: number): number => b[i] ?? -1;
@@ -78,7 +104,7 @@ export function sniffImageType(bytes: Uint8Array): ImageFormat | null {
   if ((at(0) === 0x49 && at(1) === 0x49 && at(2) === 0x2a && at(3) === 0x00) || (at(0) === 0x4d && at(1) === 0x4d && at(2) === 0x00 && at(3) === 0x2a)) {
     return 'tiff';
   }
-  return null;
+  return heifFormat(b);
 }
 
 /** sharp's message, on one line, without its generic prefixes. */
@@ -111,7 +137,7 @@ function sniffOrThrow(bytes: Uint8Array, subject: string, expect?: 'jpeg'): Imag
   if (bytes.length === 0) throw new AgeGenderError('INVALID_IMAGE', 'file is empty (0 bytes)', { subject });
   const format = sniffImageType(bytes);
   if (format === null) {
-    throw new AgeGenderError('INVALID_IMAGE', 'not an image: content is not JPEG, PNG, WebP, GIF or TIFF', { subject });
+    throw new AgeGenderError('INVALID_IMAGE', `not an image: content is not ${SUPPORTED_FORMATS}`, { subject });
   }
   if (expect !== undefined && format !== expect) {
     throw new AgeGenderError('INVALID_IMAGE', `content is ${FORMAT_NAMES[format]}, not ${FORMAT_NAMES[expect]}`, { subject });
@@ -119,7 +145,17 @@ function sniffOrThrow(bytes: Uint8Array, subject: string, expect?: 'jpeg'): Imag
   return format;
 }
 
+async function heicHeader(bytes: Uint8Array, subject: string): Promise<ImageHeader> {
+  try {
+    const { width, height } = await heicSize(bytes);
+    return { format: 'heic', width, height, channels: 3 };
+  } catch (error) {
+    throw new AgeGenderError('INVALID_IMAGE', `corrupt or truncated HEIC: ${sharpReason(error)}`, { subject, cause: error });
+  }
+}
+
 async function headerOf(bytes: Uint8Array, subject: string, format: ImageFormat): Promise<ImageHeader> {
+  if (format === 'heic') return heicHeader(bytes, subject);
   let meta: Metadata;
   try {
     meta = await sharp(toBytes(bytes), { limitInputPixels: false }).metadata();
@@ -190,6 +226,12 @@ function pngIhdrSize(bytes: Uint8Array): { width: number; height: number } | nul
   return { width: view.getUint32(16), height: view.getUint32(20) };
 }
 
+/** A HEIC file's first image, decoded by libheif, as a sharp pipeline over its RGBA pixels. */
+async function heicPipeline(bytes: Uint8Array): Promise<Sharp> {
+  const px = await decodeHeic(bytes);
+  return sharp(px.data, { raw: { width: px.width, height: px.height, channels: px.channels } });
+}
+
 async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOptions, forHash: boolean): Promise<Decoded> {
   const maxPixels = checkMaxPixels(options.maxPixels, subject);
   if (options.maxSide !== undefined && (!Number.isSafeInteger(options.maxSide) || options.maxSide < 1)) {
@@ -202,7 +244,10 @@ async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOpti
   checkSize(header, maxPixels, subject);
   try {
     // Prediction sees the upright image; hashing sees the stored pixels (module comment).
-    let pipeline = sharp(toBytes(bytes), { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: forHash, autoOrient: !forHash, sequentialRead: true });
+    let pipeline =
+      format === 'heic'
+        ? await heicPipeline(bytes)
+        : sharp(toBytes(bytes), { failOn: 'error', limitInputPixels: maxPixels, ignoreIcc: forHash, autoOrient: !forHash, sequentialRead: true });
     if (options.maxSide !== undefined && Math.max(header.width, header.height) > options.maxSide) {
       pipeline = pipeline.resize({ width: options.maxSide, height: options.maxSide, fit: 'inside', withoutEnlargement: true });
     }
@@ -251,7 +296,7 @@ function toRgb(data: Uint8Array, width: number, height: number, channels: number
 }
 
 /**
- * Decodes JPEG/PNG/WebP/GIF/TIFF bytes to 8-bit RGB (3 channels; see the module comment for gray and
+ * Decodes JPEG/PNG/WebP/GIF/TIFF/AVIF/HEIC bytes to 8-bit RGB (3 channels; see the module comment for gray and
  * alpha). Errors: INVALID_IMAGE (empty, not an image, wrong format for `expect`, corrupt or
  * truncated), IMAGE_TOO_LARGE (from the header, before decoding), INVALID_ARGUMENT (bad options).
  */

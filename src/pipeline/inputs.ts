@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 
 /** File name endings taken when walking folders or matching a glob. */
-export const IMAGE_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff'] as const);
+export const IMAGE_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif'] as const);
 
 /** An argument that gave no image, and why. */
 export interface MissingInput {

@@ -165,7 +165,10 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     });
   }
   function facesText(n) { return n + (n === 1 ? ' face' : ' faces'); }
-  function foundText(result) { return facesText(result.faces.length) + (result.turned ? ', found with the photo turned ' + result.turned + '\u00b0' : ''); }
+  function foundText(result) {
+    return facesText(result.faces.length) + (result.turned ? ', found with the photo turned ' + result.turned + '\u00b0' : '') +
+      (photo.hidden ? ' (this browser cannot show the photo itself, e.g. HEIC outside Safari; the faces are listed below)' : '');
+  }
   function explainFaces(result, file, mine) {
     var target = $('target').value;
     return post('/v1/explain?target=' + target, file).then(function (ex) {
@@ -198,10 +201,11 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     // A data: URL, not a blob: one: the page's CSP allows img-src 'self' data: only.
     return readAsDataUrl(file).then(function (url) {
       return new Promise(function (resolve) {
-        photo.onload = resolve;
-        photo.onerror = resolve;
+        // false when the browser cannot show the file (HEIC outside Safari): the server still analyses it.
+        photo.onload = function () { resolve(true); };
+        photo.onerror = function () { resolve(false); };
         photo.src = url;
-        if (!url) resolve();
+        if (!url) resolve(false);
       });
     });
   }
@@ -220,6 +224,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       if (mine !== run) return;
       var result = r[0];
       shown = result;
+      photo.hidden = !r[1];
       photo.alt = 'the photo, ' + facesText(result.faces.length) + ' boxed';
       layout();
       listFaces(result);

@@ -27,7 +27,7 @@ select { font: inherit; padding: .15rem .3rem; }
 #status.warn { color: #8a4b00; }
 .stage { position: relative; display: inline-block; max-width: 100%; margin: 0; vertical-align: top; }
 #photo { display: block; max-width: 100%; max-height: 70vh; height: auto; }
-#photo:not([src]) { display: none; }
+#photo:not([src]), #photo[hidden] { display: none; }
 .face-box { position: absolute; border: 2px solid #facc15; box-shadow: 0 0 0 1px #0009; pointer-events: none; }
 .face-label { position: absolute; white-space: nowrap; background: #facc15; color: #111; font-size: 12px; line-height: 16px; padding: 0 5px; border-radius: 3px; box-shadow: 0 0 0 1px #0006; pointer-events: none; }
 .face-label.short { font-weight: 700; }

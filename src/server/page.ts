@@ -10,6 +10,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AgeGenderModel, ModelMetadata } from '../model/api.js';
+import { SUPPORTED_FORMATS } from '../io/decode.js';
 import { esc } from '../report/html.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_STYLE } from './page-style.js';
@@ -116,9 +117,9 @@ export function pageHtml(metadata: ModelMetadata, genderThreshold = 0.5): string
 <p class="note">Choose or drop a photo: each face is boxed and listed with an age estimate (80% interval) and the gender label as annotated in UTKFace, with its probability; then the explanation shows which regions drove the answer. The photo is processed in memory and not stored.</p>
 <button type="button" id="drop" class="drop" aria-describedby="drop-help">
 <span class="drop-title">Choose a photo</span>
-<span id="drop-help" class="drop-help">or drop one here (JPEG, PNG, WebP, GIF or TIFF)</span>
+<span id="drop-help" class="drop-help">or drop one here (${SUPPORTED_FORMATS})</span>
 </button>
-<input id="file" type="file" accept="image/*" aria-label="photo to analyse" tabindex="-1" hidden>
+<input id="file" type="file" accept="image/*,.heic,.heif,.avif" aria-label="photo to analyse" tabindex="-1" hidden>
 <div class="options">
 <label>Explain <select id="target"><option value="gender">gender</option><option value="age">age</option></select></label>
 <label><input id="detect" type="checkbox" checked> detect faces <span class="hint">(untick for a tight face crop)</span></label>

@@ -3,7 +3,7 @@
  * multipart form, sniffed (never trusting Content-Type) and size-checked from the header.
  */
 import type { FastifyRequest } from 'fastify';
-import { readImageHeader, sniffImageType, type ImageHeader } from '../io/decode.js';
+import { readImageHeader, sniffImageType, SUPPORTED_FORMATS, type ImageHeader } from '../io/decode.js';
 import { HttpError } from './errors.js';
 import type { ServerLimits } from './limits.js';
 
@@ -71,7 +71,7 @@ export async function readUpload(req: FastifyRequest, limits: ServerLimits): Pro
   const bytes = await bodyBytes(req);
   if (bytes.length === 0) throw new HttpError('EMPTY_BODY', 'request body is empty: send the image bytes, or a multipart form with one file');
   if (sniffImageType(bytes) === null) {
-    throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'not a supported image: the bytes are not JPEG, PNG, WebP, GIF or TIFF');
+    throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `not a supported image: the bytes are not ${SUPPORTED_FORMATS}`);
   }
   const header = await readImageHeader(bytes, 'upload');
   checkHeader(header, limits);

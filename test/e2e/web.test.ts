@@ -300,6 +300,23 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       assert.match((await page.textContent('#status')) ?? '', /^3 faces, found with the photo turned 270°/);
     }));
 
+  it('an iPhone photo (HEIC) Chromium cannot show: the faces are still found and listed, and the status says why there is no photo', () =>
+    withPage(DESKTOP, async (page) => {
+      await page.goto(plain.url);
+      const heic = await readFile(new URL('three-faces.heic', PHOTOS));
+      await page.setInputFiles('#file', { name: 'IMG_0001.HEIC', mimeType: 'image/heic', buffer: heic });
+      await page.waitForFunction(() => document.querySelectorAll('.face-card').length === 3, undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => /cannot show the photo/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 60_000 });
+      assert.match((await page.textContent('#status')) ?? '', /^3 faces \(this browser cannot show the photo itself/);
+      assert.equal(await page.evaluate(() => (document.getElementById('photo') as HTMLImageElement).hidden), true);
+      assert.equal(await page.locator('.face-box').count(), 0, 'no boxes floating over a photo that is not shown');
+      // The next photo that the browser can show brings the photo back.
+      await page.setInputFiles('#file', { name: 'three.jpg', mimeType: 'image/jpeg', buffer: await readFile(new URL('three-faces.jpg', PHOTOS)) });
+      await page.waitForFunction(() => document.querySelectorAll('.face-box').length === 3, undefined, { timeout: 60_000 });
+      assert.equal(await page.evaluate(() => (document.getElementById('photo') as HTMLImageElement).hidden), false);
+      assert.doesNotMatch((await page.textContent('#status')) ?? '', /cannot show/);
+    }));
+
   it('a file that is not an image shows the server error', () =>
     withPage(DESKTOP, async (page) => {
       await page.goto(sure.url);

@@ -59,7 +59,7 @@ export function registerExplainCommand(program: Command): void {
   program
     .command('explain')
     .description('explain one face chip: LIME top superpixels and occlusion sensitivity, written as a PNG')
-    .argument('<image>', 'image file (JPEG, PNG, WebP; resized to a 200×200 chip)')
+    .argument('<image>', 'image file (JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC; resized to a 200×200 chip)')
     .option('--task <task>', `what to explain (${EXPLAIN_TASKS.join(', ')})`, 'age')
     .option('--samples <n>', 'LIME perturbed samples', String(LIME_DEFAULTS.samples))
     .option('--seed <n>', 'LIME seed (stability uses seed, seed+1, seed+2)', String(LIME_DEFAULTS.seed))

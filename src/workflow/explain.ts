@@ -5,7 +5,8 @@
  * @example
  *   const { result } = await explainFile('face.jpg', { task: 'age', out: 'face.age.png' });
  */
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { explainImage, type ExplainResult } from '../explain/explain.js';
 import { prepareChip } from '../explain/input.js';
@@ -19,8 +20,8 @@ export interface ExplainFileOptions extends ModelSource {
   fill: FillMode;
   /** Also compute occlusion sensitivity. */
   occlusion: boolean;
-  /** PNG file to write. */
-  out: string;
+  /** PNG file to write, or a folder to write `<image name>.<task>.explain.png` in (default: that name in the working folder). */
+  out?: string;
   /** Worker threads scoring the perturbed images, each loading `modelDir` (default 1: in-process). */
   workers?: number;
 }
@@ -33,8 +34,17 @@ export interface ExplainedFile {
   seconds: number;
 }
 
+/** The PNG's path: `out` itself, or the default name inside `out` when it is a folder (an existing one, or a path ending in a slash). */
+export async function explainOutPath(image: string, task: ExplainTask, out?: string): Promise<string> {
+  const name = `${basename(image)}.${task}.explain.png`;
+  if (out === undefined) return resolve(name);
+  const isFolder = /[/\\]$/.test(out) || (await stat(out).then((s) => s.isDirectory(), () => false));
+  return resolve(isFolder ? join(out, name) : out);
+}
+
 /** Decodes and checks the image before loading any model, explains it, and writes the PNG atomically. */
 export async function explainFile(image: string, options: ExplainFileOptions): Promise<ExplainedFile> {
+  const out = await explainOutPath(image, options.task, options.out);
   const chip = await prepareChip(image);
   const workers = options.workers ?? 1;
   return withModel(options, async (local) => {
@@ -45,7 +55,6 @@ export async function explainFile(image: string, options: ExplainFileOptions): P
     try {
       const started = performance.now();
       const result = await explainImage(model, chip, { task: options.task, samples: options.samples, seed: options.seed, fill: options.fill, occlusion: options.occlusion, subject: image });
-      const out = resolve(options.out);
       await writeFileAtomic(out, result.png);
       return { result, out, seconds: (performance.now() - started) / 1000 };
     } finally {

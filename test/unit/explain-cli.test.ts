@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -48,6 +48,12 @@ test('explainFile writes the PNG; the CLI prints stability and the method compar
     assert.ok(lines.some((l) => l.startsWith('LIME vs occlusion: top-5 agreement')));
     assert.equal((await sharp(out).metadata()).width, 608);
     assert.deepEqual((await readdir(dir)).sort(), ['face.png', 'out.png']); // no temp files left
+    // --out naming a folder (existing, or ending in a slash) writes the default name inside it.
+    await mkdir(join(dir, 'pngs'));
+    assert.equal((await explainFile(image, libOpts(join(dir, 'pngs'), { model, occlusion: false }))).out, join(dir, 'pngs', 'face.png.age.explain.png'));
+    assert.equal((await explainFile(image, libOpts(join(dir, 'new') + '/', { model, occlusion: false }))).out, join(dir, 'new', 'face.png.age.explain.png'));
+    assert.deepEqual(await readdir(join(dir, 'pngs')), ['face.png.age.explain.png']);
+    assert.deepEqual(await readdir(join(dir, 'new')), ['face.png.age.explain.png']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

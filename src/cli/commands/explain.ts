@@ -1,4 +1,3 @@
-import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
 import type { ExplainResult } from '../../explain/explain.js';
@@ -46,7 +45,7 @@ export async function runExplain(image: string, opts: ExplainCommandOptions, log
     seed: parseNumberOption(opts.seed, '--seed', 0, 2 ** 31 - 1, true),
     fill: oneOf(opts.fill, '--fill', FILL_MODES),
     occlusion: opts.occlusion,
-    out: opts.out ?? `${basename(image)}.${task}.explain.png`,
+    ...(opts.out === undefined ? {} : { out: opts.out }),
     workers: parseNumberOption(opts.workers ?? '1', '--workers', 1, 64, true),
     ...(opts.model === undefined ? {} : { modelDir: opts.model }),
   });
@@ -65,7 +64,7 @@ export function registerExplainCommand(program: Command): void {
     .option('--seed <n>', 'LIME seed (stability uses seed, seed+1, seed+2)', String(LIME_DEFAULTS.seed))
     .option('--fill <mode>', `fill for hidden superpixels (${FILL_MODES.join(', ')})`, LIME_DEFAULTS.fill)
     .option('--model <dir>', 'model folder (default: the shipped model)')
-    .option('--out <file>', 'PNG to write (default: <image>.<task>.explain.png)')
+    .option('--out <path>', 'PNG to write, or a folder to write <image>.<task>.explain.png in (default: that name here)')
     .option('--no-occlusion', 'skip occlusion sensitivity')
     .option('--workers <n>', 'worker threads scoring the perturbed images (one per core is fastest)', '1')
     .action(async (image: string, opts: ExplainCommandOptions) => {

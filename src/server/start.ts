@@ -8,6 +8,7 @@
  *   await running.close();
  */
 import type { FastifyInstance } from 'fastify';
+import { AgeGenderError } from '../core/errors.js';
 import type { AgeGenderModel } from '../model/api.js';
 import type { InferenceChoice } from '../model/index.js';
 import type { FaceDetector } from '../pipeline/detect.js';
@@ -42,6 +43,22 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** A failed listen as an error that says what to change: a port in use, or one that needs privileges. */
+export function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const subject = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (code === 'EADDRINUSE') {
+    return new AgeGenderError('INVALID_ARGUMENT', `port ${port} is already in use (another server is listening there): choose another with --port, or --port 0 for any free port`, { subject, cause: error });
+  }
+  if (code === 'EACCES') {
+    return new AgeGenderError('INVALID_ARGUMENT', `permission denied: port ${port} needs privileges on this system; use a port above 1023`, { subject, cause: error });
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new AgeGenderError('INVALID_ARGUMENT', `cannot listen on ${host}: no such address on this machine (--host)`, { subject, cause: error });
+  }
+  return error;
+}
+
 /** Loads what is needed, builds the app and listens. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const [{ buildServer }, { limeExplainer }, { loadFaceDetector }] = await Promise.all([
@@ -62,7 +79,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       ...(options.security ? { security: options.security } : {}),
       logger: options.logger ?? false,
     });
-    await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+    try {
+      await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+    } catch (error) {
+      await app.close();
+      throw listenError(error, options.host ?? '127.0.0.1', options.port ?? 8080);
+    }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : (options.port ?? 8080);
     const host = options.host ?? '127.0.0.1';

@@ -9,6 +9,7 @@ import { buildServer, type ExplainFn } from '../../src/server/app.js';
 import { ErrorResponse, ExplainResponse, HealthResponse, PredictResponse } from '../../src/server/schemas.js';
 import type { DetectedFace, FaceDetector } from '../../src/pipeline/detect.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
+import { AgeGenderError } from '../../src/core/errors.js';
 
 const CHIP = new URL('../fixtures/photos/chip-35-male.jpg', import.meta.url);
 
@@ -359,6 +360,23 @@ describe('serve command', () => {
       assert.equal(p.status, 200);
     } finally {
       await running.close();
+    }
+  });
+
+  it('a port in use, or an address this machine does not have, is a clear INVALID_ARGUMENT naming host:port', async () => {
+    const { startServer } = await import('../../src/server/start.js');
+    const first = await startServer({ model: fakeModel(), detect: false, port: 0, explainSamples: 0 });
+    try {
+      const port = Number(new URL(first.url).port);
+      const refused = (pattern: RegExp) => (e: unknown): boolean => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && pattern.test(e.message);
+      await assert.rejects(
+        startServer({ model: fakeModel(), detect: false, port, explainSamples: 0 }),
+        refused(new RegExp(`^127\\.0\\.0\\.1:${port}: port ${port} is already in use .*--port 0 for any free port$`)),
+      );
+      await assert.rejects(startServer({ model: fakeModel(), detect: false, host: '192.0.2.1', port: 0, explainSamples: 0 }), refused(/^192\.0\.2\.1:0: cannot listen on 192\.0\.2\.1: no such address/));
+      assert.equal((await fetch(`${first.url}healthz`)).status, 200, 'the first server is untouched');
+    } finally {
+      await first.close();
     }
   });
 

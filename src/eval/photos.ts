@@ -85,6 +85,8 @@ export interface PhotoEvaluation {
 }
 
 const LABEL_HEADER = ['file', 'age', 'gender'] as const;
+/** One-letter genders taken in a labels CSV. Numeric codes are not: data sets disagree on which is 0. */
+const GENDER_SHORT: Readonly<Record<string, Gender>> = { m: 'male', f: 'female' };
 
 /** Splits one CSV line on commas, honouring double-quoted fields. */
 function csvFields(line: string): string[] {
@@ -94,7 +96,7 @@ function csvFields(line: string): string[] {
 /**
  * Parses a labels CSV with the header `file,age,gender` (more columns are ignored). Errors
  * (INVALID_LABEL, naming `source` and the line): a missing column, an age that is not a number in
- * 0–120, a gender other than male/female, a file named twice, no rows.
+ * 0–120, a gender other than male/female (any case; m/f for short), a file named twice, no rows.
  */
 export function parsePhotoLabels(text: string, source: string): PhotoLabel[] {
   const lines = text.split(/\r?\n/);
@@ -111,10 +113,11 @@ export function parsePhotoLabels(text: string, source: string): PhotoLabel[] {
     const where = { subject: `${source}:${n + 1}` };
     const file = (cells[fileAt] ?? '').trim();
     const age = Number((cells[ageAt] ?? '').trim());
-    const gender = (cells[genderAt] ?? '').trim().toLowerCase();
+    const given = (cells[genderAt] ?? '').trim().toLowerCase();
+    const gender = GENDER_SHORT[given] ?? given;
     if (file === '') throw new AgeGenderError('INVALID_LABEL', 'Expected a file name but the file column is empty', where);
     if ((cells[ageAt] ?? '').trim() === '' || !Number.isFinite(age) || age < 0 || age > 120) throw new AgeGenderError('INVALID_LABEL', `Expected an age between 0 and 120 but received "${cells[ageAt] ?? ''}"`, where);
-    if (!(GENDERS as readonly string[]).includes(gender)) throw new AgeGenderError('INVALID_LABEL', `Expected gender ${GENDERS.join(' or ')} but received "${cells[genderAt] ?? ''}"`, where);
+    if (!(GENDERS as readonly string[]).includes(gender)) throw new AgeGenderError('INVALID_LABEL', `Expected gender ${GENDERS.join(' or ')} (or m, f) but received "${cells[genderAt] ?? ''}"`, where);
     if (seen.has(file)) throw new AgeGenderError('INVALID_LABEL', `file ${file} is labelled twice`, where);
     seen.add(file);
     labels.push({ file, age, gender: gender as Gender });

@@ -94,7 +94,14 @@ describe('parsePhotoLabels', () => {
   it('names the file and line of a bad row', () => {
     assert.throws(() => parsePhotoLabels('file,age\na.jpg,3\n', 'l.csv'), /l\.csv: Expected a header with columns file,age,gender but the first line lacks gender/);
     assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,male\nb.jpg,old,male\n', 'l.csv'), /l\.csv:3: Expected an age between 0 and 120 but received "old"/);
-    assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,x\n', 'l.csv'), /l\.csv:2: Expected gender male or female but received "x"/);
+    assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,x\n', 'l.csv'), /l\.csv:2: Expected gender male or female \(or m, f\) but received "x"/);
+    assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,0\n', 'l.csv'), /received "0"/, 'numeric codes are ambiguous');
+    // A spreadsheet's export: byte-order mark, CRLF, capitalised header and values, M/F.
+    assert.deepEqual(parsePhotoLabels('\ufeffFile,Age,Gender\r\na.jpg,3,Male\r\nb.jpg,40,F\r\nc.jpg,7,m\r\n', 'l.csv'), [
+      { file: 'a.jpg', age: 3, gender: 'male' },
+      { file: 'b.jpg', age: 40, gender: 'female' },
+      { file: 'c.jpg', age: 7, gender: 'male' },
+    ]);
     assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,male\na.jpg,4,male\n', 'l.csv'), /l\.csv:3: file a\.jpg is labelled twice/);
     assert.throws(() => parsePhotoLabels('file,age,gender\n', 'l.csv'), /at least one labelled photo/);
   });

@@ -63,6 +63,17 @@ test('HEIC decodes to the same picture as the JPEG it was made from (within comp
   assert.deepEqual([small.width, small.height], [500, 350]);
 });
 
+test('HEIC stored turned with an `irot` property (an iPhone portrait photo) comes back upright, in the header too', async () => {
+  // three-faces.jpg turned 90° clockwise in its pixels, with irot = 1 (show it turned back).
+  const irot = await readFile(new URL('three-faces-irot.heic', PHOTOS));
+  assert.deepEqual(await readImageHeader(irot, 'portrait.heic'), { format: 'heic', width: 1000, height: 700, channels: 3 });
+  const jpeg = await decodeImage(jpegBytes, 'three.jpg');
+  const upright = await decodeImage(irot, 'portrait.heic');
+  assert.deepEqual([upright.width, upright.height], [1000, 700]);
+  const diff = meanAbsDiff(jpeg.data, upright.data);
+  assert.ok(diff < 4, `mean |HEIC (irot) − JPEG| ${diff.toFixed(2)}`);
+});
+
 test('AVIF decodes (through sharp) to the same picture as its source', async () => {
   const jpeg = await decodeImage(jpegBytes, 'three.jpg');
   const avif = await decodeImage(await sharp(jpegBytes).avif({ quality: 50 }).toBuffer(), 'three.avif');

@@ -54,19 +54,23 @@ describe('server with the real face detector', () => {
     }
   });
 
-  it('an iPhone photo (HEIC, image/heic) is read like its JPEG: the same faces, boxes within 4 px', async () => {
+  it('iPhone photos (HEIC, image/heic), upright or stored turned with `irot`, are read like their JPEG: the same faces, boxes within 4 px', async () => {
     const spec = specs.find((s) => s.file === 'three-faces.jpg')!;
     const post = async (file: string, type: string): Promise<PredictResponse> => {
       const res = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': type }, payload: await readFile(new URL(file, DIR)) });
       assert.equal(res.statusCode, 200, res.body);
       return PredictResponse.parse(res.json());
     };
-    const heic = await post('three-faces.heic', 'image/heic');
     const jpeg = await post(spec.file, 'image/jpeg');
-    assert.deepEqual([heic.width, heic.height, heic.faces.length], [jpeg.width, jpeg.height, spec.faces.length]);
-    for (const f of jpeg.faces) {
-      const twin = heic.faces.find((g) => Math.abs(g.box.x - f.box.x) < 4 && Math.abs(g.box.y - f.box.y) < 4 && Math.abs(g.box.width - f.box.width) < 4);
-      assert.ok(twin, `no HEIC face near the JPEG face at (${f.box.x}, ${f.box.y})`);
+    // three-faces-irot.heic stores the pixels turned, with `irot` to show them upright (an iPhone
+    // portrait photo): upright in the response and `turned` 0, i.e. not left to the turn search.
+    for (const file of ['three-faces.heic', 'three-faces-irot.heic']) {
+      const heic = await post(file, 'image/heic');
+      assert.deepEqual([heic.width, heic.height, heic.turned, heic.faces.length], [jpeg.width, jpeg.height, 0, spec.faces.length], file);
+      for (const f of jpeg.faces) {
+        const twin = heic.faces.find((g) => Math.abs(g.box.x - f.box.x) < 4 && Math.abs(g.box.y - f.box.y) < 4 && Math.abs(g.box.width - f.box.width) < 4);
+        assert.ok(twin, `${file}: no face near the JPEG face at (${f.box.x}, ${f.box.y})`);
+      }
     }
   });
 

@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { AgeGenderError } from '../../core/errors.js';
 import { parseNumberOption } from '../../core/validate.js';
+import { SUPPORTED_FORMATS } from '../../io/decode.js';
 import { PREDICT_CSV_HEADER, predictCsvRows } from '../../pipeline/predict-csv.js';
 import { DEFAULT_MAX_FACES, DETECTOR_PREFERENCES, type DetectorPreference } from '../../pipeline/detector-names.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from '../../pipeline/predict-files.js';
@@ -80,7 +81,7 @@ export function registerPredictCommand(program: Command): void {
   const command = program
     .command('predict')
     .description('estimate age and gender for every face in images (photos: faces detected and aligned; --no-detect: aligned chips)')
-    .argument('<inputs...>', 'image files, folders (searched recursively) or globs (quote them: "photos/**/*.jpg")')
+    .argument('<inputs...>', `image files (${SUPPORTED_FORMATS}), folders (searched recursively), globs (quote them: "photos/**/*.jpg") or http(s) URLs`)
     .option('--json', 'print one JSON document')
     .option('--csv', 'print CSV, one row per face (a file without a face: one row with face 0; a failed file: one row with the error)')
     .option('--no-detect', 'skip face detection: each image is one aligned UTKFace-style chip')

@@ -179,6 +179,23 @@ describe('predict', () => {
     assert.ok(Number(csv[11]) > 0.5 && Number(csv[11]) < 0.95, 'the probability is still given');
     const doc = JSON.parse((await run('json', 0.95))[0]!) as { files: Array<{ faces: Array<{ gender: string; genderProbability: number }> }> };
     assert.equal(doc.files[0]!.faces[0]!.gender, 'uncertain');
+    // A probability of exactly 1 or 0 (a saturated softmax; here the fake model on pure red and pure blue) is never "100%" or "0%".
+    const text = async (channel: 0 | 2): Promise<string> => {
+      // the real chip's brightness in one channel only (the quality gate wants a face)
+      const { data, info } = await sharp(fileURLToPath(new URL('chip-35-male.jpg', PHOTOS))).greyscale().raw().toBuffer({ resolveWithObject: true });
+      const px = Buffer.alloc(info.width * info.height * 3);
+      for (let i = 0; i < info.width * info.height; i++) px[i * 3 + channel] = data[i]!;
+      const file = join(dir, `one-channel-${channel}.png`);
+      await sharp(px, { raw: { width: info.width, height: info.height, channels: 3 } }).png().toFile(file);
+      const lines: string[] = [];
+      await runPredict([file], { format: 'text', detect: false, model: fakeModel(), out: (t) => lines.push(t), log: () => undefined });
+      return lines.join('\n');
+    };
+    const red = await text(0);
+    assert.match(red, /female >99%/);
+    const blue = await text(2);
+    assert.match(blue, /male >99%/);
+    assert.doesNotMatch(red + blue, /100%|\b0%/);
   });
 
   it('--json prints one document with files and summary', async () => {

@@ -24,10 +24,10 @@ export interface PredictOptions extends Omit<PredictFilesOptions, 'onResult'> {
   log?: (text: string) => void;
 }
 
-/** A probability as a whole percentage that never rounds up to 100% or down to 0%. */
+/** A probability as a whole percentage, never "100%" or "0%" (a softmax that saturates in float32 is still not certain), as the page shows it. */
 function percent(p: number): string {
-  if (p > 0.99 && p < 1) return '>99%';
-  if (p < 0.01 && p > 0) return '<1%';
+  if (p > 0.99) return '>99%';
+  if (p < 0.01) return '<1%';
   return `${Math.round(p * 100)}%`;
 }
 

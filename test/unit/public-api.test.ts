@@ -17,7 +17,7 @@ test('loadModel() → predict / predictBatch on chips, analyzeImage on a photo',
     const many = await model.predictBatch(sampleChips(3));
     assert.equal(many.length, 3);
     assert.deepEqual(many[0], p, 'one and many give the same answer for the same chip');
-    const photo = await loadImageInput(fileURLToPath(new URL('../fixtures/photos/three-faces.jpg', import.meta.url)));
+    const photo = await loadImageInput(fileURLToPath(new URL('../fixtures/photos/three-faces.heic', import.meta.url))); // as the README: an iPhone photo
     const { faces } = await analyzeImage(model, detector, photo, { detect: true });
     assert.equal(faces.length, 3);
     await assert.rejects(model.predict('no/such/file.jpg'), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE');

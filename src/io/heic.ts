@@ -7,10 +7,12 @@
  * YCbCr → RGB conversion; an embedded ICC profile is not applied.
  *
  * libheif runs synchronously: a 12 MP photo holds its thread for about 0.4 s. Called from the main
- * thread (a server's event loop, the CLI's), the work goes to one worker thread of its own, started
- * on the first HEIC and never keeping the process alive; worker threads (the photo pools) decode in place.
+ * thread (a server's event loop, the CLI's), the work goes to worker threads of its own, started on
+ * the first HEIC, never keeping the process alive, and ended after 30 s without work (their
+ * WebAssembly memory only grows); other worker threads decode in place.
  */
 
+import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { WorkerPool } from '../core/worker.js';
 
@@ -105,12 +107,44 @@ export function decodeHeicHere(bytes: Uint8Array): Promise<HeicPixels> {
   });
 }
 
-let pool: WorkerPool<HeicRequest, HeicSize | HeicPixels> | undefined;
+type HeicPool = WorkerPool<HeicRequest, HeicSize | HeicPixels>;
 
-/** The HEIC worker thread, started on first use; a crashed one is replaced. */
-function heicPool(): WorkerPool<HeicRequest, HeicSize | HeicPixels> {
-  pool ??= new WorkerPool({ base: import.meta.url, name: 'heic-worker', unrefWhenIdle: true, respawns: 1_000_000 });
-  return pool;
+let pool: HeicPool | undefined;
+let inFlight = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+/** Idle time after which the HEIC threads end, giving back their WebAssembly memory (it grows to the largest image decoded: about 180 MB for 12 MP). */
+let idleCloseMs = 30_000;
+
+/** Sets how long idle HEIC threads are kept (internal; tests). */
+export function setHeicIdleClose(ms: number): void {
+  idleCloseMs = ms;
+}
+
+/** HEIC decoding threads alive now (0 before the first HEIC and after an idle period). */
+export function heicThreads(): number {
+  return pool?.size ?? 0;
+}
+
+/**
+ * Runs a request on the HEIC threads: two (one on a single core), started on first use, a crashed
+ * one replaced, all ended after {@link idleCloseMs} without work.
+ */
+async function onHeicThreads<T extends HeicSize>(request: HeicRequest): Promise<T> {
+  clearTimeout(idleTimer);
+  pool ??= new WorkerPool({ base: import.meta.url, name: 'heic-worker', size: Math.min(2, availableParallelism()), unrefWhenIdle: true, respawns: 1_000_000 });
+  const current = pool;
+  inFlight++;
+  try {
+    return (await current.request(request, [request.bytes.buffer as ArrayBuffer])) as T;
+  } finally {
+    if (--inFlight === 0) {
+      idleTimer = setTimeout(() => {
+        if (pool !== current || inFlight > 0) return;
+        pool = undefined;
+        void current.close();
+      }, idleCloseMs).unref();
+    }
+  }
 }
 
 /** A copy of `bytes` that can be moved to the worker (the caller keeps its own). */
@@ -121,15 +155,13 @@ function movable(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 /** The first image's upright size, without decoding its pixels. Throws the decoder's error. */
 export async function heicSize(bytes: Uint8Array): Promise<HeicSize> {
   if (!isMainThread) return heicSizeHere(bytes);
-  const copy = movable(bytes);
-  return heicPool().request({ op: 'size', bytes: copy }, [copy.buffer]);
+  return onHeicThreads({ op: 'size', bytes: movable(bytes) });
 }
 
 /** The first image as 8-bit RGBA, upright. Throws the decoder's error (with libheif's reason when it gives one). */
 export async function decodeHeic(bytes: Uint8Array): Promise<HeicPixels> {
   if (!isMainThread) return decodeHeicHere(bytes);
-  const copy = movable(bytes);
-  const px = (await heicPool().request({ op: 'decode', bytes: copy }, [copy.buffer])) as HeicPixels;
+  const px = await onHeicThreads<HeicPixels>({ op: 'decode', bytes: movable(bytes) });
   // Structured cloning delivers a Uint8Array; the callers expect a Buffer over the same memory.
   return { ...px, data: Buffer.from(px.data.buffer, px.data.byteOffset, px.data.byteLength) };
 }

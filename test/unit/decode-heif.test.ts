@@ -2,9 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import sharp from 'sharp';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { decodeImage, readImageHeader, sniffImageType } from '../../src/io/decode.js';
+import { heicThreads, setHeicIdleClose } from '../../src/io/heic.js';
 
 const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
 const jpegBytes = await readFile(new URL('three-faces.jpg', PHOTOS));
@@ -107,4 +109,18 @@ test('a truncated or corrupt HEIC → INVALID_IMAGE naming the file and libheif\
     console.log = log;
   }
   assert.deepEqual(printed, [], 'libheif\'s failure message is the error, not output');
+});
+
+test('HEIC threads start on the first HEIC, end after an idle period (freeing their memory), and start again', async () => {
+  setHeicIdleClose(300);
+  try {
+    await decodeImage(heicBytes, 'a.heic');
+    assert.ok(heicThreads() >= 1, 'decoded off the main thread');
+    await delay(1000);
+    assert.equal(heicThreads(), 0, 'ended after 300 ms without work');
+    assert.equal((await decodeImage(heicBytes, 'c.heic')).width, 1000);
+    assert.ok(heicThreads() >= 1, 'started again');
+  } finally {
+    setHeicIdleClose(30_000);
+  }
 });

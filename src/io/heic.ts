@@ -3,8 +3,10 @@
  * decode (it has no HEVC decoder): libheif compiled to WebAssembly, through `heic-decode`, loaded
  * on first use only. libheif applies the file's own rotation and mirroring (`irot`/`imir`), which the
  * HEIF format uses instead of the EXIF orientation tag, so the pixels come back upright. The first
- * top-level image is taken (a burst or a Live Photo stores its key image first). Colour: libheif's
- * YCbCr → RGB conversion; an embedded ICC profile is not applied.
+ * top-level image is taken: in a camera's photo, the photo itself (its thumbnail, depth map and
+ * other auxiliary images are not top-level images); in a file holding several photos, the first,
+ * which need not be the one marked primary. Colour: libheif's YCbCr → RGB conversion; an embedded
+ * ICC profile is not applied.
  *
  * libheif runs synchronously: a 12 MP photo holds its thread for about 0.4 s. Called from the main
  * thread (a server's event loop, the CLI's), the work goes to worker threads of its own, started on

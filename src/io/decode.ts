@@ -22,6 +22,8 @@
  * conversion, L = (19595·R + 38470·G + 7471·B + 0x8000) >> 16, grayscale used as decoded, alpha ignored,
  * and the EXIF orientation NOT applied (Pillow's `open` does not apply it): hashes describe the stored
  * pixels, so `prepare`'s exact and near-duplicate detection matches the reference implementation.
+ * A HEIC file is the exception: libheif gives only its upright pixels, so both see those (`prepare`
+ * does not take HEIC files).
  */
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp } from 'sharp';

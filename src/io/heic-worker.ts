@@ -7,6 +7,6 @@ import { serveRequests } from '../core/worker.js';
 import { decodeHeicHere, heicSizeHere, type HeicPixels, type HeicRequest, type HeicSize } from './heic.js';
 
 serveRequests<HeicRequest, HeicSize | HeicPixels>((request) => (request.op === 'size' ? heicSizeHere(request.bytes) : decodeHeicHere(request.bytes)), {
-  // the pixels sit in a fresh ArrayBuffer of their own (heic-decode allocates it per image)
+  // the pixels sit in a fresh ArrayBuffer of their own (decodeHeicHere allocates it per image)
   transfer: (response) => ('data' in response ? [response.data.buffer as ArrayBuffer] : []),
 });

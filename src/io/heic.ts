@@ -1,11 +1,10 @@
 /**
  * HEIC/HEIF photos (the iPhone camera's default format), which sharp's prebuilt libvips cannot
- * decode (it has no HEVC decoder): libheif compiled to WebAssembly, through `heic-decode`, loaded
- * on first use only. libheif applies the file's own rotation and mirroring (`irot`/`imir`), which the
- * HEIF format uses instead of the EXIF orientation tag, so the pixels come back upright. The first
- * top-level image is taken: in a camera's photo, the photo itself (its thumbnail, depth map and
- * other auxiliary images are not top-level images); in a file holding several photos, the first,
- * which need not be the one marked primary. Colour: libheif's YCbCr → RGB conversion; an embedded
+ * decode (it has no HEVC decoder): libheif compiled to WebAssembly (`libheif-js`), loaded on first
+ * use only. libheif applies the file's own rotation and mirroring (`irot`/`imir`), which the
+ * HEIF format uses instead of the EXIF orientation tag, so the pixels come back upright. The image
+ * taken is the file's primary image (the photo; a thumbnail, depth map or other auxiliary image is
+ * never taken), else the first top-level one. Colour: libheif's YCbCr → RGB conversion; an embedded
  * ICC profile is not applied.
  *
  * libheif runs synchronously: a 12 MP photo holds its thread for about 0.4 s. Called from the main
@@ -18,7 +17,9 @@ import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { WorkerPool } from '../core/worker.js';
 
-type HeicModule = typeof import('heic-decode');
+import type { HeifImage } from 'libheif-js/wasm-bundle.js';
+
+type Libheif = (typeof import('libheif-js/wasm-bundle.js'))['default'];
 
 export interface HeicSize {
   width: number;
@@ -33,10 +34,13 @@ export interface HeicPixels extends HeicSize {
 /** What the HEIC worker thread is asked (heic-worker.ts). */
 export type HeicRequest = { op: 'size'; bytes: Uint8Array } | { op: 'decode'; bytes: Uint8Array };
 
-let loading: Promise<HeicModule['default']> | undefined;
+let loading: Promise<Libheif> | undefined;
 
-function heicDecode(): Promise<HeicModule['default']> {
-  loading ??= import('heic-decode').then((m) => m.default);
+function libheif(): Promise<Libheif> {
+  loading ??= import('libheif-js/wasm-bundle.js').then(async (m) => {
+    await m.default.ready;
+    return m.default;
+  });
   return loading;
 }
 
@@ -63,24 +67,32 @@ function detailOf(args: unknown[]): string {
 let previous: Promise<unknown> = Promise.resolve();
 
 /**
- * Runs `work` on the loaded decoder, after earlier calls, with libheif's failure messages taken off
- * `console.log` (other output passes through). Throws libheif's reason when it gave one.
+ * Opens `bytes` and runs `work` on the image to use (the primary one, else the first), after
+ * earlier calls on this thread, with libheif's failure messages taken off `console.log` (other
+ * output passes through). Throws libheif's reason when it gave one. Frees everything after.
  */
-function withLibheif<T>(work: (decode: HeicModule['default']) => Promise<T>): Promise<T> {
+function withHeifImage<T>(bytes: Uint8Array, work: (image: HeifImage) => Promise<T>): Promise<T> {
   const run = previous.then(async () => {
-    const decode = await heicDecode();
+    const { HeifDecoder } = await libheif();
     let reason: string | undefined;
     const log = console.log;
     console.log = (...args: unknown[]): void => {
       if (typeof args[0] === 'string' && LIBHEIF_MESSAGES.has(args[0])) reason = detailOf(args);
       else log.apply(console, args);
     };
+    const decoder = new HeifDecoder();
+    let images: HeifImage[] = [];
     try {
-      return await work(decode);
+      images = decoder.decode(bytes);
+      const image = images.find((i) => i.is_primary()) ?? images[0];
+      if (!image) throw new Error(reason ?? 'no image in the file');
+      return await work(image);
     } catch (error) {
-      throw reason === undefined ? error : new Error(reason, { cause: error });
+      throw reason === undefined || (error instanceof Error && error.message === reason) ? error : new Error(reason, { cause: error });
     } finally {
       console.log = log;
+      for (const image of images) image.free();
+      decoder.decoder?.delete();
     }
   });
   previous = run.catch(() => undefined);
@@ -89,22 +101,17 @@ function withLibheif<T>(work: (decode: HeicModule['default']) => Promise<T>): Pr
 
 /** {@link heicSize} on this thread. */
 export function heicSizeHere(bytes: Uint8Array): Promise<HeicSize> {
-  return withLibheif(async (decode) => {
-    const images = await decode.all({ buffer: bytes });
-    try {
-      const first = images[0];
-      if (!first) throw new Error('no image in the file');
-      return { width: first.width, height: first.height };
-    } finally {
-      images.dispose();
-    }
-  });
+  return withHeifImage(bytes, async (image) => ({ width: image.get_width(), height: image.get_height() }));
 }
 
 /** {@link decodeHeic} on this thread. */
 export function decodeHeicHere(bytes: Uint8Array): Promise<HeicPixels> {
-  return withLibheif(async (decode) => {
-    const { data, width, height } = await decode({ buffer: bytes });
+  return withHeifImage(bytes, async (image) => {
+    const width = image.get_width();
+    const height = image.get_height();
+    const data = new Uint8ClampedArray(width * height * 4);
+    const done = await new Promise<unknown>((resolve) => image.display({ data, width, height }, resolve));
+    if (done === null) throw new Error('the image data cannot be decoded');
     return { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height, channels: 4 as const };
   });
 }

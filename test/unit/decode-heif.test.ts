@@ -76,6 +76,15 @@ test('HEIC stored turned with an `irot` property (an iPhone portrait photo) come
   assert.ok(diff < 4, `mean |HEIC (irot) − JPEG| ${diff.toFixed(2)}`);
 });
 
+test('a HEIF holding several photos: the one marked primary is taken (header and pixels), not the first', async () => {
+  // no-face.jpg (900×600, item 1) then three-faces.jpg (1000×700, item 2, primary)
+  const two = await readFile(new URL('two-photos-second-primary.heic', PHOTOS));
+  assert.deepEqual(await readImageHeader(two, 'two.heic'), { format: 'heic', width: 1000, height: 700, channels: 3 });
+  const img = await decodeImage(two, 'two.heic');
+  const diff = meanAbsDiff((await decodeImage(jpegBytes, 'three.jpg')).data, img.data);
+  assert.ok(diff < 4, `mean |primary − three-faces.jpg| ${diff.toFixed(2)}`);
+});
+
 test('AVIF decodes (through sharp) to the same picture as its source', async () => {
   const jpeg = await decodeImage(jpegBytes, 'three.jpg');
   const avif = await decodeImage(await sharp(jpegBytes).avif({ quality: 50 }).toBuffer(), 'three.avif');

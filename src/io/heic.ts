@@ -16,7 +16,6 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { WorkerPool } from '../core/worker.js';
-
 import type { HeifImage } from 'libheif-js/wasm-bundle.js';
 
 type Libheif = (typeof import('libheif-js/wasm-bundle.js'))['default'];
@@ -161,13 +160,13 @@ function movable(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(bytes);
 }
 
-/** The first image's upright size, without decoding its pixels. Throws the decoder's error. */
+/** The primary image's upright size, without decoding its pixels. Throws the decoder's error. */
 export async function heicSize(bytes: Uint8Array): Promise<HeicSize> {
   if (!isMainThread) return heicSizeHere(bytes);
   return onHeicThreads({ op: 'size', bytes: movable(bytes) });
 }
 
-/** The first image as 8-bit RGBA, upright. Throws the decoder's error (with libheif's reason when it gives one). */
+/** The primary image as 8-bit RGBA, upright. Throws the decoder's error (with libheif's reason when it gives one). */
 export async function decodeHeic(bytes: Uint8Array): Promise<HeicPixels> {
   if (!isMainThread) return decodeHeicHere(bytes);
   const px = await onHeicThreads<HeicPixels>({ op: 'decode', bytes: movable(bytes) });

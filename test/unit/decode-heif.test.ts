@@ -76,6 +76,15 @@ test('HEIC stored turned with an `irot` property (an iPhone portrait photo) come
   assert.ok(diff < 4, `mean |HEIC (irot) − JPEG| ${diff.toFixed(2)}`);
 });
 
+test('AVIF stored turned with `irot` comes back upright too (sharp applies it)', async () => {
+  const irot = await readFile(new URL('three-faces-irot.avif', PHOTOS));
+  assert.equal(sniffImageType(irot), 'avif');
+  assert.deepEqual(await readImageHeader(irot, 'portrait.avif'), { format: 'avif', width: 1000, height: 700, channels: 3 });
+  const upright = await decodeImage(irot, 'portrait.avif');
+  const diff = meanAbsDiff((await decodeImage(jpegBytes, 'three.jpg')).data, upright.data);
+  assert.ok(diff < 4, `mean |AVIF (irot) − JPEG| ${diff.toFixed(2)}`);
+});
+
 test('a HEIF holding several photos: the one marked primary is taken (header and pixels), not the first', async () => {
   // no-face.jpg (900×600, item 1) then three-faces.jpg (1000×700, item 2, primary)
   const two = await readFile(new URL('two-photos-second-primary.heic', PHOTOS));

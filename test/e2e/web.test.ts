@@ -300,6 +300,26 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       assert.match((await page.textContent('#status')) ?? '', /^3 faces, found with the photo turned 270°/);
     }));
 
+  it('a photo larger than the server analyses is sent shrunk (upright, 2048 px): a 57 MP photo the API refuses is answered', () =>
+    withPage(DESKTOP, async (page) => {
+      await page.goto(plain.url);
+      const source = fileURLToPath(new URL('three-faces.jpg', PHOTOS));
+      // 9000×6300 stored sideways with EXIF orientation 6, as a phone writes a photo held upright
+      const big = await sharp(source).resize(9000, 6300).raw().toBuffer();
+      const huge = await sharp(big, { raw: { width: 9000, height: 6300, channels: 3 } }).rotate(-90).jpeg({ quality: 80 }).withMetadata({ orientation: 6 }).toBuffer();
+      const direct = await fetch(`${plain.url}v1/predict`, { method: 'POST', body: new Uint8Array(huge) });
+      assert.ok(direct.status === 413 || direct.status === 422, `the API itself refuses it (${direct.status})`);
+      const answered = page.waitForResponse((r) => r.url().includes('/v1/predict'), { timeout: 60_000 });
+      await page.setInputFiles('#file', { name: 'huge.jpg', mimeType: 'image/jpeg', buffer: huge });
+      const body = (await (await answered).json()) as { width: number; height: number; turned: number; faces: unknown[] };
+      assert.deepEqual([body.width, body.height, body.turned, body.faces.length], [2048, 1434, 0, 3], 'sent upright at 2048 px, faces found without turning');
+      await page.waitForFunction(() => document.querySelectorAll('.face-box').length === 3, undefined, { timeout: 60_000 });
+      // A photo within 2048 px goes as it is (the answer is in its own pixels).
+      const small = page.waitForResponse((r) => r.url().includes('/v1/predict'), { timeout: 60_000 });
+      await page.setInputFiles('#file', { name: 'three.jpg', mimeType: 'image/jpeg', buffer: await readFile(source) });
+      assert.deepEqual(((await (await small).json()) as { width: number }).width, 1000);
+    }));
+
   it('an iPhone photo (HEIC) Chromium cannot show: the faces are still found and listed, and the status says why there is no photo', () =>
     withPage(DESKTOP, async (page) => {
       await page.goto(plain.url);

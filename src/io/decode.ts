@@ -36,6 +36,14 @@ export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif' | 'h
 /** Largest image (width × height) decoded unless the caller says otherwise: 50 MP. */
 export const DEFAULT_MAX_PIXELS = 50_000_000;
 
+/**
+ * The default limit instead when `maxSide` shrinks a JPEG, PNG, WebP or TIFF: 250 MP (a 200 MP phone
+ * photo). Those are shrunk on sharp's stream, so memory follows the output size; AVIF, GIF and HEIC
+ * are decoded at full size first and keep {@link DEFAULT_MAX_PIXELS}.
+ */
+export const DEFAULT_MAX_PIXELS_SHRUNK = 250_000_000;
+const STREAM_SHRUNK: ReadonlySet<ImageFormat> = new Set(['jpeg', 'png', 'webp', 'tiff']);
+
 const FORMAT_NAMES: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', gif: 'GIF', tiff: 'TIFF', avif: 'AVIF', heic: 'HEIC' };
 
 /** The formats decoded, for messages: "JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC". */
@@ -68,7 +76,7 @@ export interface ImageHeader {
 }
 
 export interface DecodeOptions {
-  /** Refuse images with more pixels than this (default {@link DEFAULT_MAX_PIXELS}). */
+  /** Refuse images with more pixels than this (default {@link DEFAULT_MAX_PIXELS}; {@link DEFAULT_MAX_PIXELS_SHRUNK} with `maxSide` for the formats it names). */
   maxPixels?: number;
   /** Refuse anything that is not this format (e.g. a PNG renamed to .jpg). */
   expect?: 'jpeg';
@@ -235,11 +243,12 @@ async function heicPipeline(bytes: Uint8Array): Promise<Sharp> {
 }
 
 async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOptions, forHash: boolean): Promise<Decoded> {
-  const maxPixels = checkMaxPixels(options.maxPixels, subject);
+  checkMaxPixels(options.maxPixels, subject);
   if (options.maxSide !== undefined && (!Number.isSafeInteger(options.maxSide) || options.maxSide < 1)) {
     throw new AgeGenderError('INVALID_ARGUMENT', `maxSide must be a positive integer (got ${String(options.maxSide)})`, { subject });
   }
   const format = sniffOrThrow(bytes, subject, options.expect);
+  const maxPixels = options.maxPixels ?? (options.maxSide !== undefined && STREAM_SHRUNK.has(format) ? DEFAULT_MAX_PIXELS_SHRUNK : DEFAULT_MAX_PIXELS);
   const ihdr = format === 'png' ? pngIhdrSize(bytes) : null;
   if (ihdr) checkSize({ format, channels: 0, ...ihdr }, maxPixels, subject);
   const header = await headerOf(bytes, subject, format);

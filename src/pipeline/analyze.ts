@@ -313,6 +313,23 @@ export interface PhotoReport {
   turned?: QuarterTurn;
 }
 
+/** `box` with x and width multiplied by `sx`, y and height by `sy` (from a resized image's pixels to the original's). */
+export function scaleBox(box: FaceBox, sx: number, sy: number): FaceBox {
+  return { x: box.x * sx, y: box.y * sy, width: box.width * sx, height: box.height * sy };
+}
+
+/** A report made on a shrunk copy of a `width` × `height` image, with its size and boxes in the original's pixels. */
+export function reportInPixelsOf(report: PhotoReport, width: number, height: number): PhotoReport {
+  if (report.width === width && report.height === height) return report;
+  const sx = width / report.width;
+  const sy = height / report.height;
+  const faces = report.faces.map((f) => {
+    const b = scaleBox(f.box, sx, sy);
+    return { ...f, box: { x: roundTo(b.x, 1), y: roundTo(b.y, 1), width: roundTo(b.width, 1), height: roundTo(b.height, 1) } };
+  });
+  return { ...report, width, height, faces };
+}
+
 /** {@link AnalyzeResult} → {@link PhotoReport}. */
 export function photoReport(res: AnalyzeResult): PhotoReport {
   return { width: res.width, height: res.height, faces: res.faces.map((f) => faceReport(f)), ...(res.turned === undefined ? {} : { turned: res.turned }) };

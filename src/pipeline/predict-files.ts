@@ -12,12 +12,12 @@
 import { readFile } from 'node:fs/promises';
 import { AgeGenderError, reasonOf, type ErrorCode } from '../core/errors.js';
 import { mapLimit } from '../core/limit.js';
-import { decodeImage } from '../io/decode.js';
+import { decodeImage, readImageHeader } from '../io/decode.js';
 import { fetchImageBytes } from '../io/fetch.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { withModel, type ModelSource } from '../model/load.js';
-import { analyzeImage, faceReport, photoReport, roundTo, type AnalyzedFace, type FaceReport } from './analyze.js';
+import { analyzeImage, faceReport, photoReport, reportInPixelsOf, roundTo, type AnalyzedFace, type FaceReport } from './analyze.js';
 import type { QuarterTurn } from './turn.js';
 import type { DetectorPreference, FaceDetector } from './detect.js';
 import { createPhotoPool } from './photo-pool.js';
@@ -78,9 +78,17 @@ function failure(file: string, error: unknown): PredictFileResult {
   return { file, width: null, height: null, faces: [], error: { code, message: reasonOf(error) } };
 }
 
-type Decoded = { file: string; image: RawImage } | { file: string; error: unknown };
+/**
+ * Longest side a photo is analysed at: larger photos (a phone's 48–200 MP) are shrunk while decoding,
+ * and their boxes reported in the file's own pixels. At 4096 px a face filling 5% of the photo's
+ * side still gives a full 200-px chip; detection itself looks at 1600 px at most.
+ */
+export const PHOTO_MAX_SIDE = 4096;
 
-async function decodeFile(file: string, maxPixels: number | undefined): Promise<Decoded> {
+type Decoded = { file: string; image: RawImage; width: number; height: number } | { file: string; error: unknown };
+
+/** Reads and decodes `file`; with `maxSide` (photos) shrunk to it, `width` × `height` being the file's upright size. */
+async function decodeFile(file: string, maxPixels: number | undefined, maxSide?: number): Promise<Decoded> {
   try {
     let bytes: Buffer;
     try {
@@ -89,7 +97,10 @@ async function decodeFile(file: string, maxPixels: number | undefined): Promise<
       if (cause instanceof AgeGenderError) throw cause;
       throw new AgeGenderError('UNREADABLE_FILE', `cannot read file: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: file, cause });
     }
-    return { file, image: await decodeImage(bytes, file, maxPixels === undefined ? {} : { maxPixels }) };
+    const image = await decodeImage(bytes, file, { ...(maxPixels === undefined ? {} : { maxPixels }), ...(maxSide === undefined ? {} : { maxSide }) });
+    const shrunk = maxSide !== undefined && Math.max(image.width, image.height) === maxSide;
+    const { width, height } = shrunk ? await readImageHeader(bytes, file) : image;
+    return { file, image, width, height };
   } catch (error) {
     return { file, error };
   }
@@ -101,7 +112,7 @@ type ChipRunner = (chips: SubjectChip[]) => Promise<ChipOutcome[]>;
 /** One batch of chips: decode (4 at a time), then gate and predict those that decoded. */
 async function chipBatch(run: ChipRunner, files: readonly string[], maxPixels: number | undefined): Promise<PredictFileResult[]> {
   const batch = await mapLimit(files, 4, (f) => decodeFile(f, maxPixels));
-  const good = batch.filter((d): d is { file: string; image: RawImage } => 'image' in d);
+  const good = batch.filter((d): d is Extract<Decoded, { image: RawImage }> => 'image' in d);
   const outcomes = good.length > 0 ? await run(good.map((d) => ({ image: d.image, subject: d.file }))) : [];
   let k = 0;
   return batch.map((d) => {
@@ -133,17 +144,17 @@ async function predictChips(run: ChipRunner, files: readonly string[], batchSize
 
 /** Photos one at a time: detect, align and predict every face; the next file is decoded meanwhile. */
 async function predictPhotos(model: AgeGenderModel, detector: FaceDetector, files: readonly string[], maxPixels: number | undefined, emit: (r: PredictFileResult) => void): Promise<void> {
-  let pending = files.length > 0 ? decodeFile(files[0] as string, maxPixels) : null;
+  let pending = files.length > 0 ? decodeFile(files[0] as string, maxPixels, PHOTO_MAX_SIDE) : null;
   for (let i = 0; pending; i++) {
     const d = await pending;
-    pending = i + 1 < files.length ? decodeFile(files[i + 1] as string, maxPixels) : null;
+    pending = i + 1 < files.length ? decodeFile(files[i + 1] as string, maxPixels, PHOTO_MAX_SIDE) : null;
     if ('error' in d) {
       emit(failure(d.file, d.error));
       continue;
     }
     try {
       const res = await analyzeImage(model, detector, d.image, { detect: true, subject: d.file });
-      emit({ file: d.file, ...photoReport(res), error: null });
+      emit({ file: d.file, ...reportInPixelsOf(photoReport(res), d.width, d.height), error: null });
     } catch (error) {
       emit(failure(d.file, error));
     }
@@ -188,11 +199,11 @@ async function withDetector<T>(o: PredictFilesOptions, use: (detector: FaceDetec
 async function predictPhotosPooled(files: readonly string[], o: PredictFilesOptions, workers: number, emit: (r: PredictFileResult) => void): Promise<string> {
   const pool = await createPhotoPool({ modelDir: o.modelDir, workers, detector: o.detectorName ?? 'auto', ...(o.load ? { load: o.load } : {}), ...(o.maxFaces === undefined ? {} : { maxFaces: o.maxFaces }) });
   const one = async (file: string): Promise<PredictFileResult> => {
-    const d = await decodeFile(file, o.maxPixels);
+    const d = await decodeFile(file, o.maxPixels, PHOTO_MAX_SIDE);
     if ('error' in d) return failure(d.file, d.error);
     try {
       const res = await pool.analyze(d.image, d.file);
-      return { file: d.file, ...res, error: null };
+      return { file: d.file, ...reportInPixelsOf(res, d.width, d.height), error: null };
     } catch (error) {
       return failure(d.file, error);
     }

@@ -4,8 +4,7 @@
  */
 import { AgeGenderError } from '../core/errors.js';
 import { decodeImage, type ImageHeader } from '../io/decode.js';
-import { analyzeImage, type AnalyzeResult } from '../pipeline/analyze.js';
-import type { FaceBox } from '../pipeline/detect.js';
+import { analyzeImage, scaleBox, type AnalyzeResult } from '../pipeline/analyze.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import type { WorkKind } from './queue.js';
@@ -18,10 +17,6 @@ import type { Upload } from './upload.js';
  * stream (`decode.ts`), so neither the full-size pixels nor a full-size padded tensor ever exist.
  */
 export const WORK_MAX_SIDE = Object.freeze({ photo: 2048, chip: 512 });
-
-function scaleBox(box: FaceBox, sx: number, sy: number): FaceBox {
-  return { x: box.x * sx, y: box.y * sy, width: box.width * sx, height: box.height * sy };
-}
 
 /** Maps boxes found on the shrunk working image back to the uploaded image's pixels. */
 function toUploadPixels(result: AnalyzeResult, header: ImageHeader, detect: boolean): AnalyzeResult {

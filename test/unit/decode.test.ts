@@ -163,6 +163,16 @@ test('header claiming 30000×30000 → IMAGE_TOO_LARGE before decoding', async (
   await rejectsWith(decodeImage(realChip(), 'chip.jpg', { maxPixels: -1 }), 'INVALID_ARGUMENT', 'chip.jpg', /maxPixels/);
 });
 
+test('decoding shrunk (maxSide): a JPEG, PNG, WebP or TIFF may have up to 250 MP by default', async () => {
+  // A 200 MP PNG header (no pixel data): over 50 MP in full, past the size check when shrunk (then the missing data fails).
+  const big = hugePngHeader(20000, 10000);
+  await rejectsWith(decodeImage(big, 'big.png'), 'IMAGE_TOO_LARGE', 'big.png', 'image is 20000×10000 pixels (200.0 MP), over the 50.0 MP limit');
+  await rejectsWith(decodeImage(big, 'big.png', { maxSide: 4096 }), 'INVALID_IMAGE', 'big.png', /^big\.png: corrupt or truncated PNG: /);
+  await rejectsWith(decodeImage(hugePngHeader(30000, 30000), 'huge.png', { maxSide: 4096 }), 'IMAGE_TOO_LARGE', 'huge.png', 'image is 30000×30000 pixels (900.0 MP), over the 250.0 MP limit');
+  // An explicit limit still holds.
+  await rejectsWith(decodeImage(big, 'big.png', { maxSide: 4096, maxPixels: 40_000_000 }), 'IMAGE_TOO_LARGE', 'big.png', 'image is 20000×10000 pixels (200.0 MP), over the 40.0 MP limit');
+});
+
 test('grayscale JPEG → 3 equal channels; decodeForHash keeps the decoded L', async () => {
   const gray = await sharp(realChip()).toColourspace('b-w').jpeg({ quality: 90 }).toBuffer();
   assert.equal((await readImageHeader(gray, 'gray.jpg')).channels, 1);

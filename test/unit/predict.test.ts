@@ -137,6 +137,22 @@ describe('predict', () => {
     }
   });
 
+  it('a photo over 4096 px (57 MP, past the 50 MP full-size limit) is analysed shrunk, boxes in its own pixels', async () => {
+    const source = fileURLToPath(new URL('three-faces.jpg', PHOTOS));
+    const big = join(dir, 'big.jpg');
+    await sharp(source).resize(9000, 6300).jpeg({ quality: 80 }).toFile(big);
+    const [small, large] = (await predictFiles([source, big])).results;
+    assert.equal(large!.error, null, JSON.stringify(large!.error));
+    assert.deepEqual([large!.width, large!.height, large!.faces.length], [9000, 6300, 3]);
+    for (const f of small!.faces) {
+      // the same face, 9 times larger (within 2% of its size: detection ran on a 4096-px copy)
+      const twin = large!.faces.find((g) => Math.abs(g.box.x / 9 - f.box.x) < 0.02 * f.box.width && Math.abs(g.box.y / 9 - f.box.y) < 0.02 * f.box.height);
+      assert.ok(twin, `no face near 9 × (${f.box.x}, ${f.box.y})`);
+      assert.ok(Math.abs(twin.box.width / 9 - f.box.width) < 0.04 * f.box.width);
+      assert.ok(Math.abs(twin.age - f.age) < 1.5, `age ${twin.age} vs ${f.age}`);
+    }
+  });
+
   it('chips (detect: false): one result per file in input order, bad files reported with their code, the run goes on', async () => {
     const streamed: string[] = [];
     const summary = await predictFiles([join(dir, 'chips'), join(dir, 'missing.jpg')], { detect: false, batchSize: 3, model: fakeModel(), onResult: (r) => streamed.push(r.file) });

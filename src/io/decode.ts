@@ -236,7 +236,7 @@ function pngIhdrSize(bytes: Uint8Array): { width: number; height: number } | nul
   return { width: view.getUint32(16), height: view.getUint32(20) };
 }
 
-/** A HEIC file's first image, decoded by libheif, as a sharp pipeline over its RGBA pixels. */
+/** A HEIC file's primary image, decoded by libheif, as a sharp pipeline over its RGBA pixels. */
 async function heicPipeline(bytes: Uint8Array): Promise<Sharp> {
   const px = await decodeHeic(bytes);
   return sharp(px.data, { raw: { width: px.width, height: px.height, channels: px.channels } });

@@ -313,6 +313,14 @@ export interface PhotoReport {
   turned?: QuarterTurn;
 }
 
+/**
+ * Longest side a photo is analysed at by `predict` and `evaluate --photos`: larger photos (a phone's
+ * 48–200 MP) are shrunk while decoding, and `predict` reports their boxes in the file's own pixels.
+ * At 4096 px a face filling 5% of the photo's side still gives a full 200-px chip; detection itself
+ * looks at 1600 px at most. (The server analyses at most 2048 px: `WORK_MAX_SIDE`.)
+ */
+export const PHOTO_MAX_SIDE = 4096;
+
 /** `box` with x and width multiplied by `sx`, y and height by `sy` (from a resized image's pixels to the original's). */
 export function scaleBox(box: FaceBox, sx: number, sy: number): FaceBox {
   return { x: box.x * sx, y: box.y * sy, width: box.width * sx, height: box.height * sy };

@@ -17,7 +17,7 @@ import { fetchImageBytes } from '../io/fetch.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { withModel, type ModelSource } from '../model/load.js';
-import { analyzeImage, faceReport, photoReport, reportInPixelsOf, roundTo, type AnalyzedFace, type FaceReport } from './analyze.js';
+import { analyzeImage, faceReport, photoReport, PHOTO_MAX_SIDE, reportInPixelsOf, roundTo, type AnalyzedFace, type FaceReport } from './analyze.js';
 import type { QuarterTurn } from './turn.js';
 import type { DetectorPreference, FaceDetector } from './detect.js';
 import { createPhotoPool } from './photo-pool.js';
@@ -77,13 +77,6 @@ function failure(file: string, error: unknown): PredictFileResult {
   const code: ErrorCode = error instanceof AgeGenderError ? error.code : 'UNREADABLE_FILE';
   return { file, width: null, height: null, faces: [], error: { code, message: reasonOf(error) } };
 }
-
-/**
- * Longest side a photo is analysed at: larger photos (a phone's 48–200 MP) are shrunk while decoding,
- * and their boxes reported in the file's own pixels. At 4096 px a face filling 5% of the photo's
- * side still gives a full 200-px chip; detection itself looks at 1600 px at most.
- */
-export const PHOTO_MAX_SIDE = 4096;
 
 type Decoded = { file: string; image: RawImage; width: number; height: number } | { file: string; error: unknown };
 

@@ -20,7 +20,7 @@ export type { PhotoEvaluation } from '../eval/photos.js';
 import { loadImageInput } from '../io/decode.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { withModel, type ModelSource } from '../model/load.js';
-import { ANALYZE_DEFAULTS, analyzeOrNoFaces, type AnalyzedFace } from '../pipeline/analyze.js';
+import { ANALYZE_DEFAULTS, analyzeOrNoFaces, PHOTO_MAX_SIDE, type AnalyzedFace } from '../pipeline/analyze.js';
 import type { FaceDetector } from '../pipeline/detect.js';
 
 export const PHOTO_EVALUATION_FILES = Object.freeze({ result: 'photo-evaluation.json', predictions: 'photo-predictions.csv' });
@@ -66,7 +66,7 @@ export function largestFace(faces: readonly AnalyzedFace[]): AnalyzedFace | null
 async function scorePhoto(model: AgeGenderModel, detector: FaceDetector | null, dir: string, label: PhotoLabel): Promise<PhotoRecord> {
   const started = performance.now();
   try {
-    const image = await loadImageInput(join(dir, label.file), label.file);
+    const image = await loadImageInput(join(dir, label.file), label.file, detector === null ? {} : { maxSide: PHOTO_MAX_SIDE });
     const { faces } = await analyzeOrNoFaces(model, detector, image, { detect: detector !== null });
     const ms = performance.now() - started;
     const face = largestFace(faces);

@@ -25,7 +25,7 @@ import { registerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { AdmissionQueue } from './queue.js';
 import { registerSecurity, type SecurityOptions } from './security.js';
-import { registerExplainRoute, registerInfoRoutes, registerPredictRoute } from './routes.js';
+import { registerExplainRoute, registerInfoRoutes, registerPredictRoute, registerPreviewRoute } from './routes.js';
 
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 export type { ExplainFn, ExplanationLike } from './context.js';
@@ -90,5 +90,6 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   registerInfoRoutes(app, ctx, openApiDocument(limits, options.version ?? '0.1.0'));
   registerPredictRoute(app, ctx);
   registerExplainRoute(app, ctx);
+  registerPreviewRoute(app, ctx);
   return app;
 }

@@ -85,6 +85,16 @@ export function openApiDocument(limits: ServerLimits, version: string): Json {
           },
         },
       },
+      '/v1/preview': {
+        post: {
+          summary: 'The image as an upright JPEG of at most 2048 px on its longer side (EXIF or HEIF rotation applied): for showing a photo the browser cannot decode, such as a HEIC outside Safari',
+          requestBody: imageBody(limits),
+          responses: {
+            '200': { description: 'JPEG', content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
+            ...errors('EMPTY_BODY', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'),
+          },
+        },
+      },
       '/readyz': {
         get: { summary: 'Readiness: 200 while the model is loaded and the server is not stopping; 503 SHUTTING_DOWN while it stops', responses: { '200': { description: 'Ready' }, ...errors('SHUTTING_DOWN') } },
       },

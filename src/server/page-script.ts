@@ -168,7 +168,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   function facesText(n) { return n + (n === 1 ? ' face' : ' faces'); }
   function foundText(result) {
     return facesText(result.faces.length) + (result.turned ? ', found with the photo turned ' + result.turned + '\u00b0' : '') +
-      (photo.hidden ? ' (this browser cannot show the photo itself, e.g. HEIC outside Safari; the faces are listed below)' : '');
+      (photo.hidden ? ' (the photo cannot be shown here; the faces are listed below)' : '');
   }
   function explainFaces(result, file, mine) {
     var target = $('target').value;
@@ -236,6 +236,20 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       canvas.toBlob(function (blob) { resolve(blob || file); }, 'image/jpeg', 0.92);
     });
   }
+  function showPreview(file, mine) {
+    return fetch('/v1/preview', { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' } })
+      .then(function (res) { return res.ok ? res.blob() : null; })
+      .then(function (blob) { return blob ? readAsDataUrl(blob) : ''; })
+      .then(function (url) {
+        return new Promise(function (resolve) {
+          if (!url || mine !== run) return resolve(false);
+          photo.onload = function () { resolve(true); };
+          photo.onerror = function () { resolve(false); };
+          photo.src = url;
+        });
+      })
+      .catch(function () { return false; });
+  }
   function analyse(file) {
     var mine = ++run;
     lastFile = file;
@@ -244,11 +258,16 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     var sent = file;
     showPhoto(file).then(function (showable) {
       if (mine !== run) throw new Error('superseded'); // the photo element now shows a later file
-      photo.hidden = !showable;
-      return toSend(file, showable);
-    }).then(function (body) {
-      sent = body;
-      return post('/v1/predict', body);
+      if (showable) {
+        photo.hidden = false;
+        return toSend(file, true).then(function (body) { sent = body; return post('/v1/predict', body); });
+      }
+      // The browser cannot show it (a HEIC outside Safari): the server's JPEG preview is shown instead,
+      // and the file itself is analysed, at the same time.
+      return Promise.all([post('/v1/predict', file), showPreview(file, mine)]).then(function (r) {
+        if (mine === run) photo.hidden = !r[1];
+        return r[0];
+      });
     }).then(function (result) {
       if (mine !== run) return;
       shown = result;

@@ -22,10 +22,10 @@ import { AgeGenderError } from '../core/errors.js';
 import { Semaphore } from '../core/limit.js';
 import { integerInRange } from '../core/validate.js';
 
-export type WorkKind = 'predict' | 'explain';
+export type WorkKind = 'predict' | 'explain' | 'preview';
 
 /** Run-time estimates before any task of the kind has finished, ms. */
-export const DEFAULT_EXPECTED_MS: Readonly<Record<WorkKind, number>> = Object.freeze({ predict: 1000, explain: 10_000 });
+export const DEFAULT_EXPECTED_MS: Readonly<Record<WorkKind, number>> = Object.freeze({ predict: 1000, explain: 10_000, preview: 300 });
 
 export interface AdmissionQueueOptions {
   /** Tasks run at the same time (default 1: inference is single-threaded per model anyway). */
@@ -61,7 +61,7 @@ export class AdmissionQueue {
   readonly maxQueued: number;
   readonly #gate: Semaphore;
   readonly #expected: Record<WorkKind, number>;
-  readonly #timed: Record<WorkKind, boolean> = { predict: false, explain: false };
+  readonly #timed: Record<WorkKind, boolean> = { predict: false, explain: false, preview: false };
   /** Sum of the estimates of the tasks waiting and running (the work ahead of a newcomer), ms. */
   #aheadMs = 0;
   #completed = 0;

@@ -1,5 +1,5 @@
 /**
- * The routes: information (health, OpenAPI, page), POST /v1/predict and POST /v1/explain. Each
+ * The routes: information (health, OpenAPI, page), POST /v1/predict, /v1/explain and /v1/preview. Each
  * handler parses, queues the work (`work.ts`) and shapes the answer; errors are thrown and mapped
  * by the app's error handler.
  */
@@ -11,7 +11,7 @@ import { HttpError } from './errors.js';
 import { registerPageRoutes } from './page.js';
 import { ExplainQuery, PredictQuery, type ExplainQuery as ExplainQueryT, type ExplainResponse, type PredictResponse } from './schemas.js';
 import { parseQuery, readUpload, type Upload } from './upload.js';
-import { analyzeUpload, queued } from './work.js';
+import { analyzeUpload, previewUpload, queued } from './work.js';
 
 /** GET /healthz, /openapi.json and the page (/, /app.js, /app.css). */
 export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc: Record<string, unknown>): void {
@@ -96,5 +96,15 @@ export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): 
       model: ctx.modelName,
       ms: roundTo(performance.now() - t0, 1),
     };
+  });
+}
+
+/** POST /v1/preview: the upload as an upright JPEG of at most 2048 px, for showing a photo the browser cannot (HEIC outside Safari). */
+export function registerPreviewRoute(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/v1/preview', async (req, reply) => {
+    const t0 = performance.now();
+    const upload = await readUpload(req, ctx.limits);
+    const jpeg = await queued(ctx, 'preview', t0, (signal) => previewUpload(ctx, upload, signal));
+    return reply.header('cache-control', 'no-store').type('image/jpeg').send(jpeg);
   });
 }

@@ -2,6 +2,7 @@
  * The work behind predict and explain: decode the upload and run the pipeline, inside the queue
  * and under the request's time limit.
  */
+import sharp from 'sharp';
 import { AgeGenderError } from '../core/errors.js';
 import { decodeImage, type ImageHeader } from '../io/decode.js';
 import { analyzeImage, scaleBox, type AnalyzeResult } from '../pipeline/analyze.js';
@@ -34,6 +35,16 @@ export async function analyzeUpload(ctx: ServerContext, upload: Upload, detect: 
   if (signal.aborted) throw new AgeGenderError('TIMEOUT', 'request timed out');
   const result = await analyzeImage(ctx.model, ctx.detector, image, { detect });
   return toUploadPixels(result, upload.header, detect);
+}
+
+/** Quality of the preview JPEG: for showing the photo under the boxes, not for analysis. */
+const PREVIEW_QUALITY = 85;
+
+/** The upload decoded upright at the photo working size and encoded as a JPEG: what the page shows when the browser cannot show the file itself (a HEIC outside Safari). */
+export async function previewUpload(ctx: ServerContext, upload: Upload, signal: AbortSignal): Promise<Buffer> {
+  const image = await decodeImage(upload.bytes, 'upload', { maxPixels: ctx.limits.maxPixels, maxSide: WORK_MAX_SIDE.photo });
+  if (signal.aborted) throw new AgeGenderError('TIMEOUT', 'request timed out');
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).jpeg({ quality: PREVIEW_QUALITY }).toBuffer();
 }
 
 /**

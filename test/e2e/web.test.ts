@@ -320,21 +320,31 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       assert.deepEqual(((await (await small).json()) as { width: number }).width, 1000);
     }));
 
-  it('an iPhone photo (HEIC) Chromium cannot show: the faces are still found and listed, and the status says why there is no photo', () =>
+  it('an iPhone photo (HEIC) Chromium cannot show: the server\'s preview is shown under the boxes; without a preview the faces are listed and the status says why', () =>
     withPage(DESKTOP, async (page) => {
       await page.goto(plain.url);
-      const heic = await readFile(new URL('three-faces.heic', PHOTOS));
+      const heic = await readFile(new URL('three-faces-irot.heic', PHOTOS)); // stored turned, irot: upright 1000×700
       await page.setInputFiles('#file', { name: 'IMG_0001.HEIC', mimeType: 'image/heic', buffer: heic });
-      await page.waitForFunction(() => document.querySelectorAll('.face-card').length === 3, undefined, { timeout: 60_000 });
-      await page.waitForFunction(() => /cannot show the photo/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 60_000 });
-      assert.match((await page.textContent('#status')) ?? '', /^3 faces \(this browser cannot show the photo itself/);
+      await page.waitForFunction(() => document.querySelectorAll('.face-box').length === 3, undefined, { timeout: 60_000 });
+      assert.deepEqual(await page.evaluate(() => {
+        const img = document.getElementById('photo') as HTMLImageElement;
+        return [img.hidden, img.naturalWidth, img.naturalHeight, img.src.startsWith('data:image/jpeg')];
+      }), [false, 1000, 700, true]);
+      assert.match((await page.textContent('#status')) ?? '', /^3 faces[;( ]/);
+      assert.doesNotMatch((await page.textContent('#status')) ?? '', /cannot be shown/);
+      // Without the preview (the request fails), the faces are still listed and the status says why there is no photo.
+      await page.route('**/v1/preview', (route) => route.fulfill({ status: 500, body: '' }));
+      await page.setInputFiles('#file', { name: 'IMG_0002.HEIC', mimeType: 'image/heic', buffer: await readFile(new URL('three-faces.heic', PHOTOS)) });
+      await page.waitForFunction(() => /cannot be shown/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 60_000 });
+      assert.match((await page.textContent('#status')) ?? '', /^3 faces \(the photo cannot be shown here; the faces are listed below\)/);
+      assert.equal(await page.locator('.face-card').count(), 3);
       assert.equal(await page.evaluate(() => (document.getElementById('photo') as HTMLImageElement).hidden), true);
       assert.equal(await page.locator('.face-box').count(), 0, 'no boxes floating over a photo that is not shown');
       // The next photo that the browser can show brings the photo back.
       await page.setInputFiles('#file', { name: 'three.jpg', mimeType: 'image/jpeg', buffer: await readFile(new URL('three-faces.jpg', PHOTOS)) });
       await page.waitForFunction(() => document.querySelectorAll('.face-box').length === 3, undefined, { timeout: 60_000 });
       assert.equal(await page.evaluate(() => (document.getElementById('photo') as HTMLImageElement).hidden), false);
-      assert.doesNotMatch((await page.textContent('#status')) ?? '', /cannot show/);
+      assert.doesNotMatch((await page.textContent('#status')) ?? '', /cannot be shown/);
     }));
 
   it('a file that is not an image shows the server error', () =>

@@ -2,7 +2,7 @@
 // ordinary photos with no face and with many faces.
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
@@ -72,6 +72,24 @@ describe('server with the real face detector', () => {
         assert.ok(twin, `${file}: no face near the JPEG face at (${f.box.x}, ${f.box.y})`);
       }
     }
+  });
+
+  it('POST /v1/preview: the upload as an upright JPEG of at most 2048 px (for a HEIC the browser cannot show); bad input as elsewhere', async () => {
+    const preview = async (payload: Buffer): Promise<{ status: number; type: string | undefined; meta: Metadata | null; body: string }> => {
+      const res = await app.inject({ method: 'POST', url: '/v1/preview', payload });
+      const ok = res.statusCode === 200;
+      return { status: res.statusCode, type: res.headers['content-type'] as string | undefined, meta: ok ? await sharp(res.rawPayload).metadata() : null, body: ok ? '' : res.body };
+    };
+    const irot = await preview(await readFile(new URL('three-faces-irot.heic', DIR)));
+    assert.equal(irot.status, 200, irot.body);
+    assert.equal(irot.type, 'image/jpeg');
+    assert.deepEqual([irot.meta!.format, irot.meta!.width, irot.meta!.height, irot.meta!.orientation], ['jpeg', 1000, 700, undefined], 'upright, no tag left to apply');
+    const big = await preview(await sharp(await readFile(new URL('three-faces.jpg', DIR))).resize(3000, 2100).jpeg().toBuffer());
+    assert.equal(big.status, 200, big.body);
+    assert.deepEqual([big.meta!.width, big.meta!.height], [2048, 1434]);
+    const text = await preview(Buffer.from('not an image'));
+    assert.equal(text.status, 415, text.body);
+    assert.equal((JSON.parse(text.body) as { error: { code: string } }).error.code, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('a photo stored sideways (no EXIF tag) is searched turned: faces found, boxed in the stored pixels, `turned` says how', async () => {

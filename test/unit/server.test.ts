@@ -115,7 +115,7 @@ describe('server', () => {
     assert.equal(res.statusCode, 200);
     const doc = res.json() as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
     assert.equal(doc.openapi, '3.1.0');
-    assert.deepEqual(Object.keys(doc.paths).sort(), ['/', '/app.css', '/app.js', '/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/explain', '/v1/predict']);
+    assert.deepEqual(Object.keys(doc.paths).sort(), ['/', '/app.css', '/app.js', '/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/explain', '/v1/predict', '/v1/preview']);
     // every GET route the server registered is documented, and every documented operation is registered
     const registered = registeredPaths(app.printRoutes({ method: 'GET', commonPrefix: false }));
     assert.ok(registered.includes('/app.js') && registered.includes('/healthz'), registered.join(' '));

@@ -243,7 +243,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       .then(function (url) {
         return new Promise(function (resolve) {
           if (!url || mine !== run) return resolve(false);
-          photo.onload = function () { resolve(true); };
+          photo.onload = function () { if (mine === run) photo.hidden = false; resolve(true); };
           photo.onerror = function () { resolve(false); };
           photo.src = url;
         });
@@ -262,12 +262,10 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
         photo.hidden = false;
         return toSend(file, true).then(function (body) { sent = body; return post('/v1/predict', body); });
       }
-      // The browser cannot show it (a HEIC outside Safari): the server's JPEG preview is shown instead,
-      // and the file itself is analysed, at the same time.
-      return Promise.all([post('/v1/predict', file), showPreview(file, mine)]).then(function (r) {
-        if (mine === run) photo.hidden = !r[1];
-        return r[0];
-      });
+      // The browser cannot show it (a HEIC outside Safari): the server's JPEG preview is shown instead
+      // once it is there (also when the analysis fails), and the file itself is analysed meanwhile.
+      photo.hidden = true;
+      return Promise.all([post('/v1/predict', file), showPreview(file, mine)]).then(function (r) { return r[0]; });
     }).then(function (result) {
       if (mine !== run) return;
       shown = result;

@@ -1,6 +1,6 @@
 /**
  * Worker thread body for HEIC decoding ({@link ./heic.ts}): keeps libheif's synchronous work off the
- * main thread. Answers `{ op: 'size' }` with the first image's size and `{ op: 'decode' }` with its
+ * main thread. Answers `{ op: 'size' }` with the primary image's size and `{ op: 'decode' }` with its
  * RGBA pixels (moved, not copied).
  */
 import { serveRequests } from '../core/worker.js';

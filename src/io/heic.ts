@@ -31,7 +31,10 @@ export interface HeicPixels extends HeicSize {
 }
 
 /** What the HEIC worker thread is asked (heic-worker.ts). */
-export type HeicRequest = { op: 'size'; bytes: Uint8Array } | { op: 'decode'; bytes: Uint8Array };
+export interface HeicRequest {
+  op: 'size' | 'decode';
+  bytes: Uint8Array;
+}
 
 let loading: Promise<Libheif> | undefined;
 

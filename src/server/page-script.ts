@@ -220,9 +220,9 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   // this anyway) is sent shrunk: upright as shown, alpha on white, JPEG. A phone's 12-50 MP photo then
   // uploads in a fraction of the time and stays under the server's size limits. Others go as they are.
   var SEND_MAX_SIDE = ${WORK_MAX_SIDE.photo};
-  function toSend(file, showable) {
+  function toSend(file) {
     var w = photo.naturalWidth, h = photo.naturalHeight;
-    if (!showable || Math.max(w, h) <= SEND_MAX_SIDE) return Promise.resolve(file);
+    if (Math.max(w, h) <= SEND_MAX_SIDE) return Promise.resolve(file);
     var scale = SEND_MAX_SIDE / Math.max(w, h);
     var canvas = document.createElement('canvas');
     canvas.width = Math.max(1, Math.round(w * scale));
@@ -260,7 +260,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       if (mine !== run) throw new Error('superseded'); // the photo element now shows a later file
       if (showable) {
         photo.hidden = false;
-        return toSend(file, true).then(function (body) { sent = body; return post('/v1/predict', body); });
+        return toSend(file).then(function (body) { sent = body; return post('/v1/predict', body); });
       }
       // The browser cannot show it (a HEIC outside Safari): the server's JPEG preview is shown instead
       // once it is there (also when the analysis fails), and the file itself is analysed meanwhile.

@@ -1,10 +1,11 @@
 /**
- * The work behind predict and explain: decode the upload and run the pipeline, inside the queue
- * and under the request's time limit.
+ * The work behind predict, explain and preview: decode the upload and run the pipeline (or encode the
+ * preview JPEG), inside the queue and under the request's time limit.
  */
 import sharp from 'sharp';
 import { AgeGenderError } from '../core/errors.js';
 import { decodeImage, type ImageHeader } from '../io/decode.js';
+import type { RawImage } from '../io/types.js';
 import { analyzeImage, scaleBox, type AnalyzeResult } from '../pipeline/analyze.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
@@ -27,12 +28,17 @@ function toUploadPixels(result: AnalyzeResult, header: ImageHeader, detect: bool
   return { width: header.width, height: header.height, faces, ...(result.turned === undefined ? {} : { turned: result.turned }) };
 }
 
+/** The upload decoded upright with its longer side at most `maxSide`, under the server's pixel limit; TIMEOUT when the request expired meanwhile. */
+async function decodeUpload(ctx: ServerContext, upload: Upload, maxSide: number, signal: AbortSignal): Promise<RawImage> {
+  const image = await decodeImage(upload.bytes, 'upload', { maxPixels: ctx.limits.maxPixels, maxSide });
+  if (signal.aborted) throw new AgeGenderError('TIMEOUT', 'request timed out');
+  return image;
+}
+
 /** Decodes the upload at its working size and runs detect → align → predict (or the whole image as a chip). */
 export async function analyzeUpload(ctx: ServerContext, upload: Upload, detect: boolean, signal: AbortSignal): Promise<AnalyzeResult> {
   if (detect && !ctx.detector) throw new HttpError('INVALID_ARGUMENT', 'this server has no face detector: send aligned chips with ?detect=false');
-  const maxSide = detect ? WORK_MAX_SIDE.photo : WORK_MAX_SIDE.chip;
-  const image = await decodeImage(upload.bytes, 'upload', { maxPixels: ctx.limits.maxPixels, maxSide });
-  if (signal.aborted) throw new AgeGenderError('TIMEOUT', 'request timed out');
+  const image = await decodeUpload(ctx, upload, detect ? WORK_MAX_SIDE.photo : WORK_MAX_SIDE.chip, signal);
   const result = await analyzeImage(ctx.model, ctx.detector, image, { detect });
   return toUploadPixels(result, upload.header, detect);
 }
@@ -42,8 +48,7 @@ const PREVIEW_QUALITY = 85;
 
 /** The upload decoded upright at the photo working size and encoded as a JPEG: what the page shows when the browser cannot show the file itself (a HEIC outside Safari). */
 export async function previewUpload(ctx: ServerContext, upload: Upload, signal: AbortSignal): Promise<Buffer> {
-  const image = await decodeImage(upload.bytes, 'upload', { maxPixels: ctx.limits.maxPixels, maxSide: WORK_MAX_SIDE.photo });
-  if (signal.aborted) throw new AgeGenderError('TIMEOUT', 'request timed out');
+  const image = await decodeUpload(ctx, upload, WORK_MAX_SIDE.photo, signal);
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).jpeg({ quality: PREVIEW_QUALITY }).toBuffer();
 }
 

@@ -86,6 +86,11 @@ export interface DecodeOptions {
    * exists at full size in memory. Default: no shrinking.
    */
   maxSide?: number;
+  /**
+   * The header {@link readImageHeader} already gave for these same bytes: not read again (for HEIC a
+   * parse of the whole container). The size limit is still checked against it.
+   */
+  header?: ImageHeader;
 }
 
 /** 8-bit gray image plus what the file said about itself. */
@@ -251,7 +256,7 @@ async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOpti
   const maxPixels = options.maxPixels ?? (options.maxSide !== undefined && STREAM_SHRUNK.has(format) ? DEFAULT_MAX_PIXELS_SHRUNK : DEFAULT_MAX_PIXELS);
   const ihdr = format === 'png' ? pngIhdrSize(bytes) : null;
   if (ihdr) checkSize({ format, channels: 0, ...ihdr }, maxPixels, subject);
-  const header = await headerOf(bytes, subject, format);
+  const header = options.header ?? (await headerOf(bytes, subject, format));
   checkSize(header, maxPixels, subject);
   try {
     // Prediction sees the upright image; hashing sees the stored pixels (module comment).
@@ -312,9 +317,17 @@ function toRgb(data: Uint8Array, width: number, height: number, channels: number
  * truncated), IMAGE_TOO_LARGE (from the header, before decoding), INVALID_ARGUMENT (bad options).
  */
 export async function decodeImage(bytes: Uint8Array, subject: string, options: DecodeOptions = {}): Promise<RawImage> {
+  return (await decodeImageWithHeader(bytes, subject, options)).image;
+}
+
+/**
+ * {@link decodeImage}, with the header read on the way: the file's own upright size and stored
+ * channels, which differ from the image's when `maxSide` shrank it.
+ */
+export async function decodeImageWithHeader(bytes: Uint8Array, subject: string, options: DecodeOptions = {}): Promise<{ image: RawImage; header: ImageHeader }> {
   const d = await decodeRaw(bytes, subject, options, false);
   const rgb = toRgb(d.data, d.width, d.height, d.channels, subject);
-  return { data: rgb, width: d.width, height: d.height, channels: 3 };
+  return { image: { data: rgb, width: d.width, height: d.height, channels: 3 }, header: d.header };
 }
 
 /**

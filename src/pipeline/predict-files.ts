@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { AgeGenderError, reasonOf, type ErrorCode } from '../core/errors.js';
 import { mapLimit } from '../core/limit.js';
-import { decodeImage, readImageHeader } from '../io/decode.js';
+import { decodeImageWithHeader } from '../io/decode.js';
 import { fetchImageBytes } from '../io/fetch.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
@@ -90,10 +90,8 @@ async function decodeFile(file: string, maxPixels: number | undefined, maxSide?:
       if (cause instanceof AgeGenderError) throw cause;
       throw new AgeGenderError('UNREADABLE_FILE', `cannot read file: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: file, cause });
     }
-    const image = await decodeImage(bytes, file, { ...(maxPixels === undefined ? {} : { maxPixels }), ...(maxSide === undefined ? {} : { maxSide }) });
-    const shrunk = maxSide !== undefined && Math.max(image.width, image.height) === maxSide;
-    const { width, height } = shrunk ? await readImageHeader(bytes, file) : image;
-    return { file, image, width, height };
+    const { image, header } = await decodeImageWithHeader(bytes, file, { ...(maxPixels === undefined ? {} : { maxPixels }), ...(maxSide === undefined ? {} : { maxSide }) });
+    return { file, image, width: header.width, height: header.height };
   } catch (error) {
     return { file, error };
   }

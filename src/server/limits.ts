@@ -21,9 +21,13 @@ export interface ServerLimits {
   maxExplainFaces: number;
 }
 
+/**
+ * Upload and pixel limits take a phone's full-resolution photo as it comes off the camera (48–50 MP
+ * sensors: 8064×6048 or 8160×6120, JPEGs of 10–20 MB; HEIC about half that).
+ */
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
-  maxUploadBytes: 10 * 1024 * 1024,
-  maxPixels: 40_000_000,
+  maxUploadBytes: 24 * 1024 * 1024,
+  maxPixels: 50_000_000,
   requestTimeoutMs: 30_000,
   maxAspectRatio: 20,
   concurrency: 1,

@@ -30,7 +30,7 @@ function toUploadPixels(result: AnalyzeResult, header: ImageHeader, detect: bool
 
 /** The upload decoded upright with its longer side at most `maxSide`, under the server's pixel limit; TIMEOUT when the request expired meanwhile. */
 async function decodeUpload(ctx: ServerContext, upload: Upload, maxSide: number, signal: AbortSignal): Promise<RawImage> {
-  const image = await decodeImage(upload.bytes, 'upload', { maxPixels: ctx.limits.maxPixels, maxSide });
+  const image = await decodeImage(upload.bytes, 'upload', { maxPixels: ctx.limits.maxPixels, maxSide, header: upload.header });
   if (signal.aborted) throw new AgeGenderError('TIMEOUT', 'request timed out');
   return image;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { AgeGenderError } from '../../src/core/errors.js';
-import { decodeForHash, decodeImage, loadImageInput, readImageHeader, sniffImageType } from '../../src/io/decode.js';
+import { decodeForHash, decodeImage, decodeImageWithHeader, loadImageInput, readImageHeader, sniffImageType } from '../../src/io/decode.js';
 
 const DATA_DIR = process.env.AGEGENDER_UTKFACE_DIR ?? path.resolve(process.cwd(), '../shared/datasets/utkface');
 const CHIP = 'UTKFace/100_0_0_20170112213500903.jpg.chip.jpg';
@@ -171,6 +171,18 @@ test('decoding shrunk (maxSide): a JPEG, PNG, WebP or TIFF may have up to 250 MP
   await rejectsWith(decodeImage(hugePngHeader(30000, 30000), 'huge.png', { maxSide: 4096 }), 'IMAGE_TOO_LARGE', 'huge.png', 'image is 30000×30000 pixels (900.0 MP), over the 250.0 MP limit');
   // An explicit limit still holds.
   await rejectsWith(decodeImage(big, 'big.png', { maxSide: 4096, maxPixels: 40_000_000 }), 'IMAGE_TOO_LARGE', 'big.png', 'image is 20000×10000 pixels (200.0 MP), over the 40.0 MP limit');
+});
+
+test('decodeImageWithHeader gives the file\'s own upright size beside the shrunk pixels; a header passed in is used, not read again', async () => {
+  // 600×300 stored, EXIF 6 (shown turned: 300×600), shrunk to 200 on its longer side.
+  const stored = await sharp(realChip()).resize(600, 300, { fit: 'fill' }).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+  const { image, header } = await decodeImageWithHeader(stored, 'turned.jpg', { maxSide: 200 });
+  assert.deepEqual([image.width, image.height], [100, 200]);
+  assert.deepEqual(header, await readImageHeader(stored, 'turned.jpg'));
+  assert.deepEqual([header.width, header.height, header.format], [300, 600, 'jpeg']);
+  // The size check runs on the header given: a header saying 30000×30000 refuses the (small) image without reading its own.
+  const claimed = { ...header, width: 30000, height: 30000 };
+  await rejectsWith(decodeImage(stored, 'turned.jpg', { header: claimed }), 'IMAGE_TOO_LARGE', 'turned.jpg', 'image is 30000×30000 pixels (900.0 MP), over the 50.0 MP limit');
 });
 
 test('grayscale JPEG → 3 equal channels; decodeForHash keeps the decoded L', async () => {

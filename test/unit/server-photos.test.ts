@@ -74,6 +74,26 @@ describe('server with the real face detector', () => {
     }
   });
 
+  it('a phone\'s full-resolution photo (8064×6048, 48.8 MP) posted directly is answered with the limits\' defaults, boxes in its own pixels', async () => {
+    const spec = specs.find((s) => s.file === 'three-faces.jpg')!;
+    const small = await readFile(new URL(spec.file, DIR));
+    const { width: w } = await sharp(small).metadata();
+    const big = await sharp(small).resize(8064, 6048, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+    const res = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/jpeg' }, payload: big });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = PredictResponse.parse(res.json());
+    assert.deepEqual([body.width, body.height, body.faces.length], [8064, 6048, spec.faces.length]);
+    const k = 8064 / w!;
+    for (const p of spec.faces) {
+      const hit = body.faces.find((f) => {
+        const cx = (f.box.x + f.box.width / 2) / k;
+        const cy = (f.box.y + f.box.height / 2) / k;
+        return cx > p.left && cx < p.left + p.size && cy > p.top && cy < p.top + p.size;
+      });
+      assert.ok(hit, `no face box centred in the chip pasted at (${p.left}, ${p.top}) ×${k.toFixed(2)}`);
+    }
+  });
+
   it('POST /v1/preview: the upload as an upright JPEG of at most 2048 px (for a HEIC the browser cannot show); bad input as elsewhere', async () => {
     const preview = async (payload: Buffer): Promise<{ status: number; type: string | undefined; meta: Metadata | null; body: string }> => {
       const res = await app.inject({ method: 'POST', url: '/v1/preview', payload });

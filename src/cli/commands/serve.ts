@@ -7,6 +7,7 @@ import { AgeGenderError } from '../../core/errors.js';
 import { parseNumberOption } from '../../core/validate.js';
 import { DEFAULT_MAX_FACES } from '../../pipeline/detector-names.js';
 import type { SecurityOptions } from '../../server/security.js';
+import { DEFAULT_LIMITS } from '../../server/limits.js';
 import { exitOnSignals, startServer } from '../../server/start.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
 
@@ -79,8 +80,8 @@ export function registerServeCommand(program: Command): void {
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--no-detect', 'do not load the face detector (aligned chips only, ?detect=false)')
     .option('--max-faces <n>', 'at most this many faces per photo (the highest-scoring)', String(DEFAULT_MAX_FACES))
-    .option('--max-upload-mb <n>', 'largest upload, MB', '10')
-    .option('--max-megapixels <n>', 'largest decoded image, megapixels', '40')
+    .option('--max-upload-mb <n>', 'largest upload, MB', String(DEFAULT_LIMITS.maxUploadBytes / 1024 / 1024))
+    .option('--max-megapixels <n>', 'largest image, megapixels (width × height from its header)', String(DEFAULT_LIMITS.maxPixels / 1e6))
     .option('--max-aspect-ratio <n>', 'largest ratio of the longer to the shorter image side', '20')
     .option('--timeout <s>', 'request timeout, seconds', '30')
     .option('--queue <n>', 'requests allowed to wait before 503', '8')

@@ -44,6 +44,7 @@ export { analyzeImage, analyzeOrNoFaces, detectFaces, type AnalyzeResult, type A
 export { gateChip, imageStats, faceQuality, QUALITY_GATE, type FaceQuality } from './pipeline/quality.js';
 export { buildServer } from './server/app.js';
 export { predictFiles, type PredictFilesOptions, type PredictFileResult, type PredictSummary } from './pipeline/predict-files.js';
+export { predictToFile, type PredictToFileOptions, type PredictToFileSummary } from './pipeline/predict-output.js';
 
 // the photo path, scored
 export { evaluatePhotos, spreadSubset, largestFace, PHOTO_EVALUATION_FILES, type EvaluatePhotosOptions, type PhotoEvaluation, type PhotoEvaluationRun } from './workflow/evaluate-photos.js';

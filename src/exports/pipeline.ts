@@ -5,6 +5,7 @@ export * from '../pipeline/analyze.js';
 export * from '../pipeline/inputs.js';
 export * from '../pipeline/predict-files.js';
 export * from '../pipeline/predict-csv.js';
+export * from '../pipeline/predict-output.js';
 export * from '../pipeline/predict-pool.js';
 export * from '../pipeline/pooled-model.js';
 export * from '../pipeline/quality.js';

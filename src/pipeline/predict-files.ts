@@ -47,6 +47,10 @@ export interface PredictFilesOptions extends ModelSource {
   maxFaces?: number;
   /** Each file's result, as soon as it and every file before it are done. */
   onResult?: (result: PredictFileResult) => void;
+  /** Files already done, named as results name them (e.g. by an earlier run): neither predicted nor reported. */
+  skip?: ReadonlySet<string>;
+  /** Called once the arguments are expanded, with the number of results to come. */
+  onStart?: (total: number) => void;
 }
 
 export type PredictFace = FaceReport;
@@ -231,7 +235,11 @@ export async function predictFiles(inputs: readonly string[], options: PredictFi
   if (inputs.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at least one file, folder or glob');
   const detect = options.detect ?? true;
   const batchSize = options.batchSize ?? 32;
-  const { files, missing } = await expandImageArgs(inputs);
+  const expanded = await expandImageArgs(inputs);
+  const skip = options.skip ?? new Set<string>();
+  const files = expanded.files.filter((f) => !skip.has(f));
+  const missing = expanded.missing.filter((m) => !skip.has(m.input));
+  options.onStart?.(files.length + missing.length);
   const results: PredictFileResult[] = [];
   const emit = (res: PredictFileResult): void => {
     results.push(res);

@@ -15,4 +15,5 @@ export { probeRedis, redactRedisUrl } from './connection.js';
 export { submitImages, type SubmitOptions, type SubmitSummary } from './submit.js';
 export { startQueueWorker, type QueueWorker, type QueueWorkerOptions, type QueueWorkerStats } from './worker.js';
 export { queueStatus, watchQueue, type QueueStatus, type QueueStatusOptions } from './status.js';
-export { writeQueueResults, RESULT_FORMATS, type ResultFormat, type QueueResultsOptions, type QueueResultsSummary } from './results.js';
+export { writeQueueResults, type QueueResultsOptions, type QueueResultsSummary } from './results.js';
+export { RESULT_FORMATS, type ResultFormat } from '../pipeline/predict-output.js';

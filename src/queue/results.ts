@@ -11,20 +11,16 @@
  */
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { extname } from 'node:path';
 import { writeLinesAtomic } from '../core/atomic.js';
 import { AgeGenderError } from '../core/errors.js';
-import { oneOf } from '../core/validate.js';
-import { PREDICT_CSV_HEADER, predictCsvRows } from '../pipeline/predict-csv.js';
+import { PREDICT_CSV_HEADER } from '../pipeline/predict-csv.js';
+import { resultFormatOf, resultLines, type ResultFormat } from '../pipeline/predict-output.js';
 import type { PredictFileResult } from '../pipeline/predict-files.js';
 import { decodeJobResults, failedResults } from './codec.js';
 import { connectQueueRedis } from './connection.js';
 import { QUEUE_DEFAULTS, queueName } from './defaults.js';
 import { unpackSources, type PackedSources } from './jobs.js';
 import { queueStore, type QueueStore } from './store.js';
-
-export const RESULT_FORMATS = Object.freeze(['csv', 'ndjson'] as const);
-export type ResultFormat = (typeof RESULT_FORMATS)[number];
 
 export interface QueueResultsOptions {
   redis: string;
@@ -84,14 +80,8 @@ async function* lines(results: AsyncGenerator<PredictFileResult>, format: Result
   if (format === 'csv') yield PREDICT_CSV_HEADER;
   for await (const r of results) {
     if (counts.unfinished > 0 && !partial) throw new AgeGenderError('QUEUE_UNFINISHED', 'some images are not processed yet (wait for the workers, or pass --partial)');
-    if (format === 'csv') yield* predictCsvRows(r);
-    else yield JSON.stringify(r);
+    yield* resultLines(r, format);
   }
-}
-
-export function resultFormatOf(out: string, format?: string): ResultFormat {
-  if (format !== undefined) return oneOf(format, 'format', RESULT_FORMATS);
-  return ['.ndjson', '.jsonl'].includes(extname(out).toLowerCase()) ? 'ndjson' : 'csv';
 }
 
 /** Errors: QUEUE_UNAVAILABLE; QUEUE_UNFINISHED (nothing written) unless `partial`; an empty queue is QUEUE_UNFINISHED too. */

@@ -256,7 +256,7 @@ describe('predict', () => {
     const program = new Command();
     registerPredictCommand(program);
     const cmd = program.commands.find((c) => c.name() === 'predict')!;
-    assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--detector', '--gender-threshold', '--json', '--max-faces', '--model', '--no-detect', '--no-tta', '--runtime', '--workers']);
+    assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--detector', '--gender-threshold', '--json', '--max-faces', '--model', '--no-detect', '--no-tta', '--out', '--resume', '--runtime', '--workers']);
   });
 
   it('--max-faces: keeps the highest-scoring faces, in process and on workers; a bad value names the option', async () => {

@@ -1,15 +1,20 @@
 /**
- * `agegender predict <files|dirs|globs...> [--json|--csv] [--no-detect] [--model dir]`
+ * `agegender predict <files|dirs|globs...> [--json|--csv] [--out file [--resume]] [--no-detect] [--model dir]`
  *
  * Prints what `predictFiles` (src/pipeline/predict-files.ts) finds, as text, CSV (one row per face)
- * or one JSON document; the summary line goes to stderr. The exit code is 1 when any file failed,
- * 0 otherwise.
+ * or one JSON document; or, with `--out`, writes CSV or NDJSON to a file through `predictToFile`
+ * (src/pipeline/predict-output.ts: resumable). The summary line goes to stderr, and a progress bar
+ * when stderr is a terminal and the results are not printed on it. The exit code is 1 when any file
+ * failed, 0 otherwise.
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AgeGenderError } from '../../core/errors.js';
 import { parseNumberOption } from '../../core/validate.js';
 import { SUPPORTED_FORMATS } from '../../io/decode.js';
 import { PREDICT_CSV_HEADER, predictCsvRows } from '../../pipeline/predict-csv.js';
+import { partialPathOf, predictToFile, resultFormatOf, type PredictToFileOptions, type PredictToFileSummary } from '../../pipeline/predict-output.js';
+import { createProgressBar, wantsProgressBar } from '../progress.js';
 import { DEFAULT_MAX_FACES, DETECTOR_PREFERENCES, type DetectorPreference } from '../../pipeline/detector-names.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from '../../pipeline/predict-files.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
@@ -17,8 +22,10 @@ import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '
 export const PREDICT_FORMATS = Object.freeze(['text', 'json', 'csv'] as const);
 export type PredictFormat = (typeof PREDICT_FORMATS)[number];
 
-export interface PredictOptions extends Omit<PredictFilesOptions, 'onResult'> {
+export interface PredictOptions extends Omit<PredictFilesOptions, 'onResult' | 'skip' | 'onStart'> {
   format?: PredictFormat;
+  /** Show a progress bar on stderr (default: when stderr is a terminal and the results do not go to it). */
+  progress?: boolean;
   /** Where results go (default stdout) and where the summary goes (default stderr). */
   out?: (text: string) => void;
   log?: (text: string) => void;
@@ -54,11 +61,78 @@ function parseDetectorName(value: string): DetectorPreference {
   return value as DetectorPreference;
 }
 
+/** A progress bar on stderr, or nothing. */
+function progressOf(show: boolean): { update: (done: number, total: number) => void; stop: () => void } {
+  if (!show) return { update: () => {}, stop: () => {} };
+  const bar = createProgressBar('predict', '{bar} {percentage}% | {value}/{total} files | {eta_formatted} left');
+  return { update: (done, total) => bar.update(done, total), stop: () => bar.stop() };
+}
+
+export interface PredictToFileCliOptions extends Omit<PredictToFileOptions, 'onProgress' | 'format'> {
+  /** The format flag given (`--json`, `--csv`): checked against the file's extension. */
+  format?: PredictFormat;
+  /** Where the summary goes (default stderr). */
+  log?: (text: string) => void;
+  /** Show a progress bar on stderr (default: when stderr is a terminal). */
+  progress?: boolean;
+}
+
+/** `--out`: the results go to a file (resumable), the summary, with what was kept from an earlier run, to `log`. */
+export async function runPredictToFile(inputs: readonly string[], options: PredictToFileCliOptions): Promise<PredictToFileSummary> {
+  const { format, log = (t: string) => process.stderr.write(`${t}\n`), progress, out: outFile, ...predictOptions } = options;
+  const fileFormat = resultFormatOf(outFile);
+  if (format === 'json') throw new AgeGenderError('INVALID_ARGUMENT', `--json prints one document; with --out write ${outFile.replace(/\.[^./]*$/, '')}.ndjson (one JSON result per line) or a .csv`);
+  if (format === 'csv' && fileFormat !== 'csv') throw new AgeGenderError('INVALID_ARGUMENT', `--csv, but --out ${outFile} names an NDJSON file; the format comes from the extension`);
+  const bar = progressOf(progress ?? wantsProgressBar());
+  const partial = partialPathOf(outFile);
+  let started = false;
+  const hint = (): void => {
+    bar.stop();
+    if (started && existsSync(partial)) log(`results so far are in ${partial}: run the same command with --resume to continue`);
+  };
+  // Ctrl-C or a kill: say where the results so far are, then end as the signal would have
+  const onSignal = (signal: NodeJS.Signals): void => {
+    hint();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    const s = await predictToFile(inputs, {
+      ...predictOptions,
+      out: outFile,
+      onProgress: (done, total) => {
+        started = true;
+        bar.update(done, total);
+      },
+    });
+    bar.stop();
+    const kept = s.kept > 0 ? ` (${s.kept} more kept from the earlier run)` : '';
+    log(`${s.files} files${kept}, ${s.faces} faces, ${s.failed} failed, ${s.seconds.toFixed(1)} s (${s.imagesPerSecond} images/s; network on ${s.runtime}) → ${s.out}`);
+    return s;
+  } catch (error) {
+    hint();
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+}
+
 export async function runPredict(inputs: readonly string[], options: PredictOptions = {}): Promise<PredictSummary> {
-  const { format = 'text', out = (t: string) => process.stdout.write(`${t}\n`), log = (t: string) => process.stderr.write(`${t}\n`), ...predictOptions } = options;
+  const { format = 'text', out = (t: string) => process.stdout.write(`${t}\n`), log = (t: string) => process.stderr.write(`${t}\n`), progress, ...predictOptions } = options;
   if (format === 'csv') out(PREDICT_CSV_HEADER);
   const rows = format === 'csv' ? predictCsvRows : format === 'text' ? textRows : () => [];
-  const summary = await predictFiles(inputs, { ...predictOptions, onResult: (res) => rows(res).forEach((row) => out(row)) });
+  // a bar only where it does not mix with the rows: stdout redirected (or --json, printed at the end)
+  const bar = progressOf(progress ?? (wantsProgressBar() && (format === 'json' || !process.stdout.isTTY)));
+  let total = 0;
+  let done = 0;
+  const summary = await predictFiles(inputs, {
+    ...predictOptions,
+    onStart: (n) => bar.update(0, (total = n)),
+    onResult: (res) => {
+      rows(res).forEach((row) => out(row));
+      bar.update(++done, total);
+    },
+  }).finally(() => bar.stop());
   const { files, failed, faces, seconds, imagesPerSecond, runtime, results } = summary;
   if (format === 'json') out(JSON.stringify({ files: results, summary: { files, failed, faces, seconds, imagesPerSecond } }, null, 2));
   log(`${files} files, ${faces} faces, ${failed} failed, ${seconds.toFixed(1)} s (${imagesPerSecond} images/s; network on ${runtime})`);
@@ -74,6 +148,8 @@ interface PredictCliOptions extends InferenceCliOptions {
   workers?: string;
   detector?: string;
   maxFaces: string;
+  out?: string;
+  resume?: boolean;
 }
 
 /** Registers `agegender predict`. */
@@ -84,6 +160,8 @@ export function registerPredictCommand(program: Command): void {
     .argument('<inputs...>', `image files (${SUPPORTED_FORMATS}), folders (searched recursively), globs (quote them: "photos/**/*.jpg") or http(s) URLs`)
     .option('--json', 'print one JSON document')
     .option('--csv', 'print CSV, one row per face (a file without a face: one row with face 0; a failed file: one row with the error)')
+    .option('--out <file>', 'write the results to this file instead of printing them: CSV, or one JSON result per line for .ndjson/.jsonl; written to <file>.partial as it goes and renamed when done')
+    .option('--resume', 'with --out: continue a run that was cut short (from <file>.partial), or add the files a finished <file> lacks; files that failed are tried again')
     .option('--no-detect', 'skip face detection: each image is one aligned UTKFace-style chip')
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--batch <n>', 'chips per forward batch with --no-detect', '32')
@@ -92,8 +170,8 @@ export function registerPredictCommand(program: Command): void {
     .option('--max-faces <n>', 'at most this many faces per photo (the highest-scoring)', String(DEFAULT_MAX_FACES));
   addInferenceOptions(command).action(async (inputs: string[], opts: PredictCliOptions) => {
     if (opts.json && opts.csv) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at most one of --json and --csv but received both');
-    const summary = await runPredict(inputs, {
-      format: opts.json ? 'json' : opts.csv ? 'csv' : 'text',
+    if (opts.resume && opts.out === undefined) throw new AgeGenderError('INVALID_ARGUMENT', '--resume continues a run written with --out: give the same --out');
+    const common = {
       detect: opts.detect,
       detectorName: parseDetectorName(opts.detector ?? 'auto'),
       maxFaces: parseNumberOption(opts.maxFaces, '--max-faces', 1, 1000, true),
@@ -101,7 +179,9 @@ export function registerPredictCommand(program: Command): void {
       ...(opts.workers === undefined ? {} : { workers: parseNumberOption(opts.workers, '--workers', 1, 64, true) }),
       ...(opts.model === undefined ? {} : { modelDir: opts.model }),
       load: inferenceChoice(opts),
-    });
+    };
+    const format = opts.json ? 'json' : opts.csv ? 'csv' : 'text';
+    const summary = opts.out === undefined ? await runPredict(inputs, { format, ...common }) : await runPredictToFile(inputs, { ...common, ...(format === 'text' ? {} : { format }), out: opts.out, resume: opts.resume ?? false });
     if (summary.failed > 0) process.exitCode = 1;
   });
 }

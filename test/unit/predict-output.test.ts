@@ -1,0 +1,109 @@
+// `predict --out`: results written to a file as they come (CSV or NDJSON), renamed when complete, and
+// resumable from a run cut short (predictToFile, src/pipeline/predict-output.ts). Tiny deterministic
+// model on aligned chips (`detect: false`).
+import { strict as assert } from 'node:assert';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AgeGenderError } from '../../src/core/errors.js';
+import { runPredictToFile } from '../../src/cli/commands/predict.js';
+import { partialPathOf, predictToFile, type PredictToFileOptions } from '../../src/pipeline/predict-output.js';
+import type { PredictFileResult } from '../../src/pipeline/predict-files.js';
+import { fakeModel } from '../fixtures/photos/fake-model.js';
+
+const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
+
+describe('predict into a file (predictToFile)', () => {
+  let dir: string;
+  let chips: string;
+  const run = (out: string, extra: Partial<PredictToFileOptions> = {}): ReturnType<typeof predictToFile> =>
+    predictToFile([chips], { out, detect: false, batchSize: 2, model: fakeModel(), ...extra });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agegender-predict-out-'));
+    chips = join(dir, 'chips');
+    await mkdir(chips);
+    const chip = await readFile(new URL('chip-35-male.jpg', PHOTOS));
+    // names that need quoting in CSV, too
+    for (const name of ['a.jpg', 'b, with comma.jpg', 'c "quoted".jpg', 'd.jpg', 'e.jpg', 'f.jpg']) await writeFile(join(chips, name), chip);
+    await writeFile(join(chips, 'g-bad.jpg'), 'not an image');
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes every file\'s rows, no .partial left; the rows equal `predict --csv`\'s', async () => {
+    const out = join(dir, 'all.csv');
+    const progress: Array<[number, number]> = [];
+    const s = await run(out, { onProgress: (done, total) => progress.push([done, total]) });
+    assert.deepEqual([s.files, s.failed, s.kept, s.format], [7, 1, 0, 'csv']);
+    assert.ok(!existsSync(partialPathOf(out)));
+    const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
+    assert.equal(lines.length, 1 + 7);
+    assert.match(lines[0]!, /^file,face,x,y/);
+    assert.match(lines[2]!, /^".*b, with comma\.jpg",1,/);
+    assert.match(lines[7]!, /g-bad\.jpg,,.*INVALID_IMAGE/);
+    assert.deepEqual(progress.at(0), [0, 7]);
+    assert.deepEqual(progress.at(-1), [7, 7]);
+  });
+
+  it('refuses to start over a .partial without resume, leaving it as it was', async () => {
+    const out = join(dir, 'refused.csv');
+    await writeFile(partialPathOf(out), 'earlier rows\n');
+    await assert.rejects(run(out), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /\.partial: results of a run that did not finish: pass --resume/.test(e.message));
+    assert.equal(await readFile(partialPathOf(out), 'utf8'), 'earlier rows\n');
+    assert.ok(!existsSync(out));
+  });
+
+  it('resume: a .partial cut in the middle of a row keeps the whole files before it, tries failed files again and predicts only the rest', async () => {
+    const full = (await readFile(join(dir, 'all.csv'), 'utf8')).split('\n');
+    const out = join(dir, 'cut.csv');
+    // header, a.jpg, "b, with comma.jpg", half of "c "quoted".jpg"'s row; plus the failed g-bad.jpg's row
+    const cut = [full[0], full[1], full[2], full[7], full[3]!.slice(0, 25)].join('\n');
+    await writeFile(partialPathOf(out), cut);
+    const s = await run(out, { resume: true });
+    // kept: a.jpg and "b, with comma.jpg" (g-bad.jpg failed, c is cut: both done again)
+    assert.deepEqual([s.kept, s.files, s.failed], [2, 5, 1]);
+    const got = (await readFile(out, 'utf8')).trimEnd().split('\n');
+    assert.deepEqual([...got].sort(), full.filter((l) => l !== '').sort(), 'the same rows as one uninterrupted run');
+    assert.deepEqual(got.slice(0, 3), full.slice(0, 3), 'kept rows first');
+    assert.ok(!existsSync(partialPathOf(out)));
+  });
+
+  it('resume from a finished NDJSON file: only the images added since are predicted', async () => {
+    const out = join(dir, 'all.ndjson');
+    const first = await run(out);
+    assert.equal(first.format, 'ndjson');
+    await writeFile(join(chips, 'h-new.jpg'), await readFile(new URL('chip-35-male.jpg', PHOTOS)));
+    try {
+      const again = await run(out, { resume: true });
+      assert.deepEqual([again.kept, again.files], [6, 2], 'the 6 answered files kept; the new one and the failed one predicted');
+      const results = (await readFile(out, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as PredictFileResult);
+      assert.equal(results.length, 8);
+      assert.equal(new Set(results.map((r) => r.file)).size, 8);
+      assert.ok(results.find((r) => r.file.endsWith('h-new.jpg'))!.faces.length === 1);
+    } finally {
+      await rm(join(chips, 'h-new.jpg'));
+    }
+  });
+
+  it('resume from a file that is not predict\'s output is refused, naming it', async () => {
+    const out = join(dir, 'other.csv');
+    await writeFile(partialPathOf(out), 'name,age\nx.jpg,3\n');
+    await assert.rejects(run(out, { resume: true }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.subject === partialPathOf(out) && /not the output of agegender predict/.test(e.message));
+    assert.equal(await readFile(partialPathOf(out), 'utf8'), 'name,age\nx.jpg,3\n');
+  });
+
+  it('the command: --json cannot go to --out; --csv must agree with the extension; the summary says what was kept', async () => {
+    const logs: string[] = [];
+    const opts = { detect: false, model: fakeModel(), log: (t: string) => logs.push(t), progress: false };
+    await assert.rejects(runPredictToFile([chips], { ...opts, format: 'json', out: join(dir, 'x.json') }), /--json prints one document; with --out write .*x\.ndjson/);
+    await assert.rejects(runPredictToFile([chips], { ...opts, format: 'csv', out: join(dir, 'x.ndjson') }), /--csv, but --out .*x\.ndjson names an NDJSON file/);
+    const out = join(dir, 'cli.csv');
+    await runPredictToFile([chips], { ...opts, out });
+    await runPredictToFile([chips], { ...opts, out, resume: true });
+    assert.match(logs.at(-1)!, /^1 files \(6 more kept from the earlier run\), 0 faces, 1 failed, .* → .*cli\.csv$/);
+  });
+});

@@ -386,6 +386,22 @@ function rawToRgb(img: RawImage, subject: string): RawImage {
   return { data: toRgb(data, width, height, channels, subject), width, height, channels: 3 };
 }
 
+/** The bytes of an image file; UNREADABLE_FILE naming it and saying why (no such file, a directory, permission denied). */
+export async function readImageFile(path: string, subject: string = path): Promise<Buffer> {
+  if (path.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'image path is empty', { subject });
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const why =
+      e.code === 'ENOENT' ? 'no such file' :
+      e.code === 'EISDIR' ? 'is a directory, not a file' :
+      e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' :
+      (e.message ?? String(error));
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read file: ${why}`, { subject, cause: error });
+  }
+}
+
 /**
  * Any {@link ImageInput} to 8-bit RGB: a path is read then decoded, bytes are decoded, raw pixels are
  * checked and expanded to 3 channels. `subject` names the input in errors (default: the path, or
@@ -394,20 +410,7 @@ function rawToRgb(img: RawImage, subject: string): RawImage {
 export async function loadImageInput(input: ImageInput, subject?: string, options: DecodeOptions = {}): Promise<RawImage> {
   if (typeof input === 'string') {
     const name = subject ?? input;
-    if (input.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'image path is empty', { subject: name });
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(input);
-    } catch (error) {
-      const e = error as NodeJS.ErrnoException;
-      const why =
-        e.code === 'ENOENT' ? 'no such file' :
-        e.code === 'EISDIR' ? 'is a directory, not a file' :
-        e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' :
-        (e.message ?? String(error));
-      throw new AgeGenderError('UNREADABLE_FILE', `cannot read file: ${why}`, { subject: name, cause: error });
-    }
-    return decodeImage(bytes, name, options);
+    return decodeImage(await readImageFile(input, name), name, options);
   }
   if (input instanceof Uint8Array) return decodeImage(input, subject ?? 'image bytes', options);
   if (isRawImage(input)) return rawToRgb(input, subject ?? 'raw image');

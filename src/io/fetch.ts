@@ -8,13 +8,20 @@ import { AgeGenderError } from '../core/errors.js';
 
 export const FETCH_DEFAULTS = Object.freeze({ timeoutMs: 30_000, maxBytes: 64 * 1024 * 1024 });
 
+/** What went wrong below `fetch failed`: the network error's own message ("connect ECONNREFUSED 127.0.0.1:8080", "getaddrinfo ENOTFOUND host", "bad port"). */
+function networkReason(error: unknown): string {
+  const inner = (error as { cause?: unknown }).cause;
+  if (inner instanceof Error && inner.message) return inner.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
 export async function fetchImageBytes(url: string, options: { timeoutMs?: number; maxBytes?: number } = {}): Promise<Buffer> {
   const { timeoutMs, maxBytes } = { ...FETCH_DEFAULTS, ...options };
   let response: Response;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
   } catch (cause) {
-    const why = cause instanceof Error && cause.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : ((cause as { cause?: { code?: string } }).cause?.code ?? String(cause));
+    const why = cause instanceof Error && cause.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : networkReason(cause);
     throw new AgeGenderError('UNREADABLE_FILE', `cannot download: ${why}`, { subject: url, cause });
   }
   if (!response.ok) {

@@ -1,9 +1,12 @@
 /**
- * Explain one image and write the [input | LIME | occlusion] PNG: the library side of
- * `agegender explain`. With `workers` > 1 the perturbed images are scored on worker threads.
+ * Explain one face and write the [input | LIME | occlusion] PNG: the library side of
+ * `agegender explain`. A photo goes through the photo path first (detect → align, as `predict`
+ * does; a UTKFace-style chip is recognised and kept as it is) and one of its faces is explained, the
+ * first by default, in `predict`'s order; with `detect: false` the image is one chip (resized to
+ * 200×200). With `workers` > 1 the perturbed images are scored on worker threads.
  *
  * @example
- *   const { result } = await explainFile('face.jpg', { task: 'age', out: 'face.age.png' });
+ *   const { result, face } = await explainFile('family.jpg', { task: 'age', face: 2, out: 'face2.age.png' });
  */
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -12,6 +15,12 @@ import { explainImage, type ExplainResult } from '../explain/explain.js';
 import { prepareChip } from '../explain/input.js';
 import type { ExplainTask, FillMode } from '../explain/lime.js';
 import { withModel, type ModelSource } from '../model/load.js';
+import { AgeGenderError } from '../core/errors.js';
+import { decodeImageWithHeader, readImageFile } from '../io/decode.js';
+import type { RawImage } from '../io/types.js';
+import type { AgeGenderModel } from '../model/api.js';
+import { analyzeImage, PHOTO_MAX_SIDE, scaleBox } from '../pipeline/analyze.js';
+import { loadFaceDetector, type FaceBox } from '../pipeline/detect.js';
 
 export interface ExplainFileOptions extends ModelSource {
   task: ExplainTask;
@@ -24,6 +33,22 @@ export interface ExplainFileOptions extends ModelSource {
   out?: string;
   /** Worker threads scoring the perturbed images, each loading `modelDir` (default 1: in-process). */
   workers?: number;
+  /** Find the faces first, as `predict` does (default true); false: the image is one aligned chip. */
+  detect?: boolean;
+  /** With `detect`: which face to explain, 1-based in `predict`'s order (default 1). */
+  face?: number;
+}
+
+/** The face explained, when the faces were detected. */
+export interface ExplainedFace {
+  /** 1-based, in `predict`'s order. */
+  index: number;
+  /** Faces found in the image. */
+  of: number;
+  /** In the upright image's pixels, as `predict` reports it. */
+  box: FaceBox;
+  /** Clockwise degrees the photo was turned to find its faces (0 when upright). */
+  turned: number;
 }
 
 export interface ExplainedFile {
@@ -32,6 +57,8 @@ export interface ExplainedFile {
   out: string;
   /** Seconds spent explaining and writing (model loading excluded). */
   seconds: number;
+  /** The face explained; null with `detect: false`. */
+  face: ExplainedFace | null;
 }
 
 /** The PNG's path: `out` itself, or the default name inside `out` when it is a folder (an existing one, or a path ending in a slash). */
@@ -42,12 +69,40 @@ export async function explainOutPath(image: string, task: ExplainTask, out?: str
   return resolve(isFolder ? join(out, name) : out);
 }
 
-/** Decodes and checks the image before loading any model, explains it, and writes the PNG atomically. */
+/** An image decoded for the photo path (shrunk past {@link PHOTO_MAX_SIDE}), with its upright size. */
+async function decodePhoto(image: string): Promise<{ photo: RawImage; width: number; height: number }> {
+  const bytes = await readImageFile(image);
+  const { image: photo, header } = await decodeImageWithHeader(bytes, image, { maxSide: PHOTO_MAX_SIDE });
+  return { photo, width: header.width, height: header.height };
+}
+
+/** Detects and aligns the faces of `photo` and picks face `index` (1-based); INVALID_ARGUMENT when there is no such face. */
+async function pickFace(model: AgeGenderModel, decoded: { photo: RawImage; width: number; height: number }, image: string, index: number): Promise<{ chip: RawImage; face: ExplainedFace }> {
+  const detector = await loadFaceDetector();
+  try {
+    const res = await analyzeImage(model, detector, decoded.photo, { detect: true, subject: image });
+    const face = res.faces[index - 1];
+    if (!face) throw new AgeGenderError('INVALID_ARGUMENT', `--face ${index}, but ${res.faces.length === 1 ? 'one face was' : `${res.faces.length} faces were`} found`, { subject: image });
+    const box = scaleBox(face.box, decoded.width / decoded.photo.width, decoded.height / decoded.photo.height);
+    return { chip: face.chip, face: { index, of: res.faces.length, box, turned: res.turned ?? 0 } };
+  } finally {
+    detector.dispose();
+  }
+}
+
+/** Decodes and checks the image before loading any model, finds the face (unless `detect: false`), explains it, and writes the PNG atomically. */
 export async function explainFile(image: string, options: ExplainFileOptions): Promise<ExplainedFile> {
   const out = await explainOutPath(image, options.task, options.out);
-  const chip = await prepareChip(image);
+  const detect = options.detect ?? true;
+  const index = options.face ?? 1;
+  if (!Number.isInteger(index) || index < 1) throw new AgeGenderError('INVALID_ARGUMENT', `face must be a positive integer (got ${String(options.face)})`, { subject: image });
+  if (!detect && options.face !== undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'face picks one of the faces found: it needs detection (leave out --no-detect)', { subject: image });
+  const decoded = detect ? await decodePhoto(image) : null;
+  const given = decoded ? null : await prepareChip(image);
   const workers = options.workers ?? 1;
   return withModel(options, async (local) => {
+    const picked = decoded ? await pickFace(local, decoded, image, index) : { chip: given!, face: null };
+    const chip = picked.chip;
     const { createPredictPool } = await import('../pipeline/predict-pool.js');
     const { pooledModel } = await import('../pipeline/pooled-model.js');
     const pool = workers > 1 ? await createPredictPool({ modelDir: options.modelDir, workers }) : null;
@@ -56,7 +111,7 @@ export async function explainFile(image: string, options: ExplainFileOptions): P
       const started = performance.now();
       const result = await explainImage(model, chip, { task: options.task, samples: options.samples, seed: options.seed, fill: options.fill, occlusion: options.occlusion, subject: image });
       await writeFileAtomic(out, result.png);
-      return { result, out, seconds: (performance.now() - started) / 1000 };
+      return { result, out, seconds: (performance.now() - started) / 1000, face: picked.face };
     } finally {
       await pool?.close();
     }

@@ -3,11 +3,17 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { AgeGenderModel } from '../../src/model/api.js';
 import type { RawImage } from '../../src/io/types.js';
 import { explainLines, runExplain, type ExplainCommandOptions } from '../../src/cli/commands/explain.js';
 import { explainFile, type ExplainFileOptions } from '../../src/workflow/explain.js';
+import { AgeGenderError } from '../../src/core/errors.js';
+import { fakeModel } from '../fixtures/photos/fake-model.js';
+import { predictFiles } from '../../src/pipeline/predict-files.js';
+
+const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
 
 const model: AgeGenderModel = {
   runtime: 'test',
@@ -28,8 +34,8 @@ const model: AgeGenderModel = {
   dispose: () => undefined,
 };
 
-const opts = (out: string, extra: Partial<ExplainCommandOptions> = {}): ExplainCommandOptions => ({ task: 'age', samples: '60', seed: '1', fill: 'mean', out, occlusion: true, ...extra });
-const libOpts = (out: string, extra: Partial<ExplainFileOptions> = {}): ExplainFileOptions => ({ task: 'age', samples: 60, seed: 1, fill: 'mean', out, occlusion: true, ...extra });
+const opts = (out: string, extra: Partial<ExplainCommandOptions> = {}): ExplainCommandOptions => ({ task: 'age', samples: '60', seed: '1', fill: 'mean', out, occlusion: true, detect: false, ...extra });
+const libOpts = (out: string, extra: Partial<ExplainFileOptions> = {}): ExplainFileOptions => ({ task: 'age', samples: 60, seed: 1, fill: 'mean', out, occlusion: true, detect: false, ...extra });
 
 test('explainFile writes the PNG; the CLI prints stability and the method comparison', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'agegender-explain-'));
@@ -74,6 +80,33 @@ test('explain: bad images fail before a model is loaded, bad options before any 
     await assert.rejects(runExplain(tiny, opts(join(dir, 'd.png'), { task: 'race' }), () => undefined), /Expected one of \[age, gender\] for --task but received "race"/);
     await assert.rejects(runExplain(tiny, opts(join(dir, 'e.png'), { samples: 'many' }), () => undefined), /Expected integer for --samples but received "many"/);
     assert.deepEqual((await readdir(dir)).sort(), ['notes.jpg', 'tiny.png'], 'nothing written');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('explain on a photo finds its faces as predict does and explains the one asked for; a photo without a face is NO_USABLE_FACE', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agegender-explain-'));
+  try {
+    const photo = fileURLToPath(new URL('three-faces.jpg', PHOTOS));
+    const photoOpts = (extra: Partial<ExplainFileOptions>): ExplainFileOptions => libOpts(join(dir, 'x.png'), { detect: true, occlusion: false, model: fakeModel(), ...extra });
+    const second = await explainFile(photo, photoOpts({ face: 2 }));
+    assert.deepEqual([second.face!.index, second.face!.of, second.face!.turned], [2, 3, 0]);
+    const predicted = await predictFiles([photo], { model: fakeModel() });
+    const box = predicted.results[0]!.faces[1]!.box;
+    assert.ok(Math.abs(second.face!.box.x - box.x) < 1 && Math.abs(second.face!.box.width - box.width) < 1, 'the box predict gives that face');
+    const first = await explainFile(photo, photoOpts({}));
+    assert.equal(first.face!.index, 1);
+    assert.notEqual(first.result.lime.baseline, second.result.lime.baseline, 'another face, another output');
+    // --no-detect explains the whole photo squeezed into one chip: neither face's output
+    const squeezed = await explainFile(photo, photoOpts({ detect: false }));
+    assert.equal(squeezed.face, null);
+    assert.ok(![first, second].some((f) => f.result.lime.baseline === squeezed.result.lime.baseline));
+    const lines = explainLines(photo, second);
+    assert.match(lines[0]!, /three-faces\.jpg: face 2 of 3 \(box \d+,\d+ \d+×\d+; --face picks another\): explaining age = /);
+    await assert.rejects(explainFile(photo, photoOpts({ face: 4 })), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /--face 4, but 3 faces were found/.test(e.message));
+    await assert.rejects(explainFile(photo, photoOpts({ face: 2, detect: false })), /needs detection/);
+    await assert.rejects(explainFile(fileURLToPath(new URL('no-face.jpg', PHOTOS)), photoOpts({})), (e: unknown) => e instanceof AgeGenderError && e.code === 'NO_USABLE_FACE');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

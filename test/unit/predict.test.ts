@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { strict as assert } from 'node:assert';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
@@ -277,5 +279,16 @@ describe('predict', () => {
     const program = new Command().exitOverride();
     registerPredictCommand(program);
     await assert.rejects(program.parseAsync(['node', 'agegender', 'predict', 'x.jpg', '--json', '--csv']), /--json and --csv/);
+  });
+
+  it('a URL whose server cannot be reached fails with the network\'s reason (connection refused), not "fetch failed"', async () => {
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((done) => server.close(() => done()));
+    const url = `http://127.0.0.1:${port}/a.jpg`;
+    const { results } = await predictFiles([url], { model: fakeModel(), detect: false });
+    assert.equal(results[0]!.error!.code, 'UNREADABLE_FILE');
+    assert.match(results[0]!.error!.message, new RegExp(`^cannot download: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}$`));
   });
 });

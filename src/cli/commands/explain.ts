@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
+import { SUPPORTED_FORMATS } from '../../io/decode.js';
 import type { ExplainResult } from '../../explain/explain.js';
 import { EXPLAIN_TASKS, FILL_MODES, LIME_DEFAULTS } from '../../explain/lime.js';
 import { segmentCentroids } from '../../explain/superpixels.js';
@@ -15,14 +16,20 @@ export interface ExplainCommandOptions {
   occlusion: boolean;
   /** Worker threads scoring the perturbed images (default 1: in-process). */
   workers?: string;
+  /** commander's --no-detect (true unless given). */
+  detect?: boolean;
+  face?: string;
 }
 
 /** What `explain` prints: the explained output, LIME's fit, its top superpixels, stability, the file written. */
-export function explainLines(image: string, { result: r, out, seconds }: ExplainedFile): string[] {
+export function explainLines(image: string, { result: r, out, seconds, face }: ExplainedFile): string[] {
   const f = (v: number | null, d = 3): string => (v === null ? 'n/a' : v.toFixed(d));
   const unit = r.lime.target.output === 'age' ? 'years' : `P(${r.lime.target.output})`;
+  const which = face
+    ? `face ${face.index} of ${face.of} (box ${Math.round(face.box.x)},${Math.round(face.box.y)} ${Math.round(face.box.width)}×${Math.round(face.box.height)}${face.turned ? `, found with the photo turned ${face.turned}°` : ''}${face.of > 1 ? '; --face picks another' : ''}): `
+    : '';
   const lines = [
-    `${image}: explaining ${r.lime.target.output} = ${f(r.lime.baseline, 2)} ${unit === 'years' ? 'years' : ''}`.trimEnd(),
+    `${image}: ${which}explaining ${r.lime.target.output} = ${f(r.lime.baseline, 2)} ${unit === 'years' ? 'years' : ''}`.trimEnd(),
     `LIME: ${r.lime.samples} samples, ${r.lime.segmentation.count} superpixels, seed ${r.lime.seed}, local R² ${f(r.lime.r2)}`,
   ];
   const centroids = segmentCentroids(r.lime.segmentation);
@@ -47,6 +54,8 @@ export async function runExplain(image: string, opts: ExplainCommandOptions, log
     occlusion: opts.occlusion,
     ...(opts.out === undefined ? {} : { out: opts.out }),
     workers: parseNumberOption(opts.workers ?? '1', '--workers', 1, 64, true),
+    detect: opts.detect ?? true,
+    ...(opts.face === undefined ? {} : { face: parseNumberOption(opts.face, '--face', 1, 1000, true) }),
     ...(opts.model === undefined ? {} : { modelDir: opts.model }),
   });
   for (const line of explainLines(image, explained)) log(line);
@@ -57,14 +66,16 @@ export async function runExplain(image: string, opts: ExplainCommandOptions, log
 export function registerExplainCommand(program: Command): void {
   program
     .command('explain')
-    .description('explain one face chip: LIME top superpixels and occlusion sensitivity, written as a PNG')
-    .argument('<image>', 'image file (JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC; resized to a 200×200 chip)')
+    .description('explain one face: LIME top superpixels and occlusion sensitivity on its aligned chip, written as a PNG')
+    .argument('<image>', `photo or face chip (${SUPPORTED_FORMATS})`)
     .option('--task <task>', `what to explain (${EXPLAIN_TASKS.join(', ')})`, 'age')
     .option('--samples <n>', 'LIME perturbed samples', String(LIME_DEFAULTS.samples))
     .option('--seed <n>', 'LIME seed (stability uses seed, seed+1, seed+2)', String(LIME_DEFAULTS.seed))
     .option('--fill <mode>', `fill for hidden superpixels (${FILL_MODES.join(', ')})`, LIME_DEFAULTS.fill)
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--out <path>', 'PNG to write, or a folder to write <image>.<task>.explain.png in (default: that name here)')
+    .option('--face <n>', 'which face of a photo, in the order predict lists them (default 1)')
+    .option('--no-detect', 'take the image as one aligned UTKFace-style chip (resized to 200×200) instead of finding its faces')
     .option('--no-occlusion', 'skip occlusion sensitivity')
     .option('--workers <n>', 'worker threads scoring the perturbed images (one per core is fastest)', '1')
     .action(async (image: string, opts: ExplainCommandOptions) => {

@@ -30,9 +30,16 @@ export { RUNTIME_PREFERENCES, type RuntimeName, type RuntimeOptions, type Runtim
 /** Batch size used by predictBatch / scoreRaw. */
 export const PREDICT_BATCH = 16;
 
-/** Turns softmax outputs of one row into the public prediction (gender `'uncertain'` below `genderThreshold`). */
+/**
+ * Turns softmax outputs of one row into the public prediction (gender `'uncertain'` below
+ * `genderThreshold`). MODEL_INVALID when the outputs are not numbers (NaN or infinite: corrupt
+ * weights), rather than an age of NaN.
+ */
 export function decodePrediction(ageProbs: ArrayLike<number>, femaleProbability: number, genderThreshold: number = NO_ABSTENTION): AgeGenderPrediction {
   const age = expectedAge(ageProbs);
+  if (!Number.isFinite(age) || !Number.isFinite(femaleProbability)) {
+    throw new AgeGenderError('MODEL_INVALID', `the model's outputs are not numbers (age ${age}, female probability ${femaleProbability}): its weights are corrupt`);
+  }
   const [lo, hi] = ageInterval(ageProbs);
   return { age, ageInterval: [lo, hi], ...genderAnswer(femaleProbability, genderThreshold), femaleProbability };
 }

@@ -19,6 +19,8 @@ export const IMAGE_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.png', '.webp',
 export interface MissingInput {
   input: string;
   reason: string;
+  /** Its place among the results: the number of files that come from the arguments before it. */
+  at: number;
 }
 
 export interface ExpandedInputs {
@@ -106,16 +108,16 @@ export async function expandImageArgs(args: readonly string[]): Promise<Expanded
     let found: string[];
     if (info?.isDirectory()) {
       found = await imagesUnder(arg, '**/*');
-      if (found.length === 0) missing.push({ input: arg, reason: NO_IMAGES_REASON });
+      if (found.length === 0) missing.push({ input: arg, reason: NO_IMAGES_REASON, at: files.length });
     } else if (info) {
       found = [arg]; // an explicit file is taken whatever its name; decoding decides
     } else if (GLOB_CHARS.test(arg)) {
       const { base, rest } = splitGlob(arg);
       found = await imagesUnder(base, rest);
-      if (found.length === 0) missing.push({ input: arg, reason: 'the glob matches no image' });
+      if (found.length === 0) missing.push({ input: arg, reason: 'the glob matches no image', at: files.length });
     } else {
       found = [];
-      missing.push({ input: arg, reason: 'no such file or folder' });
+      missing.push({ input: arg, reason: 'no such file or folder', at: files.length });
     }
     for (const f of found) await add(f);
   }

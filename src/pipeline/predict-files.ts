@@ -3,7 +3,8 @@
  * library side of `agegender predict`. Photos go through face detection and alignment (every face with its box);
  * with `detect: false` each image is an aligned chip, predicted in batches, in-process or on a
  * worker pool. A file that cannot be read or decoded becomes a result with its error, and the run
- * goes on. Results come back (and to `onResult`) in input order, arguments that match nothing first.
+ * goes on. Results come back (and to `onResult`) in argument order, an argument that matches nothing
+ * as a failed result in its place.
  *
  * @example
  *   const summary = await predictFiles(['photos/'], { onResult: (r) => console.log(r.file, r.faces.length) });
@@ -238,20 +239,36 @@ export async function predictFiles(inputs: readonly string[], options: PredictFi
   const expanded = await expandImageArgs(inputs);
   const skip = options.skip ?? new Set<string>();
   const files = expanded.files.filter((f) => !skip.has(f));
-  const missing = expanded.missing.filter((m) => !skip.has(m.input));
+  // places counted among the files still to do
+  const keptBefore = [0];
+  for (const f of expanded.files) keptBefore.push(keptBefore.at(-1)! + (skip.has(f) ? 0 : 1));
+  const missing = expanded.missing.filter((m) => !skip.has(m.input)).map((m) => ({ ...m, at: keptBefore[m.at]! }));
   options.onStart?.(files.length + missing.length);
   const results: PredictFileResult[] = [];
-  const emit = (res: PredictFileResult): void => {
+  const push = (res: PredictFileResult): void => {
     results.push(res);
     options.onResult?.(res);
   };
-  for (const m of missing) emit(failure(m.input, new AgeGenderError('UNREADABLE_FILE', m.reason, { subject: m.input })));
+  // an argument that matched nothing goes out in its place: before the first file of the arguments after it
+  let next = 0;
+  let filesOut = 0;
+  const flushMissing = (upTo: number): void => {
+    for (; next < missing.length && missing[next]!.at <= upTo; next++) {
+      const m = missing[next]!;
+      push(failure(m.input, new AgeGenderError('UNREADABLE_FILE', m.reason, { subject: m.input })));
+    }
+  };
+  const emit = (res: PredictFileResult): void => {
+    flushMissing(filesOut++);
+    push(res);
+  };
 
   const started = performance.now();
   const workers = options.model || options.detector ? 1 : (options.workers ?? 1);
   let runtime: string;
   if (workers > 1) runtime = detect ? await predictPhotosPooled(files, options, workers, emit) : await predictChipsPooled(files, options, workers, batchSize, emit);
   else runtime = await predictInProcess(files, options, detect, batchSize, emit);
+  flushMissing(Infinity);
   const seconds = (performance.now() - started) / 1000;
   return {
     files: results.length,

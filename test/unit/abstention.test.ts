@@ -25,6 +25,14 @@ describe('genderAnswer', () => {
     assert.equal(p.femaleProbability, 0.6);
   });
 
+  it('decodePrediction refuses outputs that are not numbers (corrupt weights) with MODEL_INVALID, never an age of NaN', () => {
+    const nan = new Float32Array(101).fill(Number.NaN);
+    assert.throws(() => decodePrediction(nan, 0.6), (e: unknown) => e instanceof AgeGenderError && e.code === 'MODEL_INVALID' && /not numbers .*corrupt/.test(e.message));
+    const probs = new Float32Array(101).fill(0);
+    probs[30] = 1;
+    assert.throws(() => decodePrediction(probs, Number.NaN), (e: unknown) => e instanceof AgeGenderError && e.code === 'MODEL_INVALID');
+  });
+
   it('a threshold outside 0.5–1 is an INVALID_ARGUMENT naming it', () => {
     for (const bad of [0.4, 1.01, Number.NaN, '0.8']) {
       assert.throws(() => checkGenderThreshold(bad, '--gender-threshold'), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /--gender-threshold/.test(e.message));

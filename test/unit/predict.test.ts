@@ -44,8 +44,8 @@ describe('predict', () => {
     const g = await expandImageArgs([join(dir, 'chips', 'c*.jpg'), join(dir, 'nope.jpg'), join(dir, 'chips', 'z*.png')]);
     assert.equal(g.files.length, 5);
     assert.deepEqual(g.missing, [
-      { input: join(dir, 'nope.jpg'), reason: 'no such file or folder' },
-      { input: join(dir, 'chips', 'z*.png'), reason: 'the glob matches no image' },
+      { input: join(dir, 'nope.jpg'), reason: 'no such file or folder', at: 5 },
+      { input: join(dir, 'chips', 'z*.png'), reason: 'the glob matches no image', at: 5 },
     ]);
     const deep = await expandImageArgs([join(dir, 'chips', '**', 'n*.jpg')]);
     assert.deepEqual(deep.files, [join(dir, 'chips', 'nested', 'n0.jpg')]);
@@ -82,7 +82,7 @@ describe('predict', () => {
     await mkdir(join(empty, 'sub'), { recursive: true });
     await writeFile(join(empty, 'sub', 'readme.txt'), 'no images here');
     const found = await expandImageArgs([empty]);
-    assert.deepEqual(found, { files: [], missing: [{ input: empty, reason: NO_IMAGES_REASON }] });
+    assert.deepEqual(found, { files: [], missing: [{ input: empty, reason: NO_IMAGES_REASON, at: 0 }] });
     assert.match(NO_IMAGES_REASON, /^no images \(\.jpg, \.jpeg, \.png, .*\) found$/);
     const lines: string[] = [];
     const summary = await runPredict([empty], { format: 'text', detect: false, model: fakeModel(), out: (t) => lines.push(t), log: (t) => lines.push(t) });
@@ -155,15 +155,17 @@ describe('predict', () => {
     }
   });
 
-  it('chips (detect: false): one result per file in input order, bad files reported with their code, the run goes on', async () => {
+  it('chips (detect: false): one result per file in argument order, bad files reported with their code, the run goes on', async () => {
     const streamed: string[] = [];
-    const summary = await predictFiles([join(dir, 'chips'), join(dir, 'missing.jpg')], { detect: false, batchSize: 3, model: fakeModel(), onResult: (r) => streamed.push(r.file) });
+    const c0 = join(dir, 'chips', 'c0.jpg');
+    const summary = await predictFiles([c0, join(dir, 'missing.jpg'), join(dir, 'chips'), join(dir, 'nope*.jpg')], { detect: false, batchSize: 3, model: fakeModel(), onResult: (r) => streamed.push(r.file) });
     assert.deepEqual(streamed, summary.results.map((r) => r.file));
-    assert.equal(streamed[0], join(dir, 'missing.jpg'), 'arguments that match nothing come first');
-    assert.equal(summary.files, 9);
-    assert.equal(summary.failed, 3);
+    assert.deepEqual([streamed[0], streamed[1], streamed.at(-1)], [c0, join(dir, 'missing.jpg'), join(dir, 'nope*.jpg')], 'an argument that matches nothing in its place');
+    assert.equal(streamed.filter((f) => f === c0).length, 1, 'a file named twice is listed once');
+    assert.equal(summary.files, 10);
+    assert.equal(summary.failed, 4);
     const codes = Object.fromEntries(summary.results.filter((r) => r.error).map((r) => [r.file.split('/').pop(), r.error!.code]));
-    assert.deepEqual(codes, { 'missing.jpg': 'UNREADABLE_FILE', 'bad-text.jpg': 'INVALID_IMAGE', 'truncated.jpg': 'INVALID_IMAGE' });
+    assert.deepEqual(codes, { 'missing.jpg': 'UNREADABLE_FILE', 'nope*.jpg': 'UNREADABLE_FILE', 'bad-text.jpg': 'INVALID_IMAGE', 'truncated.jpg': 'INVALID_IMAGE' });
     const good = summary.results.filter((r) => !r.error);
     assert.equal(good.length, 6);
     for (const r of good) {
@@ -180,7 +182,7 @@ describe('predict', () => {
     assert.equal(lines[0], 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,quality,error');
     assert.equal(lines.length, 1 + 9);
     assert.equal(summary.failed, 3);
-    assert.match(lines[1]!, /missing\.jpg,,,,,,,,,,,,,,UNREADABLE_FILE: no such file or folder$/);
+    assert.match(lines.at(-1)!, /missing\.jpg,,,,,,,,,,,,,,UNREADABLE_FILE: no such file or folder$/, 'in its place: after the folder before it');
     assert.ok(lines.slice(1).every((l) => l.split(',').length >= 14));
   });
 

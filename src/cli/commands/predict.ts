@@ -159,7 +159,7 @@ export function registerPredictCommand(program: Command): void {
     .description('estimate age and gender for every face in images (photos: faces detected and aligned; --no-detect: aligned chips)')
     .argument('<inputs...>', `image files (${SUPPORTED_FORMATS}), folders (searched recursively), globs (quote them: "photos/**/*.jpg") or http(s) URLs`)
     .option('--json', 'print one JSON document')
-    .option('--csv', 'print CSV, one row per face (a file without a face: one row with face 0; a failed file: one row with the error)')
+    .option('--csv', 'print CSV, one row per face (a file without a usable face, or one that failed: one row with the error)')
     .option('--out <file>', 'write the results to this file instead of printing them: CSV, or one JSON result per line for .ndjson/.jsonl; written to <file>.partial as it goes and renamed when done')
     .option('--resume', 'with --out: continue a run that was cut short (from <file>.partial), or add the files a finished <file> lacks; files that failed are tried again')
     .option('--no-detect', 'skip face detection: each image is one aligned UTKFace-style chip')

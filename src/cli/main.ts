@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { AgeGenderError } from '../core/errors.js';
 
@@ -33,7 +33,9 @@ export async function buildProgram(only?: string): Promise<Command> {
     .name('agegender')
     .description('Age and gender estimation from face images, with data cleaning, evaluation, explanations and an audit report.')
     .version(packageVersion())
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // usage errors (unknown option or command, missing argument) come back as CommanderError: exit code 2 (see main)
+    .exitOverride();
   const names = only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
   for (const name of names) (await COMMANDS[name]!())(program);
   return program;
@@ -45,15 +47,32 @@ function onStdoutError(error: NodeJS.ErrnoException): void {
   throw error;
 }
 
-/** CLI entry point: errors print one clear line and set exit code 1 (2 for usage errors). */
+/** Exit codes: what a script can tell apart. */
+export const EXIT_CODES = Object.freeze({
+  /** Done. */
+  ok: 0,
+  /** Done, but some inputs failed (their rows or results carry the errors). */
+  someFailed: 1,
+  /** Usage: an unknown or bad option, command or argument; nothing was done. */
+  usage: 2,
+  /** The command could not run: a model, workspace, file, network or queue error. */
+  failed: 3,
+});
+
+/** CLI entry point: errors print one clear line; the exit code says which kind of failure ({@link EXIT_CODES}). */
 export async function main(argv: readonly string[]): Promise<void> {
   if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
   try {
     await (await buildProgram(argv[2])).parseAsync([...argv]);
   } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has printed its message (and the help); --help and --version end here too, with 0
+      process.exitCode = error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+      return;
+    }
     const message = error instanceof AgeGenderError ? `error [${error.code}]: ${error.message}` : `error: ${error instanceof Error ? error.message : String(error)}`;
     process.stderr.write(`${message}\n`);
-    process.exitCode = error instanceof AgeGenderError && error.code === 'INVALID_ARGUMENT' ? 2 : 1;
+    process.exitCode = error instanceof AgeGenderError && error.code === 'INVALID_ARGUMENT' ? EXIT_CODES.usage : EXIT_CODES.failed;
   }
 }
 

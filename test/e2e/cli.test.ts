@@ -69,3 +69,14 @@ test('agegender predict --runtime picks what runs the network, --no-tta turns fl
   assert.equal(bad.status, 2, String(bad.stderr));
   assert.match(String(bad.stderr), /Expected the runtime to be one of auto, onnxruntime, tfjs but received "gpu"/);
 });
+
+test('exit codes tell usage errors (2) from a command that could not run (3) and from some inputs failing (1)', () => {
+  assert.equal(cli(['predict', '--bogus', 'x.jpg']).status, 2, 'unknown option');
+  assert.equal(cli(['predict']).status, 2, 'missing argument');
+  assert.equal(cli(['--help']).status, 0);
+  const missingModel = cli(['predict', '--model', join(tmpdir(), 'agegender-no-such-model'), '--no-detect', 'x.jpg']);
+  assert.equal(missingModel.status, 3, String(missingModel.stderr));
+  assert.match(String(missingModel.stderr), /^error \[MODEL_INVALID\]/m);
+  const oneMissing = cli(['predict', '--no-detect', '--csv', join(tmpdir(), 'agegender-no-such-file.jpg')]);
+  assert.equal(oneMissing.status, 1, String(oneMissing.stderr));
+});

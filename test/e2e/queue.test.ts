@@ -154,7 +154,7 @@ describe('agegender queue (processes, real redis-server)', () => {
     const nowhere = `redis://127.0.0.1:${await freePort()}`;
     const started = Date.now();
     const unreachable = await agegender(['queue', 'submit', bad, '--redis', nowhere]).done;
-    assert.equal(unreachable.status, 1);
+    assert.equal(unreachable.status, 3, 'could not run');
     assert.match(unreachable.stderr, /error \[QUEUE_UNAVAILABLE\]: redis:\/\/127\.0\.0\.1:\d+\/?: cannot reach Redis: connect ECONNREFUSED/);
     assert.ok(Date.now() - started < 30_000, 'fails fast, no hang');
   });

@@ -1,7 +1,7 @@
 /**
  * Build the HTML audit report of a workspace: the library side of `agegender report` (and of the
- * pipeline's last step). The split is evaluated first unless the evaluation folder holds one made
- * by the same model.
+ * pipeline's last step). The split is evaluated first unless the evaluation folder holds one
+ * computed from the same rows by the same model, weights, flip TTA and gender threshold.
  *
  * @example
  *   const report = await reportWorkspace({ workspace: 'workspace/utk', split: 'test', out: 'report.html' });
@@ -14,7 +14,7 @@ import type { AgeGenderModel } from '../model/api.js';
 import { defaultModelDir } from '../model/folder.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { buildReport, readTrainingLog, REPORT_DEFAULTS, type BuiltReport } from '../report/build.js';
-import { reusableEvaluation, writeEvaluation, type StoredEvaluation } from '../workspace/evaluation.js';
+import { storedEvaluation, writeEvaluation, type StoredEvaluation } from '../workspace/evaluation.js';
 import { evaluationFiles, workspacePaths } from '../workspace/layout.js';
 import { readManifest } from '../workspace/manifest.js';
 import { readSummary } from '../workspace/summary.js';
@@ -50,15 +50,15 @@ export function writtenReport(report: WorkspaceReport): string {
   return `wrote ${report.out} (${report.charts} charts, ${(report.html.length / 1024 / 1024).toFixed(1)} MB) in ${report.seconds.toFixed(1)} s`;
 }
 
-/** The stored evaluation of this model on `split`, else a fresh one, written to `dir`. */
+/** The stored evaluation of this model on these rows of `split`, else a fresh one, written to `dir`. */
 async function evaluationFor(model: AgeGenderModel, rows: readonly ManifestRow[], split: SplitName, dir: string, options: ReportWorkspaceOptions): Promise<StoredEvaluation> {
   const log = options.log ?? (() => undefined);
-  const stored = await reusableEvaluation(dir, model.metadata, split);
-  if (stored) {
+  const check = await storedEvaluation(dir, { model, rows, split });
+  if (check.stored) {
     log(`reusing ${evaluationFiles(dir).result}`);
-    return stored;
+    return check.stored;
   }
-  log(`evaluating the ${split} split…`);
+  log(check.reason === 'none stored' ? `evaluating the ${split} split…` : `evaluating the ${split} split (not reusing ${evaluationFiles(dir).result}: ${check.reason})…`);
   const { result, records, csv } = await evaluate({ model, rows, split, replicates: EVALUATE_DEFAULTS.replicates, onProgress: options.onProgress });
   await writeEvaluation(dir, { result, csv });
   return { result, records };

@@ -3,14 +3,15 @@
  * per photo, the All-Age-Faces dev set's format): the library side of
  * `agegender evaluate --photos <dir> --labels <csv> --out <dir>`. Each photo goes through
  * decode → detect → align → predict (or, with `detect: false`, is taken as one chip); the largest face
- * found is scored. A photo that cannot be read or analysed is recorded with its error and the run
+ * found is scored. A photo in which no face is found counts as a detection miss; one that cannot be
+ * read, decoded or analysed is recorded with its error, left out of detection recall, and the run
  * goes on. Writes `photo-predictions.csv` then `photo-evaluation.json` atomically into `out`.
  *
  * @example
  *   const { summary } = await evaluatePhotos({ photos: 'aaf/photos', labels: 'aaf/labels.csv', out: 'runs/aaf' });
  *   console.log(summary.found.share, summary.age.mae, summary.gender.accuracy, summary.ms.median);
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { AgeGenderError, reasonOf } from '../core/errors.js';
@@ -77,6 +78,17 @@ async function scorePhoto(model: AgeGenderModel, detector: FaceDetector | null, 
   }
 }
 
+/** UNREADABLE_FILE when the photo folder cannot be read, INVALID_ARGUMENT when it is not a folder. */
+async function checkPhotoFolder(path: string): Promise<void> {
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(path)).isDirectory();
+  } catch (cause) {
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the photo folder: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: path, cause });
+  }
+  if (!isFolder) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a folder of photos but this is a file', { subject: path });
+}
+
 async function readLabels(path: string): Promise<PhotoLabel[]> {
   let text: string;
   try {
@@ -89,12 +101,14 @@ async function readLabels(path: string): Promise<PhotoLabel[]> {
 
 /**
  * Scores every labelled photo (or `limit` of them) and writes the result.
- * Errors before any model is loaded: UNREADABLE_FILE / INVALID_LABEL for the labels file.
+ * Errors before any model is loaded: UNREADABLE_FILE / INVALID_ARGUMENT when `photos` is missing or
+ * not a folder, UNREADABLE_FILE / INVALID_LABEL for the labels file.
  */
 export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<PhotoEvaluationRun> {
   const photos = resolve(options.photos);
   const labelsPath = resolve(options.labels);
   const out = resolve(options.out);
+  await checkPhotoFolder(photos);
   const labels = spreadSubset(await readLabels(labelsPath), options.limit);
   const detect = options.detect ?? true;
   return withModel(options, async (model) => {

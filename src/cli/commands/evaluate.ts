@@ -4,7 +4,7 @@ import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { EVALUATE_DEFAULTS, type EvaluationResult } from '../../eval/evaluate.js';
 import { formatEvaluation, writtenEvaluation } from '../../eval/format.js';
-import { formatPhotoSummary, type PhotoEvaluationSummary } from '../../eval/photos.js';
+import { failedPhotoLines, formatPhotoSummary, type PhotoEvaluationSummary } from '../../eval/photos.js';
 import { evaluateWorkspace } from '../../workflow/evaluate.js';
 import { evaluatePhotos } from '../../workflow/evaluate-photos.js';
 import { WORKSPACE_FILES } from '../../workspace/layout.js';
@@ -37,7 +37,7 @@ function thresholdLoad(opts: EvaluateCommandOptions): { load?: { genderThreshold
 export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line: string) => void = console.log): Promise<PhotoEvaluationSummary> {
   if (opts.labels === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --labels <csv> with --photos but received none');
   if (opts.out === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --out <dir> with --photos (where the result is written) but received none');
-  const { result, files } = await evaluatePhotos({
+  const { result, records, files } = await evaluatePhotos({
     photos: opts.photos!,
     labels: opts.labels,
     out: opts.out,
@@ -47,7 +47,7 @@ export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line
     ...thresholdLoad(opts),
     onProgress: progressReporter('evaluate', log),
   });
-  for (const line of formatPhotoSummary(result.summary)) log(line);
+  for (const line of [...formatPhotoSummary(result.summary), ...failedPhotoLines(records)]) log(line);
   log(writtenEvaluation(files));
   return result.summary;
 }
@@ -86,7 +86,8 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--seed <n>', 'bootstrap seed', String(EVALUATE_DEFAULTS.seed))
     .option('--gender-threshold <p>', GENDER_THRESHOLD_HELP)
     .action(async (opts: EvaluateCommandOptions) => {
-      if (opts.photos !== undefined) await runEvaluatePhotos(opts);
-      else await runEvaluate(opts);
+      if (opts.photos === undefined) await runEvaluate(opts);
+      // as predict does: the evaluation is written, the exit status says some photos failed
+      else if ((await runEvaluatePhotos(opts)).failed > 0) process.exitCode = 1;
     });
 }

@@ -13,6 +13,7 @@
 import { fixedDecimals, parseCsv, toCsv } from '../core/csv.js';
 import { AgeGenderError } from '../core/errors.js';
 import { GENDERS, type Gender } from '../core/types.js';
+import type { ModelIdentity } from '../model/identity.js';
 import { AGE_DECADES, ageDecade, ageMetrics, meanError, mae } from './metrics.js';
 
 /** One labelled photo. */
@@ -76,7 +77,10 @@ export interface PhotoEvaluationSummary {
 export interface PhotoEvaluation {
   photos: string;
   labels: string;
+  /** The model's name. */
   model: string;
+  /** The model (name, creation time, weights) and the inference settings the figures were measured with: flip TTA and the gender threshold. Absent in files written before it was recorded. */
+  modelIdentity?: ModelIdentity;
   runtime: string;
   detector: string | null;
   /** How the refinement pass cut each face's chip (`AnalyzeOptions.align`); null without detection. Absent in files written before it was recorded. */

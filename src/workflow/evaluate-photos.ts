@@ -20,6 +20,7 @@ import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluatio
 export type { PhotoEvaluation } from '../eval/photos.js';
 import { loadImageInput } from '../io/decode.js';
 import type { AgeGenderModel } from '../model/api.js';
+import { identityMismatch, modelIdentity, sameNetwork } from '../model/identity.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { ANALYZE_DEFAULTS, analyzeOrNoFaces, PHOTO_MAX_SIDE, type AnalyzedFace } from '../pipeline/analyze.js';
 import type { FaceDetector } from '../pipeline/detect.js';
@@ -126,6 +127,7 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
       photos,
       labels: labelsPath,
       model: model.metadata.name,
+      modelIdentity: modelIdentity(model),
       runtime: model.runtime,
       detector: detector?.name ?? null,
       alignment: detector ? ANALYZE_DEFAULTS.align : null,
@@ -161,4 +163,25 @@ export async function readPhotoEvaluation(path: string): Promise<PhotoEvaluation
     throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a photo-evaluation.json written by `agegender evaluate --photos` but it lacks photos or summary.byDecade', { subject: path });
   }
   return v as PhotoEvaluation;
+}
+
+/**
+ * Checks that a photo evaluation describes `model` before a report quotes it. Throws
+ * INVALID_ARGUMENT naming `path` when it was made by another model (name, creation time or weights);
+ * returns a warning (else null) when the network matches but flip TTA or the gender threshold
+ * differ, or the file does not record them.
+ */
+export function checkPhotoEvaluationModel(photos: PhotoEvaluation, model: AgeGenderModel, path: string): string | null {
+  const current = modelIdentity(model);
+  const recorded = photos.modelIdentity;
+  if (!recorded) {
+    if (photos.model !== current.name) throw new AgeGenderError('INVALID_ARGUMENT', `the photo evaluation is of model ${photos.model}, not of ${current.name}, the model being reported`, { subject: path });
+    return `${path}: the photo evaluation records only the model's name (${photos.model}), not its weights or gender threshold: its figures may not describe this model`;
+  }
+  if (!sameNetwork(recorded, current)) {
+    const why = identityMismatch(recorded, current) ?? "made with other weights (the model's weights changed)";
+    throw new AgeGenderError('INVALID_ARGUMENT', `the photo evaluation does not describe the model being reported: ${why}`, { subject: path });
+  }
+  const settings = identityMismatch(recorded, current);
+  return settings === null ? null : `${path}: the photo evaluation was ${settings}; the model card states the settings its figures were measured with`;
 }

@@ -18,7 +18,7 @@ import { storedEvaluation, writeEvaluation, type StoredEvaluation } from '../wor
 import { evaluationFiles, workspacePaths } from '../workspace/layout.js';
 import { readManifest } from '../workspace/manifest.js';
 import { readSummary } from '../workspace/summary.js';
-import { readPhotoEvaluation } from './evaluate-photos.js';
+import { checkPhotoEvaluationModel, readPhotoEvaluation } from './evaluate-photos.js';
 
 export interface ReportWorkspaceOptions extends ModelSource {
   /** Workspace written by `prepare`. */
@@ -31,7 +31,7 @@ export interface ReportWorkspaceOptions extends ModelSource {
   /** Worst age errors explained with LIME, and samples per explanation (defaults: REPORT_DEFAULTS). */
   limeCount?: number;
   limeSamples?: number;
-  /** A `photo-evaluation.json` (from `evaluate --photos`) for the model card's photo section. */
+  /** A `photo-evaluation.json` (from `evaluate --photos`) for the model card's photo section; INVALID_ARGUMENT when another model made it. */
   photoEvaluation?: string;
   /** Says whether the stored evaluation is reused or the split evaluated. */
   log?: (line: string) => void;
@@ -76,6 +76,8 @@ export async function reportWorkspace(options: ReportWorkspaceOptions): Promise<
   const summary = await readSummary(workspace);
   const photos = options.photoEvaluation === undefined ? null : await readPhotoEvaluation(resolve(options.photoEvaluation));
   return withModel(options, async (model) => {
+    const photoWarning = photos && checkPhotoEvaluationModel(photos, model, resolve(options.photoEvaluation!));
+    if (photoWarning) options.log?.(`warning: ${photoWarning}`);
     const evaluation = await evaluationFor(model, rows, options.split, evaluationDir, options);
     const trainingLog = await readTrainingLog(resolve(options.modelDir ?? defaultModelDir()));
     const report = await buildReport({

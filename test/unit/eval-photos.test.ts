@@ -13,7 +13,7 @@ import { AgeGenderError } from '../../src/core/errors.js';
 import { failedPhotoLines, formatPhotoSummary, maeWithoutDecadeBias, parsePhotoLabels, photoRecordsCsv, signedErrorByDecade, summarisePhotos, type PhotoRecord } from '../../src/eval/photos.js';
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
 import { photoShiftHtml } from '../../src/report/model-card.js';
-import { evaluatePhotos, readPhotoEvaluation, spreadSubset } from '../../src/workflow/evaluate-photos.js';
+import { checkPhotoEvaluationModel, evaluatePhotos, readPhotoEvaluation, spreadSubset } from '../../src/workflow/evaluate-photos.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 
 const PHOTOS = fileURLToPath(new URL('../fixtures/photos/', import.meta.url));
@@ -185,6 +185,28 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(photoShiftHtml(null), '');
     await writeFile(join(dir, 'bad.json'), '{"photos": 3}');
     await assert.rejects(readPhotoEvaluation(join(dir, 'bad.json')), /bad\.json: Expected a photo-evaluation\.json/);
+  });
+
+  it('records the model and the gender threshold; the card states it; a report refuses another model', async () => {
+    const labels = join(dir, 'threshold.csv');
+    await writeFile(labels, 'file,age,gender\nchip-35-male.jpg,35,male\n');
+    const model = fakeModel({ genderThreshold: 0.6 });
+    const { result, files } = await evaluatePhotos({ photos: PHOTOS, labels, out: join(dir, 'threshold'), model, detect: false });
+    assert.deepEqual(result.modelIdentity, { name: 'fake', createdAt: '2026-01-01T00:00:00.000Z', encoder: 'none', weightsSha256: null, flipTta: null, genderThreshold: 0.6 });
+    const stored = await readPhotoEvaluation(files.result);
+    assert.match(photoShiftHtml(stored, 0.6), /\(measured at gender threshold <b>0\.6<\/b>\)/);
+    assert.match(photoShiftHtml(stored, 0.781), /measured at gender threshold <b>0\.6<\/b>, <b>not the model's 0\.781<\/b>/);
+    assert.match(photoShiftHtml({ ...stored, modelIdentity: undefined }), /the gender threshold it was measured at is not recorded/);
+    const path = files.result;
+    assert.equal(checkPhotoEvaluationModel(stored, model, path), null);
+    assert.equal(checkPhotoEvaluationModel(stored, fakeModel({ genderThreshold: 0.781 }), path), `${path}: the photo evaluation was made at gender threshold 0.6, the model's is 0.781; the model card states the settings its figures were measured with`);
+    const other = { ...model, metadata: { ...model.metadata, name: 'other' } };
+    assert.throws(() => checkPhotoEvaluationModel(stored, other, path), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.startsWith(`${path}: the photo evaluation does not describe the model being reported: made by model fake`));
+    assert.throws(() => checkPhotoEvaluationModel(stored, { ...model, fingerprint: { weightsSha256: 'abc', flipTta: false } }, path), /other weights/);
+    // a file written before the identity was recorded: the name is all there is to check
+    const old = { ...stored, modelIdentity: undefined };
+    assert.match(checkPhotoEvaluationModel(old, model, path)!, /records only the model's name \(fake\)/);
+    assert.throws(() => checkPhotoEvaluationModel(old, other, path), /the photo evaluation is of model fake, not of other, the model being reported/);
   });
 
   it('a photo folder that is missing or a file fails before any model is loaded', async () => {

@@ -76,6 +76,11 @@ test('report reuses a stored evaluation only for the same rows, model and gender
     await manifest(rows.slice(0, 2));
     assert.deepEqual(await report(fakeModel()), [`evaluating the test split (not reusing ${stored}: the test split's rows changed (the workspace was prepared again))…`]);
     assert.equal((JSON.parse(await readFile(stored, 'utf8')) as { counts: { evaluated: number } }).counts.evaluated, 2);
+    // a photo evaluation of another model is refused, naming the file
+    const photoEvaluation = join(ws, 'photo-evaluation.json');
+    const summary = { photos: 1, failed: 0, byDecade: [] };
+    await writeFile(photoEvaluation, JSON.stringify({ photos: chips, model: 'other', modelIdentity: { name: 'other', createdAt: 'x', encoder: 'none', weightsSha256: null, flipTta: null, genderThreshold: 0.5 }, summary }));
+    await assert.rejects(reportWorkspace({ workspace: ws, split: 'test', out: join(ws, 'r2.html'), model: fakeModel(), photoEvaluation }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.startsWith(`${photoEvaluation}: the photo evaluation does not describe the model being reported`));
     // other weights under the same name and creation time
     const reweighted = { ...fakeModel(), fingerprint: { weightsSha256: 'other', flipTta: false } } as AgeGenderModel;
     assert.deepEqual(await report(reweighted), [`evaluating the test split (not reusing ${stored}: made with other weights (the model's weights changed))…`]);

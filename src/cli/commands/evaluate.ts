@@ -47,6 +47,8 @@ export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line
     ...thresholdLoad(opts),
     onProgress: progressReporter('evaluate', log),
   });
+  const { genderThreshold, flipTta } = result.modelIdentity!;
+  log(`model ${result.model}: gender threshold ${genderThreshold}${flipTta === null ? '' : `, flip TTA ${flipTta ? 'on' : 'off'}`}`);
   for (const line of [...formatPhotoSummary(result.summary), ...failedPhotoLines(records)]) log(line);
   log(writtenEvaluation(files));
   return result.summary;

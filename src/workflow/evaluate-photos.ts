@@ -15,6 +15,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { AgeGenderError, reasonOf } from '../core/errors.js';
+import { checkOutputFolder } from '../core/output-path.js';
 import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
 
 export type { PhotoEvaluation } from '../eval/photos.js';
@@ -103,14 +104,15 @@ async function readLabels(path: string): Promise<PhotoLabel[]> {
 /**
  * Scores every labelled photo (or `limit` of them) and writes the result.
  * Errors before any model is loaded: UNREADABLE_FILE / INVALID_ARGUMENT when `photos` is missing or
- * not a folder, UNREADABLE_FILE / INVALID_LABEL for the labels file.
+ * not a folder, UNREADABLE_FILE / INVALID_LABEL for the labels file, INVALID_ARGUMENT when `out` is a
+ * file or cannot be written.
  */
 export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<PhotoEvaluationRun> {
   const photos = resolve(options.photos);
   const labelsPath = resolve(options.labels);
-  const out = resolve(options.out);
   await checkPhotoFolder(photos);
   const labels = spreadSubset(await readLabels(labelsPath), options.limit);
+  const out = await checkOutputFolder(options.out);
   const detect = options.detect ?? true;
   return withModel(options, async (model) => {
     const detector = !detect ? null : (options.detector ?? (await (await import('../pipeline/detect.js')).loadFaceDetector()));

@@ -7,6 +7,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { checkOutputFile } from '../core/output-path.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { explainImage, type ExplainResult } from '../explain/explain.js';
 import { prepareChip } from '../explain/input.js';
@@ -42,9 +43,9 @@ export async function explainOutPath(image: string, task: ExplainTask, out?: str
   return resolve(isFolder ? join(out, name) : out);
 }
 
-/** Decodes and checks the image before loading any model, explains it, and writes the PNG atomically. */
+/** Checks where the PNG goes (INVALID_ARGUMENT: a folder in its way, an unwritable folder) and decodes and checks the image before loading any model; explains it, and writes the PNG atomically. */
 export async function explainFile(image: string, options: ExplainFileOptions): Promise<ExplainedFile> {
-  const out = await explainOutPath(image, options.task, options.out);
+  const out = await checkOutputFile(await explainOutPath(image, options.task, options.out));
   const chip = await prepareChip(image);
   const workers = options.workers ?? 1;
   return withModel(options, async (local) => {

@@ -8,6 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
+import { checkOutputFolder, outputFileIn } from '../core/output-path.js';
 import type { ManifestRow, SplitName } from '../core/types.js';
 import { evaluate, EVALUATE_DEFAULTS } from '../eval/evaluate.js';
 import type { AgeGenderModel } from '../model/api.js';
@@ -24,7 +25,7 @@ export interface ReportWorkspaceOptions extends ModelSource {
   /** Workspace written by `prepare`. */
   workspace: string;
   split: SplitName;
-  /** HTML file to write. */
+  /** HTML file to write, or a folder to write `report.html` in (an existing one, or a path ending in a slash). */
   out: string;
   /** Evaluation folder to reuse or write (default `<workspace>/evaluation/<split>`). */
   evaluation?: string;
@@ -37,6 +38,9 @@ export interface ReportWorkspaceOptions extends ModelSource {
   log?: (line: string) => void;
   onProgress?: (done: number, total: number) => void;
 }
+
+/** The file name a report gets inside a folder given as `out`. */
+export const REPORT_FILE = 'report.html';
 
 export interface WorkspaceReport extends BuiltReport {
   /** The HTML file written. */
@@ -65,15 +69,18 @@ async function evaluationFor(model: AgeGenderModel, rows: readonly ManifestRow[]
 }
 
 /**
- * Reads the manifest and summary, evaluates (or reuses the evaluation), reads the model folder's
- * training log, builds the report and writes it atomically.
+ * Reads the manifest and summary and checks where the report and the evaluation go (INVALID_ARGUMENT:
+ * a file where a folder is wanted or the reverse, or not writable) before any model is loaded;
+ * evaluates (or reuses the evaluation), reads the model folder's training log, builds the report and
+ * writes it atomically.
  */
 export async function reportWorkspace(options: ReportWorkspaceOptions): Promise<WorkspaceReport> {
   const started = performance.now();
   const workspace = resolve(options.workspace);
-  const evaluationDir = resolve(options.evaluation ?? workspacePaths(workspace).evaluationDir(options.split));
   const rows = await readManifest(workspace);
   const summary = await readSummary(workspace);
+  const out = await outputFileIn(options.out, REPORT_FILE);
+  const evaluationDir = await checkOutputFolder(options.evaluation ?? workspacePaths(workspace).evaluationDir(options.split));
   const photos = options.photoEvaluation === undefined ? null : await readPhotoEvaluation(resolve(options.photoEvaluation));
   return withModel(options, async (model) => {
     const photoWarning = photos && checkPhotoEvaluationModel(photos, model, resolve(options.photoEvaluation!));
@@ -92,7 +99,6 @@ export async function reportWorkspace(options: ReportWorkspaceOptions): Promise<
       limeSamples: options.limeSamples ?? REPORT_DEFAULTS.limeSamples,
       photos,
     });
-    const out = resolve(options.out);
     await writeFileAtomic(out, report.html);
     return { ...report, out, seconds: (performance.now() - started) / 1000 };
   });

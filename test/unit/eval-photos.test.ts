@@ -216,6 +216,8 @@ describe('evaluatePhotos on fixture photos', () => {
     await assert.rejects(evaluatePhotos({ ...noModel, photos: join(dir, 'nonexist') }), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message === `${join(dir, 'nonexist')}: cannot read the photo folder: ENOENT`);
     await assert.rejects(evaluatePhotos({ ...noModel, photos: labels }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${labels}: Expected a folder of photos but this is a file`);
     assert.equal(existsSync(noModel.out), false);
+    // --out a file: refused before any photo is scored or a model loaded
+    await assert.rejects(evaluatePhotos({ ...noModel, photos: PHOTOS, out: labels }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${labels}: Expected a folder to write into but this is a file`);
   });
 
   it('photos that cannot be read or decoded are failures left out of recall, named on the console, exit status 1', async () => {

@@ -76,6 +76,10 @@ test('report reuses a stored evaluation only for the same rows, model and gender
     await manifest(rows.slice(0, 2));
     assert.deepEqual(await report(fakeModel()), [`evaluating the test split (not reusing ${stored}: the test split's rows changed (the workspace was prepared again))…`]);
     assert.equal((JSON.parse(await readFile(stored, 'utf8')) as { counts: { evaluated: number } }).counts.evaluated, 2);
+    // --out an existing folder: report.html inside it (as explain does); a file as the evaluation folder is refused first
+    const lines: string[] = [];
+    assert.equal((await reportWorkspace({ workspace: ws, split: 'test', out: ws, limeCount: 0, model: fakeModel(), log: (l) => lines.push(l) })).out, join(ws, 'report.html'));
+    await assert.rejects(reportWorkspace({ workspace: ws, split: 'test', out: ws, evaluation: join(ws, 'report.html'), modelDir: join(ws, 'no-model') }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(ws, 'report.html')}: Expected a folder to write into but this is a file`);
     // a photo evaluation of another model is refused, naming the file
     const photoEvaluation = join(ws, 'photo-evaluation.json');
     const summary = { photos: 1, failed: 0, byDecade: [] };

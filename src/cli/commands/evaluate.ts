@@ -54,8 +54,15 @@ export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line
   return result.summary;
 }
 
+/** The photo-only options given (they mean nothing without --photos). */
+function photoOnlyOptions(opts: EvaluateCommandOptions): string[] {
+  return [opts.labels === undefined ? null : '--labels', opts.limit === undefined ? null : '--limit', opts.detect === false ? '--no-detect' : null].filter((o): o is string => o !== null);
+}
+
 /** Parses the options, evaluates through the workflow and prints the account; exported for tests. */
 export async function runEvaluate(opts: EvaluateCommandOptions, log: (line: string) => void = console.log): Promise<EvaluationResult> {
+  const photoOnly = photoOnlyOptions(opts);
+  if (photoOnly.length > 0) throw new AgeGenderError('INVALID_ARGUMENT', `${photoOnly.join(', ')} ${photoOnly.length > 1 ? 'apply' : 'applies'} only with --photos <dir>, which was not given`);
   const { result, files } = await evaluateWorkspace({
     split: oneOf(opts.split, '--split', SPLITS),
     batchSize: parseNumberOption(opts.batchSize, '--batch-size', 1, 1024, true),

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { AgeGenderPrediction, ManifestRow, SplitName } from '../core/types.js';
 import { reasonOf } from '../core/errors.js';
 import { fixedDecimals, parseCsv, toCsv } from '../core/csv.js';
 import { ageBucket } from '../data/labels.js';
 import { readSourceBytes } from '../data/sources.js';
 import type { AgeGenderModel } from '../model/api.js';
+import { modelIdentity, type ModelIdentity } from '../model/identity.js';
 import { abstentionSummary, type AbstentionSummary } from './abstention.js';
 import { BOOTSTRAP_DEFAULTS, type ConfidenceInterval } from './bootstrap.js';
 import {
@@ -48,7 +50,10 @@ export interface SampleRef {
 export interface EvaluationResult {
   formatVersion: number;
   split: SplitName;
-  model: { name: string; createdAt: string; encoder: string };
+  /** The model and inference settings (weights, flip TTA, gender threshold) the predictions came from. */
+  model: ModelIdentity;
+  /** {@link splitRowsSha256} of the rows evaluated (absent in evaluations written before it was recorded). */
+  rowsSha256?: string;
   createdAt: string;
   counts: { rows: number; evaluated: number; skipped: number };
   skipped: Array<{ source: string; reason: string }>;
@@ -87,6 +92,17 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number) => void;
   /** Clock for `createdAt` (tests pin it). */
   now?: () => Date;
+}
+
+/**
+ * A SHA-256 over the kept, labelled rows of `split` (source, size, content hash and labels, in
+ * manifest order): changes when the workspace is prepared again from other files or labels.
+ * @example if (stored.rowsSha256 !== splitRowsSha256(rows, 'test')) // evaluate again
+ */
+export function splitRowsSha256(rows: readonly ManifestRow[], split: SplitName): string {
+  const hash = createHash('sha256');
+  for (const r of rows) if (r.split === split && isLabelled(r)) hash.update(`${JSON.stringify([r.source, r.size, r.sha256, r.age, r.gender, r.ethnicity])}\n`);
+  return hash.digest('hex');
 }
 
 /**
@@ -155,6 +171,7 @@ export async function evaluate(options: EvaluateOptions): Promise<{ result: Eval
     minGroupSize: options.minGroupSize ?? EVALUATE_DEFAULTS.minGroupSize,
     bestWorstCount: options.bestWorstCount ?? EVALUATE_DEFAULTS.bestWorstCount,
     now: options.now ?? (() => new Date()),
+    rowsSha256: splitRowsSha256(options.rows, options.split),
   });
   return { result, records, csv: predictionsCsv(records) };
 }
@@ -169,6 +186,8 @@ interface SummariseOptions {
   minGroupSize: number;
   bestWorstCount: number;
   now: () => Date;
+  /** Recorded as the result's `rowsSha256` when given. */
+  rowsSha256?: string;
 }
 
 /** Computes the evaluation object from already-predicted records (no model calls). */
@@ -181,11 +200,11 @@ export function summarise(records: readonly PredictionRecord[], o: SummariseOpti
       return { source: r.source, name: r.name, age: r.age, gender: r.gender, ethnicity: r.ethnicity, predictedAge: r.predictedAge, femaleProbability: r.femaleProbability, score };
     });
   const bw = bestWorst(records, o.bestWorstCount);
-  const meta = o.model.metadata;
   return {
     formatVersion: EVALUATION_FORMAT_VERSION,
     split: o.split,
-    model: { name: String(meta.name), createdAt: String(meta.createdAt), encoder: String(meta.encoder) },
+    model: modelIdentity(o.model),
+    ...(o.rowsSha256 === undefined ? {} : { rowsSha256: o.rowsSha256 }),
     createdAt: o.now().toISOString(),
     counts: { rows: o.rows, evaluated: records.length, skipped: o.skipped.length },
     skipped: o.skipped,

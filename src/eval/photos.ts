@@ -13,6 +13,7 @@
 import { fixedDecimals, parseCsv, toCsv } from '../core/csv.js';
 import { AgeGenderError } from '../core/errors.js';
 import { GENDERS, type Gender } from '../core/types.js';
+import type { ModelIdentity } from '../model/identity.js';
 import { AGE_DECADES, ageDecade, ageMetrics, meanError, mae } from './metrics.js';
 
 /** One labelled photo. */
@@ -49,8 +50,9 @@ export interface DecadeError {
 
 export interface PhotoEvaluationSummary {
   photos: number;
+  /** Photos that could not be read, decoded or analysed (recorded with their error); left out of `found.share`. */
   failed: number;
-  /** Photos in which at least one face was found (detection recall, one labelled face per photo). */
+  /** Photos in which at least one face was found; share = detection recall over the photos read (photos − failed), one labelled face per photo. */
   found: { count: number; share: number | null };
   /** Photos in which more than one face was found (the largest is scored). */
   multipleFaces: number;
@@ -75,7 +77,10 @@ export interface PhotoEvaluationSummary {
 export interface PhotoEvaluation {
   photos: string;
   labels: string;
+  /** The model's name. */
   model: string;
+  /** The model (name, creation time, weights) and the inference settings the figures were measured with: flip TTA and the gender threshold. Absent in files written before it was recorded. */
+  modelIdentity?: ModelIdentity;
   runtime: string;
   detector: string | null;
   /** How the refinement pass cut each face's chip (`AnalyzeOptions.align`); null without detection. Absent in files written before it was recorded. */
@@ -174,10 +179,11 @@ export function summarisePhotos(records: readonly PhotoRecord[]): PhotoEvaluatio
   const correct = answered.filter((r) => r.predictedGender === r.gender).length;
   const times = records.flatMap((r) => (r.ms === null ? [] : [r.ms])).sort((a, b) => a - b);
   const share = (k: number, n: number): number | null => (n > 0 ? k / n : null);
+  const failed = records.filter((r) => r.error !== null).length;
   return {
     photos: records.length,
-    failed: records.filter((r) => r.error !== null).length,
-    found: { count: found.length, share: share(found.length, records.length) },
+    failed,
+    found: { count: found.length, share: share(found.length, records.length - failed) },
     multipleFaces: records.filter((r) => r.faces > 1).length,
     age: { count: am.count, mae: am.mae, meanError: am.meanError, cs5: am.cs['5'] ?? null, cs8: am.within8, maeWithoutDecadeBias: maeWithoutDecadeBias(actual, predicted, byDecade) },
     gender: { answered: answered.length, coverage: share(answered.length, found.length), accuracy: share(correct, answered.length), accuracyAll: share(correct, found.length) },
@@ -199,6 +205,18 @@ export function photoRecordsCsv(records: readonly PhotoRecord[]): string {
 }
 
 /**
+ * The photos that failed, for the terminal: the first `shown` with their reasons, and how many more
+ * (no lines when none failed).
+ * @example failedPhotoLines(records) // ['failed: a.jpg (cannot read file: ENOENT)', …, '… and 7 more (see the error column of photo-predictions.csv)']
+ */
+export function failedPhotoLines(records: readonly PhotoRecord[], shown = 5): string[] {
+  const failed = records.filter((r) => r.error !== null);
+  const lines = failed.slice(0, shown).map((r) => `failed: ${r.file} (${r.error})`);
+  if (failed.length > shown) lines.push(`… and ${failed.length - shown} more (see the error column of photo-predictions.csv)`);
+  return lines;
+}
+
+/**
  * A short account of a photo evaluation for the terminal.
  * @example for (const line of formatPhotoSummary(summary)) console.log(line);
  */
@@ -207,7 +225,7 @@ export function formatPhotoSummary(s: PhotoEvaluationSummary): string[] {
   const f = (v: number | null, d = 2): string => (v === null ? 'n/a' : v.toFixed(d));
   const decades = s.byDecade.filter((d) => d.count > 0).map((d) => `${d.decade} ${d.meanError! >= 0 ? '+' : ''}${f(d.meanError, 1)} (n ${d.count})`);
   return [
-    `photos: ${s.photos} (${s.failed} failed); a face found in ${pct(s.found.share)} (${s.found.count}); more than one face in ${s.multipleFaces}`,
+    `photos: ${s.photos}${s.failed > 0 ? ` (${s.failed} could not be read or analysed, left out of recall)` : ''}; a face found in ${pct(s.found.share)} (${s.found.count} of ${s.photos - s.failed}); more than one face in ${s.multipleFaces}`,
     `age (faces found): MAE ${f(s.age.mae)}, mean signed error ${f(s.age.meanError)}, CS@5 ${pct(s.age.cs5)}, CS@8 ${pct(s.age.cs8)}; MAE without the by-decade bias ${f(s.age.maeWithoutDecadeBias ?? null)}`,
     `gender: accuracy ${pct(s.gender.accuracy)} on ${s.gender.answered} answered faces, coverage ${pct(s.gender.coverage)}`,
     `time per photo: median ${f(s.ms.median, 0)} ms, mean ${f(s.ms.mean, 0)} ms, p90 ${f(s.ms.p90, 0)} ms`,

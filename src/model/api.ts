@@ -16,6 +16,11 @@ export interface AgeGenderModel {
    * `genderThreshold` load option; 0.5 answers every face.
    */
   readonly genderThreshold: number;
+  /**
+   * What else the predictions depend on: a SHA-256 of the weights and flip test-time augmentation.
+   * Set by `loadModel`; absent on models not loaded from a folder.
+   */
+  readonly fingerprint?: ModelFingerprint;
   /** Predicts one face chip (an aligned, cropped face like UTKFace's 200×200 chips). */
   predict(image: ImageInput): Promise<AgeGenderPrediction>;
   /** Predicts many face chips in batches; order is kept. */
@@ -26,6 +31,13 @@ export interface AgeGenderModel {
    */
   scoreRaw(images: readonly RawImage[]): Promise<Array<{ age: number; femaleProbability: number }>>;
   dispose(): void;
+}
+
+/** See {@link AgeGenderModel.fingerprint}. */
+export interface ModelFingerprint {
+  /** SHA-256 (hex) of the weight bytes as stored in the folder. */
+  weightsSha256: string;
+  flipTta: boolean;
 }
 
 export interface ModelMetadata {

@@ -14,7 +14,7 @@ import type { AgeGenderPrediction } from '../core/types.js';
 import { loadImageInput } from '../io/decode.js';
 import type { ImageInput, RawImage } from '../io/types.js';
 import { ageInterval, AGE_BINS, expectedAge } from './ageBins.js';
-import type { AgeGenderModel, ModelMetadata } from './api.js';
+import type { AgeGenderModel, ModelFingerprint, ModelMetadata } from './api.js';
 import { initBackend } from './backend.js';
 import { preprocessChips } from './encoder.js';
 import { defaultModelDir, MODEL_FILES } from './folder.js';
@@ -22,7 +22,7 @@ import { readModelFolder } from './io.js';
 import { AgeGenderNet } from './net.js';
 import { createEngine, type InferenceEngine, type RuntimeOptions } from './runtime.js';
 
-export type { AgeGenderModel, ModelMetadata } from './api.js';
+export type { AgeGenderModel, ModelFingerprint, ModelMetadata } from './api.js';
 export { initBackend } from './backend.js';
 export { defaultModelDir, packageRoot } from './folder.js';
 export { RUNTIME_PREFERENCES, type RuntimeName, type RuntimeOptions, type RuntimePreference } from './runtime.js';
@@ -88,10 +88,12 @@ class LoadedModel implements AgeGenderModel {
   readonly metadata: ModelMetadata;
   readonly runtime: string;
   readonly genderThreshold: number;
+  readonly fingerprint: ModelFingerprint | undefined;
   private engine: InferenceEngine | null;
 
-  constructor(engine: InferenceEngine, metadata: ModelMetadata, flipTta: boolean, genderThreshold: number) {
+  constructor(engine: InferenceEngine, metadata: ModelMetadata, flipTta: boolean, genderThreshold: number, weightsSha256?: string) {
     this.engine = engine;
+    this.fingerprint = weightsSha256 === undefined ? undefined : { weightsSha256, flipTta };
     this.metadata = metadata;
     this.genderThreshold = genderThreshold;
     this.runtime = `${engine.description}${flipTta ? ', flip test-time augmentation' : ''}`;
@@ -168,7 +170,7 @@ export async function wrapNet(net: AgeGenderNet, metadata: ModelMetadata, option
 export async function loadModel(dir?: string, options: LoadModelOptions = {}): Promise<AgeGenderModel> {
   await initBackend();
   const folder = resolve(dir ?? defaultModelDir());
-  const { weights, metadata, cutPoint } = await readModelFolder(folder);
+  const { weights, metadata, cutPoint, weightsSha256 } = await readModelFolder(folder);
   let net: AgeGenderNet;
   try {
     net = new AgeGenderNet(weights, { cutPoint });
@@ -179,5 +181,5 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
   }
   const flipTta = options.flipTta ?? inferenceSettings(metadata).flipTta;
   const genderThreshold = chosenThreshold(options, metadata);
-  return new LoadedModel(await createEngine(net, { ...options, flipTta }), metadata, flipTta, genderThreshold);
+  return new LoadedModel(await createEngine(net, { ...options, flipTta }), metadata, flipTta, genderThreshold, weightsSha256);
 }

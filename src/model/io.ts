@@ -3,6 +3,7 @@
  * `metadata.json` (preprocessing, label maps, encoder id, dataset hash, metrics, command) and
  * `metrics.json` (val + test). Reading checks every file and the format version.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -118,6 +119,8 @@ export interface ModelFolder {
   modelJson: ModelJson;
   /** Where the saved network's frozen stem ends (`modelTopology.cutPoint`; folders without one: conv256_1). */
   cutPoint: CutPoint;
+  /** SHA-256 (hex) of the weight bytes, in manifest order. */
+  weightsSha256: string;
 }
 
 /** Reads and checks a model folder; weights come back as float32 tensors (caller disposes). */
@@ -164,5 +167,5 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
     throw new AgeGenderError('MODEL_INVALID', `weights are ${all.byteLength} bytes, the manifest describes ${expectedBytes}`, { subject: join(dir, manifest[0]!.paths[0] ?? '') });
   }
   const weights = tf.io.decodeWeights(all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer, specs);
-  return { weights, metadata, modelJson: modelJson as ModelJson, cutPoint };
+  return { weights, metadata, modelJson: modelJson as ModelJson, cutPoint, weightsSha256: createHash('sha256').update(all).digest('hex') };
 }

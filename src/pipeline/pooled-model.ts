@@ -25,6 +25,7 @@ export function pooledModel(model: AgeGenderModel, pool: PredictPool): AgeGender
     metadata: model.metadata,
     runtime: `${pool.runtime}, batches on ${pool.size} worker threads`,
     genderThreshold: model.genderThreshold,
+    ...(model.fingerprint ? { fingerprint: model.fingerprint } : {}),
     predict: (image: ImageInput) => model.predict(image),
     predictBatch: async (inputs: readonly ImageInput[]) => split(await Promise.all(inputs.map((input) => loadImageInput(input)))),
     scoreRaw: async (images: readonly RawImage[]) => (await split(images)).map((p) => ({ age: p.age, femaleProbability: p.femaleProbability })),

@@ -34,11 +34,21 @@ function alignmentWords(align: string): string {
   return align;
 }
 
+/** The gender threshold (and flip TTA) the photo figures were measured at, against the reported model's threshold. */
+function photoSettings(photos: PhotoEvaluation, reportedThreshold: number | undefined): string {
+  const recorded = photos.modelIdentity;
+  if (recorded?.genderThreshold === undefined) return ' (the gender threshold it was measured at is not recorded)';
+  const tta = recorded.flipTta === null || recorded.flipTta === undefined ? '' : `, flip TTA ${recorded.flipTta ? 'on' : 'off'}`;
+  const differs = reportedThreshold !== undefined && reportedThreshold !== recorded.genderThreshold ? `, <b>not the model's ${reportedThreshold}</b>: these gender figures are not at the model's setting` : '';
+  return ` (measured at gender threshold <b>${recorded.genderThreshold}</b>${tta}${differs})`;
+}
+
 /**
  * The photo-path section: how the model does on a labelled photo set it was not trained on, and its
  * signed age error by decade (a population shift shows as one sign across the adult decades).
+ * `reportedThreshold`: the gender threshold of the model the report is about, to flag figures measured at another.
  */
-export function photoShiftHtml(photos: PhotoEvaluation | null | undefined): string {
+export function photoShiftHtml(photos: PhotoEvaluation | null | undefined, reportedThreshold?: number): string {
   if (!photos) return '';
   const s = photos.summary;
   const signed = (v: number | null): string => (v === null ? '–' : `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v), 1)}`);
@@ -46,7 +56,7 @@ export function photoShiftHtml(photos: PhotoEvaluation | null | undefined): stri
     .filter((d) => d.count > 0)
     .map((d) => `<tr><td>${esc(d.decade)}</td><td>${d.count}</td><td>${signed(d.meanError)}</td><td>${fmt(d.mae, 2)}</td></tr>`)
     .join('');
-  const gender = s.gender.accuracy === null ? 'n/a' : `${percent(s.gender.accuracy)} on the ${percent(s.gender.coverage ?? 0)} of faces answered`;
+  const gender = `${s.gender.accuracy === null ? 'n/a' : `${percent(s.gender.accuracy)} on the ${percent(s.gender.coverage ?? 0)} of faces answered`}${photoSettings(photos, reportedThreshold)}`;
   return `<h3>On photos of another population</h3>
 <p>Photo path (${esc(photos.detector ?? 'no detection')}${photos.alignment ? `, chips cut by ${esc(alignmentWords(photos.alignment))}` : ''}) on <code>${esc(photos.photos)}</code>, ${s.photos} labelled photos, evaluated ${esc(photos.createdAt.slice(0, 10))}: a face found in <b>${percent(s.found.share ?? 0)}</b>; age MAE <b>${fmt(s.age.mae, 2)}</b> (mean signed error ${signed(s.age.meanError)}); gender accuracy ${gender}. Signed error is predicted − labelled age: negative means the faces read younger than their labels. A shift of one sign across the adult decades is a difference between populations (and annotators), not noise; training did not see these photos.${biasShare(s)}</p>
 <table><thead><tr><th>labelled age</th><th>faces</th><th>mean signed error (years)</th><th>MAE</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -132,7 +142,7 @@ ${abstentionNote(metadata, evaluation.split, input.abstention)}
 <h3>Measured biases (best vs worst group, groups with ≥ 20 faces)</h3>
 <ul>${gaps.join('') || '<li>No group is large enough to compare.</li>'}</ul>
 <p>Intervals are 95% percentile bootstrap (${evaluation.bootstrap.replicates} resamples); a gap whose group intervals overlap is not evidence of a difference. Small groups (see the tables) carry wide intervals: absence of a measured gap is not evidence of fairness.</p>
-${photoShiftHtml(input.photos)}
+${photoShiftHtml(input.photos, evaluation.model.genderThreshold)}
 <h3>What <code>--balance</code> changed</h3>
 <p>${balanceNote(metadata)}</p>
 <h3>Known label noise</h3>

@@ -3,22 +3,25 @@
  * per photo, the All-Age-Faces dev set's format): the library side of
  * `agegender evaluate --photos <dir> --labels <csv> --out <dir>`. Each photo goes through
  * decode → detect → align → predict (or, with `detect: false`, is taken as one chip); the largest face
- * found is scored. A photo that cannot be read or analysed is recorded with its error and the run
+ * found is scored. A photo in which no face is found counts as a detection miss; one that cannot be
+ * read, decoded or analysed is recorded with its error, left out of detection recall, and the run
  * goes on. Writes `photo-predictions.csv` then `photo-evaluation.json` atomically into `out`.
  *
  * @example
  *   const { summary } = await evaluatePhotos({ photos: 'aaf/photos', labels: 'aaf/labels.csv', out: 'runs/aaf' });
  *   console.log(summary.found.share, summary.age.mae, summary.gender.accuracy, summary.ms.median);
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { AgeGenderError, reasonOf } from '../core/errors.js';
+import { checkOutputFolder } from '../core/output-path.js';
 import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
 
 export type { PhotoEvaluation } from '../eval/photos.js';
 import { loadImageInput } from '../io/decode.js';
 import type { AgeGenderModel } from '../model/api.js';
+import { identityMismatch, modelIdentity, sameNetwork } from '../model/identity.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { ANALYZE_DEFAULTS, analyzeOrNoFaces, PHOTO_MAX_SIDE, type AnalyzedFace } from '../pipeline/analyze.js';
 import type { FaceDetector } from '../pipeline/detect.js';
@@ -77,6 +80,17 @@ async function scorePhoto(model: AgeGenderModel, detector: FaceDetector | null, 
   }
 }
 
+/** UNREADABLE_FILE when the photo folder cannot be read, INVALID_ARGUMENT when it is not a folder. */
+async function checkPhotoFolder(path: string): Promise<void> {
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(path)).isDirectory();
+  } catch (cause) {
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the photo folder: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: path, cause });
+  }
+  if (!isFolder) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a folder of photos but this is a file', { subject: path });
+}
+
 async function readLabels(path: string): Promise<PhotoLabel[]> {
   let text: string;
   try {
@@ -89,13 +103,16 @@ async function readLabels(path: string): Promise<PhotoLabel[]> {
 
 /**
  * Scores every labelled photo (or `limit` of them) and writes the result.
- * Errors before any model is loaded: UNREADABLE_FILE / INVALID_LABEL for the labels file.
+ * Errors before any model is loaded: UNREADABLE_FILE / INVALID_ARGUMENT when `photos` is missing or
+ * not a folder, UNREADABLE_FILE / INVALID_LABEL for the labels file, INVALID_ARGUMENT when `out` is a
+ * file or cannot be written.
  */
 export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<PhotoEvaluationRun> {
   const photos = resolve(options.photos);
   const labelsPath = resolve(options.labels);
-  const out = resolve(options.out);
+  await checkPhotoFolder(photos);
   const labels = spreadSubset(await readLabels(labelsPath), options.limit);
+  const out = await checkOutputFolder(options.out);
   const detect = options.detect ?? true;
   return withModel(options, async (model) => {
     const detector = !detect ? null : (options.detector ?? (await (await import('../pipeline/detect.js')).loadFaceDetector()));
@@ -112,6 +129,7 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
       photos,
       labels: labelsPath,
       model: model.metadata.name,
+      modelIdentity: modelIdentity(model),
       runtime: model.runtime,
       detector: detector?.name ?? null,
       alignment: detector ? ANALYZE_DEFAULTS.align : null,
@@ -147,4 +165,25 @@ export async function readPhotoEvaluation(path: string): Promise<PhotoEvaluation
     throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a photo-evaluation.json written by `agegender evaluate --photos` but it lacks photos or summary.byDecade', { subject: path });
   }
   return v as PhotoEvaluation;
+}
+
+/**
+ * Checks that a photo evaluation describes `model` before a report quotes it. Throws
+ * INVALID_ARGUMENT naming `path` when it was made by another model (name, creation time or weights);
+ * returns a warning (else null) when the network matches but flip TTA or the gender threshold
+ * differ, or the file does not record them.
+ */
+export function checkPhotoEvaluationModel(photos: PhotoEvaluation, model: AgeGenderModel, path: string): string | null {
+  const current = modelIdentity(model);
+  const recorded = photos.modelIdentity;
+  if (!recorded) {
+    if (photos.model !== current.name) throw new AgeGenderError('INVALID_ARGUMENT', `the photo evaluation is of model ${photos.model}, not of ${current.name}, the model being reported`, { subject: path });
+    return `${path}: the photo evaluation records only the model's name (${photos.model}), not its weights or gender threshold: its figures may not describe this model`;
+  }
+  if (!sameNetwork(recorded, current)) {
+    const why = identityMismatch(recorded, current) ?? "made with other weights (the model's weights changed)";
+    throw new AgeGenderError('INVALID_ARGUMENT', `the photo evaluation does not describe the model being reported: ${why}`, { subject: path });
+  }
+  const settings = identityMismatch(recorded, current);
+  return settings === null ? null : `${path}: the photo evaluation was ${settings}; the model card states the settings its figures were measured with`;
 }

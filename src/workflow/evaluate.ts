@@ -6,6 +6,7 @@
  *   const { result, files } = await evaluateWorkspace({ workspace: 'workspace/utk', split: 'test' });
  */
 import { resolve } from 'node:path';
+import { checkOutputFolder } from '../core/output-path.js';
 import type { SplitName } from '../core/types.js';
 import { evaluate, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
 import { withModel, type ModelSource } from '../model/load.js';
@@ -34,13 +35,14 @@ export interface WorkspaceEvaluation {
 }
 
 /**
- * Reads the manifest (WORKSPACE_INVALID without one, before any model is loaded), evaluates the
+ * Reads the manifest (WORKSPACE_INVALID without one) and checks the output folder (INVALID_ARGUMENT:
+ * a file, or not writable) before any model is loaded, evaluates the
  * split and writes `predictions.csv` + `evaluation.json` atomically.
  */
 export async function evaluateWorkspace(options: EvaluateWorkspaceOptions): Promise<WorkspaceEvaluation> {
   const workspace = resolve(options.workspace);
-  const out = resolve(options.out ?? workspacePaths(workspace).evaluationDir(options.split));
   const rows = await readManifest(workspace);
+  const out = await checkOutputFolder(options.out ?? workspacePaths(workspace).evaluationDir(options.split));
   return withModel(options, async (model) => {
     const { batchSize, replicates, seed, onProgress } = options;
     const { result, records, csv } = await evaluate({ model, rows, split: options.split, batchSize, replicates, seed, onProgress });

@@ -1,16 +1,19 @@
 /**
  * The evaluation store: `evaluation.json` (metrics, slices, best/worst) and `predictions.csv` (one
  * row per face) in an evaluation folder, by default `<workspace>/evaluation/<split>/`. `evaluate`,
- * `tune` and `report` write it; `report` reuses it when the same model made it.
+ * `tune` and `report` write it; `report` reuses it only when it was computed from the same rows
+ * with the same model, weights and inference settings.
  *
  * @example
- *   const stored = await reusableEvaluation(dir, model.metadata, 'test') ?? (await evaluate({ model, rows, split: 'test' }));
+ *   const check = await storedEvaluation(dir, { model, rows, split: 'test' });
+ *   const evaluation = check.stored ?? (await evaluate({ model, rows, split: 'test' })); // check.reason says why not
  */
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
-import type { SplitName } from '../core/types.js';
-import { parsePredictionsCsv, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
-import type { ModelMetadata } from '../model/api.js';
+import type { ManifestRow, SplitName } from '../core/types.js';
+import { parsePredictionsCsv, splitRowsSha256, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
+import type { AgeGenderModel } from '../model/api.js';
+import { identityMismatch, modelIdentity } from '../model/identity.js';
 import { evaluationFiles } from './layout.js';
 
 /** An evaluation read back from its folder. */
@@ -18,6 +21,18 @@ export interface StoredEvaluation {
   result: EvaluationResult;
   records: PredictionRecord[];
 }
+
+/** What a stored evaluation must have been computed from to be reused. */
+export interface EvaluationBasis {
+  /** The model as loaded now (its identity: metadata, weights, flip TTA, gender threshold). */
+  model: AgeGenderModel;
+  /** The workspace's manifest rows as read now. */
+  rows: readonly ManifestRow[];
+  split: SplitName;
+}
+
+/** The stored evaluation, or null with the reason it cannot be reused. */
+export type StoredEvaluationCheck = { stored: StoredEvaluation; reason: null } | { stored: null; reason: string };
 
 /**
  * Writes `predictions.csv`, then `evaluation.json` (each atomically) into `dir`, so a folder with
@@ -31,18 +46,37 @@ export async function writeEvaluation(dir: string, evaluation: { result: Evaluat
 }
 
 /**
- * The evaluation stored in `dir` when the model described by `metadata` (same name and creation
- * time) made it on `split` and `predictions.csv` holds one row per evaluated face; else null
- * (nothing there, another model or split, or unreadable files).
+ * The evaluation stored in `dir` when it was computed on `basis.split` from the same rows
+ * ({@link splitRowsSha256}), by the same model (name, creation time, weights) with the same flip TTA
+ * and gender threshold, and `predictions.csv` holds one row per evaluated face. Otherwise the reason
+ * in words (nothing there, unreadable files, or which part differs).
  */
-export async function reusableEvaluation(dir: string, metadata: ModelMetadata, split: SplitName): Promise<StoredEvaluation | null> {
+export async function storedEvaluation(dir: string, basis: EvaluationBasis): Promise<StoredEvaluationCheck> {
   const files = evaluationFiles(dir);
+  const no = (reason: string): StoredEvaluationCheck => ({ stored: null, reason });
+  let result: EvaluationResult;
   try {
-    const result = JSON.parse(await readFile(files.result, 'utf8')) as EvaluationResult;
-    if (result.split !== split || result.model?.name !== String(metadata.name) || result.model?.createdAt !== String(metadata.createdAt)) return null;
-    const records = parsePredictionsCsv(await readFile(files.predictions, 'utf8'));
-    return records.length === result.counts.evaluated ? { result, records } : null;
-  } catch {
-    return null;
+    result = JSON.parse(await readFile(files.result, 'utf8')) as EvaluationResult;
+  } catch (error) {
+    return no((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'none stored' : 'evaluation.json is unreadable');
   }
+  if (result.split !== basis.split) return no(`it is of the ${String(result.split)} split`);
+  if (!result.model || typeof result.model !== 'object') return no('it names no model');
+  const mismatch = identityMismatch(result.model, modelIdentity(basis.model));
+  if (mismatch) return no(mismatch);
+  if (result.rowsSha256 === undefined) return no('it does not record the rows it was computed from');
+  if (result.rowsSha256 !== splitRowsSha256(basis.rows, basis.split)) return no(`the ${basis.split} split's rows changed (the workspace was prepared again)`);
+  let records: PredictionRecord[];
+  try {
+    records = parsePredictionsCsv(await readFile(files.predictions, 'utf8'));
+  } catch {
+    return no('predictions.csv is missing or unreadable');
+  }
+  if (records.length !== result.counts?.evaluated) return no(`predictions.csv has ${records.length} rows, evaluation.json counts ${String(result.counts?.evaluated)}`);
+  return { stored: { result, records }, reason: null };
+}
+
+/** {@link storedEvaluation} without the reason: the evaluation, or null. */
+export async function reusableEvaluation(dir: string, basis: EvaluationBasis): Promise<StoredEvaluation | null> {
+  return (await storedEvaluation(dir, basis)).stored;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { AgeGenderPrediction, ManifestRow } from '../../src/core/types.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
 import { runEvaluate } from '../../src/cli/commands/evaluate.js';
+import { AgeGenderError } from '../../src/core/errors.js';
 import { evaluateWorkspace } from '../../src/workflow/evaluate.js';
 import { formatEvaluation } from '../../src/eval/format.js';
 
@@ -54,6 +55,12 @@ test('evaluateWorkspace writes evaluation.json and predictions.csv atomically, s
     await assert.rejects(evaluateWorkspace({ workspace: join(ws, 'nope'), split: 'test', modelDir: join(ws, 'no-model') }), /no manifest here/);
     await assert.rejects(runEvaluate({ workspace: ws, split: 'holdout', batchSize: '2', replicates: '20', seed: '1' }, () => undefined), /Expected one of \[train, val, test\] for --split/);
     await assert.rejects(runEvaluate({ workspace: ws, split: 'test', batchSize: '0', replicates: '20', seed: '1' }, () => undefined), /--batch-size/);
+    // photo-only options without --photos are refused, not ignored (the model folder does not exist: nothing is loaded)
+    const plain = { workspace: ws, split: 'test', batchSize: '2', replicates: '20', seed: '1', model: join(ws, 'no-model') };
+    const refused = (message: string) => (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === message;
+    await assert.rejects(runEvaluate({ ...plain, limit: '5' }, () => undefined), refused('--limit applies only with --photos <dir>, which was not given'));
+    await assert.rejects(runEvaluate({ ...plain, labels: 'l.csv', detect: false }, () => undefined), refused('--labels, --no-detect apply only with --photos <dir>, which was not given'));
+    await assert.rejects(runEvaluate({ ...plain, detect: true }, () => undefined), /MODEL_INVALID|no-model/, 'the default --detect is not an error');
   } finally {
     await rm(ws, { recursive: true, force: true });
   }

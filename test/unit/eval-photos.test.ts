@@ -1,16 +1,19 @@
 // Scoring the photo path on labelled photos: the pure summary (eval/photos.ts), the labels parser,
 // evaluatePhotos on fixture photos (real detector, fake model) and the CLI's checks of its options.
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { runEvaluatePhotos } from '../../src/cli/commands/evaluate.js';
-import { formatPhotoSummary, maeWithoutDecadeBias, parsePhotoLabels, photoRecordsCsv, signedErrorByDecade, summarisePhotos, type PhotoRecord } from '../../src/eval/photos.js';
+import { Command } from 'commander';
+import { registerEvaluateCommand, runEvaluatePhotos } from '../../src/cli/commands/evaluate.js';
+import { AgeGenderError } from '../../src/core/errors.js';
+import { failedPhotoLines, formatPhotoSummary, maeWithoutDecadeBias, parsePhotoLabels, photoRecordsCsv, signedErrorByDecade, summarisePhotos, type PhotoRecord } from '../../src/eval/photos.js';
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
 import { photoShiftHtml } from '../../src/report/model-card.js';
-import { evaluatePhotos, readPhotoEvaluation, spreadSubset } from '../../src/workflow/evaluate-photos.js';
+import { checkPhotoEvaluationModel, evaluatePhotos, readPhotoEvaluation, spreadSubset } from '../../src/workflow/evaluate-photos.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 
 const PHOTOS = fileURLToPath(new URL('../fixtures/photos/', import.meta.url));
@@ -30,7 +33,7 @@ describe('summarisePhotos', () => {
     ]);
     assert.equal(s.photos, 5);
     assert.equal(s.failed, 1);
-    assert.deepEqual(s.found, { count: 3, share: 3 / 5 });
+    assert.deepEqual(s.found, { count: 3, share: 3 / 4 }, 'recall over the photos read: the unreadable one is left out');
     assert.equal(s.multipleFaces, 1);
     assert.equal(s.age.count, 3);
     assert.ok(Math.abs(s.age.mae! - (4 + 7 + 0.5) / 3) < 1e-12);
@@ -46,7 +49,7 @@ describe('summarisePhotos', () => {
     assert.equal(byDecade['0-9']!.meanError, 0.5);
     assert.equal(byDecade['70-79']!.count, 0);
     assert.equal(byDecade['70-79']!.meanError, null);
-    assert.match(formatPhotoSummary(s).join('\n'), /found in 60\.0% \(3\)[\s\S]*coverage 66\.7%[\s\S]*40-49 -7\.0 \(n 1\)/);
+    assert.match(formatPhotoSummary(s).join('\n'), /photos: 5 \(1 could not be read or analysed, left out of recall\); a face found in 75\.0% \(3 of 4\)[\s\S]*coverage 66\.7%[\s\S]*40-49 -7\.0 \(n 1\)/);
   });
 
   it('gives nulls, not NaN, when nothing was found', () => {
@@ -144,7 +147,8 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(model.seen.length, 3);
     assert.equal(typeof records[0]!.predictedAge, 'number');
     assert.equal(result.summary.found.count, 1);
-    assert.equal(result.summary.found.share, 1 / 3);
+    assert.equal(result.summary.found.share, 1 / 2, 'the missing photo is a failure, not a detector miss');
+    assert.equal(result.summary.failed, 1);
     assert.equal(result.detector, detector.name);
     assert.equal(result.alignment, 'dlib68');
     assert.match(photoShiftHtml(result), /chips cut by 68 landmarks fitted to dlib&#39;s mean face/);
@@ -181,6 +185,75 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(photoShiftHtml(null), '');
     await writeFile(join(dir, 'bad.json'), '{"photos": 3}');
     await assert.rejects(readPhotoEvaluation(join(dir, 'bad.json')), /bad\.json: Expected a photo-evaluation\.json/);
+  });
+
+  it('records the model and the gender threshold; the card states it; a report refuses another model', async () => {
+    const labels = join(dir, 'threshold.csv');
+    await writeFile(labels, 'file,age,gender\nchip-35-male.jpg,35,male\n');
+    const model = fakeModel({ genderThreshold: 0.6 });
+    const { result, files } = await evaluatePhotos({ photos: PHOTOS, labels, out: join(dir, 'threshold'), model, detect: false });
+    assert.deepEqual(result.modelIdentity, { name: 'fake', createdAt: '2026-01-01T00:00:00.000Z', encoder: 'none', weightsSha256: null, flipTta: null, genderThreshold: 0.6 });
+    const stored = await readPhotoEvaluation(files.result);
+    assert.match(photoShiftHtml(stored, 0.6), /\(measured at gender threshold <b>0\.6<\/b>\)/);
+    assert.match(photoShiftHtml(stored, 0.781), /measured at gender threshold <b>0\.6<\/b>, <b>not the model's 0\.781<\/b>/);
+    assert.match(photoShiftHtml({ ...stored, modelIdentity: undefined }), /the gender threshold it was measured at is not recorded/);
+    const path = files.result;
+    assert.equal(checkPhotoEvaluationModel(stored, model, path), null);
+    assert.equal(checkPhotoEvaluationModel(stored, fakeModel({ genderThreshold: 0.781 }), path), `${path}: the photo evaluation was made at gender threshold 0.6, the model's is 0.781; the model card states the settings its figures were measured with`);
+    const other = { ...model, metadata: { ...model.metadata, name: 'other' } };
+    assert.throws(() => checkPhotoEvaluationModel(stored, other, path), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.startsWith(`${path}: the photo evaluation does not describe the model being reported: made by model fake`));
+    assert.throws(() => checkPhotoEvaluationModel(stored, { ...model, fingerprint: { weightsSha256: 'abc', flipTta: false } }, path), /other weights/);
+    // a file written before the identity was recorded: the name is all there is to check
+    const old = { ...stored, modelIdentity: undefined };
+    assert.match(checkPhotoEvaluationModel(old, model, path)!, /records only the model's name \(fake\)/);
+    assert.throws(() => checkPhotoEvaluationModel(old, other, path), /the photo evaluation is of model fake, not of other, the model being reported/);
+  });
+
+  it('a photo folder that is missing or a file fails before any model is loaded', async () => {
+    const labels = join(dir, 'one.csv');
+    await writeFile(labels, 'file,age,gender\nno-face.jpg,30,female\n');
+    const noModel = { labels, out: join(dir, 'never'), modelDir: join(dir, 'no-model') };
+    await assert.rejects(evaluatePhotos({ ...noModel, photos: join(dir, 'nonexist') }), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message === `${join(dir, 'nonexist')}: cannot read the photo folder: ENOENT`);
+    await assert.rejects(evaluatePhotos({ ...noModel, photos: labels }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${labels}: Expected a folder of photos but this is a file`);
+    assert.equal(existsSync(noModel.out), false);
+    // --out a file: refused before any photo is scored or a model loaded
+    await assert.rejects(evaluatePhotos({ ...noModel, photos: PHOTOS, out: labels }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${labels}: Expected a folder to write into but this is a file`);
+  });
+
+  it('photos that cannot be read or decoded are failures left out of recall, named on the console, exit status 1', async () => {
+    const photos = join(dir, 'broken');
+    await mkdir(photos);
+    await copyFile(join(PHOTOS, 'three-faces.jpg'), join(photos, 'three-faces.jpg'));
+    await copyFile(join(PHOTOS, 'no-face.jpg'), join(photos, 'no-face.jpg'));
+    await writeFile(join(photos, 'empty.jpg'), '');
+    await writeFile(join(photos, 'corrupt.jpg'), 'not a jpeg at all');
+    const labels = join(dir, 'broken.csv');
+    await writeFile(labels, 'file,age,gender\nthree-faces.jpg,24,male\nno-face.jpg,30,female\nempty.jpg,40,male\ncorrupt.jpg,50,female\nmissing.jpg,60,male\n');
+    const { result, records } = await evaluatePhotos({ photos, labels, out: join(dir, 'broken-out'), model: fakeModel(), detector });
+    assert.equal(result.summary.failed, 3);
+    assert.deepEqual(result.summary.found, { count: 1, share: 1 / 2 }, 'a photo without a face is a miss; unreadable ones are not counted');
+    const lines = failedPhotoLines(records, 2);
+    assert.equal(lines.length, 3);
+    assert.match(lines[0]!, /^failed: empty\.jpg \(.+\)$/);
+    assert.match(lines[1]!, /^failed: corrupt\.jpg \(.+\)$/);
+    assert.equal(lines[2], '… and 1 more (see the error column of photo-predictions.csv)');
+    assert.deepEqual(failedPhotoLines(records.slice(0, 2)), []);
+    // the command: the evaluation written, the failed files named, exit status 1 (the shipped model is loaded)
+    const program = new Command().exitOverride();
+    registerEvaluateCommand(program);
+    const logged: string[] = [];
+    const log = console.log;
+    const exitCode = process.exitCode;
+    console.log = (line: string) => void logged.push(line);
+    try {
+      await program.parseAsync(['evaluate', '--photos', photos, '--labels', labels, '--out', join(dir, 'cli-out'), '--no-detect'], { from: 'user' });
+      assert.equal(process.exitCode, 1);
+    } finally {
+      console.log = log;
+      process.exitCode = exitCode;
+    }
+    assert.ok(logged.includes('failed: empty.jpg (' + records[2]!.error + ')'), logged.join('\n'));
+    assert.ok(existsSync(join(dir, 'cli-out', 'photo-evaluation.json')));
   });
 
   it('the CLI asks for --labels and --out with --photos, and names an unreadable labels file', async () => {

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { AgeGenderError } from '../../src/core/errors.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
 import type { RawImage } from '../../src/io/types.js';
 import { explainLines, runExplain, type ExplainCommandOptions } from '../../src/cli/commands/explain.js';
 import { explainFile, type ExplainFileOptions } from '../../src/workflow/explain.js';
-import { AgeGenderError } from '../../src/core/errors.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 import { predictFiles } from '../../src/pipeline/predict-files.js';
 
@@ -79,6 +79,10 @@ test('explain: bad images fail before a model is loaded, bad options before any 
     await assert.rejects(explainFile(join(dir, 'missing.png'), libOpts(join(dir, 'c.png'), unloadable)), /no such file/);
     await assert.rejects(runExplain(tiny, opts(join(dir, 'd.png'), { task: 'race' }), () => undefined), /Expected one of \[age, gender\] for --task but received "race"/);
     await assert.rejects(runExplain(tiny, opts(join(dir, 'e.png'), { samples: 'many' }), () => undefined), /Expected integer for --samples but received "many"/);
+    // the destination is checked before the image is explained: a parent that is a file, an unwritable folder
+    const chip = fileURLToPath(new URL('../fixtures/photos/chip-35-male.jpg', import.meta.url));
+    await assert.rejects(explainFile(chip, libOpts(join(text, 'x.png'), unloadable)), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(text, 'x.png')}: cannot write here: ${text} is a file, not a folder`);
+    await assert.rejects(explainFile(chip, libOpts('/sys/x.png', unloadable)), /^AgeGenderError: \/sys\/x\.png: cannot write in \/sys: EACCES/);
     assert.deepEqual((await readdir(dir)).sort(), ['notes.jpg', 'tiny.png'], 'nothing written');
   } finally {
     await rm(dir, { recursive: true, force: true });

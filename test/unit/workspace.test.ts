@@ -10,8 +10,8 @@ import type { ManifestRow } from '../../src/core/types.js';
 import { checkpointFiles, evaluationFiles, workspacePaths } from '../../src/workspace/layout.js';
 import { isLabelled, manifestToCsv, readManifest, rowsOfSplit, writeManifest } from '../../src/workspace/manifest.js';
 import { readSummary } from '../../src/workspace/summary.js';
-import { reusableEvaluation, writeEvaluation } from '../../src/workspace/evaluation.js';
-import { predictionsCsv, summarise, type PredictionRecord } from '../../src/eval/evaluate.js';
+import { reusableEvaluation, storedEvaluation, writeEvaluation, type EvaluationBasis } from '../../src/workspace/evaluation.js';
+import { predictionsCsv, splitRowsSha256, summarise, type PredictionRecord } from '../../src/eval/evaluate.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
 
 const row = (o: Partial<ManifestRow>): ManifestRow => ({
@@ -80,22 +80,34 @@ test('readSummary: null without a file; sections of another shape left out, unkn
   }
 });
 
-test('evaluation store: written files are reused only for the same model, split and row count', async () => {
+test('evaluation store: reused only for the same rows, model, weights, flip TTA and gender threshold, else the reason', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'agegender-evaluation-'));
   try {
     const metadata = { formatVersion: 1, name: 'tiny', encoder: 'none', inputSize: 200, createdAt: '2026-01-01T00:00:00Z', command: 'test', datasetManifestHash: null, metrics: {} };
-    const records: PredictionRecord[] = [20, 40, 60].map((age, i) => ({ source: `/d/${i}.jpg`, name: `${i}.jpg`, age, gender: i % 2 ? 'female' : 'male', ethnicity: 'White', predictedAge: age + 2, femaleProbability: i % 2 ? 0.8 : 0.3, ageInterval: [age - 3, age + 5] }));
-    const model = { metadata } as AgeGenderModel;
-    const result = summarise(records, { split: 'test', model, rows: 3, skipped: [], replicates: 20, seed: 1, minGroupSize: 2, bestWorstCount: 2, now: () => new Date('2026-01-02T00:00:00Z') });
-    assert.equal(await reusableEvaluation(dir, metadata, 'test'), null, 'nothing stored yet');
+    const rows = [20, 40, 60].map((age, i) => row({ source: `/d/${i}.jpg`, name: `${i}.jpg`, age, gender: i % 2 ? 'female' : 'male', sha256: `h${i}` }));
+    const records: PredictionRecord[] = rows.map((r) => ({ source: r.source, name: r.name, age: r.age!, gender: r.gender!, ethnicity: 'White', predictedAge: r.age! + 2, femaleProbability: r.gender === 'female' ? 0.8 : 0.3, ageInterval: [r.age! - 3, r.age! + 5] }));
+    const model = { metadata, genderThreshold: 0.781, fingerprint: { weightsSha256: 'w1', flipTta: true } } as AgeGenderModel;
+    const basis: EvaluationBasis = { model, rows, split: 'test' };
+    const result = summarise(records, { split: 'test', model, rows: 3, skipped: [], replicates: 20, seed: 1, minGroupSize: 2, bestWorstCount: 2, now: () => new Date('2026-01-02T00:00:00Z'), rowsSha256: splitRowsSha256(rows, 'test') });
+    assert.deepEqual(result.model, { name: 'tiny', createdAt: '2026-01-01T00:00:00Z', encoder: 'none', weightsSha256: 'w1', flipTta: true, genderThreshold: 0.781 });
+    assert.deepEqual(await storedEvaluation(dir, basis), { stored: null, reason: 'none stored' });
     const files = await writeEvaluation(dir, { result, csv: predictionsCsv(records) });
     assert.deepEqual(files, evaluationFiles(dir));
-    const stored = await reusableEvaluation(dir, metadata, 'test');
+    const stored = await reusableEvaluation(dir, basis);
     assert.deepEqual(stored, { result: JSON.parse(JSON.stringify(result)) as unknown, records });
-    assert.equal(await reusableEvaluation(dir, metadata, 'val'), null, 'another split');
-    assert.equal(await reusableEvaluation(dir, { ...metadata, createdAt: '2026-02-01T00:00:00Z' }, 'test'), null, 'another model');
-    await writeFile(files.predictions, predictionsCsv(records.slice(0, 2)));
-    assert.equal(await reusableEvaluation(dir, metadata, 'test'), null, 'predictions.csv lost a row');
+    const reason = async (b: Partial<typeof basis>): Promise<string | null> => (await storedEvaluation(dir, { ...basis, ...b })).reason;
+    const withModel = (o: Partial<AgeGenderModel>): AgeGenderModel => ({ ...model, ...o }) as AgeGenderModel;
+    assert.equal(await reason({ split: 'val' }), 'it is of the test split');
+    assert.match((await reason({ model: withModel({ metadata: { ...metadata, createdAt: '2026-02-01T00:00:00Z' } }) }))!, /^made by model tiny \(created 2026-01-01T00:00:00Z\), not tiny \(created 2026-02-01/);
+    assert.equal(await reason({ model: withModel({ fingerprint: { weightsSha256: 'w2', flipTta: true } }) }), "made with other weights (the model's weights changed)");
+    assert.equal(await reason({ model: withModel({ fingerprint: { weightsSha256: 'w1', flipTta: false } }) }), 'made with flip TTA on, the model now has it off');
+    assert.equal(await reason({ model: withModel({ genderThreshold: 0.99 }) }), "made at gender threshold 0.781, the model's is 0.99");
+    assert.equal(await reason({ rows: [...rows.slice(0, 2), { ...rows[2]!, source: '/other/2.jpg' }] }), "the test split's rows changed (the workspace was prepared again)");
+    assert.equal(await reason({ rows: [...rows, row({ source: '/d/x.jpg', split: 'train' })] }), null, 'rows of other splits do not matter');
+    await writeEvaluation(dir, { result: { ...result, model: { name: 'tiny', createdAt: metadata.createdAt, encoder: 'none' } }, csv: predictionsCsv(records) });
+    assert.equal(await reason({}), 'it does not record the weights, flip TTA and gender threshold it was computed with', 'written before they were recorded');
+    await writeEvaluation(dir, { result, csv: predictionsCsv(records.slice(0, 2)) });
+    assert.equal(await reason({}), 'predictions.csv has 2 rows, evaluation.json counts 3');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { EVALUATE_DEFAULTS, type EvaluationResult } from '../../eval/evaluate.js';
 import { formatEvaluation, writtenEvaluation } from '../../eval/format.js';
-import { formatPhotoSummary, type PhotoEvaluationSummary } from '../../eval/photos.js';
+import { failedPhotoLines, formatPhotoSummary, type PhotoEvaluationSummary } from '../../eval/photos.js';
 import { evaluateWorkspace } from '../../workflow/evaluate.js';
 import { evaluatePhotos } from '../../workflow/evaluate-photos.js';
 import { WORKSPACE_FILES } from '../../workspace/layout.js';
@@ -37,7 +37,7 @@ function thresholdLoad(opts: EvaluateCommandOptions): { load?: { genderThreshold
 export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line: string) => void = console.log): Promise<PhotoEvaluationSummary> {
   if (opts.labels === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --labels <csv> with --photos but received none');
   if (opts.out === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --out <dir> with --photos (where the result is written) but received none');
-  const { result, files } = await evaluatePhotos({
+  const { result, records, files } = await evaluatePhotos({
     photos: opts.photos!,
     labels: opts.labels,
     out: opts.out,
@@ -47,13 +47,22 @@ export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line
     ...thresholdLoad(opts),
     onProgress: progressReporter('evaluate', log),
   });
-  for (const line of formatPhotoSummary(result.summary)) log(line);
+  const { genderThreshold, flipTta } = result.modelIdentity!;
+  log(`model ${result.model}: gender threshold ${genderThreshold}${flipTta === null ? '' : `, flip TTA ${flipTta ? 'on' : 'off'}`}`);
+  for (const line of [...formatPhotoSummary(result.summary), ...failedPhotoLines(records)]) log(line);
   log(writtenEvaluation(files));
   return result.summary;
 }
 
+/** The photo-only options given (they mean nothing without --photos). */
+function photoOnlyOptions(opts: EvaluateCommandOptions): string[] {
+  return [opts.labels === undefined ? null : '--labels', opts.limit === undefined ? null : '--limit', opts.detect === false ? '--no-detect' : null].filter((o): o is string => o !== null);
+}
+
 /** Parses the options, evaluates through the workflow and prints the account; exported for tests. */
 export async function runEvaluate(opts: EvaluateCommandOptions, log: (line: string) => void = console.log): Promise<EvaluationResult> {
+  const photoOnly = photoOnlyOptions(opts);
+  if (photoOnly.length > 0) throw new AgeGenderError('INVALID_ARGUMENT', `${photoOnly.join(', ')} ${photoOnly.length > 1 ? 'apply' : 'applies'} only with --photos <dir>, which was not given`);
   const { result, files } = await evaluateWorkspace({
     split: oneOf(opts.split, '--split', SPLITS),
     batchSize: parseNumberOption(opts.batchSize, '--batch-size', 1, 1024, true),
@@ -86,7 +95,8 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--seed <n>', 'bootstrap seed', String(EVALUATE_DEFAULTS.seed))
     .option('--gender-threshold <p>', GENDER_THRESHOLD_HELP)
     .action(async (opts: EvaluateCommandOptions) => {
-      if (opts.photos !== undefined) await runEvaluatePhotos(opts);
-      else await runEvaluate(opts);
+      if (opts.photos === undefined) await runEvaluate(opts);
+      // as predict does: the evaluation is written, the exit status says some photos failed
+      else if ((await runEvaluatePhotos(opts)).failed > 0) process.exitCode = 1;
     });
 }

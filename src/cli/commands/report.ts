@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SPLITS } from '../../core/types.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { REPORT_DEFAULTS } from '../../report/build.js';
-import { reportWorkspace, writtenReport, type WorkspaceReport } from '../../workflow/report.js';
+import { REPORT_FILE, reportWorkspace, writtenReport, type WorkspaceReport } from '../../workflow/report.js';
 import { EVALUATION_FILES, WORKSPACE_FILES } from '../../workspace/layout.js';
 import { progressReporter } from '../progress.js';
 import { addModelSplitOptions } from '../split-options.js';
@@ -43,7 +43,7 @@ export function registerReportCommand(program: Command): void {
       .command('report')
       .description('build a self-contained HTML report: EDA, cleaning, training curves, evaluation by slice, best/worst, LIME, model card'),
   )
-    .option('--out <file>', 'HTML file to write', 'report.html')
+    .option('--out <path>', `HTML file to write, or a folder to write ${REPORT_FILE} in`, REPORT_FILE)
     .option('--evaluation <dir>', `folder with ${EVALUATION_FILES.result} + ${EVALUATION_FILES.predictions} to reuse or write (default: <workspace>/${WORKSPACE_FILES.evaluation}/<split>)`)
     .option('--lime <n>', 'worst age errors to explain with LIME', String(REPORT_DEFAULTS.limeCount))
     .option('--lime-samples <n>', 'LIME samples per explanation', String(REPORT_DEFAULTS.limeSamples))

@@ -19,6 +19,7 @@ import sharp from 'sharp';
 import type { AgeGenderModel } from '../model/api.js';
 import type { FaceDetector } from '../pipeline/detect.js';
 import type { ExplainFn, ServerContext } from './context.js';
+import { registerEarlyAnswers } from './early-answer.js';
 import { errorServerOptions, registerErrorHandlers } from './error-handling.js';
 import { checkLimits, type ServerLimits } from './limits.js';
 import { registerMetrics } from './metrics.js';
@@ -83,9 +84,10 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     http: { requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs) },
     ...errorServerOptions(),
   });
-  registerErrorHandlers(app);
+  registerErrorHandlers(app, limits.maxUploadBytes);
   await registerSecurity(app, options.security);
   await registerBodyParsers(app, limits);
+  registerEarlyAnswers(app, limits);
   registerMetrics(app, ctx.queue);
   registerInfoRoutes(app, ctx, openApiDocument(limits, options.version ?? '0.1.0'));
   registerPredictRoute(app, ctx);

@@ -3,6 +3,7 @@
  * `code` from {@link HTTP_ERROR_CODES} (stable; clients branch on it), `message` for people.
  */
 import { AgeGenderError } from '../core/errors.js';
+import { uploadLimitText } from './limits.js';
 
 /** Stable error codes the HTTP API answers with, and their status. */
 export const HTTP_ERRORS = Object.freeze({
@@ -67,8 +68,11 @@ interface FastifyLikeError {
   message?: unknown;
 }
 
-/** Maps anything thrown while serving a request to (status, body, headers). Never leaks stacks. */
-export function toHttpError(error: unknown): HttpError {
+/**
+ * Maps anything thrown while serving a request to (status, body, headers). Never leaks stacks.
+ * `maxUploadBytes`, when given, is named in the 413 for a body that grew over it while arriving.
+ */
+export function toHttpError(error: unknown, maxUploadBytes?: number): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof AgeGenderError) {
     switch (error.code) {
@@ -95,7 +99,8 @@ export function toHttpError(error: unknown): HttpError {
   const fcode = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : 'error';
   if (status === 413 || fcode === 'FST_REQ_FILE_TOO_LARGE' || fcode === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new HttpError('PAYLOAD_TOO_LARGE', `upload too large: ${message}`);
+    const limit = maxUploadBytes === undefined ? 'the limit' : uploadLimitText(maxUploadBytes);
+    return new HttpError('PAYLOAD_TOO_LARGE', `upload is over ${limit}`);
   }
   if (status === 415) return new HttpError('UNSUPPORTED_MEDIA_TYPE', message);
   if (status === 408) return new HttpError('REQUEST_TIMEOUT', message);

@@ -21,6 +21,7 @@ import type { FaceDetector } from '../pipeline/detect.js';
 import type { ExplainFn, ServerContext } from './context.js';
 import { registerEarlyAnswers } from './early-answer.js';
 import { errorServerOptions, registerErrorHandlers } from './error-handling.js';
+import { HttpError } from './errors.js';
 import { checkLimits, type ServerLimits } from './limits.js';
 import { registerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -46,8 +47,17 @@ export interface BuildServerOptions {
   security?: SecurityOptions;
 }
 
-/** Every body is bytes: the type comes from sniffing them, never from the Content-Type header. */
+/**
+ * Every body is bytes: the type comes from sniffing them, never from the Content-Type header. A
+ * compressed body (Content-Encoding other than identity) is refused before it is read.
+ */
 async function registerBodyParsers(app: FastifyInstance, limits: ServerLimits): Promise<void> {
+  app.addHook('onRequest', async (req) => {
+    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding)} is not supported: send the image file's bytes as they are, without a Content-Encoding`);
+    }
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxUploadBytes }, (_req, body, done) => done(null, body));
   await app.register(multipart, { limits: { fileSize: limits.maxUploadBytes, files: 1, fields: 8, parts: 9 } });

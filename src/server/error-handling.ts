@@ -49,7 +49,7 @@ export function registerErrorHandlers(app: FastifyInstance, maxUploadBytes: numb
     }
   });
   app.setErrorHandler((error, req, reply) => {
-    const http = toHttpError(error, maxUploadBytes);
+    const http = toHttpError(error, { maxUploadBytes, contentType: req.headers['content-type'] });
     if (http.status >= 500 && http.code !== 'QUEUE_FULL' && http.code !== 'SHUTTING_DOWN') req.log.error({ err: error }, 'request failed');
     void reply.status(http.status).headers(http.headers).send(errorBody(http));
   });

@@ -16,7 +16,7 @@ function schema(s: z.ZodType): Json {
 
 const imageBody = (limits: ServerLimits): Json => ({
   required: true,
-  description: `The image, either as the raw body (any Content-Type; the type is sniffed from the bytes: ${SUPPORTED_FORMATS}) or as multipart/form-data with one file field. At most ${limits.maxUploadBytes} bytes and ${limits.maxPixels} decoded pixels. Never written to disk.`,
+  description: `The image, either as the raw body (any well-formed Content-Type and no Content-Encoding; the type is sniffed from the bytes: ${SUPPORTED_FORMATS}) or as multipart/form-data with one file field. At most ${limits.maxUploadBytes} bytes and ${limits.maxPixels} decoded pixels. Never written to disk.`,
   content: {
     'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
     'image/jpeg': { schema: { type: 'string', format: 'binary' } },

@@ -116,6 +116,17 @@ describe('one error shape for every error', () => {
     }
   });
 
+  it('415 names what is wrong: a Content-Type that is not a media type, a Content-Encoding', async () => {
+    const badType = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { 'content-type': 'jpeg' } });
+    assertErrorShape({ status: badType.statusCode, body: badType.body, headers: badType.headers }, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(badType.body, /Content-Type header \\"jpeg\\" is not a media type/);
+    const gzip = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { 'content-encoding': 'gzip' } });
+    assertErrorShape({ status: gzip.statusCode, body: gzip.body, headers: gzip.headers }, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(gzip.body, /Content-Encoding \\"gzip\\" is not supported/);
+    const anyType = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { 'content-type': 'text/plain' } });
+    assert.equal(anyType.statusCode, 200, 'a well-formed Content-Type of any type is ignored');
+  });
+
   it('a URL Fastify cannot decode answers 400 INVALID_URL', async () => {
     const a = await raw(port, 'GET /%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     assertErrorShape(a, 400, 'INVALID_URL');

@@ -27,6 +27,7 @@ import { registerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { AdmissionQueue } from './queue.js';
 import { registerSecurity, type SecurityOptions } from './security.js';
+import { MULTIPART_LIMITS } from './upload.js';
 import { registerExplainRoute, registerInfoRoutes, registerPredictRoute, registerPreviewRoute } from './routes.js';
 
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
@@ -60,7 +61,7 @@ async function registerBodyParsers(app: FastifyInstance, limits: ServerLimits): 
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxUploadBytes }, (_req, body, done) => done(null, body));
-  await app.register(multipart, { limits: { fileSize: limits.maxUploadBytes, files: 1, fields: 8, parts: 9 } });
+  await app.register(multipart, { limits: { fileSize: limits.maxUploadBytes, ...MULTIPART_LIMITS } });
 }
 
 function contextOf(options: BuildServerOptions, limits: ServerLimits): ServerContext {

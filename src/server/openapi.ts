@@ -16,12 +16,18 @@ function schema(s: z.ZodType): Json {
 
 const imageBody = (limits: ServerLimits): Json => ({
   required: true,
-  description: `The image, either as the raw body (any well-formed Content-Type and no Content-Encoding; the type is sniffed from the bytes: ${SUPPORTED_FORMATS}) or as multipart/form-data with one file field. At most ${limits.maxUploadBytes} bytes and ${limits.maxPixels} decoded pixels. Never written to disk.`,
+  description: `The image, either as the raw body (any well-formed Content-Type and no Content-Encoding; the type is sniffed from the bytes: ${SUPPORTED_FORMATS}) or as multipart/form-data with exactly one file part (any field name). At most ${limits.maxUploadBytes} bytes and ${limits.maxPixels} decoded pixels. Never written to disk.`,
   content: {
     'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
     'image/jpeg': { schema: { type: 'string', format: 'binary' } },
     'image/png': { schema: { type: 'string', format: 'binary' } },
-    'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } }, required: ['file'] } },
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        description: 'Exactly one file part, under any field name (`file` by convention); other fields are ignored. A second file is refused (400 INVALID_ARGUMENT).',
+        properties: { file: { type: 'string', format: 'binary' } },
+      },
+    },
   },
 });
 

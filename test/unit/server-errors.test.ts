@@ -98,6 +98,26 @@ describe('one error shape for every error', () => {
     }
   });
 
+  it('multipart: any field name holds the file; a second file is refused with 400; 413s name the limit', async () => {
+    const part = (name: string, body: Buffer): Buffer =>
+      Buffer.concat([Buffer.from(`--B0UNDARY\r\nContent-Disposition: form-data; name="${name}"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`), body, Buffer.from('\r\n')]);
+    const field = (name: string): Buffer => Buffer.from(`--B0UNDARY\r\nContent-Disposition: form-data; name="${name}"\r\n\r\nvalue\r\n`);
+    const end = Buffer.from('--B0UNDARY--\r\n');
+    const post = (body: Buffer) => app.inject({ method: 'POST', url: '/v1/predict?detect=false', ...multipart('B0UNDARY', body) });
+
+    const image = await post(Buffer.concat([field('note'), part('image', chip), end]));
+    assert.equal(image.statusCode, 200, image.body);
+    const two = await post(Buffer.concat([part('file', chip), part('file', chip), end]));
+    assertErrorShape({ status: two.statusCode, body: two.body, headers: two.headers }, 400, 'INVALID_ARGUMENT');
+    assert.match(two.body, /more than one file: send one image per request/);
+    const big = await post(Buffer.concat([part('file', Buffer.alloc(1024 * 1024 + 1, 0xff)), end]));
+    assertErrorShape({ status: big.statusCode, body: big.body, headers: big.headers }, 413, 'PAYLOAD_TOO_LARGE');
+    assert.match(big.body, /over the limit of 1048576 bytes \(1 MB; serve --max-upload-mb\)/);
+    const fields = await post(Buffer.concat([...Array.from({ length: 9 }, (_v, i) => field(`f${i}`)), part('file', chip), end]));
+    assertErrorShape({ status: fields.statusCode, body: fields.body, headers: fields.headers }, 413, 'PAYLOAD_TOO_LARGE');
+    assert.match(fields.body, /more than 8 fields/);
+  });
+
   it('route errors: 400, 404, 413 (bytes, pixels, aspect), 415, 422, 501', async () => {
     const cases: Array<[string, string, Buffer | undefined, number, string]> = [
       ['POST', '/v1/predict?detect=maybe', chip, 400, 'INVALID_ARGUMENT'],
@@ -113,6 +133,7 @@ describe('one error shape for every error', () => {
     for (const [method, url, payload, status, code] of cases) {
       const res = await app.inject({ method: method as 'GET' | 'POST', url, ...(payload ? { payload } : {}) });
       assertErrorShape({ status: res.statusCode, body: res.body, headers: res.headers }, status, code);
+      if (code === 'PAYLOAD_TOO_LARGE') assert.match(res.body, /over the limit of 1048576 bytes \(1 MB; serve --max-upload-mb\)/);
     }
   });
 

@@ -1,24 +1,11 @@
 /**
- * Reading a request: the query string through its zod schema, the image bytes from a raw body or a
- * multipart form, sniffed (never trusting Content-Type) and size-checked from the header.
+ * Reading a request's image: the bytes from a raw body or a multipart form, sniffed (never trusting
+ * Content-Type) and size-checked from the header.
  */
 import type { FastifyRequest } from 'fastify';
 import { readImageHeader, sniffImageType, SUPPORTED_FORMATS, type ImageHeader } from '../io/decode.js';
 import { HttpError } from './errors.js';
 import { uploadLimitText, type ServerLimits } from './limits.js';
-
-interface SafeParser<T> {
-  safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
-}
-
-/** Parses the query with `schema`; 400 INVALID_ARGUMENT naming the parameter otherwise. */
-export function parseQuery<T>(schema: SafeParser<T>, query: unknown): T {
-  const r = schema.safeParse(query ?? {});
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const where = issue && issue.path.length > 0 ? `query parameter ${issue.path.map(String).join('.')}` : 'query';
-  throw new HttpError('INVALID_ARGUMENT', `${where}: ${issue?.message ?? 'invalid'}`);
-}
 
 /** What a multipart form may hold: one file (under any field name) and a few ignored fields. */
 export const MULTIPART_LIMITS = Object.freeze({ files: 1, fields: 8, parts: 9 });

@@ -148,6 +148,30 @@ describe('one error shape for every error', () => {
     assert.equal(anyType.statusCode, 200, 'a well-formed Content-Type of any type is ignored');
   });
 
+  it('query parameters: messages name the parameter and what it accepts, stay short; bad percent-encoding is INVALID_URL', async () => {
+    const message = async (query: string, status = 400, code = 'INVALID_ARGUMENT'): Promise<string> => {
+      const res = await app.inject({ method: 'POST', url: `/v1/predict?${query}`, payload: chip });
+      assertErrorShape({ status: res.statusCode, body: res.body, headers: res.headers }, status, code);
+      const text = (res.json() as { error: { message: string } }).error.message;
+      assert.ok(text.length < 300, `message of ${text.length} chars: ${text.slice(0, 100)}`);
+      return text;
+    };
+    const range = 'expected a decimal number from 0.5 to 1';
+    assert.equal(await message('genderThreshold='), `query parameter genderThreshold: ${range}, got an empty value`);
+    assert.equal(await message('genderThreshold=abc'), `query parameter genderThreshold: ${range}, got "abc"`);
+    assert.equal(await message('genderThreshold=0x1'), `query parameter genderThreshold: ${range}, got "0x1"`);
+    assert.equal(await message('genderThreshold=1e0'), `query parameter genderThreshold: ${range}, got "1e0"`);
+    assert.equal(await message('genderThreshold=0.3'), `query parameter genderThreshold: ${range}, got "0.3"`);
+    assert.match(await message('genderThreshold=0.6&genderThreshold=0.7'), /^query parameter genderThreshold is given 2 times: give it once, as a decimal number from 0.5 to 1$/);
+    assert.equal(await message('detect=maybe'), 'query parameter detect: expected true, false, 1 or 0, got "maybe"');
+    assert.match(await message(`detect=${'x'.repeat(5000)}`), /got "x{40}…"$/);
+    assert.match(await message('detect=%zz', 400, 'INVALID_URL'), /percent-encoding/);
+    const many = await message(Array.from({ length: 2000 }, (_v, i) => `k${i}=1`).join('&'));
+    assert.equal(many, 'unknown query parameters "k0", "k1", "k2", "k3", "k4" and 1995 more; accepted: detect, genderThreshold');
+    const ok = await app.inject({ method: 'POST', url: '/v1/predict?detect=false&genderThreshold=.75', payload: chip });
+    assert.equal(ok.statusCode, 200, ok.body);
+  });
+
   it('a URL Fastify cannot decode answers 400 INVALID_URL', async () => {
     const a = await raw(port, 'GET /%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     assertErrorShape(a, 400, 'INVALID_URL');

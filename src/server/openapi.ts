@@ -37,7 +37,7 @@ function errors(...codes: Array<keyof typeof HTTP_ERRORS>): Json {
   const out: Json = {};
   for (const [status, cs] of byStatus) {
     out[String(status)] = {
-      description: `Error, code ${cs.join(' or ')}${status === 503 ? ' (with a Retry-After header, seconds)' : ''}`,
+      description: `Error, code ${cs.join(' or ')}${status === 503 || status === 429 ? ' (with a Retry-After header, seconds)' : ''}`,
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
     };
   }
@@ -52,7 +52,11 @@ const genderThresholdParam = {
   schema: { type: 'number', minimum: 0.5, maximum: 1 },
   description: "Gender threshold: a face whose more likely gender label has a lower probability is answered 'uncertain' (the probability is still returned). Default: the model's, chosen on val (see the answer's genderThreshold).",
 };
-const imageErrors = ['INVALID_ARGUMENT', 'EMPTY_BODY', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'NO_USABLE_FACE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'] as const;
+/** What any request can meet before its route runs: the connection, the security checks, shutdown. */
+const requestErrors = ['BAD_REQUEST', 'INVALID_URL', 'CROSS_ORIGIN_FORBIDDEN', 'REQUEST_TIMEOUT', 'HOST_NOT_ALLOWED', 'RATE_LIMITED', 'HEADERS_TOO_LARGE', 'SHUTTING_DOWN'] as const;
+/** What reading and checking an uploaded image can answer. */
+const uploadErrors = ['EMPTY_BODY', 'MALFORMED_MULTIPART', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'ASPECT_RATIO_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'] as const;
+const imageErrors = [...requestErrors, 'INVALID_ARGUMENT', ...uploadErrors, 'NO_USABLE_FACE'] as const;
 
 /** Builds the document for the given limits. */
 export function openApiDocument(limits: ServerLimits, version: string): Json {
@@ -70,7 +74,7 @@ export function openApiDocument(limits: ServerLimits, version: string): Json {
           parameters: [detectParam, genderThresholdParam],
           requestBody: imageBody(limits),
           responses: {
-            '200': { description: 'Faces found (possibly none)', content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } } },
+            '200': { description: 'The faces found: at least one (an image without a usable face is 422 NO_USABLE_FACE)', content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } } },
             ...errors(...imageErrors),
           },
         },
@@ -97,7 +101,7 @@ export function openApiDocument(limits: ServerLimits, version: string): Json {
           requestBody: imageBody(limits),
           responses: {
             '200': { description: 'JPEG', content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
-            ...errors('EMPTY_BODY', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'),
+            ...errors(...requestErrors, 'INVALID_ARGUMENT', ...uploadErrors),
           },
         },
       },

@@ -40,7 +40,11 @@ export const ExplainQuery = z.strictObject({
 });
 export type ExplainQuery = z.infer<typeof ExplainQuery>;
 
-export const Box = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }).describe('Pixels in the uploaded image, origin top-left.');
+export const Box = z
+  .object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() })
+  .describe(
+    "Pixels in the upright image (the upload with its EXIF orientation applied, whose size the answer's width and height give), origin top-left. A face cut by the image's edge has a box reaching past it: x or y below 0, or x + width, y + height beyond the image.",
+  );
 
 export const Face = z.object({
   box: Box,
@@ -69,7 +73,7 @@ export const PredictResponse = z.object({
   height: z.number().int(),
   detect: z.boolean(),
   genderThreshold: z.number().describe('The gender threshold applied (the query parameter, else the model default).'),
-  turned: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).describe('Clockwise degrees the photo was turned to find its faces upright (0 for an upright photo; a scan or phone photo stored sideways without an EXIF tag gives 90, 180 or 270). Boxes are in the uploaded image as it is.'),
+  turned: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).describe('Clockwise degrees the photo was turned to find its faces upright (0 for an upright photo; a scan or phone photo stored sideways without an EXIF tag gives 90, 180 or 270). Boxes are in the upright image (EXIF orientation applied), not turned by this.'),
   faces: z.array(Face),
   model: z.string(),
   ms: z.number().describe('Server time for this request, ms.'),

@@ -48,6 +48,15 @@ export interface BuildServerOptions {
   security?: SecurityOptions;
 }
 
+/** A client's X-Request-Id is kept only when it is 1–128 of `A–Z a–z 0–9 . _ : -`. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request's id: the client's X-Request-Id when it is safe to log and echo, else a fresh UUID. */
+function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /**
  * Every body is bytes: the type comes from sniffing them, never from the Content-Type header. A
  * compressed body (Content-Encoding other than identity) is refused before it is read.
@@ -83,11 +92,11 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   const limits = checkLimits(options.limits);
   const ctx = contextOf(options, limits);
   const app = Fastify({
-    // JSON lines (pino) with a request id per request: the client's X-Request-Id when it sends
-    // one, else a fresh UUID; echoed back in X-Request-Id.
+    // JSON lines (pino) with a request id per request: the client's X-Request-Id when it is a
+    // safe id (see requestId), else a fresh UUID; echoed back in X-Request-Id.
     logger: options.logger ?? false,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    genReqId: requestId,
     bodyLimit: limits.maxUploadBytes,
     requestTimeout: limits.requestTimeoutMs,
     // Node only tracks request deadlines when `requestTimeout` is given at construction (Fastify

@@ -42,7 +42,7 @@ export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): 
     const t0 = performance.now();
     const query = parseQuery(PredictQuery, req.query, req.url);
     const upload = await readUpload(req, ctx.limits);
-    const result = await queued(ctx, 'predict', t0, (signal) => analyzeUpload(ctx, upload, query.detect, signal));
+    const result = await queued(ctx, query.detect ? 'predict' : 'chip', t0, (signal) => analyzeUpload(ctx, upload, query.detect, signal));
     return {
       width: result.width,
       height: result.height,

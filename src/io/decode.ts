@@ -122,14 +122,31 @@ export function sniffImageType(bytes: Uint8Array): ImageFormat | null {
   return heifFormat(b);
 }
 
-/** sharp's message, on one line, without its generic prefixes. */
+/** libvips' and libheif's own names in front of a message: "VipsJpeg: ", "vipspng: ", "heif: ", "source: ". */
+const DECODER_PREFIX = /^(?:Vips\w*|vips\w*|heif|source): /;
+/** Longest decoder reason kept in a message. */
+const REASON_MAX = 120;
+
+/**
+ * The decoder's reason, short and human: its first line that is not a seek trace, without the
+ * library's name in front or its numeric code ("(2.100)"), cut after its second clause
+ * ("Invalid input: Unexpected end of file").
+ */
 function sharpReason(error: unknown): string {
   const raw = error instanceof Error ? error.message : String(error);
-  const lines = raw
+  const first = raw
     .split('\n')
-    .map((l) => l.replace(/^Input (buffer|file) (has corrupt header|contains unsupported image format): ?/, '').trim())
-    .filter((l) => l.length > 0);
-  return [...new Set(lines)].join('; ') || 'unknown decoder error';
+    .map((l) =>
+      l
+        .replace(/^Input (buffer|file) (has corrupt header|contains unsupported image format): ?/, '')
+        .replace(DECODER_PREFIX, '')
+        .replace(/\s*\(\d+\.\d+\)$/, '')
+        .trim(),
+    )
+    .find((l) => l.length > 0 && !/^bad seek to \d+$/.test(l));
+  if (first === undefined) return 'unknown decoder error';
+  const reason = first.split(': ').slice(0, 2).join(': ');
+  return reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX - 1)}…` : reason;
 }
 
 function checkMaxPixels(maxPixels: number | undefined, subject: string): number {

@@ -19,12 +19,15 @@ import sharp from 'sharp';
 import type { AgeGenderModel } from '../model/api.js';
 import type { FaceDetector } from '../pipeline/detect.js';
 import type { ExplainFn, ServerContext } from './context.js';
+import { registerEarlyAnswers } from './early-answer.js';
 import { errorServerOptions, registerErrorHandlers } from './error-handling.js';
+import { HttpError } from './errors.js';
 import { checkLimits, type ServerLimits } from './limits.js';
 import { registerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { AdmissionQueue } from './queue.js';
 import { registerSecurity, type SecurityOptions } from './security.js';
+import { MULTIPART_LIMITS } from './upload.js';
 import { registerExplainRoute, registerInfoRoutes, registerPredictRoute, registerPreviewRoute } from './routes.js';
 
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
@@ -45,11 +48,29 @@ export interface BuildServerOptions {
   security?: SecurityOptions;
 }
 
-/** Every body is bytes: the type comes from sniffing them, never from the Content-Type header. */
+/** A client's X-Request-Id is kept only when it is 1–128 of `A–Z a–z 0–9 . _ : -`. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request's id: the client's X-Request-Id when it is safe to log and echo, else a fresh UUID. */
+function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * Every body is bytes: the type comes from sniffing them, never from the Content-Type header. A
+ * compressed body (Content-Encoding other than identity) is refused before it is read.
+ */
 async function registerBodyParsers(app: FastifyInstance, limits: ServerLimits): Promise<void> {
+  app.addHook('onRequest', async (req) => {
+    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding)} is not supported: send the image file's bytes as they are, without a Content-Encoding`);
+    }
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxUploadBytes }, (_req, body, done) => done(null, body));
-  await app.register(multipart, { limits: { fileSize: limits.maxUploadBytes, files: 1, fields: 8, parts: 9 } });
+  await app.register(multipart, { limits: { fileSize: limits.maxUploadBytes, ...MULTIPART_LIMITS } });
 }
 
 function contextOf(options: BuildServerOptions, limits: ServerLimits): ServerContext {
@@ -71,11 +92,11 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   const limits = checkLimits(options.limits);
   const ctx = contextOf(options, limits);
   const app = Fastify({
-    // JSON lines (pino) with a request id per request: the client's X-Request-Id when it sends
-    // one, else a fresh UUID; echoed back in X-Request-Id.
+    // JSON lines (pino) with a request id per request: the client's X-Request-Id when it is a
+    // safe id (see requestId), else a fresh UUID; echoed back in X-Request-Id.
     logger: options.logger ?? false,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    genReqId: requestId,
     bodyLimit: limits.maxUploadBytes,
     requestTimeout: limits.requestTimeoutMs,
     // Node only tracks request deadlines when `requestTimeout` is given at construction (Fastify
@@ -83,9 +104,10 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     http: { requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs) },
     ...errorServerOptions(),
   });
-  registerErrorHandlers(app);
+  registerErrorHandlers(app, limits.maxUploadBytes);
   await registerSecurity(app, options.security);
   await registerBodyParsers(app, limits);
+  registerEarlyAnswers(app, limits);
   registerMetrics(app, ctx.queue);
   registerInfoRoutes(app, ctx, openApiDocument(limits, options.version ?? '0.1.0'));
   registerPredictRoute(app, ctx);

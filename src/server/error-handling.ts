@@ -11,6 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { answeredBeforeBody } from './early-answer.js';
 import { HttpError, clientErrorResponse, errorBody, toHttpError } from './errors.js';
 
 /** Fastify constructor options that route framework and connection errors to the one shape. */
@@ -23,6 +24,11 @@ export function errorServerOptions(): Pick<FastifyServerOptions, 'frameworkError
     },
     clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
       if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      // The request was answered before its body arrived: that was its one answer.
+      if (answeredBeforeBody(socket)) {
+        socket.destroy();
+        return;
+      }
       if (socket.writable) socket.write(clientErrorResponse(error.code));
       socket.destroy(error);
     },
@@ -30,7 +36,7 @@ export function errorServerOptions(): Pick<FastifyServerOptions, 'frameworkError
 }
 
 /** Error handler, 404 handler, and the 503 for requests that arrive while closing. */
-export function registerErrorHandlers(app: FastifyInstance): void {
+export function registerErrorHandlers(app: FastifyInstance, maxUploadBytes: number): void {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -43,7 +49,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     }
   });
   app.setErrorHandler((error, req, reply) => {
-    const http = toHttpError(error);
+    const http = toHttpError(error, { maxUploadBytes, contentType: req.headers['content-type'] });
     if (http.status >= 500 && http.code !== 'QUEUE_FULL' && http.code !== 'SHUTTING_DOWN') req.log.error({ err: error }, 'request failed');
     void reply.status(http.status).headers(http.headers).send(errorBody(http));
   });

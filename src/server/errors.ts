@@ -3,6 +3,7 @@
  * `code` from {@link HTTP_ERROR_CODES} (stable; clients branch on it), `message` for people.
  */
 import { AgeGenderError } from '../core/errors.js';
+import { uploadLimitText } from './limits.js';
 
 /** Stable error codes the HTTP API answers with, and their status. */
 export const HTTP_ERRORS = Object.freeze({
@@ -67,8 +68,16 @@ interface FastifyLikeError {
   message?: unknown;
 }
 
+/** What a message may name about the request that failed. */
+export interface ErrorContext {
+  /** The upload limit, named in a 413. */
+  maxUploadBytes?: number;
+  /** The request's Content-Type header, named when it is not a media type. */
+  contentType?: string | undefined;
+}
+
 /** Maps anything thrown while serving a request to (status, body, headers). Never leaks stacks. */
-export function toHttpError(error: unknown): HttpError {
+export function toHttpError(error: unknown, context: ErrorContext = {}): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof AgeGenderError) {
     switch (error.code) {
@@ -95,7 +104,14 @@ export function toHttpError(error: unknown): HttpError {
   const fcode = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : 'error';
   if (status === 413 || fcode === 'FST_REQ_FILE_TOO_LARGE' || fcode === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new HttpError('PAYLOAD_TOO_LARGE', `upload too large: ${message}`);
+    const limit = context.maxUploadBytes === undefined ? 'the limit' : uploadLimitText(context.maxUploadBytes);
+    return new HttpError('PAYLOAD_TOO_LARGE', `upload is over ${limit}`);
+  }
+  if (fcode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new HttpError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `the Content-Type header ${JSON.stringify(context.contentType ?? '')} is not a media type (type/subtype, e.g. image/jpeg): send a valid one or none (the image type is read from the bytes)`,
+    );
   }
   if (status === 415) return new HttpError('UNSUPPORTED_MEDIA_TYPE', message);
   if (status === 408) return new HttpError('REQUEST_TIMEOUT', message);

@@ -48,3 +48,10 @@ export function checkLimits(partial: Partial<ServerLimits> | undefined): ServerL
     maxExplainFaces: integerInRange(l.maxExplainFaces, 'limits.maxExplainFaces', 1, 100),
   };
 }
+
+/** The upload limit in words, for messages: "the limit of 25165824 bytes (24 MB; serve --max-upload-mb)". */
+export function uploadLimitText(maxUploadBytes: number): string {
+  const mb = maxUploadBytes / (1024 * 1024);
+  const size = mb >= 1 ? `${Number(mb.toFixed(1))} MB` : `${Number((maxUploadBytes / 1024).toFixed(1))} KB`;
+  return `the limit of ${maxUploadBytes} bytes (${size}; serve --max-upload-mb)`;
+}

@@ -16,12 +16,18 @@ function schema(s: z.ZodType): Json {
 
 const imageBody = (limits: ServerLimits): Json => ({
   required: true,
-  description: `The image, either as the raw body (any Content-Type; the type is sniffed from the bytes: ${SUPPORTED_FORMATS}) or as multipart/form-data with one file field. At most ${limits.maxUploadBytes} bytes and ${limits.maxPixels} decoded pixels. Never written to disk.`,
+  description: `The image, either as the raw body (any well-formed Content-Type and no Content-Encoding; the type is sniffed from the bytes: ${SUPPORTED_FORMATS}) or as multipart/form-data with exactly one file part (any field name). At most ${limits.maxUploadBytes} bytes and ${limits.maxPixels} decoded pixels. Never written to disk.`,
   content: {
     'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
     'image/jpeg': { schema: { type: 'string', format: 'binary' } },
     'image/png': { schema: { type: 'string', format: 'binary' } },
-    'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } }, required: ['file'] } },
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        description: 'Exactly one file part, under any field name (`file` by convention); other fields are ignored. A second file is refused (400 INVALID_ARGUMENT).',
+        properties: { file: { type: 'string', format: 'binary' } },
+      },
+    },
   },
 });
 
@@ -31,7 +37,7 @@ function errors(...codes: Array<keyof typeof HTTP_ERRORS>): Json {
   const out: Json = {};
   for (const [status, cs] of byStatus) {
     out[String(status)] = {
-      description: `Error, code ${cs.join(' or ')}${status === 503 ? ' (with a Retry-After header, seconds)' : ''}`,
+      description: `Error, code ${cs.join(' or ')}${status === 503 || status === 429 ? ' (with a Retry-After header, seconds)' : ''}`,
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
     };
   }
@@ -46,7 +52,11 @@ const genderThresholdParam = {
   schema: { type: 'number', minimum: 0.5, maximum: 1 },
   description: "Gender threshold: a face whose more likely gender label has a lower probability is answered 'uncertain' (the probability is still returned). Default: the model's, chosen on val (see the answer's genderThreshold).",
 };
-const imageErrors = ['INVALID_ARGUMENT', 'EMPTY_BODY', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'NO_USABLE_FACE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'] as const;
+/** What any request can meet before its route runs: the connection, the security checks, shutdown. */
+const requestErrors = ['BAD_REQUEST', 'INVALID_URL', 'CROSS_ORIGIN_FORBIDDEN', 'REQUEST_TIMEOUT', 'HOST_NOT_ALLOWED', 'RATE_LIMITED', 'HEADERS_TOO_LARGE', 'SHUTTING_DOWN'] as const;
+/** What reading and checking an uploaded image can answer. */
+const uploadErrors = ['EMPTY_BODY', 'MALFORMED_MULTIPART', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'ASPECT_RATIO_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'] as const;
+const imageErrors = [...requestErrors, 'INVALID_ARGUMENT', ...uploadErrors, 'NO_USABLE_FACE'] as const;
 
 /** Builds the document for the given limits. */
 export function openApiDocument(limits: ServerLimits, version: string): Json {
@@ -64,7 +74,7 @@ export function openApiDocument(limits: ServerLimits, version: string): Json {
           parameters: [detectParam, genderThresholdParam],
           requestBody: imageBody(limits),
           responses: {
-            '200': { description: 'Faces found (possibly none)', content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } } },
+            '200': { description: 'The faces found: at least one (an image without a usable face is 422 NO_USABLE_FACE)', content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } } },
             ...errors(...imageErrors),
           },
         },
@@ -91,7 +101,7 @@ export function openApiDocument(limits: ServerLimits, version: string): Json {
           requestBody: imageBody(limits),
           responses: {
             '200': { description: 'JPEG', content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
-            ...errors('EMPTY_BODY', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'),
+            ...errors(...requestErrors, 'INVALID_ARGUMENT', ...uploadErrors),
           },
         },
       },

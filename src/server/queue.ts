@@ -12,7 +12,12 @@
  *   interrupted, so its result is dropped and its slot is held until it really ends.
  *
  * Run time is estimated per kind of work (a moving average of finished tasks, starting from
- * {@link DEFAULT_EXPECTED_MS}), because an explanation costs tens of predictions.
+ * {@link DEFAULT_EXPECTED_MS}), because an explanation costs tens of predictions and a photo tens
+ * of chips. Retry-After is the estimated time until the work admitted so far is done.
+ *
+ * A lone request on an idle server is always tried, even when its kind's estimate exceeds the time
+ * limit: the estimate only changes as tasks finish, so refusing would refuse that kind for good.
+ * Such a request holds the slot until it ends and answers 504 if it runs past the limit.
  *
  * @example
  *   const queue = new AdmissionQueue({ concurrency: 1, maxQueued: 8 });
@@ -22,10 +27,11 @@ import { AgeGenderError } from '../core/errors.js';
 import { Semaphore } from '../core/limit.js';
 import { integerInRange } from '../core/validate.js';
 
-export type WorkKind = 'predict' | 'explain' | 'preview';
+/** Kinds of work, timed apart: a photo (`predict`, with detection) costs tens of chips (`chip`, `detect=false`). */
+export type WorkKind = 'predict' | 'chip' | 'explain' | 'preview';
 
 /** Run-time estimates before any task of the kind has finished, ms. */
-export const DEFAULT_EXPECTED_MS: Readonly<Record<WorkKind, number>> = Object.freeze({ predict: 1000, explain: 10_000, preview: 300 });
+export const DEFAULT_EXPECTED_MS: Readonly<Record<WorkKind, number>> = Object.freeze({ predict: 1000, chip: 100, explain: 10_000, preview: 300 });
 
 export interface AdmissionQueueOptions {
   /** Tasks run at the same time (default 1: inference is single-threaded per model anyway). */
@@ -61,7 +67,7 @@ export class AdmissionQueue {
   readonly maxQueued: number;
   readonly #gate: Semaphore;
   readonly #expected: Record<WorkKind, number>;
-  readonly #timed: Record<WorkKind, boolean> = { predict: false, explain: false, preview: false };
+  readonly #timed: Record<WorkKind, boolean> = { predict: false, chip: false, explain: false, preview: false };
   /** Sum of the estimates of the tasks waiting and running (the work ahead of a newcomer), ms. */
   #aheadMs = 0;
   #completed = 0;

@@ -10,7 +10,8 @@ import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { registerPageRoutes } from './page.js';
 import { ExplainQuery, PredictQuery, type ExplainQuery as ExplainQueryT, type ExplainResponse, type PredictResponse } from './schemas.js';
-import { parseQuery, readUpload, type Upload } from './upload.js';
+import { parseQuery } from './query.js';
+import { readUpload, type Upload } from './upload.js';
 import { analyzeUpload, previewUpload, queued } from './work.js';
 
 /** GET /healthz, /openapi.json and the page (/, /app.js, /app.css). */
@@ -39,9 +40,9 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc
 export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/v1/predict', async (req): Promise<PredictResponse> => {
     const t0 = performance.now();
-    const query = parseQuery(PredictQuery, req.query);
+    const query = parseQuery(PredictQuery, req.query, req.url);
     const upload = await readUpload(req, ctx.limits);
-    const result = await queued(ctx, 'predict', t0, (signal) => analyzeUpload(ctx, upload, query.detect, signal));
+    const result = await queued(ctx, query.detect ? 'predict' : 'chip', t0, (signal) => analyzeUpload(ctx, upload, query.detect, signal));
     return {
       width: result.width,
       height: result.height,
@@ -81,7 +82,7 @@ async function explainFaces(ctx: ServerContext, upload: Upload, query: ExplainQu
 export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/v1/explain', async (req): Promise<ExplainResponse> => {
     const t0 = performance.now();
-    const query = parseQuery(ExplainQuery, req.query);
+    const query = parseQuery(ExplainQuery, req.query, req.url);
     if (!ctx.explain) throw new HttpError('EXPLAIN_UNAVAILABLE', 'this server was started without an explainer');
     const upload = await readUpload(req, ctx.limits);
     const out = await queued(ctx, 'explain', t0, (signal) => explainFaces(ctx, upload, query, signal));

@@ -9,12 +9,21 @@ const booleanString = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
-const genderThreshold = z.coerce
-  .number()
-  .min(0.5)
-  .max(1)
+/** A plain decimal number: digits with an optional fraction (no sign, exponent, hex or spaces). */
+const decimal = z.string().regex(/^(\d+(\.\d*)?|\.\d+)$/).transform(Number);
+
+const genderThreshold = decimal
+  .pipe(z.number().min(0.5).max(1))
   .optional()
   .describe("Gender threshold 0.5–1: a face whose more likely gender label has a lower probability is answered 'uncertain'. Default: the model's (chosen on val; 0.5 answers every face).");
+
+/** What each query parameter accepts, for the messages that refuse a value. */
+export const QUERY_ACCEPTS = Object.freeze({
+  detect: 'true, false, 1 or 0',
+  genderThreshold: 'a decimal number from 0.5 to 1',
+  target: 'age or gender',
+  face: 'a whole number from 0 (a face index)',
+});
 
 export const PredictQuery = z.strictObject({
   /** Detect faces first (ordinary photos, default) or take the image as one aligned chip. */
@@ -27,11 +36,15 @@ export const ExplainQuery = z.strictObject({
   detect: booleanString.default(true).describe('As for /v1/predict.'),
   genderThreshold,
   target: z.enum(['age', 'gender']).default('gender').describe('Which output to explain.'),
-  face: z.coerce.number().int().min(0).optional().describe('Explain only this face (index in the predict answer); default: the first faces up to the server limit.'),
+  face: z.string().regex(/^\d{1,6}$/).transform(Number).optional().describe('Explain only this face (index in the predict answer); default: the first faces up to the server limit.'),
 });
 export type ExplainQuery = z.infer<typeof ExplainQuery>;
 
-export const Box = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }).describe('Pixels in the uploaded image, origin top-left.');
+export const Box = z
+  .object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() })
+  .describe(
+    "Pixels in the upright image (the upload with its EXIF orientation applied, whose size the answer's width and height give), origin top-left. A face cut by the image's edge has a box reaching past it: x or y below 0, or x + width, y + height beyond the image.",
+  );
 
 export const Face = z.object({
   box: Box,
@@ -60,7 +73,7 @@ export const PredictResponse = z.object({
   height: z.number().int(),
   detect: z.boolean(),
   genderThreshold: z.number().describe('The gender threshold applied (the query parameter, else the model default).'),
-  turned: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).describe('Clockwise degrees the photo was turned to find its faces upright (0 for an upright photo; a scan or phone photo stored sideways without an EXIF tag gives 90, 180 or 270). Boxes are in the uploaded image as it is.'),
+  turned: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).describe('Clockwise degrees the photo was turned to find its faces upright (0 for an upright photo; a scan or phone photo stored sideways without an EXIF tag gives 90, 180 or 270). Boxes are in the upright image (EXIF orientation applied), not turned by this.'),
   faces: z.array(Face),
   model: z.string(),
   ms: z.number().describe('Server time for this request, ms.'),

@@ -5,7 +5,8 @@
  *   files (`/app.js`, `/app.css`) and `data:` images, no inline code; `frame-ancestors 'none'`
  *   and X-Frame-Options; X-Content-Type-Options: nosniff; no HSTS and no
  *   upgrade-insecure-requests (the service speaks plain HTTP; a TLS proxy in front adds HSTS);
- * - CORS (@fastify/cors) only for the origins given (`--cors <origin>`), none by default, and
+ * - CORS (@fastify/cors) only for the origins given (`--cors <origin>`), none by default, exposing
+ *   Retry-After and X-Request-Id to their scripts, and
  *   cross-origin POSTs from other origins refused with 403 CROSS_ORIGIN_FORBIDDEN (a browser
  *   sends a "simple" cross-origin POST without asking first, so headers alone would not stop it);
  * - an optional per-client rate limit on the API (@fastify/rate-limit, `--rate-limit N/min`),
@@ -91,7 +92,7 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
   });
   const origins = options.corsOrigins ?? [];
   if (origins.length > 0) {
-    await app.register(cors, { origin: [...origins], methods: ['GET', 'POST'], maxAge: 600 });
+    await app.register(cors, { origin: [...origins], methods: ['GET', 'POST'], maxAge: 600, exposedHeaders: ['Retry-After', 'X-Request-Id'] });
   }
   registerRequestChecks(app, options);
   const perMinute = options.rateLimitPerMinute ?? 0;

@@ -108,8 +108,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 }
 
 /**
- * Graceful shutdown on SIGTERM / SIGINT: stop accepting connections, let in-flight requests finish
- * (new requests on open connections get 503 SHUTTING_DOWN), release the model, then exit 0. If
+ * Graceful shutdown on SIGTERM / SIGINT: stop accepting connections and close the idle ones, let
+ * in-flight requests finish (a request still arriving on a busy connection gets 503 SHUTTING_DOWN),
+ * release the model, then exit 0. If
  * that takes longer than `boundMs`, or a second signal comes, exit 1 at once.
  */
 export function exitOnSignals(running: RunningServer, boundMs: number, say: (line: string) => void): void {

@@ -1,44 +1,49 @@
 /**
- * Reading a request: the query string through its zod schema, the image bytes from a raw body or a
- * multipart form, sniffed (never trusting Content-Type) and size-checked from the header.
+ * Reading a request's image: the bytes from a raw body or a multipart form, sniffed (never trusting
+ * Content-Type) and size-checked from the header.
  */
 import type { FastifyRequest } from 'fastify';
 import { readImageHeader, sniffImageType, SUPPORTED_FORMATS, type ImageHeader } from '../io/decode.js';
 import { HttpError } from './errors.js';
-import type { ServerLimits } from './limits.js';
+import { uploadLimitText, type ServerLimits } from './limits.js';
 
-interface SafeParser<T> {
-  safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
-}
-
-/** Parses the query with `schema`; 400 INVALID_ARGUMENT naming the parameter otherwise. */
-export function parseQuery<T>(schema: SafeParser<T>, query: unknown): T {
-  const r = schema.safeParse(query ?? {});
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const where = issue && issue.path.length > 0 ? `query parameter ${issue.path.map(String).join('.')}` : 'query';
-  throw new HttpError('INVALID_ARGUMENT', `${where}: ${issue?.message ?? 'invalid'}`);
-}
+/** What a multipart form may hold: one file (under any field name) and a few ignored fields. */
+export const MULTIPART_LIMITS = Object.freeze({ files: 1, fields: 8, parts: 9 });
 
 /**
- * The multipart parser (busboy) reports a missing or wrong boundary and a cut-short body as plain
- * errors; those are the client's fault (400). Errors that carry a status (413 file too large, the
- * multipart plugin's own limits) keep it.
+ * The multipart reader's errors as the client's: a second file → 400 (one image per request); a
+ * file over the byte limit and too many fields or parts → 413 naming the limit; a missing or wrong
+ * boundary or a cut-short body (busboy's plain errors) → 400 MALFORMED_MULTIPART.
  */
-function multipartError(error: unknown): unknown {
-  if (error instanceof HttpError || (typeof error === 'object' && error !== null && 'statusCode' in error)) return error;
+function multipartError(error: unknown, limits: ServerLimits): unknown {
+  if (error instanceof HttpError) return error;
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  if (code === 'FST_FILES_LIMIT') return new HttpError('INVALID_ARGUMENT', 'the multipart form holds more than one file: send one image per request');
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new HttpError('PAYLOAD_TOO_LARGE', `the uploaded file is over ${uploadLimitText(limits.maxUploadBytes)}`);
+  if (code === 'FST_FIELDS_LIMIT') return new HttpError('PAYLOAD_TOO_LARGE', `the multipart form has more than ${MULTIPART_LIMITS.fields} fields besides the file`);
+  if (code === 'FST_PARTS_LIMIT') return new HttpError('PAYLOAD_TOO_LARGE', `the multipart form has more than ${MULTIPART_LIMITS.parts} parts`);
+  if (typeof error === 'object' && error !== null && 'statusCode' in error) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new HttpError('MALFORMED_MULTIPART', `the multipart body could not be read: ${reason}`);
 }
 
-async function bodyBytes(req: FastifyRequest): Promise<Buffer> {
+/** The one file of a multipart form, whatever its field name; other fields are ignored. */
+async function multipartFile(req: FastifyRequest): Promise<Buffer> {
+  let bytes: Buffer | null = null;
+  // Read to the end of the form, so that a second file is noticed (the files limit raises it).
+  for await (const part of req.parts()) {
+    if (part.type === 'file') bytes = await part.toBuffer();
+  }
+  if (bytes === null) throw new HttpError('EMPTY_BODY', 'multipart request has no file part');
+  return bytes;
+}
+
+async function bodyBytes(req: FastifyRequest, limits: ServerLimits): Promise<Buffer> {
   if (req.isMultipart()) {
     try {
-      const part = await req.file();
-      if (!part) throw new HttpError('EMPTY_BODY', 'multipart request has no file part');
-      return await part.toBuffer();
+      return await multipartFile(req);
     } catch (error) {
-      throw multipartError(error);
+      throw multipartError(error, limits);
     }
   }
   const body = req.body;
@@ -68,7 +73,7 @@ function checkHeader(header: ImageHeader, limits: ServerLimits): void {
 
 /** The uploaded image's bytes: non-empty, a supported type, and within the pixel and aspect-ratio limits per its header. */
 export async function readUpload(req: FastifyRequest, limits: ServerLimits): Promise<Upload> {
-  const bytes = await bodyBytes(req);
+  const bytes = await bodyBytes(req, limits);
   if (bytes.length === 0) throw new HttpError('EMPTY_BODY', 'request body is empty: send the image bytes, or a multipart form with one file');
   if (sniffImageType(bytes) === null) {
     throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `not a supported image: the bytes are not ${SUPPORTED_FORMATS}`);

@@ -121,6 +121,13 @@ test('zero-byte file → INVALID_IMAGE', async () => {
   await rejectsWith(decodeForHash(Buffer.alloc(0), 'empty.jpg'), 'INVALID_IMAGE', 'empty.jpg', 'file is empty (0 bytes)');
 });
 
+test('decoder reasons are short and human: a truncated AVIF or JPEG gives its first clause, no seek trace or code', async () => {
+  const photo = readFileSync(new URL('../fixtures/photos/three-faces.jpg', import.meta.url));
+  const avif = await sharp(photo).avif().toBuffer();
+  await rejectsWith(decodeImage(avif.subarray(0, avif.length >> 1), 'cut.avif'), 'INVALID_IMAGE', 'cut.avif', 'corrupt or truncated AVIF: Invalid input: Unexpected end of file');
+  await rejectsWith(decodeImage(photo.subarray(0, photo.length >> 1), 'cut.jpg'), 'INVALID_IMAGE', 'cut.jpg', 'corrupt or truncated JPEG: premature end of JPEG image');
+});
+
 test('truncated JPEG (a real chip cut in half) → INVALID_IMAGE with the decoder reason', async () => {
   const chip = realChip();
   const half = chip.subarray(0, chip.length >> 1);

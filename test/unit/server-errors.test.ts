@@ -98,6 +98,26 @@ describe('one error shape for every error', () => {
     }
   });
 
+  it('multipart: any field name holds the file; a second file is refused with 400; 413s name the limit', async () => {
+    const part = (name: string, body: Buffer): Buffer =>
+      Buffer.concat([Buffer.from(`--B0UNDARY\r\nContent-Disposition: form-data; name="${name}"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`), body, Buffer.from('\r\n')]);
+    const field = (name: string): Buffer => Buffer.from(`--B0UNDARY\r\nContent-Disposition: form-data; name="${name}"\r\n\r\nvalue\r\n`);
+    const end = Buffer.from('--B0UNDARY--\r\n');
+    const post = (body: Buffer) => app.inject({ method: 'POST', url: '/v1/predict?detect=false', ...multipart('B0UNDARY', body) });
+
+    const image = await post(Buffer.concat([field('note'), part('image', chip), end]));
+    assert.equal(image.statusCode, 200, image.body);
+    const two = await post(Buffer.concat([part('file', chip), part('file', chip), end]));
+    assertErrorShape({ status: two.statusCode, body: two.body, headers: two.headers }, 400, 'INVALID_ARGUMENT');
+    assert.match(two.body, /more than one file: send one image per request/);
+    const big = await post(Buffer.concat([part('file', Buffer.alloc(1024 * 1024 + 1, 0xff)), end]));
+    assertErrorShape({ status: big.statusCode, body: big.body, headers: big.headers }, 413, 'PAYLOAD_TOO_LARGE');
+    assert.match(big.body, /over the limit of 1048576 bytes \(1 MB; serve --max-upload-mb\)/);
+    const fields = await post(Buffer.concat([...Array.from({ length: 9 }, (_v, i) => field(`f${i}`)), part('file', chip), end]));
+    assertErrorShape({ status: fields.statusCode, body: fields.body, headers: fields.headers }, 413, 'PAYLOAD_TOO_LARGE');
+    assert.match(fields.body, /more than 8 fields/);
+  });
+
   it('route errors: 400, 404, 413 (bytes, pixels, aspect), 415, 422, 501', async () => {
     const cases: Array<[string, string, Buffer | undefined, number, string]> = [
       ['POST', '/v1/predict?detect=maybe', chip, 400, 'INVALID_ARGUMENT'],
@@ -113,7 +133,43 @@ describe('one error shape for every error', () => {
     for (const [method, url, payload, status, code] of cases) {
       const res = await app.inject({ method: method as 'GET' | 'POST', url, ...(payload ? { payload } : {}) });
       assertErrorShape({ status: res.statusCode, body: res.body, headers: res.headers }, status, code);
+      if (code === 'PAYLOAD_TOO_LARGE') assert.match(res.body, /over the limit of 1048576 bytes \(1 MB; serve --max-upload-mb\)/);
     }
+  });
+
+  it('415 names what is wrong: a Content-Type that is not a media type, a Content-Encoding', async () => {
+    const badType = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { 'content-type': 'jpeg' } });
+    assertErrorShape({ status: badType.statusCode, body: badType.body, headers: badType.headers }, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(badType.body, /Content-Type header \\"jpeg\\" is not a media type/);
+    const gzip = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { 'content-encoding': 'gzip' } });
+    assertErrorShape({ status: gzip.statusCode, body: gzip.body, headers: gzip.headers }, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(gzip.body, /Content-Encoding \\"gzip\\" is not supported/);
+    const anyType = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { 'content-type': 'text/plain' } });
+    assert.equal(anyType.statusCode, 200, 'a well-formed Content-Type of any type is ignored');
+  });
+
+  it('query parameters: messages name the parameter and what it accepts, stay short; bad percent-encoding is INVALID_URL', async () => {
+    const message = async (query: string, status = 400, code = 'INVALID_ARGUMENT'): Promise<string> => {
+      const res = await app.inject({ method: 'POST', url: `/v1/predict?${query}`, payload: chip });
+      assertErrorShape({ status: res.statusCode, body: res.body, headers: res.headers }, status, code);
+      const text = (res.json() as { error: { message: string } }).error.message;
+      assert.ok(text.length < 300, `message of ${text.length} chars: ${text.slice(0, 100)}`);
+      return text;
+    };
+    const range = 'expected a decimal number from 0.5 to 1';
+    assert.equal(await message('genderThreshold='), `query parameter genderThreshold: ${range}, got an empty value`);
+    assert.equal(await message('genderThreshold=abc'), `query parameter genderThreshold: ${range}, got "abc"`);
+    assert.equal(await message('genderThreshold=0x1'), `query parameter genderThreshold: ${range}, got "0x1"`);
+    assert.equal(await message('genderThreshold=1e0'), `query parameter genderThreshold: ${range}, got "1e0"`);
+    assert.equal(await message('genderThreshold=0.3'), `query parameter genderThreshold: ${range}, got "0.3"`);
+    assert.match(await message('genderThreshold=0.6&genderThreshold=0.7'), /^query parameter genderThreshold is given 2 times: give it once, as a decimal number from 0.5 to 1$/);
+    assert.equal(await message('detect=maybe'), 'query parameter detect: expected true, false, 1 or 0, got "maybe"');
+    assert.match(await message(`detect=${'x'.repeat(5000)}`), /got "x{40}…"$/);
+    assert.match(await message('detect=%zz', 400, 'INVALID_URL'), /percent-encoding/);
+    const many = await message(Array.from({ length: 2000 }, (_v, i) => `k${i}=1`).join('&'));
+    assert.equal(many, 'unknown query parameters "k0", "k1", "k2", "k3", "k4" and 1995 more; accepted: detect, genderThreshold');
+    const ok = await app.inject({ method: 'POST', url: '/v1/predict?detect=false&genderThreshold=.75', payload: chip });
+    assert.equal(ok.statusCode, 200, ok.body);
   });
 
   it('a URL Fastify cannot decode answers 400 INVALID_URL', async () => {

@@ -60,6 +60,12 @@ describe('ops endpoints', () => {
     assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     const echoed = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'client-42' } });
     assert.equal(echoed.headers['x-request-id'], 'client-42');
+    for (const unsafe of ['<script>alert(1)</script>', 'a'.repeat(129), 'two words', '']) {
+      const replaced = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': unsafe } });
+      assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/, `${unsafe.slice(0, 20)} is replaced by a UUID`);
+    }
+    const longest = 'A.b_c:d-9'.repeat(15).slice(0, 128);
+    assert.equal((await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': longest } })).headers['x-request-id'], longest);
   });
 });
 

@@ -42,6 +42,22 @@ describe('AdmissionQueue', () => {
     await running;
   });
 
+  it('chips and photos are timed apart, so Retry-After counts queued photos at a photo\'s cost', async () => {
+    const q = new AdmissionQueue({ concurrency: 1, maxQueued: 4, expectedMs: { predict: 2000 } });
+    for (let i = 0; i < 5; i++) await q.run('chip', performance.now() + 10_000, async () => 'chip');
+    assert.ok(q.expectedMs('chip') < 100, `chip estimate ${q.expectedMs('chip')} ms`);
+    assert.equal(q.expectedMs('predict'), 2000, 'fast chips do not lower the photo estimate');
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const photos = Array.from({ length: 5 }, () => q.run('predict', performance.now() + 60_000, () => gate.then(() => 'photo')));
+    await assert.rejects(q.run('predict', performance.now() + 60_000, async () => 'one too many'), (e: Error & { retryAfterSeconds?: number }) => {
+      assert.equal(e.retryAfterSeconds, 10, '5 photos of 2 s each are ahead');
+      return true;
+    });
+    release();
+    await Promise.all(photos);
+  });
+
   it('a waiting request that can no longer finish in time leaves before taking a slot', async () => {
     const q = new AdmissionQueue({ concurrency: 1, maxQueued: 8, expectedMs: { predict: 100 } });
     const blocker = q.run('predict', performance.now() + 60_000, () => sleep(600));

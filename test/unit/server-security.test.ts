@@ -77,6 +77,7 @@ describe('security: options', () => {
       const ok = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { origin: 'https://app.example' } });
       assert.equal(ok.statusCode, 200, ok.body);
       assert.equal(ok.headers['access-control-allow-origin'], 'https://app.example');
+      assert.equal(ok.headers['access-control-expose-headers'], 'Retry-After, X-Request-Id', 'scripts of the origin can read Retry-After and X-Request-Id');
       const other = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { origin: 'https://other.example' } });
       assert.equal(other.statusCode, 403);
       assert.equal(other.headers['access-control-allow-origin'], undefined);

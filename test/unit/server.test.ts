@@ -110,6 +110,18 @@ describe('server', () => {
     assert.equal(body.explain, true);
   });
 
+  it('/openapi.json declares every error code the image routes answer, and says a 200 holds a face', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, { post: { responses: Record<string, { description: string }> } }> };
+    const expected = ['BAD_REQUEST', 'INVALID_URL', 'INVALID_ARGUMENT', 'EMPTY_BODY', 'MALFORMED_MULTIPART', 'CROSS_ORIGIN_FORBIDDEN', 'REQUEST_TIMEOUT', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'ASPECT_RATIO_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'HOST_NOT_ALLOWED', 'RATE_LIMITED', 'HEADERS_TOO_LARGE', 'QUEUE_FULL', 'SHUTTING_DOWN', 'TIMEOUT', 'INTERNAL'];
+    for (const route of ['/v1/predict', '/v1/explain', '/v1/preview']) {
+      const responses = doc.paths[route]!.post.responses;
+      const declared = Object.values(responses).map((r) => r.description).join(' ');
+      for (const code of expected) assert.match(declared, new RegExp(`\\b${code}\\b`), `${route} does not declare ${code}`);
+    }
+    for (const route of ['/v1/predict', '/v1/explain']) assert.match(doc.paths[route]!.post.responses['422']!.description, /NO_USABLE_FACE/);
+    assert.match(doc.paths['/v1/predict']!.post.responses['200']!.description, /at least one/);
+  });
+
   it('GET /openapi.json describes every route with the error schema', async () => {
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
     assert.equal(res.statusCode, 200);

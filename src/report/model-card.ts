@@ -1,7 +1,7 @@
 import type { AbstentionSummary } from '../eval/abstention.js';
 import type { ModelMetadata } from '../model/api.js';
 import type { EvaluationResult } from '../eval/evaluate.js';
-import type { PhotoEvaluation } from '../eval/photos.js';
+import { DECADE_BIAS_MIN_FACES, type PhotoEvaluation } from '../eval/photos.js';
 import { percent } from '../core/format.js';
 import { expectedCumulativeScore, fitLabelNoise } from '../eval/label-noise.js';
 import { fmt } from './charts.js';
@@ -20,11 +20,23 @@ export interface ModelCardInput {
   abstention?: AbstentionSummary;
 }
 
-/** How much of the photo MAE the by-decade bias explains (when the evaluation recorded it). */
+/**
+ * How much of the photo MAE the by-decade bias explains, over the decades with at least
+ * DECADE_BIAS_MIN_FACES faces. A file from before that rule recorded the figure over every decade: it is
+ * quoted only when every decade with faces has that many (the same figure), else left out.
+ */
 function biasShare(s: PhotoEvaluation['summary']): string {
-  const without = s.age.maeWithoutDecadeBias;
-  if (without === undefined || without === null || s.age.mae === null) return '';
-  return ` Taking each decade's mean signed error off its faces (with the labels: an attribution, not a correction) leaves an MAE of <b>${fmt(without, 2)}</b>: ${fmt(s.age.mae - without, 2)} years of the MAE is that by-decade shift.`;
+  const attribution = '(with the labels: an attribution, not a correction)';
+  let b = s.age.decadeBias;
+  if (b === undefined) {
+    const old = s.age.maeWithoutDecadeBias;
+    const withFaces = s.byDecade.filter((d) => d.count > 0);
+    if (old === undefined || old === null || s.age.mae === null || withFaces.some((d) => d.count < DECADE_BIAS_MIN_FACES)) return '';
+    b = { minFaces: DECADE_BIAS_MIN_FACES, faces: s.age.count, mae: s.age.mae, maeWithout: old };
+  }
+  if (b === null) return ` No decade has ${DECADE_BIAS_MIN_FACES} faces: too few to tell how much of the MAE is a by-decade shift.`;
+  const over = b.faces === s.age.count ? '' : ` Over the ${b.faces} faces in decades with at least ${b.minFaces} (MAE ${fmt(b.mae, 2)}),`;
+  return `${over}${over ? ' taking' : ' Taking'} each decade's mean signed error off its faces ${attribution} leaves an MAE of <b>${fmt(b.maeWithout, 2)}</b>: ${fmt(b.mae - b.maeWithout, 2)} years of ${over ? 'that' : 'the'} MAE is the by-decade shift${b.faces === s.age.count ? ` (every decade here has at least ${b.minFaces} faces)` : ''}.`;
 }
 
 /** Words for a recorded `AnalyzeOptions.align`. */

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerEvaluateCommand, runEvaluatePhotos } from '../../src/cli/commands/evaluate.js';
 import { AgeGenderError } from '../../src/core/errors.js';
-import { failedPhotoLines, formatPhotoSummary, maeWithoutDecadeBias, parsePhotoLabels, photoRecordsCsv, signedErrorByDecade, summarisePhotos, type PhotoRecord } from '../../src/eval/photos.js';
+import { decadeBias, failedPhotoLines, formatPhotoSummary, maeWithoutDecadeBias, parsePhotoLabels, photoRecordsCsv, signedErrorByDecade, summarisePhotos, type PhotoRecord } from '../../src/eval/photos.js';
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
 import { photoShiftHtml } from '../../src/report/model-card.js';
 import { checkPhotoEvaluationModel, evaluatePhotos, readPhotoEvaluation, spreadSubset } from '../../src/workflow/evaluate-photos.js';
@@ -73,9 +73,30 @@ describe('summarisePhotos', () => {
     assert.equal(maeWithoutDecadeBias([20, 25, 60, 61], [15, 20, 68, 69]), 0);
     assert.equal(maeWithoutDecadeBias([], []), null);
     assert.throws(() => maeWithoutDecadeBias([1, 2], [1]), /as many predictions as labels/);
-    const s = summarisePhotos([record({ age: 30, predictedAge: 27 }), record({ age: 34, predictedAge: 29 }), record({ age: 50, predictedAge: 45 })]);
-    assert.ok(Math.abs(s.age.mae! - 13 / 3) < 1e-12 && Math.abs(s.age.maeWithoutDecadeBias! - 2 / 3) < 1e-12);
-    assert.match(formatPhotoSummary(s).join('\n'), /MAE without the by-decade bias 0\.67/);
+  });
+
+  it('decadeBias counts only decades with at least 20 faces; the summary and the card say when none has', () => {
+    // ten photos, one per decade: each decade's own error is its bias, so nothing would be left by construction
+    const one = Array.from({ length: 10 }, (_, i) => i * 10 + 5);
+    const s = summarisePhotos(one.map((age, i) => record({ age, predictedAge: age + (i % 2 ? 9 : -7) })));
+    assert.equal(s.age.decadeBias, null);
+    assert.equal(s.age.maeWithoutDecadeBias, undefined, 'the old field is not written');
+    assert.match(formatPhotoSummary(s).join('\n'), /MAE without the by-decade bias: n\/a \(no decade has 20 faces\)/);
+    // 20 faces in the 30s (errors −3 and −5 alternating: bias −4, 1 left each), 3 in the 50s (left out)
+    const actual = [...Array.from({ length: 20 }, (_, i) => 30 + (i % 10)), 50, 51, 52];
+    const predicted = actual.map((a, i) => (i < 20 ? a + (i % 2 ? -5 : -3) : a + 10));
+    assert.deepEqual(decadeBias(actual, predicted), { minFaces: 20, faces: 20, mae: 4, maeWithout: 1 });
+    assert.equal(decadeBias(actual, predicted, 21), null);
+    assert.equal(decadeBias(actual, predicted, 3)!.faces, 23);
+    const t = summarisePhotos(actual.map((age, i) => record({ age, predictedAge: predicted[i]! })));
+    assert.match(formatPhotoSummary(t).join('\n'), /over the 20 faces in decades with ≥ 20: MAE 4\.00, 1\.00 without the by-decade bias/);
+    const card = (summary: typeof t): string => photoShiftHtml({ photos: 'p', labels: 'l', model: 'm', runtime: 'r', detector: null, createdAt: '2026-01-01', summary });
+    assert.match(card(t), /Over the 20 faces in decades with at least 20 \(MAE 4\.00\), taking each decade's mean signed error off its faces \(with the labels: an attribution, not a correction\) leaves an MAE of <b>1\.00<\/b>: 3\.00 years of that MAE is the by-decade shift\./);
+    assert.match(card(s), /No decade has 20 faces: too few to tell/);
+    // a file from before the rule: its figure is quoted only when every decade with faces has 20
+    assert.doesNotMatch(card({ ...s, age: { ...s.age, decadeBias: undefined, maeWithoutDecadeBias: 3.48 } }), /leaves an MAE|No decade/);
+    const full = summarisePhotos(actual.slice(0, 20).map((age, i) => record({ age, predictedAge: predicted[i]! })));
+    assert.match(card({ ...full, age: { ...full.age, decadeBias: undefined, maeWithoutDecadeBias: 1 } }), /Taking each decade's mean signed error off its faces .* leaves an MAE of <b>1\.00<\/b>: 3\.00 years of the MAE is the by-decade shift \(every decade here has at least 20 faces\)/);
   });
 
   it('photoRecordsCsv writes one row per photo with empty cells where there is no face', () => {
@@ -180,8 +201,7 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.match(html, /<tr><td>20-29<\/td><td>1<\/td>/);
     assert.match(html, /<tr><td>30-39<\/td><td>1<\/td>/);
     assert.doesNotMatch(html, /<td>70-79<\/td>/);
-    assert.match(html, /leaves an MAE of <b>[0-9.]+<\/b>/);
-    assert.doesNotMatch(photoShiftHtml({ ...stored, summary: { ...stored.summary, age: { ...stored.summary.age, maeWithoutDecadeBias: undefined } } }), /leaves an MAE/);
+    assert.match(html, /No decade has 20 faces/, 'two photos say nothing about a by-decade shift');
     assert.equal(photoShiftHtml(null), '');
     await writeFile(join(dir, 'bad.json'), '{"photos": 3}');
     await assert.rejects(readPhotoEvaluation(join(dir, 'bad.json')), /bad\.json: Expected a photo-evaluation\.json/);

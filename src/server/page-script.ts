@@ -76,8 +76,8 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   var drop = $('drop'), input = $('file'), statusEl = $('status'), stage = $('stage'), photo = $('photo'), facesEl = $('faces');
   var NO_FACE_HINT = 'If this is a tight face crop (one face filling the picture), untick \u201cdetect faces\u201d to read it as one face.';
   var lastFile = null, shown = null, run = 0;
-  // The page's own ?genderThreshold= is passed on to the API (a way to try the abstention threshold).
-  var threshold = new URLSearchParams(window.location.search).get('genderThreshold');
+  // The page's own ?genderThreshold= (checked by the server, which writes it here) is passed on to the API.
+  var threshold = document.body.getAttribute('data-gender-threshold');
   var passOn = threshold ? '&genderThreshold=' + encodeURIComponent(threshold) : '';
 
   function setStatus(text, kind) {
@@ -213,7 +213,9 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   function noFace(e) {
     var detect = $('detect').checked;
     if (!e) return 'No face found.' + (detect ? ' ' + NO_FACE_HINT : '');
-    var message = /[.!?]$/.test(e.message) ? e.message : e.message + '.';
+    // the API's message already starts with "no usable face: "
+    var reason = e.message.replace(/^no usable face: /i, '');
+    var message = /[.!?]$/.test(reason) ? reason : reason + '.';
     return 'No usable face: ' + message + (detect ? ' ' + NO_FACE_HINT : '');
   }
   // A photo the browser shows that is larger than the server analyses (its longer side is cut to

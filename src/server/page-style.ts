@@ -24,7 +24,7 @@ select { font: inherit; padding: .15rem .3rem; }
 .hint { color: #4a5563; }
 #status { margin: .6rem 0; min-height: 1.4em; overflow-wrap: anywhere; }
 #status.error { color: #b42318; }
-#status.warn { color: #8a4b00; }
+#status.warn, .note.warn { color: #8a4b00; }
 .stage { position: relative; display: inline-block; max-width: 100%; margin: 0; vertical-align: top; }
 #photo { display: block; max-width: 100%; max-height: 70vh; height: auto; }
 #photo:not([src]), #photo[hidden] { display: none; }

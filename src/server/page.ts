@@ -14,6 +14,7 @@ import { SUPPORTED_FORMATS } from '../io/decode.js';
 import { esc } from '../report/html.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_STYLE } from './page-style.js';
+import { pageGenderThreshold } from './schemas.js';
 
 /** The accuracy figures recorded in a model's metadata (`metrics.test`, else `metrics.val`), or null. */
 export interface ModelFigures {
@@ -59,9 +60,19 @@ function accuracyHtml(metadata: ModelMetadata): string {
 <p>Expect larger errors on ordinary photos than on these cropped, frontal chips, for people over 40 (age), for young children (gender), and for faces in profile, occluded or in poor light.</p>`;
 }
 
-/** What the gender threshold means, with the share answered and their accuracy on val when the metadata records them for this threshold. */
-export function abstentionHtml(metadata: ModelMetadata, genderThreshold: number): string {
-  if (!(genderThreshold > 0.5)) return '';
+/** A threshold as a percentage with one decimal at most: 0.781 → "78.1%". */
+function thresholdPct(t: number): string {
+  return `${Math.round(t * 1000) / 10}%`;
+}
+
+/**
+ * What the gender threshold means, with the share answered and their accuracy on val when the
+ * metadata records them for this threshold. `modelThreshold`: the model's own, when the page's address
+ * set another (said so, with the model's).
+ */
+export function abstentionHtml(metadata: ModelMetadata, genderThreshold: number, modelThreshold: number = genderThreshold): string {
+  const fromAddress = genderThreshold !== modelThreshold;
+  if (!(genderThreshold > 0.5) && !fromAddress) return '';
   const inference = metadata['inference'] as { genderThreshold?: unknown; genderThresholdVal?: Record<string, unknown> } | undefined;
   const val = inference?.genderThresholdVal;
   const children = val?.['children'] as Record<string, unknown> | undefined;
@@ -72,7 +83,8 @@ export function abstentionHtml(metadata: ModelMetadata, genderThreshold: number)
     inference?.genderThreshold === genderThreshold && coverage !== null && accuracy !== null
       ? ` On the val split that answers ${pct1(coverage)} of faces, ${pct1(accuracy)} of them matching the annotation${childCoverage !== null ? `; for children under 10 it answers only ${pct1(childCoverage)}` : ''}.`
       : '';
-  return `<p id="abstention">The gender is given only when the likelier label's probability reaches <b>${Math.round(genderThreshold * 1000) / 10}%</b>; below that the page says “uncertain”.${measured}</p>`;
+  const source = fromAddress ? ` (set by <code>?genderThreshold=</code> in this page's address; the model's own is ${thresholdPct(modelThreshold)})` : '';
+  return `<p id="abstention">The gender is given only when the likelier label's probability reaches <b>${thresholdPct(genderThreshold)}</b>${source}; below that the page says “uncertain”.${measured}</p>`;
 }
 
 function licenceHtml(metadata: ModelMetadata): string {
@@ -82,14 +94,14 @@ function licenceHtml(metadata: ModelMetadata): string {
 }
 
 /** The "what this is / how accurate / what not to use it for" panel, from the model card's content. */
-export function aboutHtml(metadata: ModelMetadata, genderThreshold = 0.5): string {
+export function aboutHtml(metadata: ModelMetadata, genderThreshold = 0.5, modelThreshold = genderThreshold): string {
   return `<section class="about" aria-labelledby="about-title">
 <h2 id="about-title">About this model</h2>
 <h3>What this is</h3>
 <p>One neural network (<code>${esc(metadata.name)}</code>) estimates each face's age, with an 80% interval, and the probability of the <b>binary gender label annotated in UTKFace</b>, which is not gender identity. Faces are found by a detector, then aligned and read.</p>
 <h3>How accurate</h3>
 ${accuracyHtml(metadata)}
-${abstentionHtml(metadata, genderThreshold)}
+${abstentionHtml(metadata, genderThreshold, modelThreshold)}
 <h3>What not to use it for</h3>
 <ul>
 <li><b>No decisions about people</b>: not for age verification or age-gating, hiring, credit, insurance, policing, border control, surveillance, or anything that affects someone individually.</li>
@@ -100,7 +112,15 @@ ${licenceHtml(metadata)}
 }
 
 /** The page's HTML for a model (its metadata, and the gender threshold it applies). */
-export function pageHtml(metadata: ModelMetadata, genderThreshold = 0.5): string {
+/**
+ * The page for the model's threshold, or for the one the page's address asks (`?genderThreshold=`,
+ * passed on to the API by the script through `data-gender-threshold`); a value that is not a
+ * threshold is ignored with a note saying so.
+ */
+export function pageHtml(metadata: ModelMetadata, genderThreshold = 0.5, fromAddress: ReturnType<typeof pageGenderThreshold> = null): string {
+  const asked = fromAddress && 'value' in fromAddress ? fromAddress.value : null;
+  const shown = asked ?? genderThreshold;
+  const refused = fromAddress && 'refused' in fromAddress ? `<p class="note warn" id="threshold-note">${esc(fromAddress.refused)}; the model's threshold is used.</p>\n` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -111,9 +131,10 @@ export function pageHtml(metadata: ModelMetadata, genderThreshold = 0.5): string
 <link rel="stylesheet" href="/app.css">
 <script src="/app.js" defer></script>
 </head>
-<body>
+<body${asked === null ? '' : ` data-gender-threshold="${asked}"`}>
 <main>
 <h1>agegender</h1>
+${refused}
 <p class="note">Choose or drop a photo: each face is boxed and listed with an age estimate (80% interval) and the gender label as annotated in UTKFace, with its probability; then the explanation shows which regions drove the answer. The photo is processed in memory and not stored.</p>
 <button type="button" id="drop" class="drop" aria-describedby="drop-help">
 <span class="drop-title">Choose a photo</span>
@@ -127,7 +148,7 @@ export function pageHtml(metadata: ModelMetadata, genderThreshold = 0.5): string
 <div id="status" role="status" aria-live="polite"></div>
 <figure id="stage" class="stage"><img id="photo" alt=""></figure>
 <ol id="faces" class="faces" aria-label="faces found"></ol>
-${aboutHtml(metadata, genderThreshold)}
+${aboutHtml(metadata, shown, genderThreshold)}
 </main>
 </body>
 </html>
@@ -137,7 +158,10 @@ ${aboutHtml(metadata, genderThreshold)}
 /** GET /, /app.js and /app.css, for the model served. */
 export function registerPageRoutes(app: FastifyInstance, model: Pick<AgeGenderModel, 'metadata' | 'genderThreshold'>): void {
   const html = pageHtml(model.metadata, model.genderThreshold);
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html));
+  app.get('/', async (req, reply) => {
+    const asked = pageGenderThreshold((req.query as Record<string, unknown> | undefined)?.['genderThreshold']);
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(asked === null ? html : pageHtml(model.metadata, model.genderThreshold, asked));
+  });
   app.get('/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(PAGE_SCRIPT));
   app.get('/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(PAGE_STYLE));
 }

@@ -17,6 +17,15 @@ const genderThreshold = decimal
   .optional()
   .describe("Gender threshold 0.5–1: a face whose more likely gender label has a lower probability is answered 'uncertain'. Default: the model's (chosen on val; 0.5 answers every face).");
 
+/** The web page's own `?genderThreshold=`: the value to pass on to the API, or why it is not taken. */
+export function pageGenderThreshold(value: unknown): { value: number } | { refused: string } | null {
+  if (value === undefined) return null;
+  const r = genderThreshold.safeParse(value);
+  if (r.success && r.data !== undefined) return { value: r.data };
+  const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : 'given more than once';
+  return { refused: `?genderThreshold= in this page's address (${shown}) is not ${QUERY_ACCEPTS.genderThreshold}: it is ignored` };
+}
+
 /** What each query parameter accepts, for the messages that refuse a value. */
 export const QUERY_ACCEPTS = Object.freeze({
   detect: 'true, false, 1 or 0',

@@ -231,6 +231,14 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       const abstained = await faces('?genderThreshold=0.99');
       assert.ok(abstained.every((t) => / · gender uncertain \(female \d+%\)$/.test(t)), abstained.join('\n'));
       assert.deepEqual(abstained.map((t) => t.split(' · ')[0]), answered.map((t) => t.split(' · ')[0]), 'the same faces and ages');
+      // the panel states the threshold in use, and the model's own
+      assert.match((await page.textContent('#abstention')) ?? '', /reaches 99% \(set by \?genderThreshold= in this page's address; the model's own is [\d.]+%\)/);
+      // a value that is not a threshold is ignored, said so once; uploads still work (at the model's threshold)
+      for (const bad of ['abc', '2', '']) {
+        const ignored = await faces(`?genderThreshold=${bad}`);
+        assert.deepEqual(ignored, answered, `?genderThreshold=${bad}`);
+        assert.match((await page.textContent('#threshold-note')) ?? '', /is not a decimal number from 0\.5 to 1: it is ignored; the model's threshold is used/);
+      }
     }));
 
   it('an abstention shows "gender uncertain"; 422 NO_USABLE_FACE shows its message and the hint', () =>
@@ -245,10 +253,10 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       await page.waitForFunction(() => document.querySelectorAll('.face-card').length === 2, undefined, { timeout: 30_000 });
       const layout = await measure(page);
       assert.deepEqual(layout.list, ['#1 age 31 (26–38) · gender uncertain (female 44%)', '#2 age 31 (26–38) · male < 1%']);
-      answer = { status: 422, body: { error: { code: 'NO_USABLE_FACE', message: 'the faces found are too small or blurred to read' } } };
+      answer = { status: 422, body: { error: { code: 'NO_USABLE_FACE', message: 'no usable face: the faces found are too small or blurred to read' } } };
       await dropPhoto(page, 'three-faces.jpg');
       await page.waitForFunction(() => /^No usable face/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 30_000 });
-      assert.match((await page.textContent('#status')) ?? '', /too small or blurred to read\. .*untick “detect faces”/);
+      assert.match((await page.textContent('#status')) ?? '', /^No usable face: the faces found are too small or blurred to read\. .*untick “detect faces”/, 'the API\'s own prefix is not repeated');
       assert.equal(await page.$$eval('.face-card', (els) => els.length), 0);
     }));
 

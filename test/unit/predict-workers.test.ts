@@ -41,7 +41,7 @@ describe('predict with worker threads', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('gives the in-process answers, in input order, and still reports bad files (arguments that match nothing first)', async () => {
+  it('gives the in-process answers, in argument order, and still reports bad files (an argument that matches nothing in its place)', async () => {
     const args = [...files, join(dir, 'missing.jpg')];
     const model = await loadModel(join(dir, 'model'));
     let inProcess: Awaited<ReturnType<typeof predictFiles>>;
@@ -52,9 +52,9 @@ describe('predict with worker threads', () => {
     }
     const pooled = await predictFiles(args, { detect: false, batchSize: 2, modelDir: join(dir, 'model'), workers: 2 });
     assert.match(pooled.runtime, /on 2 worker threads$/);
-    assert.deepEqual(pooled.results.map((r) => r.file), [join(dir, 'missing.jpg'), ...files]);
+    assert.deepEqual(pooled.results.map((r) => r.file), [...files, join(dir, 'missing.jpg')]);
     assert.equal(pooled.failed, 1);
-    assert.equal(pooled.results[0]!.error!.code, 'UNREADABLE_FILE');
+    assert.equal(pooled.results.at(-1)!.error!.code, 'UNREADABLE_FILE');
     for (let i = 0; i < args.length; i++) {
       const a = inProcess.results[i]!;
       const b = pooled.results[i]!;

@@ -62,6 +62,8 @@ export interface PredictFileResult {
   faces: PredictFace[];
   /** Clockwise degrees the photo was turned to find its faces, when it was stored sideways or upside down (analyze.ts `turns`). */
   turned?: QuarterTurn;
+  /** How many faces the detector found, when `maxFaces` kept fewer (`faces` holds the highest-scoring). */
+  facesFound?: number;
   error: { code: ErrorCode; message: string } | null;
 }
 

@@ -352,15 +352,25 @@ describe('predict', () => {
     assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--detector', '--gender-threshold', '--json', '--max-faces', '--model', '--no-detect', '--no-tta', '--out', '--resume', '--runtime', '--workers']);
   });
 
-  it('--max-faces: keeps the highest-scoring faces, in process and on workers; a bad value names the option', async () => {
+  it('--max-faces: keeps the highest-scoring faces, in process and on workers, and says how many there were; a bad value names the option', async () => {
     const many = fileURLToPath(new URL('many-faces.jpg', PHOTOS));
     const all = await predictFiles([many], {});
-    assert.ok(all.results[0]!.faces.length > 2);
+    assert.equal(all.results[0]!.faces.length, 7);
+    assert.equal(all.results[0]!.facesFound, undefined, 'none cut: no count');
     const top2 = [...all.results[0]!.faces].sort((a, b) => b.score! - a.score!).slice(0, 2).map((f) => f.score);
     for (const workers of [1, 2]) {
       const capped = await predictFiles([many], { maxFaces: 2, workers });
       assert.deepEqual(capped.results[0]!.faces.map((f) => f.score).sort((a, b) => b! - a!), top2);
+      assert.equal(capped.results[0]!.facesFound, 7, `${workers} workers`);
     }
+    // text: a line saying faces were left out; JSON: facesFound beside faces
+    const text: string[] = [];
+    await runPredict([many], { format: 'text', maxFaces: 3, out: (t) => text.push(t), log: () => undefined });
+    assert.deepEqual(text.map((l) => l.replace(/: face \d+: .*/, ': face')), [`${many}: face`, `${many}: face`, `${many}: face`, `${many}: 3 of 7 faces (--max-faces 3): the highest-scoring`]);
+    const json: string[] = [];
+    await runPredict([many], { format: 'json', maxFaces: 3, out: (t) => json.push(t), log: () => undefined });
+    const doc = JSON.parse(json[0]!) as { files: PredictFileResult[] };
+    assert.deepEqual([doc.files[0]!.faces.length, doc.files[0]!.facesFound], [3, 7]);
     const program = new Command().exitOverride();
     registerPredictCommand(program);
     await assert.rejects(program.parseAsync(['node', 'agegender', 'predict', many, '--max-faces', '0']), /--max-faces/);

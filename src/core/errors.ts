@@ -46,3 +46,21 @@ export function reasonOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * A file system error in words, for messages that name the path beside it: "permission denied"
+ * (EACCES, EPERM), "symbolic link loop" (ELOOP), "no such file or folder" (ENOENT), "not a folder"
+ * (ENOTDIR), "too many open files" (EMFILE, ENFILE); anything else by its message.
+ *
+ * @example
+ *   await readFile(path).catch((e) => { throw new AgeGenderError('UNREADABLE_FILE', `cannot read file: ${fsErrorReason(e)}`, { subject: path }); });
+ */
+export function fsErrorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ELOOP') return 'symbolic link loop';
+  if (code === 'ENOENT') return 'no such file or folder';
+  if (code === 'ENOTDIR') return 'not a folder';
+  if (code === 'EMFILE' || code === 'ENFILE') return 'too many open files';
+  return error instanceof Error ? error.message : String(error);
+}

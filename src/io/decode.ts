@@ -27,7 +27,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import { AgeGenderError } from '../core/errors.js';
+import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { decodeHeic, heicSize } from './heic.js';
 import type { ImageInput, RawImage } from './types.js';
 
@@ -403,7 +403,7 @@ function rawToRgb(img: RawImage, subject: string): RawImage {
   return { data: toRgb(data, width, height, channels, subject), width, height, channels: 3 };
 }
 
-/** The bytes of an image file; UNREADABLE_FILE naming it and saying why (no such file, a directory, permission denied). */
+/** The bytes of an image file; UNREADABLE_FILE naming it and saying why (no such file, a directory, permission denied, a symbolic link loop). */
 export async function readImageFile(path: string, subject: string = path): Promise<Buffer> {
   if (path.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'image path is empty', { subject });
   try {
@@ -413,8 +413,7 @@ export async function readImageFile(path: string, subject: string = path): Promi
     const why =
       e.code === 'ENOENT' ? 'no such file' :
       e.code === 'EISDIR' ? 'is a directory, not a file' :
-      e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' :
-      (e.message ?? String(error));
+      fsErrorReason(error);
     throw new AgeGenderError('UNREADABLE_FILE', `cannot read file: ${why}`, { subject, cause: error });
   }
 }

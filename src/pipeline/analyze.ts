@@ -19,7 +19,7 @@ import type { AgeGenderModel } from '../model/api.js';
 import { dlibChipToImage, dlibTemplate } from './align-dlib.js';
 import { sharedLandmarks68 } from './landmarks68.js';
 import { alignFace, chipToImageSimilarity, chipToImageTransform, composeSimilarity, isAlignedChip, type Similarity } from './align.js';
-import type { DetectedFace, FaceBox, FaceDetector } from './detect.js';
+import { detectCounted, type CountedFaces, type DetectedFace, type FaceBox, type FaceDetector } from './detect.js';
 import { TURN_ORDER, TURN_PROBE_SIDE, turnImage, unturnFace, type QuarterTurn } from './turn.js';
 import { faceQuality, gateChip, imageStats, noUsableFace, unusableReason, type FaceQuality } from './quality.js';
 
@@ -93,6 +93,11 @@ export interface AnalyzeResult {
   faces: AnalyzedFace[];
   /** Present when the faces were found only with the photo turned (clockwise degrees; `turns`). */
   turned?: QuarterTurn;
+  /**
+   * Present when the detector found more faces than it keeps (its `maxFaces`): how many it found.
+   * `faces` then holds the highest-scoring `maxFaces`.
+   */
+  facesFound?: number;
 }
 
 /** Runs the pipeline on one decoded image. Throws INVALID_ARGUMENT when `detect` is asked without a detector. */
@@ -113,7 +118,7 @@ export async function analyzeImage(
   if (!detector) throw new AgeGenderError('INVALID_ARGUMENT', 'face detection was asked for but no detector was given');
   const tooSmall = unusableReason(image, null);
   if (tooSmall) throw noUsableFace(tooSmall, options.subject);
-  const { faces: detections, turned = 0 } = await detectFaces(detector, image, options);
+  const { faces: detections, turned = 0, found } = await detectFaces(detector, image, options);
   if (detections.length === 0) throw noUsableFace(`the face detector (${detector.name}) finds no face`, options.subject);
   // an image that already is an aligned chip of the face is predicted as it is (as with detection off)
   const refine = options.refine ?? ANALYZE_DEFAULTS.refine;
@@ -125,6 +130,7 @@ export async function analyzeImage(
     width,
     height,
     ...(turned === 0 ? {} : { turned }),
+    ...(found > detections.length ? { facesFound: found } : {}),
     faces: detections.map((d, i) => {
       const prediction = predictions[i];
       const chip = chips[i];
@@ -145,17 +151,18 @@ export interface DetectFacesOptions {
 /**
  * Finds the faces of a photo as the photo path does: on a copy shrunk to `detectMaxSide`, and turned
  * when no face scores the detector's `uprightScore` upright (`turns`). Boxes and landmarks are in
- * `image`'s pixels; `turned` is present when the faces were found turned.
+ * `image`'s pixels; `turned` is present when the faces were found turned; `found` counts the faces
+ * before the detector's cut to its `maxFaces` (FaceDetector.detectCounted).
  */
-export async function detectFaces(detector: FaceDetector, image: RawImage, options: DetectFacesOptions = {}): Promise<{ faces: DetectedFace[]; turned?: QuarterTurn }> {
+export async function detectFaces(detector: FaceDetector, image: RawImage, options: DetectFacesOptions = {}): Promise<CountedFaces & { turned?: QuarterTurn }> {
   const maxSide = options.detectMaxSide ?? ANALYZE_DEFAULTS.detectMaxSide;
-  const faces = await detectScaled(detector, image, maxSide);
-  const best = bestScore(faces);
-  if ((options.turns ?? ANALYZE_DEFAULTS.turns) && (faces.length === 0 || best < (detector.uprightScore ?? 0))) {
-    const found = await detectTurned(detector, image, maxSide, faces);
-    if (found) return { faces: found.detections, turned: found.turned };
+  const upright = await detectScaled(detector, image, maxSide);
+  const best = bestScore(upright.faces);
+  if ((options.turns ?? ANALYZE_DEFAULTS.turns) && (upright.faces.length === 0 || best < (detector.uprightScore ?? 0))) {
+    const found = await detectTurned(detector, image, maxSide, upright.faces);
+    if (found) return { ...found.counted, turned: found.turned };
   }
-  return { faces };
+  return upright;
 }
 
 /**
@@ -206,13 +213,14 @@ async function shrink(image: RawImage, maxSide: number): Promise<RawImage> {
 }
 
 /** Detects on a shrunk copy when the image is large, then maps boxes and landmarks back. */
-async function detectScaled(detector: FaceDetector, image: RawImage, maxSide: number): Promise<DetectedFace[]> {
+async function detectScaled(detector: FaceDetector, image: RawImage, maxSide: number): Promise<CountedFaces> {
   const small = await shrink(image, maxSide);
-  if (small === image) return detector.detect(image);
+  if (small === image) return detectCounted(detector, image);
   const sx = image.width / small.width;
   const sy = image.height / small.height;
   const up = (p: { x: number; y: number }): { x: number; y: number } => ({ x: p.x * sx, y: p.y * sy });
-  return (await detector.detect(small)).map((d) => ({
+  const { faces, found } = await detectCounted(detector, small);
+  const scaled = faces.map((d) => ({
     box: { x: d.box.x * sx, y: d.box.y * sy, width: d.box.width * sx, height: d.box.height * sy },
     score: d.score,
     leftEye: up(d.leftEye),
@@ -220,6 +228,7 @@ async function detectScaled(detector: FaceDetector, image: RawImage, maxSide: nu
     mouth: up(d.mouth),
     ...(d.landmarks ? { landmarks: d.landmarks.map(up) } : {}),
   }));
+  return { faces: scaled, found };
 }
 
 const bestScore = (faces: readonly DetectedFace[]): number => faces.reduce((m, f) => Math.max(m, f.score), 0);
@@ -243,7 +252,7 @@ async function chipScore(detector: FaceDetector, image: RawImage, face: Detected
  * the orientation whose chip scores highest wins, the upright one on a tie. Comparing the chips,
  * not the faces' own scores, keeps a face tilted by about 45° from being taken upside down.
  */
-async function detectTurned(detector: FaceDetector, image: RawImage, maxSide: number, upright: readonly DetectedFace[]): Promise<{ detections: DetectedFace[]; turned: QuarterTurn } | null> {
+async function detectTurned(detector: FaceDetector, image: RawImage, maxSide: number, upright: readonly DetectedFace[]): Promise<{ counted: CountedFaces; turned: QuarterTurn } | null> {
   const probeSide = Math.min(TURN_PROBE_SIDE, maxSide);
   const small = Math.max(image.width, image.height) <= probeSide;
   const probe = small ? image : await shrink(image, probeSide);
@@ -251,18 +260,18 @@ async function detectTurned(detector: FaceDetector, image: RawImage, maxSide: nu
   const uprightFace = first(small ? upright : await detector.detect(probe));
   let top = uprightFace?.landmarks ? await chipScore(detector, probe, uprightFace) : 0;
   const bar = detector.turnedScore ?? 0;
-  let pick: { found: DetectedFace[]; turn: QuarterTurn } | null = null;
+  let pick: { found: CountedFaces; turn: QuarterTurn } | null = null;
   for (const turn of TURN_ORDER) {
     const turned = await turnImage(probe, turn);
-    const found = await detector.detect(turned);
-    const face = first(found);
+    const found = await detectCounted(detector, turned);
+    const face = first(found.faces);
     if (!face?.landmarks || face.score < bar) continue;
     const score = await chipScore(detector, turned, face);
     if (score > top) [top, pick] = [score, { found, turn }];
   }
   if (!pick) return null;
   const found = small ? pick.found : await detectScaled(detector, await turnImage(image, pick.turn), maxSide);
-  return found.length > 0 ? { detections: found.map((f) => unturnFace(f, pick.turn, image)), turned: pick.turn } : null;
+  return found.faces.length > 0 ? { counted: { faces: found.faces.map((f) => unturnFace(f, pick.turn, image)), found: found.found }, turned: pick.turn } : null;
 }
 
 /** A face as the CLI and the HTTP API report it: box in pixels, rounded figures. */
@@ -311,6 +320,8 @@ export interface PhotoReport {
   faces: FaceReport[];
   /** Clockwise degrees the photo was turned to find its faces (photos stored sideways; see AnalyzeOptions.turns). */
   turned?: QuarterTurn;
+  /** How many faces the detector found, when that is more than `faces` (its `maxFaces` cut the rest; AnalyzeResult.facesFound). */
+  facesFound?: number;
 }
 
 /**
@@ -340,7 +351,13 @@ export function reportInPixelsOf(report: PhotoReport, width: number, height: num
 
 /** {@link AnalyzeResult} → {@link PhotoReport}. */
 export function photoReport(res: AnalyzeResult): PhotoReport {
-  return { width: res.width, height: res.height, faces: res.faces.map((f) => faceReport(f)), ...(res.turned === undefined ? {} : { turned: res.turned }) };
+  return {
+    width: res.width,
+    height: res.height,
+    faces: res.faces.map((f) => faceReport(f)),
+    ...(res.turned === undefined ? {} : { turned: res.turned }),
+    ...(res.facesFound === undefined ? {} : { facesFound: res.facesFound }),
+  };
 }
 
 /** A quality record rounded to 1e-3 for output. */

@@ -80,9 +80,27 @@ export interface FaceDetector {
    * turned, in a photo without an upright face, is more likely a misreading). Unset: any face.
    */
   readonly turnedScore?: number;
-  /** Faces sorted by score, highest first. Does not keep a reference to `image`. */
+  /** Faces sorted by score, highest first, at most the detector's `maxFaces`. Does not keep a reference to `image`. */
   detect(image: RawImage): Promise<DetectedFace[]>;
+  /**
+   * {@link detect}, saying also how many faces there were before the cut to `maxFaces`; a detector
+   * that cuts has it (without it, callers take `found` as `faces.length`).
+   */
+  detectCounted?(image: RawImage): Promise<CountedFaces>;
   dispose(): void;
+}
+
+/** What {@link FaceDetector.detectCounted} gives: the faces kept, and how many were found (more than kept when some were cut). */
+export interface CountedFaces {
+  faces: DetectedFace[];
+  found: number;
+}
+
+/** `detector.detectCounted(image)`, or `detect` with `found` its length for a detector without it. */
+export async function detectCounted(detector: FaceDetector, image: RawImage): Promise<CountedFaces> {
+  if (detector.detectCounted) return detector.detectCounted(image);
+  const faces = await detector.detect(image);
+  return { faces, found: faces.length };
 }
 
 export { DETECTOR_PREFERENCES, type DetectorName, type DetectorPreference } from './detector-names.js';
@@ -100,6 +118,9 @@ export interface DetectorOptions {
 }
 
 export const DETECTOR_DEFAULTS = Object.freeze({ minConfidence: 0.5, maxFaces: DEFAULT_MAX_FACES });
+
+/** The most boxes SSD is asked for per image (faces past `maxFaces` are only counted). */
+const SSD_MAX_RESULTS = 1000;
 
 // The few parts of face-api this module uses, typed locally so its bundled tf types stay out.
 export interface FaceApiPoint {
@@ -207,47 +228,58 @@ export async function loadSsdDetector(options: DetectorOptions = {}): Promise<Fa
   } catch (cause) {
     throw new AgeGenderError('MODEL_INVALID', `cannot load face detector weights from ${dir}`, { cause });
   }
-  const ssdOptions = new api.SsdMobilenetv1Options({ minConfidence, maxResults: maxFaces });
+  // every box above the score (SSD's own limit), so that the faces past `maxFaces` can be counted
+  const ssdOptions = new api.SsdMobilenetv1Options({ minConfidence, maxResults: SSD_MAX_RESULTS });
   let disposed = false;
+
+  const detectCounted = async (image: RawImage): Promise<CountedFaces> => {
+    if (disposed) throw new AgeGenderError('MODEL_NOT_LOADED', 'face detector was disposed');
+    const input = toRgbTensor(image);
+    try {
+      const found = [...(await ssd.locateFaces(input, ssdOptions))].sort((a, b) => b.score - a.score);
+      const faces: DetectedFace[] = [];
+      let cut = 0;
+      for (const det of found) {
+        // Crop the face (clipped to the image) and find its landmarks inside the crop.
+        const x0 = Math.max(0, Math.floor(det.box.x));
+        const y0 = Math.max(0, Math.floor(det.box.y));
+        const x1 = Math.min(image.width, Math.ceil(det.box.x + det.box.width));
+        const y1 = Math.min(image.height, Math.ceil(det.box.y + det.box.height));
+        if (x1 - x0 < 8 || y1 - y0 < 8) continue;
+        if (faces.length >= maxFaces) {
+          cut++; // counted, not looked at further (no landmarks for a face that is not kept)
+          continue;
+        }
+        const crop = tf.slice(input, [y0, x0, 0], [y1 - y0, x1 - x0, 3]);
+        let result: FaceApiLandmarks | FaceApiLandmarks[];
+        try {
+          result = await landmarks.detectLandmarks(crop);
+        } finally {
+          crop.dispose();
+        }
+        const lm = Array.isArray(result) ? result[0] : result;
+        if (!lm || lm.positions.length < 68) continue;
+        const shift = (p: Point): Point => ({ x: p.x + x0, y: p.y + y0 });
+        faces.push({
+          box: { x: det.box.x, y: det.box.y, width: det.box.width, height: det.box.height },
+          score: det.score,
+          leftEye: shift(mean(lm.positions, 36, 42)),
+          rightEye: shift(mean(lm.positions, 42, 48)),
+          mouth: shift(mean(lm.positions, 48, 68)),
+          landmarks: [mean(lm.positions, 36, 42), mean(lm.positions, 42, 48), mean(lm.positions, 30, 31), mean(lm.positions, 48, 49), mean(lm.positions, 54, 55)].map(shift),
+        });
+      }
+      return { faces, found: faces.length + cut };
+    } finally {
+      input.dispose();
+    }
+  };
 
   return {
     name: 'face-api ssd_mobilenetv1 + face_landmark_68',
+    detectCounted,
     async detect(image: RawImage): Promise<DetectedFace[]> {
-      if (disposed) throw new AgeGenderError('MODEL_NOT_LOADED', 'face detector was disposed');
-      const input = toRgbTensor(image);
-      try {
-        const found = await ssd.locateFaces(input, ssdOptions);
-        const faces: DetectedFace[] = [];
-        for (const det of found) {
-          // Crop the face (clipped to the image) and find its landmarks inside the crop.
-          const x0 = Math.max(0, Math.floor(det.box.x));
-          const y0 = Math.max(0, Math.floor(det.box.y));
-          const x1 = Math.min(image.width, Math.ceil(det.box.x + det.box.width));
-          const y1 = Math.min(image.height, Math.ceil(det.box.y + det.box.height));
-          if (x1 - x0 < 8 || y1 - y0 < 8) continue;
-          const crop = tf.slice(input, [y0, x0, 0], [y1 - y0, x1 - x0, 3]);
-          let result: FaceApiLandmarks | FaceApiLandmarks[];
-          try {
-            result = await landmarks.detectLandmarks(crop);
-          } finally {
-            crop.dispose();
-          }
-          const lm = Array.isArray(result) ? result[0] : result;
-          if (!lm || lm.positions.length < 68) continue;
-          const shift = (p: Point): Point => ({ x: p.x + x0, y: p.y + y0 });
-          faces.push({
-            box: { x: det.box.x, y: det.box.y, width: det.box.width, height: det.box.height },
-            score: det.score,
-            leftEye: shift(mean(lm.positions, 36, 42)),
-            rightEye: shift(mean(lm.positions, 42, 48)),
-            mouth: shift(mean(lm.positions, 48, 68)),
-            landmarks: [mean(lm.positions, 36, 42), mean(lm.positions, 42, 48), mean(lm.positions, 30, 31), mean(lm.positions, 48, 49), mean(lm.positions, 54, 55)].map(shift),
-          });
-        }
-        return faces.sort((a, b) => b.score - a.score);
-      } finally {
-        input.dispose();
-      }
+      return (await detectCounted(image)).faces;
     },
     dispose(): void {
       if (disposed) return;

@@ -4,16 +4,15 @@
  * with `detect: false` each image is an aligned chip, predicted in batches, in-process or on a
  * worker pool. A file that cannot be read or decoded becomes a result with its error, and the run
  * goes on. Results come back (and to `onResult`) in argument order, an argument that matches nothing
- * as a failed result in its place.
+ * and an entry a walk cannot reach (a broken link, an unreadable folder) as a failed result in its place.
  *
  * @example
  *   const summary = await predictFiles(['photos/'], { onResult: (r) => console.log(r.file, r.faces.length) });
  *   summary.failed; // files that could not be read, decoded or predicted
  */
-import { readFile } from 'node:fs/promises';
 import { AgeGenderError, reasonOf, type ErrorCode } from '../core/errors.js';
 import { mapLimit } from '../core/limit.js';
-import { decodeImageWithHeader } from '../io/decode.js';
+import { decodeImageWithHeader, readImageFile } from '../io/decode.js';
 import { fetchImageBytes } from '../io/fetch.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
@@ -63,6 +62,8 @@ export interface PredictFileResult {
   faces: PredictFace[];
   /** Clockwise degrees the photo was turned to find its faces, when it was stored sideways or upside down (analyze.ts `turns`). */
   turned?: QuarterTurn;
+  /** How many faces the detector found, when `maxFaces` kept fewer (`faces` holds the highest-scoring). */
+  facesFound?: number;
   error: { code: ErrorCode; message: string } | null;
 }
 
@@ -71,7 +72,7 @@ export interface PredictSummary {
   failed: number;
   faces: number;
   seconds: number;
-  /** Images found per second (arguments that matched nothing not counted). */
+  /** Images found per second (arguments that matched nothing and entries that could not be reached not counted). */
   imagesPerSecond: number;
   /** What ran the network. */
   runtime: string;
@@ -88,13 +89,7 @@ type Decoded = { file: string; image: RawImage; width: number; height: number } 
 /** Reads and decodes `file`; with `maxSide` (photos) shrunk to it, `width` × `height` being the file's upright size. */
 async function decodeFile(file: string, maxPixels: number | undefined, maxSide?: number): Promise<Decoded> {
   try {
-    let bytes: Buffer;
-    try {
-      bytes = isImageUrl(file) ? await fetchImageBytes(file) : await readFile(file);
-    } catch (cause) {
-      if (cause instanceof AgeGenderError) throw cause;
-      throw new AgeGenderError('UNREADABLE_FILE', `cannot read file: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: file, cause });
-    }
+    const bytes = isImageUrl(file) ? await fetchImageBytes(file) : await readImageFile(file);
     const { image, header } = await decodeImageWithHeader(bytes, file, { ...(maxPixels === undefined ? {} : { maxPixels }), ...(maxSide === undefined ? {} : { maxSide }) });
     return { file, image, width: header.width, height: header.height };
   } catch (error) {
@@ -249,7 +244,7 @@ export async function predictFiles(inputs: readonly string[], options: PredictFi
     results.push(res);
     options.onResult?.(res);
   };
-  // an argument that matched nothing goes out in its place: before the first file of the arguments after it
+  // an argument that matched nothing (or an entry a walk could not reach) goes out in its place: before the file that came after it
   let next = 0;
   let filesOut = 0;
   const flushMissing = (upTo: number): void => {

@@ -25,7 +25,7 @@ import type { RawImage } from '../io/types.js';
 import { packageRoot } from '../model/folder.js';
 import { loadOrt, ortStartProblem } from '../model/runtime.js';
 import { DEFAULT_MAX_FACES } from './detector-names.js';
-import { boxCentre, boxHolds, type DetectedFace, type FaceBox, type FaceDetector, type Point } from './detect.js';
+import { boxCentre, boxHolds, type CountedFaces, type DetectedFace, type FaceBox, type FaceDetector, type Point } from './detect.js';
 
 /** Options for {@link loadYunetDetector}; defaults in {@link YUNET_DEFAULTS}. */
 export interface YunetOptions {
@@ -271,16 +271,23 @@ export async function loadYunetDetector(options: YunetOptions = {}): Promise<Fac
     // onnxruntime-node reads the input on its own thread without holding it: touch it after the run
     // so a garbage collection mid-run cannot free it (see runtime.ts)
     if (tensor.data !== input.data) throw new AgeGenderError('MODEL_INVALID', 'YuNet input was replaced during the run');
-    return nonMaxSuppression(candidates, nmsIou, maxFaces).map((c) => toImageFace(c, input));
+    return nonMaxSuppression(candidates, nmsIou, Infinity).map((c) => toImageFace(c, input));
   };
 
-  const run = async (image: RawImage): Promise<DetectedFace[]> => {
+  // Every face is kept through suppression and the second pass, then the first `maxFaces` are:
+  // the same faces as cutting at each step (greedy suppression keeps a prefix), and the count.
+  const run = async (image: RawImage): Promise<CountedFaces> => {
     if (disposed) throw new AgeGenderError('MODEL_NOT_LOADED', 'face detector was disposed');
-    if (image.width < 1 || image.height < 1) return [];
-    const faces = await pass(image, maxSide, margin);
+    if (image.width < 1 || image.height < 1) return { faces: [], found: 0 };
+    let faces = await pass(image, maxSide, margin);
     const shrunk = Math.max(image.width, image.height) * (1 + 2 * margin) > maxSide;
-    if (largeSide === 0 || !shrunk) return faces;
-    return addMissedFaces(faces, await pass(image, largeSide, 0), nmsIou, maxFaces);
+    if (largeSide > 0 && shrunk) faces = addMissedFaces(faces, await pass(image, largeSide, 0), nmsIou, Infinity);
+    return { faces: faces.slice(0, maxFaces), found: faces.length };
+  };
+  const counted = (image: RawImage): Promise<CountedFaces> => {
+    const next = queue.then(() => run(image));
+    queue = next.catch(() => undefined);
+    return next;
   };
 
   return {
@@ -288,10 +295,9 @@ export async function loadYunetDetector(options: YunetOptions = {}): Promise<Fac
     confirmsChips: true,
     uprightScore,
     turnedScore,
-    detect(image: RawImage): Promise<DetectedFace[]> {
-      const next = queue.then(() => run(image));
-      queue = next.catch(() => undefined);
-      return next;
+    detectCounted: counted,
+    async detect(image: RawImage): Promise<DetectedFace[]> {
+      return (await counted(image)).faces;
     },
     dispose(): void {
       if (disposed) return;

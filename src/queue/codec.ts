@@ -7,7 +7,7 @@
  * `[x, y, w, h, score, age, ageLow, ageHigh, gender, genderProbability, femaleProbability, quality]`,
  * quality as `[score, detector, landmarkFit, sharpness, exposure]`) or
  * `[null, null, null, code, message]` for a failed image; `t` (only when some photo was found turned)
- * maps an image's index to its `turned`.
+ * maps an image's index to its `turned`, and `f` (only when some photo had faces cut) to its `facesFound`.
  *
  * @example
  *   const bytes = encodeJobResults(results);
@@ -27,6 +27,7 @@ type ResultTuple = [number | null, number | null, FaceTuple[] | null, ErrorCode?
 interface StoredResults extends PackedSources {
   r: ResultTuple[];
   t?: Record<number, QuarterTurn>;
+  f?: Record<number, number>;
 }
 
 function faceTuple(f: PredictFace): FaceTuple {
@@ -43,7 +44,9 @@ export function encodeJobResults(results: readonly PredictFileResult[]): Buffer 
   const packed = packSources(results.map((r) => r.file));
   const r = results.map((res): ResultTuple => (res.error ? [null, null, null, res.error.code, res.error.message] : [res.width, res.height, res.faces.map(faceTuple)]));
   const turned = results.flatMap((res, i) => (res.turned === undefined ? [] : [[i, res.turned] as const]));
-  return deflateRawSync(JSON.stringify({ ...packed, r, ...(turned.length ? { t: Object.fromEntries(turned) } : {}) } satisfies StoredResults));
+  const found = results.flatMap((res, i) => (res.facesFound === undefined ? [] : [[i, res.facesFound] as const]));
+  const extras = { ...(turned.length ? { t: Object.fromEntries(turned) } : {}), ...(found.length ? { f: Object.fromEntries(found) } : {}) };
+  return deflateRawSync(JSON.stringify({ ...packed, r, ...extras } satisfies StoredResults));
 }
 
 export function decodeJobResults(stored: Buffer): PredictFileResult[] {
@@ -58,6 +61,7 @@ function decodeStored(stored: StoredResults): PredictFileResult[] {
     height,
     faces: (faces ?? []).map(faceOf),
     ...(stored.t?.[i] === undefined ? {} : { turned: stored.t[i] }),
+    ...(stored.f?.[i] === undefined ? {} : { facesFound: stored.f[i] }),
     error: code === undefined ? null : { code, message: message ?? '' },
   }));
 }

@@ -38,7 +38,7 @@ export interface SubmitSummary {
   /** Of those, images new to this queue, and the jobs they went into. */
   newImages: number;
   newJobs: number;
-  /** Arguments that matched nothing (not queued). */
+  /** Arguments that matched nothing, and entries a walk could not reach (not queued). */
   missing: MissingInput[];
 }
 

@@ -50,6 +50,7 @@ export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): 
       genderThreshold: query.genderThreshold ?? ctx.model.genderThreshold,
       turned: result.turned ?? 0,
       faces: result.faces.map((f) => faceReport(f, query.genderThreshold)),
+      facesFound: result.facesFound ?? result.faces.length,
       model: ctx.modelName,
       ms: roundTo(performance.now() - t0, 1),
     };
@@ -93,7 +94,7 @@ export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): 
       genderThreshold: query.genderThreshold ?? ctx.model.genderThreshold,
       turned: out.result.turned ?? 0,
       faces: out.faces,
-      facesFound: out.result.faces.length,
+      facesFound: out.result.facesFound ?? out.result.faces.length,
       model: ctx.modelName,
       ms: roundTo(performance.now() - t0, 1),
     };

@@ -84,6 +84,10 @@ export const PredictResponse = z.object({
   genderThreshold: z.number().describe('The gender threshold applied (the query parameter, else the model default).'),
   turned: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).describe('Clockwise degrees the photo was turned to find its faces upright (0 for an upright photo; a scan or phone photo stored sideways without an EXIF tag gives 90, 180 or 270). Boxes are in the upright image (EXIF orientation applied), not turned by this.'),
   faces: z.array(Face),
+  facesFound: z
+    .number()
+    .int()
+    .describe("Faces the detector found: more than `faces` holds when the photo shows more than the server's --max-faces (the highest-scoring are kept)."),
   model: z.string(),
   ms: z.number().describe('Server time for this request, ms.'),
 });
@@ -104,8 +108,7 @@ export const ExplainResponse = z.object({
   genderThreshold: z.number(),
   turned: PredictResponse.shape.turned,
   faces: z.array(ExplainedFace),
-  /** Faces found in all, which may exceed the explained ones. */
-  facesFound: z.number().int(),
+  facesFound: z.number().int().describe("Faces the detector found, as in the predict answer: may exceed the explained ones (and the faces that can be explained, when the server's --max-faces kept fewer)."),
   model: z.string(),
   ms: z.number(),
 });

@@ -25,7 +25,7 @@ function toUploadPixels(result: AnalyzeResult, header: ImageHeader, detect: bool
   const sx = header.width / result.width;
   const sy = header.height / result.height;
   const faces = result.faces.map((f) => ({ ...f, box: detect ? scaleBox(f.box, sx, sy) : { x: 0, y: 0, width: header.width, height: header.height } }));
-  return { width: header.width, height: header.height, faces, ...(result.turned === undefined ? {} : { turned: result.turned }) };
+  return { ...result, width: header.width, height: header.height, faces };
 }
 
 /** The upload decoded upright with its longer side at most `maxSide`, under the server's pixel limit; TIMEOUT when the request expired meanwhile. */

@@ -131,6 +131,24 @@ describe('face detection on test photos', () => {
     }
   });
 
+  it('both detectors cut at maxFaces, keeping the highest-scoring, and count the faces they cut', async () => {
+    const image = await photo('three-faces.jpg');
+    for (const which of ['yunet', 'ssd'] as const) {
+      const [all, two] = await Promise.all([loadFaceDetector({ detector: which }), loadFaceDetector({ detector: which, maxFaces: 2 })]);
+      try {
+        const every = await all.detectCounted!(image);
+        const cut = await two.detectCounted!(image);
+        assert.deepEqual([every.faces.length, every.found], [3, 3], which);
+        assert.deepEqual([cut.faces.length, cut.found], [2, 3], which);
+        assert.deepEqual(cut.faces.map((f) => f.score), every.faces.slice(0, 2).map((f) => f.score), `${which}: the two best`);
+        assert.deepEqual(await two.detect(image), cut.faces);
+      } finally {
+        all.dispose();
+        two.dispose();
+      }
+    }
+  });
+
   it('aligned chips put the eyes where UTKFace chips have them', async () => {
     const image = await photo('three-faces.jpg');
     const { faces } = await analyzeImage(fakeModel(), detector, image, { detect: true });

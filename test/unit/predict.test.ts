@@ -3,16 +3,18 @@
 // uses the real face detector on the test photos.
 import { fileURLToPath } from 'node:url';
 import { strict as assert } from 'node:assert';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import fs from 'node:fs';
+import fsp, { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import { registerPredictCommand, runPredict } from '../../src/cli/commands/predict.js';
-import { predictFiles, type PredictFileResult } from '../../src/pipeline/predict-files.js';
+import { predictFiles, type PredictFileResult, type PredictSummary } from '../../src/pipeline/predict-files.js';
 import { expandImageArgs, NO_IMAGES_REASON } from '../../src/pipeline/inputs.js';
 import { loadFaceDetector } from '../../src/pipeline/detect.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
@@ -67,14 +69,101 @@ describe('predict', () => {
     await symlink(join(dir, 'chips', 'c0.jpg'), join(links, 'a.jpg'));
     await symlink(join(dir, 'chips', 'nested'), join(links, 'nested-link'));
     await symlink(links, join(links, 'deeper', 'loop')); // links/deeper/loop → links
-    await symlink(join(dir, 'nowhere.jpg'), join(links, 'dangling.jpg'));
     const found = await expandImageArgs([links]);
     assert.deepEqual(found.files, [join(links, 'a.jpg'), join(links, 'nested-link', 'n0.jpg')]);
-    assert.deepEqual(found.missing, []);
+    assert.deepEqual(found.missing, [], 'a loop of folder links is no error');
     const globbed = await expandImageArgs([join(links, '**', '*.jpg')]);
     assert.deepEqual(globbed.files, found.files, 'a glob through the loop ends too');
     const twice = await expandImageArgs([join(dir, 'chips', 'c0.jpg'), join(links, 'a.jpg')]);
     assert.deepEqual(twice.files, [join(dir, 'chips', 'c0.jpg')]);
+  });
+
+  it('a walk reports each image-named link it cannot follow in its place (broken: where it points; a loop), passes over other names; so do such links named directly', async () => {
+    const odd = join(dir, 'odd-links');
+    await mkdir(join(odd, 'sub'), { recursive: true });
+    const chip = join(dir, 'chips', 'c0.jpg');
+    await copyFile(chip, join(odd, 'a.jpg'));
+    await copyFile(chip, join(odd, 'sub', 'z.jpg'));
+    await symlink(join(dir, 'nowhere.jpg'), join(odd, 'dangling.jpg'));
+    await symlink('self.jpg', join(odd, 'self.jpg')); // a link to itself
+    await symlink(join(dir, 'nowhere.txt'), join(odd, 'notes.txt')); // not an image name: not looked at
+    const broken = `broken symbolic link (points to ${join(dir, 'nowhere.jpg')})`;
+    const found = await expandImageArgs([odd]);
+    assert.deepEqual(found.files, [join(odd, 'a.jpg'), join(odd, 'sub', 'z.jpg')]);
+    assert.deepEqual(found.missing, [
+      { input: join(odd, 'dangling.jpg'), reason: broken, at: 1 },
+      { input: join(odd, 'self.jpg'), reason: 'symbolic link loop', at: 1 },
+    ]);
+    // a glob reports only the links it matches
+    assert.deepEqual((await expandImageArgs([join(odd, 's*.jpg')])).missing, [{ input: join(odd, 'self.jpg'), reason: 'symbolic link loop', at: 0 }]);
+    // named directly, not "no such file or folder"; named again after the walk met it, reported once
+    const direct = await expandImageArgs([join(odd, 'self.jpg'), join(odd, 'dangling.jpg'), odd]);
+    assert.deepEqual(direct.missing.map((m) => [m.input, m.reason, m.at]), [
+      [join(odd, 'self.jpg'), 'symbolic link loop', 0],
+      [join(odd, 'dangling.jpg'), broken, 0],
+    ]);
+    // predict: one failed row per link, among the folder's files in walk order; the summary counts them
+    const lines: string[] = [];
+    const summary = await runPredict([odd], { format: 'csv', detect: false, model: fakeModel(), out: (t) => lines.push(t), log: () => undefined });
+    assert.deepEqual(lines.slice(1).map((l) => l.replace(/,.*,/, ',…,')), [
+      `${join(odd, 'a.jpg')},…,`,
+      `${join(odd, 'dangling.jpg')},…,UNREADABLE_FILE: ${broken}`,
+      `${join(odd, 'self.jpg')},…,UNREADABLE_FILE: symbolic link loop`,
+      `${join(odd, 'sub', 'z.jpg')},…,`,
+    ]);
+    assert.deepEqual([summary.files, summary.failed], [4, 2]);
+  });
+
+  it('an unreadable folder met on a walk is a failed row in its place, "cannot read folder: permission denied"; an unreadable file "cannot read file: permission denied"', async () => {
+    // Tests run as root, whom chmod does not stop: the file system answers EACCES here as it would a
+    // user without permission (node:fs's functions replaced, and the ES module bindings synced to them).
+    const perm = join(dir, 'perm');
+    await mkdir(join(perm, 'lockeddir'), { recursive: true });
+    const chip = join(dir, 'chips', 'c0.jpg');
+    for (const name of ['a.jpg', 'm.jpg', 'z.jpg', join('lockeddir', 'hidden.jpg')]) await copyFile(chip, join(perm, name));
+    const eacces = (path: string): NodeJS.ErrnoException => Object.assign(new Error(`EACCES: permission denied, open '${path}'`), { code: 'EACCES', path });
+    const locked = (path: unknown): boolean => String(path).includes('lockeddir') || String(path).endsWith('m.jpg');
+    const readdir = fs.readdir;
+    const readFile = fsp.readFile;
+    mock.method(fs, 'readdir', (path: string, options: unknown, done: (e: Error | null, entries?: unknown) => void) => (locked(path) ? process.nextTick(done, eacces(path)) : readdir(path, options as never, done as never)));
+    mock.method(fsp, 'readFile', (path: string, options?: unknown) => (locked(path) ? Promise.reject(eacces(path)) : readFile(path, options as never)));
+    syncBuiltinESMExports();
+    const lines: string[] = [];
+    let summary: PredictSummary;
+    try {
+      assert.deepEqual((await expandImageArgs([join(perm, 'lockeddir')])).missing, [{ input: join(perm, 'lockeddir'), reason: 'cannot read folder: permission denied', at: 0 }], 'named directly');
+      summary = await runPredict([perm], { format: 'csv', detect: false, model: fakeModel(), out: (t) => lines.push(t), log: () => undefined });
+    } finally {
+      mock.restoreAll();
+      syncBuiltinESMExports();
+    }
+    assert.deepEqual(lines.slice(1).map((l) => l.replace(/,.*,/, ',…,')), [
+      `${join(perm, 'a.jpg')},…,`,
+      `${join(perm, 'lockeddir')},…,UNREADABLE_FILE: cannot read folder: permission denied`,
+      `${join(perm, 'm.jpg')},…,UNREADABLE_FILE: cannot read file: permission denied`,
+      `${join(perm, 'z.jpg')},…,`,
+    ]);
+    assert.deepEqual([summary.files, summary.failed], [4, 2]);
+  });
+
+  it('the same with real permissions (as a user other than root)', { skip: process.getuid?.() === 0 ? 'runs as root, whom chmod does not stop; the test above fakes the EACCES' : false }, async () => {
+    const perm = join(dir, 'perm-real');
+    await mkdir(join(perm, 'lockeddir'), { recursive: true });
+    const chip = join(dir, 'chips', 'c0.jpg');
+    for (const name of ['a.jpg', 'm.jpg', join('lockeddir', 'hidden.jpg')]) await copyFile(chip, join(perm, name));
+    await chmod(join(perm, 'lockeddir'), 0o000);
+    await chmod(join(perm, 'm.jpg'), 0o000);
+    try {
+      const { results } = await predictFiles([perm], { detect: false, model: fakeModel() });
+      assert.deepEqual(results.map((r) => [r.file, r.error?.message ?? null]), [
+        [join(perm, 'a.jpg'), null],
+        [join(perm, 'lockeddir'), 'cannot read folder: permission denied'],
+        [join(perm, 'm.jpg'), 'cannot read file: permission denied'],
+      ]);
+    } finally {
+      await chmod(join(perm, 'lockeddir'), 0o755);
+      await chmod(join(perm, 'm.jpg'), 0o644);
+    }
   });
 
   it('a folder with no image in it says so, naming the folder', async () => {
@@ -263,15 +352,25 @@ describe('predict', () => {
     assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--batch', '--csv', '--detector', '--gender-threshold', '--json', '--max-faces', '--model', '--no-detect', '--no-tta', '--out', '--resume', '--runtime', '--workers']);
   });
 
-  it('--max-faces: keeps the highest-scoring faces, in process and on workers; a bad value names the option', async () => {
+  it('--max-faces: keeps the highest-scoring faces, in process and on workers, and says how many there were; a bad value names the option', async () => {
     const many = fileURLToPath(new URL('many-faces.jpg', PHOTOS));
     const all = await predictFiles([many], {});
-    assert.ok(all.results[0]!.faces.length > 2);
+    assert.equal(all.results[0]!.faces.length, 7);
+    assert.equal(all.results[0]!.facesFound, undefined, 'none cut: no count');
     const top2 = [...all.results[0]!.faces].sort((a, b) => b.score! - a.score!).slice(0, 2).map((f) => f.score);
     for (const workers of [1, 2]) {
       const capped = await predictFiles([many], { maxFaces: 2, workers });
       assert.deepEqual(capped.results[0]!.faces.map((f) => f.score).sort((a, b) => b! - a!), top2);
+      assert.equal(capped.results[0]!.facesFound, 7, `${workers} workers`);
     }
+    // text: a line saying faces were left out; JSON: facesFound beside faces
+    const text: string[] = [];
+    await runPredict([many], { format: 'text', maxFaces: 3, out: (t) => text.push(t), log: () => undefined });
+    assert.deepEqual(text.map((l) => l.replace(/: face \d+: .*/, ': face')), [`${many}: face`, `${many}: face`, `${many}: face`, `${many}: 3 of 7 faces (--max-faces 3): the highest-scoring`]);
+    const json: string[] = [];
+    await runPredict([many], { format: 'json', maxFaces: 3, out: (t) => json.push(t), log: () => undefined });
+    const doc = JSON.parse(json[0]!) as { files: PredictFileResult[] };
+    assert.deepEqual([doc.files[0]!.faces.length, doc.files[0]!.facesFound], [3, 7]);
     const program = new Command().exitOverride();
     registerPredictCommand(program);
     await assert.rejects(program.parseAsync(['node', 'agegender', 'predict', many, '--max-faces', '0']), /--max-faces/);

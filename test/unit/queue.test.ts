@@ -53,11 +53,13 @@ describe('queue: jobs and codec (no Redis)', () => {
     }
   });
 
-  it('encodes a job\'s results compactly and decodes them to the same PredictFileResults (a turned photo keeps `turned`)', () => {
+  it('encodes a job\'s results compactly and decodes them to the same PredictFileResults (a turned photo keeps `turned`, one with faces cut `facesFound`)', () => {
+    const face: PredictFileResult['faces'][number] = { box: { x: 0, y: 0, width: 200, height: 200 }, score: null, age: 31.42, ageInterval: [26.1, 37.25], gender: 'female', genderProbability: 0.9712, femaleProbability: 0.9712, quality: { score: 0.61, detector: 0.93, landmarkFit: null, sharpness: 0.5, exposure: 0.72 } };
     const results: PredictFileResult[] = [
-      { file: '/d/a.jpg', width: 200, height: 200, faces: [{ box: { x: 0, y: 0, width: 200, height: 200 }, score: null, age: 31.42, ageInterval: [26.1, 37.25], gender: 'female', genderProbability: 0.9712, femaleProbability: 0.9712, quality: { score: 0.61, detector: 0.93, landmarkFit: null, sharpness: 0.5, exposure: 0.72 } }], error: null },
+      { file: '/d/a.jpg', width: 200, height: 200, faces: [face], error: null },
       { file: '/d/b.jpg', width: 640, height: 480, faces: [], error: null },
       { file: '/d/s.jpg', width: 480, height: 640, faces: [], turned: 270, error: null },
+      { file: '/d/m.jpg', width: 640, height: 480, faces: [face], facesFound: 7, error: null },
       { file: '/d/c.jpg', width: null, height: null, faces: [], error: { code: 'INVALID_IMAGE', message: 'not an image, "quoted", with, commas' } },
     ];
     const text = encodeJobResults(results);

@@ -137,7 +137,7 @@ describe('server with the real face detector', () => {
     assert.equal(plain.turned, 0);
   });
 
-  it('startServer with maxFaces: a photo with more faces answers the highest-scoring ones only', async () => {
+  it('startServer with maxFaces: a photo with more faces answers the highest-scoring ones only, and how many it found', async () => {
     const { startServer } = await import('../../src/server/start.js');
     const running = await startServer({ model: fakeModel(), maxFaces: 2, port: 0, explainSamples: 0 });
     try {
@@ -146,6 +146,7 @@ describe('server with the real face detector', () => {
       const capped = PredictResponse.parse((await running.app.inject({ method: 'POST', url: '/v1/predict', payload })).json());
       assert.ok(all.faces.length > 2);
       assert.deepEqual(capped.faces.map((f) => f.score).sort(), all.faces.map((f) => f.score!).sort((a, b) => b - a).slice(0, 2).sort());
+      assert.deepEqual([all.facesFound, capped.facesFound], [all.faces.length, all.faces.length], 'facesFound counts the faces cut too');
     } finally {
       await running.close();
     }

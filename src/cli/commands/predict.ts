@@ -47,6 +47,12 @@ function genderText(f: PredictFileResult['faces'][number]): string {
 function textRows(res: PredictFileResult): string[] {
   if (res.error) return [`${res.file}: FAILED [${res.error.code}] ${res.error.message}`];
   if (res.faces.length === 0) return [`${res.file}: no face found`];
+  // the detector keeps its `maxFaces`, so when it cut some, as many as are listed
+  const cut = res.facesFound === undefined ? [] : [`${res.file}: ${res.faces.length} of ${res.facesFound} faces (--max-faces ${res.faces.length}): the highest-scoring`];
+  return [...faceRows(res), ...cut];
+}
+
+function faceRows(res: PredictFileResult): string[] {
   return res.faces.map((f, i) => {
     const b = f.box;
     const where = f.score === null ? 'whole image' : `box ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)} (score ${f.score.toFixed(2)})`;

@@ -1,8 +1,7 @@
 // How small can a face be and still get a trustworthy age and gender? The photo path on UTKFace test
 // chips pasted, at one chip side s, in the middle of a 480×480 face-free background (the fixture
-// photo, blurred; a seeded shift of up to 20% of the free room), JPEG q90. A UTKFace chip's face box
-// is about half its side, so chip side s gives a face about s/2 wide; the table gives the detector's
-// box width too. Each face found is compared with the chip's own prediction at full size
+// photo, blurred; a seeded shift of up to 20% of the free room), JPEG q90. The table gives the
+// detector's box width for each chip side (about 0.85 of it). Each face found is compared with the chip's own prediction at full size
 // (`--no-detect`) and with its label. Nothing trained or chosen here; the shipped model.
 //   node --conditions=agegender-source --import tsx experiments/face-size.ts --workspace /abs/workspace/utk [--chips 300] [--json out.json]
 import { writeFile } from 'node:fs/promises';

@@ -3,7 +3,7 @@
 //
 // Photos: a 3000×2250 canvas (a 6.75 MP phone photo) over a face-free background (the fixture photo,
 // enlarged and blurred), 12 UTKFace test chips pasted on a 4×3 grid with a seeded shift inside each
-// cell, all at one chip side s (a UTKFace chip's face box is about half its side). `--per-size` photos
+// cell, all at one chip side s (the detector's box around a UTKFace chip's face is about 0.85 of its side: experiments/face-size.ts). `--per-size` photos
 // per size. A face counts as found when a box at the detector's threshold holds the pasted chip's
 // centre; a box that holds none is a false positive. Detection as the photo path runs it: the photo
 // shrunk to `detectMaxSide` (analyze.ts), then YuNet's own padding and scaling (one pass, or two with

@@ -15,13 +15,14 @@ const { values } = parseArgs({
   options: {
     workspace: { type: 'string', default: 'workspace/utk' },
     chips: { type: 'string', default: '300' },
+    split: { type: 'string', default: 'test' },
     json: { type: 'string' },
   },
 });
 sharp.concurrency(1);
 const SIDE = 480;
 const SIZES = [24, 32, 40, 48, 56, 64, 80, 96, 128, 200];
-const rows = spreadSubset(rowsOfSplit(await readManifest(resolve(values.workspace!)), 'test'), Number(values.chips));
+const rows = spreadSubset(rowsOfSplit(await readManifest(resolve(values.workspace!)), values.split as 'val' | 'test'), Number(values.chips));
 const background = await sharp('test/fixtures/photos/no-face.jpg').resize(SIDE, SIDE, { fit: 'cover' }).blur(8).removeAlpha().png().toBuffer();
 const model = await loadModel();
 const detector = await loadFaceDetector();
@@ -38,8 +39,13 @@ interface Cell {
   answered: number;
   answeredRight: number;
   quality: number[];
+  /** Labels inside the 80% interval. */
+  covered: number;
+  /** Interval widths (years). */
+  width: number[];
 }
-const cells: Cell[] = SIZES.map((size) => ({ size, found: 0, n: 0, boxWidth: [], diff: [], absErr: [], genderAgree: 0, genderRight: 0, answered: 0, answeredRight: 0, quality: [] }));
+const cells: Cell[] = SIZES.map((size) => ({ size, found: 0, n: 0, boxWidth: [], diff: [], absErr: [], genderAgree: 0, genderRight: 0, answered: 0, answeredRight: 0, quality: [], covered: 0, width: [] }));
+let directCovered = 0;
 let directErr = 0;
 let directGender = 0;
 
@@ -53,6 +59,7 @@ for (const [k, row] of rows.entries()) {
   const chipBytes = await sharp(row.source).toBuffer();
   const direct = await model.predict(chipBytes);
   directErr += Math.abs(direct.age - row.age);
+  if (row.age >= direct.ageInterval[0] && row.age <= direct.ageInterval[1]) directCovered++;
   if ((direct.femaleProbability >= 0.5 ? 'female' : 'male') === row.gender) directGender++;
   const rng = mulberry32(7919 * k + 17);
   for (const cell of cells) {
@@ -86,6 +93,9 @@ for (const [k, row] of rows.entries()) {
       if (hit.prediction.gender === row.gender) cell.answeredRight++;
     }
     cell.quality.push(hit.quality.score);
+    const [lo, hi] = hit.prediction.ageInterval;
+    if (row.age >= lo && row.age <= hi) cell.covered++;
+    cell.width.push(hi - lo);
   }
   if ((k + 1) % 50 === 0) process.stderr.write(`${k + 1}/${rows.length} chips\n`);
 }
@@ -93,12 +103,12 @@ model.dispose();
 detector.dispose();
 
 const pct = (a: number, b: number): string => (b === 0 ? '–' : `${((100 * a) / b).toFixed(1)}%`);
-console.log(`${rows.length} UTKFace test chips; their own predictions at full size: age MAE ${(directErr / rows.length).toFixed(2)}, gender ${pct(directGender, rows.length)}\n`);
-console.log('| chip side (px) | face box width, median (px) | found | age MAE vs label | MAE of the difference from the full-size chip | within 2 y of it | gender agrees with it | gender right (argmax) | answered (not uncertain) | right when answered | quality, median |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log(`${rows.length} UTKFace ${values.split} chips; their own predictions at full size: age MAE ${(directErr / rows.length).toFixed(2)}, gender ${pct(directGender, rows.length)}, label inside the 80% interval ${pct(directCovered, rows.length)}\n`);
+console.log('| chip side (px) | face box width, median (px) | found | age MAE vs label | MAE of the difference from the full-size chip | within 2 y of it | gender agrees with it | gender right (argmax) | answered (not uncertain) | right when answered | quality, median | label inside the 80% interval | interval width, median (y) |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const c of cells) {
   console.log(
-    `| ${c.size} | ${median(c.boxWidth).toFixed(0)} | ${pct(c.found, c.n)} | ${mean(c.absErr).toFixed(2)} | ${mean(c.diff).toFixed(2)} | ${pct(c.diff.filter((d) => d <= 2).length, c.found)} | ${pct(c.genderAgree, c.found)} | ${pct(c.genderRight, c.found)} | ${pct(c.answered, c.found)} | ${pct(c.answeredRight, c.answered)} | ${median(c.quality).toFixed(2)} |`,
+    `| ${c.size} | ${median(c.boxWidth).toFixed(0)} | ${pct(c.found, c.n)} | ${mean(c.absErr).toFixed(2)} | ${mean(c.diff).toFixed(2)} | ${pct(c.diff.filter((d) => d <= 2).length, c.found)} | ${pct(c.genderAgree, c.found)} | ${pct(c.genderRight, c.found)} | ${pct(c.answered, c.found)} | ${pct(c.answeredRight, c.answered)} | ${median(c.quality).toFixed(2)} | ${pct(c.covered, c.found)} | ${median(c.width).toFixed(1)} |`,
   );
 }
 if (values.json) await writeFile(values.json, JSON.stringify({ chips: rows.length, directMae: directErr / rows.length, cells }, null, 1));

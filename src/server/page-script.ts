@@ -167,7 +167,9 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   }
   function facesText(n) { return n + (n === 1 ? ' face' : ' faces'); }
   function foundText(result) {
-    return facesText(result.faces.length) + (result.turned ? ', found with the photo turned ' + result.turned + '\u00b0' : '') +
+    // the server keeps at most its --max-faces faces, the highest-scoring: say so when it cut some
+    var cut = result.facesFound > result.faces.length ? result.faces.length + ' of ' + result.facesFound + ' faces (the highest-scoring; the server lists at most ' + result.faces.length + ')' : facesText(result.faces.length);
+    return cut + (result.turned ? ', found with the photo turned ' + result.turned + '\u00b0' : '') +
       (photo.hidden ? ' (the photo cannot be shown here; the faces are listed below)' : '');
   }
   function explainFaces(result, file, mine) {

@@ -253,6 +253,12 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       await page.waitForFunction(() => document.querySelectorAll('.face-card').length === 2, undefined, { timeout: 30_000 });
       const layout = await measure(page);
       assert.deepEqual(layout.list, ['#1 age 31 (26–38) · gender uncertain (female 44%)', '#2 age 31 (26–38) · male < 1%']);
+      assert.match((await page.textContent('#status')) ?? '', /^2 faces/);
+      // a server that kept only its --max-faces highest-scoring faces: the status says how many there were
+      answer = { status: 200, body: { width: 1000, height: 700, detect: true, facesFound: 5, faces: [face('female', 0.9), face('male', 0.1)], model: 'm', ms: 5 } };
+      await dropPhoto(page, 'three-faces.jpg');
+      await page.waitForFunction(() => /^2 of 5 faces/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+      assert.match((await page.textContent('#status')) ?? '', /^2 of 5 faces \(the highest-scoring; the server lists at most 2\)/);
       answer = { status: 422, body: { error: { code: 'NO_USABLE_FACE', message: 'no usable face: the faces found are too small or blurred to read' } } };
       await dropPhoto(page, 'three-faces.jpg');
       await page.waitForFunction(() => /^No usable face/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 30_000 });

@@ -5,13 +5,15 @@
 // chip's own mean colour, and predicted as chips (`--no-detect`, flip TTA as shipped). Each is
 // compared with the same chip's prediction with its background, and with its label. Val rows only;
 // nothing is trained.
-//   node --conditions=agegender-source --import tsx experiments/alpha-background.ts --workspace /abs/workspace/utk [--chips 600]
+//   node --conditions=agegender-source --import tsx experiments/alpha-background.ts --workspace /abs/workspace/utk [--chips 600] [--scale 1]
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadModel, readManifest, rowsOfSplit, spreadSubset, type RawImage } from 'agegender';
 
-const { values } = parseArgs({ options: { workspace: { type: 'string', default: 'workspace/utk' }, chips: { type: 'string', default: '600' } } });
+const { values } = parseArgs({ options: { workspace: { type: 'string', default: 'workspace/utk' }, chips: { type: 'string', default: '600' }, scale: { type: 'string', default: '1' } } });
+/** The mask ellipse's size: 1 = 70 × 90 px half-axes (face and some hair), 1.3 = more hair and neck. */
+const scale = Number(values.scale);
 const rows = spreadSubset(rowsOfSplit(await readManifest(resolve(values.workspace!)), 'val'), Number(values.chips));
 const model = await loadModel();
 const S = 200;
@@ -20,7 +22,7 @@ const S = 200;
 const mask = new Uint8Array(S * S);
 for (let y = 0; y < S; y++) {
   for (let x = 0; x < S; x++) {
-    const d = Math.hypot((x - S / 2) / 70, (y - S / 2 - 8) / 90); // 1 on the ellipse's edge
+    const d = Math.hypot((x - S / 2) / (70 * scale), (y - S / 2 - 8) / (90 * scale)); // 1 on the ellipse's edge
     mask[y * S + x] = Math.round(255 * Math.min(1, Math.max(0, (1.12 - d) / 0.12)));
   }
 }
@@ -57,7 +59,7 @@ for (const row of rows) {
 }
 model.dispose();
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log(`${rows.length} UTKFace val chips; with their background: age MAE ${(directErr / rows.length).toFixed(2)}\n`);
+console.log(`${rows.length} UTKFace val chips, mask scale ${scale}; with their background: age MAE ${(directErr / rows.length).toFixed(2)}\n`);
 console.log('| background cut out, flattened onto | age MAE vs label | MAE of the difference from the chip with its background | mean signed difference (years) | gender agrees with it |');
 console.log('|---|---|---|---|---|');
 names.forEach((n, k) => console.log(`| ${n} | ${mean(err[k]!).toFixed(2)} | ${mean(diff[k]!).toFixed(2)} | ${mean(shift[k]!) >= 0 ? '+' : ''}${mean(shift[k]!).toFixed(2)} | ${((100 * genderAgree[k]!) / rows.length).toFixed(1)}% |`));

@@ -10,7 +10,7 @@ export const MIN_EXPLAIN_SIZE = 32;
 
 /**
  * Any image input to a 200×200 RGB chip for explanation: gray replicated to RGB and alpha flattened onto
- * white (by `loadImageInput`), then resized (cover + centre crop) when not already 200×200.
+ * mid-grey (by `loadImageInput`), then resized (cover + centre crop) when not already 200×200.
  * Throws INVALID_IMAGE for non-images and for images under 32×32.
  * @example const chip = await prepareChip('face.jpg');
  */

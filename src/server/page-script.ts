@@ -8,6 +8,7 @@
  * wires the DOM. {@link PAGE_SCRIPT} is both, in that order.
  */
 import { WORK_MAX_SIDE } from './work.js';
+import { ALPHA_BACKGROUND } from '../io/decode.js';
 
 /** Pure helpers: no DOM. Defines `agegenderFormat` = { pct, genderText, faceLabel, placeLabels }. */
 export const PAGE_FORMAT_SCRIPT = String.raw`var agegenderFormat = (function () {
@@ -221,7 +222,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     return 'No usable face: ' + message + (detect ? ' ' + NO_FACE_HINT : '');
   }
   // A photo the browser shows that is larger than the server analyses (its longer side is cut to
-  // this anyway) is sent shrunk: upright as shown, alpha on white, JPEG. A phone's 12-50 MP photo then
+  // this anyway) is sent shrunk: upright as shown, alpha on mid-grey (as the server flattens it), JPEG. A phone's 12-50 MP photo then
   // uploads in a fraction of the time and stays under the server's size limits. Others go as they are.
   var SEND_MAX_SIDE = ${WORK_MAX_SIDE.photo};
   function toSend(file) {
@@ -232,7 +233,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     canvas.width = Math.max(1, Math.round(w * scale));
     canvas.height = Math.max(1, Math.round(h * scale));
     var ctx = canvas.getContext('2d');
-    ctx.fillStyle = '#fff';
+    ctx.fillStyle = 'rgb(${ALPHA_BACKGROUND}, ${ALPHA_BACKGROUND}, ${ALPHA_BACKGROUND})';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(photo, 0, 0, canvas.width, canvas.height);

@@ -210,17 +210,18 @@ test('grayscale JPEG → 3 equal channels; decodeForHash keeps the decoded L', a
   }
 });
 
-test('PNG with alpha is flattened onto white; decodeForHash ignores alpha', async () => {
-  // 2×1: opaque red, then fully transparent blue.
-  const rgba = Buffer.from([255, 0, 0, 255, 0, 0, 255, 0]);
-  const png = await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+test('PNG with alpha is flattened onto mid-grey; decodeForHash ignores alpha', async () => {
+  // 3×1: opaque red, fully transparent blue, half-transparent white.
+  const rgba = Buffer.from([255, 0, 0, 255, 0, 0, 255, 0, 255, 255, 255, 128]);
+  const png = await sharp(rgba, { raw: { width: 3, height: 1, channels: 4 } }).png().toBuffer();
   assert.equal((await readImageHeader(png, 'a.png')).channels, 4);
   const img = await decodeImage(png, 'a.png');
   assert.equal(img.channels, 3);
-  assert.deepEqual([...img.data], [255, 0, 0, 255, 255, 255]);
+  // (255·128 + 128·127) / 255 = 191.75 → 192
+  assert.deepEqual([...img.data], [255, 0, 0, 128, 128, 128, 192, 192, 192]);
   const l = await decodeForHash(png, 'a.png');
-  // Pillow convert('L') from RGBA uses RGB only: red → 76, blue → 29.
-  assert.deepEqual([...l.data], [76, 29]);
+  // Pillow convert('L') from RGBA uses RGB only: red → 76, blue → 29, white → 255.
+  assert.deepEqual([...l.data], [76, 29, 255]);
 });
 
 test('EXIF orientation: decodeImage returns the upright image, decodeForHash the stored pixels', async () => {
@@ -264,7 +265,7 @@ test('loadImageInput: path, bytes, raw pixels', async () => {
   const gray = await loadImageInput({ data: new Uint8Array([7, 9]), width: 2, height: 1, channels: 1 });
   assert.deepEqual([...gray.data], [7, 7, 7, 9, 9, 9]);
   const rgba = await loadImageInput({ data: new Uint8Array([10, 20, 30, 255, 0, 0, 0, 0]), width: 2, height: 1, channels: 4 });
-  assert.deepEqual([...rgba.data], [10, 20, 30, 255, 255, 255]);
+  assert.deepEqual([...rgba.data], [10, 20, 30, 128, 128, 128]);
   await rejectsWith(
     loadImageInput({ data: new Uint8Array(5), width: 2, height: 1, channels: 3 }, 'pixels'),
     'INVALID_ARGUMENT',

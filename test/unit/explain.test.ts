@@ -211,7 +211,7 @@ test('bad inputs: non-image, 8×8, grayscale, PNG with alpha', async () => {
   const alpha = await sharp(rgba, { raw: { width: 200, height: 200, channels: 4 } }).png().toBuffer();
   const a = await prepareChip(alpha, 'alpha.png');
   assert.equal(a.channels, 3);
-  assert.deepEqual([...a.data.subarray(0, 3)], [255, 255, 255]); // transparent → white
+  assert.deepEqual([...a.data.subarray(0, 3)], [128, 128, 128]); // transparent → mid-grey
   assert.deepEqual([...a.data.subarray(a.data.length - 3)], [0, 0, 0]);
 
   // the whole pipeline handles gray and alpha inputs end to end

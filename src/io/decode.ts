@@ -30,7 +30,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { AgeGenderError, fsErrorReason } from '../core/errors.js';
-import { decodeHeic, heicSize } from './heic.js';
+import { decodeHeic, heicSize, isHeicDecoderUnavailable } from './heic.js';
 import type { ImageInput, RawImage } from './types.js';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif' | 'heic';
@@ -179,12 +179,22 @@ function sniffOrThrow(bytes: Uint8Array, subject: string, expect?: 'jpeg'): Imag
   return format;
 }
 
+/**
+ * The error a failed decode of `format` becomes: INVALID_IMAGE naming the file ("corrupt or
+ * truncated …" with the decoder's reason), except a HEIC decoder that cannot be loaded, which is not
+ * the file's fault and passes as it is.
+ */
+export function decodeFailure(error: unknown, format: ImageFormat, subject: string): Error {
+  if (format === 'heic' && isHeicDecoderUnavailable(error)) return error as Error;
+  return new AgeGenderError('INVALID_IMAGE', `corrupt or truncated ${FORMAT_NAMES[format]}: ${sharpReason(error)}`, { subject, cause: error });
+}
+
 async function heicHeader(bytes: Uint8Array, subject: string): Promise<ImageHeader> {
   try {
     const { width, height } = await heicSize(bytes);
     return { format: 'heic', width, height, channels: 3 };
   } catch (error) {
-    throw new AgeGenderError('INVALID_IMAGE', `corrupt or truncated HEIC: ${sharpReason(error)}`, { subject, cause: error });
+    throw decodeFailure(error, 'heic', subject);
   }
 }
 
@@ -194,10 +204,7 @@ async function headerOf(bytes: Uint8Array, subject: string, format: ImageFormat)
   try {
     meta = await sharp(toBytes(bytes), { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw new AgeGenderError('INVALID_IMAGE', `corrupt or truncated ${FORMAT_NAMES[format]}: ${sharpReason(error)}`, {
-      subject,
-      cause: error,
-    });
+    throw decodeFailure(error, format, subject);
   }
   const { channels } = meta;
   // upright size (EXIF orientation applied), as decodeImage returns it
@@ -294,10 +301,7 @@ async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOpti
     }
     return { header, data, width: info.width, height: info.height, channels: info.channels };
   } catch (error) {
-    throw new AgeGenderError('INVALID_IMAGE', `corrupt or truncated ${FORMAT_NAMES[format]}: ${sharpReason(error)}`, {
-      subject,
-      cause: error,
-    });
+    throw decodeFailure(error, format, subject);
   }
 }
 

@@ -36,12 +36,33 @@ export interface HeicRequest {
   bytes: Uint8Array;
 }
 
+/** How every error starts when libheif-js itself cannot be loaded (a broken install): not the file's fault. */
+export const HEIC_DECODER_UNAVAILABLE = 'the HEIC decoder (libheif-js) cannot be loaded';
+
+/** True for the error of a libheif-js that cannot be loaded (also after crossing from a worker thread, as its message). */
+export function isHeicDecoderUnavailable(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith(HEIC_DECODER_UNAVAILABLE);
+}
+
+const loadLibheif = async (): Promise<Libheif> => {
+  const m = await import('libheif-js/wasm-bundle.js');
+  await m.default.ready;
+  return m.default;
+};
+let loader = loadLibheif;
 let loading: Promise<Libheif> | undefined;
 
+/** Replaces how libheif-js is loaded on this thread (internal; tests simulate a broken install). Null restores it. */
+export function setLibheifLoader(load: (() => Promise<Libheif>) | null): void {
+  loader = load ?? loadLibheif;
+  loading = undefined;
+}
+
 function libheif(): Promise<Libheif> {
-  loading ??= import('libheif-js/wasm-bundle.js').then(async (m) => {
-    await m.default.ready;
-    return m.default;
+  loading ??= loader().catch((error: unknown) => {
+    loading = undefined; // a later call tries again
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`${HEIC_DECODER_UNAVAILABLE}: ${reason} (reinstall the package's dependencies: npm ci)`, { cause: error });
   });
   return loading;
 }
@@ -90,7 +111,7 @@ function withHeifImage<T>(bytes: Uint8Array, work: (image: HeifImage) => Promise
       if (!image) throw new Error(reason ?? 'no image in the file');
       return await work(image);
     } catch (error) {
-      throw reason === undefined || (error instanceof Error && error.message === reason) ? error : new Error(reason, { cause: error });
+      throw reason === undefined || isHeicDecoderUnavailable(error) || (error instanceof Error && error.message === reason) ? error : new Error(reason, { cause: error });
     } finally {
       console.log = log;
       for (const image of images) image.free();

@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import sharp from 'sharp';
 import { AgeGenderError } from '../../src/core/errors.js';
-import { decodeImage, readImageHeader, sniffImageType } from '../../src/io/decode.js';
-import { heicThreads, setHeicIdleClose } from '../../src/io/heic.js';
+import { decodeFailure, decodeImage, readImageHeader, sniffImageType } from '../../src/io/decode.js';
+import { decodeHeicHere, heicSizeHere, heicThreads, setHeicIdleClose, setLibheifLoader } from '../../src/io/heic.js';
 
 const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
 const jpegBytes = await readFile(new URL('three-faces.jpg', PHOTOS));
@@ -141,4 +141,26 @@ test('HEIC threads start on the first HEIC, end after an idle period (freeing th
   } finally {
     setHeicIdleClose(30_000);
   }
+});
+
+test('a libheif-js that cannot be loaded (a broken install) is named as such, not as a corrupt file; the next call tries again', async () => {
+  const heic = await readFile(new URL('three-faces.heic', PHOTOS));
+  setLibheifLoader(() => Promise.reject(new Error("Cannot find module 'libheif-js/wasm-bundle.js'")));
+  try {
+    for (const call of [() => heicSizeHere(heic), () => decodeHeicHere(heic)]) {
+      await assert.rejects(call(), (e: unknown) => {
+        assert.ok(e instanceof Error && !(e instanceof AgeGenderError), String(e));
+        assert.match(e.message, /^the HEIC decoder \(libheif-js\) cannot be loaded: Cannot find module 'libheif-js\/wasm-bundle\.js' \(reinstall the package's dependencies: npm ci\)$/);
+        // as the decoder passes it on: not INVALID_IMAGE ("corrupt or truncated HEIC")
+        assert.equal(decodeFailure(e, 'heic', 'IMG_0001.HEIC'), e);
+        return true;
+      });
+    }
+  } finally {
+    setLibheifLoader(null);
+  }
+  assert.deepEqual(await heicSizeHere(heic), { width: 1000, height: 700 }, 'loaded again once the loader works');
+  // any other decoder failure stays INVALID_IMAGE naming the file
+  const other = decodeFailure(new Error('Invalid input: Unexpected end of file'), 'heic', 'cut.heic');
+  assert.ok(other instanceof AgeGenderError && other.code === 'INVALID_IMAGE' && other.message === 'cut.heic: corrupt or truncated HEIC: Invalid input: Unexpected end of file', other.message);
 });

@@ -5,8 +5,11 @@
  * @example
  *   const { chosen, files } = await tuneModel({ modelDir: 'workspace/utk/model', workspace: 'workspace/utk', command: 'tune' });
  */
-import { resolve } from 'node:path';
-import { defaultModelDir } from '../model/folder.js';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { AgeGenderError } from '../core/errors.js';
+import { defaultModelDir, MODEL_FILES } from '../model/folder.js';
 import { chooseInference, type ChooseInferenceResult } from '../train/choose-inference.js';
 import { tuneGenderThreshold, type GenderThresholdChoice } from '../train/gender-threshold.js';
 import { writeEvaluation } from '../workspace/evaluation.js';
@@ -25,6 +28,36 @@ export interface TuneModelOptions {
   /** The command line, recorded with the choice. */
   command: string;
   log?: (line: string) => void;
+  /**
+   * Tune on a workspace other than the one the model was trained on (its manifest differs from the
+   * one recorded with the model). Off by default: another workspace's val and test can hold the
+   * model's training images (the same files prepared from another folder or a zip split differently).
+   */
+  otherWorkspace?: boolean;
+}
+
+/**
+ * WORKSPACE_INVALID when the model records the manifest it was trained on and `workspace`'s manifest
+ * is another one (unless `otherWorkspace`): settings chosen and a test score computed there could
+ * rest on the model's own training images. A model that records none (the shipped one does) passes.
+ */
+export async function checkTrainedOnWorkspace(modelDir: string, workspace: string, otherWorkspace = false): Promise<void> {
+  if (otherWorkspace) return;
+  let recorded: string | null | undefined;
+  try {
+    recorded = (JSON.parse(await readFile(join(modelDir, MODEL_FILES.metadata), 'utf8')) as { datasetManifestHash?: string | null }).datasetManifestHash;
+  } catch {
+    return; // loading the model names what is wrong with its folder
+  }
+  if (!recorded) return;
+  const manifest = workspacePaths(workspace).manifest;
+  const here = createHash('sha256').update(await readFile(manifest)).digest('hex');
+  if (here === recorded) return;
+  throw new AgeGenderError(
+    'WORKSPACE_INVALID',
+    `the model in ${modelDir} was trained on another manifest (sha256 ${recorded.slice(0, 12)}…, this one is ${here.slice(0, 12)}…): its val and test splits may hold the model's training images. Tune on the workspace it was trained on, or pass --other-workspace to do it anyway`,
+    { subject: manifest },
+  );
 }
 
 /**
@@ -33,6 +66,7 @@ export interface TuneModelOptions {
  */
 export async function tuneGenderThresholdOnly(options: Omit<TuneModelOptions, 'evaluation' | 'test'>): Promise<GenderThresholdChoice & { modelDir: string }> {
   const modelDir = resolve(options.modelDir ?? defaultModelDir());
+  await checkTrainedOnWorkspace(modelDir, resolve(options.workspace), options.otherWorkspace);
   const rows = await readManifest(resolve(options.workspace));
   const choice = await tuneGenderThreshold({ modelDir, rows, command: options.command, ...(options.log ? { log: options.log } : {}) });
   return { ...choice, modelDir };
@@ -48,6 +82,7 @@ export interface TunedModel extends ChooseInferenceResult {
 export async function tuneModel(options: TuneModelOptions): Promise<TunedModel> {
   const modelDir = resolve(options.modelDir ?? defaultModelDir());
   const workspace = resolve(options.workspace);
+  await checkTrainedOnWorkspace(modelDir, workspace, options.otherWorkspace);
   const rows = await readManifest(workspace);
   const result = await chooseInference({ modelDir, rows, command: options.command, log: options.log, skipTest: options.test === false });
   const files = result.test ? await writeEvaluation(resolve(options.evaluation ?? workspacePaths(workspace).evaluationDir('test')), result.test) : null;

@@ -1,11 +1,13 @@
 // `agegender tune`: inference settings chosen on val and recorded in the model folder; test scored
 // once with them, or not at all with --no-test. Runs on a copy of the shipped model and a small workspace.
 import { strict as assert } from 'node:assert';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runTune } from '../../src/cli/commands/tune.js';
-import { tuneModel } from '../../src/workflow/tune.js';
+import { AgeGenderError } from '../../src/core/errors.js';
+import { checkTrainedOnWorkspace, tuneModel } from '../../src/workflow/tune.js';
 import { defaultModelDir } from '../../src/model/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { makeWorkspace } from '../helpers/train-fixtures.js';
@@ -33,7 +35,11 @@ describe('agegender tune', () => {
     const ws = await makeWorkspace(join(root, 'ws'), 40); // 24 train / 8 val / 8 test
     const lines: string[] = [];
 
-    const valOnly = await runTune({ model, workspace: ws, test: false }, ['node', 'agegender', 'tune', '--no-test'], (l) => lines.push(l));
+    // the shipped model was trained on the full workspace's manifest: this small one is another
+    await assert.rejects(runTune({ model, workspace: ws, test: false }, ['node', 'agegender', 'tune', '--no-test'], () => undefined), (e: unknown) =>
+      e instanceof AgeGenderError && e.code === 'WORKSPACE_INVALID' && /was trained on another manifest .* may hold the model's training images.*--other-workspace/.test(e.message));
+    assert.equal(existsSync(join(ws, 'evaluation')), false, 'refused before any work');
+    const valOnly = await runTune({ model, workspace: ws, test: false, otherWorkspace: true }, ['node', 'agegender', 'tune', '--no-test'], (l) => lines.push(l));
     assert.equal(valOnly?.test, null);
     let meta = readMetadata(model);
     assert.ok(meta.inference.genderThreshold >= 0.5 && meta.inference.genderThreshold <= 1, 'a gender threshold is recorded');
@@ -50,7 +56,7 @@ describe('agegender tune', () => {
     assert.equal(existsSync(join(ws, 'evaluation')), false);
     assert.ok(lines.some((l) => /test not scored/.test(l)));
 
-    const withTest = await tuneModel({ modelDir: model, workspace: ws, evaluation: join(root, 'eval'), command: 'agegender tune' });
+    const withTest = await tuneModel({ modelDir: model, workspace: ws, evaluation: join(root, 'eval'), command: 'agegender tune', otherWorkspace: true });
     assert.ok(withTest.test);
     assert.deepEqual(withTest.files, { result: join(root, 'eval', 'evaluation.json'), predictions: join(root, 'eval', 'predictions.csv') });
     assert.equal(readMetadata(model).inference.command, 'agegender tune');
@@ -70,7 +76,8 @@ describe('agegender tune', () => {
     const ws = await makeWorkspace(join(root, 'ws'), 40);
     const before = readMetadata(model);
     const lines: string[] = [];
-    const out = await runTune({ model, workspace: ws, genderThresholdOnly: true }, ['node', 'agegender', 'tune', '--gender-threshold-only'], (l) => lines.push(l));
+    await assert.rejects(runTune({ model, workspace: ws, genderThresholdOnly: true }, ['node', 'agegender', 'tune', '--gender-threshold-only'], () => undefined), /trained on another manifest/);
+    const out = await runTune({ model, workspace: ws, genderThresholdOnly: true, otherWorkspace: true }, ['node', 'agegender', 'tune', '--gender-threshold-only'], (l) => lines.push(l));
     assert.equal(out, null);
     const after = readMetadata(model);
     assert.equal(after.inference.genderThresholdVal.faces, 8);
@@ -79,5 +86,20 @@ describe('agegender tune', () => {
     assert.deepEqual(after.metrics, before.metrics);
     assert.equal(existsSync(join(ws, 'evaluation')), false, 'test is not scored');
     assert.ok(lines.some((l) => /gender threshold 0\.\d+ \(on val\)/.test(l)), lines.join('\n'));
+  });
+
+  it('checkTrainedOnWorkspace: passes the workspace a model records as its training manifest, and a model that records none', async (t) => {
+    const root = tempDir(t, 'agegender-tune-ws-');
+    const ws = await makeWorkspace(join(root, 'ws'), 16);
+    const model = join(root, 'model');
+    mkdirSync(model);
+    const sha = createHash('sha256').update(readFileSync(join(ws, 'manifest.jsonl'))).digest('hex');
+    for (const hash of [sha, null]) {
+      writeFileSync(join(model, 'metadata.json'), JSON.stringify({ datasetManifestHash: hash }));
+      await checkTrainedOnWorkspace(model, ws);
+    }
+    writeFileSync(join(model, 'metadata.json'), JSON.stringify({ datasetManifestHash: 'f'.repeat(64) }));
+    await assert.rejects(checkTrainedOnWorkspace(model, ws), (e: unknown) => e instanceof AgeGenderError && e.code === 'WORKSPACE_INVALID');
+    await checkTrainedOnWorkspace(model, ws, true);
   });
 });

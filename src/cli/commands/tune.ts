@@ -20,13 +20,15 @@ export interface TuneCommandOptions {
   test?: boolean;
   /** `--gender-threshold-only`: choose and record only the gender threshold, on val. */
   genderThresholdOnly?: boolean;
+  /** `--other-workspace`: tune on a workspace whose manifest is not the one the model was trained on. */
+  otherWorkspace?: boolean;
 }
 
 /** Runs `agegender tune` through the workflow and prints what it recorded; exported for tests. */
 export async function runTune(opts: TuneCommandOptions, argv: readonly string[] = process.argv, log: (line: string) => void = console.log): Promise<TunedModel | null> {
   const command = ['agegender', ...argv.slice(2)].join(' ');
   if (opts.genderThresholdOnly) {
-    const choice = await tuneGenderThresholdOnly({ workspace: opts.workspace, ...(opts.model === undefined ? {} : { modelDir: opts.model }), command, log });
+    const choice = await tuneGenderThresholdOnly({ workspace: opts.workspace, ...(opts.model === undefined ? {} : { modelDir: opts.model }), command, log, otherWorkspace: opts.otherWorkspace ?? false });
     log(`recorded in ${join(choice.modelDir, MODEL_FILES.metadata)} (inference.genderThreshold)`);
     return null;
   }
@@ -37,6 +39,7 @@ export async function runTune(opts: TuneCommandOptions, argv: readonly string[] 
     test: opts.test !== false,
     command,
     log,
+    otherWorkspace: opts.otherWorkspace ?? false,
   });
   if (opts.test === false) log('test not scored (--no-test)');
   if (result.files) log(writtenEvaluation(result.files));
@@ -53,6 +56,7 @@ export function registerTuneCommand(program: Command): void {
     .option('--evaluation <dir>', `where to write the test evaluation (${EVALUATION_FILES.result} + ${EVALUATION_FILES.predictions})`)
     .option('--no-test', 'choose and record on val only; leave test unscored (compare candidates on val first)')
     .option('--gender-threshold-only', 'choose and record only the gender abstention threshold (on val, with the recorded TTA); test untouched')
+    .option('--other-workspace', 'tune on a workspace other than the one the model was trained on (refused by default: its val and test may hold training images)')
     .action(async (opts: TuneCommandOptions) => {
       await runTune(opts);
     });

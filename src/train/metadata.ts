@@ -52,6 +52,22 @@ function recordedOptions(o: TrainConfig): Record<string, unknown> {
   };
 }
 
+/**
+ * The options that decide what a training run produces, as the metadata records them (`training.seed`,
+ * `.balance`, `.ethnicityAgeBalance`, `.limit` and `training.options`). `recordedTrainingOptions` reads
+ * the same keys back from a model folder's metadata, so the two can be compared key by key.
+ */
+export function trainingOptionsToRecord(o: TrainConfig): Record<string, unknown> {
+  return { seed: o.seed, balance: Boolean(o.balance), ethnicityAgeBalance: Boolean(o.ethnicityAgeBalance), limit: o.limit ?? null, ...recordedOptions(o) };
+}
+
+/** The keys of `trainingOptionsToRecord` as a model's metadata records them (undefined where not recorded). */
+export function recordedTrainingOptions(metadata: { training?: Record<string, unknown> }): Record<string, unknown> {
+  const t = metadata.training ?? {};
+  const options = (t['options'] ?? {}) as Record<string, unknown>;
+  return { seed: t['seed'], balance: t['balance'], ethnicityAgeBalance: t['ethnicityAgeBalance'], limit: t['limit'], ...options };
+}
+
 export interface MetadataInputs {
   o: TrainConfig;
   /** The model folder. */

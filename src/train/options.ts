@@ -99,7 +99,7 @@ export interface TrainOptions {
   patience?: number;
   /** Feature cache folder (default: the workspace's feature cache, see workspace/layout.ts). */
   cacheDir?: string;
-  /** Checkpoint folder (default: the workspace's checkpoint folder for the basename of `out`). */
+  /** Checkpoint folder (default: the workspace's checkpoint folder for `out`: its basename plus a short hash of its resolved path). */
   checkpointDir?: string;
   /** JSONL metrics log (default: the checkpoint folder's metrics log). */
   metricsLog?: string;

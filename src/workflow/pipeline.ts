@@ -1,21 +1,27 @@
 /**
  * prepare → train → evaluate → report in one call, reusing what each step finds: the hash cache,
- * the feature cache, a model folder trained on the same manifest, an interrupted training run's
- * checkpoint, and the evaluation the report needs. The library side of `agegender pipeline`.
+ * the feature cache, a model folder trained on the same manifest with the same training options, an
+ * interrupted training run's checkpoint made with the same options and manifest (any other checkpoint
+ * is discarded), and the evaluation the report needs. The library side of `agegender pipeline`.
  *
  * @example
  *   await runPipeline({ inputs: ['UTKFace/'], workspace: 'workspace/utk', modelDir: 'workspace/utk/model', report: 'report.html', log: console.log });
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { DedupPolicy } from '../data/dedup.js';
 import { prepare, type PrepareProgress } from '../data/prepare.js';
 import { formatSummary, type PrepareSummary } from '../data/summary.js';
 import { formatEvaluation } from '../eval/format.js';
-import { trainedOnManifest } from '../model/folder.js';
+import { MODEL_FILES, trainedOnManifest } from '../model/folder.js';
 import type { TrainCallback } from '../train/callbacks.js';
+import { readState } from '../train/checkpoint.js';
+import { recordedTrainingOptions, trainingOptionsToRecord } from '../train/metadata.js';
+import { resolveOptions, resumeKey, type TrainConfig, type TrainOptions } from '../train/options.js';
 import { train, type TrainResult } from '../train/train.js';
-import { checkpointFiles, workspacePaths } from '../workspace/layout.js';
+import { workspacePaths } from '../workspace/layout.js';
 import { evaluateWorkspace, type WorkspaceEvaluation } from './evaluate.js';
 import { reportWorkspace, writtenReport, type WorkspaceReport } from './report.js';
 
@@ -23,7 +29,7 @@ export interface PipelineOptions {
   /** Folders and/or .zip archives of UTKFace-style chips. */
   inputs: readonly string[];
   workspace: string;
-  /** Model folder to train, or to reuse when it was trained on this manifest. */
+  /** Model folder to train, or to reuse when it was trained on this manifest with these training options. */
   modelDir: string;
   /** HTML report to write. */
   report: string;
@@ -35,7 +41,7 @@ export interface PipelineOptions {
   balance?: boolean;
   /** Use at most N training images. */
   limit?: number;
-  /** Train even when the model folder matches the manifest. */
+  /** Train afresh (discarding any checkpoint) even when the model folder matches the manifest and options. */
   retrain?: boolean;
   /** The command line, recorded in the summary and the model's metadata. */
   command?: string;
@@ -56,14 +62,56 @@ export interface PipelineResult {
   report: WorkspaceReport;
 }
 
-/** Trains unless the model folder was trained on this manifest; an interrupted run resumes from its checkpoint. */
-async function trainStep(o: PipelineOptions, workspace: string, summary: PrepareSummary, log: (line: string) => void): Promise<TrainResult | null> {
-  if (!o.retrain && trainedOnManifest(o.modelDir, summary.manifestSha256)) {
-    log(`${o.modelDir} was trained on this manifest (${summary.manifestSha256?.slice(0, 12)}…): reusing it (--retrain to train again)`);
-    return null;
+/**
+ * The training options (trainingOptionsToRecord's keys) in which the model folder's metadata differs
+ * from `config`, as `name (model: x, now: y)`; empty when they all match. A folder whose metadata
+ * cannot be read differs in every key (`not recorded`).
+ */
+export function changedTrainingOptions(modelDir: string, config: TrainConfig): string[] {
+  let recorded: Record<string, unknown> = {};
+  try {
+    recorded = recordedTrainingOptions(JSON.parse(readFileSync(join(modelDir, MODEL_FILES.metadata), 'utf8')) as { training?: Record<string, unknown> });
+  } catch {
+    // unreadable metadata: nothing recorded
   }
-  const checkpoint = checkpointFiles(workspacePaths(workspace).checkpointDir(o.modelDir));
-  return train({
+  const text = (v: unknown): string => (v === undefined ? 'not recorded' : JSON.stringify(v));
+  return Object.entries(trainingOptionsToRecord(config))
+    .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(recorded[k]))
+    .map(([k, v]) => `${k} (model: ${text(recorded[k])}, now: ${text(v)})`);
+}
+
+/**
+ * Whether the pipeline's training run resumes the checkpoint in `ckptDir`: only when there is one,
+ * `retrain` is off and it was made with `key` (the same options and manifest). Otherwise the run is
+ * fresh, and train() discards the checkpoint instead of refusing it.
+ */
+export async function resumeCheckpoint(ckptDir: string, key: string, retrain: boolean, log: (line: string) => void): Promise<boolean> {
+  let state: Awaited<ReturnType<typeof readState>>;
+  try {
+    state = await readState(ckptDir);
+  } catch (e) {
+    log(`discarding the checkpoint in ${ckptDir}: ${(e as Error).message}`);
+    return false;
+  }
+  if (!state) return false;
+  if (retrain) {
+    log(`--retrain: discarding the checkpoint in ${ckptDir} and training afresh`);
+    return false;
+  }
+  if (state.optionsKey !== key) {
+    log(`discarding the checkpoint in ${ckptDir}: it was made with other training options or another manifest`);
+    return false;
+  }
+  log(`resuming the interrupted run from its checkpoint in ${ckptDir}`);
+  return true;
+}
+
+/**
+ * Trains unless the model folder was trained on this manifest with these training options; an
+ * interrupted run with the same options and manifest resumes from its checkpoint, any other starts afresh.
+ */
+async function trainStep(o: PipelineOptions, workspace: string, summary: PrepareSummary, log: (line: string) => void): Promise<TrainResult | null> {
+  const options: TrainOptions = {
     workspace,
     out: resolve(o.modelDir),
     epochs: o.epochs,
@@ -71,11 +119,23 @@ async function trainStep(o: PipelineOptions, workspace: string, summary: Prepare
     seed: o.seed,
     limit: o.limit,
     balance: Boolean(o.balance),
-    resume: existsSync(checkpoint.state),
     score: true,
     command: o.command,
     callbacks: o.trainCallbacks,
-  });
+  };
+  const config = resolveOptions(options);
+  if (!o.retrain && trainedOnManifest(o.modelDir, summary.manifestSha256)) {
+    const changed = changedTrainingOptions(o.modelDir, config);
+    if (changed.length === 0) {
+      log(`${o.modelDir} was trained on this manifest (${summary.manifestSha256?.slice(0, 12)}…) with these training options: reusing it (--retrain to train again)`);
+      return null;
+    }
+    log(`${o.modelDir} was trained on this manifest with other training options: ${changed.join('; ')}. Training again`);
+  }
+  const paths = workspacePaths(workspace);
+  const manifestHash = createHash('sha256').update(await readFile(paths.manifest)).digest('hex');
+  const resume = await resumeCheckpoint(paths.checkpointDir(o.modelDir), resumeKey(config, manifestHash), Boolean(o.retrain), log);
+  return train({ ...options, resume });
 }
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import type { SplitName } from '../core/types.js';
 
@@ -10,7 +11,7 @@ import type { SplitName } from '../core/types.js';
  *   manifest.jsonl  manifest.csv  summary.json       prepare
  *   cache/hashes.json                                prepare's fingerprint cache
  *   cache/features/                                  train's encoder feature cache
- *   checkpoints/<model name>/state.json, metrics.jsonl   train's resumable state
+ *   checkpoints/<model name>-<hash>/state.json, metrics.jsonl   train's resumable state (one folder per resolved --out)
  *   evaluation/<split>/evaluation.json, predictions.csv  evaluate / tune / report
  *   splits/<split>/                                  prepare --materialize
  * ```
@@ -41,7 +42,10 @@ export interface WorkspacePaths {
   readonly splits: string;
   /** `splits/<split>/` (prepare --materialize). */
   splitDir(split: SplitName): string;
-  /** `checkpoints/<basename of the model folder>/`. */
+  /**
+   * `checkpoints/<basename of the model folder>-<8 hex of sha256(resolved model folder)>/`: keyed by the
+   * whole resolved path, so `expA/model` and `expB/model` never share (and destroy) each other's checkpoint.
+   */
   checkpointDir(modelOut: string): string;
   /** `evaluation/<split>/`. */
   evaluationDir(split: SplitName): string;
@@ -60,9 +64,15 @@ export function workspacePaths(dir: string): WorkspacePaths {
     featureCache: at(WORKSPACE_FILES.featureCache),
     splits: at(WORKSPACE_FILES.splits),
     splitDir: (split: SplitName) => join(root, WORKSPACE_FILES.splits, split),
-    checkpointDir: (modelOut: string) => join(root, WORKSPACE_FILES.checkpoints, basename(resolve(modelOut))),
+    checkpointDir: (modelOut: string) => join(root, WORKSPACE_FILES.checkpoints, checkpointName(modelOut)),
     evaluationDir: (split: SplitName) => join(root, WORKSPACE_FILES.evaluation, split),
   });
+}
+
+/** The checkpoint folder's name for a model folder: its basename (readable) plus a short hash of its resolved path (unique). */
+export function checkpointName(modelOut: string): string {
+  const abs = resolve(modelOut);
+  return `${basename(abs)}-${createHash('sha256').update(abs).digest('hex').slice(0, 8)}`;
 }
 
 /** `state.json` and `metrics.jsonl` inside a checkpoint folder. */

@@ -20,6 +20,7 @@ import { checkOptions } from '../../src/train/options.js';
 import { entryPath, sha256 } from '../../src/train/featureCache.js';
 import { runTrain } from '../../src/cli/commands/train.js';
 import { makeWorkspace, pickChips } from '../helpers/train-fixtures.js';
+import { workspacePaths } from '../../src/workspace/layout.js';
 
 // Shared across runs: the cache is keyed by content hash + encoder + cut point.
 const CACHE = join(tmpdir(), 'agegender-test-feature-cache');
@@ -54,7 +55,7 @@ describe('train', () => {
     assert.equal(inference.flipTta, inference.candidates.flip.mae < inference.candidates.none.mae, 'the lower val MAE wins');
     const valCandidates = r.metrics['valCandidates'] as Record<'none' | 'flip', { count: number }>;
     assert.equal(valCandidates.none.count, valCandidates.flip.count);
-    const log = (await readFile(join(ws, 'checkpoints', 'model', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+    const log = (await readFile(join(workspacePaths(ws).checkpointDir(out), 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { event: string });
     assert.ok(log.some((l) => l.event === 'epochEnd') && log.some((l) => l.event === 'checkpoint'));
     const model = await loadModel(out);
     const p = await model.predict(pickChips(1)[0]!.source);
@@ -73,7 +74,7 @@ describe('train', () => {
       assert.equal(metadata['cutPoint'], expected);
       tf.dispose(Object.values(weights));
       // the stage-2 checkpoint holds the weights it trained (the blocks after the cut), and they moved
-      const ckpt = join(ws, 'checkpoints', `model-cut-${expected}`);
+      const ckpt = workspacePaths(ws).checkpointDir(out);
       const state = await readState(ckpt);
       assert.equal(state?.stage, 2);
       const current = await readTensors(join(ckpt, state!.folder, 'current'));
@@ -231,7 +232,7 @@ describe('train', () => {
   it('kill -9 after the first checkpoint, then resume continues from it', async () => {
     const ws = await makeWorkspace(join(dir, 'ws-kill'), 40);
     const out = join(dir, 'kill-model');
-    const ckpt = join(ws, 'checkpoints', 'kill-model');
+    const ckpt = workspacePaths(ws).checkpointDir(out);
     const state = join(ckpt, 'state.json');
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/train-child.ts', ws, out, CACHE], { stdio: 'ignore' });
     const exited = new Promise<void>((res) => child.once('exit', () => res()));

@@ -26,10 +26,19 @@ test('workspacePaths: every file of a workspace, absolute', () => {
   assert.equal(p.hashCache, '/ws/cache/hashes.json');
   assert.equal(p.featureCache, '/ws/cache/features');
   assert.equal(p.splitDir('val'), '/ws/splits/val');
-  assert.equal(p.checkpointDir('/models/run-1/'), '/ws/checkpoints/run-1');
+  assert.match(p.checkpointDir('/models/run-1/'), /^\/ws\/checkpoints\/run-1-[0-9a-f]{8}$/);
+  assert.equal(p.checkpointDir('/models/run-1/'), p.checkpointDir('/models/./run-1'), 'keyed by the resolved path');
   assert.equal(p.evaluationDir('test'), '/ws/evaluation/test');
   assert.deepEqual(checkpointFiles('/c'), { state: '/c/state.json', metricsLog: '/c/metrics.jsonl' });
   assert.deepEqual(evaluationFiles('/e'), { result: '/e/evaluation.json', predictions: '/e/predictions.csv' });
+});
+
+test('checkpointDir: two model folders with the same basename get different checkpoint folders', () => {
+  const p = workspacePaths('/ws');
+  const a = p.checkpointDir('/exp/expA/model');
+  const b = p.checkpointDir('/exp/expB/model');
+  assert.notEqual(a, b);
+  assert.ok(a.startsWith('/ws/checkpoints/model-') && b.startsWith('/ws/checkpoints/model-'), 'the basename stays readable');
 });
 
 test('rowsOfSplit: kept rows of the split with all three labels, in manifest order', () => {

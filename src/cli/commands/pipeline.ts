@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULTS } from '../../core/defaults.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
@@ -9,7 +10,7 @@ import { progressCallback } from './train.js';
 
 interface PipelineCliOptions {
   workspace: string;
-  model: string;
+  model?: string;
   report: string;
   policy: string;
   epochs: string;
@@ -20,6 +21,11 @@ interface PipelineCliOptions {
   seed: string;
 }
 
+/** The model folder of `pipeline`: `--model` when given, else `<workspace>/model` (whatever `--workspace` is). */
+export function pipelineModelDir(workspace: string, model: string | undefined): string {
+  return model ?? join(workspace, 'model');
+}
+
 /** `agegender pipeline`: prepare → train → evaluate → report, reusing what is cached at each step. */
 export function registerPipelineCommand(program: Command): void {
   program
@@ -27,13 +33,13 @@ export function registerPipelineCommand(program: Command): void {
     .description('prepare → train → evaluate → report in one command, reusing cached hashes, features, models and evaluations')
     .argument('<inputs...>', 'folders and/or .zip archives with UTKFace-style chips')
     .option('--workspace <dir>', 'workspace folder', DEFAULTS.workspace)
-    .option('--model <dir>', 'model folder to train (or reuse when it was trained on the same manifest)', `${DEFAULTS.workspace}/model`)
+    .option('--model <dir>', 'model folder to train (or reuse when it was trained on the same manifest with the same training options) (default: <workspace>/model)')
     .option('--report <file>', 'HTML report to write', 'report.html')
     .option('-p, --policy <policy>', `near-duplicate policy: ${DEDUP_POLICIES.join(' | ')}`, DEFAULTS.prepare.policy)
     .option('--epochs <n>', 'fine-tuning epochs', String(TRAIN_DEFAULTS.epochs))
     .option('--stage1-epochs <n>', 'frozen-encoder epochs', String(TRAIN_DEFAULTS.stage1Epochs))
     .option('--balance', 'reweight training samples by ethnicity × gender × age bucket')
-    .option('--retrain', 'train even when the model folder matches the manifest')
+    .option('--retrain', 'train afresh (discarding any checkpoint) even when the model folder matches the manifest and training options')
     .option('--limit <n>', 'use at most N training images (quick runs)')
     .option('--seed <n>', 'seed for split and training', String(DEFAULTS.prepare.seed))
     .action(async (inputs: string[], opts: PipelineCliOptions) => {
@@ -42,7 +48,7 @@ export function registerPipelineCommand(program: Command): void {
       await runPipeline({
         inputs,
         workspace: opts.workspace,
-        modelDir: opts.model,
+        modelDir: pipelineModelDir(opts.workspace, opts.model),
         report: opts.report,
         policy: oneOf(opts.policy, '--policy', DEDUP_POLICIES),
         epochs: parseNumberOption(opts.epochs, '--epochs', 0, 1000, true),

@@ -1,6 +1,7 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { AgeGenderError } from '../core/errors.js';
+import { AgeGenderError, fsErrorReason } from '../core/errors.js';
+import { checkOutputFolder } from '../core/output-path.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { TaskPool } from '../core/limit.js';
 import { linkOrCopyAtomic, replaceDirAtomic, writeFileAtomic } from '../core/atomic.js';
@@ -10,7 +11,7 @@ import type { Fingerprint } from './fingerprint.js';
 import { FingerprintPool } from './fingerprint-pool.js';
 import { HashCache } from './hash-cache.js';
 import { parseUtkName } from './labels.js';
-import { enumerateInputs, readZipEntries, splitZipSource, type SourceProblem } from './sources.js';
+import { IMAGE_EXTENSIONS, enumerateInputs, readZipEntries, splitZipSource, type SourceProblem } from './sources.js';
 import { assignSplits, crossSplitNearPairs, type SplitResult } from './split.js';
 import { summarize, type PrepareSummary } from './summary.js';
 import { workspacePaths } from '../workspace/layout.js';
@@ -82,6 +83,17 @@ function settingsOf(options: PrepareOptions, workspace: string): PrepareSettings
     maxPixels: options.maxPixels ?? o.maxPixels,
     concurrency: options.concurrency ?? o.concurrency,
   };
+}
+
+/** Every input must exist (and be reachable) before any work: UNREADABLE_FILE naming the first that does not. */
+async function checkInputsExist(inputs: readonly string[]): Promise<void> {
+  for (const input of inputs) {
+    try {
+      await stat(input);
+    } catch (error) {
+      throw new AgeGenderError('UNREADABLE_FILE', `cannot read input: ${fsErrorReason(error)}`, { subject: input, cause: error });
+    }
+  }
 }
 
 /** What fingerprinting found: one entry per file (in discovery order), and what could not be enumerated. */
@@ -204,9 +216,15 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   const s = settingsOf(options, workspace);
   const progress = options.onProgress ?? (() => {});
   const started = Date.now();
-  await mkdir(workspace, { recursive: true });
+  await checkInputsExist(options.inputs);
+  await checkOutputFolder(options.workspace);
   const cache = await HashCache.load(paths.hashCache);
   const fingerprinted = await fingerprintInputs(options.inputs, cache, s, progress);
+  if (fingerprinted.scanned.length === 0 && fingerprinted.problems.length === 0) {
+    const ignored = fingerprinted.ignored ? ` (${fingerprinted.ignored} non-image file${fingerprinted.ignored === 1 ? '' : 's'} ignored)` : '';
+    throw new AgeGenderError('INVALID_ARGUMENT', `no images found in ${options.inputs.join(', ')}${ignored}; expected folders or .zip archives holding ${IMAGE_EXTENSIONS.join(' ')} files`);
+  }
+  await mkdir(workspace, { recursive: true });
   const hashSeconds = (Date.now() - started) / 1000;
   const rows = labelledRows(fingerprinted);
   progress({ phase: 'dedup' });

@@ -13,6 +13,7 @@ import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { writeLinesAtomic } from '../core/atomic.js';
 import { AgeGenderError } from '../core/errors.js';
+import { checkOutputFile } from '../core/output-path.js';
 import { PREDICT_CSV_HEADER } from '../pipeline/predict-csv.js';
 import { resultFormatOf, resultLines, type ResultFormat } from '../pipeline/predict-output.js';
 import type { PredictFileResult } from '../pipeline/predict-files.js';
@@ -88,6 +89,7 @@ async function* lines(results: AsyncGenerator<PredictFileResult>, format: Result
 export async function writeQueueResults(options: QueueResultsOptions): Promise<QueueResultsSummary> {
   const name = queueName(options.queue ?? QUEUE_DEFAULTS.queue);
   const format = resultFormatOf(options.out, options.format);
+  await checkOutputFile(options.out); // before connecting: INVALID_ARGUMENT naming --out, not the temp file
   const redis: Redis = await connectQueueRedis(options.redis);
   const queue = new Queue(name, { connection: redis });
   try {

@@ -25,6 +25,7 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
+import { checkOutputFolder } from '../core/output-path.js';
 import { initBackend } from '../model/backend.js';
 import { checkpointFiles, workspacePaths } from '../workspace/layout.js';
 import { CallbackList, consoleLogger, jsonlLogger, nanGuard } from './callbacks.js';
@@ -49,7 +50,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const t0 = Date.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const workspace = workspacePaths(o.workspace);
-  const out = resolve(o.out);
+  const out = await checkOutputFolder(o.out); // before any work: INVALID_ARGUMENT naming --out
   const cacheDir = resolve(o.cacheDir ?? workspace.featureCache);
   const ckptDir = resolve(o.checkpointDir ?? workspace.checkpointDir(out));
   const backend = await initBackend();

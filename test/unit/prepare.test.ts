@@ -173,3 +173,31 @@ test('keep-one keeps more than drop-all, re-runs hit the cache, and --materializ
   assert.deepEqual(PrepareSummarySchema.parse(written), again);
   assert.deepEqual(await readSummary(join(root, 'keep-one')), again);
 });
+
+test('prepare refuses a missing input, inputs without images, and an unwritable workspace, writing nothing', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-refuse-');
+  const workspace = join(root, 'ws');
+  const coded = (code: string, text: string) => (error: unknown) => {
+    assert.equal((error as { code?: string }).code, code);
+    assert.match((error as Error).message, new RegExp(text));
+    return true;
+  };
+  const missing = join(root, 'nosuch');
+  await assert.rejects(prepare({ inputs: [missing], workspace }), coded('UNREADABLE_FILE', `^${missing}: .*no such file or folder`));
+  const notes = join(root, 'notes.txt');
+  writeFileSync(notes, 'not an image\n');
+  const empty = join(root, 'empty');
+  mkdirSync(empty);
+  writeFileSync(join(empty, 'readme.md'), '# nothing\n');
+  for (const inputs of [[notes], [empty], [notes, empty]]) {
+    await assert.rejects(prepare({ inputs, workspace }), coded('INVALID_ARGUMENT', 'no images found in'));
+  }
+  const images = join(root, 'images');
+  mkdirSync(images);
+  copyFileSync(sampleChips(1)[0]!, join(images, '20_0_0_20170101000000000.jpg.chip.jpg'));
+  await assert.rejects(prepare({ inputs: [images, missing], workspace }), coded('UNREADABLE_FILE', missing));
+  assert.deepEqual(readdirSync(root).sort(), ['empty', 'images', 'notes.txt']);
+  // the workspace is checked before any work: a file, or a folder that cannot be written
+  await assert.rejects(prepare({ inputs: [images], workspace: notes }), coded('INVALID_ARGUMENT', `^${notes}: Expected a folder`));
+  await assert.rejects(prepare({ inputs: [images], workspace: '/sys/ws' }), coded('INVALID_ARGUMENT', '^/sys/ws: cannot write in /sys'));
+});

@@ -5,15 +5,8 @@ import { DEDUP_POLICIES } from '../../data/dedup.js';
 import { prepare } from '../../data/prepare.js';
 import { formatSummary } from '../../data/summary.js';
 import { createProgressBar } from '../progress.js';
+import { parseSplitFractions } from '../split-options.js';
 import { WORKSPACE_FILES } from '../../workspace/layout.js';
-
-function parseFractions(raw: string): [number, number, number] {
-  const parts = raw.split(/[,/]/).map((p) => parseNumberOption(p, '--split', 0, 100));
-  if (parts.length !== 3) throw new Error(`Expected three numbers for --split (train,val,test) but received "${raw}"`);
-  const total = parts.reduce((a, b) => a + b, 0);
-  if (total <= 0) throw new Error(`Expected --split numbers with a positive sum but received "${raw}"`);
-  return parts.map((p) => p / total) as [number, number, number];
-}
 
 export function registerPrepareCommand(program: Command): void {
   const d = DEFAULTS.prepare;
@@ -27,7 +20,7 @@ export function registerPrepareCommand(program: Command): void {
     .option('--group-distance <bits>', 'files within this distance never straddle splits', String(d.groupDistance))
     .option('--audit-distance <bits>', 'leakage audit: count the pairs across splits within this distance', String(d.auditDistance))
     .option('--seed <n>', 'split seed', String(d.seed))
-    .option('--split <train,val,test>', 'split fractions or percentages', d.fractions.map((f) => f * 100).join(','))
+    .option('--split <train,val,test>', 'train,val,test shares: percentages that sum to 100 or fractions that sum to 1 (train and val above 0)', d.fractions.map((f) => f * 100).join(','))
     .option('--materialize [mode]', `link (default) or copy kept files into <workspace>/${WORKSPACE_FILES.splits}/<split>/`)
     .option('--json', 'print the summary as JSON')
     .action(async (inputs: string[], opts: Record<string, string | boolean | undefined>) => {
@@ -41,7 +34,7 @@ export function registerPrepareCommand(program: Command): void {
         groupDistance: parseNumberOption(String(opts.groupDistance), '--group-distance', 0, 32, true),
         auditDistance: parseNumberOption(String(opts.auditDistance), '--audit-distance', 0, 32, true),
         seed: parseNumberOption(String(opts.seed), '--seed', 0, 2 ** 32 - 1, true),
-        fractions: parseFractions(String(opts.split)),
+        fractions: parseSplitFractions(String(opts.split)),
         materialize,
         command: ['agegender', ...process.argv.slice(2)].join(' '),
         onProgress: (e) => {

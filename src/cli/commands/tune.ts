@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULTS } from '../../core/defaults.js';
+import { checkOutputFolder } from '../../core/output-path.js';
 import { writtenEvaluation } from '../../eval/format.js';
 import { MODEL_FILES } from '../../model/folder.js';
 import { tuneGenderThresholdOnly, tuneModel, type TunedModel } from '../../workflow/tune.js';
@@ -32,6 +33,8 @@ export async function runTune(opts: TuneCommandOptions, argv: readonly string[] 
     log(`recorded in ${join(choice.modelDir, MODEL_FILES.metadata)} (inference.genderThreshold)`);
     return null;
   }
+  // before scoring: a bad --evaluation fails at once (INVALID_ARGUMENT naming it), not after test is scored
+  if (opts.evaluation !== undefined && opts.test !== false) await checkOutputFolder(opts.evaluation);
   const result = await tuneModel({
     workspace: opts.workspace,
     ...(opts.model === undefined ? {} : { modelDir: opts.model }),

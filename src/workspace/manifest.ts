@@ -11,7 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../core/atomic.js';
 import { toCsv } from '../core/csv.js';
 import { AgeGenderError } from '../core/errors.js';
-import { FILE_STATUSES, type ManifestRow, type SplitName } from '../core/types.js';
+import { z } from 'zod';
+import { ETHNICITIES, FILE_STATUSES, GENDERS, SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
 import { workspacePaths } from './layout.js';
 
 const COLUMNS: ReadonlyArray<keyof ManifestRow> = [
@@ -41,9 +42,38 @@ export async function writeManifest(workspace: string, rows: readonly ManifestRo
   return sha256;
 }
 
+/** The shape of a manifest row, as `prepare` writes it (labels within what UTKFace names can hold). */
+const ManifestRowSchema = z.object({
+  source: z.string().min(1),
+  name: z.string(),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().nullable(),
+  phash: z.string().nullable(),
+  width: z.number().int().positive().nullable(),
+  height: z.number().int().positive().nullable(),
+  age: z.number().int().min(0).max(130).nullable(),
+  gender: z.enum(GENDERS).nullable(),
+  ethnicity: z.enum(ETHNICITIES).nullable(),
+  datetime: z.string().nullable(),
+  status: z.enum(FILE_STATUSES),
+  reason: z.string(),
+  cluster: z.number().int().nonnegative().nullable(),
+  duplicateOf: z.string().nullable(),
+  split: z.enum(SPLITS).nullable(),
+});
+
+/** "field: what was wrong" for the first problem zod found, with the value, cut short. */
+function rowProblem(error: z.ZodError, row: unknown): string {
+  const issue = error.issues[0];
+  const field = String(issue?.path[0] ?? 'row');
+  const value = (row as Record<string, unknown> | null)?.[field];
+  const shown = value === undefined ? 'missing' : JSON.stringify(value).slice(0, 40);
+  return `${field} is ${shown} (${issue?.message ?? 'invalid'})`;
+}
+
 /**
- * Reads `<workspace>/manifest.jsonl`, checking every row's shape.
- * Errors: WORKSPACE_INVALID (no manifest, or a line that is not a manifest row).
+ * Reads `<workspace>/manifest.jsonl`, checking every row's shape and that no file is listed twice.
+ * Errors: WORKSPACE_INVALID (no manifest, or a line that is not a manifest row, naming the line and the field).
  * @example const train = rowsOfSplit(await readManifest('workspace/utk'), 'train');
  */
 export async function readManifest(workspace: string): Promise<ManifestRow[]> {
@@ -54,20 +84,26 @@ export async function readManifest(workspace: string): Promise<ManifestRow[]> {
   } catch (error) {
     throw new AgeGenderError('WORKSPACE_INVALID', 'no manifest here: run `agegender prepare <inputs> --out <workspace>` first', { subject: path, cause: error });
   }
+  const seen = new Map<string, number>();
   return text
     .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line, i) => {
-      let row: ManifestRow;
+    .map((line, i) => ({ line, n: i + 1 }))
+    .filter(({ line }) => line.trim() !== '')
+    .map(({ line, n }) => {
+      let raw: unknown;
       try {
-        row = JSON.parse(line) as ManifestRow;
+        raw = JSON.parse(line);
       } catch (error) {
-        throw new AgeGenderError('WORKSPACE_INVALID', `line ${i + 1} is not valid JSON`, { subject: path, cause: error });
+        throw new AgeGenderError('WORKSPACE_INVALID', `line ${n} is not valid JSON`, { subject: path, cause: error });
       }
-      if (typeof row.source !== 'string' || !(FILE_STATUSES as readonly string[]).includes(row.status)) {
-        throw new AgeGenderError('WORKSPACE_INVALID', `line ${i + 1} is not a manifest row`, { subject: path });
+      const r = ManifestRowSchema.safeParse(raw);
+      if (!r.success) {
+        throw new AgeGenderError('WORKSPACE_INVALID', `line ${n} is not a manifest row as \`agegender prepare\` writes it: ${rowProblem(r.error, raw)}`, { subject: path });
       }
-      return row;
+      const earlier = seen.get(r.data.source);
+      if (earlier !== undefined) throw new AgeGenderError('WORKSPACE_INVALID', `line ${n} lists ${r.data.source} again (first on line ${earlier})`, { subject: path });
+      seen.set(r.data.source, n);
+      return r.data as ManifestRow;
     });
 }
 

@@ -64,8 +64,20 @@ test('writeManifest / readManifest round-trip; a missing or malformed manifest i
     assert.equal(manifestToCsv(rows).split('\n')[1]!.slice(0, 16), '"/d/a,""b"".jpg"');
     const invalid = (e: unknown): boolean => e instanceof AgeGenderError && e.code === 'WORKSPACE_INVALID';
     await assert.rejects(readManifest(join(dir, 'nope')), (e: unknown) => invalid(e) && /no manifest here/.test((e as Error).message));
-    await writeFile(join(dir, 'manifest.jsonl'), '{"source":"x","status":"kept"}\n{"source":1}\n');
-    await assert.rejects(readManifest(dir), (e: unknown) => invalid(e) && /line 2 is not a manifest row/.test((e as Error).message));
+    const lines = async (...texts: string[]): Promise<void> => writeFile(join(dir, 'manifest.jsonl'), texts.join('\n') + '\n');
+    const good = JSON.stringify(row({ source: 'x' }));
+    await lines(good, '{"source":1}');
+    await assert.rejects(readManifest(dir), (e: unknown) => invalid(e) && /line 2 is not a manifest row as `agegender prepare` writes it: source is 1/.test((e as Error).message));
+    // hand edits and other versions: named by line and field, not trained on silently
+    await lines(good, JSON.stringify(row({ source: 'y', age: 500 })));
+    await assert.rejects(readManifest(dir), (e: unknown) => invalid(e) && /line 2 .*: age is 500 \(/.test((e as Error).message));
+    await lines(good, JSON.stringify({ ...row({ source: 'y' }), gender: 'x' }));
+    await assert.rejects(readManifest(dir), (e: unknown) => invalid(e) && /line 2 .*: gender is "x"/.test((e as Error).message));
+    const { split: _split, ...noSplit } = row({ source: 'y' });
+    await lines(good, JSON.stringify({ ...noSplit, set: 'train' }));
+    await assert.rejects(readManifest(dir), (e: unknown) => invalid(e) && /line 2 .*: split is missing/.test((e as Error).message));
+    await lines(good, good);
+    await assert.rejects(readManifest(dir), (e: unknown) => invalid(e) && /line 2 lists x again \(first on line 1\)/.test((e as Error).message));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -36,17 +36,22 @@ export function defaultModelDir(): string {
   return join(packageRoot(), 'models', 'default');
 }
 
+/** The training manifest's SHA-256 that `modelDir`'s metadata records, or null (none recorded, no folder, unreadable metadata). */
+export function recordedManifestHash(modelDir: string): string | null {
+  const metadataPath = join(modelDir, MODEL_FILES.metadata);
+  if (!existsSync(metadataPath)) return null;
+  try {
+    const metadata = JSON.parse(readFileSync(metadataPath, 'utf8')) as { datasetManifestHash?: string | null };
+    return typeof metadata.datasetManifestHash === 'string' ? metadata.datasetManifestHash : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * True when `modelDir` holds a model whose metadata records `manifestSha256` as its training
  * manifest (so training on that manifest again can be skipped); false when either is missing.
  */
 export function trainedOnManifest(modelDir: string, manifestSha256: string | undefined): boolean {
-  const metadataPath = join(modelDir, MODEL_FILES.metadata);
-  if (!manifestSha256 || !existsSync(metadataPath)) return false;
-  try {
-    const metadata = JSON.parse(readFileSync(metadataPath, 'utf8')) as { datasetManifestHash?: string };
-    return metadata.datasetManifestHash === manifestSha256;
-  } catch {
-    return false;
-  }
+  return manifestSha256 !== undefined && manifestSha256 !== '' && recordedManifestHash(modelDir) === manifestSha256;
 }

@@ -1,10 +1,7 @@
 /** Training data: manifest rows → labelled items, sample weights for `--balance`, subsets for `--limit`. */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../core/random.js';
 import type { Ethnicity, Gender, ManifestRow, SplitName } from '../core/types.js';
-import { readManifest, rowsOfSplit } from '../workspace/manifest.js';
-import { workspacePaths } from '../workspace/layout.js';
+import { manifestSha256, readManifest, rowsOfSplit } from '../workspace/manifest.js';
 
 export interface TrainItem {
   source: string;
@@ -87,8 +84,7 @@ export interface SplitItems {
 /** Reads the workspace manifest, returns kept labelled rows per split and the manifest's sha256. */
 export async function loadSplits(workspace: string, limit?: number, seed = 42): Promise<SplitItems> {
   const rows = await readManifest(workspace);
-  const bytes = await readFile(workspacePaths(workspace).manifest);
-  const manifestHash = createHash('sha256').update(bytes).digest('hex');
+  const manifestHash = await manifestSha256(workspace);
   const of = (s: SplitName): TrainItem[] => toItems(rowsOfSplit(rows, s));
   const small = limit === undefined ? undefined : Math.max(8, Math.ceil(limit / 4));
   return {

@@ -7,9 +7,7 @@
  * @example
  *   await runPipeline({ inputs: ['UTKFace/'], workspace: 'workspace/utk', modelDir: 'workspace/utk/model', report: 'report.html', log: console.log });
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DedupPolicy } from '../data/dedup.js';
 import { prepare, type PrepareProgress } from '../data/prepare.js';
@@ -22,6 +20,7 @@ import { recordedTrainingOptions, trainingOptionsToRecord } from '../train/metad
 import { resolveOptions, resumeKey, type TrainConfig, type TrainOptions } from '../train/options.js';
 import { train, type TrainResult } from '../train/train.js';
 import { workspacePaths } from '../workspace/layout.js';
+import { manifestSha256 } from '../workspace/manifest.js';
 import { evaluateWorkspace, type WorkspaceEvaluation } from './evaluate.js';
 import { reportWorkspace, writtenReport, type WorkspaceReport } from './report.js';
 
@@ -133,7 +132,7 @@ async function trainStep(o: PipelineOptions, workspace: string, summary: Prepare
     log(`${o.modelDir} was trained on this manifest with other training options: ${changed.join('; ')}. Training again`);
   }
   const paths = workspacePaths(workspace);
-  const manifestHash = createHash('sha256').update(await readFile(paths.manifest)).digest('hex');
+  const manifestHash = summary.manifestSha256 ?? (await manifestSha256(workspace));
   const resume = await resumeCheckpoint(paths.checkpointDir(o.modelDir), resumeKey(config, manifestHash), Boolean(o.retrain), log);
   return train({ ...options, resume });
 }

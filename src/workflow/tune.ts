@@ -5,16 +5,14 @@
  * @example
  *   const { chosen, files } = await tuneModel({ modelDir: 'workspace/utk/model', workspace: 'workspace/utk', command: 'tune' });
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { AgeGenderError } from '../core/errors.js';
-import { defaultModelDir, MODEL_FILES } from '../model/folder.js';
+import { defaultModelDir, recordedManifestHash } from '../model/folder.js';
 import { chooseInference, type ChooseInferenceResult } from '../train/choose-inference.js';
 import { tuneGenderThreshold, type GenderThresholdChoice } from '../train/gender-threshold.js';
 import { writeEvaluation } from '../workspace/evaluation.js';
 import { workspacePaths } from '../workspace/layout.js';
-import { readManifest } from '../workspace/manifest.js';
+import { manifestSha256, readManifest } from '../workspace/manifest.js';
 
 export interface TuneModelOptions {
   /** Model folder tuned in place (default: the shipped model). */
@@ -43,15 +41,10 @@ export interface TuneModelOptions {
  */
 export async function checkTrainedOnWorkspace(modelDir: string, workspace: string, otherWorkspace = false): Promise<void> {
   if (otherWorkspace) return;
-  let recorded: string | null | undefined;
-  try {
-    recorded = (JSON.parse(await readFile(join(modelDir, MODEL_FILES.metadata), 'utf8')) as { datasetManifestHash?: string | null }).datasetManifestHash;
-  } catch {
-    return; // loading the model names what is wrong with its folder
-  }
+  const recorded = recordedManifestHash(modelDir); // none recorded, or an unreadable folder that loading the model will name
   if (!recorded) return;
   const manifest = workspacePaths(workspace).manifest;
-  const here = createHash('sha256').update(await readFile(manifest)).digest('hex');
+  const here = await manifestSha256(workspace);
   if (here === recorded) return;
   throw new AgeGenderError(
     'WORKSPACE_INVALID',

@@ -42,6 +42,14 @@ export async function writeManifest(workspace: string, rows: readonly ManifestRo
   return sha256;
 }
 
+/**
+ * The SHA-256 of `<workspace>/manifest.jsonl` as written: the manifest's identity (what
+ * {@link writeManifest} returns, and what a model records as `datasetManifestHash`).
+ */
+export async function manifestSha256(workspace: string): Promise<string> {
+  return createHash('sha256').update(await readFile(workspacePaths(workspace).manifest)).digest('hex');
+}
+
 /** The shape of a manifest row, as `prepare` writes it (labels within what UTKFace names can hold). */
 const ManifestRowSchema = z.object({
   source: z.string().min(1),

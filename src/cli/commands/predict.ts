@@ -14,7 +14,7 @@ import { parseNumberOption } from '../../core/validate.js';
 import { SUPPORTED_FORMATS } from '../../io/decode.js';
 import { PREDICT_CSV_HEADER, predictCsvRows } from '../../pipeline/predict-csv.js';
 import { partialPathOf, predictToFile, resultFormatOf, type PredictToFileOptions, type PredictToFileSummary } from '../../pipeline/predict-output.js';
-import { createProgressBar, wantsProgressBar } from '../progress.js';
+import { createProgressBar, wantsProgressBar, type ProgressBar } from '../progress.js';
 import { DEFAULT_MAX_FACES, DETECTOR_PREFERENCES, type DetectorPreference } from '../../pipeline/detector-names.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from '../../pipeline/predict-files.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
@@ -68,10 +68,13 @@ function parseDetectorName(value: string): DetectorPreference {
 }
 
 /** A progress bar on stderr, or nothing. */
-function progressOf(show: boolean): { update: (done: number, total: number) => void; stop: () => void } {
-  if (!show) return { update: () => {}, stop: () => {} };
-  const bar = createProgressBar('predict', '{bar} {percentage}% | {value}/{total} files | {eta_formatted} left');
-  return { update: (done, total) => bar.update(done, total), stop: () => bar.stop() };
+function progressOf(show: boolean): ProgressBar {
+  return show ? createProgressBar('predict', '{bar} {percentage}% | {value}/{total} files | {eta_formatted} left') : { update: () => {}, stop: () => {} };
+}
+
+/** The summary line: "N files, F faces, X failed, s (images/s; network on …)", with `extra` after the file count. */
+function summaryLine(s: Omit<PredictSummary, 'results'>, extra = ''): string {
+  return `${s.files} files${extra}, ${s.faces} faces, ${s.failed} failed, ${s.seconds.toFixed(1)} s (${s.imagesPerSecond} images/s; network on ${s.runtime})`;
 }
 
 export interface PredictToFileCliOptions extends Omit<PredictToFileOptions, 'onProgress' | 'format'> {
@@ -113,7 +116,7 @@ export async function runPredictToFile(inputs: readonly string[], options: Predi
     });
     bar.stop();
     const kept = s.kept > 0 ? ` (${s.kept} more kept from the earlier run)` : '';
-    log(`${s.files} files${kept}, ${s.faces} faces, ${s.failed} failed, ${s.seconds.toFixed(1)} s (${s.imagesPerSecond} images/s; network on ${s.runtime}) → ${s.out}`);
+    log(`${summaryLine(s, kept)} → ${s.out}`);
     return s;
   } catch (error) {
     hint();
@@ -139,9 +142,9 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
       bar.update(++done, total);
     },
   }).finally(() => bar.stop());
-  const { files, failed, faces, seconds, imagesPerSecond, runtime, results } = summary;
+  const { files, failed, faces, seconds, imagesPerSecond, results } = summary;
   if (format === 'json') out(JSON.stringify({ files: results, summary: { files, failed, faces, seconds, imagesPerSecond } }, null, 2));
-  log(`${files} files, ${faces} faces, ${failed} failed, ${seconds.toFixed(1)} s (${imagesPerSecond} images/s; network on ${runtime})`);
+  log(summaryLine(summary));
   return summary;
 }
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { writeJsonAtomic } from '../core/atomic.js';
 import type { ManifestRow } from '../core/types.js';
 import { evaluate, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
-import type { ModelMetadata } from '../model/api.js';
+import type { AgeGenderModel, ModelMetadata } from '../model/api.js';
 import { loadModel, type InferenceSettings } from '../model/index.js';
 import { MODEL_FILES } from '../model/io.js';
 import { genderThresholdChoice, recordGenderThreshold } from './gender-threshold.js';
@@ -44,14 +44,23 @@ export interface ChooseInferenceOptions {
   replicates?: number;
   /** Skip scoring test (e.g. a workspace without one). Default false. */
   skipTest?: boolean;
+  /**
+   * A test evaluation already computed for this model: called with the model loaded with the chosen
+   * settings; what it returns is used instead of scoring test again (`tune` run twice). Return null
+   * unless it was computed from the same rows by the same weights with the same settings.
+   */
+  storedTest?: (model: AgeGenderModel) => Promise<{ result: EvaluationResult } | null>;
   log?: (line: string) => void;
 }
 
 export interface ChooseInferenceResult {
   chosen: InferenceSettings;
   val: Record<'none' | 'flip', SplitMetrics>;
-  /** The test split scored once with the chosen settings (null when skipped or empty). */
-  test: { result: EvaluationResult; csv: string } | null;
+  /**
+   * The test split scored once with the chosen settings (null when skipped or empty); `csv` is null
+   * when `storedTest` supplied it (its files exist already).
+   */
+  test: { result: EvaluationResult; csv: string | null } | null;
   /** The model folder's metrics file as written: val (chosen), test, candidates. */
   metrics: Record<string, unknown>;
 }
@@ -83,18 +92,12 @@ export async function chooseInference(o: ChooseInferenceOptions): Promise<Choose
     candidates: { none: { mae: val.none.mae, cs8: val.none.cs8, genderAccuracy: val.none.genderAccuracy }, flip: { mae: val.flip.mae, cs8: val.flip.cs8, genderAccuracy: val.flip.genderAccuracy } },
   };
   log(`chosen on val: ${flipTta ? 'flip test-time augmentation' : 'no test-time augmentation'}`);
+  // the gender abstention threshold, on the chosen variant's val predictions; test is scored with it
+  const threshold = genderThresholdChoice(valRecords[flipTta ? 'flip' : 'none'], o.command);
+  log(`gender threshold chosen on val: ${threshold.genderThreshold}`);
 
   let test: ChooseInferenceResult['test'] = null;
-  if (!o.skipTest && o.rows.some((r) => r.split === 'test')) {
-    const model = await loadModel(o.modelDir, { flipTta });
-    try {
-      const { result, csv } = await evaluate({ model, rows: o.rows, split: 'test', replicates, seed: 1 });
-      if (result.counts.evaluated > 0) test = { result, csv };
-      log(`test (scored once, chosen settings): MAE ${result.age.mae?.toFixed(3)} CS@8 ${pct(result.age.within8)} gender ${pct(result.gender.accuracy)} (${result.counts.evaluated} images)`);
-    } finally {
-      model.dispose();
-    }
-  }
+  if (!o.skipTest && o.rows.some((r) => r.split === 'test')) test = await scoreTest(o, { flipTta, genderThreshold: threshold.genderThreshold }, replicates, log);
 
   // Record in the folder: metadata.inference + metrics (val = the chosen variant), atomically.
   const metadata = JSON.parse(await readFile(join(o.modelDir, MODEL_FILES.metadata), 'utf8')) as ModelMetadata; // loadModel above has validated the folder
@@ -104,9 +107,21 @@ export async function chooseInference(o: ChooseInferenceOptions): Promise<Choose
   else delete metrics['test'];
   await writeJsonAtomic(join(o.modelDir, MODEL_FILES.metadata), { ...metadata, inference: chosen, metrics });
   await writeJsonAtomic(join(o.modelDir, MODEL_FILES.metrics), metrics);
-  // the gender abstention threshold, on the chosen variant's val predictions
-  const threshold = genderThresholdChoice(valRecords[flipTta ? 'flip' : 'none'], o.command);
   await recordGenderThreshold(o.modelDir, threshold);
-  log(`gender threshold chosen on val: ${threshold.genderThreshold}`);
   return { chosen: { ...chosen, ...threshold }, val, test, metrics };
+}
+
+/** Test with the chosen settings: the stored evaluation when `storedTest` has one for them, else scored now. */
+async function scoreTest(o: ChooseInferenceOptions, settings: { flipTta: boolean; genderThreshold: number }, replicates: number, log: (line: string) => void): Promise<ChooseInferenceResult['test']> {
+  const model = await loadModel(o.modelDir, settings);
+  try {
+    const stored = await o.storedTest?.(model);
+    const scored = stored ? { result: stored.result, csv: null } : await evaluate({ model, rows: o.rows, split: 'test', replicates, seed: 1 });
+    const { result } = scored;
+    const how = stored ? 'already scored with these weights, rows and settings; not scored again' : 'scored once, chosen settings';
+    log(`test (${how}): MAE ${result.age.mae?.toFixed(3)} CS@8 ${pct(result.age.within8)} gender ${pct(result.gender.accuracy)} (${result.counts.evaluated} images)`);
+    return result.counts.evaluated > 0 ? { result, csv: scored.csv } : null;
+  } finally {
+    model.dispose();
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * Choose a trained model's inference settings on val, record them in its folder, score test once
- * and store that evaluation: the library side of `agegender tune`.
+ * and store that evaluation: the library side of `agegender tune`. A test evaluation already stored
+ * for the same weights, rows and chosen settings (tune run again) is kept, not scored again.
  *
  * @example
  *   const { chosen, files } = await tuneModel({ modelDir: 'workspace/utk/model', workspace: 'workspace/utk', command: 'tune' });
@@ -10,8 +11,9 @@ import { AgeGenderError } from '../core/errors.js';
 import { defaultModelDir, recordedManifestHash } from '../model/folder.js';
 import { chooseInference, type ChooseInferenceResult } from '../train/choose-inference.js';
 import { tuneGenderThreshold, type GenderThresholdChoice } from '../train/gender-threshold.js';
-import { writeEvaluation } from '../workspace/evaluation.js';
-import { workspacePaths } from '../workspace/layout.js';
+import type { AgeGenderModel } from '../model/api.js';
+import { reusableEvaluation, writeEvaluation, type StoredEvaluation } from '../workspace/evaluation.js';
+import { evaluationFiles, workspacePaths } from '../workspace/layout.js';
 import { manifestSha256, readManifest } from '../workspace/manifest.js';
 
 export interface TuneModelOptions {
@@ -77,7 +79,10 @@ export async function tuneModel(options: TuneModelOptions): Promise<TunedModel> 
   const workspace = resolve(options.workspace);
   await checkTrainedOnWorkspace(modelDir, workspace, options.otherWorkspace);
   const rows = await readManifest(workspace);
-  const result = await chooseInference({ modelDir, rows, command: options.command, log: options.log, skipTest: options.test === false });
-  const files = result.test ? await writeEvaluation(resolve(options.evaluation ?? workspacePaths(workspace).evaluationDir('test')), result.test) : null;
+  const dir = resolve(options.evaluation ?? workspacePaths(workspace).evaluationDir('test'));
+  const storedTest = (model: AgeGenderModel): Promise<StoredEvaluation | null> => reusableEvaluation(dir, { model, rows, split: 'test' });
+  const result = await chooseInference({ modelDir, rows, command: options.command, log: options.log, skipTest: options.test === false, storedTest });
+  const test = result.test;
+  const files = test === null ? null : test.csv === null ? evaluationFiles(dir) : await writeEvaluation(dir, { result: test.result, csv: test.csv });
   return { ...result, modelDir, files };
 }

@@ -1,7 +1,7 @@
 // `agegender tune`: inference settings chosen on val and recorded in the model folder; test scored
 // once with them, or not at all with --no-test. Runs on a copy of the shipped model and a small workspace.
 import { strict as assert } from 'node:assert';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -67,6 +67,19 @@ describe('agegender tune', () => {
     assert.equal(evaluation.counts.evaluated, 8);
     assert.equal(evaluation.age.mae, meta.metrics.test?.mae, 'the recorded test metrics are the written evaluation');
     assert.equal(readFileSync(join(root, 'eval', 'predictions.csv'), 'utf8').trim().split('\n').length, 9, 'header + one row per test image');
+    const stored = JSON.parse(readFileSync(join(root, 'eval', 'evaluation.json'), 'utf8')) as { model: { genderThreshold: number; flipTta: boolean } };
+    assert.deepEqual(stored.model, { ...stored.model, genderThreshold: meta.inference.genderThreshold, flipTta: meta.inference.flipTta }, 'test is scored at the threshold and TTA the run records');
+
+    // run again: same weights, rows and chosen settings, so the stored test evaluation is kept, not scored again
+    const before = statSync(join(root, 'eval', 'evaluation.json')).mtimeMs;
+    const again: string[] = [];
+    const rerun = await tuneModel({ modelDir: model, workspace: ws, evaluation: join(root, 'eval'), command: 'agegender tune', otherWorkspace: true, log: (l) => again.push(l) });
+    assert.ok(again.some((l) => /^test \(already scored .*not scored again\): MAE/.test(l)), again.join('\n'));
+    assert.equal(rerun.test?.csv, null);
+    assert.equal(rerun.test?.result.age.mae, evaluation.age.mae);
+    assert.deepEqual(rerun.files, withTest.files);
+    assert.equal(statSync(join(root, 'eval', 'evaluation.json')).mtimeMs, before, 'the stored evaluation is not rewritten');
+    assert.equal(readMetadata(model).metrics.test?.mae, evaluation.age.mae, 'the model still records the test figures');
   });
 
   it('--gender-threshold-only records the threshold chosen on val and leaves TTA, metrics and test alone', async (t) => {

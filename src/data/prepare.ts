@@ -4,15 +4,16 @@ import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { checkOutputFolder } from '../core/output-path.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { TaskPool } from '../core/limit.js';
+import { integerInRange, oneOf } from '../core/validate.js';
 import { linkOrCopyAtomic, replaceDirAtomic, writeFileAtomic } from '../core/atomic.js';
 import { SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
-import { deduplicate, type DedupItem, type DedupPolicy, type DedupResult } from './dedup.js';
+import { DEDUP_POLICIES, deduplicate, type DedupItem, type DedupPolicy, type DedupResult } from './dedup.js';
 import type { Fingerprint } from './fingerprint.js';
 import { FingerprintPool } from './fingerprint-pool.js';
 import { HashCache } from './hash-cache.js';
 import { parseUtkName } from './labels.js';
 import { IMAGE_EXTENSIONS, enumerateInputs, readZipEntries, splitZipSource, type SourceProblem } from './sources.js';
-import { assignSplits, crossSplitNearPairs, type SplitResult } from './split.js';
+import { assignSplits, checkSplitFractions, crossSplitNearPairs, type SplitResult } from './split.js';
 import { summarize, type PrepareSummary } from './summary.js';
 import { workspacePaths } from '../workspace/layout.js';
 import { writeManifest } from '../workspace/manifest.js';
@@ -63,7 +64,10 @@ interface PrepareSettings {
   concurrency: number;
 }
 
-/** The settings with defaults; INVALID_ARGUMENT without inputs or with the workspace inside an input. */
+/**
+ * The settings with defaults; INVALID_ARGUMENT (naming the option) for a value out of range, without
+ * inputs, or with the workspace inside an input: before any file is read.
+ */
 function settingsOf(options: PrepareOptions, workspace: string): PrepareSettings {
   const o = DEFAULTS.prepare;
   if (options.inputs.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at least one input folder or .zip archive');
@@ -73,15 +77,17 @@ function settingsOf(options: PrepareOptions, workspace: string): PrepareSettings
       throw new AgeGenderError('INVALID_ARGUMENT', `the workspace ${workspace} is inside the input ${abs}; choose a workspace outside the inputs`);
     }
   }
+  const bits = (value: number | undefined, name: string, fallback: number): number => (value === undefined ? fallback : integerInRange(value, name, 0, 64));
+  if (options.materialize !== undefined && options.materialize !== false) oneOf(options.materialize, 'materialize', ['link', 'copy'] as const);
   return {
-    threshold: options.threshold ?? o.threshold,
-    groupDistance: options.groupDistance ?? o.groupDistance,
-    auditDistance: options.auditDistance ?? o.auditDistance,
-    policy: options.policy ?? o.policy,
-    seed: options.seed ?? o.seed,
-    fractions: options.fractions ?? o.fractions,
-    maxPixels: options.maxPixels ?? o.maxPixels,
-    concurrency: options.concurrency ?? o.concurrency,
+    threshold: bits(options.threshold, 'threshold', o.threshold),
+    groupDistance: bits(options.groupDistance, 'groupDistance', o.groupDistance),
+    auditDistance: bits(options.auditDistance, 'auditDistance', o.auditDistance),
+    policy: options.policy === undefined ? o.policy : oneOf(options.policy, 'policy', DEDUP_POLICIES),
+    seed: options.seed === undefined ? o.seed : integerInRange(options.seed, 'seed', 0, 2 ** 32 - 1),
+    fractions: options.fractions === undefined ? o.fractions : checkSplitFractions(options.fractions),
+    maxPixels: options.maxPixels === undefined ? o.maxPixels : integerInRange(options.maxPixels, 'maxPixels', 1, Number.MAX_SAFE_INTEGER),
+    concurrency: options.concurrency === undefined ? o.concurrency : integerInRange(options.concurrency, 'concurrency', 1, 1024),
   };
 }
 

@@ -1,3 +1,5 @@
+import { AgeGenderError } from '../core/errors.js';
+import { describe } from '../core/validate.js';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../core/random.js';
 import { SPLITS, type FaceLabels, type SplitName } from '../core/types.js';
 import { connectedComponents } from './clusters.js';
@@ -30,6 +32,22 @@ export interface SplitResult {
 
 export function stratumOf(labels: FaceLabels): string {
   return `${ageBucket(labels.age)}|${labels.gender}|${labels.ethnicity}`;
+}
+
+/**
+ * Split shares for train, val and test: three numbers ≥ 0 that sum to 1, train and val above 0.
+ * Returns them; INVALID_ARGUMENT naming `name` otherwise.
+ */
+export function checkSplitFractions(fractions: unknown, name = 'fractions'): readonly [number, number, number] {
+  const ok =
+    Array.isArray(fractions) &&
+    fractions.length === 3 &&
+    fractions.every((f) => typeof f === 'number' && Number.isFinite(f) && f >= 0) &&
+    Math.abs((fractions as number[]).reduce((a, b) => a + b, 0) - 1) <= 1e-9 &&
+    (fractions as number[])[0]! > 0 &&
+    (fractions as number[])[1]! > 0;
+  if (!ok) throw new AgeGenderError('INVALID_ARGUMENT', `Expected three shares (train, val, test) ≥ 0 that sum to 1, train and val above 0, for ${name} but received ${Array.isArray(fractions) ? `[${fractions.map(String).join(', ')}]` : describe(fractions)}`);
+  return fractions as unknown as readonly [number, number, number];
 }
 
 /**

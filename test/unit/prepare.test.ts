@@ -200,4 +200,18 @@ test('prepare refuses a missing input, inputs without images, and an unwritable 
   // the workspace is checked before any work: a file, or a folder that cannot be written
   await assert.rejects(prepare({ inputs: [images], workspace: notes }), coded('INVALID_ARGUMENT', `^${notes}: Expected a folder`));
   await assert.rejects(prepare({ inputs: [images], workspace: '/sys/ws' }), coded('INVALID_ARGUMENT', '^/sys/ws: cannot write in /sys'));
+  // the library checks its settings as the CLI does, before any work (the CLI parses strings; a caller passes values)
+  const bad: [Partial<Parameters<typeof prepare>[0]>, string][] = [
+    [{ policy: 'keep-some' as never }, 'one of \\[.*\\] for policy but received "keep-some"'],
+    [{ fractions: [0.5, 0.5, 0.5] }, 'sum to 1.* for fractions but received \\[0.5, 0.5, 0.5\\]'],
+    [{ fractions: [1, 0, 0] }, 'train and val above 0'],
+    [{ seed: -1 }, 'integer between 0 and 4294967295 for seed but received -1'],
+    [{ seed: 1.5 }, 'for seed'],
+    [{ threshold: Number.NaN }, 'for threshold but received NaN'],
+    [{ groupDistance: 65 }, 'for groupDistance'],
+    [{ concurrency: 0 }, 'for concurrency'],
+    [{ materialize: 'symlink' as never }, 'one of \\[link, copy\\] for materialize'],
+  ];
+  for (const [options, text] of bad) await assert.rejects(prepare({ inputs: [images], workspace, ...options }), coded('INVALID_ARGUMENT', text));
+  assert.deepEqual(readdirSync(root).sort(), ['empty', 'images', 'notes.txt'], 'nothing written');
 });

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import type { PrepareProgress } from '../data/prepare.js';
 
 /** True when a live progress bar makes sense: a terminal on stderr, and not CI. */
 export function wantsProgressBar(stream: NodeJS.WriteStream = process.stderr): boolean {
@@ -46,5 +47,33 @@ export function progressReporter(label: string, log: (line: string) => void): (d
       lastShown = done;
       log(`evaluated ${done}/${total}`);
     }
+  };
+}
+
+/**
+ * `prepare`'s progress: a bar while files are hashed on a terminal (its total is the files found so
+ * far: folders are walked while hashing runs); elsewhere (CI, pipes, nohup logs) a line on stderr every
+ * 2,000 files and at each later step. `stop()` ends the bar before the summary is printed.
+ */
+export function prepareProgress(write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): { onProgress: (event: PrepareProgress) => void; stop: () => void } {
+  const bar = wantsProgressBar() ? createProgressBar('hashing', '{bar} {value}/{total} files found | {eta_formatted} left') : null;
+  let lastShown = 0;
+  let phase = '';
+  const steps: Record<PrepareProgress['phase'], string> = { hash: 'hashing', dedup: 'finding duplicates', split: 'splitting', write: 'writing the workspace', materialize: 'materializing splits' };
+  return {
+    onProgress(e) {
+      if (e.phase === 'hash') {
+        if (bar) bar.update(e.done, e.discovered);
+        else if (e.done - lastShown >= 2000) {
+          lastShown = e.done;
+          write(`hashed ${e.done} of ${e.discovered} files found (${e.cached} from the cache)`);
+        }
+        return;
+      }
+      bar?.stop();
+      if (!bar && e.phase !== phase) write(`${steps[e.phase]}…`);
+      phase = e.phase;
+    },
+    stop: () => bar?.stop(),
   };
 }

@@ -5,7 +5,7 @@ import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { DEDUP_POLICIES } from '../../data/dedup.js';
 import { TRAIN_DEFAULTS } from '../../train/train.js';
 import { runPipeline } from '../../workflow/pipeline.js';
-import { createProgressBar, progressReporter } from '../progress.js';
+import { prepareProgress, progressReporter } from '../progress.js';
 import { progressCallback } from './train.js';
 
 interface PipelineCliOptions {
@@ -44,7 +44,7 @@ export function registerPipelineCommand(program: Command): void {
     .option('--seed <n>', 'seed for split and training', String(DEFAULTS.prepare.seed))
     .action(async (inputs: string[], opts: PipelineCliOptions) => {
       const log = (line: string): void => console.log(line);
-      const bar = createProgressBar('hashing');
+      const prepared = prepareProgress();
       await runPipeline({
         inputs,
         workspace: opts.workspace,
@@ -60,7 +60,7 @@ export function registerPipelineCommand(program: Command): void {
         command: ['agegender', ...process.argv.slice(2)].join(' '),
         log,
         // the bar stops when hashing ends, before the summary is printed
-        onPrepareProgress: (e) => (e.phase === 'hash' ? bar.update(e.done, e.discovered) : bar.stop()),
+        onPrepareProgress: prepared.onProgress,
         trainCallbacks: [progressCallback()],
         evaluationProgress: () => progressReporter('evaluate', log),
       });

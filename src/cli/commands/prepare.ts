@@ -4,7 +4,7 @@ import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { DEDUP_POLICIES } from '../../data/dedup.js';
 import { prepare } from '../../data/prepare.js';
 import { formatSummary } from '../../data/summary.js';
-import { createProgressBar } from '../progress.js';
+import { prepareProgress } from '../progress.js';
 import { parseSplitFractions } from '../split-options.js';
 import { WORKSPACE_FILES } from '../../workspace/layout.js';
 
@@ -25,7 +25,7 @@ export function registerPrepareCommand(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(async (inputs: string[], opts: Record<string, string | boolean | undefined>) => {
       const materialize = opts.materialize === undefined ? false : opts.materialize === true ? 'link' : oneOf(opts.materialize, '--materialize', ['link', 'copy'] as const);
-      const bar = createProgressBar('hashing');
+      const progress = prepareProgress();
       const summary = await prepare({
         inputs,
         workspace: String(opts.out),
@@ -37,12 +37,9 @@ export function registerPrepareCommand(program: Command): void {
         fractions: parseSplitFractions(String(opts.split)),
         materialize,
         command: ['agegender', ...process.argv.slice(2)].join(' '),
-        onProgress: (e) => {
-          if (e.phase === 'hash') bar.update(e.done, e.discovered);
-          else bar.stop();
-        },
+        onProgress: progress.onProgress,
       });
-      bar.stop();
+      progress.stop();
       process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\nworkspace: ${summary.settings.workspace}\n`);
     });
 }

@@ -1,6 +1,8 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import yauzl from 'yauzl';
+import { fsErrorReason } from '../core/errors.js';
+import { linkFailureReason } from '../core/link-reason.js';
 
 /** Image-like extensions that `prepare` looks at; other files are counted as ignored. */
 export const IMAGE_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.png', '.webp']);
@@ -36,14 +38,6 @@ function isImageName(name: string): boolean {
   return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase()) && !name.startsWith('.');
 }
 
-function errnoReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ELOOP') return 'symlink loop (too many levels of symbolic links)';
-  if (code === 'ENOENT') return 'dangling symlink or missing file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Is a zip entry name safe to extract (no absolute path, no `..` segment, no drive letter)? */
 export function unsafeZipEntryReason(entryName: string): string | null {
   if (entryName.includes('\0')) return 'zip entry name contains a NUL byte';
@@ -66,7 +60,7 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
     try {
       real = await realpath(dir);
     } catch (error) {
-      result.problems.push({ source: dir, name: basename(dir), reason: errnoReason(error) });
+      result.problems.push({ source: dir, name: basename(dir), reason: fsErrorReason(error) });
       return;
     }
     if (visitedDirs.has(real)) {
@@ -78,7 +72,7 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
     try {
       entries = (await readdir(dir)).sort();
     } catch (error) {
-      result.problems.push({ source: dir, name: basename(dir), reason: errnoReason(error) });
+      result.problems.push({ source: dir, name: basename(dir), reason: fsErrorReason(error) });
       return;
     }
     for (const entry of entries) await visit(join(dir, entry));
@@ -92,7 +86,7 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
       info = link.isSymbolicLink() ? await stat(path) : link;
     } catch (error) {
       if (isImageName(name) || (error as NodeJS.ErrnoException).code === 'ELOOP') {
-        result.problems.push({ source: path, name, reason: errnoReason(error) });
+        result.problems.push({ source: path, name, reason: await linkFailureReason(path, error) });
       } else {
         result.ignored.push(path);
       }
@@ -130,13 +124,13 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
         try {
           bytes = await readEntry();
         } catch (error) {
-          result.problems.push({ source, name, reason: `unreadable zip entry: ${errnoReason(error)}` });
+          result.problems.push({ source, name, reason: `unreadable zip entry: ${fsErrorReason(error)}` });
           return;
         }
         await onItem({ source, name, size, stamp: `${mtimeMs}:${crc32}`, read: () => Promise.resolve(bytes) });
       });
     } catch (error) {
-      result.problems.push({ source: archive, name: basename(archive), reason: `unreadable zip archive: ${errnoReason(error)}` });
+      result.problems.push({ source: archive, name: basename(archive), reason: `unreadable zip archive: ${fsErrorReason(error)}` });
     }
   };
 

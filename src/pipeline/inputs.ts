@@ -11,10 +11,11 @@
  *   const { files, missing } = await expandImageArgs(['photos/', 'chips/*.jpg']);
  */
 import { lstat as lstatCb, readdir as readdirCb, realpath as realpathCb, stat as statCb, type Stats } from 'node:fs';
-import { lstat, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { glob, type FileSystemAdapter } from 'tinyglobby';
 import { fsErrorReason } from '../core/errors.js';
+import { linkFailureReason } from '../core/link-reason.js';
 
 /** File name endings taken when walking folders or matching a glob. */
 export const IMAGE_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif'] as const);
@@ -105,15 +106,6 @@ function recordingFs(): { fs: FileSystemAdapter; folders: Map<string, unknown>; 
   return { fs: { readdir, realpath, stat } as unknown as FileSystemAdapter, folders, links };
 }
 
-/** Why a link cannot be followed: "broken symbolic link (points to …)", "symbolic link loop", "permission denied". */
-async function linkReason(path: string, error: unknown): Promise<string> {
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-    const target = await readlink(path).catch(() => null);
-    if (target !== null) return `broken symbolic link (points to ${target})`;
-  }
-  return fsErrorReason(error);
-}
-
 /**
  * Image files matching `pattern` under `cwd` (symlinks followed), as `join(cwd, relative)`, each real
  * file once, with the entries the walk could not reach (image-named links that do not resolve,
@@ -135,7 +127,7 @@ async function imagesUnder(cwd: string, pattern: string): Promise<WalkEntry[]> {
     const path = join(cwd, f);
     const unresolved = recorder.links.get(resolve(path));
     if (unresolved !== undefined) {
-      entries.push({ path, reason: await linkReason(path, unresolved) });
+      entries.push({ path, reason: await linkFailureReason(path, unresolved) });
       continue;
     }
     const key = await realpath(path).catch(() => resolve(path));
@@ -149,7 +141,7 @@ async function imagesUnder(cwd: string, pattern: string): Promise<WalkEntry[]> {
 /** Why an argument that `stat` refused gives nothing: a link that does not resolve, or an error other than "no such entry"; null when it simply does not exist. */
 async function argProblem(arg: string, error: unknown): Promise<string | null> {
   const entry = await lstat(arg).catch(() => null);
-  if (entry?.isSymbolicLink()) return linkReason(arg, error);
+  if (entry?.isSymbolicLink()) return linkFailureReason(arg, error);
   const code = (error as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR' ? null : fsErrorReason(error);
 }

@@ -1,7 +1,7 @@
 // The quality gate (src/pipeline/quality.ts) with detection off, as `predict --no-detect` runs it:
 // false rejections on real UTKFace val chips (target ≤ 1%), and what it says about bad inputs
 // (blank, flat, noise, 1×1, non-face photo, which must all be refused).
-//   [GATE_DETECTOR=ssd|yunet] node --import tsx bench/quality-gate.ts [workspace (default workspace/utk)] [chips (default 400)]
+//   [GATE_DETECTOR=ssd|yunet] node --conditions=agegender-source --import tsx bench/quality-gate.ts [workspace (default workspace/utk)] [chips (default 400)]
 import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';

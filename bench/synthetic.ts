@@ -37,12 +37,13 @@ interface Pair {
 export interface AgreementSummary {
   n: number;
   found: number;
-  foundShare: number;
+  /** Null over no photos (as every share here: 0 of 0 is not 0%). */
+  foundShare: number | null;
   /** Over the photos where a face was found. */
   maeDiff: number | null;
   within05: number | null;
   /** Within 0.5 years counting photos without a face as misses. */
-  within05All: number;
+  within05All: number | null;
   genderAgreement: number | null;
 }
 
@@ -55,10 +56,10 @@ function agreement(pairs: readonly Pair[]): AgreementSummary {
   return {
     n,
     found: found.length,
-    foundShare: n > 0 ? found.length / n : 0,
+    foundShare: n > 0 ? found.length / n : null,
     maeDiff: found.length > 0 ? diffs.reduce((s, d) => s + d, 0) / found.length : null,
     within05: found.length > 0 ? within / found.length : null,
-    within05All: n > 0 ? within / n : 0,
+    within05All: n > 0 ? within / n : null,
     genderAgreement: found.length > 0 ? agree / found.length : null,
   };
 }

@@ -69,7 +69,7 @@ async function select(options: InitBackendOptions): Promise<BackendInfo> {
     }, false);
     // Threads need browser workers; in Node the single-threaded SIMD build is what works.
     setThreadsCount(1);
-    if (await tf.setBackend('wasm').catch(() => false)) {
+    if (await withoutRethrowingListeners(() => tf.setBackend('wasm').catch(() => false))) {
       await tf.ready();
       registerWasmGradKernels();
       return { backend: 'wasm', provider: 'tfjs-backend-wasm' };
@@ -78,6 +78,27 @@ async function select(options: InitBackendOptions): Promise<BackendInfo> {
   await tf.setBackend('cpu');
   await tf.ready();
   return { backend: 'cpu', provider: 'tfjs-cpu' };
+}
+
+const CRASH_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Runs `start` (the wasm backend's initialisation) and removes the process-wide `uncaughtException`
+ * and `unhandledRejection` listeners it added. Emscripten's Node glue in tfjs-backend-wasm installs
+ * two that only rethrow, so every later uncaught error was reported from their throw site: the
+ * module's one minified line, tens of kB printed before the error's message. Without them Node
+ * reports the error itself, and exits as it would have.
+ */
+async function withoutRethrowingListeners<T>(start: () => Promise<T>): Promise<T> {
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(CRASH_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
+  try {
+    return await start();
+  } finally {
+    for (const event of CRASH_EVENTS) {
+      for (const listener of emitter.listeners(event)) if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
 }
 
 /**

@@ -109,7 +109,8 @@ export function unusableReason(image: { width: number; height: number }, stats: 
   if (!stats) return null;
   if (stats.mean < g.minMean) return `image is blank (almost black: mean level ${stats.mean.toFixed(0)} of 255)`;
   if (stats.mean > g.maxMean) return `image is blank (almost white: mean level ${stats.mean.toFixed(0)} of 255)`;
-  if (stats.std < g.minStd) return `image is one flat colour (contrast ${stats.std.toFixed(1)}, a face needs at least ${g.minStd})`;
+  // Rounded down, so a refused contrast of 5.97 never reads as the 6.0 it falls short of.
+  if (stats.std < g.minStd) return `image is one flat colour (contrast ${(Math.floor(stats.std * 10) / 10).toFixed(1)}, a face needs at least ${g.minStd})`;
   const ratio = stats.laplacianVariance / (stats.std * stats.std);
   if (ratio > g.maxNoiseRatio) return `image looks like noise (pixel-to-pixel variation ${ratio.toFixed(1)}× its contrast; photos of faces stay under 1)`;
   return null;

@@ -43,6 +43,11 @@ describe('quality gate', () => {
     assert.equal(unusableReason(chip, await imageStats(chip)), null);
   });
 
+  it('a contrast just under the minimum is not printed as the minimum itself', () => {
+    const reason = unusableReason({ width: 200, height: 200 }, { mean: 128, std: 5.97, laplacianVariance: 1 })!;
+    assert.match(reason, /one flat colour \(contrast 5\.9, a face needs at least 6\)/);
+  });
+
   it('library: every bad input is NO_USABLE_FACE with detection on and off, naming the input; never a prediction', async () => {
     const model = fakeModel();
     for (const b of bad) {

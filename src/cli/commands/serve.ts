@@ -2,7 +2,7 @@
  * `agegender serve [--port 8080] [--host 127.0.0.1] [--model dir]`: the HTTP API and web page,
  * with the shipped model by default; prints the URL. Stops cleanly on SIGINT / SIGTERM.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { AgeGenderError } from '../../core/errors.js';
 import { parseNumberOption } from '../../core/validate.js';
 import { DEFAULT_MAX_FACES } from '../../pipeline/detector-names.js';
@@ -86,7 +86,11 @@ export function registerServeCommand(program: Command): void {
     .option('--timeout <s>', 'request timeout, seconds', '30')
     .option('--queue <n>', 'requests allowed to wait before 503', '8')
     .option('--explain-samples <n>', 'LIME samples per explanation (0: no /v1/explain)', '200')
-    .option('--cors <origin>', 'allow browser calls from this origin (repeat for more; default: none)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .addOption(
+      new Option('--cors <origin>', 'allow browser calls from this origin (repeat for more)')
+        .argParser((v: string, all: string[]) => [...all, v])
+        .default([] as string[], 'none'),
+    )
     .option('--rate-limit <N/min>', 'API requests per minute per client IP (default: no limit)')
     .option('--allowed-hosts <names>', "host names the server answers to, comma-separated ('*': any; default on loopback: localhost,127.0.0.1,[::1])")
     .option('--log', 'log each request (JSON lines)');

@@ -81,6 +81,12 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
   });
 }
 
+/** What `train` prints after the model folder: the val and test scores (intervals left out), or that there are none (`--no-score`). */
+export function scoresText(metrics: Readonly<Record<string, unknown>>): string {
+  if (metrics['val'] === undefined && metrics['test'] === undefined) return 'not scored (--no-score): agegender tune or agegender evaluate scores it';
+  return JSON.stringify({ val: metrics['val'], test: metrics['test'] }, (k, v: unknown) => (k === 'ci' ? undefined : v), 2);
+}
+
 export function registerTrainCommand(program: Command): void {
   program
     .command('train')
@@ -105,6 +111,6 @@ export function registerTrainCommand(program: Command): void {
     .action(async (opts: TrainCommandOptions) => {
       const r = await runTrain(opts);
       console.log(`model written to ${r.out}`);
-      console.log(JSON.stringify({ val: r.metrics['val'], test: r.metrics['test'] }, (k, v: unknown) => (k === 'ci' ? undefined : v), 2));
+      console.log(scoresText(r.metrics));
     });
 }

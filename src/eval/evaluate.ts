@@ -260,11 +260,16 @@ export const PREDICTION_COLUMNS = Object.freeze([
   'gender_correct',
 ] as const);
 
-/** Per-image predictions as CSV text (header + one line per face, RFC 4180 quoting). */
+const FEMALE_PROBABILITY_COLUMN = PREDICTION_COLUMNS.indexOf('female_probability');
+
+/**
+ * Per-image predictions as CSV text (header + one line per face, RFC 4180 quoting): ages and errors
+ * to 4 decimals, `female_probability` in full, so ROC-AUC and calibration can be recomputed from it.
+ */
 export function predictionsCsv(records: readonly PredictionRecord[]): string {
   const rows = records.map((r) => {
     const predictedGender = r.femaleProbability >= 0.5 ? 'female' : 'male';
-    return [
+    const row = [
       r.source,
       r.name,
       r.age,
@@ -279,12 +284,15 @@ export function predictionsCsv(records: readonly PredictionRecord[]): string {
       predictedGender,
       r.femaleProbability,
       predictedGender === r.gender,
-    ].map((v) => fixedDecimals(v, 4)); // integers as they are, other numbers to 4 decimals
+    ];
+    // integers as they are, other numbers to 4 decimals, but P(female) in full: at 4 decimals a
+    // quarter of the faces read 0.0000 or 1.0000, and those ties change ROC-AUC
+    return row.map((v, i) => (i === FEMALE_PROBABILITY_COLUMN ? v : fixedDecimals(v, 4)));
   });
   return toCsv(PREDICTION_COLUMNS, rows);
 }
 
-/** Reads predictions.csv text back into records (the inverse of {@link predictionsCsv}, to 4 decimals). */
+/** Reads predictions.csv text back into records (the inverse of {@link predictionsCsv}: ages to 4 decimals, P(female) in full). */
 export function parsePredictionsCsv(text: string): PredictionRecord[] {
   const [header, ...lines] = parseCsv(text);
   if (!header || header.join(',') !== PREDICTION_COLUMNS.join(',')) throw new RangeError(`Expected ${EVALUATION_FILES.predictions} columns ${PREDICTION_COLUMNS.join(',')}`);

@@ -227,12 +227,16 @@ export function summarisePhotos(records: readonly PhotoRecord[]): PhotoEvaluatio
 
 export const PHOTO_RECORD_COLUMNS = Object.freeze(['file', 'age', 'gender', 'faces', 'predicted_age', 'age_error', 'female_probability', 'predicted_gender', 'gender_correct', 'ms', 'error'] as const);
 
-/** One CSV row per photo (header {@link PHOTO_RECORD_COLUMNS}); empty cells where there is no face. */
+const FEMALE_PROBABILITY_COLUMN = PHOTO_RECORD_COLUMNS.indexOf('female_probability');
+
+/** One CSV row per photo (header {@link PHOTO_RECORD_COLUMNS}); empty cells where there is no face; numbers to 4 decimals but `female_probability` in full. */
 export function photoRecordsCsv(records: readonly PhotoRecord[]): string {
   const rows = records.map((r) => {
     const error = r.predictedAge === null ? null : r.predictedAge - r.age;
     const correct = isAnswered(r.predictedGender) ? r.predictedGender === r.gender : null;
-    return [r.file, r.age, r.gender, r.faces, r.predictedAge, error, r.femaleProbability, r.predictedGender, correct, r.ms, r.error].map((v) => fixedDecimals(v, 4));
+    const row = [r.file, r.age, r.gender, r.faces, r.predictedAge, error, r.femaleProbability, r.predictedGender, correct, r.ms, r.error];
+    // P(female) in full (4 decimals would tie the confident faces at 0.0000 and 1.0000)
+    return row.map((v, i) => (i === FEMALE_PROBABILITY_COLUMN ? v : fixedDecimals(v, 4)));
   });
   return toCsv(PHOTO_RECORD_COLUMNS, rows);
 }

@@ -103,8 +103,10 @@ describe('summarisePhotos', () => {
     const csv = photoRecordsCsv([record({ file: 'a,b.jpg', predictedAge: 31.25 }), record({ faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, error: 'x' })]).trim().split('\n');
     assert.equal(csv.length, 3);
     assert.equal(csv[0], 'file,age,gender,faces,predicted_age,age_error,female_probability,predicted_gender,gender_correct,ms,error');
-    assert.equal(csv[1], '"a,b.jpg",30,female,1,31.2500,1.2500,0.9000,female,true,10,');
+    assert.equal(csv[1], '"a,b.jpg",30,female,1,31.2500,1.2500,0.9,female,true,10,');
     assert.equal(csv[2], 'x.jpg,30,female,0,,,,,,,x');
+    // P(female) in full: 4 decimals would write 0.0000
+    assert.equal(photoRecordsCsv([record({ gender: 'male', femaleProbability: 0.000012345, predictedGender: 'male' })]).split('\n')[1], 'x.jpg,30,male,1,30,0,0.000012345,male,true,10,');
   });
 });
 

@@ -131,6 +131,22 @@ describe('parsePhotoLabels', () => {
     assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,male\na.jpg,4,male\n', 'l.csv'), /l\.csv:3: file a\.jpg is labelled twice/);
     assert.throws(() => parsePhotoLabels('file,age,gender\n', 'l.csv'), /at least one labelled photo/);
   });
+  it('reads a whole CSV: quoted line breaks, CR line ends; line numbers count the text lines', () => {
+    assert.deepEqual(parsePhotoLabels('file,age,gender\r"a\nb.jpg",30,m\rc.jpg,3,f\r', 'l.csv'), [
+      { file: 'a\nb.jpg', age: 30, gender: 'male' },
+      { file: 'c.jpg', age: 3, gender: 'female' },
+    ]);
+    assert.throws(() => parsePhotoLabels('file,age,gender\n"a\nb.jpg",30,m\nc.jpg,3,x\n', 'l.csv'), /l\.csv:4: Expected gender male or female \(or m, f\) but received "x"/);
+    assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,m\n"b.jpg,4,f\nc.jpg,5,m\n', 'l.csv'), /l\.csv:3: Expected a closing quote for the field opened on this line but the file ends inside it/);
+  });
+  it('refuses ages that are not plain decimal numbers, a repeated column, and one file under two spellings', () => {
+    for (const age of ['0x1e', '3e1', '+30', '-1', '121', 'Infinity', '3 0']) {
+      assert.throws(() => parsePhotoLabels(`file,age,gender\na.jpg,${age},m\n`, 'l.csv'), new RegExp(`l\\.csv:2: Expected an age between 0 and 120 but received "${age.replace('+', '\\+')}"`), age);
+    }
+    assert.deepEqual(parsePhotoLabels('file,age,gender\na.jpg,2.5,m\nb.jpg,0,f\nc.jpg,120,f\n', 'l.csv').map((l) => l.age), [2.5, 0, 120]);
+    assert.throws(() => parsePhotoLabels('file,age,gender,age\na.jpg,3,m,4\n', 'l.csv'), /l\.csv: Expected each of file,age,gender once in the header but it names age more than once/);
+    assert.throws(() => parsePhotoLabels('file,age,gender\nsub/a.jpg,3,male\nx.jpg,5,f\n./sub//a.jpg,4,male\n', 'l.csv'), /l\.csv:4: file \.\/sub\/\/a\.jpg is labelled twice \(first on line 2\)/);
+  });
 });
 
 describe('spreadSubset', () => {

@@ -194,3 +194,21 @@ test('predictions.csv keeps P(female) in full, so ROC-AUC recomputed from it equ
   assert.equal(auc(records), 8 / 9); // rounded to 4 decimals: 6 / 9
   assert.equal(back[0]!.predictedAge, 31.2346, 'ages stay at 4 decimals');
 });
+
+test('a slicing records the fewest faces a ranked group needs; the report marks smaller groups (few) and states that size', async () => {
+  const { slicesSection } = await import('../../src/report/sections.js');
+  const records = syntheticRecords(60, 4);
+  const slices = sliceMetrics(records, { replicates: 20, seed: 3, minGroupSize: 15 });
+  const eth = slices.find((s) => s.name === 'ethnicity')!;
+  assert.equal(eth.minGroupSize, 15);
+  const small = eth.groups.filter((g) => g.count < 15);
+  const large = eth.groups.filter((g) => g.count >= 15);
+  assert.ok(small.length > 0 && large.length > 0, eth.groups.map((g) => g.count).join(','));
+  const maeGap = eth.gaps.find((g) => g.metric === 'mae')!;
+  assert.ok(large.some((g) => g.name === maeGap.best!.name) && large.some((g) => g.name === maeGap.worst!.name), 'only large groups are ranked');
+  const html = slicesSection({ slices } as never)[2];
+  const ethTable = html.slice(html.indexOf('<h3>ethnicity</h3>'), html.indexOf('<h3>gender</h3>'));
+  for (const g of small) assert.ok(ethTable.includes(`<td>${g.name}</td><td>${g.count} <span title="fewer than 15 faces">(few)</span></td>`), g.name);
+  for (const g of large) assert.ok(ethTable.includes(`<td>${g.name}</td><td>${g.count}</td>`), g.name);
+  assert.match(ethTable, /\(few\): fewer than 15 faces, too few for its figures to say much; never named best or worst\.<br>Best − worst \(groups with ≥ 15 faces\)/);
+});

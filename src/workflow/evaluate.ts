@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { checkOutputFolder } from '../core/output-path.js';
 import { AgeGenderError } from '../core/errors.js';
 import { SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
-import { evaluate, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
+import { checkEvaluateSettings, evaluate, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { writeEvaluation } from '../workspace/evaluation.js';
 import { workspacePaths } from '../workspace/layout.js';
@@ -45,17 +45,18 @@ function checkSplitHasFaces(rows: readonly ManifestRow[], split: SplitName, mani
 }
 
 /**
- * Reads the manifest (WORKSPACE_INVALID without one, or when the split has no kept, labelled face) and checks the output folder (INVALID_ARGUMENT:
+ * Checks the settings (INVALID_ARGUMENT), reads the manifest (WORKSPACE_INVALID without one, or when the split has no kept, labelled face) and checks the output folder (INVALID_ARGUMENT:
  * a file, or not writable) before any model is loaded, evaluates the
  * split and writes `predictions.csv` + `evaluation.json` atomically.
  */
 export async function evaluateWorkspace(options: EvaluateWorkspaceOptions): Promise<WorkspaceEvaluation> {
+  const { batchSize, replicates, seed, onProgress } = options;
+  checkEvaluateSettings({ batchSize, replicates, seed });
   const workspace = resolve(options.workspace);
   const rows = await readManifest(workspace);
   checkSplitHasFaces(rows, options.split, workspacePaths(workspace).manifest);
   const out = await checkOutputFolder(options.out ?? workspacePaths(workspace).evaluationDir(options.split));
   return withModel(options, async (model) => {
-    const { batchSize, replicates, seed, onProgress } = options;
     const { result, records, csv } = await evaluate({ model, rows, split: options.split, batchSize, replicates, seed, onProgress });
     const files = await writeEvaluation(out, { result, csv });
     return { result, records, files };

@@ -104,3 +104,23 @@ test('evaluate refuses a split with no kept, labelled face before loading a mode
     await rm(ws, { recursive: true, force: true });
   }
 });
+
+test('evaluate and evaluateWorkspace check their settings as the CLI does, before any image is read or model loaded', async () => {
+  const { checkEvaluateSettings, evaluate } = await import('../../src/eval/evaluate.js');
+  assert.deepEqual(checkEvaluateSettings({}), { batchSize: 32, replicates: 1000, seed: 1, minGroupSize: 20, bestWorstCount: 12 });
+  const refused = (message: string) => (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === message;
+  let reads = 0;
+  const readBytes = async (): Promise<Uint8Array> => {
+    reads++;
+    return new Uint8Array(1);
+  };
+  // batchSize 0 looped for ever; NaN evaluated no face and wrote an evaluation of 0 faces
+  await assert.rejects(evaluate({ model, rows: [], split: 'test', batchSize: 0, readBytes }), refused('Expected integer between 1 and 1024 for batchSize but received 0 of type number'));
+  await assert.rejects(evaluate({ model, rows: [], split: 'test', batchSize: Number.NaN, readBytes }), refused('Expected integer between 1 and 1024 for batchSize but received NaN of type number'));
+  await assert.rejects(evaluate({ model, rows: [], split: 'test', replicates: 0, readBytes }), refused('Expected integer between 10 and 100000 for replicates but received 0 of type number'));
+  await assert.rejects(evaluate({ model, rows: [], split: 'test', seed: 1.5, readBytes }), refused('Expected integer between 0 and 2147483647 for seed but received 1.5 of type number'));
+  await assert.rejects(evaluate({ model, rows: [], split: 'test', minGroupSize: 0, readBytes }), /for minGroupSize but received 0/);
+  assert.equal(reads, 0);
+  // the workspace need not exist: the settings are checked first
+  await assert.rejects(evaluateWorkspace({ workspace: '/nonexistent-workspace', split: 'test', batchSize: 0, modelDir: '/nonexistent-model' }), refused('Expected integer between 1 and 1024 for batchSize but received 0 of type number'));
+});

@@ -271,7 +271,9 @@ function decadeBiasWords(b: DecadeBias | null | undefined): string {
 export function formatPhotoSummary(s: PhotoEvaluationSummary): string[] {
   const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
   const f = (v: number | null, d = 2): string => (v === null ? 'n/a' : v.toFixed(d));
-  const decades = s.byDecade.filter((d) => d.count > 0).map((d) => `${d.decade} ${d.meanError! >= 0 ? '+' : ''}${f(d.meanError, 1)} (n ${d.count})`);
+  // the sign of the value as shown: −0.003 reads 0.0, not -0.0
+  const signed = (v: number): string => (Math.abs(v).toFixed(1) === '0.0' ? '0.0' : `${v > 0 ? '+' : ''}${v.toFixed(1)}`);
+  const decades = s.byDecade.filter((d) => d.count > 0).map((d) => `${d.decade} ${signed(d.meanError!)} (n ${d.count})`);
   return [
     `photos: ${s.photos}${s.failed > 0 ? ` (${s.failed} could not be read or analysed, left out of recall)` : ''}; a face found in ${pct(s.found.share)} (${s.found.count} of ${s.photos - s.failed}); more than one face in ${s.multipleFaces}`,
     `age (faces found): MAE ${f(s.age.mae)}, mean signed error ${f(s.age.meanError)}, CS@5 ${pct(s.age.cs5)}, CS@8 ${pct(s.age.cs8)}; ${decadeBiasWords(s.age.decadeBias)}`,

@@ -60,6 +60,15 @@ describe('summarisePhotos', () => {
     assert.equal(s.gender.accuracy, null);
   });
 
+  it('a decade whose mean signed error rounds to zero reads 0.0 on the console and in the card, not -0.0', () => {
+    const s = summarisePhotos([record({ age: 80, predictedAge: 80.1 }), record({ age: 81, predictedAge: 80.9 }), record({ age: 82, predictedAge: 81.99 }), record({ age: 40, predictedAge: 43 }), record({ age: 50, predictedAge: 47 })]);
+    assert.ok(s.byDecade.find((d) => d.decade === '80-89')!.meanError! < 0);
+    assert.match(formatPhotoSummary(s).join('\n'), /signed age error by decade: 40-49 \+3\.0 \(n 1\), 50-59 -3\.0 \(n 1\), 80-89 0\.0 \(n 3\)$/);
+    const card = photoShiftHtml({ photos: 'p', labels: 'l', model: 'm', runtime: 'r', detector: null, createdAt: '2026-01-01', summary: s });
+    assert.match(card, /<td>40-49<\/td><td>1<\/td><td>\+3\.0<\/td>/);
+    assert.match(card, /<td>50-59<\/td><td>1<\/td><td>−3\.0<\/td>/);
+    assert.match(card, /<td>80-89<\/td><td>3<\/td><td>0\.0<\/td>/);
+  });
   it('signedErrorByDecade keys by the true age', () => {
     const d = signedErrorByDecade([12, 18, 65], [10, 20, 70]);
     assert.deepEqual(d.find((x) => x.decade === '10-19'), { decade: '10-19', count: 2, meanError: 0, mae: 2 });

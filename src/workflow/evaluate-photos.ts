@@ -52,8 +52,9 @@ export interface PhotoEvaluationRun {
 
 /** `limit` labels spread evenly over the list (every k-th), or all of them. */
 export function spreadSubset<T>(items: readonly T[], limit: number | undefined): T[] {
-  if (limit === undefined || limit >= items.length) return [...items];
+  if (limit === undefined) return [...items];
   if (!Number.isInteger(limit) || limit < 1) throw new AgeGenderError('INVALID_ARGUMENT', `Expected a positive integer for limit but received ${limit}`);
+  if (limit >= items.length) return [...items];
   const step = items.length / limit;
   return Array.from({ length: limit }, (_, i) => items[Math.floor(i * step)]!);
 }

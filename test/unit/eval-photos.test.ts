@@ -164,6 +164,8 @@ describe('spreadSubset', () => {
     assert.deepEqual(spreadSubset([1, 2], undefined), [1, 2]);
     assert.deepEqual(spreadSubset([1, 2], 5), [1, 2]);
     assert.throws(() => spreadSubset([1, 2, 3], 0), /positive integer for limit/);
+    // checked whatever the number of labels (a limit above it was taken as "all")
+    for (const limit of [5.5, Infinity, Number.NaN]) assert.throws(() => spreadSubset([1, 2], limit), /Expected a positive integer for limit/, String(limit));
   });
 });
 

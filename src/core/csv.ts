@@ -37,15 +37,26 @@ export function toCsv(header: readonly string[], rows: Iterable<readonly CsvValu
   return `${lines.join('\n')}\n`;
 }
 
+/** One CSV record with the line of the text it starts on (1-based). */
+export interface CsvRecord {
+  line: number;
+  cells: string[];
+}
+
 /**
- * Splits CSV text into rows of fields. Quoted fields may hold commas, doubled quotes and line
- * breaks; lines end in `\n`, `\r\n` or `\r`; a final line break adds no empty row.
+ * {@link parseCsv} with line numbers, for error messages: each record with the line it starts on
+ * (a quoted line break makes a record span lines), and `unclosedQuoteLine`, the line of a quote
+ * that opens a field the text never closes (null when every quote is closed).
+ * @example parseCsvRecords('a,b\n"x\ny",2\n').records // [{ line: 1, cells: ['a', 'b'] }, { line: 2, cells: ['x\ny', '2'] }]
  */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
+export function parseCsvRecords(text: string): { records: CsvRecord[]; unclosedQuoteLine: number | null } {
+  const records: CsvRecord[] = [];
   let field = '';
   let row: string[] = [];
   let quoted = false;
+  let line = 1;
+  let rowLine = 1;
+  let quoteLine = 1;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
@@ -53,22 +64,36 @@ export function parseCsv(text: string): string[][] {
         field += '"';
         i++;
       } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
+      else {
+        field += c;
+        if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
+      }
+    } else if (c === '"') {
+      quoted = true;
+      quoteLine = line;
+    } else if (c === ',') {
       row.push(field);
       field = '';
     } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
-      rows.push(row);
+      records.push({ line: rowLine, cells: row });
       row = [];
       field = '';
+      rowLine = ++line;
     } else field += c;
   }
   if (field !== '' || row.length) {
     row.push(field);
-    rows.push(row);
+    records.push({ line: rowLine, cells: row });
   }
-  return rows;
+  return { records, unclosedQuoteLine: quoted ? quoteLine : null };
+}
+
+/**
+ * Splits CSV text into rows of fields. Quoted fields may hold commas, doubled quotes and line
+ * breaks; lines end in `\n`, `\r\n` or `\r`; a final line break adds no empty row.
+ */
+export function parseCsv(text: string): string[][] {
+  return parseCsvRecords(text).records.map((r) => r.cells);
 }

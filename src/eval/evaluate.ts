@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AgeGenderPrediction, ManifestRow, SplitName } from '../core/types.js';
 import { reasonOf } from '../core/errors.js';
+import { integerInRange } from '../core/validate.js';
 import { fixedDecimals, parseCsv, toCsv } from '../core/csv.js';
 import { ageBucket } from '../data/labels.js';
 import { readSourceBytes } from '../data/sources.js';
@@ -105,15 +106,43 @@ export function splitRowsSha256(rows: readonly ManifestRow[], split: SplitName):
   return hash.digest('hex');
 }
 
+/** The numeric settings of {@link evaluate}, as given or their defaults. */
+export interface EvaluateSettings {
+  batchSize: number;
+  replicates: number;
+  seed: number;
+  minGroupSize: number;
+  bestWorstCount: number;
+}
+
+/**
+ * Checks the numeric settings as the CLI does and fills in the defaults ({@link EVALUATE_DEFAULTS}):
+ * INVALID_ARGUMENT naming the setting for a batch size outside 1–1024, replicates outside 10–100,000,
+ * a seed outside 0–2³¹−1, a minGroupSize below 1 or a bestWorstCount below 0, or any that is not an integer.
+ * @example checkEvaluateSettings({ batchSize: 0 }) // throws: Expected integer between 1 and 1024 for batchSize but received 0 of type number
+ */
+export function checkEvaluateSettings(o: Partial<EvaluateSettings>): EvaluateSettings {
+  const d = EVALUATE_DEFAULTS;
+  const int = (value: number | undefined, name: keyof EvaluateSettings, min: number, max: number): number => (value === undefined ? d[name] : integerInRange(value, name, min, max));
+  return {
+    batchSize: int(o.batchSize, 'batchSize', 1, 1024),
+    replicates: int(o.replicates, 'replicates', 10, 100_000),
+    seed: int(o.seed, 'seed', 0, 2 ** 31 - 1),
+    minGroupSize: int(o.minGroupSize, 'minGroupSize', 1, Number.MAX_SAFE_INTEGER),
+    bestWorstCount: int(o.bestWorstCount, 'bestWorstCount', 0, Number.MAX_SAFE_INTEGER),
+  };
+}
+
 /**
  * Runs the model over one split and computes every metric: age (MAE, RMSE, CS@1…20, ±8), gender
  * (accuracy, precision, recall, F1, ROC-AUC, ECE), confusion matrices, bootstrap intervals, per-slice
  * metrics with best−worst gaps, and the best/worst samples per task. Unreadable images are skipped and
- * listed in `skipped`, never fatal.
+ * listed in `skipped`, never fatal. Bad settings: INVALID_ARGUMENT ({@link checkEvaluateSettings}), before any image is read.
  * @example const { result, csv } = await evaluate({ model, rows, split: 'test' });
  */
 export async function evaluate(options: EvaluateOptions): Promise<{ result: EvaluationResult; records: PredictionRecord[]; csv: string }> {
-  const batchSize = options.batchSize ?? EVALUATE_DEFAULTS.batchSize;
+  const settings = checkEvaluateSettings(options);
+  const batchSize = settings.batchSize;
   const readBytes = options.readBytes ?? readSourceBytes;
   const rows = options.rows.filter((r) => r.split === options.split && isLabelled(r));
   const records: PredictionRecord[] = [];
@@ -166,10 +195,10 @@ export async function evaluate(options: EvaluateOptions): Promise<{ result: Eval
     model: options.model,
     rows: rows.length,
     skipped,
-    replicates: options.replicates ?? EVALUATE_DEFAULTS.replicates,
-    seed: options.seed ?? EVALUATE_DEFAULTS.seed,
-    minGroupSize: options.minGroupSize ?? EVALUATE_DEFAULTS.minGroupSize,
-    bestWorstCount: options.bestWorstCount ?? EVALUATE_DEFAULTS.bestWorstCount,
+    replicates: settings.replicates,
+    seed: settings.seed,
+    minGroupSize: settings.minGroupSize,
+    bestWorstCount: settings.bestWorstCount,
     now: options.now ?? (() => new Date()),
     rowsSha256: splitRowsSha256(options.rows, options.split),
   });
@@ -260,11 +289,16 @@ export const PREDICTION_COLUMNS = Object.freeze([
   'gender_correct',
 ] as const);
 
-/** Per-image predictions as CSV text (header + one line per face, RFC 4180 quoting). */
+const FEMALE_PROBABILITY_COLUMN = PREDICTION_COLUMNS.indexOf('female_probability');
+
+/**
+ * Per-image predictions as CSV text (header + one line per face, RFC 4180 quoting): ages and errors
+ * to 4 decimals, `female_probability` in full, so ROC-AUC and calibration can be recomputed from it.
+ */
 export function predictionsCsv(records: readonly PredictionRecord[]): string {
   const rows = records.map((r) => {
     const predictedGender = r.femaleProbability >= 0.5 ? 'female' : 'male';
-    return [
+    const row = [
       r.source,
       r.name,
       r.age,
@@ -279,12 +313,15 @@ export function predictionsCsv(records: readonly PredictionRecord[]): string {
       predictedGender,
       r.femaleProbability,
       predictedGender === r.gender,
-    ].map((v) => fixedDecimals(v, 4)); // integers as they are, other numbers to 4 decimals
+    ];
+    // integers as they are, other numbers to 4 decimals, but P(female) in full: at 4 decimals a
+    // quarter of the faces read 0.0000 or 1.0000, and those ties change ROC-AUC
+    return row.map((v, i) => (i === FEMALE_PROBABILITY_COLUMN ? v : fixedDecimals(v, 4)));
   });
   return toCsv(PREDICTION_COLUMNS, rows);
 }
 
-/** Reads predictions.csv text back into records (the inverse of {@link predictionsCsv}, to 4 decimals). */
+/** Reads predictions.csv text back into records (the inverse of {@link predictionsCsv}: ages to 4 decimals, P(female) in full). */
 export function parsePredictionsCsv(text: string): PredictionRecord[] {
   const [header, ...lines] = parseCsv(text);
   if (!header || header.join(',') !== PREDICTION_COLUMNS.join(',')) throw new RangeError(`Expected ${EVALUATION_FILES.predictions} columns ${PREDICTION_COLUMNS.join(',')}`);

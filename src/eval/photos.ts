@@ -10,7 +10,8 @@
  *   const summary = summarisePhotos(records); // records: one PhotoRecord per labelled photo
  *   summary.found.share; summary.age.mae; summary.gender.accuracy; summary.gender.coverage;
  */
-import { fixedDecimals, parseCsv, toCsv } from '../core/csv.js';
+import { posix } from 'node:path';
+import { fixedDecimals, parseCsvRecords, toCsv } from '../core/csv.js';
 import { AgeGenderError } from '../core/errors.js';
 import { GENDERS, type Gender } from '../core/types.js';
 import type { ModelIdentity } from '../model/identity.js';
@@ -110,38 +111,43 @@ const LABEL_HEADER = ['file', 'age', 'gender'] as const;
 /** One-letter genders taken in a labels CSV. Numeric codes are not: data sets disagree on which is 0. */
 const GENDER_SHORT: Readonly<Record<string, Gender>> = { m: 'male', f: 'female' };
 
-/** Splits one CSV line on commas, honouring double-quoted fields. */
-function csvFields(line: string): string[] {
-  return parseCsv(line)[0] ?? [''];
-}
+/** An age cell: decimal digits, optionally with a fraction (no sign, exponent, hex or spaces inside). */
+const AGE_CELL = /^\d+(\.\d+)?$/;
 
 /**
  * Parses a labels CSV with the header `file,age,gender` (more columns are ignored). Errors
- * (INVALID_LABEL, naming `source` and the line): a missing column, an age that is not a number in
- * 0–120, a gender other than male/female (any case; m/f for short), a file named twice, no rows.
+ * (INVALID_LABEL, naming `source` and the line): a missing or repeated column, a quote never closed,
+ * an age that is not a decimal number in 0–120, a gender other than male/female (any case; m/f for
+ * short), a file named twice (`a.jpg` and `./a.jpg` are one file), no rows. Lines may end in
+ * `\n`, `\r\n` or `\r`; a quoted field may hold commas and line breaks.
  */
 export function parsePhotoLabels(text: string, source: string): PhotoLabel[] {
-  const lines = text.split(/\r?\n/);
-  const header = csvFields(lines[0] ?? '').map((h) => h.trim().toLowerCase());
+  const { records, unclosedQuoteLine } = parseCsvRecords(text.replace(/^\uFEFF/, ''));
+  if (unclosedQuoteLine !== null) throw new AgeGenderError('INVALID_LABEL', 'Expected a closing quote for the field opened on this line but the file ends inside it', { subject: `${source}:${unclosedQuoteLine}` });
+  const header = (records[0]?.cells ?? []).map((h) => h.trim().toLowerCase());
   const index = LABEL_HEADER.map((name) => header.indexOf(name));
   const missing = LABEL_HEADER.filter((_, i) => index[i]! < 0);
   if (missing.length > 0) throw new AgeGenderError('INVALID_LABEL', `Expected a header with columns file,age,gender but the first line lacks ${missing.join(', ')}`, { subject: source });
+  const repeated = LABEL_HEADER.filter((name) => header.indexOf(name) !== header.lastIndexOf(name));
+  if (repeated.length > 0) throw new AgeGenderError('INVALID_LABEL', `Expected each of file,age,gender once in the header but it names ${repeated.join(', ')} more than once`, { subject: source });
   const [fileAt, ageAt, genderAt] = index as [number, number, number];
   const labels: PhotoLabel[] = [];
-  const seen = new Set<string>();
-  for (let n = 1; n < lines.length; n++) {
-    if (lines[n]!.trim() === '') continue;
-    const cells = csvFields(lines[n]!);
-    const where = { subject: `${source}:${n + 1}` };
+  const firstLine = new Map<string, number>();
+  for (const { line, cells } of records.slice(1)) {
+    if (cells.every((c) => c.trim() === '')) continue;
+    const where = { subject: `${source}:${line}` };
     const file = (cells[fileAt] ?? '').trim();
-    const age = Number((cells[ageAt] ?? '').trim());
+    const ageCell = (cells[ageAt] ?? '').trim();
+    const age = Number(ageCell);
     const given = (cells[genderAt] ?? '').trim().toLowerCase();
     const gender = GENDER_SHORT[given] ?? given;
     if (file === '') throw new AgeGenderError('INVALID_LABEL', 'Expected a file name but the file column is empty', where);
-    if ((cells[ageAt] ?? '').trim() === '' || !Number.isFinite(age) || age < 0 || age > 120) throw new AgeGenderError('INVALID_LABEL', `Expected an age between 0 and 120 but received "${cells[ageAt] ?? ''}"`, where);
+    if (!AGE_CELL.test(ageCell) || age > 120) throw new AgeGenderError('INVALID_LABEL', `Expected an age between 0 and 120 but received "${cells[ageAt] ?? ''}"`, where);
     if (!(GENDERS as readonly string[]).includes(gender)) throw new AgeGenderError('INVALID_LABEL', `Expected gender ${GENDERS.join(' or ')} (or m, f) but received "${cells[genderAt] ?? ''}"`, where);
-    if (seen.has(file)) throw new AgeGenderError('INVALID_LABEL', `file ${file} is labelled twice`, where);
-    seen.add(file);
+    const key = posix.normalize(file);
+    const first = firstLine.get(key);
+    if (first !== undefined) throw new AgeGenderError('INVALID_LABEL', `file ${file} is labelled twice (first on line ${first})`, where);
+    firstLine.set(key, line);
     labels.push({ file, age, gender: gender as Gender });
   }
   if (labels.length === 0) throw new AgeGenderError('INVALID_LABEL', 'Expected at least one labelled photo but the file has only a header', { subject: source });
@@ -227,12 +233,16 @@ export function summarisePhotos(records: readonly PhotoRecord[]): PhotoEvaluatio
 
 export const PHOTO_RECORD_COLUMNS = Object.freeze(['file', 'age', 'gender', 'faces', 'predicted_age', 'age_error', 'female_probability', 'predicted_gender', 'gender_correct', 'ms', 'error'] as const);
 
-/** One CSV row per photo (header {@link PHOTO_RECORD_COLUMNS}); empty cells where there is no face. */
+const FEMALE_PROBABILITY_COLUMN = PHOTO_RECORD_COLUMNS.indexOf('female_probability');
+
+/** One CSV row per photo (header {@link PHOTO_RECORD_COLUMNS}); empty cells where there is no face; numbers to 4 decimals but `female_probability` in full. */
 export function photoRecordsCsv(records: readonly PhotoRecord[]): string {
   const rows = records.map((r) => {
     const error = r.predictedAge === null ? null : r.predictedAge - r.age;
     const correct = isAnswered(r.predictedGender) ? r.predictedGender === r.gender : null;
-    return [r.file, r.age, r.gender, r.faces, r.predictedAge, error, r.femaleProbability, r.predictedGender, correct, r.ms, r.error].map((v) => fixedDecimals(v, 4));
+    const row = [r.file, r.age, r.gender, r.faces, r.predictedAge, error, r.femaleProbability, r.predictedGender, correct, r.ms, r.error];
+    // P(female) in full (4 decimals would tie the confident faces at 0.0000 and 1.0000)
+    return row.map((v, i) => (i === FEMALE_PROBABILITY_COLUMN ? v : fixedDecimals(v, 4)));
   });
   return toCsv(PHOTO_RECORD_COLUMNS, rows);
 }
@@ -261,7 +271,9 @@ function decadeBiasWords(b: DecadeBias | null | undefined): string {
 export function formatPhotoSummary(s: PhotoEvaluationSummary): string[] {
   const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
   const f = (v: number | null, d = 2): string => (v === null ? 'n/a' : v.toFixed(d));
-  const decades = s.byDecade.filter((d) => d.count > 0).map((d) => `${d.decade} ${d.meanError! >= 0 ? '+' : ''}${f(d.meanError, 1)} (n ${d.count})`);
+  // the sign of the value as shown: −0.003 reads 0.0, not -0.0
+  const signed = (v: number): string => (Math.abs(v).toFixed(1) === '0.0' ? '0.0' : `${v > 0 ? '+' : ''}${v.toFixed(1)}`);
+  const decades = s.byDecade.filter((d) => d.count > 0).map((d) => `${d.decade} ${signed(d.meanError!)} (n ${d.count})`);
   return [
     `photos: ${s.photos}${s.failed > 0 ? ` (${s.failed} could not be read or analysed, left out of recall)` : ''}; a face found in ${pct(s.found.share)} (${s.found.count} of ${s.photos - s.failed}); more than one face in ${s.multipleFaces}`,
     `age (faces found): MAE ${f(s.age.mae)}, mean signed error ${f(s.age.meanError)}, CS@5 ${pct(s.age.cs5)}, CS@8 ${pct(s.age.cs8)}; ${decadeBiasWords(s.age.decadeBias)}`,

@@ -63,6 +63,8 @@ export interface SlicingResult {
   name: string;
   /** Sum of group counts; equals the number of evaluated faces. */
   total: number;
+  /** Fewest faces a group needs to be ranked in `gaps` (absent in evaluations written before it was recorded: 20). */
+  minGroupSize?: number;
   groups: GroupResult[];
   gaps: MetricGap[];
 }
@@ -253,6 +255,7 @@ export function sliceMetrics(records: readonly EvalRecord[], options: SliceOptio
       dimensions: [...dimensions],
       name: dimensions.join(' × '),
       total: groups.reduce((s, g) => s + g.count, 0),
+      minGroupSize,
       groups,
       gaps: metricGaps(groups, minGroupSize),
     };

@@ -63,7 +63,8 @@ function photoSettings(photos: PhotoEvaluation, reportedThreshold: number | unde
 export function photoShiftHtml(photos: PhotoEvaluation | null | undefined, reportedThreshold?: number): string {
   if (!photos) return '';
   const s = photos.summary;
-  const signed = (v: number | null): string => (v === null ? '–' : `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v), 1)}`);
+  // the sign of the value as shown: −0.003 reads 0.0, not −0.0
+  const signed = (v: number | null): string => (v === null ? '–' : fmt(Math.abs(v), 1) === fmt(0, 1) ? fmt(0, 1) : `${v > 0 ? '+' : '−'}${fmt(Math.abs(v), 1)}`);
   const rows = s.byDecade
     .filter((d) => d.count > 0)
     .map((d) => `<tr><td>${esc(d.decade)}</td><td>${d.count}</td><td>${signed(d.meanError)}</td><td>${fmt(d.mae, 2)}</td></tr>`)

@@ -6,7 +6,7 @@ import { ETHNICITIES, GENDERS, SPLITS, type ManifestRow } from '../core/types.js
 import { reasonOf } from '../core/errors.js';
 import { percent } from '../core/format.js';
 import { mulberry32, shuffleInPlace } from '../core/random.js';
-import type { EvaluationResult, SampleRef } from '../eval/evaluate.js';
+import { EVALUATE_DEFAULTS, type EvaluationResult, type SampleRef } from '../eval/evaluate.js';
 import type { SlicingResult } from '../eval/slices.js';
 import { prepareChip } from '../explain/input.js';
 import { lime } from '../explain/lime.js';
@@ -169,9 +169,11 @@ export function evaluationSection(ev: EvaluationResult, charts: RenderedCharts):
 
 function slicingTable(s: SlicingResult): string {
   const ci = (v: { low: number; high: number } | null | undefined, d = 2): string => (v ? `${fmt(v.low, d)}–${fmt(v.high, d)}` : 'n/a');
+  const minGroupSize = s.minGroupSize ?? EVALUATE_DEFAULTS.minGroupSize;
+  const few = s.groups.some((g) => g.count < minGroupSize);
   const rows = s.groups.map((g) => [
     esc(g.name),
-    String(g.count),
+    g.count < minGroupSize ? `${g.count} <span title="fewer than ${minGroupSize} faces">(few)</span>` : String(g.count),
     fmt(g.age.mae, 2),
     ci(g.ci.mae),
     fmt(g.age.meanError, 2),
@@ -189,7 +191,7 @@ function slicingTable(s: SlicingResult): string {
     .join('<br>');
   return (
     table(['group', 'n', 'MAE', 'MAE 95% CI', 'mean error', '±8', 'gender acc.', 'acc. 95% CI', 'F1 (female)', 'ROC-AUC', 'ECE'], rows, 'slices') +
-    `<p class="muted">Best − worst (groups with ≥ 20 faces):<br>${gaps || 'no group large enough'}</p>`
+    `<p class="muted">${few ? `(few): fewer than ${minGroupSize} faces, too few for its figures to say much; never named best or worst.<br>` : ''}Best − worst (groups with ≥ ${minGroupSize} faces):<br>${gaps || 'no group large enough'}</p>`
   );
 }
 

@@ -14,7 +14,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
-import { AgeGenderError, reasonOf } from '../core/errors.js';
+import { AgeGenderError, fsErrorReason, reasonOf } from '../core/errors.js';
 import { checkOutputFolder } from '../core/output-path.js';
 import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
 
@@ -52,8 +52,9 @@ export interface PhotoEvaluationRun {
 
 /** `limit` labels spread evenly over the list (every k-th), or all of them. */
 export function spreadSubset<T>(items: readonly T[], limit: number | undefined): T[] {
-  if (limit === undefined || limit >= items.length) return [...items];
+  if (limit === undefined) return [...items];
   if (!Number.isInteger(limit) || limit < 1) throw new AgeGenderError('INVALID_ARGUMENT', `Expected a positive integer for limit but received ${limit}`);
+  if (limit >= items.length) return [...items];
   const step = items.length / limit;
   return Array.from({ length: limit }, (_, i) => items[Math.floor(i * step)]!);
 }
@@ -86,7 +87,7 @@ async function checkPhotoFolder(path: string): Promise<void> {
   try {
     isFolder = (await stat(path)).isDirectory();
   } catch (cause) {
-    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the photo folder: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: path, cause });
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the photo folder: ${fsErrorReason(cause)}`, { subject: path, cause });
   }
   if (!isFolder) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a folder of photos but this is a file', { subject: path });
 }
@@ -96,7 +97,8 @@ async function readLabels(path: string): Promise<PhotoLabel[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the labels file: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: path, cause });
+    if ((cause as NodeJS.ErrnoException).code === 'EISDIR') throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a labels CSV file but this is a folder', { subject: path, cause });
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the labels file: ${fsErrorReason(cause)}`, { subject: path, cause });
   }
   return parsePhotoLabels(text, path);
 }
@@ -152,7 +154,7 @@ export async function readPhotoEvaluation(path: string): Promise<PhotoEvaluation
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the photo evaluation: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: path, cause });
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the photo evaluation: ${fsErrorReason(cause)}`, { subject: path, cause });
   }
   let value: unknown;
   try {

@@ -7,12 +7,13 @@
  */
 import { resolve } from 'node:path';
 import { checkOutputFolder } from '../core/output-path.js';
-import type { SplitName } from '../core/types.js';
-import { evaluate, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
+import { AgeGenderError } from '../core/errors.js';
+import { SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
+import { checkEvaluateSettings, evaluate, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { writeEvaluation } from '../workspace/evaluation.js';
 import { workspacePaths } from '../workspace/layout.js';
-import { readManifest } from '../workspace/manifest.js';
+import { isLabelled, readManifest } from '../workspace/manifest.js';
 
 export interface EvaluateWorkspaceOptions extends ModelSource {
   /** Workspace written by `prepare`. */
@@ -34,17 +35,28 @@ export interface WorkspaceEvaluation {
   files: { result: string; predictions: string };
 }
 
+/** WORKSPACE_INVALID naming the manifest when `split` has no kept, labelled rows: an evaluation of no faces has no figures. */
+function checkSplitHasFaces(rows: readonly ManifestRow[], split: SplitName, manifest: string): void {
+  const faces = Object.fromEntries(SPLITS.map((s) => [s, 0])) as Record<SplitName, number>;
+  for (const r of rows) if (r.split !== null && isLabelled(r)) faces[r.split]++;
+  if (faces[split] > 0) return;
+  const counts = SPLITS.map((s) => `${s} ${faces[s]}`).join(', ');
+  throw new AgeGenderError('WORKSPACE_INVALID', `Expected kept, labelled faces in the ${split} split but it has none (${counts})`, { subject: manifest });
+}
+
 /**
- * Reads the manifest (WORKSPACE_INVALID without one) and checks the output folder (INVALID_ARGUMENT:
+ * Checks the settings (INVALID_ARGUMENT), reads the manifest (WORKSPACE_INVALID without one, or when the split has no kept, labelled face) and checks the output folder (INVALID_ARGUMENT:
  * a file, or not writable) before any model is loaded, evaluates the
  * split and writes `predictions.csv` + `evaluation.json` atomically.
  */
 export async function evaluateWorkspace(options: EvaluateWorkspaceOptions): Promise<WorkspaceEvaluation> {
+  const { batchSize, replicates, seed, onProgress } = options;
+  checkEvaluateSettings({ batchSize, replicates, seed });
   const workspace = resolve(options.workspace);
   const rows = await readManifest(workspace);
+  checkSplitHasFaces(rows, options.split, workspacePaths(workspace).manifest);
   const out = await checkOutputFolder(options.out ?? workspacePaths(workspace).evaluationDir(options.split));
   return withModel(options, async (model) => {
-    const { batchSize, replicates, seed, onProgress } = options;
     const { result, records, csv } = await evaluate({ model, rows, split: options.split, batchSize, replicates, seed, onProgress });
     const files = await writeEvaluation(out, { result, csv });
     return { result, records, files };

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { csvCell, csvLine, fixedDecimals, parseCsv, toCsv } from '../../src/core/csv.js';
+import { csvCell, csvLine, fixedDecimals, parseCsv, parseCsvRecords, toCsv } from '../../src/core/csv.js';
 import { PREDICT_CSV_HEADER, predictCsvRows } from '../../src/pipeline/predict-csv.js';
 import type { PredictFileResult } from '../../src/pipeline/predict-files.js';
 
@@ -44,4 +44,16 @@ test('predictCsvRows: one row per face, face 0 for a file without one, the error
   const [row] = predictCsvRows(failed);
   assert.deepEqual(parseCsv(row!)[0], ['bad.jpg', '', '', '', '', '', '', '', '', '', '', '', '', '', 'INVALID_IMAGE: not an image, "x"']);
   for (const r of [...predictCsvRows(ok), row!]) assert.equal(parseCsv(r)[0]!.length, parseCsv(PREDICT_CSV_HEADER)[0]!.length);
+});
+
+test('parseCsvRecords gives the line each record starts on and the line of a quote never closed', () => {
+  assert.deepEqual(parseCsvRecords('a,b\r\n"x\r\ny",2\r\n\r\nz,3\r"q').records, [
+    { line: 1, cells: ['a', 'b'] },
+    { line: 2, cells: ['x\r\ny', '2'] },
+    { line: 4, cells: [''] },
+    { line: 5, cells: ['z', '3'] },
+    { line: 6, cells: ['q'] },
+  ]);
+  assert.equal(parseCsvRecords('a\n"b\nc\n').unclosedQuoteLine, 2);
+  assert.equal(parseCsvRecords('a\n"b"\n').unclosedQuoteLine, null);
 });

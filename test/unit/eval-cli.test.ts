@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgeGenderPrediction, ManifestRow } from '../../src/core/types.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
-import { runEvaluate } from '../../src/cli/commands/evaluate.js';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { registerEvaluateCommand, runEvaluate } from '../../src/cli/commands/evaluate.js';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { evaluateWorkspace } from '../../src/workflow/evaluate.js';
 import { formatEvaluation } from '../../src/eval/format.js';
@@ -64,4 +66,61 @@ test('evaluateWorkspace writes evaluation.json and predictions.csv atomically, s
   } finally {
     await rm(ws, { recursive: true, force: true });
   }
+});
+
+test('evaluate refuses a split with no kept, labelled face before loading a model, and exits 1 when images were skipped', async () => {
+  const ws = await mkdtemp(join(tmpdir(), 'agegender-eval-'));
+  try {
+    const chip = fileURLToPath(new URL('../fixtures/photos/chips/35_0_0_20170117203240562.jpg.chip.jpg', import.meta.url));
+    const row = (name: string, source: string, split: ManifestRow['split'], status: ManifestRow['status'] = 'kept'): ManifestRow => ({
+      source, name, size: 1, sha256: null, phash: null, width: 200, height: 200,
+      age: 35, gender: 'male', ethnicity: 'White', datetime: null, status, reason: '', cluster: null, duplicateOf: null, split,
+    });
+    for (const name of ['a', 'b', 'd']) await copyFile(chip, join(ws, `${name}.jpg`));
+    const rows = [row('a', join(ws, 'a.jpg'), 'train'), row('b', join(ws, 'b.jpg'), 'val'), row('c', join(ws, 'missing.jpg'), 'val'), row('d', join(ws, 'd.jpg'), 'test', 'duplicate-exact')];
+    await writeFile(join(ws, 'manifest.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
+    // test holds only a duplicate left out: refused, naming the manifest and the counts (the model folder does not exist: nothing is loaded)
+    const refused = (e: unknown): boolean =>
+      e instanceof AgeGenderError && e.code === 'WORKSPACE_INVALID' && e.message === `${join(ws, 'manifest.jsonl')}: Expected kept, labelled faces in the test split but it has none (train 1, val 2, test 0)`;
+    await assert.rejects(evaluateWorkspace({ workspace: ws, split: 'test', modelDir: join(ws, 'no-model') }), refused);
+    assert.deepEqual((await readdir(ws)).sort(), ['a.jpg', 'b.jpg', 'd.jpg', 'manifest.jsonl'], 'nothing written');
+    // val: one chip evaluated, one missing file skipped; the command writes the evaluation and exits 1 (the shipped model is loaded)
+    const program = new Command().exitOverride();
+    registerEvaluateCommand(program);
+    const logged: string[] = [];
+    const log = console.log;
+    const exitCode = process.exitCode;
+    console.log = (line: string) => void logged.push(line);
+    try {
+      await program.parseAsync(['evaluate', '--workspace', ws, '--split', 'val', '--out', join(ws, 'out'), '--replicates', '10'], { from: 'user' });
+      assert.equal(process.exitCode, 1);
+    } finally {
+      console.log = log;
+      process.exitCode = exitCode;
+    }
+    assert.ok(logged.includes('val: 1 faces (1 skipped)'), logged.join('\n'));
+    assert.deepEqual((await readdir(join(ws, 'out'))).sort(), ['evaluation.json', 'predictions.csv']);
+  } finally {
+    await rm(ws, { recursive: true, force: true });
+  }
+});
+
+test('evaluate and evaluateWorkspace check their settings as the CLI does, before any image is read or model loaded', async () => {
+  const { checkEvaluateSettings, evaluate } = await import('../../src/eval/evaluate.js');
+  assert.deepEqual(checkEvaluateSettings({}), { batchSize: 32, replicates: 1000, seed: 1, minGroupSize: 20, bestWorstCount: 12 });
+  const refused = (message: string) => (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === message;
+  let reads = 0;
+  const readBytes = async (): Promise<Uint8Array> => {
+    reads++;
+    return new Uint8Array(1);
+  };
+  // batchSize 0 looped for ever; NaN evaluated no face and wrote an evaluation of 0 faces
+  await assert.rejects(evaluate({ model, rows: [], split: 'test', batchSize: 0, readBytes }), refused('Expected integer between 1 and 1024 for batchSize but received 0 of type number'));
+  await assert.rejects(evaluate({ model, rows: [], split: 'test', batchSize: Number.NaN, readBytes }), refused('Expected integer between 1 and 1024 for batchSize but received NaN of type number'));
+  await assert.rejects(evaluate({ model, rows: [], split: 'test', replicates: 0, readBytes }), refused('Expected integer between 10 and 100000 for replicates but received 0 of type number'));
+  await assert.rejects(evaluate({ model, rows: [], split: 'test', seed: 1.5, readBytes }), refused('Expected integer between 0 and 2147483647 for seed but received 1.5 of type number'));
+  await assert.rejects(evaluate({ model, rows: [], split: 'test', minGroupSize: 0, readBytes }), /for minGroupSize but received 0/);
+  assert.equal(reads, 0);
+  // the workspace need not exist: the settings are checked first
+  await assert.rejects(evaluateWorkspace({ workspace: '/nonexistent-workspace', split: 'test', batchSize: 0, modelDir: '/nonexistent-model' }), refused('Expected integer between 1 and 1024 for batchSize but received 0 of type number'));
 });

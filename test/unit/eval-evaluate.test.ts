@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { AgeGenderPrediction, ManifestRow } from '../../src/core/types.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
 import type { ImageInput } from '../../src/io/types.js';
-import { evaluate, PREDICTION_COLUMNS } from '../../src/eval/evaluate.js';
+import { evaluate, parsePredictionsCsv, predictionsCsv, PREDICTION_COLUMNS, type PredictionRecord } from '../../src/eval/evaluate.js';
+import { rocAuc } from '../../src/eval/metrics.js';
 import { bestWorst, sliceMetrics, SLICINGS, type EvalRecord } from '../../src/eval/slices.js';
 import { ETHNICITIES } from '../../src/core/types.js';
 import { mulberry32 } from '../../src/core/random.js';
@@ -146,7 +147,7 @@ test('evaluate: metrics, skipped bad images, CSV, and only the asked split', asy
   const lines = csv.trim().split('\n');
   assert.equal(lines[0], PREDICTION_COLUMNS.join(','));
   assert.equal(lines.length, 4);
-  assert.equal(lines[1], '/virtual/a,a,22,female,Asian,20-29,20,17,23,-2,2,female,0.9000,true');
+  assert.equal(lines[1], '/virtual/a,a,22,female,Asian,20-29,20,17,23,-2,2,female,0.9,true');
   assert.equal(result.bestWorst.age.worst[0]!.name, 'e');
 });
 
@@ -157,4 +158,57 @@ test('slice intervals for RMSE and ECE agree with the point estimates', async ()
   assert.ok(g.ci.rmse && g.ci.rmse.low <= g.age.rmse! && g.age.rmse! <= g.ci.rmse.high);
   assert.ok(g.ci.ece && g.ci.ece.low <= g.gender.ece! + 0.02 && g.gender.ece! <= g.ci.ece.high + 0.02);
   assert.equal(Object.keys(g.ci).sort().join(','), 'accuracy,ece,f1,mae,rmse,rocAuc,within8');
+});
+
+test('predictions.csv keeps P(female) in full, so ROC-AUC recomputed from it equals the evaluation', () => {
+  // confident faces: at 4 decimals every one of these read 0.0000 or 1.0000 and the ranking was lost
+  const probabilities: Array<[number, 'female' | 'male']> = [
+    [0.00001, 'male'],
+    [0.00002, 'male'],
+    [0.00004, 'female'],
+    [0.99996, 'male'],
+    [0.99998, 'female'],
+    [0.999991, 'female'],
+  ];
+  const records: PredictionRecord[] = probabilities.map(([femaleProbability, gender], i) => ({
+    source: `/virtual/${i}`,
+    name: String(i),
+    age: 30,
+    gender,
+    ethnicity: 'White',
+    predictedAge: 31.23456,
+    femaleProbability,
+    ageInterval: [28, 34],
+  }));
+  const auc = (rs: readonly PredictionRecord[]): number | null =>
+    rocAuc(
+      rs.map((r) => r.gender === 'female'),
+      rs.map((r) => r.femaleProbability),
+    );
+  const back = parsePredictionsCsv(predictionsCsv(records));
+  assert.deepEqual(
+    back.map((r) => r.femaleProbability),
+    probabilities.map(([p]) => p),
+  );
+  assert.equal(auc(back), auc(records));
+  assert.equal(auc(records), 8 / 9); // rounded to 4 decimals: 6 / 9
+  assert.equal(back[0]!.predictedAge, 31.2346, 'ages stay at 4 decimals');
+});
+
+test('a slicing records the fewest faces a ranked group needs; the report marks smaller groups (few) and states that size', async () => {
+  const { slicesSection } = await import('../../src/report/sections.js');
+  const records = syntheticRecords(60, 4);
+  const slices = sliceMetrics(records, { replicates: 20, seed: 3, minGroupSize: 15 });
+  const eth = slices.find((s) => s.name === 'ethnicity')!;
+  assert.equal(eth.minGroupSize, 15);
+  const small = eth.groups.filter((g) => g.count < 15);
+  const large = eth.groups.filter((g) => g.count >= 15);
+  assert.ok(small.length > 0 && large.length > 0, eth.groups.map((g) => g.count).join(','));
+  const maeGap = eth.gaps.find((g) => g.metric === 'mae')!;
+  assert.ok(large.some((g) => g.name === maeGap.best!.name) && large.some((g) => g.name === maeGap.worst!.name), 'only large groups are ranked');
+  const html = slicesSection({ slices } as never)[2];
+  const ethTable = html.slice(html.indexOf('<h3>ethnicity</h3>'), html.indexOf('<h3>gender</h3>'));
+  for (const g of small) assert.ok(ethTable.includes(`<td>${g.name}</td><td>${g.count} <span title="fewer than 15 faces">(few)</span></td>`), g.name);
+  for (const g of large) assert.ok(ethTable.includes(`<td>${g.name}</td><td>${g.count}</td>`), g.name);
+  assert.match(ethTable, /\(few\): fewer than 15 faces, too few for its figures to say much; never named best or worst\.<br>Best − worst \(groups with ≥ 15 faces\)/);
 });

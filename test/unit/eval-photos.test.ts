@@ -60,6 +60,15 @@ describe('summarisePhotos', () => {
     assert.equal(s.gender.accuracy, null);
   });
 
+  it('a decade whose mean signed error rounds to zero reads 0.0 on the console and in the card, not -0.0', () => {
+    const s = summarisePhotos([record({ age: 80, predictedAge: 80.1 }), record({ age: 81, predictedAge: 80.9 }), record({ age: 82, predictedAge: 81.99 }), record({ age: 40, predictedAge: 43 }), record({ age: 50, predictedAge: 47 })]);
+    assert.ok(s.byDecade.find((d) => d.decade === '80-89')!.meanError! < 0);
+    assert.match(formatPhotoSummary(s).join('\n'), /signed age error by decade: 40-49 \+3\.0 \(n 1\), 50-59 -3\.0 \(n 1\), 80-89 0\.0 \(n 3\)$/);
+    const card = photoShiftHtml({ photos: 'p', labels: 'l', model: 'm', runtime: 'r', detector: null, createdAt: '2026-01-01', summary: s });
+    assert.match(card, /<td>40-49<\/td><td>1<\/td><td>\+3\.0<\/td>/);
+    assert.match(card, /<td>50-59<\/td><td>1<\/td><td>−3\.0<\/td>/);
+    assert.match(card, /<td>80-89<\/td><td>3<\/td><td>0\.0<\/td>/);
+  });
   it('signedErrorByDecade keys by the true age', () => {
     const d = signedErrorByDecade([12, 18, 65], [10, 20, 70]);
     assert.deepEqual(d.find((x) => x.decade === '10-19'), { decade: '10-19', count: 2, meanError: 0, mae: 2 });
@@ -103,8 +112,10 @@ describe('summarisePhotos', () => {
     const csv = photoRecordsCsv([record({ file: 'a,b.jpg', predictedAge: 31.25 }), record({ faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, error: 'x' })]).trim().split('\n');
     assert.equal(csv.length, 3);
     assert.equal(csv[0], 'file,age,gender,faces,predicted_age,age_error,female_probability,predicted_gender,gender_correct,ms,error');
-    assert.equal(csv[1], '"a,b.jpg",30,female,1,31.2500,1.2500,0.9000,female,true,10,');
+    assert.equal(csv[1], '"a,b.jpg",30,female,1,31.2500,1.2500,0.9,female,true,10,');
     assert.equal(csv[2], 'x.jpg,30,female,0,,,,,,,x');
+    // P(female) in full: 4 decimals would write 0.0000
+    assert.equal(photoRecordsCsv([record({ gender: 'male', femaleProbability: 0.000012345, predictedGender: 'male' })]).split('\n')[1], 'x.jpg,30,male,1,30,0,0.000012345,male,true,10,');
   });
 });
 
@@ -129,6 +140,22 @@ describe('parsePhotoLabels', () => {
     assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,male\na.jpg,4,male\n', 'l.csv'), /l\.csv:3: file a\.jpg is labelled twice/);
     assert.throws(() => parsePhotoLabels('file,age,gender\n', 'l.csv'), /at least one labelled photo/);
   });
+  it('reads a whole CSV: quoted line breaks, CR line ends; line numbers count the text lines', () => {
+    assert.deepEqual(parsePhotoLabels('file,age,gender\r"a\nb.jpg",30,m\rc.jpg,3,f\r', 'l.csv'), [
+      { file: 'a\nb.jpg', age: 30, gender: 'male' },
+      { file: 'c.jpg', age: 3, gender: 'female' },
+    ]);
+    assert.throws(() => parsePhotoLabels('file,age,gender\n"a\nb.jpg",30,m\nc.jpg,3,x\n', 'l.csv'), /l\.csv:4: Expected gender male or female \(or m, f\) but received "x"/);
+    assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,m\n"b.jpg,4,f\nc.jpg,5,m\n', 'l.csv'), /l\.csv:3: Expected a closing quote for the field opened on this line but the file ends inside it/);
+  });
+  it('refuses ages that are not plain decimal numbers, a repeated column, and one file under two spellings', () => {
+    for (const age of ['0x1e', '3e1', '+30', '-1', '121', 'Infinity', '3 0']) {
+      assert.throws(() => parsePhotoLabels(`file,age,gender\na.jpg,${age},m\n`, 'l.csv'), new RegExp(`l\\.csv:2: Expected an age between 0 and 120 but received "${age.replace('+', '\\+')}"`), age);
+    }
+    assert.deepEqual(parsePhotoLabels('file,age,gender\na.jpg,2.5,m\nb.jpg,0,f\nc.jpg,120,f\n', 'l.csv').map((l) => l.age), [2.5, 0, 120]);
+    assert.throws(() => parsePhotoLabels('file,age,gender,age\na.jpg,3,m,4\n', 'l.csv'), /l\.csv: Expected each of file,age,gender once in the header but it names age more than once/);
+    assert.throws(() => parsePhotoLabels('file,age,gender\nsub/a.jpg,3,male\nx.jpg,5,f\n./sub//a.jpg,4,male\n', 'l.csv'), /l\.csv:4: file \.\/sub\/\/a\.jpg is labelled twice \(first on line 2\)/);
+  });
 });
 
 describe('spreadSubset', () => {
@@ -137,6 +164,8 @@ describe('spreadSubset', () => {
     assert.deepEqual(spreadSubset([1, 2], undefined), [1, 2]);
     assert.deepEqual(spreadSubset([1, 2], 5), [1, 2]);
     assert.throws(() => spreadSubset([1, 2, 3], 0), /positive integer for limit/);
+    // checked whatever the number of labels (a limit above it was taken as "all")
+    for (const limit of [5.5, Infinity, Number.NaN]) assert.throws(() => spreadSubset([1, 2], limit), /Expected a positive integer for limit/, String(limit));
   });
 });
 
@@ -233,7 +262,7 @@ describe('evaluatePhotos on fixture photos', () => {
     const labels = join(dir, 'one.csv');
     await writeFile(labels, 'file,age,gender\nno-face.jpg,30,female\n');
     const noModel = { labels, out: join(dir, 'never'), modelDir: join(dir, 'no-model') };
-    await assert.rejects(evaluatePhotos({ ...noModel, photos: join(dir, 'nonexist') }), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message === `${join(dir, 'nonexist')}: cannot read the photo folder: ENOENT`);
+    await assert.rejects(evaluatePhotos({ ...noModel, photos: join(dir, 'nonexist') }), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message === `${join(dir, 'nonexist')}: cannot read the photo folder: no such file or folder`);
     await assert.rejects(evaluatePhotos({ ...noModel, photos: labels }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${labels}: Expected a folder of photos but this is a file`);
     assert.equal(existsSync(noModel.out), false);
     // --out a file: refused before any photo is scored or a model loaded
@@ -280,6 +309,7 @@ describe('evaluatePhotos on fixture photos', () => {
     const base = { workspace: 'w', split: 'test', batchSize: '8', replicates: '10', seed: '1', photos: PHOTOS };
     await assert.rejects(runEvaluatePhotos({ ...base, out: dir }), /Expected --labels <csv> with --photos/);
     await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'l.csv') }), /Expected --out <dir> with --photos/);
-    await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'nope.csv'), out: dir }), /nope\.csv: cannot read the labels file: ENOENT/);
+    await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'nope.csv'), out: dir }), /nope\.csv: cannot read the labels file: no such file or folder/);
+    await assert.rejects(runEvaluatePhotos({ ...base, labels: dir, out: dir }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${dir}: Expected a labels CSV file but this is a folder`);
   });
 });

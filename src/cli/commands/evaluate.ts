@@ -95,8 +95,8 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--seed <n>', 'bootstrap seed', String(EVALUATE_DEFAULTS.seed))
     .option('--gender-threshold <p>', GENDER_THRESHOLD_HELP)
     .action(async (opts: EvaluateCommandOptions) => {
-      if (opts.photos === undefined) await runEvaluate(opts);
-      // as predict does: the evaluation is written, the exit status says some photos failed
-      else if ((await runEvaluatePhotos(opts)).failed > 0) process.exitCode = 1;
+      // as predict does: the evaluation is written, the exit status says some images or photos failed
+      const failed = opts.photos === undefined ? (await runEvaluate(opts)).counts.skipped : (await runEvaluatePhotos(opts)).failed;
+      if (failed > 0) process.exitCode = 1;
     });
 }

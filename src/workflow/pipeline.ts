@@ -8,6 +8,8 @@
  *   await runPipeline({ inputs: ['UTKFace/'], workspace: 'workspace/utk', modelDir: 'workspace/utk/model', report: 'report.html', log: console.log });
  */
 import { readFileSync } from 'node:fs';
+import { AgeGenderError } from '../core/errors.js';
+import { SPLITS } from '../core/types.js';
 import { join, resolve } from 'node:path';
 import type { DedupPolicy } from '../data/dedup.js';
 import { prepare, type PrepareProgress } from '../data/prepare.js';
@@ -137,12 +139,28 @@ async function trainStep(o: PipelineOptions, workspace: string, summary: Prepare
   return train({ ...options, resume });
 }
 
+/**
+ * WORKSPACE_INVALID (naming the manifest) when prepare left a split without a kept face: training
+ * needs train and val, the evaluation and report need test. Checked before training, not after it.
+ */
+function checkEverySplitHasFaces(summary: PrepareSummary, manifest: string): void {
+  const counts = summary.split.counts;
+  const empty = SPLITS.filter((s) => counts[s] === 0);
+  if (empty.length === 0) return;
+  throw new AgeGenderError(
+    'WORKSPACE_INVALID',
+    `the inputs left no kept face in the ${empty.join(' and ')} split${empty.length === 1 ? '' : 's'} (train ${counts.train} · val ${counts.val} · test ${counts.test}): pipeline trains on train, chooses on val and scores test, so each needs faces. Add images, or run prepare, train and evaluate one by one`,
+    { subject: manifest },
+  );
+}
+
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const log = o.log ?? (() => undefined);
   const workspace = resolve(o.workspace);
   log('== prepare');
   const summary = await prepare({ inputs: o.inputs, workspace, policy: o.policy, seed: o.seed, command: o.command, onProgress: o.onPrepareProgress });
   log(formatSummary(summary));
+  checkEverySplitHasFaces(summary, workspacePaths(workspace).manifest);
 
   log('== train');
   const trained = await trainStep(o, workspace, summary, log);

@@ -10,3 +10,8 @@ export function formatDuration(seconds: number): string {
   if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
   return `${s} s`;
 }
+
+/** A count with its noun, singular for 1. @example count(1, 'file') // '1 file'; count(2, 'face') // '2 faces' */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

@@ -1,4 +1,5 @@
 import type { EvaluationResult } from './evaluate.js';
+import { count } from '../core/format.js';
 
 /**
  * A short account of an evaluation for the terminal: counts, the headline metrics with their 95%
@@ -9,7 +10,7 @@ import type { EvaluationResult } from './evaluate.js';
 export function formatEvaluation(result: EvaluationResult, files?: { result: string; predictions: string }): string[] {
   const f = (v: number | null, d = 3): string => (v === null ? 'n/a' : v.toFixed(d));
   const lines = [
-    `${result.split}: ${result.counts.evaluated} faces (${result.counts.skipped} skipped)`,
+    `${result.split}: ${count(result.counts.evaluated, 'face')} (${result.counts.skipped} skipped)`,
     `age: MAE ${f(result.age.mae, 2)} (95% CI ${f(result.ci.mae?.low ?? null, 2)}–${f(result.ci.mae?.high ?? null, 2)}), RMSE ${f(result.age.rmse, 2)}, within ±8 ${f(result.age.within8)}`,
     `gender: accuracy ${f(result.gender.accuracy)}, F1 ${f(result.gender.f1)}, ROC-AUC ${f(result.gender.rocAuc)}, ECE ${f(result.gender.ece)}`,
   ];

@@ -13,6 +13,7 @@ import { ExplainQuery, PredictQuery, type ExplainQuery as ExplainQueryT, type Ex
 import { parseQuery } from './query.js';
 import { readUpload, type Upload } from './upload.js';
 import { analyzeUpload, previewUpload, queued } from './work.js';
+import { count } from '../core/format.js';
 
 /** GET /healthz, /openapi.json and the page (/, /app.js, /app.css). */
 export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc: Record<string, unknown>): void {
@@ -60,7 +61,7 @@ export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): 
 /** Which faces to explain: the one asked for, or the first few. */
 function facesToExplain(ctx: ServerContext, result: AnalyzeResult, face: number | undefined): number[] {
   if (face === undefined) return result.faces.slice(0, ctx.limits.maxExplainFaces).map((_f, i) => i);
-  if (!result.faces[face]) throw new HttpError('INVALID_ARGUMENT', `face ${face} does not exist: ${result.faces.length} faces found`);
+  if (!result.faces[face]) throw new HttpError('INVALID_ARGUMENT', `face ${face} does not exist: ${count(result.faces.length, 'face')} found`);
   return [face];
 }
 

@@ -19,6 +19,7 @@ import type { AgeGenderModel, ModelMetadata } from '../model/api.js';
 import { loadModel, type InferenceSettings } from '../model/index.js';
 import { MODEL_FILES } from '../model/io.js';
 import { genderThresholdChoice, recordGenderThreshold } from './gender-threshold.js';
+import { count } from '../core/format.js';
 
 export interface SplitMetrics {
   count: number;
@@ -79,7 +80,7 @@ export async function chooseInference(o: ChooseInferenceOptions): Promise<Choose
       const { result, records } = await evaluate({ model, rows: o.rows, split: 'val', replicates, seed: 1 });
       val[variant] = splitMetrics(result);
       valRecords[variant] = records;
-      log(`val, ${variant === 'flip' ? 'flip TTA' : 'no TTA'}: MAE ${result.age.mae?.toFixed(3)} CS@8 ${pct(result.age.within8)} gender ${pct(result.gender.accuracy)} (${result.counts.evaluated} images)`);
+      log(`val, ${variant === 'flip' ? 'flip TTA' : 'no TTA'}: MAE ${result.age.mae?.toFixed(3)} CS@8 ${pct(result.age.within8)} gender ${pct(result.gender.accuracy)} (${count(result.counts.evaluated, 'image')})`);
     } finally {
       model.dispose();
     }
@@ -119,7 +120,7 @@ async function scoreTest(o: ChooseInferenceOptions, settings: { flipTta: boolean
     const scored = stored ? { result: stored.result, csv: null } : await evaluate({ model, rows: o.rows, split: 'test', replicates, seed: 1 });
     const { result } = scored;
     const how = stored ? 'already scored with these weights, rows and settings; not scored again' : 'scored once, chosen settings';
-    log(`test (${how}): MAE ${result.age.mae?.toFixed(3)} CS@8 ${pct(result.age.within8)} gender ${pct(result.gender.accuracy)} (${result.counts.evaluated} images)`);
+    log(`test (${how}): MAE ${result.age.mae?.toFixed(3)} CS@8 ${pct(result.age.within8)} gender ${pct(result.gender.accuracy)} (${count(result.counts.evaluated, 'image')})`);
     return result.counts.evaluated > 0 ? { result, csv: scored.csv } : null;
   } finally {
     model.dispose();

@@ -98,7 +98,7 @@ test('evaluate refuses a split with no kept, labelled face before loading a mode
       console.log = log;
       process.exitCode = exitCode;
     }
-    assert.ok(logged.includes('val: 1 faces (1 skipped)'), logged.join('\n'));
+    assert.ok(logged.includes('val: 1 face (1 skipped)'), logged.join('\n'));
     assert.deepEqual((await readdir(join(ws, 'out'))).sort(), ['evaluation.json', 'predictions.csv']);
   } finally {
     await rm(ws, { recursive: true, force: true });

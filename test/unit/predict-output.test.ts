@@ -104,6 +104,6 @@ describe('predict into a file (predictToFile)', () => {
     const out = join(dir, 'cli.csv');
     await runPredictToFile([chips], { ...opts, out });
     await runPredictToFile([chips], { ...opts, out, resume: true });
-    assert.match(logs.at(-1)!, /^1 files \(6 more kept from the earlier run\), 0 faces, 1 failed, .* → .*cli\.csv$/);
+    assert.match(logs.at(-1)!, /^1 file \(6 more kept from the earlier run\), 0 faces, 1 failed, .* → .*cli\.csv$/);
   });
 });

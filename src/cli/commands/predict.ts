@@ -18,6 +18,7 @@ import { createProgressBar, wantsProgressBar, type ProgressBar } from '../progre
 import { DEFAULT_MAX_FACES, DETECTOR_PREFERENCES, type DetectorPreference } from '../../pipeline/detector-names.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from '../../pipeline/predict-files.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
+import { count } from '../../core/format.js';
 
 export const PREDICT_FORMATS = Object.freeze(['text', 'json', 'csv'] as const);
 export type PredictFormat = (typeof PREDICT_FORMATS)[number];
@@ -74,7 +75,7 @@ function progressOf(show: boolean): ProgressBar {
 
 /** The summary line: "N files, F faces, X failed, s (images/s; network on …)", with `extra` after the file count. */
 function summaryLine(s: Omit<PredictSummary, 'results'>, extra = ''): string {
-  return `${s.files} files${extra}, ${s.faces} faces, ${s.failed} failed, ${s.seconds.toFixed(1)} s (${s.imagesPerSecond} images/s; network on ${s.runtime})`;
+  return `${count(s.files, 'file')}${extra}, ${count(s.faces, 'face')}, ${s.failed} failed, ${s.seconds.toFixed(1)} s (${s.imagesPerSecond} images/s; network on ${s.runtime})`;
 }
 
 export interface PredictToFileCliOptions extends Omit<PredictToFileOptions, 'onProgress' | 'format'> {

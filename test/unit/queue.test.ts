@@ -101,6 +101,19 @@ describe('queue: against redis-server', () => {
     await assert.rejects(submitImages(files, { redis: redis.url, queue: 'a:b' }), { code: 'INVALID_ARGUMENT', message: /queue name/ });
   });
 
+  it('a URL with a bad port or path is INVALID_ARGUMENT naming it (password hidden); a database Redis refuses is QUEUE_UNAVAILABLE, not database 0', async () => {
+    await assert.rejects(probeRedis('redis://:hunter2@127.0.0.1:abc'), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'INVALID_ARGUMENT');
+      assert.match(e.message, /received "redis:\/\/:\*\*\*@127\.0\.0\.1:abc" \(not a valid URL/);
+      assert.doesNotMatch(e.message, /hunter2/);
+      return true;
+    });
+    await assert.rejects(probeRedis(`${redis.url}/x`), { code: 'INVALID_ARGUMENT', message: /the path must be a database number/ });
+    await assert.rejects(queueStatus({ redis: `${redis.url}/99` }), { code: 'QUEUE_UNAVAILABLE', message: new RegExp(`${redis.url.replace(/[./]/g, '\\$&')}/99: cannot reach Redis: ERR DB index is out of range`) });
+    await probeRedis(`${redis.url}/1`);
+    await probeRedis(`${redis.url}/`);
+  });
+
   it('submits in jobs, a resubmit adds nothing, results wait for the workers, then come in input order with failures', async () => {
     const queue = 'order';
     const s = await submitImages([...files, join(dir, 'missing.jpg')], { redis: redis.url, queue, batch: 3 });

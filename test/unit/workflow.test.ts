@@ -110,8 +110,8 @@ test('report reuses a stored evaluation only for the same rows, model and gender
     await assert.rejects(reportWorkspace({ workspace: ws, split: 'test', out: ws, evaluation: join(ws, 'report.html'), modelDir: join(ws, 'no-model') }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(ws, 'report.html')}: Expected a folder to write into but this is a file`);
     // a photo evaluation of another model is refused, naming the file
     const photoEvaluation = join(ws, 'photo-evaluation.json');
-    const summary = { photos: 1, failed: 0, byDecade: [] };
-    await writeFile(photoEvaluation, JSON.stringify({ photos: chips, model: 'other', modelIdentity: { name: 'other', createdAt: 'x', encoder: 'none', weightsSha256: null, flipTta: null, genderThreshold: 0.5 }, summary }));
+    const summary = { photos: 1, failed: 0, found: { count: 1, share: 1 }, age: { count: 1, mae: 2, meanError: -2 }, gender: { coverage: 1, accuracy: 1 }, byDecade: [] };
+    await writeFile(photoEvaluation, JSON.stringify({ photos: chips, model: 'other', modelIdentity: { name: 'other', createdAt: 'x', encoder: 'none', weightsSha256: null, flipTta: null, genderThreshold: 0.5 }, detector: null, createdAt: '2026-01-01T00:00:00.000Z', summary }));
     await assert.rejects(reportWorkspace({ workspace: ws, split: 'test', out: join(ws, 'r2.html'), model: fakeModel(), photoEvaluation }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.startsWith(`${photoEvaluation}: the photo evaluation does not describe the model being reported`));
     // other weights under the same name and creation time
     const reweighted = { ...fakeModel(), fingerprint: { weightsSha256: 'other', flipTta: false } } as AgeGenderModel;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { statusLine } from '../../src/cli/commands/queue.js';
 import { parseCsv } from '../../src/core/csv.js';
 import { decodeJobResults, encodeJobResults } from '../../src/queue/codec.js';
 import { identifyImages, packSources, planJobs, unpackSources } from '../../src/queue/jobs.js';
@@ -121,7 +122,10 @@ describe('queue: against redis-server', () => {
     assert.deepEqual(s.missing.map((m) => m.input), [join(dir, 'missing.jpg')]);
     const again = await submitImages([dir], { redis: redis.url, queue, batch: 2 });
     assert.deepEqual({ newImages: again.newImages, newJobs: again.newJobs }, { newImages: 0, newJobs: 0 });
+    const empty = await queueStatus({ redis: redis.url, queue: 'never-submitted' });
+    assert.equal(statusLine(empty), 'queue "never-submitted" holds no images (nothing submitted to it yet, or its results expired after 7 days)');
     const before = await queueStatus({ redis: redis.url, queue });
+    assert.equal(statusLine(before), '0/8 images (0 failed) | jobs: 3 waiting, 0 active, 0 retrying, 0 completed, 0 failed | – images/s | ETA –');
     assert.deepEqual({ images: before.images, done: before.done, waiting: before.waiting, finished: before.finished }, { images: 8, done: 0, waiting: 3, finished: false });
     const out = join(dir, 'out', 'results.csv');
     await assert.rejects(writeQueueResults({ redis: redis.url, queue, out }), { code: 'QUEUE_UNFINISHED', message: /8 of 8 images in queue "order" are not processed yet/ });

@@ -70,7 +70,9 @@ async function worker(opts: WorkerCliOptions): Promise<void> {
   err(`worker stopped: ${jobs} jobs, ${images} images, ${failedImages} failed; ${((performance.now() - started) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU`);
 }
 
-function statusLine(s: QueueStatus): string {
+/** The one-line status; a queue holding no images says so (a mistyped --queue, or results expired) instead of 0/0 for ever. */
+export function statusLine(s: QueueStatus): string {
+  if (s.images === 0 && s.waiting + s.active + s.delayed + s.failedJobs === 0) return `queue "${s.queue}" holds no images (nothing submitted to it yet, or its results expired after 7 days)`;
   const rate = s.imagesPerSecond === null ? '– images/s' : `${s.imagesPerSecond} images/s`;
   const eta = s.finished ? 'done' : s.etaSeconds === null ? 'ETA –' : `ETA ${formatDuration(s.etaSeconds)}`;
   return `${s.done}/${s.images} images (${s.failed} failed) | jobs: ${s.waiting} waiting, ${s.active} active, ${s.delayed} retrying, ${s.completed} completed, ${s.failedJobs} failed | ${rate} | ${eta}`;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { statusLine } from '../../src/cli/commands/queue.js';
+import { statusLine, submitHints } from '../../src/cli/commands/queue.js';
 import { parseCsv } from '../../src/core/csv.js';
 import { decodeJobResults, encodeJobResults } from '../../src/queue/codec.js';
 import { identifyImages, packSources, planJobs, unpackSources } from '../../src/queue/jobs.js';
@@ -67,6 +67,14 @@ describe('queue: jobs and codec (no Redis)', () => {
     assert.deepEqual(decodeJobResults(text), results);
     assert.ok(text.length < JSON.stringify(results).length * 0.6, `compact: ${text.length} vs ${JSON.stringify(results).length}`);
   });
+});
+
+it("submit's next-step lines hide the Redis password (they end up in logs), as its errors do", async () => {
+  const lines = await submitHints('redis://worker:hunter2@10.0.0.5:6379/2', 'photos');
+  assert.equal(lines.length, 3);
+  for (const line of lines) assert.match(line, / --redis redis:\/\/worker:\*\*\*@10\.0\.0\.5:6379\/2 --queue photos/);
+  assert.doesNotMatch(lines.join('\n'), /hunter2/);
+  assert.match((await submitHints('redis://127.0.0.1:6379', 'q'))[0]!, /--redis redis:\/\/127\.0\.0\.1:6379 --queue q$/);
 });
 
 describe('queue: against redis-server', () => {

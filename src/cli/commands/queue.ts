@@ -23,15 +23,23 @@ function addQueueOptions(command: Command): Command {
   return command.requiredOption('--redis <url>', 'Redis server, redis://[user:password@]host:port[/db]').option('--queue <name>', 'queue name', 'agegender');
 }
 
+/** What to run next after a submit; the Redis password shown as *** (these lines end up in logs). */
+export async function submitHints(redis: string, queue: string): Promise<string[]> {
+  const url = (await lib()).redactRedisUrl(redis);
+  return [
+    `follow it:   agegender queue status --redis ${url} --queue ${queue}`,
+    `run workers: agegender queue worker --redis ${url} --queue ${queue}   (on every machine that can read the images)`,
+    `results:     agegender queue results --redis ${url} --queue ${queue} --out results.csv`,
+  ];
+}
+
 async function submit(inputs: string[], opts: QueueCliOptions & { batch: string }): Promise<void> {
   const batch = parseNumberOption(opts.batch, '--batch', 1, 4096, true);
   const s = await (await lib()).submitImages(inputs, { redis: opts.redis, queue: opts.queue, batch });
   for (const m of s.missing) err(`error [UNREADABLE_FILE]: ${m.input}: ${m.reason} (not queued)`);
   const already = s.images - s.newImages;
   out(`queued ${s.newImages} images in ${s.newJobs} jobs of up to ${batch} on queue "${s.queue}"${already > 0 ? ` (${already} already queued, left out)` : ''}`);
-  out(`follow it:   agegender queue status --redis ${opts.redis} --queue ${s.queue}`);
-  out(`run workers: agegender queue worker --redis ${opts.redis} --queue ${s.queue}   (on every machine that can read the images)`);
-  out(`results:     agegender queue results --redis ${opts.redis} --queue ${s.queue} --out results.csv`);
+  for (const line of await submitHints(opts.redis, s.queue)) out(line);
   if (s.missing.length > 0) process.exitCode = 1;
 }
 

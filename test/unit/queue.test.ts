@@ -7,6 +7,8 @@ import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { statusLine, submitHints } from '../../src/cli/commands/queue.js';
@@ -108,6 +110,26 @@ describe('queue: against redis-server', () => {
     assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`);
     await assert.rejects(submitImages(files, { redis: 'http://x' }), { code: 'INVALID_ARGUMENT', message: /Expected a redis:\/\/ or rediss:\/\/ URL for --redis/ });
     await assert.rejects(submitImages(files, { redis: redis.url, queue: 'a:b' }), { code: 'INVALID_ARGUMENT', message: /queue name/ });
+  });
+
+  it('a server that accepts but never answers is QUEUE_UNAVAILABLE in about 3.5 s, and the process can exit right after', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      // in a child process: the time from the probe to the process's exit (a lingering socket kept it 2 s longer)
+      const script = `import { probeRedis } from ${JSON.stringify(new URL('../../src/queue/connection.ts', import.meta.url).href)};
+const t = Date.now();
+process.on('exit', () => console.log(JSON.stringify({ exitMs: Date.now() - t, code })));
+let code = null;
+try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code; }`;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+      const got = JSON.parse(child.stdout.trim().split('\n').pop()!) as { exitMs: number; code: string };
+      assert.equal(got.code, 'QUEUE_UNAVAILABLE');
+      assert.ok(got.exitMs >= 3000 && got.exitMs < 4500, `exited ${got.exitMs} ms after the probe began`);
+    } finally {
+      silent.close();
+    }
   });
 
   it('a URL with a bad port or path is INVALID_ARGUMENT naming it (password hidden); a database Redis refuses is QUEUE_UNAVAILABLE, not database 0', async () => {

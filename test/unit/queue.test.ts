@@ -229,6 +229,33 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
     assert.match(await readFile(out, 'utf8'), /c1\.jpg,,,,,,,,,,,,,,JOB_FAILED: job failed: disk on fire/);
   });
 
+  it('after the queue\'s keys expire, the same images submitted again run again, though BullMQ still holds their failed job', async () => {
+    const queue = 'expired';
+    await submitImages(files.slice(0, 2), { redis: redis.url, queue, batch: 2, attempts: 1, ttlSeconds: 1 });
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const w = new Worker(queue, async () => {
+      throw new Error('share not mounted');
+    }, { connection });
+    const q = new Queue(queue, { connection });
+    try {
+      for (let i = 0; i < 100 && (await q.getJobCounts('failed'))['failed'] !== 1; i++) await new Promise((r) => setTimeout(r, 100));
+      await w.close();
+      for (let i = 0; i < 50 && (await connection.exists(`agegender:${queue}:order`)) === 1; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await connection.exists(`agegender:${queue}:order`), 0, 'the order expired');
+      assert.equal((await q.getJobCounts('failed'))['failed'], 1, 'BullMQ keeps the failed job');
+      const again = await submitImages(files.slice(0, 2), { redis: redis.url, queue, batch: 2 });
+      assert.deepEqual({ newImages: again.newImages, newJobs: again.newJobs }, { newImages: 2, newJobs: 1 });
+      const worker = await startQueueWorker({ redis: redis.url, queue, model: fakeModel(), detect: false, untilEmpty: true });
+      await worker.closed;
+      assert.equal(worker.stats.images, 2, 'the job ran again');
+      const r = await writeQueueResults({ redis: redis.url, queue, out: join(dir, 'expired.csv') });
+      assert.deepEqual({ images: r.images, failed: r.failed }, { images: 2, failed: 0 });
+    } finally {
+      await q.close();
+      connection.disconnect();
+    }
+  });
+
   it('closing a worker (what SIGTERM does) finishes the job in hand, records it, and leaves the rest queued', async () => {
     const queue = 'term';
     await submitImages(files.slice(0, 3), { redis: redis.url, queue, batch: 1 });

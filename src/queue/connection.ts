@@ -20,26 +20,38 @@ export function redactRedisUrl(url: string): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return url;
+    return url.replace(/^(\w+:\/\/[^:@/]*:)[^@/]*@/, '$1***@'); // not parseable: hide what sits where a password would
   }
 }
 
-/** Checks `redis://` / `rediss://` URLs. */
+/**
+ * Checks `redis://` / `rediss://` URLs: a host, a numeric port if any, and a database number if
+ * any (`/2`); anything else is INVALID_ARGUMENT naming the URL (password hidden).
+ */
 export function redisUrl(value: unknown): string {
-  if (typeof value !== 'string' || !/^rediss?:\/\/[^/\s]+/.test(value)) {
-    throw new AgeGenderError('INVALID_ARGUMENT', `Expected a redis:// or rediss:// URL for --redis but received ${describe(value)}`);
+  const expected = 'Expected a redis:// or rediss:// URL for --redis but received';
+  if (typeof value !== 'string' || !/^rediss?:\/\/[^/\s]+/.test(value)) throw new AgeGenderError('INVALID_ARGUMENT', `${expected} ${describe(value)}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new AgeGenderError('INVALID_ARGUMENT', `${expected} "${redactRedisUrl(value)}" (not a valid URL: bad port or host?)`);
   }
+  if (!/^(\/\d*)?$/.test(url.pathname)) throw new AgeGenderError('INVALID_ARGUMENT', `${expected} "${redactRedisUrl(value)}" (the path must be a database number, such as /0)`);
   return value;
 }
 
 /** Resolves when Redis answers PING within `timeoutMs`; else QUEUE_UNAVAILABLE naming the server. */
 export async function probeRedis(url: string, timeoutMs: number = QUEUE_DEFAULTS.connectTimeoutMs): Promise<void> {
-  const probe = new Redis(redisUrl(url), { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const probe = new Redis(redisUrl(url), { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, disconnectTimeout: 0 });
+  // disconnectTimeout 0: the socket is closed at once; ioredis's default (2 s) kept a process whose server never answered alive that much longer
   let cause: Error | undefined; // ioredis reports the socket's error (ECONNREFUSED …) here, then rejects with "Connection is closed."
   probe.on('error', (e: Error) => (cause ??= e));
   const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs + 500).unref());
   try {
     await Promise.race([probe.connect().then(() => probe.ping()), timer]);
+    // a refused SELECT (database number out of range) is only an 'error' event: the connection stays on database 0
+    if (cause) throw cause;
   } catch (error) {
     const why = reasonOf(cause ?? error) || 'no connection';
     throw new AgeGenderError('QUEUE_UNAVAILABLE', `cannot reach Redis: ${why}`, { subject: redactRedisUrl(url), cause: cause ?? error });

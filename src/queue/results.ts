@@ -38,7 +38,9 @@ export interface QueueResultsSummary {
   out: string;
   format: ResultFormat;
   images: number;
+  /** Images whose row carries an error (unreadable, not an image, JOB_FAILED …); not those unfinished. */
   failed: number;
+  /** Images not processed yet (only with `partial`). */
   unfinished: number;
 }
 
@@ -70,7 +72,7 @@ async function* queueResults(store: QueueStore, queue: Queue, counts: { images: 
       }
       for (const r of results) {
         counts.images++;
-        if (r.error) counts.failed++;
+        if (r.error && r.error.code !== 'QUEUE_UNFINISHED') counts.failed++; // not processed yet is not failed
         yield r;
       }
     }

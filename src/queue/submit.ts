@@ -8,7 +8,8 @@
  *   const s = await submitImages(['/data/photos/'], { redis: 'redis://10.0.0.5:6379', batch: 64 });
  *   console.log(`${s.newImages} images in ${s.newJobs} jobs`);
  */
-import { Queue } from 'bullmq';
+import { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { AgeGenderError } from '../core/errors.js';
 import { integerInRange } from '../core/validate.js';
 import { expandImageArgs, type MissingInput } from '../pipeline/inputs.js';
@@ -42,9 +43,26 @@ export interface SubmitSummary {
   missing: MissingInput[];
 }
 
-async function addJobs(queue: Queue, store: QueueStore, jobs: readonly PlannedJob[], attempts: number, backoffMs: number): Promise<void> {
+/**
+ * Failed jobs stay in BullMQ after the queue's own keys expire (7 days); the same images submitted
+ * again make the same ids, and BullMQ ignores an add whose id it holds. So a job new to the order
+ * that BullMQ still holds as failed is removed first, and runs again.
+ */
+async function removeStaleFailed(queue: Queue, redis: Redis, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.exists(queue.toKey(id));
+  const exists = ((await pipeline.exec()) ?? []).map(([, n]) => n === 1);
+  for (const id of ids.filter((_, i) => exists[i])) {
+    const job = await Job.fromId(queue, id);
+    if (job && (await job.getState()) === 'failed') await job.remove();
+  }
+}
+
+async function addJobs(queue: Queue, redis: Redis, store: QueueStore, jobs: readonly PlannedJob[], attempts: number, backoffMs: number): Promise<void> {
   // order first: a submit that dies half-way and is run again makes the same ids, so nothing doubles
-  await store.registerJobs(jobs.map((j) => ({ id: j.id, images: j.images.length })));
+  const added = await store.registerJobs(jobs.map((j) => ({ id: j.id, images: j.images.length })));
+  await removeStaleFailed(queue, redis, added);
   const opts = { attempts, backoff: { type: 'exponential', delay: backoffMs }, removeOnComplete: true, removeOnFail: false };
   await queue.addBulk(jobs.map((j) => ({ name: 'predict', data: j.data, opts: { ...opts, jobId: j.id } })));
   await store.markSeen(jobs.flatMap((j) => j.images.map((i) => i.digest)));
@@ -69,7 +87,7 @@ export async function submitImages(inputs: readonly string[], options: SubmitOpt
     const fresh = images.filter((_, i) => !seen[i]);
     const jobs = planJobs(fresh, batch);
     for (let start = 0; start < jobs.length; start += QUEUE_DEFAULTS.submitChunk) {
-      await addJobs(queue, store, jobs.slice(start, start + QUEUE_DEFAULTS.submitChunk), attempts, options.backoffMs ?? QUEUE_DEFAULTS.backoffMs);
+      await addJobs(queue, redis, store, jobs.slice(start, start + QUEUE_DEFAULTS.submitChunk), attempts, options.backoffMs ?? QUEUE_DEFAULTS.backoffMs);
     }
     return { queue: name, images: images.length, newImages: fresh.length, newJobs: jobs.length, missing };
   } finally {

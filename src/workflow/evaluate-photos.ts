@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { AgeGenderError, fsErrorReason, reasonOf } from '../core/errors.js';
 import { checkOutputFolder } from '../core/output-path.js';
+import { photoEvaluationProblem } from '../eval/photo-evaluation-schema.js';
 import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
 
 export type { PhotoEvaluation } from '../eval/photos.js';
@@ -162,11 +163,9 @@ export async function readPhotoEvaluation(path: string): Promise<PhotoEvaluation
   } catch (cause) {
     throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a photo-evaluation.json written by `agegender evaluate --photos` but the file is not JSON', { subject: path, cause });
   }
-  const v = value as Partial<PhotoEvaluation> | null;
-  if (!v || typeof v.photos !== 'string' || !v.summary || !Array.isArray(v.summary.byDecade) || typeof v.summary.photos !== 'number') {
-    throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a photo-evaluation.json written by `agegender evaluate --photos` but it lacks photos or summary.byDecade', { subject: path });
-  }
-  return v as PhotoEvaluation;
+  const problem = photoEvaluationProblem(value);
+  if (problem) throw new AgeGenderError('INVALID_ARGUMENT', `Expected a photo-evaluation.json written by \`agegender evaluate --photos\` but ${problem}`, { subject: path });
+  return value as PhotoEvaluation;
 }
 
 /**

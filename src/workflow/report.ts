@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { checkOutputFolder, outputFileIn } from '../core/output-path.js';
 import type { ManifestRow, SplitName } from '../core/types.js';
-import { evaluate, EVALUATE_DEFAULTS } from '../eval/evaluate.js';
+import { evaluate, EVALUATE_DEFAULTS, parsePredictionsCsv } from '../eval/evaluate.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { defaultModelDir } from '../model/folder.js';
 import { withModel, type ModelSource } from '../model/load.js';
@@ -63,9 +63,10 @@ async function evaluationFor(model: AgeGenderModel, rows: readonly ManifestRow[]
     return check.stored;
   }
   log(check.reason === 'none stored' ? `evaluating the ${split} split…` : `evaluating the ${split} split (not reusing ${evaluationFiles(dir).result}: ${check.reason})…`);
-  const { result, records, csv } = await evaluate({ model, rows, split, replicates: EVALUATE_DEFAULTS.replicates, onProgress: options.onProgress });
+  const { result, csv } = await evaluate({ model, rows, split, replicates: EVALUATE_DEFAULTS.replicates, onProgress: options.onProgress });
   await writeEvaluation(dir, { result, csv });
-  return { result, records };
+  // the records as stored (rounded in predictions.csv), as a later run reusing them reads them: the same report either way
+  return { result, records: parsePredictionsCsv(csv) };
 }
 
 /**

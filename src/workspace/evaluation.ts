@@ -14,6 +14,7 @@ import type { ManifestRow, SplitName } from '../core/types.js';
 import { parsePredictionsCsv, splitRowsSha256, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { identityMismatch, modelIdentity } from '../model/identity.js';
+import { evaluationShapeProblem } from './evaluation-schema.js';
 import { evaluationFiles } from './layout.js';
 
 /** An evaluation read back from its folder. */
@@ -48,8 +49,9 @@ export async function writeEvaluation(dir: string, evaluation: { result: Evaluat
 /**
  * The evaluation stored in `dir` when it was computed on `basis.split` from the same rows
  * ({@link splitRowsSha256}), by the same model (name, creation time, weights) with the same flip TTA
- * and gender threshold, and `predictions.csv` holds one row per evaluated face. Otherwise the reason
- * in words (nothing there, unreadable files, or which part differs).
+ * and gender threshold, holds what the report reads (evaluation-schema.ts), and `predictions.csv` holds
+ * one row per evaluated face. Otherwise the reason in words (nothing there, unreadable or malformed
+ * files, or which part differs).
  */
 export async function storedEvaluation(dir: string, basis: EvaluationBasis): Promise<StoredEvaluationCheck> {
   const files = evaluationFiles(dir);
@@ -60,6 +62,8 @@ export async function storedEvaluation(dir: string, basis: EvaluationBasis): Pro
   } catch (error) {
     return no((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'none stored' : 'evaluation.json is unreadable');
   }
+  const problem = evaluationShapeProblem(result);
+  if (problem) return no(`evaluation.json is not an evaluation the report can read (${problem})`);
   if (result.split !== basis.split) return no(`it is of the ${String(result.split)} split`);
   if (!result.model || typeof result.model !== 'object') return no('it names no model');
   const mismatch = identityMismatch(result.model, modelIdentity(basis.model));
@@ -73,6 +77,8 @@ export async function storedEvaluation(dir: string, basis: EvaluationBasis): Pro
     return no('predictions.csv is missing or unreadable');
   }
   if (records.length !== result.counts?.evaluated) return no(`predictions.csv has ${records.length} rows, evaluation.json counts ${String(result.counts?.evaluated)}`);
+  const bad = records.findIndex((r) => ![r.age, r.predictedAge, r.femaleProbability, ...r.ageInterval].every(Number.isFinite));
+  if (bad >= 0) return no(`predictions.csv row ${bad + 1} (${records[bad]!.name}) holds a value that is not a number`);
   return { stored: { result, records }, reason: null };
 }
 

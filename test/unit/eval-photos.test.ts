@@ -234,6 +234,10 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(photoShiftHtml(null), '');
     await writeFile(join(dir, 'bad.json'), '{"photos": 3}');
     await assert.rejects(readPhotoEvaluation(join(dir, 'bad.json')), /bad\.json: Expected a photo-evaluation\.json/);
+    // a file with photos and byDecade but not the figures the card quotes: refused naming the field, not a TypeError after the evaluation
+    const { gender: _gender, ...noGender } = result.summary;
+    await writeFile(join(dir, 'partial.json'), JSON.stringify({ ...result, summary: noGender }));
+    await assert.rejects(readPhotoEvaluation(join(dir, 'partial.json')), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(dir, 'partial.json')}: Expected a photo-evaluation.json written by \`agegender evaluate --photos\` but summary.gender: Invalid input: expected object, received undefined`);
   });
 
   it('records the model and the gender threshold; the card states it; a report refuses another model', async () => {

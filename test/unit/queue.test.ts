@@ -7,8 +7,11 @@ import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { statusLine, submitHints } from '../../src/cli/commands/queue.js';
 import { parseCsv } from '../../src/core/csv.js';
 import { decodeJobResults, encodeJobResults } from '../../src/queue/codec.js';
 import { identifyImages, packSources, planJobs, unpackSources } from '../../src/queue/jobs.js';
@@ -68,6 +71,14 @@ describe('queue: jobs and codec (no Redis)', () => {
   });
 });
 
+it("submit's next-step lines hide the Redis password (they end up in logs), as its errors do", async () => {
+  const lines = await submitHints('redis://worker:hunter2@10.0.0.5:6379/2', 'photos');
+  assert.equal(lines.length, 3);
+  for (const line of lines) assert.match(line, / --redis redis:\/\/worker:\*\*\*@10\.0\.0\.5:6379\/2 --queue photos/);
+  assert.doesNotMatch(lines.join('\n'), /hunter2/);
+  assert.match((await submitHints('redis://127.0.0.1:6379', 'q'))[0]!, /--redis redis:\/\/127\.0\.0\.1:6379 --queue q$/);
+});
+
 describe('queue: against redis-server', () => {
   let redis: RedisServer;
   let dir: string;
@@ -101,6 +112,39 @@ describe('queue: against redis-server', () => {
     await assert.rejects(submitImages(files, { redis: redis.url, queue: 'a:b' }), { code: 'INVALID_ARGUMENT', message: /queue name/ });
   });
 
+  it('a server that accepts but never answers is QUEUE_UNAVAILABLE in about 3.5 s, and the process can exit right after', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      // in a child process: the time from the probe to the process's exit (a lingering socket kept it 2 s longer)
+      const script = `import { probeRedis } from ${JSON.stringify(new URL('../../src/queue/connection.ts', import.meta.url).href)};
+const t = Date.now();
+process.on('exit', () => console.log(JSON.stringify({ exitMs: Date.now() - t, code })));
+let code = null;
+try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code; }`;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+      const got = JSON.parse(child.stdout.trim().split('\n').pop()!) as { exitMs: number; code: string };
+      assert.equal(got.code, 'QUEUE_UNAVAILABLE');
+      assert.ok(got.exitMs >= 3000 && got.exitMs < 4500, `exited ${got.exitMs} ms after the probe began`);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('a URL with a bad port or path is INVALID_ARGUMENT naming it (password hidden); a database Redis refuses is QUEUE_UNAVAILABLE, not database 0', async () => {
+    await assert.rejects(probeRedis('redis://:hunter2@127.0.0.1:abc'), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'INVALID_ARGUMENT');
+      assert.match(e.message, /received "redis:\/\/:\*\*\*@127\.0\.0\.1:abc" \(not a valid URL/);
+      assert.doesNotMatch(e.message, /hunter2/);
+      return true;
+    });
+    await assert.rejects(probeRedis(`${redis.url}/x`), { code: 'INVALID_ARGUMENT', message: /the path must be a database number/ });
+    await assert.rejects(queueStatus({ redis: `${redis.url}/99` }), { code: 'QUEUE_UNAVAILABLE', message: new RegExp(`${redis.url.replace(/[./]/g, '\\$&')}/99: cannot reach Redis: ERR DB index is out of range`) });
+    await probeRedis(`${redis.url}/1`);
+    await probeRedis(`${redis.url}/`);
+  });
+
   it('submits in jobs, a resubmit adds nothing, results wait for the workers, then come in input order with failures', async () => {
     const queue = 'order';
     const s = await submitImages([...files, join(dir, 'missing.jpg')], { redis: redis.url, queue, batch: 3 });
@@ -108,12 +152,15 @@ describe('queue: against redis-server', () => {
     assert.deepEqual(s.missing.map((m) => m.input), [join(dir, 'missing.jpg')]);
     const again = await submitImages([dir], { redis: redis.url, queue, batch: 2 });
     assert.deepEqual({ newImages: again.newImages, newJobs: again.newJobs }, { newImages: 0, newJobs: 0 });
+    const empty = await queueStatus({ redis: redis.url, queue: 'never-submitted' });
+    assert.equal(statusLine(empty), 'queue "never-submitted" holds no images (nothing submitted to it yet, or its results expired after 7 days)');
     const before = await queueStatus({ redis: redis.url, queue });
+    assert.equal(statusLine(before), '0/8 images (0 failed) | jobs: 3 waiting, 0 active, 0 retrying, 0 completed, 0 failed | – images/s | ETA –');
     assert.deepEqual({ images: before.images, done: before.done, waiting: before.waiting, finished: before.finished }, { images: 8, done: 0, waiting: 3, finished: false });
     const out = join(dir, 'out', 'results.csv');
     await assert.rejects(writeQueueResults({ redis: redis.url, queue, out }), { code: 'QUEUE_UNFINISHED', message: /8 of 8 images in queue "order" are not processed yet/ });
     const partial = await writeQueueResults({ redis: redis.url, queue, out, partial: true });
-    assert.deepEqual({ images: partial.images, unfinished: partial.unfinished }, { images: 8, unfinished: 8 });
+    assert.deepEqual({ images: partial.images, failed: partial.failed, unfinished: partial.unfinished }, { images: 8, failed: 0, unfinished: 8 }, 'not processed yet is not failed');
     assert.match(await readFile(out, 'utf8'), /c0\.jpg,,,,,,,,,,,,,,QUEUE_UNFINISHED: not processed yet/);
 
     const model = fakeModel();
@@ -180,6 +227,33 @@ describe('queue: against redis-server', () => {
     const r = await writeQueueResults({ redis: redis.url, queue, out, partial: true });
     assert.deepEqual({ images: r.images, failed: r.failed, unfinished: r.unfinished }, { images: 2, failed: 2, unfinished: 0 });
     assert.match(await readFile(out, 'utf8'), /c1\.jpg,,,,,,,,,,,,,,JOB_FAILED: job failed: disk on fire/);
+  });
+
+  it('after the queue\'s keys expire, the same images submitted again run again, though BullMQ still holds their failed job', async () => {
+    const queue = 'expired';
+    await submitImages(files.slice(0, 2), { redis: redis.url, queue, batch: 2, attempts: 1, ttlSeconds: 1 });
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const w = new Worker(queue, async () => {
+      throw new Error('share not mounted');
+    }, { connection });
+    const q = new Queue(queue, { connection });
+    try {
+      for (let i = 0; i < 100 && (await q.getJobCounts('failed'))['failed'] !== 1; i++) await new Promise((r) => setTimeout(r, 100));
+      await w.close();
+      for (let i = 0; i < 50 && (await connection.exists(`agegender:${queue}:order`)) === 1; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await connection.exists(`agegender:${queue}:order`), 0, 'the order expired');
+      assert.equal((await q.getJobCounts('failed'))['failed'], 1, 'BullMQ keeps the failed job');
+      const again = await submitImages(files.slice(0, 2), { redis: redis.url, queue, batch: 2 });
+      assert.deepEqual({ newImages: again.newImages, newJobs: again.newJobs }, { newImages: 2, newJobs: 1 });
+      const worker = await startQueueWorker({ redis: redis.url, queue, model: fakeModel(), detect: false, untilEmpty: true });
+      await worker.closed;
+      assert.equal(worker.stats.images, 2, 'the job ran again');
+      const r = await writeQueueResults({ redis: redis.url, queue, out: join(dir, 'expired.csv') });
+      assert.deepEqual({ images: r.images, failed: r.failed }, { images: 2, failed: 0 });
+    } finally {
+      await q.close();
+      connection.disconnect();
+    }
   });
 
   it('closing a worker (what SIGTERM does) finishes the job in hand, records it, and leaves the rest queued', async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgeGenderError } from '../../src/core/errors.js';
+import { genderAnswer } from '../../src/core/gender.js';
 import type { ManifestRow } from '../../src/core/types.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
 import { defaultModelDir, trainedOnManifest } from '../../src/model/folder.js';
@@ -48,6 +49,33 @@ test('trainedOnManifest: only a folder whose metadata records that manifest hash
   }
 });
 
+test('a report built right after evaluating equals one rebuilt from the stored evaluation (predictions.csv rounds to 4 decimals)', async () => {
+  const ws = await mkdtemp(join(tmpdir(), 'agegender-report-again-'));
+  const chips = fileURLToPath(new URL('../fixtures/photos/chips/', import.meta.url));
+  const name = '24_0_2_20170116170633399.jpg.chip.jpg';
+  const row: ManifestRow = { source: join(chips, name), name, size: 1, sha256: null, phash: null, width: 200, height: 200, age: 24, gender: 'male', ethnicity: 'White', datetime: null, status: 'kept', reason: '', cluster: null, duplicateOf: null, split: 'test' };
+  // outputs just past a 4-decimal rounding: P(female) 0.500041 is over the threshold 0.50003, its stored 0.5000 is not
+  const threshold = 0.50003;
+  const base = fakeModel({ genderThreshold: threshold });
+  const model: AgeGenderModel = { ...base, predictBatch: async (images) => images.map(() => ({ age: 31.74999, ageInterval: [26.7, 36.7] as [number, number], ...genderAnswer(0.500041, threshold), femaleProbability: 0.500041 })) };
+  const build = async (): Promise<string> => {
+    const lines: string[] = [];
+    const r = await reportWorkspace({ workspace: ws, split: 'test', out: join(ws, 'report.html'), limeCount: 0, model, log: (l) => lines.push(l) });
+    // vega numbers gradients per process (gradient_0, _1 …): a second report in the same process counts on
+    return `${lines.join('\n')}\n${r.html.replace(/generated [0-9T:.Z-]+/, 'generated …').replace(/gradient_\d+/g, 'gradient_n')}`;
+  };
+  try {
+    await writeFile(join(ws, 'manifest.jsonl'), JSON.stringify(row));
+    const first = await build();
+    const again = await build();
+    assert.match(first, /^evaluating the test split…\n/);
+    assert.match(again, /^reusing /);
+    assert.equal(again.slice(again.indexOf('\n')), first.slice(first.indexOf('\n')), 'same HTML but for the time it was generated');
+  } finally {
+    await rm(ws, { recursive: true, force: true });
+  }
+});
+
 test('report reuses a stored evaluation only for the same rows, model and gender threshold, and says why not', async () => {
   const ws = await mkdtemp(join(tmpdir(), 'agegender-report-reuse-'));
   const chips = fileURLToPath(new URL('../fixtures/photos/chips/', import.meta.url));
@@ -82,8 +110,8 @@ test('report reuses a stored evaluation only for the same rows, model and gender
     await assert.rejects(reportWorkspace({ workspace: ws, split: 'test', out: ws, evaluation: join(ws, 'report.html'), modelDir: join(ws, 'no-model') }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(ws, 'report.html')}: Expected a folder to write into but this is a file`);
     // a photo evaluation of another model is refused, naming the file
     const photoEvaluation = join(ws, 'photo-evaluation.json');
-    const summary = { photos: 1, failed: 0, byDecade: [] };
-    await writeFile(photoEvaluation, JSON.stringify({ photos: chips, model: 'other', modelIdentity: { name: 'other', createdAt: 'x', encoder: 'none', weightsSha256: null, flipTta: null, genderThreshold: 0.5 }, summary }));
+    const summary = { photos: 1, failed: 0, found: { count: 1, share: 1 }, age: { count: 1, mae: 2, meanError: -2 }, gender: { coverage: 1, accuracy: 1 }, byDecade: [] };
+    await writeFile(photoEvaluation, JSON.stringify({ photos: chips, model: 'other', modelIdentity: { name: 'other', createdAt: 'x', encoder: 'none', weightsSha256: null, flipTta: null, genderThreshold: 0.5 }, detector: null, createdAt: '2026-01-01T00:00:00.000Z', summary }));
     await assert.rejects(reportWorkspace({ workspace: ws, split: 'test', out: join(ws, 'r2.html'), model: fakeModel(), photoEvaluation }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.startsWith(`${photoEvaluation}: the photo evaluation does not describe the model being reported`));
     // other weights under the same name and creation time
     const reweighted = { ...fakeModel(), fingerprint: { weightsSha256: 'other', flipTta: false } } as AgeGenderModel;

@@ -129,6 +129,14 @@ test('evaluation store: reused only for the same rows, model, weights, flip TTA 
     assert.equal(await reason({}), 'it does not record the weights, flip TTA and gender threshold it was computed with', 'written before they were recorded');
     await writeEvaluation(dir, { result, csv: predictionsCsv(records.slice(0, 2)) });
     assert.equal(await reason({}), 'predictions.csv has 2 rows, evaluation.json counts 3');
+    // hand-edited or foreign files: not reused (the report evaluates again and says why) rather than a TypeError half-way through the report
+    const { slices: _slices, ...noSlices } = result;
+    await writeEvaluation(dir, { result: noSlices as typeof result, csv: predictionsCsv(records) });
+    assert.equal(await reason({}), 'evaluation.json is not an evaluation the report can read (slices: Invalid input: expected array, received undefined)');
+    await writeEvaluation(dir, { result: { ...result, bestWorst: { ...result.bestWorst, age: { best: [], worst: [{ source: 'x' }] } } } as unknown as typeof result, csv: predictionsCsv(records) });
+    assert.match((await reason({}))!, /^evaluation\.json is not an evaluation the report can read \(bestWorst\.age\.worst\.0\.name: /);
+    await writeEvaluation(dir, { result, csv: predictionsCsv(records).replace(/^([^\n]*\n[^\n]*\n(?:[^,]*,){6})[^,]*/, '$1abc') });
+    assert.match((await reason({}))!, /^predictions\.csv row 2 \([^)]+\) holds a value that is not a number$/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

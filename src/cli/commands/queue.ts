@@ -23,15 +23,23 @@ function addQueueOptions(command: Command): Command {
   return command.requiredOption('--redis <url>', 'Redis server, redis://[user:password@]host:port[/db]').option('--queue <name>', 'queue name', 'agegender');
 }
 
+/** What to run next after a submit; the Redis password shown as *** (these lines end up in logs). */
+export async function submitHints(redis: string, queue: string): Promise<string[]> {
+  const url = (await lib()).redactRedisUrl(redis);
+  return [
+    `follow it:   agegender queue status --redis ${url} --queue ${queue}`,
+    `run workers: agegender queue worker --redis ${url} --queue ${queue}   (on every machine that can read the images)`,
+    `results:     agegender queue results --redis ${url} --queue ${queue} --out results.csv`,
+  ];
+}
+
 async function submit(inputs: string[], opts: QueueCliOptions & { batch: string }): Promise<void> {
   const batch = parseNumberOption(opts.batch, '--batch', 1, 4096, true);
   const s = await (await lib()).submitImages(inputs, { redis: opts.redis, queue: opts.queue, batch });
   for (const m of s.missing) err(`error [UNREADABLE_FILE]: ${m.input}: ${m.reason} (not queued)`);
   const already = s.images - s.newImages;
   out(`queued ${s.newImages} images in ${s.newJobs} jobs of up to ${batch} on queue "${s.queue}"${already > 0 ? ` (${already} already queued, left out)` : ''}`);
-  out(`follow it:   agegender queue status --redis ${opts.redis} --queue ${s.queue}`);
-  out(`run workers: agegender queue worker --redis ${opts.redis} --queue ${s.queue}   (on every machine that can read the images)`);
-  out(`results:     agegender queue results --redis ${opts.redis} --queue ${s.queue} --out results.csv`);
+  for (const line of await submitHints(opts.redis, s.queue)) out(line);
   if (s.missing.length > 0) process.exitCode = 1;
 }
 
@@ -70,7 +78,9 @@ async function worker(opts: WorkerCliOptions): Promise<void> {
   err(`worker stopped: ${jobs} jobs, ${images} images, ${failedImages} failed; ${((performance.now() - started) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU`);
 }
 
-function statusLine(s: QueueStatus): string {
+/** The one-line status; a queue holding no images says so (a mistyped --queue, or results expired) instead of 0/0 for ever. */
+export function statusLine(s: QueueStatus): string {
+  if (s.images === 0 && s.waiting + s.active + s.delayed + s.failedJobs === 0) return `queue "${s.queue}" holds no images (nothing submitted to it yet, or its results expired after 7 days)`;
   const rate = s.imagesPerSecond === null ? '– images/s' : `${s.imagesPerSecond} images/s`;
   const eta = s.finished ? 'done' : s.etaSeconds === null ? 'ETA –' : `ETA ${formatDuration(s.etaSeconds)}`;
   return `${s.done}/${s.images} images (${s.failed} failed) | jobs: ${s.waiting} waiting, ${s.active} active, ${s.delayed} retrying, ${s.completed} completed, ${s.failedJobs} failed | ${rate} | ${eta}`;

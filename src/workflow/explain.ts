@@ -2,8 +2,8 @@
  * Explain one face and write the [input | LIME | occlusion] PNG: the library side of
  * `agegender explain`. A photo goes through the photo path first (detect → align, as `predict`
  * does; a UTKFace-style chip is recognised and kept as it is) and one of its faces is explained, the
- * first by default, in `predict`'s order; with `detect: false` the image is one chip (resized to
- * 200×200). With `workers` > 1 the perturbed images are scored on worker threads.
+ * first by default, in `predict`'s order; with `detect: false` the image is one chip (padded to a
+ * square and resized to 200×200). With `workers` > 1 the perturbed images are scored on worker threads.
  *
  * @example
  *   const { result, face } = await explainFile('family.jpg', { task: 'age', face: 2, out: 'face2.age.png' });

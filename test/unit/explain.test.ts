@@ -223,3 +223,21 @@ test('bad inputs: non-image, 8×8, grayscale, PNG with alpha', async () => {
   assert.equal(meta.width, 200 * 3 + 8);
   assert.equal(meta.height, 200);
 });
+
+test('a non-square image becomes a chip padded to a square with black bars (as the network pads it), not a crop', async () => {
+  // 400×200: a red strip on the left 50 columns, green elsewhere. A centre crop would lose the red strip.
+  const w = 400;
+  const h = 200;
+  const px = Buffer.alloc(w * h * 3);
+  for (let p = 0; p < w * h; p++) px.set(p % w < 50 ? [220, 0, 0] : [0, 200, 0], p * 3);
+  const wide = await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+  const chip = await prepareChip(wide, 'wide.png');
+  assert.deepEqual([chip.width, chip.height], [200, 200]);
+  const at = (x: number, y: number): number[] => [...chip.data.subarray((y * 200 + x) * 3, (y * 200 + x) * 3 + 3)];
+  assert.deepEqual(at(100, 5), [0, 0, 0], 'black bar above');
+  assert.deepEqual(at(100, 194), [0, 0, 0], 'black bar below');
+  const red = at(5, 100);
+  assert.ok(red[0]! > 150 && red[1]! < 60, `the left strip is kept: ${red.join(',')}`);
+  const green = at(150, 100);
+  assert.ok(green[1]! > 150 && green[0]! < 60, `green: ${green.join(',')}`);
+});

@@ -75,7 +75,7 @@ export function registerExplainCommand(program: Command): void {
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .option('--out <path>', 'PNG to write, or a folder to write <image>.<task>.explain.png in (default: that name here)')
     .option('--face <n>', 'which face of a photo, in the order predict lists them (default 1)')
-    .option('--no-detect', 'take the image as one aligned UTKFace-style chip (resized to 200×200) instead of finding its faces')
+    .option('--no-detect', 'take the image as one aligned UTKFace-style chip (padded to a square and resized to 200×200, as predict --no-detect sees it) instead of finding its faces')
     .option('--no-occlusion', 'skip occlusion sensitivity')
     .option('--workers <n>', 'worker threads scoring the perturbed images (one per core is fastest)', '1')
     .action(async (image: string, opts: ExplainCommandOptions) => {

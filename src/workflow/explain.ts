@@ -30,7 +30,7 @@ export interface ExplainFileOptions extends ModelSource {
   fill: FillMode;
   /** Also compute occlusion sensitivity. */
   occlusion: boolean;
-  /** PNG file to write, or a folder to write `<image name>.<task>.explain.png` in (default: that name in the working folder). */
+  /** PNG file to write, or a folder to write `<image name>.<task>.explain.png` in (`<image name>.face<N>.<task>.explain.png` for face N > 1; default: that name in the working folder). */
   out?: string;
   /** Worker threads scoring the perturbed images, each loading `modelDir` (default 1: in-process). */
   workers?: number;
@@ -62,9 +62,13 @@ export interface ExplainedFile {
   face: ExplainedFace | null;
 }
 
-/** The PNG's path: `out` itself, or the default name inside `out` when it is a folder (an existing one, or a path ending in a slash). */
-export async function explainOutPath(image: string, task: ExplainTask, out?: string): Promise<string> {
-  const name = `${basename(image)}.${task}.explain.png`;
+/**
+ * The PNG's path: `out` itself, or the default name inside `out` when it is a folder (an existing one, or a
+ * path ending in a slash). The default name is `<image>.<task>.explain.png` for the first face and
+ * `<image>.face<N>.<task>.explain.png` for face N > 1, so explaining several faces of one photo keeps each.
+ */
+export async function explainOutPath(image: string, task: ExplainTask, out?: string, face = 1): Promise<string> {
+  const name = `${basename(image)}${face > 1 ? `.face${face}` : ''}.${task}.explain.png`;
   if (out === undefined) return resolve(name);
   const isFolder = /[/\\]$/.test(out) || (await stat(out).then((s) => s.isDirectory(), () => false));
   return resolve(isFolder ? join(out, name) : out);
@@ -93,10 +97,10 @@ async function pickFace(model: AgeGenderModel, decoded: { photo: RawImage; width
 
 /** Checks where the PNG goes (INVALID_ARGUMENT: a folder in its way, an unwritable folder) and decodes and checks the image before loading any model; finds the face (unless `detect: false`), explains it, and writes the PNG atomically. */
 export async function explainFile(image: string, options: ExplainFileOptions): Promise<ExplainedFile> {
-  const out = await checkOutputFile(await explainOutPath(image, options.task, options.out));
   const detect = options.detect ?? true;
   const index = options.face ?? 1;
   if (!Number.isInteger(index) || index < 1) throw new AgeGenderError('INVALID_ARGUMENT', `face must be a positive integer (got ${String(options.face)})`, { subject: image });
+  const out = await checkOutputFile(await explainOutPath(image, options.task, options.out, index));
   if (!detect && options.face !== undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'face picks one of the faces found: it needs detection (leave out --no-detect)', { subject: image });
   const decoded = detect ? await decodePhoto(image) : null;
   const given = decoded ? null : await prepareChip(image);

@@ -73,7 +73,7 @@ export function registerExplainCommand(program: Command): void {
     .option('--seed <n>', 'LIME seed (stability uses seed, seed+1, seed+2)', String(LIME_DEFAULTS.seed))
     .option('--fill <mode>', `fill for hidden superpixels (${FILL_MODES.join(', ')})`, LIME_DEFAULTS.fill)
     .option('--model <dir>', 'model folder (default: the shipped model)')
-    .option('--out <path>', 'PNG to write, or a folder to write <image>.<task>.explain.png in (default: that name here)')
+    .option('--out <path>', 'PNG to write, or a folder to write <image>.<task>.explain.png in (<image>.face<N>.<task>.explain.png for --face N > 1; default: that name here)')
     .option('--face <n>', 'which face of a photo, in the order predict lists them (default 1)')
     .option('--no-detect', 'take the image as one aligned UTKFace-style chip (padded to a square and resized to 200×200, as predict --no-detect sees it) instead of finding its faces')
     .option('--no-occlusion', 'skip occlusion sensitivity')

@@ -2,7 +2,7 @@ import type { AgeGenderModel } from '../model/api.js';
 import type { ImageInput, RawImage } from '../io/types.js';
 import { prepareChip } from './input.js';
 import { LIME_DEFAULTS, limeStability, topKAgreement, type ExplainTask, type FillMode, type LimeExplanation } from './lime.js';
-import { occlusionSensitivity, superpixelOcclusion, type OcclusionMap } from './occlusion.js';
+import { OCCLUSION_DEFAULTS, occlusionPositions, occlusionSensitivity, superpixelOcclusion, type OcclusionMap } from './occlusion.js';
 import { explanationPng } from './overlay.js';
 import { slic } from './superpixels.js';
 
@@ -17,6 +17,8 @@ export interface ExplainOptions {
   /** Also compute occlusion sensitivity (default true). */
   occlusion?: boolean;
   subject?: string;
+  /** Called after each batch the model scores, with the images scored so far and the total to score. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ExplainResult {
@@ -40,16 +42,36 @@ export async function explainImage(model: AgeGenderModel, input: ImageInput, opt
   const seed = options.seed ?? LIME_DEFAULTS.seed;
   const seeds = options.stabilitySeeds ?? [seed, seed + 1, seed + 2];
   const segmentation = slic(chip);
+  const withOcclusion = options.occlusion ?? true;
+  if (options.onProgress) {
+    // each LIME run and each occlusion pass also scores the unperturbed image once
+    const samples = options.samples ?? LIME_DEFAULTS.samples;
+    const positions = occlusionPositions(chip.width, chip.height, OCCLUSION_DEFAULTS.patch, OCCLUSION_DEFAULTS.stride).length;
+    const total = seeds.length * (samples + 1) + (withOcclusion ? positions + 1 + segmentation.count + 1 : 0);
+    model = countingModel(model, total, options.onProgress);
+  }
   const limeOptions = { task: options.task, samples: options.samples, fill: options.fill, topK: options.topK, segmentation };
   const stable = await limeStability(model, chip, seeds, limeOptions);
   const lime = stable.explanations[0]!;
   let occlusion: OcclusionMap | null = null;
   let limeVsOcclusion: number | null = null;
-  if (options.occlusion ?? true) {
+  if (withOcclusion) {
     occlusion = await occlusionSensitivity(model, chip, { task: options.task, fill: options.fill });
     const sp = await superpixelOcclusion(model, chip, segmentation, { task: options.task, fill: options.fill, topK: lime.top.length });
     limeVsOcclusion = topKAgreement([lime.top, sp.top]);
   }
   const png = await explanationPng(chip, lime, occlusion ?? undefined);
   return { chip, lime, stability: seeds.length > 1 ? stable.agreement : null, occlusion, limeVsOcclusion, png };
+}
+
+/** `model` whose `scoreRaw` reports the images scored so far (of `total`) after each batch. */
+function countingModel(model: AgeGenderModel, total: number, onProgress: (done: number, total: number) => void): AgeGenderModel {
+  let done = 0;
+  const scoreRaw: AgeGenderModel['scoreRaw'] = async (images) => {
+    const scores = await model.scoreRaw(images);
+    done += images.length;
+    onProgress(Math.min(done, total), total);
+    return scores;
+  };
+  return Object.create(model, { scoreRaw: { value: scoreRaw } }) as AgeGenderModel;
 }

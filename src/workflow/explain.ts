@@ -38,6 +38,8 @@ export interface ExplainFileOptions extends ModelSource {
   detect?: boolean;
   /** With `detect`: which face to explain, 1-based in `predict`'s order (default 1). */
   face?: number;
+  /** Images scored so far of the total (LIME's samples over the stability seeds, then occlusion), after each batch. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The face explained, when the faces were detected. */
@@ -114,7 +116,7 @@ export async function explainFile(image: string, options: ExplainFileOptions): P
     const model = pool ? pooledModel(local, pool) : local;
     try {
       const started = performance.now();
-      const result = await explainImage(model, chip, { task: options.task, samples: options.samples, seed: options.seed, fill: options.fill, occlusion: options.occlusion, subject: image });
+      const result = await explainImage(model, chip, { task: options.task, samples: options.samples, seed: options.seed, fill: options.fill, occlusion: options.occlusion, subject: image, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
       await writeFileAtomic(out, result.png);
       return { result, out, seconds: (performance.now() - started) / 1000, face: picked.face };
     } finally {

@@ -241,3 +241,17 @@ test('a non-square image becomes a chip padded to a square with black bars (as t
   const green = at(150, 100);
   assert.ok(green[1]! > 150 && green[0]! < 60, `green: ${green.join(',')}`);
 });
+
+test('explainImage reports progress per scored batch, ending at the total it announced', async () => {
+  const model = quadrantModel();
+  const seen: Array<[number, number]> = [];
+  const r = await explainImage(model, texturedChip(4), { samples: 60, stabilitySeeds: [1, 2], onProgress: (done, total) => seen.push([done, total]) });
+  const total = 2 * (60 + 1) + (81 + 1) + (r.lime.segmentation.count + 1); // LIME × 2 seeds, 9×9 occluder positions, one per superpixel
+  assert.ok(seen.length > 5);
+  assert.ok(seen.every(([, t]) => t === total), `totals ${[...new Set(seen.map(([, t]) => t))].join(', ')} vs ${total}`);
+  assert.ok(seen.every(([d], i) => i === 0 || d > seen[i - 1]![0]), 'done only rises');
+  assert.deepEqual(seen.at(-1), [total, total]);
+  const without: number[] = [];
+  await explainImage(model, texturedChip(4), { samples: 60, stabilitySeeds: [1], occlusion: false, onProgress: (done, t) => without.push(done, t) });
+  assert.deepEqual(without.slice(-2), [61, 61]);
+});

@@ -5,6 +5,7 @@ import type { ExplainResult } from '../../explain/explain.js';
 import { EXPLAIN_TASKS, FILL_MODES, LIME_DEFAULTS } from '../../explain/lime.js';
 import { segmentCentroids } from '../../explain/superpixels.js';
 import { explainFile, type ExplainedFile } from '../../workflow/explain.js';
+import { createProgressBar } from '../progress.js';
 
 export interface ExplainCommandOptions {
   task: string;
@@ -46,8 +47,11 @@ export function explainLines(image: string, { result: r, out, seconds, face }: E
 /** Parses the options (usage errors before any work), explains through the workflow and prints. */
 export async function runExplain(image: string, opts: ExplainCommandOptions, log: (line: string) => void = console.log): Promise<ExplainResult> {
   const task = oneOf(opts.task, '--task', EXPLAIN_TASKS);
+  // a bar on a terminal (stderr) only: the run scores thousands of images
+  const bar = createProgressBar('explain', '{bar} {percentage}% | {value}/{total} images scored | {eta_formatted} left');
   const explained = await explainFile(image, {
     task,
+    onProgress: (done, total) => bar.update(done, total),
     samples: parseNumberOption(opts.samples, '--samples', 10, 100_000, true),
     seed: parseNumberOption(opts.seed, '--seed', 0, 2 ** 31 - 1, true),
     fill: oneOf(opts.fill, '--fill', FILL_MODES),
@@ -57,7 +61,7 @@ export async function runExplain(image: string, opts: ExplainCommandOptions, log
     detect: opts.detect ?? true,
     ...(opts.face === undefined ? {} : { face: parseNumberOption(opts.face, '--face', 1, 1000, true) }),
     ...(opts.model === undefined ? {} : { modelDir: opts.model }),
-  });
+  }).finally(() => bar.stop());
   for (const line of explainLines(image, explained)) log(line);
   return explained.result;
 }

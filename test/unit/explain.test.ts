@@ -10,6 +10,7 @@ import { occlusionSensitivity, superpixelOcclusion } from '../../src/explain/occ
 import { prepareChip } from '../../src/explain/input.js';
 import { explainImage } from '../../src/explain/explain.js';
 import { AgeGenderError } from '../../src/core/errors.js';
+import { limeExplainer } from '../../src/server/lime-explainer.js';
 
 /** 200×200 chip: bright blocky texture in the top-left quadrant, darker varied colours elsewhere. */
 function texturedChip(seed = 1): RawImage {
@@ -254,4 +255,28 @@ test('explainImage reports progress per scored batch, ending at the total it ann
   const without: number[] = [];
   await explainImage(model, texturedChip(4), { samples: 60, stabilitySeeds: [1], occlusion: false, onProgress: (done, t) => without.push(done, t) });
   assert.deepEqual(without.slice(-2), [61, 61]);
+});
+
+test("LIME stops between batches once its signal aborts, and the server's explainer passes the request's signal", async () => {
+  const chip = texturedChip(5);
+  const model = quadrantModel();
+  const controller = new AbortController();
+  const scoreRaw = model.scoreRaw;
+  // abort while the second batch is being scored (call 1 is the unperturbed image)
+  model.scoreRaw = async (images) => {
+    if (model.calls === 2) controller.abort();
+    return scoreRaw(images);
+  };
+  await assert.rejects(lime(model, chip, { samples: 1000, batchSize: 50, signal: controller.signal }), (e: unknown) => e instanceof DOMException && e.name === 'AbortError');
+  assert.equal(model.calls, 3, 'no batch scored after the abort');
+
+  model.calls = 0;
+  const explainer = limeExplainer({ samples: 1000 });
+  const late = new AbortController();
+  model.scoreRaw = async (images) => {
+    if (model.calls === 2) late.abort();
+    return scoreRaw(images);
+  };
+  await assert.rejects(explainer(model, chip, { target: 'age', signal: late.signal }), (e: unknown) => e instanceof DOMException && e.name === 'AbortError');
+  assert.equal(model.calls, 3);
 });

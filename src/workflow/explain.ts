@@ -10,7 +10,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { checkOutputFile } from '../core/output-path.js';
+import { checkNotInput, checkOutputFile } from '../core/output-path.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { explainImage, type ExplainResult } from '../explain/explain.js';
 import { prepareChip } from '../explain/input.js';
@@ -97,12 +97,13 @@ async function pickFace(model: AgeGenderModel, decoded: { photo: RawImage; width
   }
 }
 
-/** Checks where the PNG goes (INVALID_ARGUMENT: a folder in its way, an unwritable folder) and decodes and checks the image before loading any model; finds the face (unless `detect: false`), explains it, and writes the PNG atomically. */
+/** Checks where the PNG goes (INVALID_ARGUMENT: a folder in its way, an unwritable folder, the input image itself) and decodes and checks the image before loading any model; finds the face (unless `detect: false`), explains it, and writes the PNG atomically. */
 export async function explainFile(image: string, options: ExplainFileOptions): Promise<ExplainedFile> {
   const detect = options.detect ?? true;
   const index = options.face ?? 1;
   if (!Number.isInteger(index) || index < 1) throw new AgeGenderError('INVALID_ARGUMENT', `face must be a positive integer (got ${String(options.face)})`, { subject: image });
   const out = await checkOutputFile(await explainOutPath(image, options.task, options.out, index));
+  await checkNotInput(out, image);
   if (!detect && options.face !== undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'face picks one of the faces found: it needs detection (leave out --no-detect)', { subject: image });
   const decoded = detect ? await decodePhoto(image) : null;
   const given = decoded ? null : await prepareChip(image);

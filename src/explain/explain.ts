@@ -1,3 +1,4 @@
+import { integerInRange } from '../core/validate.js';
 import type { AgeGenderModel } from '../model/api.js';
 import type { ImageInput, RawImage } from '../io/types.js';
 import { prepareChip } from './input.js';
@@ -10,7 +11,7 @@ export interface ExplainOptions {
   task?: ExplainTask;
   samples?: number;
   seed?: number;
-  /** Seeds for the stability figure (default: seed, seed+1, seed+2). Pass one seed to skip stability. */
+  /** Seeds for the stability figure (default: seed, seed+1, seed+2, modulo 2³²). Pass one seed to skip stability. */
   stabilitySeeds?: number[];
   fill?: FillMode;
   topK?: number;
@@ -39,8 +40,9 @@ export interface ExplainResult {
  */
 export async function explainImage(model: AgeGenderModel, input: ImageInput, options: ExplainOptions = {}): Promise<ExplainResult> {
   const chip = await prepareChip(input, options.subject);
-  const seed = options.seed ?? LIME_DEFAULTS.seed;
-  const seeds = options.stabilitySeeds ?? [seed, seed + 1, seed + 2];
+  const seed = integerInRange(options.seed ?? LIME_DEFAULTS.seed, 'seed', 0, 2 ** 32 - 1);
+  // the next two seeds wrap round at 2³², so every valid seed has its stability seeds
+  const seeds = options.stabilitySeeds ?? [seed, (seed + 1) % 2 ** 32, (seed + 2) % 2 ** 32];
   const segmentation = slic(chip);
   const withOcclusion = options.occlusion ?? true;
   if (options.onProgress) {

@@ -280,3 +280,11 @@ test("LIME stops between batches once its signal aborts, and the server's explai
   await assert.rejects(explainer(model, chip, { target: 'age', signal: late.signal }), (e: unknown) => e instanceof DOMException && e.name === 'AbortError');
   assert.equal(model.calls, 3);
 });
+
+test('explainImage takes every seed LIME takes: the stability seeds after 2³² − 1 wrap round to 0 and 1', async () => {
+  const model = quadrantModel();
+  const r = await explainImage(model, texturedChip(6), { samples: 20, seed: 2 ** 32 - 1, occlusion: false });
+  assert.equal(r.lime.seed, 2 ** 32 - 1);
+  assert.equal(typeof r.stability, 'number');
+  await assert.rejects(explainImage(model, texturedChip(6), { samples: 20, seed: 2 ** 32 }), /Expected integer between 0 and 4294967295 for seed but received 4294967296/);
+});

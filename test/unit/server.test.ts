@@ -136,6 +136,11 @@ describe('server', () => {
     for (const [path, ops] of Object.entries(doc.paths)) for (const method of Object.keys(ops)) assert.ok(app.hasRoute({ method: method.toUpperCase() as 'GET', url: path }), `${method} ${path}`);
     assert.ok(doc.components.schemas['Error']);
     assert.ok(doc.components.schemas['PredictResponse']);
+    // every query parameter of the image routes says what it does
+    for (const path of ['/v1/predict', '/v1/explain']) {
+      const params = (doc.paths[path]!['post'] as { parameters: Array<{ name: string; description?: string }> }).parameters;
+      for (const p of params) assert.ok(p.description, `${path} ?${p.name} has no description`);
+    }
   });
 
   it('GET / serves the web page (plain HTML with the drop zone), its script at /app.js and its style at /app.css', async () => {

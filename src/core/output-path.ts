@@ -76,3 +76,12 @@ export async function outputFileIn(path: string, name: string): Promise<string> 
   const isFolder = /[/\\]$/.test(path) || (await kindOf(resolve(path))) === 'folder';
   return checkOutputFile(isFolder ? join(path, name) : path);
 }
+
+/**
+ * Refuses to write `out` over `input` (the same file, also through a link): inputs are never modified.
+ * Errors: INVALID_ARGUMENT naming `out`.
+ */
+export async function checkNotInput(out: string, input: string): Promise<void> {
+  const [o, i] = await Promise.all([stat(out).catch(() => null), stat(input).catch(() => null)]);
+  if (o && i && o.dev === i.dev && o.ino === i.ino) throw new AgeGenderError('INVALID_ARGUMENT', `cannot write here: this is the input image ${input}`, { subject: out });
+}

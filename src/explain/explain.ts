@@ -1,8 +1,9 @@
+import { integerInRange } from '../core/validate.js';
 import type { AgeGenderModel } from '../model/api.js';
 import type { ImageInput, RawImage } from '../io/types.js';
 import { prepareChip } from './input.js';
 import { LIME_DEFAULTS, limeStability, topKAgreement, type ExplainTask, type FillMode, type LimeExplanation } from './lime.js';
-import { occlusionSensitivity, superpixelOcclusion, type OcclusionMap } from './occlusion.js';
+import { OCCLUSION_DEFAULTS, occlusionPositions, occlusionSensitivity, superpixelOcclusion, type OcclusionMap } from './occlusion.js';
 import { explanationPng } from './overlay.js';
 import { slic } from './superpixels.js';
 
@@ -10,13 +11,15 @@ export interface ExplainOptions {
   task?: ExplainTask;
   samples?: number;
   seed?: number;
-  /** Seeds for the stability figure (default: seed, seed+1, seed+2). Pass one seed to skip stability. */
+  /** Seeds for the stability figure (default: seed, seed+1, seed+2, modulo 2³²). Pass one seed to skip stability. */
   stabilitySeeds?: number[];
   fill?: FillMode;
   topK?: number;
   /** Also compute occlusion sensitivity (default true). */
   occlusion?: boolean;
   subject?: string;
+  /** Called after each batch the model scores, with the images scored so far and the total to score. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ExplainResult {
@@ -37,19 +40,40 @@ export interface ExplainResult {
  */
 export async function explainImage(model: AgeGenderModel, input: ImageInput, options: ExplainOptions = {}): Promise<ExplainResult> {
   const chip = await prepareChip(input, options.subject);
-  const seed = options.seed ?? LIME_DEFAULTS.seed;
-  const seeds = options.stabilitySeeds ?? [seed, seed + 1, seed + 2];
+  const seed = integerInRange(options.seed ?? LIME_DEFAULTS.seed, 'seed', 0, 2 ** 32 - 1);
+  // the next two seeds wrap round at 2³², so every valid seed has its stability seeds
+  const seeds = options.stabilitySeeds ?? [seed, (seed + 1) % 2 ** 32, (seed + 2) % 2 ** 32];
   const segmentation = slic(chip);
+  const withOcclusion = options.occlusion ?? true;
+  if (options.onProgress) {
+    // each LIME run and each occlusion pass also scores the unperturbed image once
+    const samples = options.samples ?? LIME_DEFAULTS.samples;
+    const positions = occlusionPositions(chip.width, chip.height, OCCLUSION_DEFAULTS.patch, OCCLUSION_DEFAULTS.stride).length;
+    const total = seeds.length * (samples + 1) + (withOcclusion ? positions + 1 + segmentation.count + 1 : 0);
+    model = countingModel(model, total, options.onProgress);
+  }
   const limeOptions = { task: options.task, samples: options.samples, fill: options.fill, topK: options.topK, segmentation };
   const stable = await limeStability(model, chip, seeds, limeOptions);
   const lime = stable.explanations[0]!;
   let occlusion: OcclusionMap | null = null;
   let limeVsOcclusion: number | null = null;
-  if (options.occlusion ?? true) {
+  if (withOcclusion) {
     occlusion = await occlusionSensitivity(model, chip, { task: options.task, fill: options.fill });
     const sp = await superpixelOcclusion(model, chip, segmentation, { task: options.task, fill: options.fill, topK: lime.top.length });
     limeVsOcclusion = topKAgreement([lime.top, sp.top]);
   }
   const png = await explanationPng(chip, lime, occlusion ?? undefined);
   return { chip, lime, stability: seeds.length > 1 ? stable.agreement : null, occlusion, limeVsOcclusion, png };
+}
+
+/** `model` whose `scoreRaw` reports the images scored so far (of `total`) after each batch. */
+function countingModel(model: AgeGenderModel, total: number, onProgress: (done: number, total: number) => void): AgeGenderModel {
+  let done = 0;
+  const scoreRaw: AgeGenderModel['scoreRaw'] = async (images) => {
+    const scores = await model.scoreRaw(images);
+    done += images.length;
+    onProgress(Math.min(done, total), total);
+    return scores;
+  };
+  return Object.create(model, { scoreRaw: { value: scoreRaw } }) as AgeGenderModel;
 }

@@ -10,7 +10,9 @@ export const MIN_EXPLAIN_SIZE = 32;
 
 /**
  * Any image input to a 200×200 RGB chip for explanation: gray replicated to RGB and alpha flattened onto
- * mid-grey (by `loadImageInput`), then resized (cover + centre crop) when not already 200×200.
+ * mid-grey (by `loadImageInput`), then, when not already 200×200, padded to a square with black bars
+ * (centred) and resized, as the network's preprocessing does (`preprocessChips`), so the chip explained
+ * is the image `predict --no-detect` answers for, not a crop of it.
  * Throws INVALID_IMAGE for non-images and for images under 32×32.
  * @example const chip = await prepareChip('face.jpg');
  */
@@ -28,7 +30,7 @@ export async function prepareChip(input: ImageInput, subject?: string): Promise<
   const { data, info } = await sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), {
     raw: { width: rgb.width, height: rgb.height, channels: 3 },
   })
-    .resize(EXPLAIN_SIZE, EXPLAIN_SIZE, { fit: 'cover' })
+    .resize(EXPLAIN_SIZE, EXPLAIN_SIZE, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };

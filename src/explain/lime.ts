@@ -45,6 +45,8 @@ export interface LimeOptions {
   /** A precomputed segmentation (shared across seeds when measuring stability). */
   segmentation?: Segmentation;
   slic?: SlicOptions;
+  /** Stops the run between batches once aborted (rejecting with the signal's reason), e.g. at a request's deadline. */
+  signal?: AbortSignal;
 }
 
 export interface LimeExplanation {
@@ -251,6 +253,7 @@ export async function lime(model: AgeGenderModel, image: RawImage, options: Lime
   }
   const y = new Float64Array(samples);
   for (let start = 0; start < samples; start += batchSize) {
+    options.signal?.throwIfAborted();
     const batch = masks.slice(start, start + batchSize).map((m) => perturb(image, seg, m, fillData));
     const scores = await scoreTarget(model, batch, target);
     if (scores.length !== batch.length) throw new AgeGenderError('MODEL_INVALID', `scoreRaw returned ${scores.length} scores for ${batch.length} images`);

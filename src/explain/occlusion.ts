@@ -25,6 +25,16 @@ export interface OcclusionMap {
   map: Float32Array;
 }
 
+/** Top-left corners of the occluder's positions over a w×h image, row by row. */
+export function occlusionPositions(w: number, h: number, patch: number, stride: number): Array<[number, number]> {
+  const positions: Array<[number, number]> = [];
+  for (let y = 0; y + patch <= h || (y === 0 && patch > h); y += stride) {
+    for (let x = 0; x + patch <= w || (x === 0 && patch > w); x += stride) positions.push([x, y]);
+    if (y + patch >= h) break;
+  }
+  return positions;
+}
+
 /**
  * Occlusion sensitivity (Zeiler & Fergus 2014): slide a filled square over the image and record how much
  * the explained output drops. Positive values mark regions that support the output.
@@ -38,11 +48,7 @@ export async function occlusionSensitivity(model: AgeGenderModel, image: RawImag
   const batchSize = options.batchSize ?? OCCLUSION_DEFAULTS.batchSize;
   const { target, baseline } = await resolveTarget(model, image, task);
   const { width: w, height: h } = image;
-  const positions: Array<[number, number]> = [];
-  for (let y = 0; y + patch <= h || (y === 0 && patch > h); y += stride) {
-    for (let x = 0; x + patch <= w || (x === 0 && patch > w); x += stride) positions.push([x, y]);
-    if (y + patch >= h) break;
-  }
+  const positions = occlusionPositions(w, h, patch, stride);
   const sum = new Float32Array(w * h);
   const count = new Float32Array(w * h);
   for (let start = 0; start < positions.length; start += batchSize) {

@@ -85,7 +85,7 @@ export function openApiDocument(limits: ServerLimits, version: string): Json {
           parameters: [
             detectParam,
             genderThresholdParam,
-            { name: 'target', in: 'query', required: false, schema: { type: 'string', enum: ['age', 'gender'], default: 'gender' } },
+            { name: 'target', in: 'query', required: false, schema: { type: 'string', enum: ['age', 'gender'], default: 'gender' }, description: "Which output to explain: the expected age, or the probability of the more likely gender label (the answer's explanation.output names it)." },
             { name: 'face', in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description: `Index of one face to explain; default the first ${limits.maxExplainFaces}.` },
           ],
           requestBody: imageBody(limits),

@@ -9,7 +9,8 @@
  * - a waiting request that can no longer finish in time (deadline − its estimate has passed)
  *   leaves the line before it takes a slot, with QUEUE_FULL;
  * - a running task past its deadline answers TIMEOUT (504); tfjs and onnxruntime cannot be
- *   interrupted, so its result is dropped and its slot is held until it really ends.
+ *   interrupted, so its result is dropped and its slot is held until it really ends (the task is
+ *   given an AbortSignal that aborts then: LIME stops at its next batch).
  *
  * Run time is estimated per kind of work (a moving average of finished tasks, starting from
  * {@link DEFAULT_EXPECTED_MS}), because an explanation costs tens of predictions and a photo tens

@@ -75,7 +75,9 @@ async function explainFaces(ctx: ServerContext, upload: Upload, query: ExplainQu
     const face = result.faces[i] as AnalyzedFace;
     const e = await explain(ctx.model, face.chip, { target: query.target, signal });
     const png = Buffer.from(e.overlayPng.buffer, e.overlayPng.byteOffset, e.overlayPng.byteLength);
-    faces.push({ ...faceReport(face, query.genderThreshold), index: i, explanation: { target: query.target, overlayPng: `data:image/png;base64,${png.toString('base64')}` } });
+    // what LIME explains (explain/lime.ts resolveTarget): the age, or the more likely gender label's probability
+    const output = query.target === 'age' ? 'age' : face.prediction.femaleProbability >= 0.5 ? 'female' : 'male';
+    faces.push({ ...faceReport(face, query.genderThreshold), index: i, explanation: { target: query.target, output, overlayPng: `data:image/png;base64,${png.toString('base64')}` } });
   }
   return { result, faces };
 }

@@ -97,6 +97,9 @@ export const ExplainedFace = Face.extend({
   index: z.number().int(),
   explanation: z.object({
     target: z.enum(['age', 'gender']),
+    output: z
+      .enum(['age', 'female', 'male'])
+      .describe("What the overlay explains: the expected age, or the probability of the more likely gender label (female when femaleProbability ≥ 0.5; also when the answer is 'uncertain'). Green regions raise it, red ones lower it."),
     overlayPng: z.string().describe('data: URL of a PNG: the aligned face chip with the regions that drove the output highlighted.'),
   }),
 });

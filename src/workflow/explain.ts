@@ -2,15 +2,15 @@
  * Explain one face and write the [input | LIME | occlusion] PNG: the library side of
  * `agegender explain`. A photo goes through the photo path first (detect → align, as `predict`
  * does; a UTKFace-style chip is recognised and kept as it is) and one of its faces is explained, the
- * first by default, in `predict`'s order; with `detect: false` the image is one chip (resized to
- * 200×200). With `workers` > 1 the perturbed images are scored on worker threads.
+ * first by default, in `predict`'s order; with `detect: false` the image is one chip (padded to a
+ * square and resized to 200×200). With `workers` > 1 the perturbed images are scored on worker threads.
  *
  * @example
  *   const { result, face } = await explainFile('family.jpg', { task: 'age', face: 2, out: 'face2.age.png' });
  */
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { checkOutputFile } from '../core/output-path.js';
+import { checkNotInput, checkOutputFile } from '../core/output-path.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { explainImage, type ExplainResult } from '../explain/explain.js';
 import { prepareChip } from '../explain/input.js';
@@ -30,7 +30,7 @@ export interface ExplainFileOptions extends ModelSource {
   fill: FillMode;
   /** Also compute occlusion sensitivity. */
   occlusion: boolean;
-  /** PNG file to write, or a folder to write `<image name>.<task>.explain.png` in (default: that name in the working folder). */
+  /** PNG file to write, or a folder to write `<image name>.<task>.explain.png` in (`<image name>.face<N>.<task>.explain.png` for face N > 1; default: that name in the working folder). */
   out?: string;
   /** Worker threads scoring the perturbed images, each loading `modelDir` (default 1: in-process). */
   workers?: number;
@@ -38,6 +38,8 @@ export interface ExplainFileOptions extends ModelSource {
   detect?: boolean;
   /** With `detect`: which face to explain, 1-based in `predict`'s order (default 1). */
   face?: number;
+  /** Images scored so far of the total (LIME's samples over the stability seeds, then occlusion), after each batch. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The face explained, when the faces were detected. */
@@ -62,9 +64,13 @@ export interface ExplainedFile {
   face: ExplainedFace | null;
 }
 
-/** The PNG's path: `out` itself, or the default name inside `out` when it is a folder (an existing one, or a path ending in a slash). */
-export async function explainOutPath(image: string, task: ExplainTask, out?: string): Promise<string> {
-  const name = `${basename(image)}.${task}.explain.png`;
+/**
+ * The PNG's path: `out` itself, or the default name inside `out` when it is a folder (an existing one, or a
+ * path ending in a slash). The default name is `<image>.<task>.explain.png` for the first face and
+ * `<image>.face<N>.<task>.explain.png` for face N > 1, so explaining several faces of one photo keeps each.
+ */
+export async function explainOutPath(image: string, task: ExplainTask, out?: string, face = 1): Promise<string> {
+  const name = `${basename(image)}${face > 1 ? `.face${face}` : ''}.${task}.explain.png`;
   if (out === undefined) return resolve(name);
   const isFolder = /[/\\]$/.test(out) || (await stat(out).then((s) => s.isDirectory(), () => false));
   return resolve(isFolder ? join(out, name) : out);
@@ -91,12 +97,13 @@ async function pickFace(model: AgeGenderModel, decoded: { photo: RawImage; width
   }
 }
 
-/** Checks where the PNG goes (INVALID_ARGUMENT: a folder in its way, an unwritable folder) and decodes and checks the image before loading any model; finds the face (unless `detect: false`), explains it, and writes the PNG atomically. */
+/** Checks where the PNG goes (INVALID_ARGUMENT: a folder in its way, an unwritable folder, the input image itself) and decodes and checks the image before loading any model; finds the face (unless `detect: false`), explains it, and writes the PNG atomically. */
 export async function explainFile(image: string, options: ExplainFileOptions): Promise<ExplainedFile> {
-  const out = await checkOutputFile(await explainOutPath(image, options.task, options.out));
   const detect = options.detect ?? true;
   const index = options.face ?? 1;
   if (!Number.isInteger(index) || index < 1) throw new AgeGenderError('INVALID_ARGUMENT', `face must be a positive integer (got ${String(options.face)})`, { subject: image });
+  const out = await checkOutputFile(await explainOutPath(image, options.task, options.out, index));
+  await checkNotInput(out, image);
   if (!detect && options.face !== undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'face picks one of the faces found: it needs detection (leave out --no-detect)', { subject: image });
   const decoded = detect ? await decodePhoto(image) : null;
   const given = decoded ? null : await prepareChip(image);
@@ -110,7 +117,7 @@ export async function explainFile(image: string, options: ExplainFileOptions): P
     const model = pool ? pooledModel(local, pool) : local;
     try {
       const started = performance.now();
-      const result = await explainImage(model, chip, { task: options.task, samples: options.samples, seed: options.seed, fill: options.fill, occlusion: options.occlusion, subject: image });
+      const result = await explainImage(model, chip, { task: options.task, samples: options.samples, seed: options.seed, fill: options.fill, occlusion: options.occlusion, subject: image, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
       await writeFileAtomic(out, result.png);
       return { result, out, seconds: (performance.now() - started) / 1000, face: picked.face };
     } finally {

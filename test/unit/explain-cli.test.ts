@@ -83,6 +83,9 @@ test('explain: bad images fail before a model is loaded, bad options before any 
     const chip = fileURLToPath(new URL('../fixtures/photos/chip-35-male.jpg', import.meta.url));
     await assert.rejects(explainFile(chip, libOpts(join(text, 'x.png'), unloadable)), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(text, 'x.png')}: cannot write here: ${text} is a file, not a folder`);
     await assert.rejects(explainFile(chip, libOpts('/sys/x.png', unloadable)), /^AgeGenderError: \/sys\/x\.png: cannot write in \/sys: EACCES/);
+    // --out naming the input image itself is refused, and the input is left as it was
+    await assert.rejects(explainFile(tiny, libOpts(tiny, unloadable)), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${tiny}: cannot write here: this is the input image ${tiny}`);
+    assert.equal((await sharp(tiny).metadata()).width, 8);
     assert.deepEqual((await readdir(dir)).sort(), ['notes.jpg', 'tiny.png'], 'nothing written');
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -108,6 +111,11 @@ test('explain on a photo finds its faces as predict does and explains the one as
     assert.ok(![first, second].some((f) => f.result.lime.baseline === squeezed.result.lime.baseline));
     const lines = explainLines(photo, second);
     assert.match(lines[0]!, /three-faces\.jpg: face 2 of 3 \(box \d+,\d+ \d+×\d+; --face picks another\): explaining age = /);
+    // the default names keep each face's PNG: face 1 as <image>.<task>.explain.png, face N > 1 with .face<N>
+    const pngs = join(dir, 'pngs') + '/';
+    assert.equal((await explainFile(photo, photoOpts({ out: pngs, face: 2 }))).out, join(dir, 'pngs', 'three-faces.jpg.face2.age.explain.png'));
+    assert.equal((await explainFile(photo, photoOpts({ out: pngs }))).out, join(dir, 'pngs', 'three-faces.jpg.age.explain.png'));
+    assert.deepEqual((await readdir(join(dir, 'pngs'))).sort(), ['three-faces.jpg.age.explain.png', 'three-faces.jpg.face2.age.explain.png']);
     await assert.rejects(explainFile(photo, photoOpts({ face: 4 })), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /--face 4, but 3 faces were found/.test(e.message));
     await assert.rejects(explainFile(photo, photoOpts({ face: 2, detect: false })), /needs detection/);
     await assert.rejects(explainFile(fileURLToPath(new URL('no-face.jpg', PHOTOS)), photoOpts({})), (e: unknown) => e instanceof AgeGenderError && e.code === 'NO_USABLE_FACE');

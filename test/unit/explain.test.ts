@@ -10,6 +10,7 @@ import { occlusionSensitivity, superpixelOcclusion } from '../../src/explain/occ
 import { prepareChip } from '../../src/explain/input.js';
 import { explainImage } from '../../src/explain/explain.js';
 import { AgeGenderError } from '../../src/core/errors.js';
+import { limeExplainer } from '../../src/server/lime-explainer.js';
 
 /** 200×200 chip: bright blocky texture in the top-left quadrant, darker varied colours elsewhere. */
 function texturedChip(seed = 1): RawImage {
@@ -222,4 +223,68 @@ test('bad inputs: non-image, 8×8, grayscale, PNG with alpha', async () => {
   assert.equal(meta.format, 'png');
   assert.equal(meta.width, 200 * 3 + 8);
   assert.equal(meta.height, 200);
+});
+
+test('a non-square image becomes a chip padded to a square with black bars (as the network pads it), not a crop', async () => {
+  // 400×200: a red strip on the left 50 columns, green elsewhere. A centre crop would lose the red strip.
+  const w = 400;
+  const h = 200;
+  const px = Buffer.alloc(w * h * 3);
+  for (let p = 0; p < w * h; p++) px.set(p % w < 50 ? [220, 0, 0] : [0, 200, 0], p * 3);
+  const wide = await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+  const chip = await prepareChip(wide, 'wide.png');
+  assert.deepEqual([chip.width, chip.height], [200, 200]);
+  const at = (x: number, y: number): number[] => [...chip.data.subarray((y * 200 + x) * 3, (y * 200 + x) * 3 + 3)];
+  assert.deepEqual(at(100, 5), [0, 0, 0], 'black bar above');
+  assert.deepEqual(at(100, 194), [0, 0, 0], 'black bar below');
+  const red = at(5, 100);
+  assert.ok(red[0]! > 150 && red[1]! < 60, `the left strip is kept: ${red.join(',')}`);
+  const green = at(150, 100);
+  assert.ok(green[1]! > 150 && green[0]! < 60, `green: ${green.join(',')}`);
+});
+
+test('explainImage reports progress per scored batch, ending at the total it announced', async () => {
+  const model = quadrantModel();
+  const seen: Array<[number, number]> = [];
+  const r = await explainImage(model, texturedChip(4), { samples: 60, stabilitySeeds: [1, 2], onProgress: (done, total) => seen.push([done, total]) });
+  const total = 2 * (60 + 1) + (81 + 1) + (r.lime.segmentation.count + 1); // LIME × 2 seeds, 9×9 occluder positions, one per superpixel
+  assert.ok(seen.length > 5);
+  assert.ok(seen.every(([, t]) => t === total), `totals ${[...new Set(seen.map(([, t]) => t))].join(', ')} vs ${total}`);
+  assert.ok(seen.every(([d], i) => i === 0 || d > seen[i - 1]![0]), 'done only rises');
+  assert.deepEqual(seen.at(-1), [total, total]);
+  const without: number[] = [];
+  await explainImage(model, texturedChip(4), { samples: 60, stabilitySeeds: [1], occlusion: false, onProgress: (done, t) => without.push(done, t) });
+  assert.deepEqual(without.slice(-2), [61, 61]);
+});
+
+test("LIME stops between batches once its signal aborts, and the server's explainer passes the request's signal", async () => {
+  const chip = texturedChip(5);
+  const model = quadrantModel();
+  const controller = new AbortController();
+  const scoreRaw = model.scoreRaw;
+  // abort while the second batch is being scored (call 1 is the unperturbed image)
+  model.scoreRaw = async (images) => {
+    if (model.calls === 2) controller.abort();
+    return scoreRaw(images);
+  };
+  await assert.rejects(lime(model, chip, { samples: 1000, batchSize: 50, signal: controller.signal }), (e: unknown) => e instanceof DOMException && e.name === 'AbortError');
+  assert.equal(model.calls, 3, 'no batch scored after the abort');
+
+  model.calls = 0;
+  const explainer = limeExplainer({ samples: 1000 });
+  const late = new AbortController();
+  model.scoreRaw = async (images) => {
+    if (model.calls === 2) late.abort();
+    return scoreRaw(images);
+  };
+  await assert.rejects(explainer(model, chip, { target: 'age', signal: late.signal }), (e: unknown) => e instanceof DOMException && e.name === 'AbortError');
+  assert.equal(model.calls, 3);
+});
+
+test('explainImage takes every seed LIME takes: the stability seeds after 2³² − 1 wrap round to 0 and 1', async () => {
+  const model = quadrantModel();
+  const r = await explainImage(model, texturedChip(6), { samples: 20, seed: 2 ** 32 - 1, occlusion: false });
+  assert.equal(r.lime.seed, 2 ** 32 - 1);
+  assert.equal(typeof r.stability, 'number');
+  await assert.rejects(explainImage(model, texturedChip(6), { samples: 20, seed: 2 ** 32 }), /Expected integer between 0 and 4294967295 for seed but received 4294967296/);
 });

@@ -2,11 +2,11 @@
 // wanted, a parent that cannot be written; errors name the path given.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgeGenderError } from '../../src/core/errors.js';
-import { checkOutputFile, checkOutputFolder, outputFileIn } from '../../src/core/output-path.js';
+import { checkNotInput, checkOutputFile, checkOutputFolder, outputFileIn } from '../../src/core/output-path.js';
 
 const invalid = (message: string) => (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === message;
 
@@ -31,6 +31,22 @@ test('checkOutputFile / checkOutputFolder / outputFileIn', async () => {
     assert.equal(await outputFileIn(file, 'report.html'), file);
     assert.deepEqual((await readdir(dir)).sort(), ['a.txt', 'sub'], 'no probe file left, nothing created');
     assert.deepEqual(await readdir(join(dir, 'sub')), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('checkNotInput refuses the input file as the output, also through a link', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agegender-out-'));
+  try {
+    const input = join(dir, 'face.jpg');
+    await writeFile(input, 'x');
+    await symlink(input, join(dir, 'alias.jpg'));
+    await assert.rejects(checkNotInput(input, input), invalid(`${input}: cannot write here: this is the input image ${input}`));
+    await assert.rejects(checkNotInput(join(dir, 'alias.jpg'), input), invalid(`${join(dir, 'alias.jpg')}: cannot write here: this is the input image ${input}`));
+    await checkNotInput(join(dir, 'face.jpg.png'), input); // another file, or one not there yet
+    await writeFile(join(dir, 'other.jpg'), 'x');
+    await checkNotInput(join(dir, 'other.jpg'), input);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ExplainFn } from '../../src/server/app.js';
+import { limeExplainer } from '../../src/server/lime-explainer.js';
 import { ErrorResponse, ExplainResponse, HealthResponse, PredictResponse } from '../../src/server/schemas.js';
 import type { DetectedFace, FaceDetector } from '../../src/pipeline/detect.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
@@ -135,6 +136,11 @@ describe('server', () => {
     for (const [path, ops] of Object.entries(doc.paths)) for (const method of Object.keys(ops)) assert.ok(app.hasRoute({ method: method.toUpperCase() as 'GET', url: path }), `${method} ${path}`);
     assert.ok(doc.components.schemas['Error']);
     assert.ok(doc.components.schemas['PredictResponse']);
+    // every query parameter of the image routes says what it does
+    for (const path of ['/v1/predict', '/v1/explain']) {
+      const params = (doc.paths[path]!['post'] as { parameters: Array<{ name: string; description?: string }> }).parameters;
+      for (const p of params) assert.ok(p.description, `${path} ?${p.name} has no description`);
+    }
   });
 
   it('GET / serves the web page (plain HTML with the drop zone), its script at /app.js and its style at /app.css', async () => {
@@ -299,6 +305,29 @@ describe('server', () => {
 
   it('POST /v1/explain of a face that does not exist answers 400', async () => {
     assertError(await app.inject({ method: 'POST', url: '/v1/explain?face=3', payload: chip }), 400, 'INVALID_ARGUMENT');
+  });
+
+  it('POST /v1/explain says which output the overlay explains: the age, or the more likely gender label (as LIME resolves it)', async () => {
+    const explained: string[] = [];
+    const lime = limeExplainer({ samples: 20 });
+    const recording: ExplainFn = async (model, face, options) => {
+      const e = await lime(model, face, options);
+      explained.push(String(e.output));
+      return e;
+    };
+    const withLime = await buildServer({ model: fakeModel(), detector: stubDetector, explain: recording });
+    try {
+      for (const target of ['gender', 'age'] as const) {
+        const res = await withLime.inject({ method: 'POST', url: `/v1/explain?target=${target}`, payload: chip });
+        assert.equal(res.statusCode, 200, res.body);
+        const face = ExplainResponse.parse(res.json()).faces[0]!;
+        const label = face.femaleProbability >= 0.5 ? 'female' : 'male';
+        assert.equal(face.explanation.output, target === 'age' ? 'age' : label);
+        assert.equal(face.explanation.output, explained.at(-1), 'the output LIME explained');
+      }
+    } finally {
+      await withLime.close();
+    }
   });
 
   it('POST /v1/explain without an explainer answers 501 EXPLAIN_UNAVAILABLE', async () => {

@@ -5,6 +5,7 @@ import type { ExplainResult } from '../../explain/explain.js';
 import { EXPLAIN_TASKS, FILL_MODES, LIME_DEFAULTS } from '../../explain/lime.js';
 import { segmentCentroids } from '../../explain/superpixels.js';
 import { explainFile, type ExplainedFile } from '../../workflow/explain.js';
+import { createProgressBar } from '../progress.js';
 
 export interface ExplainCommandOptions {
   task: string;
@@ -46,8 +47,11 @@ export function explainLines(image: string, { result: r, out, seconds, face }: E
 /** Parses the options (usage errors before any work), explains through the workflow and prints. */
 export async function runExplain(image: string, opts: ExplainCommandOptions, log: (line: string) => void = console.log): Promise<ExplainResult> {
   const task = oneOf(opts.task, '--task', EXPLAIN_TASKS);
+  // a bar on a terminal (stderr) only: the run scores thousands of images
+  const bar = createProgressBar('explain', '{bar} {percentage}% | {value}/{total} images scored | {eta_formatted} left');
   const explained = await explainFile(image, {
     task,
+    onProgress: (done, total) => bar.update(done, total),
     samples: parseNumberOption(opts.samples, '--samples', 10, 100_000, true),
     seed: parseNumberOption(opts.seed, '--seed', 0, 2 ** 31 - 1, true),
     fill: oneOf(opts.fill, '--fill', FILL_MODES),
@@ -57,7 +61,7 @@ export async function runExplain(image: string, opts: ExplainCommandOptions, log
     detect: opts.detect ?? true,
     ...(opts.face === undefined ? {} : { face: parseNumberOption(opts.face, '--face', 1, 1000, true) }),
     ...(opts.model === undefined ? {} : { modelDir: opts.model }),
-  });
+  }).finally(() => bar.stop());
   for (const line of explainLines(image, explained)) log(line);
   return explained.result;
 }
@@ -73,9 +77,9 @@ export function registerExplainCommand(program: Command): void {
     .option('--seed <n>', 'LIME seed (stability uses seed, seed+1, seed+2)', String(LIME_DEFAULTS.seed))
     .option('--fill <mode>', `fill for hidden superpixels (${FILL_MODES.join(', ')})`, LIME_DEFAULTS.fill)
     .option('--model <dir>', 'model folder (default: the shipped model)')
-    .option('--out <path>', 'PNG to write, or a folder to write <image>.<task>.explain.png in (default: that name here)')
+    .option('--out <path>', 'PNG to write, or a folder to write <image>.<task>.explain.png in (<image>.face<N>.<task>.explain.png for --face N > 1; default: that name here)')
     .option('--face <n>', 'which face of a photo, in the order predict lists them (default 1)')
-    .option('--no-detect', 'take the image as one aligned UTKFace-style chip (resized to 200×200) instead of finding its faces')
+    .option('--no-detect', 'take the image as one aligned UTKFace-style chip (padded to a square and resized to 200×200, as predict --no-detect sees it) instead of finding its faces')
     .option('--no-occlusion', 'skip occlusion sensitivity')
     .option('--workers <n>', 'worker threads scoring the perturbed images (one per core is fastest)', '1')
     .action(async (image: string, opts: ExplainCommandOptions) => {

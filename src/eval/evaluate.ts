@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AgeGenderPrediction, ManifestRow, SplitName } from '../core/types.js';
+import { SPLITS, type AgeGenderPrediction, type ManifestRow, type SplitName } from '../core/types.js';
 import { reasonOf } from '../core/errors.js';
+import { integerInRange, oneOf } from '../core/validate.js';
 import { fixedDecimals, parseCsv, toCsv } from '../core/csv.js';
 import { ageBucket } from '../data/labels.js';
 import { readSourceBytes } from '../data/sources.js';
@@ -82,8 +83,10 @@ export interface EvaluateOptions {
   /** Manifest rows; only kept, labelled rows of `split` are evaluated. */
   rows: readonly ManifestRow[];
   split: SplitName;
+  /** Images per forward pass: 1–1024, default 32. */
   batchSize?: number;
   bestWorstCount?: number;
+  /** Bootstrap resamples for the 95% intervals: 10–100,000, default 1000. */
   replicates?: number;
   seed?: number;
   minGroupSize?: number;
@@ -109,11 +112,14 @@ export function splitRowsSha256(rows: readonly ManifestRow[], split: SplitName):
  * Runs the model over one split and computes every metric: age (MAE, RMSE, CS@1…20, ±8), gender
  * (accuracy, precision, recall, F1, ROC-AUC, ECE), confusion matrices, bootstrap intervals, per-slice
  * metrics with best−worst gaps, and the best/worst samples per task. Unreadable images are skipped and
- * listed in `skipped`, never fatal.
+ * listed in `skipped`, never fatal. INVALID_ARGUMENT for a `split` other than train, val or test, or
+ * a `batchSize` or `replicates` out of range.
  * @example const { result, csv } = await evaluate({ model, rows, split: 'test' });
  */
 export async function evaluate(options: EvaluateOptions): Promise<{ result: EvaluationResult; records: PredictionRecord[]; csv: string }> {
-  const batchSize = options.batchSize ?? EVALUATE_DEFAULTS.batchSize;
+  oneOf(options.split, 'split', SPLITS);
+  const batchSize = integerInRange(options.batchSize ?? EVALUATE_DEFAULTS.batchSize, 'batchSize', 1, 1024);
+  const replicates = integerInRange(options.replicates ?? EVALUATE_DEFAULTS.replicates, 'replicates', 10, 100_000);
   const readBytes = options.readBytes ?? readSourceBytes;
   const rows = options.rows.filter((r) => r.split === options.split && isLabelled(r));
   const records: PredictionRecord[] = [];
@@ -166,7 +172,7 @@ export async function evaluate(options: EvaluateOptions): Promise<{ result: Eval
     model: options.model,
     rows: rows.length,
     skipped,
-    replicates: options.replicates ?? EVALUATE_DEFAULTS.replicates,
+    replicates,
     seed: options.seed ?? EVALUATE_DEFAULTS.seed,
     minGroupSize: options.minGroupSize ?? EVALUATE_DEFAULTS.minGroupSize,
     bestWorstCount: options.bestWorstCount ?? EVALUATE_DEFAULTS.bestWorstCount,

@@ -1,7 +1,7 @@
 import type { AgeGenderModel } from '../model/api.js';
 import type { ImageInput, RawImage } from '../io/types.js';
 import { prepareChip } from './input.js';
-import { LIME_DEFAULTS, limeStability, topKAgreement, type ExplainTask, type FillMode, type LimeExplanation } from './lime.js';
+import { checkSeeds, LIME_DEFAULTS, limeStability, topKAgreement, type ExplainTask, type FillMode, type LimeExplanation } from './lime.js';
 import { occlusionSensitivity, superpixelOcclusion, type OcclusionMap } from './occlusion.js';
 import { explanationPng } from './overlay.js';
 import { slic } from './superpixels.js';
@@ -10,7 +10,7 @@ export interface ExplainOptions {
   task?: ExplainTask;
   samples?: number;
   seed?: number;
-  /** Seeds for the stability figure (default: seed, seed+1, seed+2). Pass one seed to skip stability. */
+  /** Seeds for the stability figure, at least one (default: seed, seed+1, seed+2). Pass one seed to skip stability. */
   stabilitySeeds?: number[];
   fill?: FillMode;
   topK?: number;
@@ -36,9 +36,9 @@ export interface ExplainResult {
  * @example const r = await explainImage(model, 'face.jpg', { task: 'gender', samples: 1000 });
  */
 export async function explainImage(model: AgeGenderModel, input: ImageInput, options: ExplainOptions = {}): Promise<ExplainResult> {
-  const chip = await prepareChip(input, options.subject);
   const seed = options.seed ?? LIME_DEFAULTS.seed;
-  const seeds = options.stabilitySeeds ?? [seed, seed + 1, seed + 2];
+  const seeds = checkSeeds(options.stabilitySeeds ?? [seed, seed + 1, seed + 2], 'stabilitySeeds');
+  const chip = await prepareChip(input, options.subject);
   const segmentation = slic(chip);
   const limeOptions = { task: options.task, samples: options.samples, fill: options.fill, topK: options.topK, segmentation };
   const stable = await limeStability(model, chip, seeds, limeOptions);

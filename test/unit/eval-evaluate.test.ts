@@ -7,6 +7,7 @@ import { evaluate, PREDICTION_COLUMNS } from '../../src/eval/evaluate.js';
 import { bestWorst, sliceMetrics, SLICINGS, type EvalRecord } from '../../src/eval/slices.js';
 import { ETHNICITIES } from '../../src/core/types.js';
 import { mulberry32 } from '../../src/core/random.js';
+import { AgeGenderError } from '../../src/core/errors.js';
 
 function syntheticRecords(n: number, seed: number): EvalRecord[] {
   const rand = mulberry32(seed);
@@ -157,4 +158,15 @@ test('slice intervals for RMSE and ECE agree with the point estimates', async ()
   assert.ok(g.ci.rmse && g.ci.rmse.low <= g.age.rmse! && g.age.rmse! <= g.ci.rmse.high);
   assert.ok(g.ci.ece && g.ci.ece.low <= g.gender.ece! + 0.02 && g.gender.ece! <= g.ci.ece.high + 0.02);
   assert.equal(Object.keys(g.ci).sort().join(','), 'accuracy,ece,f1,mae,rmse,rocAuc,within8');
+});
+
+test('evaluate refuses a batchSize, replicates or split out of range (a batchSize of 0 or less looped for ever)', async () => {
+  const rows = [row('a', 22, 'female')];
+  const readBytes = async (): Promise<Uint8Array> => Buffer.from('20,0.9');
+  const refused = (name: string) => (e: unknown): boolean => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes(` for ${name} but received`);
+  for (const batchSize of [0, -1, 2.5, Number.NaN]) await assert.rejects(evaluate({ model: textModel(), rows, split: 'test', batchSize, readBytes }), refused('batchSize'), String(batchSize));
+  for (const replicates of [0, -1, 9]) await assert.rejects(evaluate({ model: textModel(), rows, split: 'test', replicates, readBytes }), refused('replicates'), String(replicates));
+  await assert.rejects(evaluate({ model: textModel(), rows, split: 'tset' as 'test', readBytes }), refused('split'));
+  const { result } = await evaluate({ model: textModel(), rows, split: 'test', batchSize: 1, replicates: 10, readBytes });
+  assert.equal(result.counts.evaluated, 1);
 });

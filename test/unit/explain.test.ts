@@ -223,3 +223,11 @@ test('bad inputs: non-image, 8×8, grayscale, PNG with alpha', async () => {
   assert.equal(meta.width, 200 * 3 + 8);
   assert.equal(meta.height, 200);
 });
+
+test('explainImage and limeStability refuse an empty seed list with INVALID_ARGUMENT (not a TypeError)', async () => {
+  const model = quadrantModel();
+  const isEmptySeeds = (name: string) => (e: unknown): boolean =>
+    e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes(`for ${name} but received an array of length 0`);
+  await assert.rejects(explainImage(model, texturedChip(), { samples: 50, stabilitySeeds: [] }), isEmptySeeds('stabilitySeeds'));
+  await assert.rejects(limeStability(model, texturedChip(), [], { samples: 50 }), isEmptySeeds('seeds'));
+});

@@ -1,6 +1,7 @@
 // What `npm pack` ships: everything the library and the CLI need at run time (dist, bin, the model,
-// the face detector and their licences), nothing of the working tree (tests, workspaces, sources),
-// every "exports" target, and type declarations that import only what a consumer installs.
+// the face detector and their licences; source maps with their sources inlined), nothing of the
+// working tree (tests, workspaces, sources), every "exports" target, and type declarations that
+// import only what a consumer installs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -54,6 +55,15 @@ test('npm pack ships the run-time files and licences, and nothing of the working
   assert.match(readFileSync('models/default/LICENSE-face-api', 'utf8'), /^MIT License\s+Copyright \(c\) Vladimir Mandic/);
   const stray = [...files].filter((f) => /^(src|test|tmp|workspace|reports|bench|experiments|scripts|docs|node_modules)\//.test(f) || f.endsWith('.test.js'));
   assert.deepEqual(stray, []);
+
+  // source maps carry their sources (src/ is not packed): no "missing source" for debuggers and bundlers
+  const maps = [...files].filter((f) => f.endsWith('.js.map'));
+  assert.ok(maps.length > 100, `${maps.length} source maps`);
+  const unresolved = maps.filter((f) => {
+    const map = JSON.parse(readFileSync(f, 'utf8')) as { sources: string[]; sourcesContent?: Array<string | null> };
+    return map.sources.some((source, i) => typeof map.sourcesContent?.[i] !== 'string' && !files.has(normalize(join(dirname(f), source))));
+  });
+  assert.deepEqual(unresolved, []);
 
   for (const [subpath, conditions] of Object.entries(pkg.exports)) {
     for (const condition of ['types', 'import']) {

@@ -20,6 +20,7 @@ test('loadModel() → predict / predictBatch on chips, analyzeImage on a photo',
     const photo = await loadImageInput(fileURLToPath(new URL('../fixtures/photos/three-faces.heic', import.meta.url))); // as the README: an iPhone photo
     const { faces } = await analyzeImage(model, detector, photo, { detect: true });
     assert.equal(faces.length, 3);
+    await assert.rejects(model.predictBatch([chip!, 'no/such/file.jpg']), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message.startsWith('no/such/file.jpg: '));
     await assert.rejects(model.predict('no/such/file.jpg'), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message.startsWith('no/such/file.jpg: '));
   } finally {
     model.dispose();

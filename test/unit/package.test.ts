@@ -19,10 +19,15 @@ interface PackageJson {
   license: string;
 }
 
-async function packedFiles(): Promise<Set<string>> {
-  const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { maxBuffer: 1 << 24 });
-  const [packed] = JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>;
-  return new Set(packed!.files.map((f) => f.path));
+let packed: Promise<Set<string>> | undefined;
+
+/** The paths `npm pack` would put in the tarball (asked once: it takes seconds). */
+function packedFiles(): Promise<Set<string>> {
+  packed ??= run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { maxBuffer: 1 << 24 }).then(({ stdout }) => {
+    const [tarball] = JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>;
+    return new Set(tarball!.files.map((f) => f.path));
+  });
+  return packed;
 }
 
 /** The package a bare specifier names: `a/b.js` → `a`, `@s/a/b` → `@s/a`. */

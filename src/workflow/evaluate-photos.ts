@@ -14,7 +14,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
-import { AgeGenderError, reasonOf } from '../core/errors.js';
+import { AgeGenderError, fsErrorReason, reasonOf } from '../core/errors.js';
 import { checkOutputFolder } from '../core/output-path.js';
 import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
 
@@ -86,7 +86,7 @@ async function checkPhotoFolder(path: string): Promise<void> {
   try {
     isFolder = (await stat(path)).isDirectory();
   } catch (cause) {
-    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the photo folder: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: path, cause });
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the photo folder: ${fsErrorReason(cause)}`, { subject: path, cause });
   }
   if (!isFolder) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a folder of photos but this is a file', { subject: path });
 }
@@ -96,7 +96,7 @@ async function readLabels(path: string): Promise<PhotoLabel[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the labels file: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: path, cause });
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the labels file: ${fsErrorReason(cause)}`, { subject: path, cause });
   }
   return parsePhotoLabels(text, path);
 }
@@ -152,7 +152,7 @@ export async function readPhotoEvaluation(path: string): Promise<PhotoEvaluation
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the photo evaluation: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { subject: path, cause });
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the photo evaluation: ${fsErrorReason(cause)}`, { subject: path, cause });
   }
   let value: unknown;
   try {

@@ -233,7 +233,7 @@ describe('evaluatePhotos on fixture photos', () => {
     const labels = join(dir, 'one.csv');
     await writeFile(labels, 'file,age,gender\nno-face.jpg,30,female\n');
     const noModel = { labels, out: join(dir, 'never'), modelDir: join(dir, 'no-model') };
-    await assert.rejects(evaluatePhotos({ ...noModel, photos: join(dir, 'nonexist') }), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message === `${join(dir, 'nonexist')}: cannot read the photo folder: ENOENT`);
+    await assert.rejects(evaluatePhotos({ ...noModel, photos: join(dir, 'nonexist') }), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message === `${join(dir, 'nonexist')}: cannot read the photo folder: no such file or folder`);
     await assert.rejects(evaluatePhotos({ ...noModel, photos: labels }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${labels}: Expected a folder of photos but this is a file`);
     assert.equal(existsSync(noModel.out), false);
     // --out a file: refused before any photo is scored or a model loaded
@@ -280,6 +280,6 @@ describe('evaluatePhotos on fixture photos', () => {
     const base = { workspace: 'w', split: 'test', batchSize: '8', replicates: '10', seed: '1', photos: PHOTOS };
     await assert.rejects(runEvaluatePhotos({ ...base, out: dir }), /Expected --labels <csv> with --photos/);
     await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'l.csv') }), /Expected --out <dir> with --photos/);
-    await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'nope.csv'), out: dir }), /nope\.csv: cannot read the labels file: ENOENT/);
+    await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'nope.csv'), out: dir }), /nope\.csv: cannot read the labels file: no such file or folder/);
   });
 });

@@ -31,9 +31,11 @@ export function likelyGender(femaleProbability: number): { label: Gender; probab
 
 /**
  * The reported gender for P(female) under a threshold: the more likely label when its probability is
- * at least `threshold`, else `'uncertain'`; `genderProbability` is that label's probability either way.
+ * at least `threshold` (0.5–1; INVALID_ARGUMENT otherwise), else `'uncertain'`; `genderProbability`
+ * is that label's probability either way.
  */
 export function genderAnswer(femaleProbability: number, threshold: number): { gender: GenderAnswer; genderProbability: number } {
+  checkGenderThreshold(threshold, 'threshold');
   const { label, probability } = likelyGender(femaleProbability);
   return { gender: probability >= threshold ? label : 'uncertain', genderProbability: probability };
 }

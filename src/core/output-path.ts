@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { AgeGenderError } from './errors.js';
+import { AgeGenderError, fsErrorReason } from './errors.js';
 
 type Kind = 'file' | 'folder' | 'missing';
 
@@ -21,7 +21,7 @@ async function kindOf(path: string): Promise<Kind> {
     const code = (error as NodeJS.ErrnoException).code;
     // ENOTDIR: a file on the way; the walk up to the nearest existing path finds and names it
     if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
-    throw new AgeGenderError('INVALID_ARGUMENT', `cannot write here: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { subject: path });
+    throw new AgeGenderError('INVALID_ARGUMENT', `cannot write here: ${fsErrorReason(error)}`, { subject: path });
   }
 }
 
@@ -41,7 +41,7 @@ async function checkWritableFolder(dir: string, subject: string): Promise<void> 
   try {
     await writeFile(probe, '', { flag: 'wx' });
   } catch (error) {
-    throw new AgeGenderError('INVALID_ARGUMENT', `cannot write in ${at}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { subject, cause: error });
+    throw new AgeGenderError('INVALID_ARGUMENT', `cannot write in ${at}: ${fsErrorReason(error)}`, { subject, cause: error });
   }
   await rm(probe, { force: true });
 }

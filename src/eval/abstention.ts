@@ -9,7 +9,8 @@
  *   const s = abstentionSummary(testRecords, t.threshold); // overall and by age bucket
  */
 import type { Gender } from '../core/types.js';
-import { likelyGender } from '../core/gender.js';
+import { checkGenderThreshold, likelyGender } from '../core/gender.js';
+import { numberInRange } from '../core/validate.js';
 import { AGE_BUCKETS, ageBucket } from '../data/labels.js';
 
 /** What abstention needs of an evaluated face. */
@@ -55,8 +56,9 @@ export const CURVE_THRESHOLDS: readonly number[] = Object.freeze([...Array.from(
 
 const share = (n: number, d: number): number | null => (d > 0 ? n / d : null);
 
-/** Coverage and answered accuracy of `records` at `threshold`. */
+/** Coverage and answered accuracy of `records` at `threshold` (0–1; INVALID_ARGUMENT otherwise). */
 export function coverageAt(records: readonly AbstentionRecord[], threshold: number): CoveragePoint {
+  numberInRange(threshold, 'threshold', 0, 1);
   let answered = 0;
   let correct = 0;
   for (const r of records) {
@@ -73,8 +75,9 @@ function group(name: string, records: readonly AbstentionRecord[], threshold: nu
   return { group: name, ...coverageAt(records, threshold), accuracyAll: all.accuracy };
 }
 
-/** The summary at `threshold`: overall, ages 0–9, every age bucket, and the curves. */
+/** The summary at `threshold` (0.5–1): overall, ages 0–9, every age bucket, and the curves. */
 export function abstentionSummary(records: readonly AbstentionRecord[], threshold: number): AbstentionSummary {
+  checkGenderThreshold(threshold, 'threshold');
   const byBucket = AGE_BUCKETS.map((b) => b.name);
   const inBucket = (name: string): AbstentionRecord[] => records.filter((r) => ageBucket(r.age) === name);
   const curve = (rs: readonly AbstentionRecord[]): CoveragePoint[] => CURVE_THRESHOLDS.map((t) => coverageAt(rs, t));
@@ -89,9 +92,11 @@ export function abstentionSummary(records: readonly AbstentionRecord[], threshol
 
 /**
  * The lowest threshold on a 0.001 grid (0.500–0.999) whose answered accuracy is at least
- * `targetAccuracy`: the most faces answered at that accuracy. When no threshold reaches it, 0.999.
+ * `targetAccuracy` (a fraction, 0–1: 0.97, not 97): the most faces answered at that accuracy. When
+ * no threshold reaches it, 0.999.
  */
 export function chooseGenderThreshold(records: readonly AbstentionRecord[], targetAccuracy: number = ABSTENTION_DEFAULTS.targetAccuracy): CoveragePoint {
+  numberInRange(targetAccuracy, 'targetAccuracy', 0, 1);
   for (let k = 500; k <= 999; k++) {
     const point = coverageAt(records, k / 1000);
     if (point.accuracy !== null && point.accuracy >= targetAccuracy) return point;

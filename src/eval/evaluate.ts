@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AgeGenderPrediction, ManifestRow, SplitName } from '../core/types.js';
+import { SPLITS, type AgeGenderPrediction, type ManifestRow, type SplitName } from '../core/types.js';
 import { reasonOf } from '../core/errors.js';
-import { integerInRange } from '../core/validate.js';
+import { integerInRange, oneOf } from '../core/validate.js';
 import { fixedDecimals, parseCsv, toCsv } from '../core/csv.js';
 import { ageBucket } from '../data/labels.js';
 import { readSourceBytes } from '../data/sources.js';
@@ -83,8 +83,10 @@ export interface EvaluateOptions {
   /** Manifest rows; only kept, labelled rows of `split` are evaluated. */
   rows: readonly ManifestRow[];
   split: SplitName;
+  /** Images per forward pass: 1–1024, default 32. */
   batchSize?: number;
   bestWorstCount?: number;
+  /** Bootstrap resamples for the 95% intervals: 10–100,000, default 1000. */
   replicates?: number;
   seed?: number;
   minGroupSize?: number;
@@ -137,10 +139,12 @@ export function checkEvaluateSettings(o: Partial<EvaluateSettings>): EvaluateSet
  * Runs the model over one split and computes every metric: age (MAE, RMSE, CS@1…20, ±8), gender
  * (accuracy, precision, recall, F1, ROC-AUC, ECE), confusion matrices, bootstrap intervals, per-slice
  * metrics with best−worst gaps, and the best/worst samples per task. Unreadable images are skipped and
- * listed in `skipped`, never fatal. Bad settings: INVALID_ARGUMENT ({@link checkEvaluateSettings}), before any image is read.
+ * listed in `skipped`, never fatal. Bad settings: INVALID_ARGUMENT ({@link checkEvaluateSettings}; a `split`
+ * other than train, val or test), before any image is read.
  * @example const { result, csv } = await evaluate({ model, rows, split: 'test' });
  */
 export async function evaluate(options: EvaluateOptions): Promise<{ result: EvaluationResult; records: PredictionRecord[]; csv: string }> {
+  oneOf(options.split, 'split', SPLITS);
   const settings = checkEvaluateSettings(options);
   const batchSize = settings.batchSize;
   const readBytes = options.readBytes ?? readSourceBytes;

@@ -2,7 +2,7 @@ import { integerInRange } from '../core/validate.js';
 import type { AgeGenderModel } from '../model/api.js';
 import type { ImageInput, RawImage } from '../io/types.js';
 import { prepareChip } from './input.js';
-import { LIME_DEFAULTS, limeStability, topKAgreement, type ExplainTask, type FillMode, type LimeExplanation } from './lime.js';
+import { checkSeeds, LIME_DEFAULTS, limeStability, topKAgreement, type ExplainTask, type FillMode, type LimeExplanation } from './lime.js';
 import { OCCLUSION_DEFAULTS, occlusionPositions, occlusionSensitivity, superpixelOcclusion, type OcclusionMap } from './occlusion.js';
 import { explanationPng } from './overlay.js';
 import { slic } from './superpixels.js';
@@ -11,7 +11,7 @@ export interface ExplainOptions {
   task?: ExplainTask;
   samples?: number;
   seed?: number;
-  /** Seeds for the stability figure (default: seed, seed+1, seed+2, modulo 2³²). Pass one seed to skip stability. */
+  /** Seeds for the stability figure, at least one (default: seed, seed+1, seed+2, modulo 2³²). Pass one seed to skip stability. */
   stabilitySeeds?: number[];
   fill?: FillMode;
   topK?: number;
@@ -39,10 +39,10 @@ export interface ExplainResult {
  * @example const r = await explainImage(model, 'face.jpg', { task: 'gender', samples: 1000 });
  */
 export async function explainImage(model: AgeGenderModel, input: ImageInput, options: ExplainOptions = {}): Promise<ExplainResult> {
-  const chip = await prepareChip(input, options.subject);
   const seed = integerInRange(options.seed ?? LIME_DEFAULTS.seed, 'seed', 0, 2 ** 32 - 1);
   // the next two seeds wrap round at 2³², so every valid seed has its stability seeds
-  const seeds = options.stabilitySeeds ?? [seed, (seed + 1) % 2 ** 32, (seed + 2) % 2 ** 32];
+  const seeds = checkSeeds(options.stabilitySeeds ?? [seed, (seed + 1) % 2 ** 32, (seed + 2) % 2 ** 32], 'stabilitySeeds');
+  const chip = await prepareChip(input, options.subject);
   const segmentation = slic(chip);
   const withOcclusion = options.occlusion ?? true;
   if (options.onProgress) {

@@ -1,6 +1,6 @@
 import { mulberry32 } from '../core/random.js';
 import { AgeGenderError } from '../core/errors.js';
-import { integerInRange, numberInRange, oneOf } from '../core/validate.js';
+import { describe, integerInRange, numberInRange, oneOf } from '../core/validate.js';
 import type { AgeGenderModel } from '../model/api.js';
 import type { RawImage } from '../io/types.js';
 import { slic, type Segmentation, type SlicOptions } from './superpixels.js';
@@ -302,8 +302,15 @@ export interface StabilityResult {
   agreement: number;
 }
 
-/** Runs LIME with several seeds on one shared segmentation and measures top-k agreement. */
+/** INVALID_ARGUMENT unless `seeds` is a non-empty array (named `name` in the message). */
+export function checkSeeds(seeds: unknown, name: string): readonly number[] {
+  if (!Array.isArray(seeds) || seeds.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', `Expected a non-empty array of seeds for ${name} but received ${describe(seeds)}`);
+  return seeds as readonly number[];
+}
+
+/** Runs LIME with several seeds (at least one) on one shared segmentation and measures top-k agreement. */
 export async function limeStability(model: AgeGenderModel, image: RawImage, seeds: readonly number[], options: LimeOptions = {}): Promise<StabilityResult> {
+  checkSeeds(seeds, 'seeds');
   const segmentation = options.segmentation ?? slic(image, options.slic);
   const explanations: LimeExplanation[] = [];
   for (const seed of seeds) explanations.push(await lime(model, image, { ...options, seed, segmentation }));

@@ -23,7 +23,10 @@ export interface AgeGenderModel {
   readonly fingerprint?: ModelFingerprint;
   /** Predicts one face chip (an aligned, cropped face like UTKFace's 200×200 chips). */
   predict(image: ImageInput): Promise<AgeGenderPrediction>;
-  /** Predicts many face chips in batches; order is kept. */
+  /**
+   * Predicts many face chips in batches; order is kept. One input that cannot be read or decoded
+   * rejects the call with its `AgeGenderError` (naming it); `predictFiles` goes on past bad files.
+   */
   predictBatch(images: readonly ImageInput[]): Promise<AgeGenderPrediction[]>;
   /**
    * Raw scores for already-decoded RGB chips, batched: used by explainers (LIME perturbations).

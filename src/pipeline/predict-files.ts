@@ -12,6 +12,7 @@
  */
 import { AgeGenderError, reasonOf, type ErrorCode } from '../core/errors.js';
 import { mapLimit } from '../core/limit.js';
+import { integerInRange } from '../core/validate.js';
 import { decodeImageWithHeader, readImageFile } from '../io/decode.js';
 import { fetchImageBytes } from '../io/fetch.js';
 import type { RawImage } from '../io/types.js';
@@ -28,11 +29,11 @@ import { gateAndPredict, type ChipOutcome, type SubjectChip } from './gated-chip
 export interface PredictFilesOptions extends ModelSource {
   /** Run face detection (default true); false: every image is one aligned chip. */
   detect?: boolean;
-  /** Chips per forward batch with detection off (default 32). */
+  /** Chips per forward batch with detection off: 1–1024, default 32. */
   batchSize?: number;
   /**
    * Worker threads, each loading its own copy of `modelDir` (and, for photos, its own face
-   * detector); default 1 (in-process). Photos: one photo per worker at a time; chips (`detect:
+   * detector): 1–64, default 1 (in-process). Photos: one photo per worker at a time; chips (`detect:
    * false`): batches. More only pays on idle multi-core machines. Ignored when `model` or
    * `detector` is given.
    */
@@ -225,12 +226,14 @@ async function predictInProcess(files: readonly string[], o: PredictFilesOptions
 
 /**
  * Predicts every image the arguments name (files, folders searched recursively, globs).
- * Errors: INVALID_ARGUMENT without arguments; a model or detector that cannot be loaded.
+ * Errors: INVALID_ARGUMENT without arguments or with a `batchSize` (1–1024) or `workers` (1–64)
+ * out of range; a model or detector that cannot be loaded.
  */
 export async function predictFiles(inputs: readonly string[], options: PredictFilesOptions = {}): Promise<PredictSummary> {
   if (inputs.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at least one file, folder or glob');
   const detect = options.detect ?? true;
-  const batchSize = options.batchSize ?? 32;
+  const batchSize = integerInRange(options.batchSize ?? 32, 'batchSize', 1, 1024);
+  if (options.workers !== undefined) integerInRange(options.workers, 'workers', 1, 64);
   const expanded = await expandImageArgs(inputs);
   const skip = options.skip ?? new Set<string>();
   const files = expanded.files.filter((f) => !skip.has(f));

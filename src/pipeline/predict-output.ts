@@ -23,7 +23,7 @@ import { open, readFile, rename } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { writeLinesAtomic } from '../core/atomic.js';
 import { csvLine, parseCsv } from '../core/csv.js';
-import { AgeGenderError } from '../core/errors.js';
+import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { oneOf } from '../core/validate.js';
 import { PREDICT_CSV_COLUMNS, PREDICT_CSV_HEADER, predictCsvRows } from './predict-csv.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from './predict-files.js';
@@ -117,7 +117,7 @@ async function readEarlier(out: string, partial: string, format: ResultFormat): 
   try {
     text = await readFile(source, 'utf8');
   } catch (error) {
-    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the earlier run's results: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { subject: source, cause: error });
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the earlier run's results: ${fsErrorReason(error)}`, { subject: source, cause: error });
   }
   return format === 'csv' ? earlierCsv(text, source, source === partial) : earlierNdjson(text);
 }

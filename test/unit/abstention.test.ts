@@ -74,6 +74,18 @@ describe('accuracy–coverage', () => {
     assert.equal(chooseGenderThreshold(hopeless, 0.97).threshold, 0.999, 'unreachable target: 0.999');
   });
 
+  it('refuses a threshold or target accuracy outside its range (a percentage such as 97 gave 0.999 silently)', () => {
+    const refused = (name: string) => (e: unknown): boolean => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes(` for ${name} but received`);
+    for (const target of [97, -0.1, Number.NaN]) assert.throws(() => chooseGenderThreshold(records, target), refused('targetAccuracy'), String(target));
+    for (const t of [78.1, -1, Number.NaN]) assert.throws(() => coverageAt(records, t), refused('threshold'), String(t));
+    for (const t of [78.1, 0.4, Number.NaN]) {
+      assert.throws(() => abstentionSummary(records, t), refused('threshold'), String(t));
+      assert.throws(() => genderAnswer(0.9, t), refused('threshold'), String(t));
+    }
+    assert.equal(coverageAt(records, 0).answered, 10);
+    assert.equal(chooseGenderThreshold(records, 1).threshold, 0.901, 'a target of 1 is accepted: every answered face right');
+  });
+
   it('summary: overall, ages 0–9, by bucket, curves', () => {
     const s = abstentionSummary(records, 0.8);
     assert.equal(s.overall.coverage, 0.5);

@@ -8,6 +8,7 @@ import { rocAuc } from '../../src/eval/metrics.js';
 import { bestWorst, sliceMetrics, SLICINGS, type EvalRecord } from '../../src/eval/slices.js';
 import { ETHNICITIES } from '../../src/core/types.js';
 import { mulberry32 } from '../../src/core/random.js';
+import { AgeGenderError } from '../../src/core/errors.js';
 
 function syntheticRecords(n: number, seed: number): EvalRecord[] {
   const rand = mulberry32(seed);
@@ -211,4 +212,15 @@ test('a slicing records the fewest faces a ranked group needs; the report marks 
   for (const g of small) assert.ok(ethTable.includes(`<td>${g.name}</td><td>${g.count} <span title="fewer than 15 faces">(few)</span></td>`), g.name);
   for (const g of large) assert.ok(ethTable.includes(`<td>${g.name}</td><td>${g.count}</td>`), g.name);
   assert.match(ethTable, /\(few\): fewer than 15 faces, too few for its figures to say much; never named best or worst\.<br>Best − worst \(groups with ≥ 15 faces\)/);
+});
+
+test('evaluate refuses a batchSize, replicates or split out of range (a batchSize of 0 or less looped for ever)', async () => {
+  const rows = [row('a', 22, 'female')];
+  const readBytes = async (): Promise<Uint8Array> => Buffer.from('20,0.9');
+  const refused = (name: string) => (e: unknown): boolean => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes(` for ${name} but received`);
+  for (const batchSize of [0, -1, 2.5, Number.NaN]) await assert.rejects(evaluate({ model: textModel(), rows, split: 'test', batchSize, readBytes }), refused('batchSize'), String(batchSize));
+  for (const replicates of [0, -1, 9]) await assert.rejects(evaluate({ model: textModel(), rows, split: 'test', replicates, readBytes }), refused('replicates'), String(replicates));
+  await assert.rejects(evaluate({ model: textModel(), rows, split: 'tset' as 'test', readBytes }), refused('split'));
+  const { result } = await evaluate({ model: textModel(), rows, split: 'test', batchSize: 1, replicates: 10, readBytes });
+  assert.equal(result.counts.evaluated, 1);
 });

@@ -288,3 +288,11 @@ test('explainImage takes every seed LIME takes: the stability seeds after 2³² 
   assert.equal(typeof r.stability, 'number');
   await assert.rejects(explainImage(model, texturedChip(6), { samples: 20, seed: 2 ** 32 }), /Expected integer between 0 and 4294967295 for seed but received 4294967296/);
 });
+
+test('explainImage and limeStability refuse an empty seed list with INVALID_ARGUMENT (not a TypeError)', async () => {
+  const model = quadrantModel();
+  const isEmptySeeds = (name: string) => (e: unknown): boolean =>
+    e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes(`for ${name} but received an array of length 0`);
+  await assert.rejects(explainImage(model, texturedChip(), { samples: 50, stabilitySeeds: [] }), isEmptySeeds('stabilitySeeds'));
+  await assert.rejects(limeStability(model, texturedChip(), [], { samples: 50 }), isEmptySeeds('seeds'));
+});

@@ -18,6 +18,7 @@ import { predictFiles, type PredictFileResult, type PredictSummary } from '../..
 import { expandImageArgs, NO_IMAGES_REASON } from '../../src/pipeline/inputs.js';
 import { loadFaceDetector } from '../../src/pipeline/detect.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
+import { AgeGenderError } from '../../src/core/errors.js';
 
 const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
 
@@ -242,6 +243,20 @@ describe('predict', () => {
       assert.ok(Math.abs(twin.box.width / 9 - f.box.width) < 0.04 * f.box.width);
       assert.ok(Math.abs(twin.age - f.age) < 1.5, `age ${twin.age} vs ${f.age}`);
     }
+  });
+
+  it('refuses a batchSize or workers out of range before any work (a batchSize of 0 or less looped for ever)', async () => {
+    const c0 = join(dir, 'chips', 'c0.jpg');
+    const refused = (name: string) => (e: unknown): boolean => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes(` for ${name} but received`);
+    let started = 0;
+    for (const batchSize of [0, -1, 1.5, Number.NaN]) {
+      await assert.rejects(predictFiles([c0], { detect: false, batchSize, model: fakeModel(), onStart: () => started++ }), refused('batchSize'), String(batchSize));
+    }
+    for (const workers of [0, -1, Number.NaN, 65]) {
+      await assert.rejects(predictFiles([c0], { detect: false, workers, onStart: () => started++ }), refused('workers'), String(workers));
+    }
+    assert.equal(started, 0, 'nothing expanded or predicted');
+    assert.equal((await predictFiles([c0], { detect: false, batchSize: 1, workers: 1, model: fakeModel() })).failed, 0);
   });
 
   it('chips (detect: false): one result per file in argument order, bad files reported with their code, the run goes on', async () => {

@@ -20,9 +20,23 @@ test('loadModel() → predict / predictBatch on chips, analyzeImage on a photo',
     const photo = await loadImageInput(fileURLToPath(new URL('../fixtures/photos/three-faces.heic', import.meta.url))); // as the README: an iPhone photo
     const { faces } = await analyzeImage(model, detector, photo, { detect: true });
     assert.equal(faces.length, 3);
-    await assert.rejects(model.predict('no/such/file.jpg'), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE');
+    await assert.rejects(model.predictBatch([chip!, 'no/such/file.jpg']), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message.startsWith('no/such/file.jpg: '));
+    await assert.rejects(model.predict('no/such/file.jpg'), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message.startsWith('no/such/file.jpg: '));
   } finally {
     model.dispose();
     detector.dispose();
+  }
+});
+
+test("the README's gender threshold: the shipped model's is 0.781; loadModel(undefined, { genderThreshold: 0.5 }) answers every face", async () => {
+  const shipped = await loadModel();
+  const all = await loadModel(undefined, { genderThreshold: 0.5 });
+  try {
+    assert.equal(shipped.genderThreshold, 0.781);
+    assert.equal(all.genderThreshold, 0.5);
+    for (const p of await all.predictBatch(sampleChips(8))) assert.notEqual(p.gender, 'uncertain');
+  } finally {
+    shipped.dispose();
+    all.dispose();
   }
 });

@@ -22,6 +22,7 @@ import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { analyzeImage, PHOTO_MAX_SIDE, scaleBox } from '../pipeline/analyze.js';
 import { loadFaceDetector, type FaceBox } from '../pipeline/detect.js';
+import { gateChip } from '../pipeline/quality.js';
 
 export interface ExplainFileOptions extends ModelSource {
   task: ExplainTask;
@@ -97,6 +98,21 @@ async function pickFace(model: AgeGenderModel, decoded: { photo: RawImage; width
   }
 }
 
+/**
+ * `chip` when the whole image passes the quality gate `predict --no-detect` runs (statistics, and the
+ * face detector confirming a face that fills it); NO_USABLE_FACE otherwise: what predict refuses to
+ * answer is not explained either.
+ */
+async function gatedChip(chip: RawImage, whole: RawImage, image: string): Promise<RawImage> {
+  const detector = await loadFaceDetector();
+  try {
+    await gateChip(whole, detector, image);
+    return chip;
+  } finally {
+    detector.dispose();
+  }
+}
+
 /** Checks where the PNG goes (INVALID_ARGUMENT: a folder in its way, an unwritable folder, the input image itself) and decodes and checks the image before loading any model; finds the face (unless `detect: false`), explains it, and writes the PNG atomically. */
 export async function explainFile(image: string, options: ExplainFileOptions): Promise<ExplainedFile> {
   const detect = options.detect ?? true;
@@ -105,11 +121,11 @@ export async function explainFile(image: string, options: ExplainFileOptions): P
   const out = await checkOutputFile(await explainOutPath(image, options.task, options.out, index));
   await checkNotInput(out, image);
   if (!detect && options.face !== undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'face picks one of the faces found: it needs detection (leave out --no-detect)', { subject: image });
-  const decoded = detect ? await decodePhoto(image) : null;
-  const given = decoded ? null : await prepareChip(image);
+  const decoded = await decodePhoto(image);
+  const given = detect ? null : await prepareChip(decoded.photo, image);
   const workers = options.workers ?? 1;
   return withModel(options, async (local) => {
-    const picked = decoded ? await pickFace(local, decoded, image, index) : { chip: given!, face: null };
+    const picked = given ? { chip: await gatedChip(given, decoded.photo, image), face: null } : await pickFace(local, decoded, image, index);
     const chip = picked.chip;
     const { createPredictPool } = await import('../pipeline/predict-pool.js');
     const { pooledModel } = await import('../pipeline/pooled-model.js');

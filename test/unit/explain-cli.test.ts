@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import { explainLines, runExplain, type ExplainCommandOptions } from '../../src/
 import { explainFile, type ExplainFileOptions } from '../../src/workflow/explain.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 import { predictFiles } from '../../src/pipeline/predict-files.js';
+import { sampleChips } from '../helpers/data.js';
 
 const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
 
@@ -40,9 +42,8 @@ const libOpts = (out: string, extra: Partial<ExplainFileOptions> = {}): ExplainF
 test('explainFile writes the PNG; the CLI prints stability and the method comparison', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'agegender-explain-'));
   try {
-    const noise = Buffer.from(Array.from({ length: 50 * 50 * 3 }, (_, i) => (i * 7919) % 256));
     const image = join(dir, 'face.png');
-    await sharp(noise, { raw: { width: 50, height: 50, channels: 3 } }).resize(200, 200).png().toFile(image);
+    await sharp(sampleChips(1)[0]!).png().toFile(image); // a UTKFace chip: --no-detect's quality gate passes it
     const lines: string[] = [];
     const out = join(dir, 'out.png');
     const explained = await explainFile(image, libOpts(out, { task: 'gender', model }));
@@ -105,10 +106,15 @@ test('explain on a photo finds its faces as predict does and explains the one as
     const first = await explainFile(photo, photoOpts({}));
     assert.equal(first.face!.index, 1);
     assert.notEqual(first.result.lime.baseline, second.result.lime.baseline, 'another face, another output');
-    // --no-detect explains the whole photo squeezed into one chip: neither face's output
-    const squeezed = await explainFile(photo, photoOpts({ detect: false }));
-    assert.equal(squeezed.face, null);
-    assert.ok(![first, second].some((f) => f.result.lime.baseline === squeezed.result.lime.baseline));
+    // --no-detect takes the whole photo as one chip and runs predict --no-detect's quality gate: no face
+    // fills this one, so predict gives no answer and explain explains none (nothing written)
+    const whole = await predictFiles([photo], { model: fakeModel(), detect: false });
+    assert.equal((whole.results[0]!.error as AgeGenderError | null)?.code, 'NO_USABLE_FACE');
+    await assert.rejects(explainFile(photo, photoOpts({ detect: false, out: join(dir, 'whole.png') })), (e: unknown) => e instanceof AgeGenderError && e.code === 'NO_USABLE_FACE' && e.message.startsWith(`${photo}: no usable face`));
+    const flat = join(dir, 'flat.png');
+    await sharp({ create: { width: 300, height: 300, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toFile(flat);
+    await assert.rejects(explainFile(flat, photoOpts({ detect: false, out: join(dir, 'flat-x.png') })), (e: unknown) => e instanceof AgeGenderError && e.code === 'NO_USABLE_FACE');
+    assert.equal(existsSync(join(dir, 'whole.png')) || existsSync(join(dir, 'flat-x.png')), false);
     const lines = explainLines(photo, second);
     assert.match(lines[0]!, /three-faces\.jpg: face 2 of 3 \(box \d+,\d+ \d+×\d+; --face picks another\): explaining age = /);
     // the default names keep each face's PNG: face 1 as <image>.<task>.explain.png, face N > 1 with .face<N>

@@ -15,3 +15,10 @@ export function formatDuration(seconds: number): string {
 export function count(n: number, noun: string, plural = `${noun}s`): string {
   return `${n} ${n === 1 ? noun : plural}`;
 }
+
+/** A probability as a whole percentage, never "100%" or "0%" (a softmax that saturates in float32 is still not certain), as the page shows it. @example probabilityPercent(0.9996) // '>99%' */
+export function probabilityPercent(p: number): string {
+  if (p > 0.99) return '>99%';
+  if (p < 0.01) return '<1%';
+  return `${Math.round(p * 100)}%`;
+}

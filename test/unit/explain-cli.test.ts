@@ -51,6 +51,7 @@ test('explainFile writes the PNG; the CLI prints stability and the method compar
     assert.equal(r.lime.target.output, 'female');
     assert.equal(explained.out, out);
     lines.push(...explainLines(image, explained));
+    assert.equal(lines[0], `${image}: explaining P(female) = 70%`, 'a probability is printed as predict prints it');
     assert.ok(lines.some((l) => /^stability: top-5 agreement across 3 seeds \d\.\d\d$/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => l.startsWith('LIME vs occlusion: top-5 agreement')));
     assert.equal((await sharp(out).metadata()).width, 608);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { probabilityPercent } from '../../core/format.js';
 import { oneOf, parseNumberOption } from '../../core/validate.js';
 import { SUPPORTED_FORMATS } from '../../io/decode.js';
 import type { ExplainResult } from '../../explain/explain.js';
@@ -30,7 +31,7 @@ export function explainLines(image: string, { result: r, out, seconds, face }: E
     ? `face ${face.index} of ${face.of} (box ${Math.round(face.box.x)},${Math.round(face.box.y)} ${Math.round(face.box.width)}×${Math.round(face.box.height)}${face.turned ? `, found with the photo turned ${face.turned}°` : ''}${face.of > 1 ? '; --face picks another' : ''}): `
     : '';
   const lines = [
-    `${image}: ${which}explaining ${r.lime.target.output} = ${f(r.lime.baseline, 2)} ${unit === 'years' ? 'years' : ''}`.trimEnd(),
+    `${image}: ${which}explaining ${unit === 'years' ? `age = ${f(r.lime.baseline, 2)} years` : `${unit} = ${probabilityPercent(r.lime.baseline)}`}`,
     `LIME: ${r.lime.samples} samples, ${r.lime.segmentation.count} superpixels, seed ${r.lime.seed}, local R² ${f(r.lime.r2)}`,
   ];
   const centroids = segmentCentroids(r.lime.segmentation);

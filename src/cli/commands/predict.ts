@@ -18,7 +18,7 @@ import { createProgressBar, wantsProgressBar, type ProgressBar } from '../progre
 import { DEFAULT_MAX_FACES, DETECTOR_PREFERENCES, type DetectorPreference } from '../../pipeline/detector-names.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from '../../pipeline/predict-files.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
-import { count } from '../../core/format.js';
+import { count, probabilityPercent } from '../../core/format.js';
 
 export const PREDICT_FORMATS = Object.freeze(['text', 'json', 'csv'] as const);
 export type PredictFormat = (typeof PREDICT_FORMATS)[number];
@@ -32,17 +32,10 @@ export interface PredictOptions extends Omit<PredictFilesOptions, 'onResult' | '
   log?: (text: string) => void;
 }
 
-/** A probability as a whole percentage, never "100%" or "0%" (a softmax that saturates in float32 is still not certain), as the page shows it. */
-function percent(p: number): string {
-  if (p > 0.99) return '>99%';
-  if (p < 0.01) return '<1%';
-  return `${Math.round(p * 100)}%`;
-}
-
 /** "female 97%", or "gender uncertain (female 55%)" when the model abstained. */
 function genderText(f: PredictFileResult['faces'][number]): string {
-  if (f.gender !== 'uncertain') return `${f.gender} ${percent(f.genderProbability)}`;
-  return `gender uncertain (female ${percent(f.femaleProbability)})`;
+  if (f.gender !== 'uncertain') return `${f.gender} ${probabilityPercent(f.genderProbability)}`;
+  return `gender uncertain (female ${probabilityPercent(f.femaleProbability)})`;
 }
 
 function textRows(res: PredictFileResult): string[] {

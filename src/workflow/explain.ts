@@ -90,7 +90,7 @@ async function pickFace(model: AgeGenderModel, decoded: { photo: RawImage; width
   try {
     const res = await analyzeImage(model, detector, decoded.photo, { detect: true, subject: image });
     const face = res.faces[index - 1];
-    if (!face) throw new AgeGenderError('INVALID_ARGUMENT', `--face ${index}, but ${res.faces.length === 1 ? 'one face was' : `${res.faces.length} faces were`} found`, { subject: image });
+    if (!face) throw new AgeGenderError('INVALID_ARGUMENT', `face ${index} was asked for (--face), but ${res.faces.length === 1 ? 'one face was' : `${res.faces.length} faces were`} found`, { subject: image });
     const box = scaleBox(face.box, decoded.width / decoded.photo.width, decoded.height / decoded.photo.height);
     return { chip: face.chip, face: { index, of: res.faces.length, box, turned: res.turned ?? 0 } };
   } finally {

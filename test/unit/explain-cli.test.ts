@@ -123,7 +123,7 @@ test('explain on a photo finds its faces as predict does and explains the one as
     assert.equal((await explainFile(photo, photoOpts({ out: pngs, face: 2 }))).out, join(dir, 'pngs', 'three-faces.jpg.face2.age.explain.png'));
     assert.equal((await explainFile(photo, photoOpts({ out: pngs }))).out, join(dir, 'pngs', 'three-faces.jpg.age.explain.png'));
     assert.deepEqual((await readdir(join(dir, 'pngs'))).sort(), ['three-faces.jpg.age.explain.png', 'three-faces.jpg.face2.age.explain.png']);
-    await assert.rejects(explainFile(photo, photoOpts({ face: 4 })), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /--face 4, but 3 faces were found/.test(e.message));
+    await assert.rejects(explainFile(photo, photoOpts({ face: 4 })), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /^.*three-faces\.jpg: face 4 was asked for \(--face\), but 3 faces were found$/.test(e.message));
     await assert.rejects(explainFile(photo, photoOpts({ face: 2, detect: false })), /needs detection/);
     await assert.rejects(explainFile(fileURLToPath(new URL('no-face.jpg', PHOTOS)), photoOpts({})), (e: unknown) => e instanceof AgeGenderError && e.code === 'NO_USABLE_FACE');
   } finally {

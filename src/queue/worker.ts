@@ -24,6 +24,7 @@ import { connectQueueRedis } from './connection.js';
 import { QUEUE_DEFAULTS, queueName } from './defaults.js';
 import { unpackSources, type PackedSources } from './jobs.js';
 import { queueStore, type QueueStore } from './store.js';
+import { count } from '../core/format.js';
 
 export interface QueueWorkerOptions {
   redis: string;
@@ -112,7 +113,7 @@ async function recordFinalFailure(store: QueueStore, job: Job<PackedSources> | u
   }
   const sources = unpackSources(job.data);
   await store.recordResults(job.id, encodeJobResults(failedResults(sources, 'JOB_FAILED', `job failed after ${job.attemptsMade} tries: ${error.message}`)), sources.length, sources.length);
-  log(`job ${job.id}: failed for good (${error.message}); its ${sources.length} images recorded as JOB_FAILED`);
+  log(`job ${job.id}: failed for good (${error.message}); its ${count(sources.length, 'image')} recorded as JOB_FAILED`);
 }
 
 /** Resolves once the queue has nothing waiting, delayed or active (checked every `everyMs`). */
@@ -175,7 +176,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   worker.on('failed', (job, error) => void recordFinalFailure(store, job, error, log).catch((e: unknown) => log(`job ${job?.id}: cannot record its failure: ${reasonOf(e)}`)));
   worker.on('error', note);
   worker.on('stalled', (id) => log(`job ${id}: its worker stopped answering; put back in the queue`));
-  worker.on('completed', (job, value: { images: number; failed: number }) => log(`job ${job.id}: ${value.images} images, ${value.failed} failed`));
+  worker.on('completed', (job, value: { images: number; failed: number }) => log(`job ${job.id}: ${count(value.images, 'image')}, ${value.failed} failed`));
   const counts = o.untilEmpty ? new Queue(name, { connection: redis }) : null;
   let stopping: Promise<void> | null = null;
   const close = (): Promise<void> =>

@@ -9,6 +9,7 @@ import { parseNumberOption } from '../../core/validate.js';
 import type { QueueStatus } from '../../queue/index.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
 import { wantsProgressBar } from '../progress.js';
+import { count } from '../../core/format.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const err = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -38,7 +39,7 @@ async function submit(inputs: string[], opts: QueueCliOptions & { batch: string 
   const s = await (await lib()).submitImages(inputs, { redis: opts.redis, queue: opts.queue, batch });
   for (const m of s.missing) err(`error [UNREADABLE_FILE]: ${m.input}: ${m.reason} (not queued)`);
   const already = s.images - s.newImages;
-  out(`queued ${s.newImages} images in ${s.newJobs} jobs of up to ${batch} on queue "${s.queue}"${already > 0 ? ` (${already} already queued, left out)` : ''}`);
+  out(`queued ${count(s.newImages, 'image')} in ${count(s.newJobs, 'job')} of up to ${batch} on queue "${s.queue}"${already > 0 ? ` (${already} already queued, left out)` : ''}`);
   for (const line of await submitHints(opts.redis, s.queue)) out(line);
   if (s.missing.length > 0) process.exitCode = 1;
 }
@@ -75,7 +76,7 @@ async function worker(opts: WorkerCliOptions): Promise<void> {
   await w.closed;
   const cpu = process.cpuUsage();
   const { jobs, images, failedImages } = w.stats;
-  err(`worker stopped: ${jobs} jobs, ${images} images, ${failedImages} failed; ${((performance.now() - started) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU`);
+  err(`worker stopped: ${count(jobs, 'job')}, ${count(images, 'image')}, ${failedImages} failed; ${((performance.now() - started) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU`);
 }
 
 /** The one-line status; a queue holding no images says so (a mistyped --queue, or results expired) instead of 0/0 for ever. */
@@ -83,7 +84,7 @@ export function statusLine(s: QueueStatus): string {
   if (s.images === 0 && s.waiting + s.active + s.delayed + s.failedJobs === 0) return `queue "${s.queue}" holds no images (nothing submitted to it yet, or its results expired after 7 days)`;
   const rate = s.imagesPerSecond === null ? '– images/s' : `${s.imagesPerSecond} images/s`;
   const eta = s.finished ? 'done' : s.etaSeconds === null ? 'ETA –' : `ETA ${formatDuration(s.etaSeconds)}`;
-  return `${s.done}/${s.images} images (${s.failed} failed) | jobs: ${s.waiting} waiting, ${s.active} active, ${s.delayed} retrying, ${s.completed} completed, ${s.failedJobs} failed | ${rate} | ${eta}`;
+  return `${s.done}/${count(s.images, 'image')} (${s.failed} failed) | jobs: ${s.waiting} waiting, ${s.active} active, ${s.delayed} retrying, ${s.completed} completed, ${s.failedJobs} failed | ${rate} | ${eta}`;
 }
 
 async function status(opts: QueueCliOptions & { json?: boolean }): Promise<void> {
@@ -103,7 +104,7 @@ async function status(opts: QueueCliOptions & { json?: boolean }): Promise<void>
 
 async function results(opts: QueueCliOptions & { out: string; format?: string; partial?: boolean }): Promise<void> {
   const r = await (await lib()).writeQueueResults({ redis: opts.redis, queue: opts.queue, out: opts.out, partial: opts.partial === true, ...(opts.format === undefined ? {} : { format: opts.format as 'csv' }) });
-  out(`${r.images} images written to ${r.out} (${r.format}): ${r.failed} failed${r.unfinished > 0 ? `, ${r.unfinished} not processed yet` : ''}`);
+  out(`${count(r.images, 'image')} written to ${r.out} (${r.format}): ${r.failed} failed${r.unfinished > 0 ? `, ${r.unfinished} not processed yet` : ''}`);
 }
 
 /** Registers `agegender queue` and its subcommands. */

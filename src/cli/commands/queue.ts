@@ -54,6 +54,28 @@ interface WorkerCliOptions extends QueueCliOptions, InferenceCliOptions {
   untilEmpty?: boolean;
 }
 
+/**
+ * The worker's SIGTERM / SIGINT: the first finishes the job in hand, then stops (`close`); a second
+ * stops at once (exit 128 + signal number), the job in hand going back to the queue when its lock
+ * expires, as after a crash. Each says so on stderr: a worker waiting on an unreachable Redis
+ * otherwise looks hung. Exported for tests.
+ */
+export function stopOnSignals(target: Pick<NodeJS.EventEmitter, 'on'>, close: () => void, err: (line: string) => void, exit: (code: number) => void): void {
+  let stopping = false;
+  const onSignal = (signal: 'SIGTERM' | 'SIGINT'): void => {
+    if (stopping) {
+      err(`${signal} again: stopping at once; the job in hand goes back to the queue when its lock expires`);
+      exit(signal === 'SIGTERM' ? 143 : 130);
+      return;
+    }
+    stopping = true;
+    err(`${signal}: finishing the job in hand, then stopping (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again stops at once)`);
+    close();
+  };
+  target.on('SIGTERM', () => onSignal('SIGTERM'));
+  target.on('SIGINT', () => onSignal('SIGINT'));
+}
+
 async function worker(opts: WorkerCliOptions): Promise<void> {
   const started = performance.now();
   const w = await (await lib()).startQueueWorker({
@@ -69,10 +91,8 @@ async function worker(opts: WorkerCliOptions): Promise<void> {
     untilEmpty: opts.untilEmpty === true,
     log: err,
   });
-  err(`worker on queue "${opts.queue}" (network on ${w.runtime}); SIGTERM or Ctrl-C finishes the job in hand and stops`);
-  const stop = (): void => void w.close();
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  err(`worker on queue "${opts.queue}" (network on ${w.runtime}); SIGTERM or Ctrl-C finishes the job in hand and stops; a second stops at once`);
+  stopOnSignals(process, () => void w.close(), err, (code) => process.exit(code));
   await w.closed;
   const cpu = process.cpuUsage();
   const { jobs, images, failedImages } = w.stats;

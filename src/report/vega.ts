@@ -1,5 +1,4 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 
 export type ChartSpec = TopLevelSpec;
 
@@ -15,10 +14,12 @@ export const CHART_CONFIG = Object.freeze({
 
 /**
  * Compiles a Vega-Lite spec and renders it to an SVG string in Node (no browser, no canvas): the data
- * must be inline (`data: { values }`), so the chart never touches the network.
+ * must be inline (`data: { values }`), so the chart never touches the network. Vega and Vega-Lite are
+ * loaded on the first call (about 0.7 s), not when the package is imported.
  * @example const svg = await renderSvg({ data: { values: [{ a: 1 }] }, mark: 'bar', encoding: { x: { field: 'a' } } });
  */
 export async function renderSvg(spec: ChartSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const withConfig = { ...spec, config: { ...CHART_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec;
   const compiled = compile(withConfig).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: vega.loader({ mode: 'file' }) });

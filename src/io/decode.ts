@@ -6,7 +6,8 @@
  * and truncation fail, harmless libjpeg warnings such as extraneous bytes before a marker do not —
  * the same files Pillow opens).
  *
- * Formats: JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp; HEIC/HEIF (iPhone photos) through
+ * Formats: JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp (an animated GIF or WebP and a multi-page
+ * TIFF at their first frame or page only: sharp's default); HEIC/HEIF (iPhone photos) through
  * libheif in WebAssembly ({@link ./heic.ts}), since sharp's prebuilt libvips has no HEVC decoder. A
  * HEIF file carries its rotation in the container, not in EXIF: it is applied, and an EXIF
  * orientation tag inside a HEIF file is ignored, as the format requires.

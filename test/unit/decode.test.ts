@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { decodeForHash, decodeImage, decodeImageWithHeader, loadImageInput, readImageHeader, sniffImageType } from '../../src/io/decode.js';
 
@@ -272,4 +272,75 @@ test('loadImageInput: path, bytes, raw pixels', async () => {
     'pixels',
     'raw image data has 5 bytes, expected 2×1×3 = 6',
   );
+});
+
+/** Mean absolute difference of two equal-sized RGB images. */
+function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  assert.equal(a.length, b.length);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
+}
+
+test('animated GIF and WebP, multi-page TIFF: the first frame or page is decoded, at one frame\'s size', async () => {
+  const chip = await sharp(realChip()).raw().toBuffer();
+  const noise = Buffer.alloc(chip.length);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  const frames = (first: Buffer, second: Buffer): Sharp =>
+    sharp(Buffer.concat([first, second]), { raw: { width: 200, height: 400, channels: 3, pageHeight: 200 } });
+  const plain = await decodeImage(await sharp(chip, { raw: { width: 200, height: 200, channels: 3 } }).png().toBuffer(), 'plain.png');
+  const encoders: Array<[string, (s: Sharp) => Sharp]> = [
+    ['anim.gif', (s) => s.gif({ delay: [100, 100], loop: 0 })],
+    ['anim.webp', (s) => s.webp({ lossless: true, delay: [100, 100], loop: 0 })],
+    ['pages.tiff', (s) => s.tiff({ compression: 'lzw' })],
+  ];
+  for (const [name, encode] of encoders) {
+    const faceFirst = await encode(frames(chip, noise)).toBuffer();
+    const header = await readImageHeader(faceFirst, name);
+    assert.deepEqual([header.width, header.height], [200, 200], name);
+    const img = await decodeImage(faceFirst, name);
+    assert.deepEqual([img.width, img.height], [200, 200], name);
+    assert.ok(meanAbsDiff(img.data, plain.data) < 3, `${name}: the first frame is the chip`);
+    const faceSecond = await decodeImage(await encode(frames(noise, chip)).toBuffer(), name);
+    assert.ok(meanAbsDiff(faceSecond.data, plain.data) > 30, `${name}: the second frame is not looked at`);
+  }
+});
+
+test('BMP and SVG are refused as not an image (an SVG is never rasterised, so nothing it links to is fetched)', async () => {
+  const bmp = Buffer.alloc(58);
+  bmp.write('BM', 0);
+  bmp.writeUInt32LE(58, 2);
+  bmp.writeUInt32LE(54, 10);
+  bmp.writeUInt32LE(40, 14);
+  bmp.writeInt32LE(1, 18);
+  bmp.writeInt32LE(1, 22);
+  bmp.writeUInt16LE(1, 26);
+  bmp.writeUInt16LE(24, 28);
+  const notImage = 'not an image: content is not JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC';
+  await rejectsWith(decodeImage(bmp, 'x.bmp'), 'INVALID_IMAGE', 'x.bmp', notImage);
+  const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="50" height="50"><image xlink:href="http://127.0.0.1:9/x.jpg" width="50" height="50"/></svg>');
+  await rejectsWith(decodeImage(svg, 'x.svg'), 'INVALID_IMAGE', 'x.svg', notImage);
+  await rejectsWith(readImageHeader(svg, 'x.svg'), 'INVALID_IMAGE', 'x.svg', notImage);
+});
+
+test('16-bit PNG, palette PNG, CMYK JPEG and a Display P3 JPEG decode to the 8-bit sRGB pixels', async () => {
+  const chip = sharp(realChip());
+  const plain = await decodeImage(await chip.clone().png().toBuffer(), 'plain.png');
+  const png16 = await chip.clone().toColourspace('rgb16').png().toBuffer();
+  assert.deepEqual((await decodeImage(png16, 'deep.png')).data, plain.data, '16-bit PNG');
+  const palette = await chip.clone().png({ palette: true, colours: 256, dither: 0 }).toBuffer();
+  assert.ok(meanAbsDiff((await decodeImage(palette, 'palette.png')).data, plain.data) < 3, 'palette PNG');
+  // CMYK: the pixels sharp's own CMYK → sRGB conversion gives (that of a viewer), never the raw inks
+  const cmykTiff = await chip.clone().toColourspace('cmyk').tiff({ compression: 'lzw' }).toBuffer();
+  const cmyk = await decodeImage(cmykTiff, 'cmyk.tiff');
+  assert.equal(cmyk.channels, 3);
+  const viewer = await sharp(cmykTiff).toColourspace('srgb').raw().toBuffer();
+  assert.deepEqual(Buffer.from(cmyk.data), viewer);
+  const cmykJpeg = await decodeImage(await chip.clone().toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer(), 'cmyk.jpg');
+  assert.ok(meanAbsDiff(cmykJpeg.data, cmyk.data) < 3, 'CMYK JPEG');
+  // Display P3: converted back to sRGB (ignoring the profile would leave the P3 numbers, further off)
+  const p3 = await chip.clone().withIccProfile('p3').jpeg({ quality: 95 }).toBuffer();
+  const converted = meanAbsDiff((await decodeImage(p3, 'p3.jpg')).data, plain.data);
+  const unconverted = meanAbsDiff(await sharp(p3, { ignoreIcc: true }).raw().toBuffer(), plain.data);
+  assert.ok(converted < 1.5 && converted < unconverted / 2, `P3: ${converted} vs ${unconverted} without the profile`);
 });

@@ -125,8 +125,11 @@ export function sniffImageType(bytes: Uint8Array): ImageFormat | null {
   return heifFormat(b);
 }
 
-/** libvips' and libheif's own names in front of a message: "VipsJpeg: ", "vipspng: ", "heif: ", "source: ". */
-const DECODER_PREFIX = /^(?:Vips\w*|vips\w*|heif|source): /;
+/**
+ * libvips', its loaders' and libheif's own names in front of a message, one or more: "VipsJpeg: ",
+ * "vipspng: ", "gifload_buffer: ", "webp: ", "tiff2vips: source input: ", "heif: ", "source: ".
+ */
+const DECODER_PREFIX = /^(?:(?:Vips\w*|vips\w*|gifload\w*|webp|tiff2vips|heif|source(?: input)?): )+/;
 /** Longest decoder reason kept in a message. */
 const REASON_MAX = 120;
 
@@ -141,6 +144,7 @@ function sharpReason(error: unknown): string {
     .split('\n')
     .map((l) =>
       l
+        .replace(/^Input (buffer|file) contains unsupported image format$/, 'its header cannot be read')
         .replace(/^Input (buffer|file) (has corrupt header|contains unsupported image format): ?/, '')
         .replace(DECODER_PREFIX, '')
         .replace(/\s*\(\d+\.\d+\)$/, '')

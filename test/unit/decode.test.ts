@@ -128,6 +128,21 @@ test('decoder reasons are short and human: a truncated AVIF or JPEG gives its fi
   await rejectsWith(decodeImage(photo.subarray(0, photo.length >> 1), 'cut.jpg'), 'INVALID_IMAGE', 'cut.jpg', 'corrupt or truncated JPEG: premature end of JPEG image');
 });
 
+test('decoder reasons of a truncated GIF, WebP or TIFF carry no loader name ("gifload_buffer: ", "webp: ", "tiff2vips: ")', async () => {
+  const chip = sharp(realChip());
+  const cut = async (bytes: Buffer): Promise<Buffer> => bytes.subarray(0, bytes.length >> 1);
+  const gif = await cut(await chip.clone().gif().toBuffer());
+  await rejectsWith(decodeImage(gif, 'cut.gif'), 'INVALID_IMAGE', 'cut.gif', 'corrupt or truncated GIF: Unexpected end of GIF source data');
+  const webp = await cut(await chip.clone().webp().toBuffer());
+  await rejectsWith(decodeImage(webp, 'cut.webp'), 'INVALID_IMAGE', 'cut.webp', 'corrupt or truncated WebP: unable to parse image');
+  const tiff = await chip.clone().tiff({ compression: 'lzw' }).toBuffer();
+  await rejectsWith(decodeImage(tiff.subarray(0, 64), 'stub.tiff'), 'INVALID_IMAGE', 'stub.tiff', 'corrupt or truncated TIFF: its header cannot be read');
+  const pages = await sharp(Buffer.concat([await chip.clone().raw().toBuffer(), await chip.clone().raw().toBuffer()]), {
+    raw: { width: 200, height: 400, channels: 3, pageHeight: 200 },
+  }).tiff({ compression: 'lzw' }).toBuffer();
+  await rejectsWith(decodeImage(pages.subarray(0, Math.floor(pages.length * 0.9)), 'cut.tiff'), 'INVALID_IMAGE', 'cut.tiff', /^cut\.tiff: corrupt or truncated TIFF: (?!.*(tiff2vips|source input|bad seek|\n)).+$/);
+});
+
 test('truncated JPEG (a real chip cut in half) → INVALID_IMAGE with the decoder reason', async () => {
   const chip = realChip();
   const half = chip.subarray(0, chip.length >> 1);

@@ -18,7 +18,7 @@ import { fsErrorReason } from '../core/errors.js';
 import { linkFailureReason } from '../core/link-reason.js';
 
 /** File name endings taken when walking folders or matching a glob. */
-export const IMAGE_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif'] as const);
+export const IMAGE_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif'] as const);
 
 /** An argument that gave no image, or an entry met on a walk that cannot be reached, and why. */
 export interface MissingInput {

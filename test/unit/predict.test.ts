@@ -64,6 +64,18 @@ describe('predict', () => {
     assert.deepEqual((await expandImageArgs([phone])).files, ['IMG_0001.HEIC', 'b.heif', 'c.avif'].map((n) => join(phone, n)));
   });
 
+  it('a folder walk takes .jfif (the JPEG name browsers save under) and predicts it as the JPEG it is', async () => {
+    const saved = join(dir, 'saved');
+    await mkdir(saved);
+    await copyFile(new URL('chip-35-male.jpg', PHOTOS), join(saved, 'Photo.JFIF'));
+    const found = await expandImageArgs([saved]);
+    assert.deepEqual(found, { files: [join(saved, 'Photo.JFIF')], missing: [] });
+    const lines: string[] = [];
+    const summary = await runPredict([saved], { format: 'text', detect: false, model: fakeModel(), out: (t) => lines.push(t), log: (t) => lines.push(t) });
+    assert.equal(summary.failed, 0, lines.join('\n'));
+    assert.equal(summary.faces, 1);
+  });
+
   it('follows symlinked files and folders; a symlink loop ends; the same file reached twice is listed once', async () => {
     const links = join(dir, 'links');
     await mkdir(join(links, 'deeper'), { recursive: true });
@@ -173,11 +185,11 @@ describe('predict', () => {
     await writeFile(join(empty, 'sub', 'readme.txt'), 'no images here');
     const found = await expandImageArgs([empty]);
     assert.deepEqual(found, { files: [], missing: [{ input: empty, reason: NO_IMAGES_REASON, at: 0 }] });
-    assert.match(NO_IMAGES_REASON, /^no images \(\.jpg, \.jpeg, \.png, .*\) found$/);
+    assert.match(NO_IMAGES_REASON, /^no images \(\.jpg, \.jpeg, \.jfif, \.png, .*\) found$/);
     const lines: string[] = [];
     const summary = await runPredict([empty], { format: 'text', detect: false, model: fakeModel(), out: (t) => lines.push(t), log: (t) => lines.push(t) });
     assert.equal(summary.failed, 1);
-    assert.ok(lines.some((l) => l.startsWith(`${empty}: FAILED [UNREADABLE_FILE] no images (.jpg, .jpeg, .png`)), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith(`${empty}: FAILED [UNREADABLE_FILE] no images (.jpg, .jpeg, .jfif, .png`)), lines.join('\n'));
     const csv: string[] = [];
     await runPredict([empty], { format: 'csv', detect: false, model: fakeModel(), out: (t) => csv.push(t), log: () => undefined });
     assert.equal(csv[1], `${empty},,,,,,,,,,,,,,"UNREADABLE_FILE: ${NO_IMAGES_REASON}"`, 'a cell with a comma is quoted');

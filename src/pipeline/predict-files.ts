@@ -25,6 +25,7 @@ import { createPhotoPool } from './photo-pool.js';
 import { expandImageArgs, isImageUrl } from './inputs.js';
 import { createPredictPool } from './predict-pool.js';
 import { gateAndPredict, type ChipOutcome, type SubjectChip } from './gated-chips.js';
+import { checkShrunkSize } from './quality.js';
 
 export interface PredictFilesOptions extends ModelSource {
   /** Run face detection (default true); false: every image is one aligned chip. */
@@ -145,6 +146,7 @@ async function predictPhotos(model: AgeGenderModel, detector: FaceDetector, file
       continue;
     }
     try {
+      checkShrunkSize(d.image, d, d.file);
       const res = await analyzeImage(model, detector, d.image, { detect: true, subject: d.file });
       emit({ file: d.file, ...reportInPixelsOf(photoReport(res), d.width, d.height), error: null });
     } catch (error) {
@@ -194,6 +196,7 @@ async function predictPhotosPooled(files: readonly string[], o: PredictFilesOpti
     const d = await decodeFile(file, o.maxPixels, PHOTO_MAX_SIDE);
     if ('error' in d) return failure(d.file, d.error);
     try {
+      checkShrunkSize(d.image, d, d.file);
       const res = await pool.analyze(d.image, d.file);
       return { file: d.file, ...reportInPixelsOf(res, d.width, d.height), error: null };
     } catch (error) {

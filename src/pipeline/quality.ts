@@ -147,6 +147,19 @@ export function noUsableFace(reason: string, subject?: string): AgeGenderError {
 }
 
 /**
+ * NO_USABLE_FACE when `image`, decoded shrunk from a file of `source` size (its upright size), is too
+ * small to hold a face; the message names the file's own size first (a 1×10000 strip analysed at
+ * 1×4096 is "1×10000 pixels", not "1×4096"). Nothing when it is large enough.
+ */
+export function checkShrunkSize(image: { width: number; height: number }, source: { width: number; height: number }, subject?: string): void {
+  const reason = unusableReason(image, null);
+  if (reason === null) return;
+  if (image.width === source.width && image.height === source.height) throw noUsableFace(reason, subject);
+  const shrunk = reason.replace(/^image is \d+×\d+ pixels: /, '');
+  throw noUsableFace(`image is ${source.width}×${source.height} pixels (${image.width}×${image.height} once shrunk for analysis): ${shrunk}`, subject);
+}
+
+/**
  * The gate for an image taken as one chip (detection off): size and statistics (blank, flat,
  * noise), then — when the detector can confirm chips (`confirmsChips`: YuNet) — a face centred in the chip and at least {@link QUALITY_GATE}.minChipFaceShare
  * of its width. Returns the confirming detection (null without a detector) and the quality; throws

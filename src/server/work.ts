@@ -7,6 +7,7 @@ import { AgeGenderError } from '../core/errors.js';
 import { decodeImage, type ImageHeader } from '../io/decode.js';
 import type { RawImage } from '../io/types.js';
 import { analyzeImage, scaleBox, type AnalyzeResult } from '../pipeline/analyze.js';
+import { checkShrunkSize } from '../pipeline/quality.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import type { WorkKind } from './queue.js';
@@ -39,6 +40,7 @@ async function decodeUpload(ctx: ServerContext, upload: Upload, maxSide: number,
 export async function analyzeUpload(ctx: ServerContext, upload: Upload, detect: boolean, signal: AbortSignal): Promise<AnalyzeResult> {
   if (detect && !ctx.detector) throw new HttpError('INVALID_ARGUMENT', 'this server has no face detector: send aligned chips with ?detect=false');
   const image = await decodeUpload(ctx, upload, detect ? WORK_MAX_SIDE.photo : WORK_MAX_SIDE.chip, signal);
+  checkShrunkSize(image, upload.header);
   const result = await analyzeImage(ctx.model, ctx.detector, image, { detect });
   return toUploadPixels(result, upload.header, detect);
 }

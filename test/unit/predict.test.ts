@@ -372,6 +372,21 @@ describe('predict', () => {
     }
   });
 
+  it('with detection: a strip too thin for a face once shrunk to 4096 px is refused naming the file\'s own size, then the size analysed', async () => {
+    const detector = await loadFaceDetector();
+    try {
+      const strip = join(dir, 'strip.png');
+      await writeFile(strip, await sharp({ create: { width: 30, height: 10000, channels: 3, background: '#808080' } }).png().toBuffer());
+      const summary = await predictFiles([strip], { model: fakeModel(), detector });
+      assert.deepEqual(summary.results[0]!.error, {
+        code: 'NO_USABLE_FACE',
+        message: 'no usable face: image is 30×10000 pixels (12×4096 once shrunk for analysis): too small to hold a face (at least 24×24)',
+      });
+    } finally {
+      detector.dispose();
+    }
+  });
+
   it('registers `predict` with its options', () => {
     const program = new Command();
     registerPredictCommand(program);

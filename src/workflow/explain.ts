@@ -22,7 +22,7 @@ import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { analyzeImage, PHOTO_MAX_SIDE, scaleBox } from '../pipeline/analyze.js';
 import { loadFaceDetector, type FaceBox } from '../pipeline/detect.js';
-import { gateChip } from '../pipeline/quality.js';
+import { checkShrunkSize, gateChip } from '../pipeline/quality.js';
 
 export interface ExplainFileOptions extends ModelSource {
   task: ExplainTask;
@@ -86,6 +86,7 @@ async function decodePhoto(image: string): Promise<{ photo: RawImage; width: num
 
 /** Detects and aligns the faces of `photo` and picks face `index` (1-based); INVALID_ARGUMENT when there is no such face. */
 async function pickFace(model: AgeGenderModel, decoded: { photo: RawImage; width: number; height: number }, image: string, index: number): Promise<{ chip: RawImage; face: ExplainedFace }> {
+  checkShrunkSize(decoded.photo, decoded, image);
   const detector = await loadFaceDetector();
   try {
     const res = await analyzeImage(model, detector, decoded.photo, { detect: true, subject: image });

@@ -126,6 +126,12 @@ test('explain on a photo finds its faces as predict does and explains the one as
     await assert.rejects(explainFile(photo, photoOpts({ face: 4 })), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /^.*three-faces\.jpg: face 4 was asked for \(--face\), but 3 faces were found$/.test(e.message));
     await assert.rejects(explainFile(photo, photoOpts({ face: 2, detect: false })), /needs detection/);
     await assert.rejects(explainFile(fileURLToPath(new URL('no-face.jpg', PHOTOS)), photoOpts({})), (e: unknown) => e instanceof AgeGenderError && e.code === 'NO_USABLE_FACE');
+    // a strip too thin once shrunk to 4096 px: named by its own size, as predict names it
+    const strip = join(dir, 'strip.png');
+    await sharp({ create: { width: 30, height: 10000, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toFile(strip);
+    await assert.rejects(explainFile(strip, photoOpts({ out: join(dir, 'strip-x.png') })), {
+      message: `${strip}: no usable face: image is 30×10000 pixels (12×4096 once shrunk for analysis): too small to hold a face (at least 24×24)`,
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

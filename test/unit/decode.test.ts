@@ -359,3 +359,19 @@ test('16-bit PNG, palette PNG, CMYK JPEG and a Display P3 JPEG decode to the 8-b
   const unconverted = meanAbsDiff(await sharp(p3, { ignoreIcc: true }).raw().toBuffer(), plain.data);
   assert.ok(converted < 1.5 && converted < unconverted / 2, `P3: ${converted} vs ${unconverted} without the profile`);
 });
+
+test('an EXIF orientation outside 1–8 (here 9) is ignored: the stored pixels, as viewers show them', async () => {
+  const stored = Buffer.from([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170, 180]);
+  const jpeg = Buffer.from(await sharp(stored, { raw: { width: 3, height: 2, channels: 3 } }).withMetadata({ orientation: 6 }).jpeg({ quality: 100 }).toBuffer());
+  // the Orientation entry (tag 0x0112, type SHORT, count 1) in either byte order: its value 6 → 9
+  let patched = 0;
+  for (let i = 0; i + 10 < jpeg.length && patched === 0; i++) {
+    if (jpeg[i] === 0x01 && jpeg[i + 1] === 0x12 && jpeg[i + 2] === 0 && jpeg[i + 3] === 3 && jpeg[i + 9] === 6) jpeg[(patched = i + 9)] = 9;
+    else if (jpeg[i] === 0x12 && jpeg[i + 1] === 0x01 && jpeg[i + 2] === 3 && jpeg[i + 3] === 0 && jpeg[i + 8] === 6) jpeg[(patched = i + 8)] = 9;
+  }
+  assert.ok(patched > 0, 'the orientation tag was found');
+  const header = await readImageHeader(jpeg, 'nine.jpg');
+  assert.deepEqual([header.width, header.height], [3, 2]);
+  const img = await decodeImage(jpeg, 'nine.jpg');
+  assert.deepEqual([img.width, img.height], [3, 2]);
+});

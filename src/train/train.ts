@@ -20,7 +20,7 @@
  * `options.callbacks`; each stage adds its own early stopping to a copy of that list.
  *
  * @example
- *   await train({ workspace: 'workspace/utk', out: 'models/default', epochs: 4 });
+ *   await train({ workspace: 'workspace/utk', out: 'workspace/utk/exp/e4', epochs: 4 });
  */
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -37,6 +37,7 @@ import { labelTable } from './losses.js';
 import { trainingMetadata } from './metadata.js';
 import { resolveOptions, resumeKey, type TrainOptions, type TrainResult } from './options.js';
 import { startProgress } from './progress.js';
+import { checkTrainOut } from './out-folder.js';
 import { checkResumable, openCheckpoints, restoreCheckpoint } from './resume.js';
 import { recordResults, saveTrained, scoreSaved } from './score.js';
 import { runStage1, runStage2 } from './stage.js';
@@ -50,7 +51,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const t0 = Date.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const workspace = workspacePaths(o.workspace);
-  const out = await checkOutputFolder(o.out); // before any work: INVALID_ARGUMENT naming --out
+  checkTrainOut(o.out, workspace.root); // before any work: not the shipped model, not over the workspace
+  const out = await checkOutputFolder(o.out); // INVALID_ARGUMENT naming --out
   const cacheDir = resolve(o.cacheDir ?? workspace.featureCache);
   const ckptDir = resolve(o.checkpointDir ?? workspace.checkpointDir(out));
   const backend = await initBackend();

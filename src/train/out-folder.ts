@@ -2,15 +2,16 @@
  * Where `train` may write its model folder: not the shipped model (a run never replaces it; copy a
  * trained folder over it to do that), not the workspace itself or a folder holding it, and not
  * inside the workspace folders other steps own (feature cache, checkpoints, evaluations, splits).
- * A folder of its own inside the workspace (`<workspace>/exp/<name>`) is fine.
+ * A folder of its own inside the workspace (`<workspace>/exp/<name>`) is fine. The folder is replaced
+ * as a whole when the model is ready (train.ts), so an existing one must be empty or a model folder.
  *
  * @example
  *   checkTrainOut(resolve('workspace/utk/exp/run1'), resolve('workspace/utk')); // fine
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AgeGenderError } from '../core/errors.js';
-import { defaultModelDir } from '../model/folder.js';
+import { defaultModelDir, MODEL_FILES } from '../model/folder.js';
 import { WORKSPACE_FILES } from '../workspace/layout.js';
 
 /** `path` resolved, with links followed as far as the path exists. */
@@ -39,5 +40,18 @@ export function checkTrainOut(out: string, workspace: string): void {
   for (const owned of [dirname(WORKSPACE_FILES.featureCache), WORKSPACE_FILES.checkpoints, WORKSPACE_FILES.evaluation, WORKSPACE_FILES.splits]) {
     const folder = join(ws, owned);
     if (within(o, folder)) fail(`it is inside the workspace's ${owned} folder, which train and other commands write; write the model to a folder of its own (e.g. ${join(workspace, 'exp', 'model')})`);
+  }
+}
+
+/**
+ * Throws INVALID_ARGUMENT naming `out` when it is an existing folder holding anything but a model's
+ * files: train replaces the whole folder, and would remove them.
+ */
+export function checkReplaceable(out: string): void {
+  if (!existsSync(out) || !statSync(out).isDirectory()) return;
+  const ours = new Set<string>(Object.values(MODEL_FILES));
+  const others = readdirSync(out).filter((name) => !ours.has(name));
+  if (others.length > 0) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `cannot write the model here: the folder holds ${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}, which are not model files; train replaces the whole folder, so give an empty or new folder (or a model folder)`, { subject: out });
   }
 }

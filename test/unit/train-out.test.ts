@@ -1,13 +1,13 @@
 // Where `train` may write its model folder, and what it says about a checkpoint it will not use.
 import { strict as assert } from 'node:assert';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { defaultModelDir } from '../../src/model/folder.js';
 import { CHECKPOINT_VERSION } from '../../src/train/checkpoint.js';
-import { checkTrainOut } from '../../src/train/out-folder.js';
+import { checkReplaceable, checkTrainOut } from '../../src/train/out-folder.js';
 import { checkResumable, openCheckpoints } from '../../src/train/resume.js';
 import { train } from '../../src/train/train.js';
 import { makeWorkspace } from '../helpers/train-fixtures.js';
@@ -38,6 +38,37 @@ describe('train --out', () => {
     checkTrainOut(join(ws, 'model'), ws);
     checkTrainOut(join(root, 'models', 'm'), ws);
     checkTrainOut(join(root, 'ws-other'), ws);
+  });
+});
+
+describe('train writes the model folder as a whole', () => {
+  it('a run that fails while scoring leaves the previous model folder as it was, and no temporary folder', async (t) => {
+    const root = tempDir(t, 'agegender-train-atomic-');
+    const ws = await makeWorkspace(join(root, 'ws'), 20);
+    const out = join(root, 'model');
+    await mkdir(out);
+    for (const f of ['model.json', 'weights.bin', 'metadata.json', 'metrics.json']) await writeFile(join(out, f), `old ${f}`);
+    const options = { workspace: ws, out, cacheDir: join(root, 'cache'), stage1Epochs: 1, epochs: 0, score: true };
+    const failScoring = (line: string): void => {
+      if (line.startsWith('val, no TTA')) throw new Error('killed while scoring');
+    };
+    await assert.rejects(train({ ...options, log: failScoring }), /killed while scoring/);
+    for (const f of ['model.json', 'weights.bin', 'metadata.json', 'metrics.json']) assert.equal(readFileSync(join(out, f), 'utf8'), `old ${f}`, f);
+    assert.deepEqual(readdirSync(root).sort(), ['cache', 'model', 'ws']);
+    const r = await train({ ...options, log: () => {} });
+    const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')) as { inference?: unknown; metrics: Record<string, unknown> };
+    assert.ok(metadata.inference !== undefined && metadata.metrics['val'] !== undefined, 'scored and recorded');
+    assert.deepEqual(metadata.metrics['val'], r.metrics['val']);
+    assert.deepEqual(readdirSync(root).sort(), ['cache', 'model', 'ws']);
+  });
+
+  it('refuses an existing folder that holds other files (they would be replaced with it)', async (t) => {
+    const out = tempDir(t, 'agegender-train-out-');
+    await writeFile(join(out, 'model.json'), '{}');
+    checkReplaceable(out);
+    checkReplaceable(join(out, 'new'));
+    await writeFile(join(out, 'notes.txt'), 'mine');
+    assert.throws(() => checkReplaceable(out), refused(/the folder holds notes\.txt, which are not model files/));
   });
 });
 

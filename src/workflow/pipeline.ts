@@ -53,6 +53,8 @@ export interface PipelineOptions {
   onPrepareProgress?: (event: PrepareProgress) => void;
   /** Callbacks for this training run (e.g. a progress bar). */
   trainCallbacks?: TrainCallback[];
+  /** Training's own lines (epochs, checkpoints; default: stderr), e.g. through the progress bar's log so they are not written beside the bar. */
+  trainLog?: (line: string) => void;
   /** Makes a fresh progress callback for each evaluation run (the evaluate step, and the report's when it cannot reuse it). */
   evaluationProgress?: () => (done: number, total: number) => void;
 }
@@ -126,6 +128,7 @@ async function trainStep(o: PipelineOptions, workspace: string, summary: Prepare
     score: true,
     command: o.command,
     callbacks: o.trainCallbacks,
+    log: o.trainLog,
   };
   const config = resolveOptions(options);
   if (!o.retrain && trainedOnManifest(o.modelDir, summary.manifestSha256)) {

@@ -27,23 +27,34 @@ export interface TrainCommandOptions {
   ageLoss?: AgeLoss;
 }
 
-/** A live progress bar (TTY only) with the running losses. */
-export function progressCallback(): TrainCallback {
+/**
+ * A live progress bar (TTY only) with the running losses, and the run's log: a line is written only
+ * after the bar is stopped (the bar disables line wrap and redraws its own line, so a line written
+ * beside it was cut off at the terminal's width); the next batch starts a new bar.
+ */
+export function progressCallback(makeBar: typeof createProgressBar = createProgressBar, write: (text: string) => void = (text) => void process.stderr.write(text)): TrainCallback & { log(line: string): void } {
   let bar: ProgressBar | null = null;
   let label = '';
+  const stop = (): void => {
+    bar?.stop();
+    bar = null;
+  };
   return {
     name: 'progressBar',
     onEpochBegin(i) {
-      bar?.stop();
+      stop();
       label = `s${i.stage} e${i.epoch}/${i.epochs}`;
-      bar = createProgressBar(label, '{bar} {value}/{total} | loss {loss} (age {age}, gender {gender}) | lr {lr} | {eta_formatted} left');
     },
     onBatchEnd(l: BatchLogs) {
-      bar?.update(l.batch, l.batches, { loss: l.loss.toFixed(3), age: l.ageLoss.toFixed(3), gender: l.genderLoss.toFixed(3), lr: l.lr.toExponential(1) });
+      bar ??= makeBar(label, '{bar} {value}/{total} | loss {loss} (age {age}, gender {gender}) | lr {lr} | {eta_formatted} left');
+      bar.update(l.batch, l.batches, { loss: l.loss.toFixed(3), age: l.ageLoss.toFixed(3), gender: l.genderLoss.toFixed(3), lr: l.lr.toExponential(1) });
     },
     onEpochEnd(_l: EpochLogs) {
-      bar?.stop();
-      bar = null;
+      stop();
+    },
+    log(line: string) {
+      stop();
+      write(`${line}\n`);
     },
   };
 }
@@ -58,6 +69,7 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
   const labelSigmaSlope = opts.labelSigmaSlope === undefined ? undefined : parseNumberOption(opts.labelSigmaSlope, '--label-sigma-slope', 0, 1);
   const consistency = opts.consistency === undefined ? undefined : parseNumberOption(opts.consistency, '--consistency', 0, 100);
   const command = ['agegender', ...argv.slice(2)].join(' ');
+  const progress = progressCallback();
   return train({
     workspace: resolve(opts.workspace),
     out: resolve(opts.out),
@@ -77,7 +89,8 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
     consistency,
     score: opts.score,
     command,
-    callbacks: [progressCallback()],
+    callbacks: [progress],
+    log: (line) => progress.log(line),
   });
 }
 

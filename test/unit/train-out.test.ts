@@ -8,6 +8,7 @@ import { AgeGenderError } from '../../src/core/errors.js';
 import { defaultModelDir } from '../../src/model/folder.js';
 import { CHECKPOINT_VERSION } from '../../src/train/checkpoint.js';
 import { checkReplaceable, checkTrainOut } from '../../src/train/out-folder.js';
+import { resolveOptions, resumeKey } from '../../src/train/options.js';
 import { checkResumable, openCheckpoints } from '../../src/train/resume.js';
 import { train } from '../../src/train/train.js';
 import { makeWorkspace } from '../helpers/train-fixtures.js';
@@ -98,5 +99,17 @@ describe('train checkpoints', () => {
       return true;
     });
     checkResumable(state, state.optionsKey, '/ws/checkpoints/m-1234');
+  });
+
+  it('a checkpoint made with another weight decay or patience is not resumed (library options); default runs keep their key', () => {
+    const base = { workspace: 'ws', out: 'm' };
+    const plain = resumeKey(resolveOptions(base), 'h');
+    assert.equal(resumeKey(resolveOptions({ ...base, weightDecay: 0.01, patience: 2 }), 'h'), plain);
+    assert.doesNotMatch(plain, /weightDecay|patience/);
+    for (const changed of [{ weightDecay: 0.05 }, { patience: 4 }]) {
+      const key = resumeKey(resolveOptions({ ...base, ...changed }), 'h');
+      assert.notEqual(key, plain, JSON.stringify(changed));
+      assert.throws(() => checkResumable({ ...state, optionsKey: plain }, key, '/ws/checkpoints/m-1234'), refused(new RegExp(`${Object.keys(changed)[0]} \\(default\\) → ${Object.values(changed)[0]}`)));
+    }
   });
 });

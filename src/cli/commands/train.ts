@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { parseNumberOption } from '../../core/validate.js';
@@ -5,7 +6,7 @@ import { CUT_POINTS, type CutPoint } from '../../model/encoder.js';
 import type { BatchLogs, EpochLogs, TrainCallback } from '../../train/callbacks.js';
 import { AGE_LOSSES, train, TRAIN_DEFAULTS, type AgeLoss, type TrainResult } from '../../train/train.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
-import { WORKSPACE_FILES } from '../../workspace/layout.js';
+import { checkpointFiles, WORKSPACE_FILES, workspacePaths } from '../../workspace/layout.js';
 
 export interface TrainCommandOptions {
   workspace: string;
@@ -59,6 +60,19 @@ export function progressCallback(makeBar: typeof createProgressBar = createProgr
   };
 }
 
+/** What `train` says when interrupted (Ctrl-C, SIGTERM): the checkpoint that is kept and how to continue from it. */
+export function interruptedText(ckptDir: string): string {
+  const stateFile = checkpointFiles(ckptDir).state;
+  let state: { stage?: unknown; epoch?: unknown } | null = null;
+  try {
+    state = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { stage?: unknown; epoch?: unknown }) : null;
+  } catch {
+    state = null;
+  }
+  if (!state) return 'interrupted before the first checkpoint: nothing to resume; run the command again to start over';
+  return `interrupted: the checkpoint after stage ${String(state.stage)} epoch ${String(state.epoch)} is kept in ${ckptDir}; run the same command with --resume to continue from it`;
+}
+
 /** Runs `agegender train` with parsed options; exported for tests. */
 export async function runTrain(opts: TrainCommandOptions, argv: readonly string[] = process.argv): Promise<TrainResult> {
   const epochs = parseNumberOption(opts.epochs, '--epochs', 0, 1000, true);
@@ -70,28 +84,38 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
   const consistency = opts.consistency === undefined ? undefined : parseNumberOption(opts.consistency, '--consistency', 0, 100);
   const command = ['agegender', ...argv.slice(2)].join(' ');
   const progress = progressCallback();
-  return train({
-    workspace: resolve(opts.workspace),
-    out: resolve(opts.out),
-    epochs,
-    stage1Epochs,
-    seed,
-    limit,
-    labelSigma,
-    labelSigmaSlope,
-    cutPoint: opts.cutPoint,
-    ageLoss: opts.ageLoss,
-    resume: Boolean(opts.resume),
-    balance: Boolean(opts.balance),
-    ethnicityAgeBalance: Boolean(opts.ethnicityAgeBalance),
-    jitter: opts.jitter,
-    photoAugment: opts.photoAugment,
-    consistency,
-    score: opts.score,
-    command,
-    callbacks: [progress],
-    log: (line) => progress.log(line),
-  });
+  const ckptDir = workspacePaths(opts.workspace).checkpointDir(resolve(opts.out));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    progress.log(interruptedText(ckptDir));
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    return await train({
+      workspace: resolve(opts.workspace),
+      out: resolve(opts.out),
+      epochs,
+      stage1Epochs,
+      seed,
+      limit,
+      labelSigma,
+      labelSigmaSlope,
+      cutPoint: opts.cutPoint,
+      ageLoss: opts.ageLoss,
+      resume: Boolean(opts.resume),
+      balance: Boolean(opts.balance),
+      ethnicityAgeBalance: Boolean(opts.ethnicityAgeBalance),
+      jitter: opts.jitter,
+      photoAugment: opts.photoAugment,
+      consistency,
+      score: opts.score,
+      command,
+      callbacks: [progress],
+      log: (line) => progress.log(line),
+    });
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
 }
 
 /** What `train` prints after the model folder: the val and test scores (intervals left out), or that there are none (`--no-score`). */

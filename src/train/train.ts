@@ -24,7 +24,7 @@
  */
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { replaceDirAtomic } from '../core/atomic.js';
+import { removeStaleTempDirs, replaceDirAtomic } from '../core/atomic.js';
 import { AgeGenderError } from '../core/errors.js';
 import { checkOutputFolder } from '../core/output-path.js';
 import { initBackend } from '../model/backend.js';
@@ -55,6 +55,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   checkTrainOut(o.out, workspace.root); // before any work: not the shipped model, not over the workspace
   const out = await checkOutputFolder(o.out); // INVALID_ARGUMENT naming --out
   checkReplaceable(out); // the folder is replaced as a whole: nothing else in it to lose
+  for (const stale of await removeStaleTempDirs(out)) log(`removed ${stale}, left by a run killed while saving`);
   const cacheDir = resolve(o.cacheDir ?? workspace.featureCache);
   const ckptDir = resolve(o.checkpointDir ?? workspace.checkpointDir(out));
   const backend = await initBackend();

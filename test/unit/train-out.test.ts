@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { removeStaleTempDirs } from '../../src/core/atomic.js';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { defaultModelDir } from '../../src/model/folder.js';
 import { CHECKPOINT_VERSION } from '../../src/train/checkpoint.js';
@@ -61,6 +62,14 @@ describe('train writes the model folder as a whole', () => {
     assert.ok(metadata.inference !== undefined && metadata.metrics['val'] !== undefined, 'scored and recorded');
     assert.deepEqual(metadata.metrics['val'], r.metrics['val']);
     assert.deepEqual(readdirSync(root).sort(), ['cache', 'model', 'ws']);
+  });
+
+  it('removes the build folders a killed run left beside the model folder, and only those', async (t) => {
+    const root = tempDir(t, 'agegender-train-stale-');
+    const names = ['model', 'model.tmp-999999999-abcdef12', `model.tmp-${process.pid}-abcdef12`, 'model.old-999999999-abcdef12', 'model.tmp-notes', 'other.tmp-999999999-abcdef12'];
+    for (const n of names) await mkdir(join(root, n));
+    assert.deepEqual(await removeStaleTempDirs(join(root, 'model')), [join(root, 'model.tmp-999999999-abcdef12')]);
+    assert.deepEqual(readdirSync(root).sort(), names.filter((n) => n !== 'model.tmp-999999999-abcdef12').sort());
   });
 
   it('refuses an existing folder that holds other files (they would be replaced with it)', async (t) => {

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile, copyFile, link, open } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile, copyFile, link, open } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -64,6 +64,32 @@ export async function replaceDirAtomic(dir: string, build: (tempDir: string) => 
   }
   await rename(temp, dir);
   if (moved) await rm(old, { recursive: true, force: true });
+}
+
+/** True while process `pid` runs (signal 0 probes it; EPERM: it runs as another user). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the build folders {@link replaceDirAtomic} left beside `dir` when its process was killed
+ * (`<dir>.tmp-<pid>-*` whose process no longer runs); returns their paths. `<dir>.old-*` folders are
+ * kept: one may hold the only copy of the previous directory.
+ */
+export async function removeStaleTempDirs(dir: string): Promise<string[]> {
+  const name = basename(dir);
+  const entries = await readdir(dirname(dir)).catch(() => [] as string[]);
+  const stale = entries
+    .map((entry) => ({ entry, m: entry.startsWith(`${name}.tmp-`) ? /^(\d+)-[0-9a-f]{8}$/.exec(entry.slice(name.length + 5)) : null }))
+    .filter(({ m }) => m !== null && Number(m[1]) !== process.pid && !isRunning(Number(m[1])))
+    .map(({ entry }) => join(dirname(dir), entry));
+  for (const path of stale) await rm(path, { recursive: true, force: true });
+  return stale;
 }
 
 /**

@@ -76,47 +76,61 @@ export class CallbackList {
     this.callbacks = Object.freeze([...callbacks]);
   }
 
+  /**
+   * Calls `hook` of every callback in order. An AgeGenderError (e.g. the NaN guard's) passes as it is;
+   * any other error is rethrown naming the callback and the hook, with the original as its `cause`.
+   */
+  private async each<R>(hook: string, call: (cb: TrainCallback) => R | Promise<R>): Promise<R[]> {
+    const results: R[] = [];
+    for (const cb of this.callbacks) {
+      try {
+        results.push(await call(cb));
+      } catch (error) {
+        if (error instanceof AgeGenderError) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(`training callback "${cb.name}" failed in ${hook}: ${message}`, { cause: error });
+      }
+    }
+    return results;
+  }
+
   /** A new list: these callbacks, then `more`. */
   with(...more: TrainCallback[]): CallbackList {
     return new CallbackList([...this.callbacks, ...more]);
   }
 
   async trainBegin(info: { trainCount: number; valCount: number }): Promise<void> {
-    for (const cb of this.callbacks) await cb.onTrainBegin?.(info);
+    await this.each('onTrainBegin', (cb) => cb.onTrainBegin?.(info));
   }
 
   async stageBegin(info: StageInfo): Promise<void> {
-    for (const cb of this.callbacks) await cb.onStageBegin?.(info);
+    await this.each('onStageBegin', (cb) => cb.onStageBegin?.(info));
   }
 
   async epochBegin(info: { stage: 1 | 2; epoch: number; epochs: number }): Promise<void> {
-    for (const cb of this.callbacks) await cb.onEpochBegin?.(info);
+    await this.each('onEpochBegin', (cb) => cb.onEpochBegin?.(info));
   }
 
   async batchEnd(logs: BatchLogs): Promise<void> {
-    for (const cb of this.callbacks) await cb.onBatchEnd?.(logs);
+    await this.each('onBatchEnd', (cb) => cb.onBatchEnd?.(logs));
   }
 
   /** Calls every callback; true when any of them asked to stop the stage. */
   async epochEnd(logs: EpochLogs): Promise<boolean> {
-    let stop = false;
-    for (const cb of this.callbacks) {
-      const r = await cb.onEpochEnd?.(logs);
-      if (r && r.stop) stop = true;
-    }
-    return stop;
+    const answers = await this.each('onEpochEnd', (cb) => cb.onEpochEnd?.(logs));
+    return answers.some((r) => Boolean(r && r.stop));
   }
 
   async stageEnd(info: { stage: 1 | 2; bestEpoch: number; bestValMae: number }): Promise<void> {
-    for (const cb of this.callbacks) await cb.onStageEnd?.(info);
+    await this.each('onStageEnd', (cb) => cb.onStageEnd?.(info));
   }
 
   async emit(event: TrainEventName, data: Record<string, unknown>): Promise<void> {
-    for (const cb of this.callbacks) await cb.onEvent?.(event, data);
+    await this.each(`onEvent(${event})`, (cb) => cb.onEvent?.(event, data));
   }
 
   async trainEnd(info: Record<string, unknown>): Promise<void> {
-    for (const cb of this.callbacks) await cb.onTrainEnd?.(info);
+    await this.each('onTrainEnd', (cb) => cb.onTrainEnd?.(info));
   }
 }
 

@@ -99,6 +99,7 @@ export async function chooseInference(o: ChooseInferenceOptions): Promise<Choose
 
   let test: ChooseInferenceResult['test'] = null;
   if (!o.skipTest && o.rows.some((r) => r.split === 'test')) test = await scoreTest(o, { flipTta, genderThreshold: threshold.genderThreshold }, replicates, log);
+  else if (!o.skipTest) log('test: no kept rows in the test split, not scored');
 
   // Record in the folder: metadata.inference + metrics (val = the chosen variant), atomically.
   const metadata = JSON.parse(await readFile(join(o.modelDir, MODEL_FILES.metadata), 'utf8')) as ModelMetadata; // loadModel above has validated the folder

@@ -182,5 +182,8 @@ export function resumeKey(o: TrainConfig, manifestHash: string): string {
     ...(o.jitter ? { jitter: JITTER_VERSION } : {}),
     ...(o.photoAugment ? { photoAugment: PHOTO_AUGMENT_VERSION } : {}),
     ...(o.consistency ? { consistency: o.consistency } : {}),
+    // library-only options; named only when changed, so the keys of default runs stay as they were
+    ...(o.weightDecay !== TRAIN_DEFAULTS.weightDecay ? { weightDecay: o.weightDecay } : {}),
+    ...(o.patience !== TRAIN_DEFAULTS.patience ? { patience: o.patience } : {}),
   });
 }

@@ -20,16 +20,37 @@ export async function openCheckpoints(ckptDir: string, resume: boolean, log: (li
     state = await readState(ckptDir);
     if (!state) log(`no checkpoint in ${ckptDir}: starting from scratch`);
   } else if (existsSync(ckptDir)) {
+    const stale = await readState(ckptDir).catch(() => null);
+    if (stale) log(`discarding the checkpoint of an earlier run in ${ckptDir} (it had reached stage ${stale.stage} epoch ${stale.epoch}; --resume continues a checkpoint made with the same options)`);
     await rm(ckptDir, { recursive: true, force: true });
   }
   await mkdir(ckptDir, { recursive: true });
   return state;
 }
 
-/** Throws INVALID_ARGUMENT when the checkpoint was made with another resume key (options.ts). */
+/** The fields of two resume keys (options.ts `resumeKey`) that differ, as `name checkpoint → this run`. */
+export function keyDifferences(checkpointKey: string, key: string): string[] {
+  const parse = (k: string): Record<string, unknown> => {
+    try {
+      const v = JSON.parse(k) as unknown;
+      return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  };
+  const [was, now] = [parse(checkpointKey), parse(key)];
+  const show = (v: unknown): string => (v === undefined ? '(default)' : JSON.stringify(v));
+  return [...new Set([...Object.keys(was), ...Object.keys(now)])]
+    .filter((name) => JSON.stringify(was[name]) !== JSON.stringify(now[name]))
+    .map((name) => `${name} ${show(was[name])} → ${show(now[name])}`);
+}
+
+/** Throws INVALID_ARGUMENT when the checkpoint was made with another resume key (options.ts), naming what differs. */
 export function checkResumable(state: CheckpointState | null, key: string, ckptDir: string): void {
   if (state && state.optionsKey !== key) {
-    throw new AgeGenderError('INVALID_ARGUMENT', 'the checkpoint was made with other options or another manifest; rerun without --resume', { subject: checkpointFiles(ckptDir).state });
+    const differs = keyDifferences(state.optionsKey, key);
+    const what = differs.length > 0 ? `: ${differs.join(', ')}` : '';
+    throw new AgeGenderError('INVALID_ARGUMENT', `the checkpoint was made with other options or another manifest${what}; rerun with the checkpoint's options to resume, or without --resume to discard it and start over`, { subject: checkpointFiles(ckptDir).state });
   }
 }
 

@@ -20,10 +20,11 @@
  * `options.callbacks`; each stage adds its own early stopping to a copy of that list.
  *
  * @example
- *   await train({ workspace: 'workspace/utk', out: 'models/default', epochs: 4 });
+ *   await train({ workspace: 'workspace/utk', out: 'workspace/utk/exp/e4', epochs: 4 });
  */
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { removeStaleTempDirs, replaceDirAtomic } from '../core/atomic.js';
 import { AgeGenderError } from '../core/errors.js';
 import { checkOutputFolder } from '../core/output-path.js';
 import { initBackend } from '../model/backend.js';
@@ -37,8 +38,9 @@ import { labelTable } from './losses.js';
 import { trainingMetadata } from './metadata.js';
 import { resolveOptions, resumeKey, type TrainOptions, type TrainResult } from './options.js';
 import { startProgress } from './progress.js';
+import { checkReplaceable, checkTrainOut } from './out-folder.js';
 import { checkResumable, openCheckpoints, restoreCheckpoint } from './resume.js';
-import { recordResults, saveTrained, scoreSaved } from './score.js';
+import { recordResults, saveTrained, scoreSaved, type Scored } from './score.js';
 import { runStage1, runStage2 } from './stage.js';
 
 export { AGE_LOSSES, TRAIN_DEFAULTS, type AgeLoss, type TrainOptions, type TrainResult } from './options.js';
@@ -50,7 +52,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const t0 = Date.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const workspace = workspacePaths(o.workspace);
-  const out = await checkOutputFolder(o.out); // before any work: INVALID_ARGUMENT naming --out
+  checkTrainOut(o.out, workspace.root); // before any work: not the shipped model, not over the workspace
+  const out = await checkOutputFolder(o.out); // INVALID_ARGUMENT naming --out
+  checkReplaceable(out); // the folder is replaced as a whole: nothing else in it to lose
+  for (const stale of await removeStaleTempDirs(out)) log(`removed ${stale}, left by a run killed while saving`);
   const cacheDir = resolve(o.cacheDir ?? workspace.featureCache);
   const ckptDir = resolve(o.checkpointDir ?? workspace.checkpointDir(out));
   const backend = await initBackend();
@@ -77,12 +82,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (resumeTensors) tf.dispose(Object.values(resumeTensors));
 
   const metadata = await trainingMetadata({ o, out, backend, splits, data: features.data, learner, progress });
-  await saveTrained(learner, out, metadata, o, progress);
-  const scored = await scoreSaved(o, out, splits, metadata.command, progress, log);
-  progress.elapsed['total'] = (Date.now() - t0) / 1000; // this process
-  progress.elapsed['sinceFirstStart'] = (Date.now() - Date.parse(progress.startedAt)) / 1000; // across resumes
-  scored.metrics['timingsSeconds'] = progress.elapsed;
-  await recordResults(out, metadata, scored);
+  // built (saved, scored, recorded) in a folder beside `out`, then swapped in: a kill never leaves a half-written model
+  let scored: Scored = { metrics: {} };
+  await replaceDirAtomic(out, async (folder) => {
+    await saveTrained(learner, folder, metadata, o, progress);
+    scored = await scoreSaved(o, folder, splits, metadata.command, progress, log);
+    progress.elapsed['total'] = (Date.now() - t0) / 1000; // this process
+    progress.elapsed['sinceFirstStart'] = (Date.now() - Date.parse(progress.startedAt)) / 1000; // across resumes
+    scored.metrics['timingsSeconds'] = progress.elapsed;
+    await recordResults(folder, metadata, scored);
+  });
   await callbacks.trainEnd({ out, metrics: scored.metrics });
   await callbacks.emit('trainEnd', { out, metrics: scored.metrics });
   return { out, backend, metrics: scored.metrics, timings: progress.elapsed, bestEpoch: progress.bestEpoch };

@@ -8,6 +8,7 @@
  *   await runPipeline({ inputs: ['UTKFace/'], workspace: 'workspace/utk', modelDir: 'workspace/utk/model', report: 'report.html', log: console.log });
  */
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { AgeGenderError } from '../core/errors.js';
 import { SPLITS } from '../core/types.js';
 import { join, resolve } from 'node:path';
@@ -20,6 +21,7 @@ import type { TrainCallback } from '../train/callbacks.js';
 import { readState } from '../train/checkpoint.js';
 import { recordedTrainingOptions, trainingOptionsToRecord } from '../train/metadata.js';
 import { resolveOptions, resumeKey, type TrainConfig, type TrainOptions } from '../train/options.js';
+import { keyDifferences } from '../train/resume.js';
 import { train, type TrainResult } from '../train/train.js';
 import { workspacePaths } from '../workspace/layout.js';
 import { manifestSha256 } from '../workspace/manifest.js';
@@ -51,6 +53,8 @@ export interface PipelineOptions {
   onPrepareProgress?: (event: PrepareProgress) => void;
   /** Callbacks for this training run (e.g. a progress bar). */
   trainCallbacks?: TrainCallback[];
+  /** Training's own lines (epochs, checkpoints; default: stderr), e.g. through the progress bar's log so they are not written beside the bar. */
+  trainLog?: (line: string) => void;
   /** Makes a fresh progress callback for each evaluation run (the evaluate step, and the report's when it cannot reuse it). */
   evaluationProgress?: () => (done: number, total: number) => void;
 }
@@ -100,7 +104,8 @@ export async function resumeCheckpoint(ckptDir: string, key: string, retrain: bo
     return false;
   }
   if (state.optionsKey !== key) {
-    log(`discarding the checkpoint in ${ckptDir}: it was made with other training options or another manifest`);
+    const differs = keyDifferences(state.optionsKey, key);
+    log(`discarding the checkpoint in ${ckptDir}: it was made with other training options or another manifest${differs.length > 0 ? ` (${differs.join(', ')})` : ''}`);
     return false;
   }
   log(`resuming the interrupted run from its checkpoint in ${ckptDir}`);
@@ -123,6 +128,7 @@ async function trainStep(o: PipelineOptions, workspace: string, summary: Prepare
     score: true,
     command: o.command,
     callbacks: o.trainCallbacks,
+    log: o.trainLog,
   };
   const config = resolveOptions(options);
   if (!o.retrain && trainedOnManifest(o.modelDir, summary.manifestSha256)) {
@@ -135,7 +141,9 @@ async function trainStep(o: PipelineOptions, workspace: string, summary: Prepare
   }
   const paths = workspacePaths(workspace);
   const manifestHash = summary.manifestSha256 ?? (await manifestSha256(workspace));
-  const resume = await resumeCheckpoint(paths.checkpointDir(o.modelDir), resumeKey(config, manifestHash), Boolean(o.retrain), log);
+  const ckptDir = paths.checkpointDir(o.modelDir);
+  const resume = await resumeCheckpoint(ckptDir, resumeKey(config, manifestHash), Boolean(o.retrain), log);
+  if (!resume) await rm(ckptDir, { recursive: true, force: true }); // said above; train() would say it again
   return train({ ...options, resume });
 }
 

@@ -2,7 +2,8 @@
 // leaves the run's list as it was, and one `{ stop: true }` ends the stage after every callback ran.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { CallbackList, earlyStopping, type EpochLogs, type TrainCallback } from '../../src/train/callbacks.js';
+import { AgeGenderError } from '../../src/core/errors.js';
+import { CallbackList, earlyStopping, nanGuard, type EpochLogs, type TrainCallback } from '../../src/train/callbacks.js';
 
 const logs = (epoch: number, valMae: number): EpochLogs => ({
   stage: 2, epoch, epochs: 4, loss: 0, ageLoss: 0, genderLoss: 0,
@@ -50,5 +51,24 @@ describe('CallbackList', () => {
     assert.equal(await stage.epochEnd(logs(1, 5)), false);
     assert.equal(await stage.epochEnd(logs(2, 6)), true);
     assert.equal(await run.epochEnd(logs(3, 7)), false);
+  });
+});
+
+describe('CallbackList errors', () => {
+  it("names the callback and the hook of a callback's own error, keeping it as the cause", async () => {
+    const boom = new Error('boom');
+    const list = new CallbackList([{ name: 'fine', onEpochEnd: () => undefined }, { name: 'mine', onEpochEnd: () => { throw boom; } }]);
+    await assert.rejects(list.epochEnd(logs(1, 5)), (e: Error) => {
+      assert.match(e.message, /training callback "mine" failed in onEpochEnd: boom/);
+      assert.equal(e.cause, boom);
+      return true;
+    });
+    const async = new CallbackList([{ name: 'later', onEvent: async () => Promise.reject(new Error('no disk')) }]);
+    await assert.rejects(async.emit('checkpoint', {}), /training callback "later" failed in onEvent\(checkpoint\): no disk/);
+  });
+
+  it('lets an AgeGenderError (the NaN guard stopping the run) through unchanged', async () => {
+    const list = new CallbackList([nanGuard()]);
+    await assert.rejects(list.epochEnd(logs(1, Number.NaN)), (e: unknown) => e instanceof AgeGenderError && e.code === 'TRAINING_DIVERGED' && !e.message.includes('training callback'));
   });
 });

@@ -45,6 +45,7 @@ export function registerPipelineCommand(program: Command): void {
     .action(async (inputs: string[], opts: PipelineCliOptions) => {
       const log = (line: string): void => console.log(line);
       const prepared = prepareProgress();
+      const trainProgress = progressCallback();
       await runPipeline({
         inputs,
         workspace: opts.workspace,
@@ -61,7 +62,8 @@ export function registerPipelineCommand(program: Command): void {
         log,
         // the bar stops when hashing ends, before the summary is printed
         onPrepareProgress: prepared.onProgress,
-        trainCallbacks: [progressCallback()],
+        trainCallbacks: [trainProgress],
+        trainLog: (line) => trainProgress.log(line),
         evaluationProgress: () => progressReporter('evaluate', log),
       });
     });

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { parseNumberOption } from '../../core/validate.js';
@@ -5,7 +6,7 @@ import { CUT_POINTS, type CutPoint } from '../../model/encoder.js';
 import type { BatchLogs, EpochLogs, TrainCallback } from '../../train/callbacks.js';
 import { AGE_LOSSES, train, TRAIN_DEFAULTS, type AgeLoss, type TrainResult } from '../../train/train.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
-import { WORKSPACE_FILES } from '../../workspace/layout.js';
+import { checkpointFiles, WORKSPACE_FILES, workspacePaths } from '../../workspace/layout.js';
 
 export interface TrainCommandOptions {
   workspace: string;
@@ -27,25 +28,49 @@ export interface TrainCommandOptions {
   ageLoss?: AgeLoss;
 }
 
-/** A live progress bar (TTY only) with the running losses. */
-export function progressCallback(): TrainCallback {
+/**
+ * A live progress bar (TTY only) with the running losses, and the run's log: a line is written only
+ * after the bar is stopped (the bar disables line wrap and redraws its own line, so a line written
+ * beside it was cut off at the terminal's width); the next batch starts a new bar.
+ */
+export function progressCallback(makeBar: typeof createProgressBar = createProgressBar, write: (text: string) => void = (text) => void process.stderr.write(text)): TrainCallback & { log(line: string): void } {
   let bar: ProgressBar | null = null;
   let label = '';
+  const stop = (): void => {
+    bar?.stop();
+    bar = null;
+  };
   return {
     name: 'progressBar',
     onEpochBegin(i) {
-      bar?.stop();
+      stop();
       label = `s${i.stage} e${i.epoch}/${i.epochs}`;
-      bar = createProgressBar(label, '{bar} {value}/{total} | loss {loss} (age {age}, gender {gender}) | lr {lr} | {eta_formatted} left');
     },
     onBatchEnd(l: BatchLogs) {
-      bar?.update(l.batch, l.batches, { loss: l.loss.toFixed(3), age: l.ageLoss.toFixed(3), gender: l.genderLoss.toFixed(3), lr: l.lr.toExponential(1) });
+      bar ??= makeBar(label, '{bar} {value}/{total} | loss {loss} (age {age}, gender {gender}) | lr {lr} | {eta_formatted} left');
+      bar.update(l.batch, l.batches, { loss: l.loss.toFixed(3), age: l.ageLoss.toFixed(3), gender: l.genderLoss.toFixed(3), lr: l.lr.toExponential(1) });
     },
     onEpochEnd(_l: EpochLogs) {
-      bar?.stop();
-      bar = null;
+      stop();
+    },
+    log(line: string) {
+      stop();
+      write(`${line}\n`);
     },
   };
+}
+
+/** What `train` says when interrupted (Ctrl-C, SIGTERM): the checkpoint that is kept and how to continue from it. */
+export function interruptedText(ckptDir: string): string {
+  const stateFile = checkpointFiles(ckptDir).state;
+  let state: { stage?: unknown; epoch?: unknown } | null = null;
+  try {
+    state = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { stage?: unknown; epoch?: unknown }) : null;
+  } catch {
+    state = null;
+  }
+  if (!state) return 'interrupted before the first checkpoint: nothing to resume; run the command again to start over';
+  return `interrupted: the checkpoint after stage ${String(state.stage)} epoch ${String(state.epoch)} is kept in ${ckptDir}; run the same command with --resume to continue from it`;
 }
 
 /** Runs `agegender train` with parsed options; exported for tests. */
@@ -58,27 +83,39 @@ export async function runTrain(opts: TrainCommandOptions, argv: readonly string[
   const labelSigmaSlope = opts.labelSigmaSlope === undefined ? undefined : parseNumberOption(opts.labelSigmaSlope, '--label-sigma-slope', 0, 1);
   const consistency = opts.consistency === undefined ? undefined : parseNumberOption(opts.consistency, '--consistency', 0, 100);
   const command = ['agegender', ...argv.slice(2)].join(' ');
-  return train({
-    workspace: resolve(opts.workspace),
-    out: resolve(opts.out),
-    epochs,
-    stage1Epochs,
-    seed,
-    limit,
-    labelSigma,
-    labelSigmaSlope,
-    cutPoint: opts.cutPoint,
-    ageLoss: opts.ageLoss,
-    resume: Boolean(opts.resume),
-    balance: Boolean(opts.balance),
-    ethnicityAgeBalance: Boolean(opts.ethnicityAgeBalance),
-    jitter: opts.jitter,
-    photoAugment: opts.photoAugment,
-    consistency,
-    score: opts.score,
-    command,
-    callbacks: [progressCallback()],
-  });
+  const progress = progressCallback();
+  const ckptDir = workspacePaths(opts.workspace).checkpointDir(resolve(opts.out));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    progress.log(interruptedText(ckptDir));
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    return await train({
+      workspace: resolve(opts.workspace),
+      out: resolve(opts.out),
+      epochs,
+      stage1Epochs,
+      seed,
+      limit,
+      labelSigma,
+      labelSigmaSlope,
+      cutPoint: opts.cutPoint,
+      ageLoss: opts.ageLoss,
+      resume: Boolean(opts.resume),
+      balance: Boolean(opts.balance),
+      ethnicityAgeBalance: Boolean(opts.ethnicityAgeBalance),
+      jitter: opts.jitter,
+      photoAugment: opts.photoAugment,
+      consistency,
+      score: opts.score,
+      command,
+      callbacks: [progress],
+      log: (line) => progress.log(line),
+    });
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
 }
 
 /** What `train` prints after the model folder: the val and test scores (intervals left out), or that there are none (`--no-score`). */

@@ -13,6 +13,12 @@ import { AgeGenderError } from '../core/errors.js';
 /** The files of a model folder (see `io.ts`). */
 export const MODEL_FILES = Object.freeze({ model: 'model.json', weights: 'weights.bin', metadata: 'metadata.json', metrics: 'metrics.json' });
 
+/**
+ * The encoder weights' licence (face-api, MIT), shipped beside the default model and written into every
+ * model folder `train` makes: fine-tuned copies of those weights carry their notice.
+ */
+export const ENCODER_LICENSE_FILE = 'LICENSE-face-api';
+
 /** The package root (the folder holding agegender's package.json), found from this file. */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

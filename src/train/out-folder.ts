@@ -11,7 +11,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AgeGenderError } from '../core/errors.js';
-import { defaultModelDir, MODEL_FILES } from '../model/folder.js';
+import { defaultModelDir, ENCODER_LICENSE_FILE, MODEL_FILES } from '../model/folder.js';
 import { WORKSPACE_FILES } from '../workspace/layout.js';
 
 /** `path` resolved, with links followed as far as the path exists. */
@@ -49,7 +49,7 @@ export function checkTrainOut(out: string, workspace: string): void {
  */
 export function checkReplaceable(out: string): void {
   if (!existsSync(out) || !statSync(out).isDirectory()) return;
-  const ours = new Set<string>(Object.values(MODEL_FILES));
+  const ours = new Set<string>([...Object.values(MODEL_FILES), ENCODER_LICENSE_FILE]);
   const others = readdirSync(out).filter((name) => !ours.has(name));
   if (others.length > 0) {
     throw new AgeGenderError('INVALID_ARGUMENT', `cannot write the model here: the folder holds ${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}, which are not model files; train replaces the whole folder, so give an empty or new folder (or a model folder)`, { subject: out });

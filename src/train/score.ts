@@ -3,11 +3,13 @@
  * settings chosen on val, test scored once: choose-inference.ts), and record the figures and
  * timings in the folder's metadata and metrics files.
  */
+import { copyFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeJsonAtomic } from '../core/atomic.js';
 import type { ManifestRow, SplitName } from '../core/types.js';
 import type { ModelMetadata } from '../model/api.js';
 import type { InferenceSettings } from '../model/index.js';
+import { defaultModelDir, ENCODER_LICENSE_FILE } from '../model/folder.js';
 import { MODEL_FILES, saveModel } from '../model/io.js';
 import { chooseInference } from './choose-inference.js';
 import type { SplitItems, TrainItem } from './data.js';
@@ -19,6 +21,7 @@ import { replaceBest, type RunProgress } from './progress.js';
 export async function saveTrained(learner: Learner, out: string, metadata: ModelMetadata, o: TrainConfig, progress: RunProgress): Promise<void> {
   const t0 = Date.now();
   await saveModel(learner.net, out, metadata, { sigma: o.labelSigma, slope: o.labelSigmaSlope });
+  await copyFile(join(defaultModelDir(), ENCODER_LICENSE_FILE), join(out, ENCODER_LICENSE_FILE)); // the encoder weights' MIT notice travels with them
   learner.dispose();
   replaceBest(progress, []);
   progress.elapsed['save'] = (Date.now() - t0) / 1000;

@@ -62,6 +62,9 @@ describe('train writes the model folder as a whole', () => {
     assert.ok(metadata.inference !== undefined && metadata.metrics['val'] !== undefined, 'scored and recorded');
     assert.deepEqual(metadata.metrics['val'], r.metrics['val']);
     assert.deepEqual(readdirSync(root).sort(), ['cache', 'model', 'ws']);
+    assert.deepEqual(readdirSync(out).sort(), ['LICENSE-face-api', 'metadata.json', 'metrics.json', 'model.json', 'weights.bin'], "the encoder weights' licence travels with the trained model");
+    assert.equal(readFileSync(join(out, 'LICENSE-face-api'), 'utf8'), readFileSync(join(defaultModelDir(), 'LICENSE-face-api'), 'utf8'));
+    await train({ ...options, log: () => {} }); // a folder train made (with its licence) is replaceable
   });
 
   it('removes the build folders a killed run left beside the model folder, and only those', async (t) => {

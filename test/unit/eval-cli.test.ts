@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { AgeGenderPrediction, ManifestRow } from '../../src/core/types.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
-import { registerEvaluateCommand, runEvaluate } from '../../src/cli/commands/evaluate.js';
+import { runEvaluate } from '../../src/cli/commands/evaluate.js';
+import { runEvaluateCli } from '../helpers/evaluate-cli.js';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { evaluateWorkspace } from '../../src/workflow/evaluate.js';
 import { formatEvaluation } from '../../src/eval/format.js';
@@ -85,19 +85,8 @@ test('evaluate refuses a split with no kept, labelled face before loading a mode
     await assert.rejects(evaluateWorkspace({ workspace: ws, split: 'test', modelDir: join(ws, 'no-model') }), refused);
     assert.deepEqual((await readdir(ws)).sort(), ['a.jpg', 'b.jpg', 'd.jpg', 'manifest.jsonl'], 'nothing written');
     // val: one chip evaluated, one missing file skipped; the command writes the evaluation and exits 1 (the shipped model is loaded)
-    const program = new Command().exitOverride();
-    registerEvaluateCommand(program);
-    const logged: string[] = [];
-    const log = console.log;
-    const exitCode = process.exitCode;
-    console.log = (line: string) => void logged.push(line);
-    try {
-      await program.parseAsync(['evaluate', '--workspace', ws, '--split', 'val', '--out', join(ws, 'out'), '--replicates', '10'], { from: 'user' });
-      assert.equal(process.exitCode, 1);
-    } finally {
-      console.log = log;
-      process.exitCode = exitCode;
-    }
+    const { logged, exitCode } = await runEvaluateCli(['--workspace', ws, '--split', 'val', '--out', join(ws, 'out'), '--replicates', '10']);
+    assert.equal(exitCode, 1);
     assert.ok(logged.includes('val: 1 face (1 skipped)'), logged.join('\n'));
     assert.deepEqual((await readdir(join(ws, 'out'))).sort(), ['evaluation.json', 'predictions.csv']);
   } finally {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { Command } from 'commander';
-import { registerEvaluateCommand, runEvaluatePhotos } from '../../src/cli/commands/evaluate.js';
+import { runEvaluatePhotos } from '../../src/cli/commands/evaluate.js';
+import { runEvaluateCli } from '../helpers/evaluate-cli.js';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { decadeBias, failedPhotoLines, formatPhotoSummary, maeWithoutDecadeBias, parsePhotoLabels, photoRecordsCsv, signedErrorByDecade, summarisePhotos, type PhotoRecord } from '../../src/eval/photos.js';
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
@@ -292,19 +292,8 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(lines[2], '… and 1 more (see the error column of photo-predictions.csv)');
     assert.deepEqual(failedPhotoLines(records.slice(0, 2)), []);
     // the command: the evaluation written, the failed files named, exit status 1 (the shipped model is loaded)
-    const program = new Command().exitOverride();
-    registerEvaluateCommand(program);
-    const logged: string[] = [];
-    const log = console.log;
-    const exitCode = process.exitCode;
-    console.log = (line: string) => void logged.push(line);
-    try {
-      await program.parseAsync(['evaluate', '--photos', photos, '--labels', labels, '--out', join(dir, 'cli-out'), '--no-detect'], { from: 'user' });
-      assert.equal(process.exitCode, 1);
-    } finally {
-      console.log = log;
-      process.exitCode = exitCode;
-    }
+    const { logged, exitCode } = await runEvaluateCli(['--photos', photos, '--labels', labels, '--out', join(dir, 'cli-out'), '--no-detect']);
+    assert.equal(exitCode, 1);
     assert.ok(logged.includes('failed: empty.jpg (' + records[2]!.error + ')'), logged.join('\n'));
     assert.ok(existsSync(join(dir, 'cli-out', 'photo-evaluation.json')));
   });

@@ -80,6 +80,8 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   // The page's own ?genderThreshold= (checked by the server, which writes it here) is passed on to the API.
   var threshold = document.body.getAttribute('data-gender-threshold');
   var passOn = threshold ? '&genderThreshold=' + encodeURIComponent(threshold) : '';
+  // A server without an explainer serves the page without the "Explain" option: nothing to ask it.
+  var canExplain = document.body.getAttribute('data-explain') !== 'false';
 
   function setStatus(text, kind) {
     statusEl.textContent = text;
@@ -90,12 +92,25 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     var url = path + sep + 'detect=' + ($('detect').checked ? 'true' : 'false') + passOn;
     return fetch(url, { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' } }).then(function (res) {
       return res.json().catch(function () { return null; }).then(function (body) {
-        if (res.ok) return body;
-        var e = new Error(body && body.error ? body.error.message : 'HTTP ' + res.status);
+        if (res.ok && body) return body;
+        var e = new Error(body && body.error ? body.error.message : httpText(res.status));
         e.code = body && body.error ? body.error.code : String(res.status);
         throw e;
       });
+    }, function () {
+      // fetch rejects only when no answer came (the server stopped, the network is down): say that, not "Failed to fetch"
+      var e = new Error('the server did not answer (it may have stopped, or the network is down); try again');
+      e.code = 'UNREACHABLE';
+      throw e;
     });
+  }
+  // An answer without the API's JSON error (a proxy or gateway in front): what its status means.
+  function httpText(status) {
+    if (status === 413) return 'the file is too large for the server (HTTP 413)';
+    if (status === 429) return 'too many requests; wait a minute and try again (HTTP 429)';
+    if (status >= 500) return 'the server failed (HTTP ' + status + '); try again later';
+    if (status < 400) return 'the server\'s answer could not be read (HTTP ' + status + ')';
+    return 'the server refused the request (HTTP ' + status + ')';
   }
   function clearFaces() {
     var old = stage.querySelectorAll('.face-box, .face-label');
@@ -161,8 +176,10 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       note.className = 'pending';
       note.textContent = 'explanation pending\u2026';
       card.appendChild(text);
-      card.appendChild(img);
-      card.appendChild(note);
+      if (canExplain) {
+        card.appendChild(img);
+        card.appendChild(note);
+      }
       facesEl.appendChild(card);
     });
   }
@@ -202,9 +219,11 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       reader.readAsDataURL(file);
     });
   }
-  function showPhoto(file) {
+  function showPhoto(file, mine) {
     // A data: URL, not a blob: one: the page's CSP allows img-src 'self' data: only.
     return readAsDataUrl(file).then(function (url) {
+      // a later file was chosen while this one was read: the photo element is that file's now
+      if (mine !== run) throw new Error('superseded');
       return new Promise(function (resolve) {
         // false when the browser cannot show the file (HEIC outside Safari): the server still analyses it.
         photo.onload = function () { resolve(true); };
@@ -256,13 +275,19 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       })
       .catch(function () { return false; });
   }
+  // "photo.jpg: " before an error, so the message names the file it is about (a pasted image has no name).
+  function named(file) { return file.name ? file.name + ': ' : ''; }
   function analyse(file) {
     var mine = ++run;
     lastFile = file;
     clearFaces();
+    if (file.size === 0) {
+      photo.hidden = true;
+      return setStatus('Error: ' + named(file) + 'the file is empty (0 bytes)', 'error');
+    }
     setStatus('Finding faces\u2026');
     var sent = file;
-    showPhoto(file).then(function (showable) {
+    showPhoto(file, mine).then(function (showable) {
       if (mine !== run) throw new Error('superseded'); // the photo element now shows a later file
       if (showable) {
         photo.hidden = false;
@@ -279,28 +304,29 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       layout();
       listFaces(result);
       if (result.faces.length === 0) return setStatus(noFace(null), 'warn');
+      if (!canExplain) return setStatus(foundText(result) + ' (' + Math.round(result.ms) + ' ms).');
       setStatus(foundText(result) + ' (' + Math.round(result.ms) + ' ms). Explaining\u2026');
       return explainFaces(result, sent, mine);
     }).catch(function (e) {
       if (mine !== run) return;
       if (e.code === 'NO_USABLE_FACE') return setStatus(noFace(e), 'warn');
-      setStatus('Error: ' + e.message, 'error');
+      setStatus('Error: ' + named(file) + e.message, 'error');
     });
   }
   drop.addEventListener('click', function () { input.click(); });
   input.addEventListener('change', function () { if (input.files && input.files[0]) analyse(input.files[0]); input.value = ''; });
   drop.addEventListener('dragover', function (e) { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', function () { drop.classList.remove('over'); });
-  drop.addEventListener('drop', function (e) {
+  // A photo dropped anywhere on the page (on the zone, or on the photo shown) is analysed; the
+  // browser must never navigate away from the page to open it.
+  document.addEventListener('dragover', function (e) { e.preventDefault(); });
+  document.addEventListener('drop', function (e) {
     e.preventDefault();
     drop.classList.remove('over');
     var f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
     if (f) analyse(f);
   });
-  // A photo dropped beside the zone must not make the browser navigate away from the page.
-  document.addEventListener('dragover', function (e) { e.preventDefault(); });
-  document.addEventListener('drop', function (e) { e.preventDefault(); });
-  $('target').addEventListener('change', function () { if (lastFile) analyse(lastFile); });
+  if (canExplain) $('target').addEventListener('change', function () { if (lastFile) analyse(lastFile); });
   $('detect').addEventListener('change', function () { if (lastFile) analyse(lastFile); });
   if (window.ResizeObserver) new ResizeObserver(function () { layout(); }).observe(photo);
   window.addEventListener('resize', layout);

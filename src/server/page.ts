@@ -2,7 +2,7 @@
  * The web page: GET / (HTML), GET /app.js and GET /app.css. No inline script or style, no external
  * resources, so the page runs under `default-src 'self'; img-src 'self' data:`. Drop (or choose) a
  * photo: it is sent to /v1/predict, each face is boxed and listed with age, gender and probability,
- * then /v1/explain adds each face's explanation overlay. The "about" panel (what this is, how
+ * then /v1/explain adds each face's explanation overlay (where the server has an explainer). The "about" panel (what this is, how
  * accurate, what not to use it for) reads its figures and licence from the served model's metadata.
  *
  * @example
@@ -111,13 +111,32 @@ ${licenceHtml(metadata)}
 </section>`;
 }
 
-/** The page's HTML for a model (its metadata, and the gender threshold it applies). */
+/** What the server behind the page can do: find faces (a detector loaded), explain (an explainer given). */
+export interface PageFeatures {
+  detect: boolean;
+  explain: boolean;
+}
+
+const ALL_FEATURES: PageFeatures = Object.freeze({ detect: true, explain: true });
+
+/**
+ * The upload options: "Explain <target>" only where the server explains, and "detect faces" unticked
+ * and disabled where it has no detector (every upload is then read as one tight face crop).
+ */
+function optionsHtml(features: PageFeatures): string {
+  const target = features.explain ? `<label>Explain <select id="target"><option value="gender">gender</option><option value="age">age</option></select></label>\n` : '';
+  const detect = features.detect
+    ? `<label><input id="detect" type="checkbox" checked> detect faces <span class="hint">(untick for a tight face crop)</span></label>`
+    : `<label><input id="detect" type="checkbox" disabled> detect faces <span class="hint">(this server has no face detector: each photo is read as one tight face crop)</span></label>`;
+  return `<div class="options">\n${target}${detect}\n</div>`;
+}
+
 /**
  * The page for the model's threshold, or for the one the page's address asks (`?genderThreshold=`,
  * passed on to the API by the script through `data-gender-threshold`); a value that is not a
  * threshold is ignored with a note saying so.
  */
-export function pageHtml(metadata: ModelMetadata, genderThreshold = 0.5, fromAddress: ReturnType<typeof pageGenderThreshold> = null): string {
+export function pageHtml(metadata: ModelMetadata, genderThreshold = 0.5, fromAddress: ReturnType<typeof pageGenderThreshold> = null, features: PageFeatures = ALL_FEATURES): string {
   const asked = fromAddress && 'value' in fromAddress ? fromAddress.value : null;
   const shown = asked ?? genderThreshold;
   const refused = fromAddress && 'refused' in fromAddress ? `<p class="note warn" id="threshold-note">${esc(fromAddress.refused)}; the model's threshold is used.</p>\n` : '';
@@ -131,20 +150,17 @@ export function pageHtml(metadata: ModelMetadata, genderThreshold = 0.5, fromAdd
 <link rel="stylesheet" href="/app.css">
 <script src="/app.js" defer></script>
 </head>
-<body${asked === null ? '' : ` data-gender-threshold="${asked}"`}>
+<body${asked === null ? '' : ` data-gender-threshold="${asked}"`}${features.explain ? '' : ' data-explain="false"'}>
 <main>
 <h1>agegender</h1>
 ${refused}
-<p class="note">Choose or drop a photo: each face is boxed and listed with an age estimate (80% interval) and the gender label as annotated in UTKFace, with its probability; then the explanation shows which regions drove the answer. The photo is processed in memory and not stored.</p>
+<p class="note">Choose or drop a photo: each face is boxed and listed with an age estimate (80% interval) and the gender label as annotated in UTKFace, with its probability${features.explain ? '; then the explanation shows which regions drove the answer' : ''}. The photo is processed in memory and not stored.</p>
 <button type="button" id="drop" class="drop" aria-describedby="drop-help">
 <span class="drop-title">Choose a photo</span>
 <span id="drop-help" class="drop-help">or drop one here (${SUPPORTED_FORMATS})</span>
 </button>
 <input id="file" type="file" accept="image/*,.heic,.heif,.avif" aria-label="photo to analyse" tabindex="-1" hidden>
-<div class="options">
-<label>Explain <select id="target"><option value="gender">gender</option><option value="age">age</option></select></label>
-<label><input id="detect" type="checkbox" checked> detect faces <span class="hint">(untick for a tight face crop)</span></label>
-</div>
+${optionsHtml(features)}
 <div id="status" role="status" aria-live="polite"></div>
 <figure id="stage" class="stage"><img id="photo" alt=""></figure>
 <ol id="faces" class="faces" aria-label="faces found"></ol>
@@ -155,12 +171,12 @@ ${aboutHtml(metadata, shown, genderThreshold)}
 `;
 }
 
-/** GET /, /app.js and /app.css, for the model served. */
-export function registerPageRoutes(app: FastifyInstance, model: Pick<AgeGenderModel, 'metadata' | 'genderThreshold'>): void {
-  const html = pageHtml(model.metadata, model.genderThreshold);
+/** GET /, /app.js and /app.css, for the model served and what the server can do. */
+export function registerPageRoutes(app: FastifyInstance, model: Pick<AgeGenderModel, 'metadata' | 'genderThreshold'>, features: PageFeatures = ALL_FEATURES): void {
+  const html = pageHtml(model.metadata, model.genderThreshold, null, features);
   app.get('/', async (req, reply) => {
     const asked = pageGenderThreshold((req.query as Record<string, unknown> | undefined)?.['genderThreshold']);
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(asked === null ? html : pageHtml(model.metadata, model.genderThreshold, asked));
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(asked === null ? html : pageHtml(model.metadata, model.genderThreshold, asked, features));
   });
   app.get('/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(PAGE_SCRIPT));
   app.get('/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(PAGE_STYLE));

@@ -34,7 +34,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc
 
   app.get('/openapi.json', async () => doc);
 
-  registerPageRoutes(app, ctx.model);
+  registerPageRoutes(app, ctx.model, { detect: ctx.detector !== null, explain: ctx.explain !== null });
 }
 
 /** POST /v1/predict. */

@@ -38,7 +38,7 @@ function sureModel(): AgeGenderModel {
   return { ...base, predictBatch, predict: async (image) => (await predictBatch([image]))[0]! };
 }
 
-async function serve(model: AgeGenderModel, detector: FaceDetector, explain: ExplainFn | null): Promise<{ app: FastifyInstance; url: string }> {
+async function serve(model: AgeGenderModel, detector: FaceDetector | null, explain: ExplainFn | null): Promise<{ app: FastifyInstance; url: string }> {
   const app = await buildServer({ model, detector, explain });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
@@ -46,19 +46,19 @@ async function serve(model: AgeGenderModel, detector: FaceDetector, explain: Exp
   return { app, url: `http://127.0.0.1:${address.port}/` };
 }
 
-/** Drops a fixture photo on the drop zone (a drop event with a DataTransfer, as a real drag gives). */
-async function dropPhoto(page: Page, file: string): Promise<void> {
+/** Drops a fixture photo on the drop zone, or on the element `on` (a drop event with a DataTransfer, as a real drag gives). */
+async function dropPhoto(page: Page, file: string, on = 'drop'): Promise<void> {
   const b64 = (await readFile(new URL(file, PHOTOS))).toString('base64');
   await page.evaluate(
-    ({ b64, name }) => {
+    ({ b64, name, on }) => {
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const dt = new DataTransfer();
       dt.items.add(new File([bytes], name, { type: 'image/jpeg' }));
-      const zone = document.getElementById('drop')!;
+      const zone = document.getElementById(on)!;
       zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
       zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     },
-    { b64, name: file },
+    { b64, name: file, on },
   );
 }
 
@@ -196,7 +196,7 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       // Listening before the page loads turns Chromium's file-chooser interception on in time.
       const choosers: FileChooser[] = [];
       page.on('filechooser', (fc) => choosers.push(fc));
-      await page.goto(sure.url);
+      await page.goto(lime.url); // a server with an explainer: the page offers "Explain"
       const button = page.getByRole('button', { name: /choose a photo/i });
       assert.equal(await button.count(), 1);
       let reached = false;
@@ -361,11 +361,79 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       assert.doesNotMatch((await page.textContent('#status')) ?? '', /cannot be shown/);
     }));
 
-  it('a file that is not an image shows the server error', () =>
+  it('a file that is not an image, an empty file, a server that does not answer or a proxy\'s error page: the status names the file and says why, and the next photo works', () =>
     withPage(DESKTOP, async (page) => {
       await page.goto(sure.url);
-      await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
-      await page.waitForFunction(() => document.getElementById('status')!.className === 'error', undefined, { timeout: 30_000 });
-      assert.match((await page.textContent('#status')) ?? '', /not a supported image/);
+      const failed = async (name: string, buffer: Buffer): Promise<string> => {
+        await page.evaluate(() => { document.getElementById('status')!.className = ''; });
+        await page.setInputFiles('#file', { name, mimeType: 'image/jpeg', buffer });
+        await page.waitForFunction(() => document.getElementById('status')!.className === 'error', undefined, { timeout: 30_000 });
+        return (await page.textContent('#status')) ?? '';
+      };
+      const photo = await readFile(new URL('three-faces.jpg', PHOTOS));
+      assert.match(await failed('notes.txt', Buffer.from('hello')), /^Error: notes\.txt: not a supported image/);
+      assert.equal(await failed('empty.jpg', Buffer.alloc(0)), 'Error: empty.jpg: the file is empty (0 bytes)');
+      await page.route('**/v1/**', (route) => route.abort('connectionrefused'));
+      assert.equal(await failed('a.jpg', photo), 'Error: a.jpg: the server did not answer (it may have stopped, or the network is down); try again');
+      await page.unroute('**/v1/**');
+      await page.route('**/v1/**', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>502 Bad Gateway</h1>' }));
+      assert.equal(await failed('b.jpg', photo), 'Error: b.jpg: the server failed (HTTP 502); try again later');
+      await page.unroute('**/v1/**');
+      await page.setInputFiles('#file', { name: 'c.jpg', mimeType: 'image/jpeg', buffer: photo });
+      await page.waitForFunction(() => document.querySelectorAll('.face-box').length === 3, undefined, { timeout: 30_000 });
+      assert.match((await page.textContent('#status')) ?? '', /^3 faces/);
     }));
+
+  it('a photo chosen while the previous one is still being read: the later one is shown and boxed, not the earlier', () =>
+    withPage(DESKTOP, async (page) => {
+      // The first file is read slowly (a large file on a slow disk), so its reading ends after the second's.
+      await page.addInitScript(() => {
+        const read = FileReader.prototype.readAsDataURL;
+        FileReader.prototype.readAsDataURL = function (this: FileReader, blob: Blob) {
+          if (blob instanceof File && blob.name.startsWith('slow')) setTimeout(() => read.call(this, blob), 700);
+          else read.call(this, blob);
+        };
+      });
+      await page.goto(plain.url);
+      const flat = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#7a9' } }).png().toBuffer();
+      await page.setInputFiles('#file', { name: 'slow.png', mimeType: 'image/png', buffer: flat });
+      await page.setInputFiles('#file', { name: 'three.jpg', mimeType: 'image/jpeg', buffer: await readFile(new URL('three-faces.jpg', PHOTOS)) });
+      await page.waitForFunction(() => /^3 faces/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // past the slow read
+      assert.equal(await page.evaluate(() => (document.getElementById('photo') as HTMLImageElement).naturalWidth), 1000, 'the photo shown is the one boxed');
+      assert.equal(await page.locator('.face-box').count(), 3);
+      assert.match((await page.textContent('#status')) ?? '', /^3 faces/);
+    }));
+
+  it('a server without an explainer: no "Explain" option and no explain request; a photo dropped on the photo shown is analysed', () =>
+    withPage(DESKTOP, async (page) => {
+      const asked: string[] = [];
+      page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+      await page.goto(plain.url);
+      assert.equal(await page.locator('#target').count(), 0);
+      assert.doesNotMatch((await page.textContent('main > p.note')) ?? '', /explanation/);
+      await dropPhoto(page, 'no-face.jpg');
+      await page.waitForFunction(() => /^No (face found|usable face)/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+      await dropPhoto(page, 'three-faces.jpg', 'photo');
+      await page.waitForFunction(() => document.querySelectorAll('.face-box').length === 3, undefined, { timeout: 30_000 });
+      assert.match((await page.textContent('#status')) ?? '', /^3 faces \(\d+ ms\)\.$/);
+      assert.equal(await page.locator('.face-card .pending').count(), 0, 'no "explanation pending" under the faces');
+      assert.ok(!asked.includes('/v1/explain'), asked.join(' '));
+    }));
+
+  it('a server without a face detector: "detect faces" is unticked and disabled, and a face chip is read', async () => {
+    const chips = await serve(fakeModel(), null, null);
+    try {
+      await withPage(PHONE, async (page) => {
+        await page.goto(chips.url);
+        assert.deepEqual(await page.evaluate(() => { const d = document.getElementById('detect') as HTMLInputElement; return [d.checked, d.disabled]; }), [false, true]);
+        assert.match((await page.textContent('.options')) ?? '', /this server has no face detector/);
+        await page.setInputFiles('#file', fileURLToPath(new URL('chip-35-male.jpg', PHOTOS)));
+        await page.waitForFunction(() => document.querySelectorAll('.face-card').length === 1, undefined, { timeout: 30_000 });
+        assert.match((await page.textContent('#status')) ?? '', /^1 face \(/);
+      });
+    } finally {
+      await chips.app.close();
+    }
+  });
 });

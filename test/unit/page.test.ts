@@ -87,6 +87,17 @@ describe('page: HTML and about panel', () => {
     assert.doesNotMatch(PAGE_SCRIPT, /innerHTML|setAttribute\('style'|eval\(|new Function/, 'nothing a strict CSP would block');
   });
 
+  it('offers "Explain" only where the server explains, and "detect faces" only where it has a detector', () => {
+    const full = pageHtml(shipped);
+    assert.match(full, /<select id="target">/);
+    assert.match(full, /<input id="detect" type="checkbox" checked>/);
+    assert.doesNotMatch(full, /data-explain/);
+    const bareServer = pageHtml(shipped, 0.5, null, { detect: false, explain: false });
+    assert.doesNotMatch(bareServer, /id="target"|the explanation shows/);
+    assert.match(bareServer, /<body data-explain="false">/);
+    assert.match(bareServer, /<input id="detect" type="checkbox" disabled> detect faces <span class="hint">\(this server has no face detector/);
+  });
+
   it('reads the shipped model\'s held-out figures from its metadata, not from constants', () => {
     const figures = modelFigures(shipped);
     const test = (shipped.metrics as { test: { count: number; mae: number; genderAccuracy: number } }).test;

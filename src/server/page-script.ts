@@ -77,6 +77,9 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   var drop = $('drop'), input = $('file'), statusEl = $('status'), stage = $('stage'), photo = $('photo'), facesEl = $('faces');
   var NO_FACE_HINT = 'If this is a tight face crop (one face filling the picture), untick \u201cdetect faces\u201d to read it as one face.';
   var lastFile = null, shown = null, run = 0;
+  // Aborts the requests of a run a later file (or option) superseded: the server then drops their work
+  // instead of finishing it before it starts on the new photo.
+  var inFlight = null;
   // The page's own ?genderThreshold= (checked by the server, which writes it here) is passed on to the API.
   var threshold = document.body.getAttribute('data-gender-threshold');
   var passOn = threshold ? '&genderThreshold=' + encodeURIComponent(threshold) : '';
@@ -87,10 +90,10 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     statusEl.textContent = text;
     statusEl.className = kind || '';
   }
-  function post(path, file) {
+  function post(path, file, signal) {
     var sep = path.indexOf('?') >= 0 ? '&' : '?';
     var url = path + sep + 'detect=' + ($('detect').checked ? 'true' : 'false') + passOn;
-    return fetch(url, { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' } }).then(function (res) {
+    return fetch(url, { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' }, signal: signal }).then(function (res) {
       return res.json().catch(function () { return null; }).then(function (body) {
         if (res.ok && body) return body;
         var e = new Error(body && body.error ? body.error.message : httpText(res.status));
@@ -190,9 +193,9 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     return cut + (result.turned ? ', found with the photo turned ' + result.turned + '\u00b0' : '') +
       (photo.hidden ? ' (the photo cannot be shown here; the faces are listed below)' : '');
   }
-  function explainFaces(result, file, mine) {
+  function explainFaces(result, file, mine, signal) {
     var target = $('target').value;
-    return post('/v1/explain?target=' + target, file).then(function (ex) {
+    return post('/v1/explain?target=' + target, file, signal).then(function (ex) {
       if (mine !== run) return;
       ex.faces.forEach(function (f) {
         var card = facesEl.querySelector('.face-card[data-index="' + f.index + '"]');
@@ -261,8 +264,8 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       canvas.toBlob(function (blob) { resolve(blob || file); }, 'image/jpeg', 0.92);
     });
   }
-  function showPreview(file, mine) {
-    return fetch('/v1/preview', { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' } })
+  function showPreview(file, mine, signal) {
+    return fetch('/v1/preview', { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' }, signal: signal })
       .then(function (res) { return res.ok ? res.blob() : null; })
       .then(function (blob) { return blob ? readAsDataUrl(blob) : ''; })
       .then(function (url) {
@@ -279,6 +282,9 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   function named(file) { return file.name ? file.name + ': ' : ''; }
   function analyse(file) {
     var mine = ++run;
+    if (inFlight) inFlight.abort();
+    inFlight = window.AbortController ? new AbortController() : null;
+    var signal = inFlight ? inFlight.signal : undefined;
     lastFile = file;
     clearFaces();
     if (file.size === 0) {
@@ -291,12 +297,12 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       if (mine !== run) throw new Error('superseded'); // the photo element now shows a later file
       if (showable) {
         photo.hidden = false;
-        return toSend(file).then(function (body) { sent = body; return post('/v1/predict', body); });
+        return toSend(file).then(function (body) { sent = body; return post('/v1/predict', body, signal); });
       }
       // The browser cannot show it (a HEIC outside Safari): the server's JPEG preview is shown instead
       // once it is there (also when the analysis fails), and the file itself is analysed meanwhile.
       photo.hidden = true;
-      return Promise.all([post('/v1/predict', file), showPreview(file, mine)]).then(function (r) { return r[0]; });
+      return Promise.all([post('/v1/predict', file, signal), showPreview(file, mine, signal)]).then(function (r) { return r[0]; });
     }).then(function (result) {
       if (mine !== run) return;
       shown = result;
@@ -306,7 +312,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       if (result.faces.length === 0) return setStatus(noFace(null), 'warn');
       if (!canExplain) return setStatus(foundText(result) + ' (' + Math.round(result.ms) + ' ms).');
       setStatus(foundText(result) + ' (' + Math.round(result.ms) + ' ms). Explaining\u2026');
-      return explainFaces(result, sent, mine);
+      return explainFaces(result, sent, mine, signal);
     }).catch(function (e) {
       if (mine !== run) return;
       if (e.code === 'NO_USABLE_FACE') return setStatus(noFace(e), 'warn');

@@ -106,25 +106,31 @@ export class AdmissionQueue {
 
   /**
    * Runs `task` once admitted and given a slot; `deadline` is a `performance.now()` time. The
-   * task's signal aborts at the deadline. Rejects with QueueFullError (not admitted, or cut while
-   * waiting) or TIMEOUT (ran past the deadline).
+   * task's signal aborts at the deadline, and when `cancel` aborts (the client went away): a
+   * cancelled request leaves the line, or its task is told to stop, so the work after it need not
+   * wait for an answer nobody will read. Rejects with QueueFullError (not admitted, or cut while
+   * waiting) or TIMEOUT (ran past the deadline, or cancelled).
    */
-  async run<T>(kind: WorkKind, deadline: number, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async run<T>(kind: WorkKind, deadline: number, task: (signal: AbortSignal) => Promise<T>, cancel?: AbortSignal): Promise<T> {
     const estimate = this.#expected[kind];
+    if (cancel?.aborted) throw cancelled();
     this.#admit(estimate, deadline);
     this.#aheadMs += estimate;
     let release: () => void;
     try {
       const free = this.#gate.active < this.concurrency;
       const patience = Math.max(0, Math.floor(deadline - estimate - performance.now()));
-      release = await this.#gate.acquire(free ? undefined : AbortSignal.timeout(patience));
+      const waitFor = free ? undefined : AbortSignal.timeout(patience);
+      release = await this.#gate.acquire(cancel && waitFor ? AbortSignal.any([waitFor, cancel]) : (waitFor ?? cancel));
     } catch (error) {
       this.#aheadMs -= estimate;
+      if (cancel?.aborted) throw cancelled();
       if (error instanceof DOMException && error.name === 'TimeoutError') throw this.#refuse('this request could no longer finish within the time limit');
       throw error;
     }
     const t0 = performance.now();
     const controller = new AbortController();
+    cancel?.addEventListener('abort', () => controller.abort(), { once: true });
     const running = Promise.resolve().then(() => task(controller.signal));
     // The slot is held until the task really ends, even when its answer was dropped at the deadline.
     void running
@@ -160,6 +166,10 @@ export class AdmissionQueue {
     this.#averageMs = this.#completed === 0 ? ms : this.#averageMs * 0.8 + ms * 0.2;
     this.#completed++;
   }
+}
+
+function cancelled(): AgeGenderError {
+  return new AgeGenderError('TIMEOUT', 'the client closed the connection before the answer');
 }
 
 /** `running`'s result, or TIMEOUT (and `controller` aborted) when `deadline` comes first. */

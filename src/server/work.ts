@@ -2,6 +2,7 @@
  * The work behind predict, explain and preview: decode the upload and run the pipeline (or encode the
  * preview JPEG), inside the queue and under the request's time limit.
  */
+import type { FastifyReply } from 'fastify';
 import sharp from 'sharp';
 import { AgeGenderError } from '../core/errors.js';
 import { decodeImage, type ImageHeader } from '../io/decode.js';
@@ -56,8 +57,19 @@ export async function previewUpload(ctx: ServerContext, upload: Upload, signal: 
 
 /**
  * Runs `task` through the shared admission queue, with the request's deadline counted from
- * `startedAt` (a `performance.now()` time: when the handler began, the upload received).
+ * `startedAt` (a `performance.now()` time: when the handler began, the upload received). `reply`:
+ * the request's reply, whose connection closing before the answer (the client went away: the page
+ * moved on to another photo) cancels the work.
  */
-export function queued<T>(ctx: ServerContext, kind: WorkKind, startedAt: number, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  return ctx.queue.run(kind, startedAt + ctx.limits.requestTimeoutMs, task);
+export function queued<T>(ctx: ServerContext, kind: WorkKind, startedAt: number, task: (signal: AbortSignal) => Promise<T>, reply?: FastifyReply): Promise<T> {
+  return ctx.queue.run(kind, startedAt + ctx.limits.requestTimeoutMs, task, reply ? clientGone(reply) : undefined);
+}
+
+/** Aborts when the reply's connection closes before the answer was sent. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  const res = reply.raw;
+  if (res.destroyed && !res.writableFinished) controller.abort();
+  else res.once('close', () => { if (!res.writableFinished) controller.abort(); });
+  return controller.signal;
 }

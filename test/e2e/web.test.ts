@@ -421,6 +421,37 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       assert.ok(!asked.includes('/v1/explain'), asked.join(' '));
     }));
 
+  it('a photo chosen while the previous one is being explained is answered at once: the page drops the old requests, the server their work', async () => {
+    let starts = 0;
+    let stops = 0;
+    // An explanation that takes 20 s unless the server tells it to stop.
+    const slowExplain: ExplainFn = async (_model, chip, { signal }) => {
+      starts++;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 20_000);
+        signal?.addEventListener('abort', () => { stops++; clearTimeout(timer); resolve(); });
+      });
+      return { overlayPng: await sharp(chip.data, { raw: { width: chip.width, height: chip.height, channels: chip.channels } }).png().toBuffer() };
+    };
+    const slow = await serve(fakeModel(), detector, slowExplain);
+    try {
+      await withPage(DESKTOP, async (page) => {
+        await page.goto(slow.url);
+        await page.setInputFiles('#file', fileURLToPath(new URL('three-faces.jpg', PHOTOS)));
+        for (let t = 0; t < 300 && starts === 0; t++) await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(starts, 1, 'the first photo is being explained');
+        const t0 = performance.now();
+        await page.setInputFiles('#file', fileURLToPath(new URL('many-faces.jpg', PHOTOS)));
+        await page.waitForFunction(() => document.querySelectorAll('.face-card').length === 7, undefined, { timeout: 30_000 });
+        const ms = performance.now() - t0;
+        assert.ok(ms < 8_000, `the second photo's faces came after ${ms.toFixed(0)} ms, not after the first photo's explanation`);
+        assert.ok(stops >= 1, 'the server stopped explaining the first photo');
+      });
+    } finally {
+      await slow.app.close();
+    }
+  });
+
   it('a server without a face detector: "detect faces" is unticked and disabled, and a face chip is read', async () => {
     const chips = await serve(fakeModel(), null, null);
     try {

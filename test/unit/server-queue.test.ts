@@ -82,6 +82,30 @@ describe('AdmissionQueue', () => {
     await sleep(350);
     assert.equal(q.stats().running, 0);
   });
+
+  it('a cancelled request (its client went away) leaves the line, and a running one is told to stop', async () => {
+    const q = new AdmissionQueue({ concurrency: 1, maxQueued: 8, expectedMs: { explain: 10 } });
+    const far = performance.now() + 60_000;
+    const isTimeout = (e: Error & { code?: string }): boolean => e.code === 'TIMEOUT' && /client closed the connection/.test(e.message);
+    const running = new AbortController();
+    let stopped = false;
+    const first = q.run('explain', far, (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => { stopped = true; resolve(); })), running.signal);
+    const waiting = new AbortController();
+    let ran = false;
+    const second = q.run('explain', far, async () => { ran = true; }, waiting.signal);
+    await sleep(10);
+    assert.deepEqual([q.stats().running, q.stats().queued], [1, 1]);
+    waiting.abort();
+    await assert.rejects(second, isTimeout);
+    assert.equal(q.stats().queued, 0, 'the cancelled request left the line');
+    running.abort();
+    await first;
+    assert.ok(stopped, 'the running task\'s signal aborted');
+    await sleep(10);
+    assert.equal(q.stats().running, 0);
+    assert.equal(ran, false);
+    await assert.rejects(q.run('explain', far, async () => 'x', AbortSignal.abort()), isTimeout);
+  });
 });
 
 describe('explain burst', () => {

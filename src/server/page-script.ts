@@ -76,6 +76,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   var $ = function (id) { return document.getElementById(id); };
   var drop = $('drop'), input = $('file'), statusEl = $('status'), stage = $('stage'), photo = $('photo'), facesEl = $('faces');
   var NO_FACE_HINT = 'If this is a tight face crop (one face filling the picture), untick \u201cdetect faces\u201d to read it as one face.';
+  var DETECT_HINT = 'If the photo has faces anywhere in it (not one face filling it), tick \u201cdetect faces\u201d.';
   var lastFile = null, shown = null, run = 0;
   // Aborts the requests of a run a later file (or option) superseded: the server then drops their work
   // instead of finishing it before it starts on the new photo.
@@ -237,12 +238,14 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     });
   }
   function noFace(e) {
-    var detect = $('detect').checked;
-    if (!e) return 'No face found.' + (detect ? ' ' + NO_FACE_HINT : '');
+    // the hint for the other setting of "detect faces", unless the server has no detector (then it is disabled)
+    var box = $('detect');
+    var hint = box.checked ? ' ' + NO_FACE_HINT : box.disabled ? '' : ' ' + DETECT_HINT;
+    if (!e) return 'No face found.' + hint;
     // the API's message already starts with "no usable face: "
     var reason = e.message.replace(/^no usable face: /i, '');
     var message = /[.!?]$/.test(reason) ? reason : reason + '.';
-    return 'No usable face: ' + message + (detect ? ' ' + NO_FACE_HINT : '');
+    return 'No usable face: ' + message + hint;
   }
   // A photo the browser shows that is larger than the server analyses (its longer side is cut to
   // this anyway) is sent shrunk: upright as shown, alpha on mid-grey (as the server flattens it), JPEG. A phone's 12-50 MP photo then

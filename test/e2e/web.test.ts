@@ -419,6 +419,10 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       assert.match((await page.textContent('#status')) ?? '', /^3 faces \(\d+ ms\)\.$/);
       assert.equal(await page.locator('.face-card .pending').count(), 0, 'no "explanation pending" under the faces');
       assert.ok(!asked.includes('/v1/explain'), asked.join(' '));
+      // "detect faces" unticked: a group photo is no face crop, and the status says to tick it again
+      await page.uncheck('#detect');
+      await page.waitForFunction(() => /^No usable face/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+      assert.match((await page.textContent('#status')) ?? '', /\. If the photo has faces anywhere in it \(not one face filling it\), tick “detect faces”\.$/);
     }));
 
   it('a photo chosen while the previous one is being explained is answered at once: the page drops the old requests, the server their work', async () => {

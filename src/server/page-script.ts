@@ -215,11 +215,12 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
       setStatus(foundText(result) + '; explanation unavailable: ' + e.message, e.code === 'EXPLAIN_UNAVAILABLE' ? '' : 'error');
     });
   }
+  // null when the file cannot be read (a folder dropped, a file moved or deleted since it was chosen).
   function readAsDataUrl(file) {
     return new Promise(function (resolve) {
       var reader = new FileReader();
       reader.onload = function () { resolve(String(reader.result)); };
-      reader.onerror = function () { resolve(''); };
+      reader.onerror = function () { resolve(null); };
       reader.readAsDataURL(file);
     });
   }
@@ -228,6 +229,13 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     return readAsDataUrl(file).then(function (url) {
       // a later file was chosen while this one was read: the photo element is that file's now
       if (mine !== run) throw new Error('superseded');
+      if (url === null) {
+        // sending it would fail the same way, as a misleading network error
+        photo.hidden = true;
+        var e = new Error('the file cannot be read (a folder, or a file moved or deleted since it was chosen?)');
+        e.code = 'UNREADABLE';
+        throw e;
+      }
       return new Promise(function (resolve) {
         // false when the browser cannot show the file (HEIC outside Safari): the server still analyses it.
         photo.onload = function () { resolve(true); };
@@ -270,7 +278,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   function showPreview(file, mine, signal) {
     return fetch('/v1/preview', { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' }, signal: signal })
       .then(function (res) { return res.ok ? res.blob() : null; })
-      .then(function (blob) { return blob ? readAsDataUrl(blob) : ''; })
+      .then(function (blob) { return blob ? readAsDataUrl(blob) : null; })
       .then(function (url) {
         return new Promise(function (resolve) {
           if (!url || mine !== run) return resolve(false);

@@ -7,8 +7,9 @@
 // AGEGENDER_SCREENSHOTS=<folder> saves a screenshot of each layout checked there.
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type FileChooser, type Page } from 'playwright-core';
@@ -361,12 +362,13 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       assert.doesNotMatch((await page.textContent('#status')) ?? '', /cannot be shown/);
     }));
 
-  it('a file that is not an image, an empty file, a server that does not answer or a proxy\'s error page: the status names the file and says why, and the next photo works', () =>
+  it('a file that is not an image, an empty or unreadable file, a server that does not answer or a proxy\'s error page: the status names the file and says why, and the next photo works', () =>
     withPage(DESKTOP, async (page) => {
       await page.goto(sure.url);
-      const failed = async (name: string, buffer: Buffer): Promise<string> => {
+      const failed = async (name: string, buffer: Buffer | string): Promise<string> => {
         await page.evaluate(() => { document.getElementById('status')!.className = ''; });
-        await page.setInputFiles('#file', { name, mimeType: 'image/jpeg', buffer });
+        await page.setInputFiles('#file', typeof buffer === 'string' ? buffer : { name, mimeType: 'image/jpeg', buffer });
+        if (typeof buffer === 'string') await rm(dirname(buffer), { recursive: true }); // once chosen, before it is read
         await page.waitForFunction(() => document.getElementById('status')!.className === 'error', undefined, { timeout: 30_000 });
         return (await page.textContent('#status')) ?? '';
       };
@@ -379,6 +381,16 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
       await page.route('**/v1/**', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>502 Bad Gateway</h1>' }));
       assert.equal(await failed('b.jpg', photo), 'Error: b.jpg: the server failed (HTTP 502); try again later');
       await page.unroute('**/v1/**');
+      // a file that cannot be read (moved or deleted once chosen; a folder dropped) is said so, not sent
+      const gone = join(await mkdtemp(join(tmpdir(), 'agegender-web-')), 'gone.jpg');
+      await writeFile(gone, photo);
+      await page.evaluate(() => {
+        const read = FileReader.prototype.readAsDataURL;
+        FileReader.prototype.readAsDataURL = function (this: FileReader, blob: Blob) {
+          setTimeout(() => read.call(this, blob), blob instanceof File && blob.name === 'gone.jpg' ? 700 : 0);
+        };
+      });
+      assert.equal(await failed('gone.jpg', gone), 'Error: gone.jpg: the file cannot be read (a folder, or a file moved or deleted since it was chosen?)');
       await page.setInputFiles('#file', { name: 'c.jpg', mimeType: 'image/jpeg', buffer: photo });
       await page.waitForFunction(() => document.querySelectorAll('.face-box').length === 3, undefined, { timeout: 30_000 });
       assert.match((await page.textContent('#status')) ?? '', /^3 faces/);

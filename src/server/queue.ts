@@ -121,7 +121,7 @@ export class AdmissionQueue {
       const free = this.#gate.active < this.concurrency;
       const patience = Math.max(0, Math.floor(deadline - estimate - performance.now()));
       const waitFor = free ? undefined : AbortSignal.timeout(patience);
-      release = await this.#gate.acquire(cancel && waitFor ? AbortSignal.any([waitFor, cancel]) : (waitFor ?? cancel));
+      release = await this.#gate.acquire(cancel && waitFor ? eitherSignal(waitFor, cancel) : (waitFor ?? cancel));
     } catch (error) {
       this.#aheadMs -= estimate;
       if (cancel?.aborted) throw cancelled();
@@ -166,6 +166,16 @@ export class AdmissionQueue {
     this.#averageMs = this.#completed === 0 ? ms : this.#averageMs * 0.8 + ms * 0.2;
     this.#completed++;
   }
+}
+
+/** Aborts when either aborts, with its reason (AbortSignal.any, which Node has only from 20.3). */
+function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  for (const s of [a, b]) {
+    if (s.aborted) controller.abort(s.reason);
+    else s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
 }
 
 function cancelled(): AgeGenderError {

@@ -298,6 +298,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     var signal = inFlight ? inFlight.signal : undefined;
     lastFile = file;
     clearFaces();
+    photo.alt = 'the photo chosen'; // not the last photo's "n faces boxed" while this one is analysed, or failed
     if (file.size === 0) {
       photo.hidden = true;
       return setStatus('Error: ' + named(file) + 'the file is empty (0 bytes)', 'error');

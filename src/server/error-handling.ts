@@ -50,7 +50,8 @@ export function registerErrorHandlers(app: FastifyInstance, maxUploadBytes: numb
   });
   app.setErrorHandler((error, req, reply) => {
     const http = toHttpError(error, { maxUploadBytes, contentType: req.headers['content-type'] });
-    if (http.status >= 500 && http.code !== 'QUEUE_FULL' && http.code !== 'SHUTTING_DOWN') req.log.error({ err: error }, 'request failed');
+    if (reply.raw.destroyed && !reply.raw.writableFinished) req.log.info({ code: http.code }, 'the client closed the connection before the answer');
+    else if (http.status >= 500 && http.code !== 'QUEUE_FULL' && http.code !== 'SHUTTING_DOWN') req.log.error({ err: error }, 'request failed');
     void reply.status(http.status).headers(http.headers).send(errorBody(http));
   });
   app.setNotFoundHandler((req, reply) => {

@@ -140,7 +140,9 @@ export class AdmissionQueue {
         this.#aheadMs -= estimate;
         this.#record(kind, performance.now() - t0);
       });
-    return raceDeadline(running, deadline, controller);
+    const answer = raceDeadline(running, deadline, controller);
+    // whatever a stopped task threw (TIMEOUT, an AbortError), a cancelled request ends as cancelled
+    return cancel ? answer.catch((error: unknown) => { throw cancel.aborted ? cancelled() : error; }) : answer;
   }
 
   /** Throws QueueFullError when the line is full or the request could not finish by `deadline`. */

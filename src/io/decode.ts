@@ -6,8 +6,9 @@
  * and truncation fail, harmless libjpeg warnings such as extraneous bytes before a marker do not —
  * the same files Pillow opens).
  *
- * Formats: JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp (an animated GIF or WebP and a multi-page
- * TIFF at their first frame or page only: sharp's default); HEIC/HEIF (iPhone photos) through
+ * Formats: JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp (an animated GIF or WebP and a
+ * multi-page TIFF at their first frame or page only: sharp's default; the header's `pages` says how
+ * many there are, and {@link firstFrameNote} says so in words); HEIC/HEIF (iPhone photos) through
  * libheif in WebAssembly ({@link ./heic.ts}), since sharp's prebuilt libvips has no HEVC decoder. A
  * HEIF file carries its rotation in the container, not in EXIF: it is applied, and an EXIF
  * orientation tag inside a HEIF file is ignored, as the format requires.
@@ -76,6 +77,22 @@ export interface ImageHeader {
   height: number;
   /** Channels as stored (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA or CMYK). */
   channels: number;
+  /**
+   * Present when the file holds more than one frame or page (an animated GIF or WebP, a
+   * multi-page TIFF): how many. Only the first is decoded. A HEIC file's primary image is the one
+   * decoded, and its other images are not counted here.
+   */
+  pages?: number;
+}
+
+/**
+ * "the GIF holds 3 frames: only the first was analysed" (a TIFF: pages) for a header with
+ * {@link ImageHeader.pages}, else null.
+ */
+export function firstFrameNote(header: ImageHeader): string | null {
+  if (header.pages === undefined || header.pages < 2) return null;
+  const unit = header.format === 'tiff' ? 'pages' : 'frames';
+  return `the ${FORMAT_NAMES[header.format]} holds ${header.pages} ${unit}: only the first was analysed`;
 }
 
 export interface DecodeOptions {
@@ -218,7 +235,7 @@ async function headerOf(bytes: Uint8Array, subject: string, format: ImageFormat)
   if (!width || !height || !channels) {
     throw new AgeGenderError('INVALID_IMAGE', `corrupt ${FORMAT_NAMES[format]}: header gives no size`, { subject });
   }
-  return { format, width, height, channels };
+  return { format, width, height, channels, ...(meta.pages !== undefined && meta.pages > 1 ? { pages: meta.pages } : {}) };
 }
 
 function checkSize(header: ImageHeader, maxPixels: number, subject: string): void {

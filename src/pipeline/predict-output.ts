@@ -75,7 +75,10 @@ interface Earlier {
 function earlierCsv(text: string, source: string, lastMayBeCut: boolean): Earlier {
   const rows = parseCsv(text.replace(/^\uFEFF/, ''));
   const header = rows.shift();
-  if (!header || header.join(',') !== PREDICT_CSV_COLUMNS.join(',')) {
+  // a file written before the note column was added: its rows get an empty note
+  const noteAt = PREDICT_CSV_COLUMNS.indexOf('note');
+  if (header?.join(',') === PREDICT_CSV_COLUMNS.filter((c) => c !== 'note').join(',')) rows.forEach((row) => row.length === PREDICT_CSV_COLUMNS.length - 1 && row.splice(noteAt, 0, ''));
+  else if (!header || header.join(',') !== PREDICT_CSV_COLUMNS.join(',')) {
     throw new AgeGenderError('INVALID_ARGUMENT', `not the output of agegender predict: its header is not ${PREDICT_CSV_HEADER}; delete it or choose another --out`, { subject: source });
   }
   const groups: string[][][] = [];

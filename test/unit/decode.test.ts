@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { AgeGenderError } from '../../src/core/errors.js';
-import { decodeForHash, decodeImage, decodeImageWithHeader, loadImageInput, readImageHeader, sniffImageType } from '../../src/io/decode.js';
+import { decodeForHash, decodeImage, decodeImageWithHeader, firstFrameNote, loadImageInput, readImageHeader, sniffImageType } from '../../src/io/decode.js';
 
 const DATA_DIR = process.env.AGEGENDER_UTKFACE_DIR ?? path.resolve(process.cwd(), '../shared/datasets/utkface');
 const CHIP = 'UTKFace/100_0_0_20170112213500903.jpg.chip.jpg';
@@ -313,11 +313,17 @@ test('animated GIF and WebP, multi-page TIFF: the first frame or page is decoded
     const faceFirst = await encode(frames(chip, noise)).toBuffer();
     const header = await readImageHeader(faceFirst, name);
     assert.deepEqual([header.width, header.height], [200, 200], name);
+    assert.equal(header.pages, 2, `${name}: the header counts the frames`);
+    assert.equal(firstFrameNote(header), name === 'pages.tiff' ? 'the TIFF holds 2 pages: only the first was analysed' : `the ${name === 'anim.gif' ? 'GIF' : 'WebP'} holds 2 frames: only the first was analysed`);
     const img = await decodeImage(faceFirst, name);
     assert.deepEqual([img.width, img.height], [200, 200], name);
     assert.ok(meanAbsDiff(img.data, plain.data) < 3, `${name}: the first frame is the chip`);
     const faceSecond = await decodeImage(await encode(frames(noise, chip)).toBuffer(), name);
     assert.ok(meanAbsDiff(faceSecond.data, plain.data) > 30, `${name}: the second frame is not looked at`);
+    // one frame: no page count, no note
+    const single = await readImageHeader(await encode(sharp(chip, { raw: { width: 200, height: 200, channels: 3 } })).toBuffer(), name);
+    assert.equal(single.pages, undefined, name);
+    assert.equal(firstFrameNote(single), null, name);
   }
 });
 

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { csvLine, parseCsv } from '../../src/core/csv.js';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { runPredictToFile } from '../../src/cli/commands/predict.js';
 import { partialPathOf, predictToFile, type PredictToFileOptions } from '../../src/pipeline/predict-output.js';
@@ -87,6 +88,18 @@ describe('predict into a file (predictToFile)', () => {
     } finally {
       await rm(join(chips, 'h-new.jpg'));
     }
+  });
+
+  it('resume from a finished CSV written before the note column: its rows are kept, with an empty note', async () => {
+    const full = (await readFile(join(dir, 'all.csv'), 'utf8')).trimEnd().split('\n');
+    const noteAt = full[0]!.split(',').indexOf('note');
+    // the same file as an earlier version wrote it: no note column (no cell of it needs quoting)
+    const dropNote = (line: string): string => { const cells = parseCsv(line)[0]!; cells.splice(noteAt, 1); return csvLine(cells); };
+    const out = join(dir, 'old.csv');
+    await writeFile(out, `${full.map(dropNote).join('\n')}\n`);
+    const s = await run(out, { resume: true });
+    assert.deepEqual([s.kept, s.files], [6, 1], 'the answered files kept; only the failed one predicted again');
+    assert.deepEqual((await readFile(out, 'utf8')).trimEnd().split('\n').sort(), [...full].sort(), 'rewritten with the note column');
   });
 
   it('resume from a file that is not predict\'s output is refused, naming it', async () => {

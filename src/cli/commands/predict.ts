@@ -4,7 +4,9 @@
  * Prints what `predictFiles` (src/pipeline/predict-files.ts) finds, as text, CSV (one row per face)
  * or one JSON document; or, with `--out`, writes CSV or NDJSON to a file through `predictToFile`
  * (src/pipeline/predict-output.ts: resumable). The summary line goes to stderr, and a progress bar
- * when stderr is a terminal and the results are not printed on it. The exit code is 1 when any file
+ * when stderr is a terminal and the results are not printed on it. A file's note (a multi-frame file
+ * read at its first frame) is on its row in every format; with `--json`, `--csv` or `--out` the first
+ * few notes are also said on stderr, before the summary. The exit code is 1 when any file
  * failed, 0 otherwise.
  */
 import { existsSync } from 'node:fs';
@@ -39,11 +41,29 @@ function genderText(f: PredictFileResult['faces'][number]): string {
 }
 
 function textRows(res: PredictFileResult): string[] {
-  if (res.error) return [`${res.file}: FAILED [${res.error.code}] ${res.error.message}`];
-  if (res.faces.length === 0) return [`${res.file}: no face found`];
+  const note = res.note === undefined ? [] : [`${res.file}: note: ${res.note}`];
+  if (res.error) return [`${res.file}: FAILED [${res.error.code}] ${res.error.message}`, ...note];
+  if (res.faces.length === 0) return [`${res.file}: no face found`, ...note];
   // the detector keeps its `maxFaces`, so when it cut some, as many as are listed
   const cut = res.facesFound === undefined ? [] : [`${res.file}: ${res.faces.length} of ${res.facesFound} faces (--max-faces ${res.faces.length}): the highest-scoring`];
-  return [...faceRows(res), ...cut];
+  return [...faceRows(res), ...cut, ...note];
+}
+
+/** Notes shown on stderr when the rows go elsewhere (a file, or JSON/CSV): the first few. */
+const NOTES_SHOWN = 5;
+
+/** Collects the results' notes; `flush` says the first {@link NOTES_SHOWN} (and how many more) to `log`. */
+function noteCollector(log: (text: string) => void): { add: (res: PredictFileResult) => void; flush: () => void } {
+  const notes: string[] = [];
+  return {
+    add: (res) => {
+      if (res.note !== undefined) notes.push(`${res.file}: note: ${res.note}`);
+    },
+    flush: () => {
+      notes.slice(0, NOTES_SHOWN).forEach((n) => log(n));
+      if (notes.length > NOTES_SHOWN) log(`… and ${count(notes.length - NOTES_SHOWN, 'more file')} with a note (see the note field)`);
+    },
+  };
 }
 
 function faceRows(res: PredictFileResult): string[] {
@@ -87,6 +107,7 @@ export async function runPredictToFile(inputs: readonly string[], options: Predi
   if (format === 'json') throw new AgeGenderError('INVALID_ARGUMENT', `--json prints one document; with --out write ${outFile.replace(/\.[^./]*$/, '')}.ndjson (one JSON result per line) or a .csv`);
   if (format === 'csv' && fileFormat !== 'csv') throw new AgeGenderError('INVALID_ARGUMENT', `--csv, but --out ${outFile} names an NDJSON file; the format comes from the extension`);
   const bar = progressOf(progress ?? wantsProgressBar());
+  const notes = noteCollector(log);
   const partial = partialPathOf(outFile);
   let started = false;
   const hint = (): void => {
@@ -103,12 +124,14 @@ export async function runPredictToFile(inputs: readonly string[], options: Predi
     const s = await predictToFile(inputs, {
       ...predictOptions,
       out: outFile,
+      onResult: notes.add,
       onProgress: (done, total) => {
         started = true;
         bar.update(done, total);
       },
     });
     bar.stop();
+    notes.flush();
     const kept = s.kept > 0 ? ` (${s.kept} more kept from the earlier run)` : '';
     log(`${summaryLine(s, kept)} → ${s.out}`);
     return s;
@@ -126,6 +149,8 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
   const rows = format === 'csv' ? predictCsvRows : format === 'text' ? textRows : () => [];
   // a bar only where it does not mix with the rows: stdout redirected (or --json, printed at the end)
   const bar = progressOf(progress ?? (wantsProgressBar() && (format === 'json' || !process.stdout.isTTY)));
+  // text rows carry their notes; JSON and CSV carry them in a field, and stderr says them too
+  const notes = noteCollector(log);
   let total = 0;
   let done = 0;
   const summary = await predictFiles(inputs, {
@@ -133,9 +158,11 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
     onStart: (n) => bar.update(0, (total = n)),
     onResult: (res) => {
       rows(res).forEach((row) => out(row));
+      if (format !== 'text') notes.add(res);
       bar.update(++done, total);
     },
   }).finally(() => bar.stop());
+  notes.flush();
   const { files, failed, faces, seconds, imagesPerSecond, results } = summary;
   if (format === 'json') out(JSON.stringify({ files: results, summary: { files, failed, faces, seconds, imagesPerSecond } }, null, 2));
   log(summaryLine(summary));

@@ -102,6 +102,22 @@ describe('predict into a file (predictToFile)', () => {
     assert.deepEqual((await readFile(out, 'utf8')).trimEnd().split('\n').sort(), [...full].sort(), 'rewritten with the note column');
   });
 
+  it('refuses, before any work and without writing, an --out that is a folder, an image\'s name or one of the inputs', async () => {
+    const image = join(chips, 'a.jpg');
+    const before = await readFile(image);
+    const refused = (out: string, pattern: RegExp) => (e: unknown): boolean => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.subject === out && pattern.test(e.message);
+    await assert.rejects(run(image), refused(image, /an image's name/), 'a photo of the folder walked');
+    await assert.rejects(run(join(dir, 'new.JPG')), refused(join(dir, 'new.JPG'), /an image's name/), 'any image name, in any case');
+    await assert.rejects(run(chips), refused(chips, /this is a folder/));
+    // an input given by name, whatever its name
+    const named = join(dir, 'photo.data');
+    await writeFile(named, before);
+    await assert.rejects(predictToFile([named], { out: named, detect: false, model: fakeModel() }), refused(named, /this is the input image/));
+    assert.deepEqual(await readFile(image), before, 'the input is untouched');
+    assert.deepEqual(await readFile(named), before);
+    assert.ok(!existsSync(partialPathOf(image)) && !existsSync(partialPathOf(chips)) && !existsSync(partialPathOf(named)), 'no .partial left');
+  });
+
   it('resume from a file that is not predict\'s output is refused, naming it', async () => {
     const out = join(dir, 'other.csv');
     await writeFile(partialPathOf(out), 'name,age\nx.jpg,3\n');

@@ -30,10 +30,11 @@
  * does not take HEIC files).
  */
 import { readFile } from 'node:fs/promises';
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { decodeHeic, heicSize, isHeicDecoderUnavailable } from './heic.js';
 import type { ImageInput, RawImage } from './types.js';
+import { withOwnReason } from './vips-gate.js';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif' | 'heic';
 
@@ -224,7 +225,7 @@ async function headerOf(bytes: Uint8Array, subject: string, format: ImageFormat)
   if (format === 'heic') return heicHeader(bytes, subject);
   let meta: Metadata;
   try {
-    meta = await sharp(toBytes(bytes), { limitInputPixels: false }).metadata();
+    meta = await withOwnReason(() => sharp(toBytes(bytes), { limitInputPixels: false }).metadata());
   } catch (error) {
     throw decodeFailure(error, format, subject);
   }
@@ -306,7 +307,7 @@ async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOpti
   if (ihdr) checkSize({ format, channels: 0, ...ihdr }, maxPixels, subject);
   const header = options.header ?? (await headerOf(bytes, subject, format));
   checkSize(header, maxPixels, subject);
-  try {
+  const decode = async (): Promise<{ data: Buffer; info: OutputInfo }> => {
     // Prediction sees the upright image; hashing sees the stored pixels (module comment).
     let pipeline =
       format === 'heic'
@@ -317,7 +318,11 @@ async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOpti
     }
     // sharp would expand gray to sRGB; for hashing keep the decoded gray values as they are.
     if (forHash && header.channels <= 2) pipeline = pipeline.toColourspace('b-w');
-    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    return pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  };
+  try {
+    // a HEIC file's reason comes from libheif, not libvips' shared error buffer
+    const { data, info } = format === 'heic' ? await decode() : await withOwnReason(decode);
     if (data.length !== info.width * info.height * info.channels) {
       throw new Error(`decoder returned ${data.length} bytes for ${info.width}×${info.height}×${info.channels}`);
     }

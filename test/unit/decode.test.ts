@@ -143,6 +143,22 @@ test('decoder reasons of a truncated GIF, WebP or TIFF carry no loader name ("gi
   await rejectsWith(decodeImage(pages.subarray(0, Math.floor(pages.length * 0.9)), 'cut.tiff'), 'INVALID_IMAGE', 'cut.tiff', /^cut\.tiff: corrupt or truncated TIFF: (?!.*(tiff2vips|source input|bad seek|\n)).+$/);
 });
 
+test('broken files of several formats decoded at once each get their own reason (libvips has one error buffer for the process)', async () => {
+  const chip = sharp(realChip());
+  const half = (bytes: Buffer): Buffer => bytes.subarray(0, bytes.length >> 1);
+  const cut: Array<[string, Buffer, string]> = [
+    ['cut.jpg', half(realChip()), 'corrupt or truncated JPEG: premature end of JPEG image'],
+    ['cut.png', half(await chip.clone().png().toBuffer()), 'corrupt or truncated PNG: libpng read error'],
+    ['cut.gif', half(await chip.clone().gif().toBuffer()), 'corrupt or truncated GIF: Unexpected end of GIF source data'],
+    ['cut.webp', half(await chip.clone().webp().toBuffer()), 'corrupt or truncated WebP: unable to parse image'],
+  ];
+  // each alone first: the reason it gives
+  for (const [name, bytes, reason] of cut) await rejectsWith(decodeImage(bytes, name), 'INVALID_IMAGE', name, reason);
+  const many = Array.from({ length: 6 }, () => cut).flat();
+  const messages = await Promise.all(many.map(([name, bytes]) => decodeImage(bytes, name).then(() => 'decoded', (e: unknown) => (e as Error).message)));
+  assert.deepEqual(messages, many.map(([name, , reason]) => `${name}: ${reason}`));
+});
+
 test('truncated JPEG (a real chip cut in half) → INVALID_IMAGE with the decoder reason', async () => {
   const chip = realChip();
   const half = chip.subarray(0, chip.length >> 1);

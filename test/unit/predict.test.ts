@@ -19,6 +19,7 @@ import { expandImageArgs, NO_IMAGES_REASON } from '../../src/pipeline/inputs.js'
 import { loadFaceDetector } from '../../src/pipeline/detect.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 import { AgeGenderError } from '../../src/core/errors.js';
+import { parseCsv } from '../../src/core/csv.js';
 
 const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
 
@@ -357,6 +358,23 @@ describe('predict', () => {
     assert.deepEqual(csv.log.slice(0, -1), [`${gif}: note: ${note}`]);
     const json = JSON.parse((await run('json')).out[0]!) as { files: PredictFileResult[] };
     assert.deepEqual(json.files.map((f) => f.note), [note, undefined]);
+  });
+
+  it('a file name with a line break stays on one text line, quoted; CSV quotes it as a cell', async () => {
+    const odd = join(dir, 'two\nlines "q".jpg');
+    await copyFile(join(dir, 'chips', 'c0.jpg'), odd);
+    try {
+      const text: string[] = [];
+      await runPredict([odd], { format: 'text', detect: false, model: fakeModel(), out: (t) => text.push(t), log: () => undefined });
+      assert.equal(text.length, 1);
+      assert.ok(text[0]!.startsWith(`${JSON.stringify(odd)}: face 1: age `), text[0]);
+      assert.ok(!text[0]!.includes('\n'));
+      const csv: string[] = [];
+      await runPredict([odd], { format: 'csv', detect: false, model: fakeModel(), out: (t) => csv.push(t), log: () => undefined });
+      assert.equal(parseCsv(csv.join('\n'))[1]![0], odd);
+    } finally {
+      await rm(odd);
+    }
   });
 
   it('--json prints one document with files and summary', async () => {

@@ -40,12 +40,18 @@ function genderText(f: PredictFileResult['faces'][number]): string {
   return `gender uncertain (female ${probabilityPercent(f.femaleProbability)})`;
 }
 
+/** A file name as a text line shows it: quoted and escaped (JSON) when it holds a line break or another control character, so one result stays one line. */
+function shown(file: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(file) ? JSON.stringify(file) : file;
+}
+
 function textRows(res: PredictFileResult): string[] {
-  const note = res.note === undefined ? [] : [`${res.file}: note: ${res.note}`];
-  if (res.error) return [`${res.file}: FAILED [${res.error.code}] ${res.error.message}`, ...note];
-  if (res.faces.length === 0) return [`${res.file}: no face found`, ...note];
+  const note = res.note === undefined ? [] : [`${shown(res.file)}: note: ${res.note}`];
+  if (res.error) return [`${shown(res.file)}: FAILED [${res.error.code}] ${res.error.message}`, ...note];
+  if (res.faces.length === 0) return [`${shown(res.file)}: no face found`, ...note];
   // the detector keeps its `maxFaces`, so when it cut some, as many as are listed
-  const cut = res.facesFound === undefined ? [] : [`${res.file}: ${res.faces.length} of ${res.facesFound} faces (--max-faces ${res.faces.length}): the highest-scoring`];
+  const cut = res.facesFound === undefined ? [] : [`${shown(res.file)}: ${res.faces.length} of ${res.facesFound} faces (--max-faces ${res.faces.length}): the highest-scoring`];
   return [...faceRows(res), ...cut, ...note];
 }
 
@@ -57,7 +63,7 @@ function noteCollector(log: (text: string) => void): { add: (res: PredictFileRes
   const notes: string[] = [];
   return {
     add: (res) => {
-      if (res.note !== undefined) notes.push(`${res.file}: note: ${res.note}`);
+      if (res.note !== undefined) notes.push(`${shown(res.file)}: note: ${res.note}`);
     },
     flush: () => {
       notes.slice(0, NOTES_SHOWN).forEach((n) => log(n));
@@ -71,7 +77,7 @@ function faceRows(res: PredictFileResult): string[] {
     const b = f.box;
     const where = f.score === null ? 'whole image' : `box ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)} (score ${f.score.toFixed(2)})`;
     const turned = res.turned ? `, found with the photo turned ${res.turned}°` : '';
-    return `${res.file}: face ${i + 1}: age ${f.age.toFixed(1)} (${f.ageInterval[0].toFixed(0)}–${f.ageInterval[1].toFixed(0)}), ${genderText(f)}, ${where}, quality ${f.quality.score.toFixed(2)}${turned}`;
+    return `${shown(res.file)}: face ${i + 1}: age ${f.age.toFixed(1)} (${f.ageInterval[0].toFixed(0)}–${f.ageInterval[1].toFixed(0)}), ${genderText(f)}, ${where}, quality ${f.quality.score.toFixed(2)}${turned}`;
   });
 }
 

@@ -6,9 +6,10 @@
  * and truncation fail, harmless libjpeg warnings such as extraneous bytes before a marker do not —
  * the same files Pillow opens).
  *
- * Formats: JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp (an animated GIF or WebP and a
- * multi-page TIFF at their first frame or page only: sharp's default; the header's `pages` says how
- * many there are, and {@link firstFrameNote} says so in words); HEIC/HEIF (iPhone photos) through
+ * Formats: JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp (an animated GIF, WebP or PNG and a
+ * multi-page TIFF at their first frame or page only, an animated PNG at its default image: sharp's
+ * default; the header's `pages` says how many there are, and {@link firstFrameNote} says so in
+ * words); HEIC/HEIF (iPhone photos) through
  * libheif in WebAssembly ({@link ./heic.ts}), since sharp's prebuilt libvips has no HEVC decoder. A
  * HEIF file carries its rotation in the container, not in EXIF: it is applied, and an EXIF
  * orientation tag inside a HEIF file is ignored, as the format requires.
@@ -79,7 +80,7 @@ export interface ImageHeader {
   /** Channels as stored (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA or CMYK). */
   channels: number;
   /**
-   * Present when the file holds more than one frame or page (an animated GIF or WebP, a
+   * Present when the file holds more than one frame or page (an animated GIF, WebP or PNG, a
    * multi-page TIFF): how many. Only the first is decoded. A HEIC file's primary image is the one
    * decoded, and its other images are not counted here.
    */
@@ -236,7 +237,9 @@ async function headerOf(bytes: Uint8Array, subject: string, format: ImageFormat)
   if (!width || !height || !channels) {
     throw new AgeGenderError('INVALID_IMAGE', `corrupt ${FORMAT_NAMES[format]}: header gives no size`, { subject });
   }
-  return { format, width, height, channels, ...(meta.pages !== undefined && meta.pages > 1 ? { pages: meta.pages } : {}) };
+  // libvips reads an animated PNG's default image only and does not count its frames: its acTL chunk does
+  const pages = format === 'png' ? apngFrames(bytes) : meta.pages;
+  return { format, width, height, channels, ...(pages !== undefined && pages > 1 ? { pages } : {}) };
 }
 
 function checkSize(header: ImageHeader, maxPixels: number, subject: string): void {
@@ -288,6 +291,22 @@ function pngIhdrSize(bytes: Uint8Array): { width: number; height: number } | nul
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (String.fromCharCode(bytes[12]!, bytes[13]!, bytes[14]!, bytes[15]!) !== 'IHDR') return null;
   return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/**
+ * The frame count an animated PNG's `acTL` chunk gives (it comes before the image data), or
+ * undefined for a still PNG: the chunks before the first IDAT are walked, never the pixels.
+ */
+function apngFrames(bytes: Uint8Array): number | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 8; at + 8 <= bytes.length; ) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
+    if (type === 'IDAT' || type === 'IEND') return undefined;
+    if (type === 'acTL') return at + 12 <= bytes.length ? view.getUint32(at + 8) : undefined;
+    at += 12 + length;
+  }
+  return undefined;
 }
 
 /** A HEIC file's primary image, decoded by libheif, as a sharp pipeline over its RGBA pixels. */

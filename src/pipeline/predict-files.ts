@@ -67,8 +67,8 @@ export interface PredictFileResult {
   /** How many faces the detector found, when `maxFaces` kept fewer (`faces` holds the highest-scoring). */
   facesFound?: number;
   /**
-   * Something the user should know about how the file was read, when there is: an animated GIF or
-   * WebP or a multi-page TIFF is analysed at its first frame or page only ("the GIF holds 3
+   * Something the user should know about how the file was read, when there is: an animated GIF,
+   * WebP or PNG or a multi-page TIFF is analysed at its first frame or page only ("the GIF holds 3
    * frames: only the first was analysed").
    */
   note?: string;

@@ -343,6 +343,20 @@ test('animated GIF and WebP, multi-page TIFF: the first frame or page is decoded
   }
 });
 
+test('an animated PNG (acTL chunk) is counted from its chunks, since libvips reads its default image only; a still PNG has no count', async () => {
+  const still = await sharp(realChip()).png().toBuffer();
+  // the still PNG's chunks, with acTL (3 frames) after IHDR: an APNG as an encoder lays it out
+  const ihdrEnd = 8 + 12 + still.readUInt32BE(8);
+  const actl = Buffer.alloc(8);
+  actl.writeUInt32BE(3, 0);
+  const apng = Buffer.concat([still.subarray(0, ihdrEnd), pngChunk('acTL', actl), still.subarray(ihdrEnd)]);
+  const header = await readImageHeader(apng, 'anim.png');
+  assert.equal(header.pages, 3);
+  assert.equal(firstFrameNote(header), 'the PNG holds 3 frames: only the first was analysed');
+  assert.deepEqual((await decodeImage(apng, 'anim.png')).data, (await decodeImage(still, 'still.png')).data, 'the default image is decoded');
+  assert.equal((await readImageHeader(still, 'still.png')).pages, undefined);
+});
+
 test('BMP and SVG are refused as not an image (an SVG is never rasterised, so nothing it links to is fetched)', async () => {
   const bmp = Buffer.alloc(58);
   bmp.write('BM', 0);

@@ -135,4 +135,19 @@ describe('predict into a file (predictToFile)', () => {
     await runPredictToFile([chips], { ...opts, out, resume: true });
     assert.match(logs.at(-1)!, /^1 file \(6 more kept from the earlier run\), 0 faces, 1 failed, .* → .*cli\.csv$/);
   });
+
+  it('the command: a multi-frame file\'s note is in its row and on stderr before the summary; a caller\'s onResult still gets every result', async () => {
+    const sharp = (await import('sharp')).default;
+    const chip = await sharp(await readFile(new URL('chip-35-male.jpg', PHOTOS))).raw().toBuffer();
+    const pages = join(dir, 'pages.tiff');
+    await sharp(Buffer.concat([chip, chip]), { raw: { width: 200, height: 400, channels: 3, pageHeight: 200 } }).tiff().toFile(pages);
+    const logs: string[] = [];
+    const seen: string[] = [];
+    const out = join(dir, 'notes.ndjson');
+    await runPredictToFile([pages], { detect: false, model: fakeModel(), log: (t) => logs.push(t), progress: false, out, onResult: (r) => seen.push(r.file) });
+    const note = 'the TIFF holds 2 pages: only the first was analysed';
+    assert.equal((JSON.parse(await readFile(out, 'utf8')) as PredictFileResult).note, note);
+    assert.deepEqual(logs.slice(0, -1), [`${pages}: note: ${note}`]);
+    assert.deepEqual(seen, [pages]);
+  });
 });

@@ -130,7 +130,10 @@ export async function runPredictToFile(inputs: readonly string[], options: Predi
     const s = await predictToFile(inputs, {
       ...predictOptions,
       out: outFile,
-      onResult: notes.add,
+      onResult: (res) => {
+        notes.add(res);
+        predictOptions.onResult?.(res);
+      },
       onProgress: (done, total) => {
         started = true;
         bar.update(done, total);

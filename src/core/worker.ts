@@ -4,7 +4,7 @@
  * handling included), {@link serveRequests} is the worker's side of that protocol.
  */
 import { parentPort, Worker, type Transferable } from 'node:worker_threads';
-import { AgeGenderError, isErrorCode } from './errors.js';
+import { AgeGenderError, isErrorCode, type ErrorCode } from './errors.js';
 import { Semaphore } from './limit.js';
 import { integerInRange } from './validate.js';
 
@@ -21,10 +21,33 @@ export function spawnModuleWorker(base: string, name: string, workerData: unknow
   return new Worker(code, { eval: true, workerData });
 }
 
-/** An error as it crosses the thread boundary: the AgeGenderError code when there is one, and the message. */
+/** An error as it crosses the thread boundary: the AgeGenderError code and subject when there are, and the message. */
 export interface WorkerError {
   code?: string;
+  /** The whole message (with the subject in front, when there is one). */
   message: string;
+  /** The AgeGenderError's subject (the file it is about), when it has one. */
+  subject?: string;
+}
+
+/** `error` as it is posted across the thread boundary. */
+function workerErrorOf(error: unknown): WorkerError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof AgeGenderError)) return { message };
+  return { code: error.code, message, ...(error.subject ? { subject: error.subject } : {}) };
+}
+
+/**
+ * The AgeGenderError a {@link WorkerError} was, with `code` (default: its own, else `fallback`),
+ * message and subject as they were thrown (so it reads as the same error thrown in-process); a
+ * plain Error when it had no code and no `fallback` is given.
+ */
+export function workerErrorToError(error: WorkerError, fallback?: ErrorCode): Error {
+  const code = isErrorCode(error.code) ? error.code : fallback;
+  if (code === undefined) return new Error(error.message);
+  const { subject } = error;
+  if (subject === undefined || !error.message.startsWith(`${subject}: `)) return new AgeGenderError(code, error.message);
+  return new AgeGenderError(code, error.message.slice(subject.length + 2), { subject });
 }
 
 /** What a worker posts: the answer to request `id`, or (once, after starting) that it is ready. */
@@ -64,7 +87,7 @@ interface Member {
 }
 
 function defaultToError(error: WorkerError): Error {
-  return isErrorCode(error.code) ? new AgeGenderError(error.code, error.message) : new Error(error.message);
+  return workerErrorToError(error);
 }
 
 /**
@@ -242,8 +265,7 @@ export function serveRequests<Request, Response>(
       .then(() => handle(msg.request))
       .then(
         (result) => port.postMessage({ id: msg.id, result }, options.transfer?.(result) ?? []),
-        (error: unknown) =>
-          port.postMessage({ id: msg.id, error: { ...(error instanceof AgeGenderError ? { code: error.code } : {}), message: error instanceof Error ? error.message : String(error) } }),
+        (error: unknown) => port.postMessage({ id: msg.id, error: workerErrorOf(error) }),
       );
   });
   if ('ready' in options) port.postMessage({ ready: true, info: options.ready });

@@ -6,8 +6,10 @@
  * and truncation fail, harmless libjpeg warnings such as extraneous bytes before a marker do not —
  * the same files Pillow opens).
  *
- * Formats: JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp (an animated GIF or WebP and a multi-page
- * TIFF at their first frame or page only: sharp's default); HEIC/HEIF (iPhone photos) through
+ * Formats: JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp (an animated GIF, WebP or PNG and a
+ * multi-page TIFF at their first frame or page only, an animated PNG at its default image: sharp's
+ * default; the header's `pages` says how many there are, and {@link firstFrameNote} says so in
+ * words); HEIC/HEIF (iPhone photos) through
  * libheif in WebAssembly ({@link ./heic.ts}), since sharp's prebuilt libvips has no HEVC decoder. A
  * HEIF file carries its rotation in the container, not in EXIF: it is applied, and an EXIF
  * orientation tag inside a HEIF file is ignored, as the format requires.
@@ -29,10 +31,11 @@
  * does not take HEIC files).
  */
 import { readFile } from 'node:fs/promises';
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { decodeHeic, heicSize, isHeicDecoderUnavailable } from './heic.js';
 import type { ImageInput, RawImage } from './types.js';
+import { withOwnReason } from './vips-gate.js';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif' | 'heic';
 
@@ -76,6 +79,22 @@ export interface ImageHeader {
   height: number;
   /** Channels as stored (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA or CMYK). */
   channels: number;
+  /**
+   * Present when the file holds more than one frame or page (an animated GIF, WebP or PNG, a
+   * multi-page TIFF): how many. Only the first is decoded. A HEIC file's primary image is the one
+   * decoded, and its other images are not counted here.
+   */
+  pages?: number;
+}
+
+/**
+ * "the GIF holds 3 frames: only the first was analysed" (a TIFF: pages) for a header with
+ * {@link ImageHeader.pages}, else null.
+ */
+export function firstFrameNote(header: ImageHeader): string | null {
+  if (header.pages === undefined || header.pages < 2) return null;
+  const unit = header.format === 'tiff' ? 'pages' : 'frames';
+  return `the ${FORMAT_NAMES[header.format]} holds ${header.pages} ${unit}: only the first was analysed`;
 }
 
 export interface DecodeOptions {
@@ -207,7 +226,7 @@ async function headerOf(bytes: Uint8Array, subject: string, format: ImageFormat)
   if (format === 'heic') return heicHeader(bytes, subject);
   let meta: Metadata;
   try {
-    meta = await sharp(toBytes(bytes), { limitInputPixels: false }).metadata();
+    meta = await withOwnReason(() => sharp(toBytes(bytes), { limitInputPixels: false }).metadata());
   } catch (error) {
     throw decodeFailure(error, format, subject);
   }
@@ -218,7 +237,9 @@ async function headerOf(bytes: Uint8Array, subject: string, format: ImageFormat)
   if (!width || !height || !channels) {
     throw new AgeGenderError('INVALID_IMAGE', `corrupt ${FORMAT_NAMES[format]}: header gives no size`, { subject });
   }
-  return { format, width, height, channels };
+  // libvips reads an animated PNG's default image only and does not count its frames: its acTL chunk does
+  const pages = format === 'png' ? apngFrames(bytes) : meta.pages;
+  return { format, width, height, channels, ...(pages !== undefined && pages > 1 ? { pages } : {}) };
 }
 
 function checkSize(header: ImageHeader, maxPixels: number, subject: string): void {
@@ -272,6 +293,22 @@ function pngIhdrSize(bytes: Uint8Array): { width: number; height: number } | nul
   return { width: view.getUint32(16), height: view.getUint32(20) };
 }
 
+/**
+ * The frame count an animated PNG's `acTL` chunk gives (it comes before the image data), or
+ * undefined for a still PNG: the chunks before the first IDAT are walked, never the pixels.
+ */
+function apngFrames(bytes: Uint8Array): number | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 8; at + 8 <= bytes.length; ) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
+    if (type === 'IDAT' || type === 'IEND') return undefined;
+    if (type === 'acTL') return at + 12 <= bytes.length ? view.getUint32(at + 8) : undefined;
+    at += 12 + length;
+  }
+  return undefined;
+}
+
 /** A HEIC file's primary image, decoded by libheif, as a sharp pipeline over its RGBA pixels. */
 async function heicPipeline(bytes: Uint8Array): Promise<Sharp> {
   const px = await decodeHeic(bytes);
@@ -289,7 +326,7 @@ async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOpti
   if (ihdr) checkSize({ format, channels: 0, ...ihdr }, maxPixels, subject);
   const header = options.header ?? (await headerOf(bytes, subject, format));
   checkSize(header, maxPixels, subject);
-  try {
+  const decode = async (): Promise<{ data: Buffer; info: OutputInfo }> => {
     // Prediction sees the upright image; hashing sees the stored pixels (module comment).
     let pipeline =
       format === 'heic'
@@ -300,7 +337,11 @@ async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOpti
     }
     // sharp would expand gray to sRGB; for hashing keep the decoded gray values as they are.
     if (forHash && header.channels <= 2) pipeline = pipeline.toColourspace('b-w');
-    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    return pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  };
+  try {
+    // a HEIC file's reason comes from libheif, not libvips' shared error buffer
+    const { data, info } = format === 'heic' ? await decode() : await withOwnReason(decode);
     if (data.length !== info.width * info.height * info.channels) {
       throw new Error(`decoder returned ${data.length} bytes for ${info.width}×${info.height}×${info.channels}`);
     }

@@ -49,7 +49,8 @@ export function isImageUrl(arg: string): boolean {
   return /^https?:\/\/\S+$/i.test(arg);
 }
 
-function isImageName(name: string): boolean {
+/** True when `name` ends with one of the {@link IMAGE_EXTENSIONS}, in any case. */
+export function isImageName(name: string): boolean {
   const lower = name.toLowerCase();
   return IMAGE_EXTENSIONS.some((ext) => lower.endsWith(ext));
 }

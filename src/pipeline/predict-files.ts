@@ -13,7 +13,7 @@
 import { AgeGenderError, reasonOf, type ErrorCode } from '../core/errors.js';
 import { mapLimit } from '../core/limit.js';
 import { integerInRange } from '../core/validate.js';
-import { decodeImageWithHeader, readImageFile } from '../io/decode.js';
+import { decodeImageWithHeader, firstFrameNote, readImageFile } from '../io/decode.js';
 import { fetchImageBytes } from '../io/fetch.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
@@ -66,6 +66,12 @@ export interface PredictFileResult {
   turned?: QuarterTurn;
   /** How many faces the detector found, when `maxFaces` kept fewer (`faces` holds the highest-scoring). */
   facesFound?: number;
+  /**
+   * Something the user should know about how the file was read, when there is: an animated GIF,
+   * WebP or PNG or a multi-page TIFF is analysed at its first frame or page only ("the GIF holds 3
+   * frames: only the first was analysed").
+   */
+  note?: string;
   error: { code: ErrorCode; message: string } | null;
 }
 
@@ -81,19 +87,25 @@ export interface PredictSummary {
   results: PredictFileResult[];
 }
 
-function failure(file: string, error: unknown): PredictFileResult {
+function failure(file: string, error: unknown, note?: string): PredictFileResult {
   const code: ErrorCode = error instanceof AgeGenderError ? error.code : 'UNREADABLE_FILE';
-  return { file, width: null, height: null, faces: [], error: { code, message: reasonOf(error) } };
+  return { file, width: null, height: null, faces: [], ...(note === undefined ? {} : { note }), error: { code, message: reasonOf(error) } };
 }
 
-type Decoded = { file: string; image: RawImage; width: number; height: number } | { file: string; error: unknown };
+type Decoded = { file: string; image: RawImage; width: number; height: number; note?: string } | { file: string; error: unknown };
+
+/** `{ note }` when the decoded file has one, else nothing: spread into its result. */
+function noteOf(d: { note?: string }): { note?: string } {
+  return d.note === undefined ? {} : { note: d.note };
+}
 
 /** Reads and decodes `file`; with `maxSide` (photos) shrunk to it, `width` × `height` being the file's upright size. */
 async function decodeFile(file: string, maxPixels: number | undefined, maxSide?: number): Promise<Decoded> {
   try {
     const bytes = isImageUrl(file) ? await fetchImageBytes(file) : await readImageFile(file);
     const { image, header } = await decodeImageWithHeader(bytes, file, { ...(maxPixels === undefined ? {} : { maxPixels }), ...(maxSide === undefined ? {} : { maxSide }) });
-    return { file, image, width: header.width, height: header.height };
+    const note = firstFrameNote(header);
+    return { file, image, width: header.width, height: header.height, ...(note === null ? {} : { note }) };
   } catch (error) {
     return { file, error };
   }
@@ -111,10 +123,10 @@ async function chipBatch(run: ChipRunner, files: readonly string[], maxPixels: n
   return batch.map((d) => {
     if ('error' in d) return failure(d.file, d.error);
     const o = outcomes[k++];
-    if (!o || 'error' in o) return failure(d.file, o ? o.error : new Error('no prediction'));
+    if (!o || 'error' in o) return failure(d.file, o ? o.error : new Error('no prediction'), d.note);
     const { width, height } = d.image;
     const face: AnalyzedFace = { box: { x: 0, y: 0, width, height }, score: null, prediction: o.prediction, chip: d.image, detection: null, quality: o.quality };
-    return { file: d.file, width, height, faces: [faceReport(face)], error: null };
+    return { file: d.file, width, height, faces: [faceReport(face)], ...noteOf(d), error: null };
   });
 }
 
@@ -148,9 +160,9 @@ async function predictPhotos(model: AgeGenderModel, detector: FaceDetector, file
     try {
       checkShrunkSize(d.image, d, d.file);
       const res = await analyzeImage(model, detector, d.image, { detect: true, subject: d.file });
-      emit({ file: d.file, ...reportInPixelsOf(photoReport(res), d.width, d.height), error: null });
+      emit({ file: d.file, ...reportInPixelsOf(photoReport(res), d.width, d.height), ...noteOf(d), error: null });
     } catch (error) {
-      emit(failure(d.file, error));
+      emit(failure(d.file, error, d.note));
     }
   }
 }
@@ -198,9 +210,9 @@ async function predictPhotosPooled(files: readonly string[], o: PredictFilesOpti
     try {
       checkShrunkSize(d.image, d, d.file);
       const res = await pool.analyze(d.image, d.file);
-      return { file: d.file, ...reportInPixelsOf(res, d.width, d.height), error: null };
+      return { file: d.file, ...reportInPixelsOf(res, d.width, d.height), ...noteOf(d), error: null };
     } catch (error) {
-      return failure(d.file, error);
+      return failure(d.file, error, d.note);
     }
   };
   try {

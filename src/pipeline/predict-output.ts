@@ -24,9 +24,11 @@ import { extname } from 'node:path';
 import { writeLinesAtomic } from '../core/atomic.js';
 import { csvLine, parseCsv } from '../core/csv.js';
 import { AgeGenderError, fsErrorReason } from '../core/errors.js';
+import { checkNotInput, checkOutputFile } from '../core/output-path.js';
 import { oneOf } from '../core/validate.js';
 import { PREDICT_CSV_COLUMNS, PREDICT_CSV_HEADER, predictCsvRows } from './predict-csv.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from './predict-files.js';
+import { isImageName } from './inputs.js';
 
 export const RESULT_FORMATS = Object.freeze(['csv', 'ndjson'] as const);
 export type ResultFormat = (typeof RESULT_FORMATS)[number];
@@ -75,7 +77,10 @@ interface Earlier {
 function earlierCsv(text: string, source: string, lastMayBeCut: boolean): Earlier {
   const rows = parseCsv(text.replace(/^\uFEFF/, ''));
   const header = rows.shift();
-  if (!header || header.join(',') !== PREDICT_CSV_COLUMNS.join(',')) {
+  // a file written before the note column was added: its rows get an empty note
+  const noteAt = PREDICT_CSV_COLUMNS.indexOf('note');
+  if (header?.join(',') === PREDICT_CSV_COLUMNS.filter((c) => c !== 'note').join(',')) rows.forEach((row) => row.length === PREDICT_CSV_COLUMNS.length - 1 && row.splice(noteAt, 0, ''));
+  else if (!header || header.join(',') !== PREDICT_CSV_COLUMNS.join(',')) {
     throw new AgeGenderError('INVALID_ARGUMENT', `not the output of agegender predict: its header is not ${PREDICT_CSV_HEADER}; delete it or choose another --out`, { subject: source });
   }
   const groups: string[][][] = [];
@@ -123,14 +128,29 @@ async function readEarlier(out: string, partial: string, format: ResultFormat): 
 }
 
 /**
+ * Refuses an `out` the results cannot or must not be written to, before any work: a folder, a place
+ * that cannot be written, an image's name (results written as CSV over a photo; a later folder walk
+ * would take the file for an image), or a file named among the inputs. Inputs are never modified.
+ */
+async function checkResultsPath(out: string, inputs: readonly string[]): Promise<void> {
+  if (isImageName(out)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected a results file (.csv, .ndjson or .jsonl) but received an image's name: the results would be written over it, or taken for a photo by a later run`, { subject: out });
+  }
+  await checkOutputFile(out);
+  for (const input of inputs) await checkNotInput(out, input);
+}
+
+/**
  * Predicts every image the arguments name into `out` (see the module comment).
- * Errors: INVALID_ARGUMENT when `<out>.partial` exists and `resume` is not set, or when the file to
- * resume from is not this command's output; those of {@link predictFiles}.
+ * Errors: INVALID_ARGUMENT when `out` is a folder, cannot be written, has an image's name or is one
+ * of the inputs, when `<out>.partial` exists and `resume` is not set, or when the file to resume
+ * from is not this command's output; those of {@link predictFiles}.
  */
 export async function predictToFile(inputs: readonly string[], options: PredictToFileOptions): Promise<PredictToFileSummary> {
   const { out, resume = false, onProgress, ...predictOptions } = options;
   const format = resultFormatOf(out, options.format);
   const partial = partialPathOf(out);
+  await checkResultsPath(out, inputs);
   if (!resume && existsSync(partial)) {
     throw new AgeGenderError('INVALID_ARGUMENT', 'results of a run that did not finish: pass --resume to continue it, or delete this file to start over', { subject: partial });
   }

@@ -10,8 +10,8 @@
  *   await pool.close();
  */
 import { availableParallelism } from 'node:os';
-import { WorkerPool, type WorkerError } from '../core/worker.js';
-import { AgeGenderError, isErrorCode } from '../core/errors.js';
+import { WorkerPool, workerErrorToError, type WorkerError } from '../core/worker.js';
+import { AgeGenderError } from '../core/errors.js';
 import { integerInRange } from '../core/validate.js';
 import type { AgeGenderPrediction } from '../core/types.js';
 import type { RawImage } from '../io/types.js';
@@ -57,9 +57,9 @@ export interface PredictRequest {
 /** A chip's outcome as it crosses the thread boundary. */
 export type WorkerChipOutcome = ChipOutcome<WorkerError>;
 
-/** A worker's error as an AgeGenderError: its own code when it has one, else INVALID_IMAGE (the image was the cause). */
+/** A worker's error as an AgeGenderError, naming its file as thrown: its own code when it has one, else INVALID_IMAGE (the image was the cause). */
 export function imageWorkerError(error: WorkerError): AgeGenderError {
-  return new AgeGenderError(isErrorCode(error.code) ? error.code : 'INVALID_IMAGE', error.message);
+  return workerErrorToError(error, 'INVALID_IMAGE') as AgeGenderError;
 }
 
 /** Starts the workers and waits until each has loaded the model. */

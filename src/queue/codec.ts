@@ -7,7 +7,8 @@
  * `[x, y, w, h, score, age, ageLow, ageHigh, gender, genderProbability, femaleProbability, quality]`,
  * quality as `[score, detector, landmarkFit, sharpness, exposure]`) or
  * `[null, null, null, code, message]` for a failed image; `t` (only when some photo was found turned)
- * maps an image's index to its `turned`, and `f` (only when some photo had faces cut) to its `facesFound`.
+ * maps an image's index to its `turned`, `f` (only when some photo had faces cut) to its `facesFound`,
+ * and `m` (only when some image had a note) to its `note`.
  *
  * @example
  *   const bytes = encodeJobResults(results);
@@ -28,6 +29,7 @@ interface StoredResults extends PackedSources {
   r: ResultTuple[];
   t?: Record<number, QuarterTurn>;
   f?: Record<number, number>;
+  m?: Record<number, string>;
 }
 
 function faceTuple(f: PredictFace): FaceTuple {
@@ -45,7 +47,8 @@ export function encodeJobResults(results: readonly PredictFileResult[]): Buffer 
   const r = results.map((res): ResultTuple => (res.error ? [null, null, null, res.error.code, res.error.message] : [res.width, res.height, res.faces.map(faceTuple)]));
   const turned = results.flatMap((res, i) => (res.turned === undefined ? [] : [[i, res.turned] as const]));
   const found = results.flatMap((res, i) => (res.facesFound === undefined ? [] : [[i, res.facesFound] as const]));
-  const extras = { ...(turned.length ? { t: Object.fromEntries(turned) } : {}), ...(found.length ? { f: Object.fromEntries(found) } : {}) };
+  const notes = results.flatMap((res, i) => (res.note === undefined ? [] : [[i, res.note] as const]));
+  const extras = { ...(turned.length ? { t: Object.fromEntries(turned) } : {}), ...(found.length ? { f: Object.fromEntries(found) } : {}), ...(notes.length ? { m: Object.fromEntries(notes) } : {}) };
   return deflateRawSync(JSON.stringify({ ...packed, r, ...extras } satisfies StoredResults));
 }
 
@@ -62,6 +65,7 @@ function decodeStored(stored: StoredResults): PredictFileResult[] {
     faces: (faces ?? []).map(faceOf),
     ...(stored.t?.[i] === undefined ? {} : { turned: stored.t[i] }),
     ...(stored.f?.[i] === undefined ? {} : { facesFound: stored.f[i] }),
+    ...(stored.m?.[i] === undefined ? {} : { note: stored.m[i] }),
     error: code === undefined ? null : { code, message: message ?? '' },
   }));
 }

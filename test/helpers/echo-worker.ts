@@ -6,7 +6,7 @@ import { serveRequests } from '../../src/core/worker.js';
 
 export type EchoRequest =
   | { op: 'echo'; value: string; ms?: number }
-  | { op: 'fail'; message: string; labelled?: boolean }
+  | { op: 'fail'; message: string; labelled?: boolean; subject?: string }
   | { op: 'exit'; code: number }
   | { op: 'throw'; message: string };
 
@@ -23,7 +23,7 @@ const handle = async (req: EchoRequest): Promise<EchoReply> => {
       if (req.ms) await sleep(req.ms);
       return { value: req.value, thread: threadId };
     case 'fail':
-      throw req.labelled ? new AgeGenderError('INVALID_IMAGE', req.message) : new Error(req.message);
+      throw req.labelled ? new AgeGenderError('INVALID_IMAGE', req.message, req.subject === undefined ? {} : { subject: req.subject }) : new Error(req.message);
     case 'exit':
       process.exit(req.code);
       break;

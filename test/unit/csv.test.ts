@@ -35,14 +35,17 @@ test('parseCsv reads back what toCsv writes, including quoted commas, quotes and
 });
 
 test('predictCsvRows: one row per face, face 0 for a file without one, the error for a failed file', () => {
-  assert.equal(PREDICT_CSV_HEADER, 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,quality,error');
+  assert.equal(PREDICT_CSV_HEADER, 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,quality,note,error');
   const face = { box: { x: 1, y: 2, width: 30, height: 40 }, score: 0.9, age: 31.5, ageInterval: [25, 38] as [number, number], gender: 'female' as const, genderProbability: 0.8, femaleProbability: 0.8, quality: { score: 0.7, detector: 0.9, landmarkFit: 0.8, sharpness: 0.6, exposure: 0.7 } };
   const ok: PredictFileResult = { file: 'a,b.jpg', width: 100, height: 100, faces: [face, { ...face, score: null }], error: null };
-  assert.deepEqual(predictCsvRows(ok), ['"a,b.jpg",1,1,2,30,40,0.9,31.5,25,38,female,0.8,0.8,0.7,', '"a,b.jpg",2,1,2,30,40,,31.5,25,38,female,0.8,0.8,0.7,']);
-  assert.deepEqual(predictCsvRows({ file: 'n.jpg', width: 5, height: 5, faces: [], error: null }), ['n.jpg,0,,,,,,,,,,,,,']);
+  assert.deepEqual(predictCsvRows(ok), ['"a,b.jpg",1,1,2,30,40,0.9,31.5,25,38,female,0.8,0.8,0.7,,', '"a,b.jpg",2,1,2,30,40,,31.5,25,38,female,0.8,0.8,0.7,,']);
+  assert.deepEqual(predictCsvRows({ file: 'n.jpg', width: 5, height: 5, faces: [], error: null }), ['n.jpg,0,,,,,,,,,,,,,,']);
+  // a note (a multi-frame file read at its first frame) is on every row of its file, quoted as needed
+  const note = 'the GIF holds 3 frames: only the first was analysed, "first"';
+  assert.deepEqual(predictCsvRows({ ...ok, note }).map((r) => parseCsv(r)[0]!.slice(-2)), [[note, ''], [note, '']]);
   const failed: PredictFileResult = { file: 'bad.jpg', width: null, height: null, faces: [], error: { code: 'INVALID_IMAGE', message: 'not an image, "x"' } };
   const [row] = predictCsvRows(failed);
-  assert.deepEqual(parseCsv(row!)[0], ['bad.jpg', '', '', '', '', '', '', '', '', '', '', '', '', '', 'INVALID_IMAGE: not an image, "x"']);
+  assert.deepEqual(parseCsv(row!)[0], ['bad.jpg', '', '', '', '', '', '', '', '', '', '', '', '', '', '', 'INVALID_IMAGE: not an image, "x"']);
   for (const r of [...predictCsvRows(ok), row!]) assert.equal(parseCsv(r)[0]!.length, parseCsv(PREDICT_CSV_HEADER)[0]!.length);
 });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { AgeGenderError } from '../../src/core/errors.js';
-import { decodeForHash, decodeImage, decodeImageWithHeader, loadImageInput, readImageHeader, sniffImageType } from '../../src/io/decode.js';
+import { decodeForHash, decodeImage, decodeImageWithHeader, firstFrameNote, loadImageInput, readImageHeader, sniffImageType } from '../../src/io/decode.js';
 
 const DATA_DIR = process.env.AGEGENDER_UTKFACE_DIR ?? path.resolve(process.cwd(), '../shared/datasets/utkface');
 const CHIP = 'UTKFace/100_0_0_20170112213500903.jpg.chip.jpg';
@@ -141,6 +141,22 @@ test('decoder reasons of a truncated GIF, WebP or TIFF carry no loader name ("gi
     raw: { width: 200, height: 400, channels: 3, pageHeight: 200 },
   }).tiff({ compression: 'lzw' }).toBuffer();
   await rejectsWith(decodeImage(pages.subarray(0, Math.floor(pages.length * 0.9)), 'cut.tiff'), 'INVALID_IMAGE', 'cut.tiff', /^cut\.tiff: corrupt or truncated TIFF: (?!.*(tiff2vips|source input|bad seek|\n)).+$/);
+});
+
+test('broken files of several formats decoded at once each get their own reason (libvips has one error buffer for the process)', async () => {
+  const chip = sharp(realChip());
+  const half = (bytes: Buffer): Buffer => bytes.subarray(0, bytes.length >> 1);
+  const cut: Array<[string, Buffer, string]> = [
+    ['cut.jpg', half(realChip()), 'corrupt or truncated JPEG: premature end of JPEG image'],
+    ['cut.png', half(await chip.clone().png().toBuffer()), 'corrupt or truncated PNG: libpng read error'],
+    ['cut.gif', half(await chip.clone().gif().toBuffer()), 'corrupt or truncated GIF: Unexpected end of GIF source data'],
+    ['cut.webp', half(await chip.clone().webp().toBuffer()), 'corrupt or truncated WebP: unable to parse image'],
+  ];
+  // each alone first: the reason it gives
+  for (const [name, bytes, reason] of cut) await rejectsWith(decodeImage(bytes, name), 'INVALID_IMAGE', name, reason);
+  const many = Array.from({ length: 6 }, () => cut).flat();
+  const messages = await Promise.all(many.map(([name, bytes]) => decodeImage(bytes, name).then(() => 'decoded', (e: unknown) => (e as Error).message)));
+  assert.deepEqual(messages, many.map(([name, , reason]) => `${name}: ${reason}`));
 });
 
 test('truncated JPEG (a real chip cut in half) → INVALID_IMAGE with the decoder reason', async () => {
@@ -313,12 +329,32 @@ test('animated GIF and WebP, multi-page TIFF: the first frame or page is decoded
     const faceFirst = await encode(frames(chip, noise)).toBuffer();
     const header = await readImageHeader(faceFirst, name);
     assert.deepEqual([header.width, header.height], [200, 200], name);
+    assert.equal(header.pages, 2, `${name}: the header counts the frames`);
+    assert.equal(firstFrameNote(header), name === 'pages.tiff' ? 'the TIFF holds 2 pages: only the first was analysed' : `the ${name === 'anim.gif' ? 'GIF' : 'WebP'} holds 2 frames: only the first was analysed`);
     const img = await decodeImage(faceFirst, name);
     assert.deepEqual([img.width, img.height], [200, 200], name);
     assert.ok(meanAbsDiff(img.data, plain.data) < 3, `${name}: the first frame is the chip`);
     const faceSecond = await decodeImage(await encode(frames(noise, chip)).toBuffer(), name);
     assert.ok(meanAbsDiff(faceSecond.data, plain.data) > 30, `${name}: the second frame is not looked at`);
+    // one frame: no page count, no note
+    const single = await readImageHeader(await encode(sharp(chip, { raw: { width: 200, height: 200, channels: 3 } })).toBuffer(), name);
+    assert.equal(single.pages, undefined, name);
+    assert.equal(firstFrameNote(single), null, name);
   }
+});
+
+test('an animated PNG (acTL chunk) is counted from its chunks, since libvips reads its default image only; a still PNG has no count', async () => {
+  const still = await sharp(realChip()).png().toBuffer();
+  // the still PNG's chunks, with acTL (3 frames) after IHDR: an APNG as an encoder lays it out
+  const ihdrEnd = 8 + 12 + still.readUInt32BE(8);
+  const actl = Buffer.alloc(8);
+  actl.writeUInt32BE(3, 0);
+  const apng = Buffer.concat([still.subarray(0, ihdrEnd), pngChunk('acTL', actl), still.subarray(ihdrEnd)]);
+  const header = await readImageHeader(apng, 'anim.png');
+  assert.equal(header.pages, 3);
+  assert.equal(firstFrameNote(header), 'the PNG holds 3 frames: only the first was analysed');
+  assert.deepEqual((await decodeImage(apng, 'anim.png')).data, (await decodeImage(still, 'still.png')).data, 'the default image is decoded');
+  assert.equal((await readImageHeader(still, 'still.png')).pages, undefined);
 });
 
 test('BMP and SVG are refused as not an image (an SVG is never rasterised, so nothing it links to is fetched)', async () => {

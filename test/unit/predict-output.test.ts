@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { csvLine, parseCsv } from '../../src/core/csv.js';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { runPredictToFile } from '../../src/cli/commands/predict.js';
 import { partialPathOf, predictToFile, type PredictToFileOptions } from '../../src/pipeline/predict-output.js';
@@ -89,6 +90,34 @@ describe('predict into a file (predictToFile)', () => {
     }
   });
 
+  it('resume from a finished CSV written before the note column: its rows are kept, with an empty note', async () => {
+    const full = (await readFile(join(dir, 'all.csv'), 'utf8')).trimEnd().split('\n');
+    const noteAt = full[0]!.split(',').indexOf('note');
+    // the same file as an earlier version wrote it: no note column (no cell of it needs quoting)
+    const dropNote = (line: string): string => { const cells = parseCsv(line)[0]!; cells.splice(noteAt, 1); return csvLine(cells); };
+    const out = join(dir, 'old.csv');
+    await writeFile(out, `${full.map(dropNote).join('\n')}\n`);
+    const s = await run(out, { resume: true });
+    assert.deepEqual([s.kept, s.files], [6, 1], 'the answered files kept; only the failed one predicted again');
+    assert.deepEqual((await readFile(out, 'utf8')).trimEnd().split('\n').sort(), [...full].sort(), 'rewritten with the note column');
+  });
+
+  it('refuses, before any work and without writing, an --out that is a folder, an image\'s name or one of the inputs', async () => {
+    const image = join(chips, 'a.jpg');
+    const before = await readFile(image);
+    const refused = (out: string, pattern: RegExp) => (e: unknown): boolean => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.subject === out && pattern.test(e.message);
+    await assert.rejects(run(image), refused(image, /an image's name/), 'a photo of the folder walked');
+    await assert.rejects(run(join(dir, 'new.JPG')), refused(join(dir, 'new.JPG'), /an image's name/), 'any image name, in any case');
+    await assert.rejects(run(chips), refused(chips, /this is a folder/));
+    // an input given by name, whatever its name
+    const named = join(dir, 'photo.data');
+    await writeFile(named, before);
+    await assert.rejects(predictToFile([named], { out: named, detect: false, model: fakeModel() }), refused(named, /this is the input image/));
+    assert.deepEqual(await readFile(image), before, 'the input is untouched');
+    assert.deepEqual(await readFile(named), before);
+    assert.ok(!existsSync(partialPathOf(image)) && !existsSync(partialPathOf(chips)) && !existsSync(partialPathOf(named)), 'no .partial left');
+  });
+
   it('resume from a file that is not predict\'s output is refused, naming it', async () => {
     const out = join(dir, 'other.csv');
     await writeFile(partialPathOf(out), 'name,age\nx.jpg,3\n');
@@ -105,5 +134,20 @@ describe('predict into a file (predictToFile)', () => {
     await runPredictToFile([chips], { ...opts, out });
     await runPredictToFile([chips], { ...opts, out, resume: true });
     assert.match(logs.at(-1)!, /^1 file \(6 more kept from the earlier run\), 0 faces, 1 failed, .* → .*cli\.csv$/);
+  });
+
+  it('the command: a multi-frame file\'s note is in its row and on stderr before the summary; a caller\'s onResult still gets every result', async () => {
+    const sharp = (await import('sharp')).default;
+    const chip = await sharp(await readFile(new URL('chip-35-male.jpg', PHOTOS))).raw().toBuffer();
+    const pages = join(dir, 'pages.tiff');
+    await sharp(Buffer.concat([chip, chip]), { raw: { width: 200, height: 400, channels: 3, pageHeight: 200 } }).tiff().toFile(pages);
+    const logs: string[] = [];
+    const seen: string[] = [];
+    const out = join(dir, 'notes.ndjson');
+    await runPredictToFile([pages], { detect: false, model: fakeModel(), log: (t) => logs.push(t), progress: false, out, onResult: (r) => seen.push(r.file) });
+    const note = 'the TIFF holds 2 pages: only the first was analysed';
+    assert.equal((JSON.parse(await readFile(out, 'utf8')) as PredictFileResult).note, note);
+    assert.deepEqual(logs.slice(0, -1), [`${pages}: note: ${note}`]);
+    assert.deepEqual(seen, [pages]);
   });
 });

@@ -91,6 +91,18 @@ describe('predict with worker threads', () => {
     assert.ok(refused.some((l) => l.startsWith(join(dir, 'blank.png'))) && refused.some((l) => l.startsWith(join(dir, 'no-face.jpg'))));
   });
 
+  it('predict --workers 2 on photos: a photo with no face fails with the in-process error, naming the file once', async () => {
+    const noFace = fileURLToPath(new URL('../fixtures/photos/no-face.jpg', import.meta.url));
+    const csv = async (workers: number): Promise<string[]> => {
+      const lines: string[] = [];
+      await runPredict([noFace], { format: 'csv', modelDir: join(dir, 'model'), workers, out: (t) => lines.push(t), log: () => undefined });
+      return lines;
+    };
+    const inProcess = await csv(1);
+    assert.match(inProcess[1]!, /,NO_USABLE_FACE: no usable face: /);
+    assert.deepEqual(await csv(2), inProcess);
+  });
+
   it('pooledModel splits scoreRaw batches across workers and returns the in-process scores in order', async () => {
     const model = await loadModel(join(dir, 'model'));
     const pool = await createPredictPool({ modelDir: join(dir, 'model'), workers: 2 });

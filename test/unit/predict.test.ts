@@ -19,6 +19,7 @@ import { expandImageArgs, NO_IMAGES_REASON } from '../../src/pipeline/inputs.js'
 import { loadFaceDetector } from '../../src/pipeline/detect.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 import { AgeGenderError } from '../../src/core/errors.js';
+import { parseCsv } from '../../src/core/csv.js';
 
 const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
 
@@ -192,7 +193,7 @@ describe('predict', () => {
     assert.ok(lines.some((l) => l.startsWith(`${empty}: FAILED [UNREADABLE_FILE] no images (.jpg, .jpeg, .jfif, .png`)), lines.join('\n'));
     const csv: string[] = [];
     await runPredict([empty], { format: 'csv', detect: false, model: fakeModel(), out: (t) => csv.push(t), log: () => undefined });
-    assert.equal(csv[1], `${empty},,,,,,,,,,,,,,"UNREADABLE_FILE: ${NO_IMAGES_REASON}"`, 'a cell with a comma is quoted');
+    assert.equal(csv[1], `${empty},,,,,,,,,,,,,,,"UNREADABLE_FILE: ${NO_IMAGES_REASON}"`, 'a cell with a comma is quoted');
   });
 
   it('`predict --csv` on a folder of symlinks gives the same CSV as on a folder of the files', async () => {
@@ -295,10 +296,10 @@ describe('predict', () => {
   it('--no-detect --csv prints the header, one row per chip and one per failed file', async () => {
     const lines: string[] = [];
     const summary = await runPredict([join(dir, 'chips'), join(dir, 'missing.jpg')], { format: 'csv', detect: false, batchSize: 3, model: fakeModel(), out: (t) => lines.push(t), log: () => undefined });
-    assert.equal(lines[0], 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,quality,error');
+    assert.equal(lines[0], 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,quality,note,error');
     assert.equal(lines.length, 1 + 9);
     assert.equal(summary.failed, 3);
-    assert.match(lines.at(-1)!, /missing\.jpg,,,,,,,,,,,,,,UNREADABLE_FILE: no such file or folder$/, 'in its place: after the folder before it');
+    assert.match(lines.at(-1)!, /missing\.jpg,,,,,,,,,,,,,,,UNREADABLE_FILE: no such file or folder$/, 'in its place: after the folder before it');
     assert.ok(lines.slice(1).every((l) => l.split(',').length >= 14));
   });
 
@@ -334,6 +335,48 @@ describe('predict', () => {
     assert.doesNotMatch(red + blue, /100%|\b0%/);
   });
 
+  it('an animated GIF is predicted at its first frame, and every format says so: the row\'s note, and stderr for CSV and JSON', async () => {
+    const chip = await sharp(await readFile(new URL('chip-35-male.jpg', PHOTOS))).raw().toBuffer();
+    const gif = join(dir, 'anim.gif');
+    const dark = chip.map((v) => v >> 1); // frames that differ: a GIF encoder merges identical ones
+    await sharp(Buffer.concat([chip, dark, chip]), { raw: { width: 200, height: 600, channels: 3, pageHeight: 200 } }).gif({ delay: [100, 100, 100] }).toFile(gif);
+    const still = join(dir, 'chips', 'c0.jpg');
+    const note = 'the GIF holds 3 frames: only the first was analysed';
+    const run = async (format: 'text' | 'csv' | 'json'): Promise<{ out: string[]; log: string[] }> => {
+      const out: string[] = [];
+      const log: string[] = [];
+      await runPredict([gif, still], { format, detect: false, model: fakeModel(), out: (t) => out.push(t), log: (t) => log.push(t) });
+      return { out, log };
+    };
+    const text = await run('text');
+    assert.ok(text.out.includes(`${gif}: note: ${note}`), text.out.join('\n'));
+    assert.equal(text.out.filter((l) => l.includes('note:')).length, 1, 'the still JPEG has no note');
+    const csv = await run('csv');
+    assert.equal(csv.out[0], 'file,face,x,y,width,height,score,age,age_low,age_high,gender,gender_probability,female_probability,quality,note,error');
+    assert.ok(csv.out[1]!.startsWith(`${gif},1,`) && csv.out[1]!.endsWith(`,${note},`), csv.out[1]);
+    assert.ok(csv.out[2]!.startsWith(`${still},1,`) && csv.out[2]!.endsWith(',,'), csv.out[2]);
+    assert.deepEqual(csv.log.slice(0, -1), [`${gif}: note: ${note}`]);
+    const json = JSON.parse((await run('json')).out[0]!) as { files: PredictFileResult[] };
+    assert.deepEqual(json.files.map((f) => f.note), [note, undefined]);
+  });
+
+  it('a file name with a line break stays on one text line, quoted; CSV quotes it as a cell', async () => {
+    const odd = join(dir, 'two\nlines "q".jpg');
+    await copyFile(join(dir, 'chips', 'c0.jpg'), odd);
+    try {
+      const text: string[] = [];
+      await runPredict([odd], { format: 'text', detect: false, model: fakeModel(), out: (t) => text.push(t), log: () => undefined });
+      assert.equal(text.length, 1);
+      assert.ok(text[0]!.startsWith(`${JSON.stringify(odd)}: face 1: age `), text[0]);
+      assert.ok(!text[0]!.includes('\n'));
+      const csv: string[] = [];
+      await runPredict([odd], { format: 'csv', detect: false, model: fakeModel(), out: (t) => csv.push(t), log: () => undefined });
+      assert.equal(parseCsv(csv.join('\n'))[1]![0], odd);
+    } finally {
+      await rm(odd);
+    }
+  });
+
   it('--json prints one document with files and summary', async () => {
     const lines: string[] = [];
     await runPredict([join(dir, 'chips', 'c0.jpg')], { format: 'json', detect: false, model: fakeModel(), out: (t) => lines.push(t), log: () => undefined });
@@ -366,7 +409,7 @@ describe('predict', () => {
       await runPredict([join(dir, 'photos', 'no-face.jpg')], { format: 'csv', model: fakeModel(), detector, out: (t) => csv.push(t), log: () => undefined });
       const rows = csv.join('\n').trim().split('\n');
       assert.equal(rows.length, 2, rows.join('\n'));
-      assert.match(rows[1]!, /no-face\.jpg,,,,,,,,,,,,,,"?NO_USABLE_FACE: no usable face/);
+      assert.match(rows[1]!, /no-face\.jpg,,,,,,,,,,,,,,,"?NO_USABLE_FACE: no usable face/);
     } finally {
       detector.dispose();
     }

@@ -56,13 +56,15 @@ describe('queue: jobs and codec (no Redis)', () => {
     }
   });
 
-  it('encodes a job\'s results compactly and decodes them to the same PredictFileResults (a turned photo keeps `turned`, one with faces cut `facesFound`)', () => {
+  it('encodes a job\'s results compactly and decodes them to the same PredictFileResults (a turned photo keeps `turned`, one with faces cut `facesFound`, a multi-frame file its `note`)', () => {
     const face: PredictFileResult['faces'][number] = { box: { x: 0, y: 0, width: 200, height: 200 }, score: null, age: 31.42, ageInterval: [26.1, 37.25], gender: 'female', genderProbability: 0.9712, femaleProbability: 0.9712, quality: { score: 0.61, detector: 0.93, landmarkFit: null, sharpness: 0.5, exposure: 0.72 } };
     const results: PredictFileResult[] = [
       { file: '/d/a.jpg', width: 200, height: 200, faces: [face], error: null },
       { file: '/d/b.jpg', width: 640, height: 480, faces: [], error: null },
       { file: '/d/s.jpg', width: 480, height: 640, faces: [], turned: 270, error: null },
       { file: '/d/m.jpg', width: 640, height: 480, faces: [face], facesFound: 7, error: null },
+      { file: '/d/anim.gif', width: 200, height: 200, faces: [face], note: 'the GIF holds 3 frames: only the first was analysed', error: null },
+      { file: '/d/pages.tiff', width: null, height: null, faces: [], note: 'the TIFF holds 2 pages: only the first was analysed', error: { code: 'NO_USABLE_FACE', message: 'no usable face' } },
       { file: '/d/c.jpg', width: null, height: null, faces: [], error: { code: 'INVALID_IMAGE', message: 'not an image, "quoted", with, commas' } },
     ];
     const text = encodeJobResults(results);
@@ -161,7 +163,7 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
     await assert.rejects(writeQueueResults({ redis: redis.url, queue, out }), { code: 'QUEUE_UNFINISHED', message: /8 of 8 images in queue "order" are not processed yet/ });
     const partial = await writeQueueResults({ redis: redis.url, queue, out, partial: true });
     assert.deepEqual({ images: partial.images, failed: partial.failed, unfinished: partial.unfinished }, { images: 8, failed: 0, unfinished: 8 }, 'not processed yet is not failed');
-    assert.match(await readFile(out, 'utf8'), /c0\.jpg,,,,,,,,,,,,,,QUEUE_UNFINISHED: not processed yet/);
+    assert.match(await readFile(out, 'utf8'), /c0\.jpg,,,,,,,,,,,,,,,QUEUE_UNFINISHED: not processed yet/);
 
     const model = fakeModel();
     const worker = await startQueueWorker({ redis: redis.url, queue, model, detect: false, untilEmpty: true, lockDurationMs: 1000 });
@@ -226,7 +228,7 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
     await assert.rejects(writeQueueResults({ redis: redis.url, queue, out }), { code: 'QUEUE_UNFINISHED' });
     const r = await writeQueueResults({ redis: redis.url, queue, out, partial: true });
     assert.deepEqual({ images: r.images, failed: r.failed, unfinished: r.unfinished }, { images: 2, failed: 2, unfinished: 0 });
-    assert.match(await readFile(out, 'utf8'), /c1\.jpg,,,,,,,,,,,,,,JOB_FAILED: job failed: disk on fire/);
+    assert.match(await readFile(out, 'utf8'), /c1\.jpg,,,,,,,,,,,,,,,JOB_FAILED: job failed: disk on fire/);
   });
 
   it('after the queue\'s keys expire, the same images submitted again run again, though BullMQ still holds their failed job', async () => {

@@ -20,6 +20,8 @@ describe('WorkerPool', () => {
       assert.deepEqual(replies.map((r) => r.value), ['a', 'b', 'c', 'd']);
       assert.equal(new Set(replies.map((r) => r.thread)).size, 2, 'the least busy worker takes each request');
       await assert.rejects(p.request({ op: 'fail', message: 'bad chip', labelled: true }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_IMAGE' && e.message === 'bad chip');
+      // an error naming its file arrives as thrown: the subject once, and as its subject
+      await assert.rejects(p.request({ op: 'fail', message: 'no usable face', labelled: true, subject: 'a: b.jpg' }), (e: unknown) => e instanceof AgeGenderError && e.message === 'a: b.jpg: no usable face' && e.subject === 'a: b.jpg');
       await assert.rejects(p.request({ op: 'fail', message: 'plain' }), (e: unknown) => e instanceof Error && !(e instanceof AgeGenderError) && e.message === 'plain');
       assert.equal(p.size, 2, 'error replies kill no worker');
     } finally {

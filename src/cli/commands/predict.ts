@@ -4,7 +4,9 @@
  * Prints what `predictFiles` (src/pipeline/predict-files.ts) finds, as text, CSV (one row per face)
  * or one JSON document; or, with `--out`, writes CSV or NDJSON to a file through `predictToFile`
  * (src/pipeline/predict-output.ts: resumable). The summary line goes to stderr, and a progress bar
- * when stderr is a terminal and the results are not printed on it. The exit code is 1 when any file
+ * when stderr is a terminal and the results are not printed on it. A file's note (a multi-frame file
+ * read at its first frame) is on its row in every format; with `--json`, `--csv` or `--out` the first
+ * few notes are also said on stderr, before the summary. The exit code is 1 when any file
  * failed, 0 otherwise.
  */
 import { existsSync } from 'node:fs';
@@ -38,12 +40,36 @@ function genderText(f: PredictFileResult['faces'][number]): string {
   return `gender uncertain (female ${probabilityPercent(f.femaleProbability)})`;
 }
 
+/** A file name as a text line shows it: quoted and escaped (JSON) when it holds a line break or another control character, so one result stays one line. */
+function shown(file: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(file) ? JSON.stringify(file) : file;
+}
+
 function textRows(res: PredictFileResult): string[] {
-  if (res.error) return [`${res.file}: FAILED [${res.error.code}] ${res.error.message}`];
-  if (res.faces.length === 0) return [`${res.file}: no face found`];
+  const note = res.note === undefined ? [] : [`${shown(res.file)}: note: ${res.note}`];
+  if (res.error) return [`${shown(res.file)}: FAILED [${res.error.code}] ${res.error.message}`, ...note];
+  if (res.faces.length === 0) return [`${shown(res.file)}: no face found`, ...note];
   // the detector keeps its `maxFaces`, so when it cut some, as many as are listed
-  const cut = res.facesFound === undefined ? [] : [`${res.file}: ${res.faces.length} of ${res.facesFound} faces (--max-faces ${res.faces.length}): the highest-scoring`];
-  return [...faceRows(res), ...cut];
+  const cut = res.facesFound === undefined ? [] : [`${shown(res.file)}: ${res.faces.length} of ${res.facesFound} faces (--max-faces ${res.faces.length}): the highest-scoring`];
+  return [...faceRows(res), ...cut, ...note];
+}
+
+/** Notes shown on stderr when the rows go elsewhere (a file, or JSON/CSV): the first few. */
+const NOTES_SHOWN = 5;
+
+/** Collects the results' notes; `flush` says the first {@link NOTES_SHOWN} (and how many more) to `log`. */
+function noteCollector(log: (text: string) => void): { add: (res: PredictFileResult) => void; flush: () => void } {
+  const notes: string[] = [];
+  return {
+    add: (res) => {
+      if (res.note !== undefined) notes.push(`${shown(res.file)}: note: ${res.note}`);
+    },
+    flush: () => {
+      notes.slice(0, NOTES_SHOWN).forEach((n) => log(n));
+      if (notes.length > NOTES_SHOWN) log(`… and ${count(notes.length - NOTES_SHOWN, 'more file')} with a note (see the note field)`);
+    },
+  };
 }
 
 function faceRows(res: PredictFileResult): string[] {
@@ -51,7 +77,7 @@ function faceRows(res: PredictFileResult): string[] {
     const b = f.box;
     const where = f.score === null ? 'whole image' : `box ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)} (score ${f.score.toFixed(2)})`;
     const turned = res.turned ? `, found with the photo turned ${res.turned}°` : '';
-    return `${res.file}: face ${i + 1}: age ${f.age.toFixed(1)} (${f.ageInterval[0].toFixed(0)}–${f.ageInterval[1].toFixed(0)}), ${genderText(f)}, ${where}, quality ${f.quality.score.toFixed(2)}${turned}`;
+    return `${shown(res.file)}: face ${i + 1}: age ${f.age.toFixed(1)} (${f.ageInterval[0].toFixed(0)}–${f.ageInterval[1].toFixed(0)}), ${genderText(f)}, ${where}, quality ${f.quality.score.toFixed(2)}${turned}`;
   });
 }
 
@@ -87,6 +113,7 @@ export async function runPredictToFile(inputs: readonly string[], options: Predi
   if (format === 'json') throw new AgeGenderError('INVALID_ARGUMENT', `--json prints one document; with --out write ${outFile.replace(/\.[^./]*$/, '')}.ndjson (one JSON result per line) or a .csv`);
   if (format === 'csv' && fileFormat !== 'csv') throw new AgeGenderError('INVALID_ARGUMENT', `--csv, but --out ${outFile} names an NDJSON file; the format comes from the extension`);
   const bar = progressOf(progress ?? wantsProgressBar());
+  const notes = noteCollector(log);
   const partial = partialPathOf(outFile);
   let started = false;
   const hint = (): void => {
@@ -103,12 +130,17 @@ export async function runPredictToFile(inputs: readonly string[], options: Predi
     const s = await predictToFile(inputs, {
       ...predictOptions,
       out: outFile,
+      onResult: (res) => {
+        notes.add(res);
+        predictOptions.onResult?.(res);
+      },
       onProgress: (done, total) => {
         started = true;
         bar.update(done, total);
       },
     });
     bar.stop();
+    notes.flush();
     const kept = s.kept > 0 ? ` (${s.kept} more kept from the earlier run)` : '';
     log(`${summaryLine(s, kept)} → ${s.out}`);
     return s;
@@ -126,6 +158,8 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
   const rows = format === 'csv' ? predictCsvRows : format === 'text' ? textRows : () => [];
   // a bar only where it does not mix with the rows: stdout redirected (or --json, printed at the end)
   const bar = progressOf(progress ?? (wantsProgressBar() && (format === 'json' || !process.stdout.isTTY)));
+  // text rows carry their notes; JSON and CSV carry them in a field, and stderr says them too
+  const notes = noteCollector(log);
   let total = 0;
   let done = 0;
   const summary = await predictFiles(inputs, {
@@ -133,9 +167,11 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
     onStart: (n) => bar.update(0, (total = n)),
     onResult: (res) => {
       rows(res).forEach((row) => out(row));
+      if (format !== 'text') notes.add(res);
       bar.update(++done, total);
     },
   }).finally(() => bar.stop());
+  notes.flush();
   const { files, failed, faces, seconds, imagesPerSecond, results } = summary;
   if (format === 'json') out(JSON.stringify({ files: results, summary: { files, failed, faces, seconds, imagesPerSecond } }, null, 2));
   log(summaryLine(summary));

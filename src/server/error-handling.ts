@@ -6,7 +6,8 @@
  * - connection-level errors before any route (408 request timeout, 431 header overflow, an
  *   unparsable request) → the `clientErrorHandler` option,
  * - requests arriving while the server closes → an `onRequest` hook (503 SHUTTING_DOWN), in place
- *   of Fastify's own `return503OnClosing` answer, which has its own shape.
+ *   of Fastify's own `return503OnClosing` answer, which has its own shape; every answer sent while
+ *   closing (those of requests in flight too) carries `Connection: close`.
  * 5xx answers carry no internals; the error itself goes to the log.
  */
 import type { Socket } from 'node:net';
@@ -47,6 +48,12 @@ export function registerErrorHandlers(app: FastifyInstance, maxUploadBytes: numb
       void reply.header('connection', 'close');
       throw new HttpError('SHUTTING_DOWN', 'the server is shutting down; retry shortly', { 'retry-after': '5' });
     }
+  });
+  // Answers given while closing end their connection: a keep-alive connection left idle would
+  // hold `app.close()` (and the process) until the client or the keep-alive timeout closed it.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
   });
   app.setErrorHandler((error, req, reply) => {
     const http = toHttpError(error, { maxUploadBytes, contentType: req.headers['content-type'] });

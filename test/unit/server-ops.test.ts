@@ -69,6 +69,36 @@ describe('ops endpoints', () => {
   });
 });
 
+describe('closing with a keep-alive request in flight', () => {
+  it('the request completes with Connection: close, so close() does not wait for the keep-alive timeout', async () => {
+    const chip = await readFile(CHIP);
+    const app = await buildServer({ model: fakeModel(), detector: null });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    let closed = false;
+    const socket = connect(port, '127.0.0.1');
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => undefined);
+    });
+    // A keep-alive request (no Connection header): headers and part of the body, then close(), then the rest.
+    socket.write(`POST /v1/predict?detect=false HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: ${chip.length}\r\n\r\n`);
+    socket.write(chip.subarray(0, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const closing = app.close().then(() => (closed = true));
+    socket.write(chip.subarray(1000));
+    const text = await Promise.race([answer, new Promise<string>((resolve) => setTimeout(() => resolve('connection still open after 5 s'), 5000))]);
+    socket.destroy();
+    assert.match(text, /^HTTP\/1\.1 200 /, text.slice(0, 300));
+    assert.match(text, /\r\nconnection: close\r\n/i);
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    assert.ok(closed, 'app.close() resolved once the request was answered');
+  });
+});
+
 function listAll(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' });
 }

@@ -14,13 +14,15 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { answeredBeforeBody } from './early-answer.js';
 import { HttpError, clientErrorResponse, errorBody, toHttpError } from './errors.js';
+import { noteError } from './request-log.js';
 
 /** Fastify constructor options that route framework and connection errors to the one shape. */
 export function errorServerOptions(): Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler' | 'return503OnClosing'> {
   return {
     return503OnClosing: false,
-    frameworkErrors(error: Error & { code?: string }, _req: FastifyRequest, reply: FastifyReply) {
+    frameworkErrors(error: Error & { code?: string }, req: FastifyRequest, reply: FastifyReply) {
       const http = toHttpError(error);
+      noteError(req, http);
       void reply.status(http.status).send(errorBody(http));
     },
     clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
@@ -57,10 +59,13 @@ export function registerErrorHandlers(app: FastifyInstance, maxUploadBytes: numb
   });
   app.setErrorHandler((error, req, reply) => {
     const http = toHttpError(error, { maxUploadBytes, contentType: req.headers['content-type'] });
+    noteError(req, http);
     if (http.status >= 500 && http.code !== 'QUEUE_FULL' && http.code !== 'SHUTTING_DOWN') req.log.error({ err: error }, 'request failed');
     void reply.status(http.status).headers(http.headers).send(errorBody(http));
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send(errorBody(new HttpError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`)));
+    const http = new HttpError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`);
+    noteError(req, http);
+    void reply.status(404).send(errorBody(http));
   });
 }

@@ -33,6 +33,11 @@ export const HTTP_ERRORS = Object.freeze({
   RATE_LIMITED: 429,
   /** The request headers are larger than the server accepts. */
   HEADERS_TOO_LARGE: 431,
+  /**
+   * The client closed the connection before its answer was ready: its work is dropped. Never
+   * received (nobody is left to read it); it shows in the log and in /metrics, as in nginx's 499.
+   */
+  CLIENT_CLOSED_REQUEST: 499,
   INTERNAL: 500,
   EXPLAIN_UNAVAILABLE: 501,
   QUEUE_FULL: 503,

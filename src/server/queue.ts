@@ -10,7 +10,10 @@
  *   leaves the line before it takes a slot, with QUEUE_FULL;
  * - a running task past its deadline answers TIMEOUT (504); tfjs and onnxruntime cannot be
  *   interrupted, so its result is dropped and its slot is held until it really ends (the task is
- *   given an AbortSignal that aborts then: LIME stops at its next batch).
+ *   given an AbortSignal that aborts then: LIME stops at its next batch);
+ * - a request cancelled by its caller (`cancel`: the client closed the connection) leaves the line
+ *   at once without taking a slot, or, when already running, has its task's signal aborted as at
+ *   the deadline; it rejects with `cancel`'s reason.
  *
  * Run time is estimated per kind of work (a moving average of finished tasks, starting from
  * {@link DEFAULT_EXPECTED_MS}), because an explanation costs tens of predictions and a photo tens
@@ -106,21 +109,19 @@ export class AdmissionQueue {
 
   /**
    * Runs `task` once admitted and given a slot; `deadline` is a `performance.now()` time. The
-   * task's signal aborts at the deadline. Rejects with QueueFullError (not admitted, or cut while
-   * waiting) or TIMEOUT (ran past the deadline).
+   * task's signal aborts at the deadline or when `cancel` aborts. Rejects with QueueFullError (not
+   * admitted, or cut while waiting), TIMEOUT (ran past the deadline) or `cancel`'s reason.
    */
-  async run<T>(kind: WorkKind, deadline: number, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async run<T>(kind: WorkKind, deadline: number, task: (signal: AbortSignal) => Promise<T>, cancel?: AbortSignal): Promise<T> {
+    cancel?.throwIfAborted();
     const estimate = this.#expected[kind];
     this.#admit(estimate, deadline);
     this.#aheadMs += estimate;
     let release: () => void;
     try {
-      const free = this.#gate.active < this.concurrency;
-      const patience = Math.max(0, Math.floor(deadline - estimate - performance.now()));
-      release = await this.#gate.acquire(free ? undefined : AbortSignal.timeout(patience));
+      release = await this.#acquire(estimate, deadline, cancel);
     } catch (error) {
       this.#aheadMs -= estimate;
-      if (error instanceof DOMException && error.name === 'TimeoutError') throw this.#refuse('this request could no longer finish within the time limit');
       throw error;
     }
     const t0 = performance.now();
@@ -134,7 +135,32 @@ export class AdmissionQueue {
         this.#aheadMs -= estimate;
         this.#record(kind, performance.now() - t0);
       });
-    return raceDeadline(running, deadline, controller);
+    return raceDeadline(running, deadline, controller, cancel);
+  }
+
+  /**
+   * A slot: at once when one is free, else after waiting in line, which a request leaves when it
+   * could no longer finish by `deadline` (QueueFullError) or when `cancel` aborts (its reason).
+   */
+  #acquire(estimate: number, deadline: number, cancel: AbortSignal | undefined): Promise<() => void> {
+    return this.#gate.active < this.concurrency ? this.#gate.acquire() : this.#waitInLine(estimate, deadline, cancel);
+  }
+
+  async #waitInLine(estimate: number, deadline: number, cancel: AbortSignal | undefined): Promise<() => void> {
+    const leave = new AbortController();
+    const patience = Math.max(0, Math.floor(deadline - estimate - performance.now()));
+    const timer = setTimeout(() => leave.abort(TOO_LATE), patience);
+    const onCancel = (): void => leave.abort(cancel?.reason);
+    cancel?.addEventListener('abort', onCancel, { once: true });
+    try {
+      return await this.#gate.acquire(leave.signal);
+    } catch (error) {
+      if (error === TOO_LATE) throw this.#refuse('this request could no longer finish within the time limit');
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      cancel?.removeEventListener('abort', onCancel);
+    }
   }
 
   /** Throws QueueFullError when the line is full or the request could not finish by `deadline`. */
@@ -162,18 +188,31 @@ export class AdmissionQueue {
   }
 }
 
-/** `running`'s result, or TIMEOUT (and `controller` aborted) when `deadline` comes first. */
-async function raceDeadline<T>(running: Promise<T>, deadline: number, controller: AbortController): Promise<T> {
+/** The reason a waiting request leaves the line at its last useful moment. */
+const TOO_LATE = Symbol('too late');
+
+/**
+ * `running`'s result; TIMEOUT when `deadline` comes first, or `cancel`'s reason when it aborts
+ * first (either way `controller` is aborted, so the task can stop early).
+ */
+async function raceDeadline<T>(running: Promise<T>, deadline: number, controller: AbortController, cancel: AbortSignal | undefined): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
+  let onCancel = (): void => undefined;
+  const stopped = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       controller.abort();
       reject(new AgeGenderError('TIMEOUT', 'request took longer than the time limit'));
     }, Math.max(0, deadline - performance.now()));
+    onCancel = () => {
+      controller.abort();
+      reject(cancel?.reason);
+    };
+    cancel?.addEventListener('abort', onCancel, { once: true });
   });
   try {
-    return await Promise.race([running, timeout]);
+    return await Promise.race([running, stopped]);
   } finally {
     clearTimeout(timer);
+    cancel?.removeEventListener('abort', onCancel);
   }
 }

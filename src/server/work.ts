@@ -2,12 +2,14 @@
  * The work behind predict, explain and preview: decode the upload and run the pipeline (or encode the
  * preview JPEG), inside the queue and under the request's time limit.
  */
+import type { FastifyReply } from 'fastify';
 import sharp from 'sharp';
 import { AgeGenderError } from '../core/errors.js';
 import { decodeImage, type ImageHeader } from '../io/decode.js';
 import type { RawImage } from '../io/types.js';
 import { analyzeImage, scaleBox, type AnalyzeResult } from '../pipeline/analyze.js';
 import { checkShrunkSize } from '../pipeline/quality.js';
+import { clientGone } from './client-gone.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import type { WorkKind } from './queue.js';
@@ -56,8 +58,9 @@ export async function previewUpload(ctx: ServerContext, upload: Upload, signal: 
 
 /**
  * Runs `task` through the shared admission queue, with the request's deadline counted from
- * `startedAt` (a `performance.now()` time: when the handler began, the upload received).
+ * `startedAt` (a `performance.now()` time: when the handler began, the upload received). When the
+ * client closes the connection first, the task leaves the line (or its signal aborts, when running).
  */
-export function queued<T>(ctx: ServerContext, kind: WorkKind, startedAt: number, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  return ctx.queue.run(kind, startedAt + ctx.limits.requestTimeoutMs, task);
+export function queued<T>(ctx: ServerContext, reply: FastifyReply, kind: WorkKind, startedAt: number, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return ctx.queue.run(kind, startedAt + ctx.limits.requestTimeoutMs, task, clientGone(reply));
 }

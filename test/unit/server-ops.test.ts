@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
@@ -66,6 +67,41 @@ describe('ops endpoints', () => {
     }
     const longest = 'A.b_c:d-9'.repeat(15).slice(0, 128);
     assert.equal((await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': longest } })).headers['x-request-id'], longest);
+  });
+});
+
+describe('request log', () => {
+  it('one JSON line per request with method, URL, status and time; an error adds its code and message; no body bytes', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+        done();
+      },
+    });
+    const app = await buildServer({ model: fakeModel(), detector: null, logger: { stream } });
+    try {
+      const chip = await readFile(CHIP);
+      assert.equal((await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip })).statusCode, 200);
+      assert.equal((await app.inject({ method: 'POST', url: '/v1/predict', payload: Buffer.from('%PDF-1.7 not an image') })).statusCode, 415);
+      assert.equal((await app.inject({ method: 'GET', url: '/nowhere' })).statusCode, 404);
+      const records = lines.map((l) => JSON.parse(l) as { msg: string; reqId?: string; req?: { method: string; url: string }; res?: { statusCode: number }; responseTime?: number; error?: { code: string; message: string } });
+      const perRequest = records.filter((r) => r.reqId !== undefined);
+      assert.deepEqual(perRequest.map((r) => [r.req?.method, r.req?.url, r.res?.statusCode]), [
+        ['POST', '/v1/predict?detect=false', 200],
+        ['POST', '/v1/predict', 415],
+        ['GET', '/nowhere', 404],
+      ], 'one line per request');
+      assert.equal(perRequest[0]!.error, undefined);
+      assert.ok(typeof perRequest[0]!.responseTime === 'number');
+      assert.equal(perRequest[1]!.error?.code, 'UNSUPPORTED_MEDIA_TYPE');
+      assert.match(perRequest[1]!.error?.message ?? '', /not a supported image/);
+      assert.equal(perRequest[2]!.error?.code, 'NOT_FOUND');
+      const all = lines.join('\n');
+      assert.ok(!all.includes('PDF-1.7') && !all.includes('JFIF'), 'no body bytes in the log');
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -84,6 +84,83 @@ describe('AdmissionQueue', () => {
   });
 });
 
+describe('a request whose client went away', () => {
+  it('leaves the line at once without running, and a running task has its signal aborted', async () => {
+    const q = new AdmissionQueue({ concurrency: 1, maxQueued: 8, expectedMs: { predict: 10 } });
+    const far = performance.now() + 60_000;
+    let taskSignal: AbortSignal | undefined;
+    let release: () => void = () => undefined;
+    const runningGone = new AbortController();
+    const running = q.run('predict', far, (signal) => {
+      taskSignal = signal;
+      return new Promise<string>((resolve) => (release = () => resolve('a')));
+    }, runningGone.signal);
+    const waitingGone = new AbortController();
+    let ran = false;
+    const waiting = q.run('predict', far, async () => {
+      ran = true;
+    }, waitingGone.signal);
+    await sleep(10);
+    assert.equal(q.stats().queued, 1);
+    const gone = new Error('client gone');
+    waitingGone.abort(gone);
+    await assert.rejects(waiting, (e) => e === gone);
+    assert.equal(q.stats().queued, 0, 'left the line at once');
+    assert.equal(q.stats().rejected, 0, 'not counted as refused');
+    runningGone.abort(gone);
+    await assert.rejects(running, (e) => e === gone);
+    assert.equal(taskSignal?.aborted, true, "the running task's signal aborts");
+    assert.equal(q.stats().running, 1, 'the slot is held until the task really ends');
+    release();
+    await sleep(10);
+    assert.equal(q.stats().running, 0);
+    assert.equal(ran, false, 'the waiting task never ran');
+    await assert.rejects(q.run('predict', far, async () => 'late', AbortSignal.abort(gone)), (e) => e === gone);
+    assert.equal(q.stats().queued + q.stats().running, 0);
+  });
+
+  it('over HTTP: a client that disconnects while queued frees its place, its work never runs, and /metrics counts a 499', async () => {
+    let releaseExplain: () => void = () => undefined;
+    const explainStarted = new Promise<void>((started) => {
+      const blockingExplain: ExplainFn = async (_model, chip) => {
+        started();
+        await new Promise<void>((resolve) => (releaseExplain = resolve));
+        return { overlayPng: await sharp(chip.data, { raw: { width: chip.width, height: chip.height, channels: chip.channels } }).png().toBuffer() };
+      };
+      void buildServer({ model: fakeModel(), detector: null, explain: blockingExplain, limits: { concurrency: 1, maxQueued: 8 } }).then((a) => (app = a));
+    });
+    let app: Awaited<ReturnType<typeof buildServer>> | undefined;
+    while (app === undefined) await sleep(5);
+    const server = app;
+    try {
+      await server.listen({ port: 0, host: '127.0.0.1' });
+      const address = server.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const chip = await readFile(CHIP);
+      const holder = fetch(`http://127.0.0.1:${port}/v1/explain?detect=false`, { method: 'POST', body: chip });
+      await explainStarted;
+      const queue = async (): Promise<{ running: number; queued: number; completed: number }> => ((await server.inject({ method: 'GET', url: '/healthz' })).json() as { queue: { running: number; queued: number; completed: number } }).queue;
+      const gone = new AbortController();
+      const abandoned = fetch(`http://127.0.0.1:${port}/v1/predict?detect=false`, { method: 'POST', body: chip, signal: gone.signal }).catch((e: Error) => e.name);
+      for (let i = 0; i < 100 && (await queue()).queued === 0; i++) await sleep(10);
+      assert.equal((await queue()).queued, 1, 'the predict waits behind the explanation');
+      gone.abort();
+      assert.equal(await abandoned, 'AbortError');
+      for (let i = 0; i < 100 && (await queue()).queued === 1; i++) await sleep(10);
+      assert.deepEqual(await queue(), { ...(await queue()), running: 1, queued: 0 }, 'it left the line while the explanation still runs');
+      releaseExplain();
+      assert.equal((await holder).status, 200);
+      await sleep(50);
+      assert.equal((await queue()).completed, 1, 'only the explanation ran');
+      const metrics = (await server.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(metrics, /agegender_http_requests_total\{route="\/v1\/predict",method="POST",status="499"\} 1/);
+    } finally {
+      releaseExplain();
+      await server.close();
+    }
+  });
+});
+
 describe('explain burst', () => {
   it('9 concurrent explains: the ones that cannot finish in time get an immediate 503 with Retry-After, none a 504', async () => {
     const slowExplain: ExplainFn = async (_model, chip) => {

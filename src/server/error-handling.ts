@@ -1,7 +1,8 @@
 /**
  * One error shape for every failure, wired into Fastify's own hooks (no per-route patches):
  * - route and hook errors → `setErrorHandler` (through `toHttpError`),
- * - unknown routes → `setNotFoundHandler`,
+ * - unknown routes → `setNotFoundHandler` (404, or 405 with an Allow header when the path exists
+ *   for other methods),
  * - a URL Fastify cannot route (bad percent-encoding) → the `frameworkErrors` option,
  * - connection-level errors before any route (408 request timeout, 431 header overflow, an
  *   unparsable request) → the `clientErrorHandler` option,
@@ -15,6 +16,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOption
 import { answeredBeforeBody } from './early-answer.js';
 import { HttpError, clientErrorResponse, errorBody, toHttpError } from './errors.js';
 import { noteError } from './request-log.js';
+
+/** Methods a route may answer, in the order the Allow header of a 405 lists them. */
+const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** Fastify constructor options that route framework and connection errors to the one shape. */
 export function errorServerOptions(): Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler' | 'return503OnClosing'> {
@@ -64,8 +68,13 @@ export function registerErrorHandlers(app: FastifyInstance, maxUploadBytes: numb
     void reply.status(http.status).headers(http.headers).send(errorBody(http));
   });
   app.setNotFoundHandler((req, reply) => {
-    const http = new HttpError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`);
+    const path = req.url.split('?')[0] ?? '';
+    const allowed = ROUTE_METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    const http =
+      allowed.length > 0
+        ? new HttpError('METHOD_NOT_ALLOWED', `${path} does not take ${req.method}: it takes ${allowed.join(', ')}`, { allow: allowed.join(', ') })
+        : new HttpError('NOT_FOUND', `no route ${req.method} ${path}`);
     noteError(req, http);
-    void reply.status(404).send(errorBody(http));
+    void reply.status(http.status).headers(http.headers).send(errorBody(http));
   });
 }

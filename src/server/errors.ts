@@ -18,6 +18,8 @@ export const HTTP_ERRORS = Object.freeze({
   /** A POST from a web page of another origin that `--cors` does not allow. */
   CROSS_ORIGIN_FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** The path exists, but not for this method (the Allow header lists those it takes). */
+  METHOD_NOT_ALLOWED: 405,
   /** The request was not received completely within the time limit. */
   REQUEST_TIMEOUT: 408,
   PAYLOAD_TOO_LARGE: 413,

@@ -9,7 +9,7 @@ import { faceReport, roundTo, type AnalyzedFace, type AnalyzeResult } from '../p
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { registerPageRoutes } from './page.js';
-import { ExplainQuery, PredictQuery, type ExplainQuery as ExplainQueryT, type ExplainResponse, type PredictResponse } from './schemas.js';
+import { ExplainQuery, PredictQuery, PreviewQuery, type ExplainQuery as ExplainQueryT, type ExplainResponse, type PredictResponse } from './schemas.js';
 import { parseQuery } from './query.js';
 import { readUpload, type Upload } from './upload.js';
 import { analyzeUpload, previewUpload, queued } from './work.js';
@@ -108,6 +108,7 @@ export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): 
 export function registerPreviewRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/v1/preview', async (req, reply) => {
     const t0 = performance.now();
+    parseQuery(PreviewQuery, req.query, req.url);
     const upload = await readUpload(req, ctx.limits);
     const jpeg = await queued(ctx, reply, 'preview', t0, (signal) => previewUpload(ctx, upload, signal));
     return reply.header('cache-control', 'no-store').type('image/jpeg').send(jpeg);

@@ -81,6 +81,13 @@ describe('security: options', () => {
       const other = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { origin: 'https://other.example' } });
       assert.equal(other.statusCode, 403);
       assert.equal(other.headers['access-control-allow-origin'], undefined);
+      // An OPTIONS that is not a preflight gets the API's error shape, not @fastify/cors's plain text.
+      for (const headers of [{}, { origin: 'https://app.example' }]) {
+        const bare = await app.inject({ method: 'OPTIONS', url: '/v1/predict', headers });
+        assert.equal(bare.statusCode, 400);
+        assert.match(String(bare.headers['content-type']), /^application\/json/);
+        assert.equal(code(bare), 'INVALID_ARGUMENT');
+      }
     } finally {
       await app.close();
     }

@@ -9,7 +9,7 @@ import { faceReport, roundTo, type AnalyzedFace, type AnalyzeResult } from '../p
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { registerPageRoutes } from './page.js';
-import { ExplainQuery, PredictQuery, PreviewQuery, type ExplainQuery as ExplainQueryT, type ExplainResponse, type PredictResponse } from './schemas.js';
+import { ExplainQuery, PredictQuery, PreviewQuery, type ExplainQuery as ExplainQueryT, type ExplainResponse, type PredictResponse, type ReadyResponse } from './schemas.js';
 import { parseQuery } from './query.js';
 import { readUpload, type Upload } from './upload.js';
 import { analyzeUpload, previewUpload, queued } from './work.js';
@@ -30,7 +30,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc
   // Readiness, distinct from liveness: 200 only while the model is loaded and the server is not
   // stopping (then the closing hook answers 503 SHUTTING_DOWN). The server only listens once the
   // model and detector are loaded, so a listening server is ready until it starts to close.
-  app.get('/readyz', async () => ({ status: 'ready' as const, model: ctx.modelName }));
+  app.get('/readyz', async (): Promise<ReadyResponse> => ({ status: 'ready', model: ctx.modelName }));
 
   app.get('/openapi.json', async () => doc);
 

@@ -138,6 +138,12 @@ export const HealthResponse = z.object({
   rssBytes: z.number().int().describe('Resident memory of the server process, bytes.'),
 });
 
+export const ReadyResponse = z.object({
+  status: z.literal('ready'),
+  model: z.string(),
+});
+export type ReadyResponse = z.infer<typeof ReadyResponse>;
+
 export const ErrorResponse = z.strictObject({
   error: z.strictObject({
     code: z.enum(HTTP_ERROR_CODES as unknown as [string, ...string[]]),

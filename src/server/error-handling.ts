@@ -59,6 +59,9 @@ export function registerErrorHandlers(app: FastifyInstance, maxUploadBytes: numb
   // hold `app.close()` (and the process) until the client or the keep-alive timeout closed it.
   app.addHook('onSend', async (_req, reply, payload) => {
     if (closing) void reply.header('connection', 'close');
+    // Answers are about the uploaded photo's faces, or the server's state right now: no cache keeps
+    // them unless a route says otherwise (the page's script and style revalidate).
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
     return payload;
   });
   app.setErrorHandler((error, req, reply) => {

@@ -1,7 +1,8 @@
 /**
  * One record per request, whatever becomes of it: {@link onRequestDone} calls back exactly once,
  * when the answer has been sent (Fastify's `onResponse`) or when the connection closed before it
- * was (status 499, CLIENT_CLOSED_REQUEST; Fastify has no hook for that). /metrics counts from it,
+ * was (status 499, CLIENT_CLOSED_REQUEST, when not even its headers went out; Fastify has no hook
+ * for that). /metrics counts from it,
  * and {@link registerRequestLog} writes one log line from it, in place of Fastify's two ("incoming
  * request", "request completed"): method, URL (cut short), client address, status, time, and for
  * an error its code and message (never the body).
@@ -35,7 +36,9 @@ export function onRequestDone(app: FastifyInstance, done: RequestDone): void {
   };
   app.addHook('onRequest', async (req, reply) => {
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) report(req, reply, CLIENT_CLOSED_STATUS);
+      // An answer whose headers went out before the client closed (a 413 given while the body was
+      // still arriving, then cut short by the client) is recorded with its own status.
+      if (!reply.raw.writableFinished) report(req, reply, reply.raw.headersSent ? reply.statusCode : CLIENT_CLOSED_STATUS);
     });
   });
   app.addHook('onResponse', async (req, reply) => report(req, reply, reply.statusCode));
@@ -52,10 +55,13 @@ export function registerRequestLog(app: FastifyInstance): void {
   onRequestDone(app, (req, reply, status, seconds) => {
     const error = answeredError.get(req);
     const url = req.url.length > URL_LOG_MAX ? `${req.url.slice(0, URL_LOG_MAX)}…` : req.url;
+    // Flat fields: Fastify's `req` and `res` serializers would rewrite objects under those names.
     req.log.info(
       {
-        req: { method: req.method, url, remoteAddress: clientAddress.get(req) },
-        res: { statusCode: status },
+        method: req.method,
+        url,
+        remoteAddress: clientAddress.get(req),
+        statusCode: status,
         responseTime: Math.round(seconds * 1e4) / 10,
         ...(status === CLIENT_CLOSED_STATUS ? { error: { code: 'CLIENT_CLOSED_REQUEST', message: 'the client closed the connection before the answer was sent' } } : {}),
         ...(error && status !== CLIENT_CLOSED_STATUS ? { error: { code: error.code, message: error.message } } : {}),

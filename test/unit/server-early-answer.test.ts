@@ -134,6 +134,11 @@ describe('answers before the body is read', () => {
     assert.equal(outcome, 'answered', text.slice(0, 200));
     assert.deepEqual(statuses(text), [413]);
     assert.match(text, /"code":"PAYLOAD_TOO_LARGE"/);
+    // The client hung up after reading its 413: /metrics counts a 413, not a 499 (client gone before the answer).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /agegender_http_requests_total\{route="\/v1\/predict",method="POST",status="413"\} \d+/);
+    assert.doesNotMatch(metrics, /status="499"/);
   });
 
   it('Expect: 100-continue over the limit is answered 413 without a 100 Continue', async () => {

@@ -85,12 +85,12 @@ describe('request log', () => {
       assert.equal((await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip })).statusCode, 200);
       assert.equal((await app.inject({ method: 'POST', url: '/v1/predict', payload: Buffer.from('%PDF-1.7 not an image') })).statusCode, 415);
       assert.equal((await app.inject({ method: 'GET', url: '/nowhere' })).statusCode, 404);
-      const records = lines.map((l) => JSON.parse(l) as { msg: string; reqId?: string; req?: { method: string; url: string }; res?: { statusCode: number }; responseTime?: number; error?: { code: string; message: string } });
+      const records = lines.map((l) => JSON.parse(l) as { msg: string; reqId?: string; method?: string; url?: string; remoteAddress?: string; statusCode?: number; responseTime?: number; error?: { code: string; message: string } });
       const perRequest = records.filter((r) => r.reqId !== undefined);
-      assert.deepEqual(perRequest.map((r) => [r.req?.method, r.req?.url, r.res?.statusCode]), [
-        ['POST', '/v1/predict?detect=false', 200],
-        ['POST', '/v1/predict', 415],
-        ['GET', '/nowhere', 404],
+      assert.deepEqual(perRequest.map((r) => [r.method, r.url, r.statusCode, r.remoteAddress]), [
+        ['POST', '/v1/predict?detect=false', 200, '127.0.0.1'],
+        ['POST', '/v1/predict', 415, '127.0.0.1'],
+        ['GET', '/nowhere', 404, '127.0.0.1'],
       ], 'one line per request');
       assert.equal(perRequest[0]!.error, undefined);
       assert.ok(typeof perRequest[0]!.responseTime === 'number');

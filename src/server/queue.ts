@@ -3,7 +3,8 @@
  * {@link Semaphore} from core/limit.ts), at most `maxQueued` wait, and a request is only let in
  * when it can finish before its deadline:
  *
- * - full queue → QUEUE_FULL at once (503 + Retry-After);
+ * - full queue → QUEUE_FULL at once (503 + Retry-After); {@link AdmissionQueue.refuseIfFull} lets a
+ *   route refuse so before it reads the upload;
  * - estimated wait (work ahead ÷ concurrency) + its own estimated run time past the deadline →
  *   QUEUE_FULL at once, unless nothing is running (a lone request is always tried);
  * - a waiting request that can no longer finish in time (deadline − its estimate has passed)
@@ -163,11 +164,19 @@ export class AdmissionQueue {
     }
   }
 
-  /** Throws QueueFullError when the line is full or the request could not finish by `deadline`. */
-  #admit(estimate: number, deadline: number): void {
+  /**
+   * Throws QueueFullError when the line is full right now: a request can be refused this way before
+   * its upload is read, so a flood costs no more than its headers.
+   */
+  refuseIfFull(): void {
     if (this.#gate.waiting >= this.maxQueued && this.#gate.active >= this.concurrency) {
       throw this.#refuse(`${this.#gate.waiting} requests already waiting`);
     }
+  }
+
+  /** Throws QueueFullError when the line is full or the request could not finish by `deadline`. */
+  #admit(estimate: number, deadline: number): void {
+    this.refuseIfFull();
     const idle = this.#gate.active === 0 && this.#gate.waiting === 0;
     const finish = performance.now() + this.#aheadMs / this.concurrency + estimate;
     if (!idle && finish > deadline) {
@@ -207,7 +216,8 @@ async function raceDeadline<T>(running: Promise<T>, deadline: number, controller
       controller.abort();
       reject(cancel?.reason);
     };
-    cancel?.addEventListener('abort', onCancel, { once: true });
+    if (cancel?.aborted) onCancel();
+    else cancel?.addEventListener('abort', onCancel, { once: true });
   });
   try {
     return await Promise.race([running, stopped]);

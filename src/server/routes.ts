@@ -37,9 +37,17 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc
   registerPageRoutes(app, ctx.model);
 }
 
+/**
+ * A route hook that answers 503 QUEUE_FULL while the admission queue's line is full, before the
+ * upload is read (and before `100 Continue`, so such a client never sends it).
+ */
+function refuseWhenFull(ctx: ServerContext): () => Promise<void> {
+  return async () => ctx.queue.refuseIfFull();
+}
+
 /** POST /v1/predict. */
 export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/v1/predict', async (req, reply): Promise<PredictResponse> => {
+  app.post('/v1/predict', { onRequest: refuseWhenFull(ctx) }, async (req, reply): Promise<PredictResponse> => {
     const t0 = performance.now();
     const query = parseQuery(PredictQuery, req.query, req.url);
     const upload = await readUpload(req, ctx.limits);
@@ -84,7 +92,7 @@ async function explainFaces(ctx: ServerContext, upload: Upload, query: ExplainQu
 
 /** POST /v1/explain. */
 export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/v1/explain', async (req, reply): Promise<ExplainResponse> => {
+  app.post('/v1/explain', { onRequest: refuseWhenFull(ctx) }, async (req, reply): Promise<ExplainResponse> => {
     const t0 = performance.now();
     const query = parseQuery(ExplainQuery, req.query, req.url);
     if (!ctx.explain) throw new HttpError('EXPLAIN_UNAVAILABLE', 'this server was started without an explainer');
@@ -106,7 +114,7 @@ export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): 
 
 /** POST /v1/preview: the upload as an upright JPEG of at most 2048 px, for showing a photo the browser cannot (HEIC outside Safari). */
 export function registerPreviewRoute(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/v1/preview', async (req, reply) => {
+  app.post('/v1/preview', { onRequest: refuseWhenFull(ctx) }, async (req, reply) => {
     const t0 = performance.now();
     parseQuery(PreviewQuery, req.query, req.url);
     const upload = await readUpload(req, ctx.limits);

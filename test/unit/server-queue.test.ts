@@ -3,6 +3,7 @@
 // gets immediate 503s with Retry-After and never a 504.
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { buildServer, type ExplainFn } from '../../src/server/app.js';
@@ -157,6 +158,49 @@ describe('a request whose client went away', () => {
     } finally {
       releaseExplain();
       await server.close();
+    }
+  });
+});
+
+describe('a full line refuses before the upload is read', () => {
+  it('503 QUEUE_FULL with Retry-After before the body: an empty body is not even looked at, and Expect: 100-continue gets no 100 Continue', async () => {
+    let releaseExplain: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const explainStarted = new Promise<void>((resolve) => (started = resolve));
+    const blockingExplain: ExplainFn = async (_model, chip) => {
+      started();
+      await new Promise<void>((resolve) => (releaseExplain = resolve));
+      return { overlayPng: await sharp(chip.data, { raw: { width: chip.width, height: chip.height, channels: chip.channels } }).png().toBuffer() };
+    };
+    const app = await buildServer({ model: fakeModel(), detector: null, explain: blockingExplain, limits: { concurrency: 1, maxQueued: 0 } });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const chip = await readFile(CHIP);
+      const holder = app.inject({ method: 'POST', url: '/v1/explain?detect=false', payload: chip });
+      await explainStarted;
+      const empty = await app.inject({ method: 'POST', url: '/v1/predict?detect=false' });
+      assert.equal(empty.statusCode, 503, empty.body);
+      assert.equal(ErrorResponse.parse(empty.json()).error.code, 'QUEUE_FULL');
+      assert.ok(Number(empty.headers['retry-after']) >= 1);
+      const text = await new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        let got = '';
+        socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(got));
+        setTimeout(() => socket.destroy(), 3000);
+        socket.write(`POST /v1/preview HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${chip.length}\r\nExpect: 100-continue\r\n\r\n`);
+      });
+      assert.match(text, /^HTTP\/1\.1 503 /, text.slice(0, 200));
+      assert.doesNotMatch(text, /100 Continue/);
+      assert.match(text, /"code":"QUEUE_FULL"/);
+      releaseExplain();
+      assert.equal((await holder).statusCode, 200);
+    } finally {
+      releaseExplain();
+      await app.close();
     }
   });
 });

@@ -2,13 +2,12 @@
  * One record per request, whatever becomes of it: {@link onRequestDone} calls back exactly once,
  * when the answer has been sent (Fastify's `onResponse`) or when the connection closed before it
  * was (status 499, CLIENT_CLOSED_REQUEST, when not even its headers went out; Fastify has no hook
- * for that). /metrics counts from it,
- * and {@link registerRequestLog} writes one log line from it, in place of Fastify's two ("incoming
- * request", "request completed"): method, URL (cut short), client address, status, time, and for
- * an error its code and message (never the body).
+ * for that). /metrics counts from it, and {@link registerRequestLog} writes one log line from it,
+ * in place of Fastify's two ("incoming request", "request completed"): method, URL (cut short),
+ * client address, status, time, and for an error its code and message (never the body).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { HttpError } from './errors.js';
+import { HTTP_ERRORS, type HttpError } from './errors.js';
 
 /** What the error handler answered a request with, for its log line. */
 const answeredError = new WeakMap<FastifyRequest, HttpError>();
@@ -19,7 +18,7 @@ export function noteError(req: FastifyRequest, error: HttpError): void {
 }
 
 /** Status recorded for a request whose client closed the connection before the answer was sent. */
-export const CLIENT_CLOSED_STATUS = 499;
+export const CLIENT_CLOSED_STATUS = HTTP_ERRORS.CLIENT_CLOSED_REQUEST;
 
 /** Longest URL written to the log, characters. */
 const URL_LOG_MAX = 512;

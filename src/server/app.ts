@@ -13,7 +13,7 @@
  *   await app.listen({ port: 8080, host: '127.0.0.1' });
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import sharp from 'sharp';
 import type { AgeGenderModel } from '../model/api.js';
@@ -24,6 +24,7 @@ import { errorServerOptions, registerErrorHandlers } from './error-handling.js';
 import { HttpError } from './errors.js';
 import { checkLimits, type ServerLimits } from './limits.js';
 import { registerMetrics } from './metrics.js';
+import { registerRequestLog } from './request-log.js';
 import { openApiDocument } from './openapi.js';
 import { AdmissionQueue } from './queue.js';
 import { registerSecurity, type SecurityOptions } from './security.js';
@@ -40,8 +41,8 @@ export interface BuildServerOptions {
   /** Explainer for /v1/explain; null or absent answers 501 EXPLAIN_UNAVAILABLE. */
   explain?: ExplainFn | null;
   limits?: Partial<ServerLimits>;
-  /** Fastify request logging (default off). */
-  logger?: boolean;
+  /** Log one JSON line per request (pino, Fastify's logger): true for stdout, or the stream to write to; default off. */
+  logger?: boolean | { stream: NodeJS.WritableStream };
   /** Version string shown in the OpenAPI document. */
   version?: string;
   /** CORS origins, rate limit, Host allow-list (security headers are always on). */
@@ -95,6 +96,8 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     // JSON lines (pino) with a request id per request: the client's X-Request-Id when it is a
     // safe id (see requestId), else a fresh UUID; echoed back in X-Request-Id.
     logger: options.logger ?? false,
+    // One line per request (request-log.ts) in place of Fastify's "incoming request" and "request completed".
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId: requestId,
     bodyLimit: limits.maxUploadBytes,
@@ -105,6 +108,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     ...errorServerOptions(),
   });
   registerErrorHandlers(app, limits.maxUploadBytes);
+  if (options.logger) registerRequestLog(app);
   await registerSecurity(app, options.security);
   await registerBodyParsers(app, limits);
   registerEarlyAnswers(app, limits);

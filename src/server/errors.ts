@@ -18,6 +18,8 @@ export const HTTP_ERRORS = Object.freeze({
   /** A POST from a web page of another origin that `--cors` does not allow. */
   CROSS_ORIGIN_FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** The path exists, but not for this method (the Allow header lists those it takes). */
+  METHOD_NOT_ALLOWED: 405,
   /** The request was not received completely within the time limit. */
   REQUEST_TIMEOUT: 408,
   PAYLOAD_TOO_LARGE: 413,
@@ -33,6 +35,11 @@ export const HTTP_ERRORS = Object.freeze({
   RATE_LIMITED: 429,
   /** The request headers are larger than the server accepts. */
   HEADERS_TOO_LARGE: 431,
+  /**
+   * The client closed the connection before its answer was ready: its work is dropped. Never
+   * received (nobody is left to read it); it shows in the log and in /metrics, as in nginx's 499.
+   */
+  CLIENT_CLOSED_REQUEST: 499,
   INTERNAL: 500,
   EXPLAIN_UNAVAILABLE: 501,
   QUEUE_FULL: 503,

@@ -1,12 +1,14 @@
 /**
  * GET /metrics in the Prometheus text format (prom-client), from a Registry of this server's own
  * (not prom-client's global one, so several servers in one process — tests — do not clash):
- * requests by route, method and status, a latency histogram by route, the admission queue's
+ * requests by route, method and status (499 for a client that closed the connection before its
+ * answer), a latency histogram by route, the admission queue's
  * depth and running tasks, and the process's resident memory.
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AdmissionQueue } from './queue.js';
+import { onRequestDone } from './request-log.js';
 
 /** Registers the request hooks and GET /metrics; returns the registry. */
 export function registerMetrics(app: FastifyInstance, queue: AdmissionQueue): Registry {
@@ -48,10 +50,10 @@ export function registerMetrics(app: FastifyInstance, queue: AdmissionQueue): Re
       this.set(process.memoryUsage().rss);
     },
   });
-  app.addHook('onResponse', async (req, reply) => {
+  onRequestDone(app, (req, _reply, status, seconds) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    requests.inc({ route, method: req.method, status: String(reply.statusCode) });
-    latency.observe({ route }, reply.elapsedTime / 1000);
+    requests.inc({ route, method: req.method, status: String(status) });
+    latency.observe({ route }, seconds);
   });
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   return registry;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { SUPPORTED_FORMATS } from '../io/decode.js';
 import { HTTP_ERRORS } from './errors.js';
-import { ErrorResponse, ExplainResponse, HealthResponse, PredictResponse } from './schemas.js';
+import { ErrorResponse, ExplainResponse, HealthResponse, PredictResponse, ReadyResponse } from './schemas.js';
 import type { ServerLimits } from './limits.js';
 
 type Json = Record<string, unknown>;
@@ -57,6 +57,9 @@ const requestErrors = ['BAD_REQUEST', 'INVALID_URL', 'CROSS_ORIGIN_FORBIDDEN', '
 /** What reading and checking an uploaded image can answer. */
 const uploadErrors = ['EMPTY_BODY', 'MALFORMED_MULTIPART', 'PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE', 'ASPECT_RATIO_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_IMAGE', 'QUEUE_FULL', 'TIMEOUT', 'INTERNAL'] as const;
 const imageErrors = [...requestErrors, 'INVALID_ARGUMENT', ...uploadErrors, 'NO_USABLE_FACE'] as const;
+/** What a GET can meet before its route runs (no origin check or rate limit: those are for the API's POSTs); /healthz is answered while stopping too. */
+const getErrors = ['BAD_REQUEST', 'INVALID_URL', 'REQUEST_TIMEOUT', 'HOST_NOT_ALLOWED', 'HEADERS_TOO_LARGE'] as const;
+const pageErrors = [...getErrors, 'SHUTTING_DOWN'] as const;
 
 /** Builds the document for the given limits. */
 export function openApiDocument(limits: ServerLimits, version: string): Json {
@@ -106,22 +109,26 @@ export function openApiDocument(limits: ServerLimits, version: string): Json {
         },
       },
       '/readyz': {
-        get: { summary: 'Readiness: 200 while the model is loaded and the server is not stopping; 503 SHUTTING_DOWN while it stops', responses: { '200': { description: 'Ready' }, ...errors('SHUTTING_DOWN') } },
+        get: {
+          summary: 'Readiness: 200 while the model is loaded and the server is not stopping; 503 SHUTTING_DOWN while it stops',
+          responses: { '200': { description: 'Ready', content: { 'application/json': { schema: { $ref: '#/components/schemas/ReadyResponse' } } } }, ...errors(...pageErrors) },
+        },
       },
-      '/metrics': { get: { summary: 'Prometheus metrics: requests by route and status, latency histogram, queue depth, RSS', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics: requests by route and status, latency histogram, queue depth, RSS', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } }, ...errors(...pageErrors) } } },
       '/healthz': {
-        get: { summary: 'Liveness and queue state', responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/HealthResponse' } } } } } },
+        get: { summary: 'Liveness and queue state', responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/HealthResponse' } } } }, ...errors(...getErrors) } },
       },
-      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
-      '/': { get: { summary: 'Web page: drop a photo, see each face boxed with age, gender and the explanation', responses: { '200': { description: 'HTML', content: { 'text/html': {} } } } } },
-      '/app.js': { get: { summary: "The web page's script", responses: { '200': { description: 'JavaScript', content: { 'text/javascript': {} } } } } },
-      '/app.css': { get: { summary: "The web page's stylesheet", responses: { '200': { description: 'CSS', content: { 'text/css': {} } } } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } }, ...errors(...pageErrors) } } },
+      '/': { get: { summary: 'Web page: drop a photo, see each face boxed with age, gender and the explanation', responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...errors(...pageErrors) } } },
+      '/app.js': { get: { summary: "The web page's script", responses: { '200': { description: 'JavaScript', content: { 'text/javascript': {} } }, ...errors(...pageErrors) } } },
+      '/app.css': { get: { summary: "The web page's stylesheet", responses: { '200': { description: 'CSS', content: { 'text/css': {} } }, ...errors(...pageErrors) } } },
     },
     components: {
       schemas: {
         PredictResponse: schema(PredictResponse),
         ExplainResponse: schema(ExplainResponse),
         HealthResponse: schema(HealthResponse),
+        ReadyResponse: schema(ReadyResponse),
         Error: schema(ErrorResponse),
       },
     },

@@ -43,7 +43,8 @@ export function parseQuery<S extends z.ZodObject>(schema: S, query: unknown, url
   if (unknown.length > 0) {
     const names = unknown.slice(0, LIST_MAX).map(quote).join(', ');
     const more = unknown.length > LIST_MAX ? ` and ${unknown.length - LIST_MAX} more` : '';
-    throw new HttpError('INVALID_ARGUMENT', `unknown query parameter${unknown.length > 1 ? 's' : ''} ${names}${more}; accepted: ${known.join(', ')}`);
+    const accepted = known.length > 0 ? `accepted: ${known.join(', ')}` : 'this route takes no query parameters';
+    throw new HttpError('INVALID_ARGUMENT', `unknown query parameter${unknown.length > 1 ? 's' : ''} ${names}${more}; ${accepted}`);
   }
   for (const [name, value] of Object.entries(given)) {
     if (Array.isArray(value)) throw new HttpError('INVALID_ARGUMENT', `query parameter ${name} is given ${value.length} times: give it once, as ${accepts(name)}`);

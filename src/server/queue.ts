@@ -3,14 +3,18 @@
  * {@link Semaphore} from core/limit.ts), at most `maxQueued` wait, and a request is only let in
  * when it can finish before its deadline:
  *
- * - full queue → QUEUE_FULL at once (503 + Retry-After);
+ * - full queue → QUEUE_FULL at once (503 + Retry-After); {@link AdmissionQueue.refuseIfFull} lets a
+ *   route refuse so before it reads the upload;
  * - estimated wait (work ahead ÷ concurrency) + its own estimated run time past the deadline →
  *   QUEUE_FULL at once, unless nothing is running (a lone request is always tried);
  * - a waiting request that can no longer finish in time (deadline − its estimate has passed)
  *   leaves the line before it takes a slot, with QUEUE_FULL;
  * - a running task past its deadline answers TIMEOUT (504); tfjs and onnxruntime cannot be
  *   interrupted, so its result is dropped and its slot is held until it really ends (the task is
- *   given an AbortSignal that aborts then: LIME stops at its next batch).
+ *   given an AbortSignal that aborts then: LIME stops at its next batch);
+ * - a request cancelled by its caller (`cancel`: the client closed the connection) leaves the line
+ *   at once without taking a slot, or, when already running, has its task's signal aborted as at
+ *   the deadline; it rejects with `cancel`'s reason.
  *
  * Run time is estimated per kind of work (a moving average of finished tasks, starting from
  * {@link DEFAULT_EXPECTED_MS}), because an explanation costs tens of predictions and a photo tens
@@ -106,31 +110,23 @@ export class AdmissionQueue {
 
   /**
    * Runs `task` once admitted and given a slot; `deadline` is a `performance.now()` time. The
-   * task's signal aborts at the deadline, and when `cancel` aborts (the client went away): a
-   * cancelled request leaves the line, or its task is told to stop, so the work after it need not
-   * wait for an answer nobody will read. Rejects with QueueFullError (not admitted, or cut while
-   * waiting) or TIMEOUT (ran past the deadline, or cancelled).
+   * task's signal aborts at the deadline or when `cancel` aborts. Rejects with QueueFullError (not
+   * admitted, or cut while waiting), TIMEOUT (ran past the deadline) or `cancel`'s reason.
    */
   async run<T>(kind: WorkKind, deadline: number, task: (signal: AbortSignal) => Promise<T>, cancel?: AbortSignal): Promise<T> {
+    cancel?.throwIfAborted();
     const estimate = this.#expected[kind];
-    if (cancel?.aborted) throw cancelled();
     this.#admit(estimate, deadline);
     this.#aheadMs += estimate;
     let release: () => void;
     try {
-      const free = this.#gate.active < this.concurrency;
-      const patience = Math.max(0, Math.floor(deadline - estimate - performance.now()));
-      const waitFor = free ? undefined : AbortSignal.timeout(patience);
-      release = await this.#gate.acquire(cancel && waitFor ? eitherSignal(waitFor, cancel) : (waitFor ?? cancel));
+      release = await this.#acquire(estimate, deadline, cancel);
     } catch (error) {
       this.#aheadMs -= estimate;
-      if (cancel?.aborted) throw cancelled();
-      if (error instanceof DOMException && error.name === 'TimeoutError') throw this.#refuse('this request could no longer finish within the time limit');
       throw error;
     }
     const t0 = performance.now();
     const controller = new AbortController();
-    cancel?.addEventListener('abort', () => controller.abort(), { once: true });
     const running = Promise.resolve().then(() => task(controller.signal));
     // The slot is held until the task really ends, even when its answer was dropped at the deadline.
     void running
@@ -140,16 +136,47 @@ export class AdmissionQueue {
         this.#aheadMs -= estimate;
         this.#record(kind, performance.now() - t0);
       });
-    const answer = raceDeadline(running, deadline, controller);
-    // whatever a stopped task threw (TIMEOUT, an AbortError), a cancelled request ends as cancelled
-    return cancel ? answer.catch((error: unknown) => { throw cancel.aborted ? cancelled() : error; }) : answer;
+    return raceDeadline(running, deadline, controller, cancel);
+  }
+
+  /**
+   * A slot: at once when one is free, else after waiting in line, which a request leaves when it
+   * could no longer finish by `deadline` (QueueFullError) or when `cancel` aborts (its reason).
+   */
+  #acquire(estimate: number, deadline: number, cancel: AbortSignal | undefined): Promise<() => void> {
+    return this.#gate.active < this.concurrency ? this.#gate.acquire() : this.#waitInLine(estimate, deadline, cancel);
+  }
+
+  async #waitInLine(estimate: number, deadline: number, cancel: AbortSignal | undefined): Promise<() => void> {
+    const leave = new AbortController();
+    const patience = Math.max(0, Math.floor(deadline - estimate - performance.now()));
+    const timer = setTimeout(() => leave.abort(TOO_LATE), patience);
+    const onCancel = (): void => leave.abort(cancel?.reason);
+    cancel?.addEventListener('abort', onCancel, { once: true });
+    try {
+      return await this.#gate.acquire(leave.signal);
+    } catch (error) {
+      if (error === TOO_LATE) throw this.#refuse('this request could no longer finish within the time limit');
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      cancel?.removeEventListener('abort', onCancel);
+    }
+  }
+
+  /**
+   * Throws QueueFullError when the line is full right now: a request can be refused this way before
+   * its upload is read, so a flood costs no more than its headers.
+   */
+  refuseIfFull(): void {
+    if (this.#gate.waiting >= this.maxQueued && this.#gate.active >= this.concurrency) {
+      throw this.#refuse(`${this.#gate.waiting} requests already waiting`);
+    }
   }
 
   /** Throws QueueFullError when the line is full or the request could not finish by `deadline`. */
   #admit(estimate: number, deadline: number): void {
-    if (this.#gate.waiting >= this.maxQueued && this.#gate.active >= this.concurrency) {
-      throw this.#refuse(`${this.#gate.waiting} requests already waiting`);
-    }
+    this.refuseIfFull();
     const idle = this.#gate.active === 0 && this.#gate.waiting === 0;
     const finish = performance.now() + this.#aheadMs / this.concurrency + estimate;
     if (!idle && finish > deadline) {
@@ -170,32 +197,32 @@ export class AdmissionQueue {
   }
 }
 
-/** Aborts when either aborts, with its reason (AbortSignal.any, which Node has only from 20.3). */
-function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  const controller = new AbortController();
-  for (const s of [a, b]) {
-    if (s.aborted) controller.abort(s.reason);
-    else s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
-  }
-  return controller.signal;
-}
+/** The reason a waiting request leaves the line at its last useful moment. */
+const TOO_LATE = Symbol('too late');
 
-function cancelled(): AgeGenderError {
-  return new AgeGenderError('TIMEOUT', 'the client closed the connection before the answer');
-}
-
-/** `running`'s result, or TIMEOUT (and `controller` aborted) when `deadline` comes first. */
-async function raceDeadline<T>(running: Promise<T>, deadline: number, controller: AbortController): Promise<T> {
+/**
+ * `running`'s result; TIMEOUT when `deadline` comes first, or `cancel`'s reason when it aborts
+ * first (either way `controller` is aborted, so the task can stop early).
+ */
+async function raceDeadline<T>(running: Promise<T>, deadline: number, controller: AbortController, cancel: AbortSignal | undefined): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
+  let onCancel = (): void => undefined;
+  const stopped = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       controller.abort();
       reject(new AgeGenderError('TIMEOUT', 'request took longer than the time limit'));
     }, Math.max(0, deadline - performance.now()));
+    onCancel = () => {
+      controller.abort();
+      reject(cancel?.reason);
+    };
+    if (cancel?.aborted) onCancel();
+    else cancel?.addEventListener('abort', onCancel, { once: true });
   });
   try {
-    return await Promise.race([running, timeout]);
+    return await Promise.race([running, stopped]);
   } finally {
     clearTimeout(timer);
+    cancel?.removeEventListener('abort', onCancel);
   }
 }

@@ -9,7 +9,7 @@ import { faceReport, roundTo, type AnalyzedFace, type AnalyzeResult } from '../p
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { registerPageRoutes } from './page.js';
-import { ExplainQuery, PredictQuery, type ExplainQuery as ExplainQueryT, type ExplainResponse, type PredictResponse } from './schemas.js';
+import { ExplainQuery, PredictQuery, PreviewQuery, type ExplainQuery as ExplainQueryT, type ExplainResponse, type PredictResponse, type ReadyResponse } from './schemas.js';
 import { parseQuery } from './query.js';
 import { readUpload, type Upload } from './upload.js';
 import { analyzeUpload, previewUpload, queued } from './work.js';
@@ -30,20 +30,28 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc
   // Readiness, distinct from liveness: 200 only while the model is loaded and the server is not
   // stopping (then the closing hook answers 503 SHUTTING_DOWN). The server only listens once the
   // model and detector are loaded, so a listening server is ready until it starts to close.
-  app.get('/readyz', async () => ({ status: 'ready' as const, model: ctx.modelName }));
+  app.get('/readyz', async (): Promise<ReadyResponse> => ({ status: 'ready', model: ctx.modelName }));
 
   app.get('/openapi.json', async () => doc);
 
   registerPageRoutes(app, ctx.model, { detect: ctx.detector !== null, explain: ctx.explain !== null });
 }
 
+/**
+ * A route hook that answers 503 QUEUE_FULL while the admission queue's line is full, before the
+ * upload is read (and before `100 Continue`, so such a client never sends it).
+ */
+function refuseWhenFull(ctx: ServerContext): () => Promise<void> {
+  return async () => ctx.queue.refuseIfFull();
+}
+
 /** POST /v1/predict. */
 export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/v1/predict', async (req, reply): Promise<PredictResponse> => {
+  app.post('/v1/predict', { onRequest: refuseWhenFull(ctx) }, async (req, reply): Promise<PredictResponse> => {
     const t0 = performance.now();
     const query = parseQuery(PredictQuery, req.query, req.url);
     const upload = await readUpload(req, ctx.limits);
-    const result = await queued(ctx, query.detect ? 'predict' : 'chip', t0, (signal) => analyzeUpload(ctx, upload, query.detect, signal), reply);
+    const result = await queued(ctx, reply, query.detect ? 'predict' : 'chip', t0, (signal) => analyzeUpload(ctx, upload, query.detect, signal));
     return {
       width: result.width,
       height: result.height,
@@ -84,12 +92,12 @@ async function explainFaces(ctx: ServerContext, upload: Upload, query: ExplainQu
 
 /** POST /v1/explain. */
 export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/v1/explain', async (req, reply): Promise<ExplainResponse> => {
+  app.post('/v1/explain', { onRequest: refuseWhenFull(ctx) }, async (req, reply): Promise<ExplainResponse> => {
     const t0 = performance.now();
     const query = parseQuery(ExplainQuery, req.query, req.url);
     if (!ctx.explain) throw new HttpError('EXPLAIN_UNAVAILABLE', 'this server was started without an explainer');
     const upload = await readUpload(req, ctx.limits);
-    const out = await queued(ctx, 'explain', t0, (signal) => explainFaces(ctx, upload, query, signal), reply);
+    const out = await queued(ctx, reply, 'explain', t0, (signal) => explainFaces(ctx, upload, query, signal));
     return {
       width: out.result.width,
       height: out.result.height,
@@ -106,10 +114,11 @@ export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): 
 
 /** POST /v1/preview: the upload as an upright JPEG of at most 2048 px, for showing a photo the browser cannot (HEIC outside Safari). */
 export function registerPreviewRoute(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/v1/preview', async (req, reply) => {
+  app.post('/v1/preview', { onRequest: refuseWhenFull(ctx) }, async (req, reply) => {
     const t0 = performance.now();
+    parseQuery(PreviewQuery, req.query, req.url);
     const upload = await readUpload(req, ctx.limits);
-    const jpeg = await queued(ctx, 'preview', t0, (signal) => previewUpload(ctx, upload, signal), reply);
+    const jpeg = await queued(ctx, reply, 'preview', t0, (signal) => previewUpload(ctx, upload, signal));
     return reply.header('cache-control', 'no-store').type('image/jpeg').send(jpeg);
   });
 }

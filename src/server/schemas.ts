@@ -41,6 +41,9 @@ export const PredictQuery = z.strictObject({
 });
 export type PredictQuery = z.infer<typeof PredictQuery>;
 
+/** /v1/preview takes no query parameters (an unknown one is refused, as on the other routes). */
+export const PreviewQuery = z.strictObject({});
+
 export const ExplainQuery = z.strictObject({
   detect: booleanString.default(true).describe('As for /v1/predict.'),
   genderThreshold,
@@ -134,6 +137,12 @@ export const HealthResponse = z.object({
   }),
   rssBytes: z.number().int().describe('Resident memory of the server process, bytes.'),
 });
+
+export const ReadyResponse = z.object({
+  status: z.literal('ready'),
+  model: z.string(),
+});
+export type ReadyResponse = z.infer<typeof ReadyResponse>;
 
 export const ErrorResponse = z.strictObject({
   error: z.strictObject({

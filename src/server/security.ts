@@ -92,6 +92,13 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
   });
   const origins = options.corsOrigins ?? [];
   if (origins.length > 0) {
+    // @fastify/cors answers an OPTIONS request that is not a preflight with a plain-text 400; this
+    // refuses it first, in the API's error shape.
+    app.addHook('onRequest', async (req) => {
+      if (req.method === 'OPTIONS' && (req.headers.origin === undefined || req.headers['access-control-request-method'] === undefined)) {
+        throw new HttpError('INVALID_ARGUMENT', 'OPTIONS is answered only as a CORS preflight: send Origin and Access-Control-Request-Method');
+      }
+    });
     await app.register(cors, { origin: [...origins], methods: ['GET', 'POST'], maxAge: 600, exposedHeaders: ['Retry-After', 'X-Request-Id'] });
   }
   registerRequestChecks(app, options);

@@ -2,6 +2,7 @@
  * Reading a request's image: the bytes from a raw body or a multipart form, sniffed (never trusting
  * Content-Type) and size-checked from the header.
  */
+import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { readImageHeader, sniffImageType, SUPPORTED_FORMATS, type ImageHeader } from '../io/decode.js';
 import { HttpError } from './errors.js';
@@ -27,12 +28,23 @@ function multipartError(error: unknown, limits: ServerLimits): unknown {
   return new HttpError('MALFORMED_MULTIPART', `the multipart body could not be read: ${reason}`);
 }
 
+/**
+ * A file part's bytes; 413 as soon as it passes the byte limit. (The part's own `toBuffer()` only
+ * fails once the whole part has been read and discarded: with a chunked body, after all of it.)
+ */
+async function fileBytes(file: Readable, limits: ServerLimits): Promise<Buffer> {
+  file.once('limit', () => file.destroy(new HttpError('PAYLOAD_TOO_LARGE', `the uploaded file is over ${uploadLimitText(limits.maxUploadBytes)}`)));
+  const chunks: Buffer[] = [];
+  for await (const chunk of file) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 /** The one file of a multipart form, whatever its field name; other fields are ignored. */
-async function multipartFile(req: FastifyRequest): Promise<Buffer> {
+async function multipartFile(req: FastifyRequest, limits: ServerLimits): Promise<Buffer> {
   let bytes: Buffer | null = null;
   // Read to the end of the form, so that a second file is noticed (the files limit raises it).
   for await (const part of req.parts()) {
-    if (part.type === 'file') bytes = await part.toBuffer();
+    if (part.type === 'file') bytes = await fileBytes(part.file, limits);
   }
   if (bytes === null) throw new HttpError('EMPTY_BODY', 'multipart request has no file part');
   return bytes;
@@ -41,7 +53,7 @@ async function multipartFile(req: FastifyRequest): Promise<Buffer> {
 async function bodyBytes(req: FastifyRequest, limits: ServerLimits): Promise<Buffer> {
   if (req.isMultipart()) {
     try {
-      return await multipartFile(req);
+      return await multipartFile(req, limits);
     } catch (error) {
       throw multipartError(error, limits);
     }

@@ -9,6 +9,7 @@ import { decodeImage, type ImageHeader } from '../io/decode.js';
 import type { RawImage } from '../io/types.js';
 import { analyzeImage, scaleBox, type AnalyzeResult } from '../pipeline/analyze.js';
 import { checkShrunkSize } from '../pipeline/quality.js';
+import { clientGone } from './client-gone.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import type { WorkKind } from './queue.js';
@@ -57,19 +58,9 @@ export async function previewUpload(ctx: ServerContext, upload: Upload, signal: 
 
 /**
  * Runs `task` through the shared admission queue, with the request's deadline counted from
- * `startedAt` (a `performance.now()` time: when the handler began, the upload received). `reply`:
- * the request's reply, whose connection closing before the answer (the client went away: the page
- * moved on to another photo) cancels the work.
+ * `startedAt` (a `performance.now()` time: when the handler began, the upload received). When the
+ * client closes the connection first, the task leaves the line (or its signal aborts, when running).
  */
-export function queued<T>(ctx: ServerContext, kind: WorkKind, startedAt: number, task: (signal: AbortSignal) => Promise<T>, reply?: FastifyReply): Promise<T> {
-  return ctx.queue.run(kind, startedAt + ctx.limits.requestTimeoutMs, task, reply ? clientGone(reply) : undefined);
-}
-
-/** Aborts when the reply's connection closes before the answer was sent. */
-function clientGone(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  const res = reply.raw;
-  if (res.destroyed && !res.writableFinished) controller.abort();
-  else res.once('close', () => { if (!res.writableFinished) controller.abort(); });
-  return controller.signal;
+export function queued<T>(ctx: ServerContext, reply: FastifyReply, kind: WorkKind, startedAt: number, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return ctx.queue.run(kind, startedAt + ctx.limits.requestTimeoutMs, task, clientGone(reply));
 }

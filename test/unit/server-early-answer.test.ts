@@ -114,6 +114,33 @@ describe('answers before the body is read', () => {
     }
   });
 
+  it('a multipart file over the limit is answered 413 at once, before the rest of a chunked body has been sent', async () => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let text = '';
+    const answered = new Promise<void>((resolve) => {
+      socket.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+        if (text.includes('\r\n\r\n{')) resolve();
+      });
+    });
+    socket.write('POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nTransfer-Encoding: chunked\r\n\r\n');
+    const piece = (b: Buffer): Buffer => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
+    socket.write(piece(Buffer.from('--B\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n')));
+    // Twice the limit of the file, then nothing more: the form is never finished.
+    socket.write(piece(Buffer.alloc(2 * LIMIT, 0xff)));
+    const outcome = await Promise.race([answered.then(() => 'answered'), new Promise<string>((resolve) => setTimeout(() => resolve('no answer while the body was incomplete'), 1000))]);
+    socket.destroy();
+    assert.equal(outcome, 'answered', text.slice(0, 200));
+    assert.deepEqual(statuses(text), [413]);
+    assert.match(text, /"code":"PAYLOAD_TOO_LARGE"/);
+    // The client hung up after reading its 413: /metrics counts a 413, not a 499 (client gone before the answer).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /agegender_http_requests_total\{route="\/v1\/predict",method="POST",status="413"\} \d+/);
+    assert.doesNotMatch(metrics, /status="499"/);
+  });
+
   it('Expect: 100-continue over the limit is answered 413 without a 100 Continue', async () => {
     for (let i = 0; i < 3; i++) {
       const x = await exchange(port, `POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: ${LIMIT * 4}\r\n\r\n`, null);

@@ -137,6 +137,27 @@ describe('one error shape for every error', () => {
     }
   });
 
+  it('a known path with another method: 405 METHOD_NOT_ALLOWED with an Allow header; /v1/preview refuses unknown query parameters', async () => {
+    const cases: Array<['GET' | 'PUT' | 'DELETE' | 'POST' | 'OPTIONS', string, string]> = [
+      ['GET', '/v1/predict', 'POST'],
+      ['PUT', '/v1/explain', 'POST'],
+      ['OPTIONS', '/v1/predict', 'POST'],
+      ['DELETE', '/healthz', 'GET, HEAD'],
+      ['POST', '/openapi.json', 'GET, HEAD'],
+    ];
+    for (const [method, url, allow] of cases) {
+      const res = await app.inject({ method, url });
+      assertErrorShape({ status: res.statusCode, body: res.body, headers: res.headers }, 405, 'METHOD_NOT_ALLOWED');
+      assert.equal(res.headers.allow, allow, `${method} ${url}`);
+    }
+    const head = await app.inject({ method: 'HEAD', url: '/v1/predict' });
+    assert.equal(head.statusCode, 405);
+    assert.equal(head.headers.allow, 'POST');
+    const preview = await app.inject({ method: 'POST', url: '/v1/preview?size=100', payload: chip });
+    assertErrorShape({ status: preview.statusCode, body: preview.body, headers: preview.headers }, 400, 'INVALID_ARGUMENT');
+    assert.match(preview.body, /unknown query parameter \\"size\\"; this route takes no query parameters/);
+  });
+
   it('415 names what is wrong: a Content-Type that is not a media type, a Content-Encoding', async () => {
     const badType = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { 'content-type': 'jpeg' } });
     assertErrorShape({ status: badType.statusCode, body: badType.body, headers: badType.headers }, 415, 'UNSUPPORTED_MEDIA_TYPE');

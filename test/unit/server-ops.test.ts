@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
@@ -66,6 +67,71 @@ describe('ops endpoints', () => {
     }
     const longest = 'A.b_c:d-9'.repeat(15).slice(0, 128);
     assert.equal((await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': longest } })).headers['x-request-id'], longest);
+  });
+});
+
+describe('request log', () => {
+  it('one JSON line per request with method, URL, status and time; an error adds its code and message; no body bytes', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+        done();
+      },
+    });
+    const app = await buildServer({ model: fakeModel(), detector: null, logger: { stream } });
+    try {
+      const chip = await readFile(CHIP);
+      assert.equal((await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip })).statusCode, 200);
+      assert.equal((await app.inject({ method: 'POST', url: '/v1/predict', payload: Buffer.from('%PDF-1.7 not an image') })).statusCode, 415);
+      assert.equal((await app.inject({ method: 'GET', url: '/nowhere' })).statusCode, 404);
+      const records = lines.map((l) => JSON.parse(l) as { msg: string; reqId?: string; method?: string; url?: string; remoteAddress?: string; statusCode?: number; responseTime?: number; error?: { code: string; message: string } });
+      const perRequest = records.filter((r) => r.reqId !== undefined);
+      assert.deepEqual(perRequest.map((r) => [r.method, r.url, r.statusCode, r.remoteAddress]), [
+        ['POST', '/v1/predict?detect=false', 200, '127.0.0.1'],
+        ['POST', '/v1/predict', 415, '127.0.0.1'],
+        ['GET', '/nowhere', 404, '127.0.0.1'],
+      ], 'one line per request');
+      assert.equal(perRequest[0]!.error, undefined);
+      assert.ok(typeof perRequest[0]!.responseTime === 'number');
+      assert.equal(perRequest[1]!.error?.code, 'UNSUPPORTED_MEDIA_TYPE');
+      assert.match(perRequest[1]!.error?.message ?? '', /not a supported image/);
+      assert.equal(perRequest[2]!.error?.code, 'NOT_FOUND');
+      const all = lines.join('\n');
+      assert.ok(!all.includes('PDF-1.7') && !all.includes('JFIF'), 'no body bytes in the log');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('closing with a keep-alive request in flight', () => {
+  it('the request completes with Connection: close, so close() does not wait for the keep-alive timeout', async () => {
+    const chip = await readFile(CHIP);
+    const app = await buildServer({ model: fakeModel(), detector: null });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    let closed = false;
+    const socket = connect(port, '127.0.0.1');
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => undefined);
+    });
+    // A keep-alive request (no Connection header): headers and part of the body, then close(), then the rest.
+    socket.write(`POST /v1/predict?detect=false HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: ${chip.length}\r\n\r\n`);
+    socket.write(chip.subarray(0, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const closing = app.close().then(() => (closed = true));
+    socket.write(chip.subarray(1000));
+    const text = await Promise.race([answer, new Promise<string>((resolve) => setTimeout(() => resolve('connection still open after 5 s'), 5000))]);
+    socket.destroy();
+    assert.match(text, /^HTTP\/1\.1 200 /, text.slice(0, 300));
+    assert.match(text, /\r\nconnection: close\r\n/i);
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    assert.ok(closed, 'app.close() resolved once the request was answered');
   });
 });
 

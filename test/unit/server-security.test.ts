@@ -22,6 +22,7 @@ function assertSecurityHeaders(headers: Record<string, unknown>, where: string):
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, `${where}: no inline exceptions`);
   assert.equal(headers['x-content-type-options'], 'nosniff', where);
   assert.equal(headers['x-frame-options'], 'DENY', where);
+  assert.equal(headers['x-powered-by'], undefined, where);
 }
 
 describe('security: defaults', () => {
@@ -49,6 +50,24 @@ describe('security: defaults', () => {
     assert.match(html, /<script src="\/app\.js"/);
     assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'inline <script>');
     assert.doesNotMatch(html, /<style\b|\sstyle=|\son[a-z]+=/i, 'inline style or handler');
+  });
+
+  it('Cache-Control: no-store on API answers, errors and the page; the script and style revalidate (no-cache)', async () => {
+    const cases: Array<['GET' | 'POST', string, Buffer | undefined, string]> = [
+      ['POST', '/v1/predict?detect=false', chip, 'no-store'],
+      ['POST', '/v1/predict', Buffer.from('not an image'), 'no-store'],
+      ['GET', '/healthz', undefined, 'no-store'],
+      ['GET', '/readyz', undefined, 'no-store'],
+      ['GET', '/metrics', undefined, 'no-store'],
+      ['GET', '/openapi.json', undefined, 'no-store'],
+      ['GET', '/nothing', undefined, 'no-store'],
+      ['GET', '/', undefined, 'no-store'],
+      ['GET', '/app.js', undefined, 'no-cache'],
+    ];
+    for (const [method, url, payload, expected] of cases) {
+      const res = await app.inject({ method, url, ...(payload ? { payload } : {}) });
+      assert.equal(res.headers['cache-control'], expected, `${method} ${url} (${res.statusCode})`);
+    }
   });
 
   it('CORS is refused by default: no Access-Control-Allow-Origin, preflight not answered, foreign POST → 403', async () => {
@@ -81,6 +100,13 @@ describe('security: options', () => {
       const other = await app.inject({ method: 'POST', url: '/v1/predict?detect=false', payload: chip, headers: { origin: 'https://other.example' } });
       assert.equal(other.statusCode, 403);
       assert.equal(other.headers['access-control-allow-origin'], undefined);
+      // An OPTIONS that is not a preflight gets the API's error shape, not @fastify/cors's plain text.
+      for (const headers of [{}, { origin: 'https://app.example' }]) {
+        const bare = await app.inject({ method: 'OPTIONS', url: '/v1/predict', headers });
+        assert.equal(bare.statusCode, 400);
+        assert.match(String(bare.headers['content-type']), /^application\/json/);
+        assert.equal(code(bare), 'INVALID_ARGUMENT');
+      }
     } finally {
       await app.close();
     }

@@ -123,6 +123,27 @@ describe('server', () => {
     assert.match(doc.paths['/v1/predict']!.post.responses['200']!.description, /at least one/);
   });
 
+  it('/openapi.json declares for every GET route the errors it can answer: 421 HOST_NOT_ALLOWED (reached here), 503 SHUTTING_DOWN except /healthz', async () => {
+    const guarded = await buildServer({ model: fakeModel(), detector: null, security: { allowedHosts: ['localhost'] } });
+    try {
+      const doc = (await guarded.inject({ method: 'GET', url: '/openapi.json', headers: { host: 'localhost' } })).json() as { paths: Record<string, { get?: { responses: Record<string, { description: string }> } }> };
+      const gets = Object.entries(doc.paths).filter(([, ops]) => ops.get !== undefined);
+      assert.ok(gets.length >= 7);
+      for (const [path, ops] of gets) {
+        const responses = ops.get!.responses;
+        assert.match(responses['421']?.description ?? '', /HOST_NOT_ALLOWED/, `${path} declares 421`);
+        assert.match(responses['400']?.description ?? '', /INVALID_URL/, `${path} declares 400`);
+        const refused = await guarded.inject({ method: 'GET', url: path, headers: { host: 'evil.example' } });
+        assert.equal(refused.statusCode, 421, `${path} answers 421 to another host`);
+        if (path === '/healthz') assert.equal(responses['503'], undefined, '/healthz is answered while stopping');
+        else assert.match(responses['503']?.description ?? '', /SHUTTING_DOWN/, `${path} declares 503`);
+      }
+      assert.ok((doc as unknown as { components: { schemas: Record<string, unknown> } }).components.schemas['ReadyResponse']);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('GET /openapi.json describes every route with the error schema', async () => {
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
     assert.equal(res.statusCode, 200);

@@ -15,6 +15,7 @@ import { SUPPORTED_FORMATS } from '../../io/decode.js';
 import { PREDICT_CSV_HEADER, predictCsvRows } from '../../pipeline/predict-csv.js';
 import { partialPathOf, predictToFile, resultFormatOf, type PredictToFileOptions, type PredictToFileSummary } from '../../pipeline/predict-output.js';
 import { createProgressBar, wantsProgressBar, type ProgressBar } from '../progress.js';
+import { exitBySignal } from '../signal-exit.js';
 import { DEFAULT_MAX_FACES, DETECTOR_PREFERENCES, type DetectorPreference } from '../../pipeline/detector-names.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from '../../pipeline/predict-files.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
@@ -96,7 +97,7 @@ export async function runPredictToFile(inputs: readonly string[], options: Predi
   // Ctrl-C or a kill: say where the results so far are, then end as the signal would have
   const onSignal = (signal: NodeJS.Signals): void => {
     hint();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    exitBySignal(signal);
   };
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {

@@ -185,7 +185,8 @@ export function registerPredictCommand(program: Command): void {
       load: inferenceChoice(opts),
     };
     const format = opts.json ? 'json' : opts.csv ? 'csv' : 'text';
-    const summary = opts.out === undefined ? await runPredict(inputs, { format, ...common }) : await runPredictToFile(inputs, { ...common, ...(format === 'text' ? {} : { format }), out: opts.out, resume: opts.resume ?? false });
+    // text and CSV rows are printed as they come: only --json needs every result held until the end
+    const summary = opts.out === undefined ? await runPredict(inputs, { format, keepResults: format === 'json', ...common }) : await runPredictToFile(inputs, { ...common, ...(format === 'text' ? {} : { format }), out: opts.out, resume: opts.resume ?? false });
     if (summary.failed > 0) process.exitCode = 1;
   });
 }

@@ -10,7 +10,9 @@
  *   leaves the line before it takes a slot, with QUEUE_FULL;
  * - a running task past its deadline answers TIMEOUT (504); tfjs and onnxruntime cannot be
  *   interrupted, so its result is dropped and its slot is held until it really ends (the task is
- *   given an AbortSignal that aborts then: LIME stops at its next batch).
+ *   given an AbortSignal that aborts then: LIME stops at its next batch);
+ * - a request whose client closed the connection (the `gone` signal) leaves the line, or, running,
+ *   has its task's signal aborted: an abandoned request does not keep the next ones waiting.
  *
  * Run time is estimated per kind of work (a moving average of finished tasks, starting from
  * {@link DEFAULT_EXPECTED_MS}), because an explanation costs tens of predictions and a photo tens
@@ -107,9 +109,12 @@ export class AdmissionQueue {
   /**
    * Runs `task` once admitted and given a slot; `deadline` is a `performance.now()` time. The
    * task's signal aborts at the deadline. Rejects with QueueFullError (not admitted, or cut while
-   * waiting) or TIMEOUT (ran past the deadline).
+   * waiting) or TIMEOUT (ran past the deadline). When `gone` aborts (the client closed the
+   * connection), a waiting request leaves the line without running, and a running one has its
+   * task's signal aborted (LIME stops at its next batch); either rejects with `gone`'s reason.
    */
-  async run<T>(kind: WorkKind, deadline: number, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async run<T>(kind: WorkKind, deadline: number, task: (signal: AbortSignal) => Promise<T>, gone?: AbortSignal): Promise<T> {
+    gone?.throwIfAborted();
     const estimate = this.#expected[kind];
     this.#admit(estimate, deadline);
     this.#aheadMs += estimate;
@@ -117,7 +122,7 @@ export class AdmissionQueue {
     try {
       const free = this.#gate.active < this.concurrency;
       const patience = Math.max(0, Math.floor(deadline - estimate - performance.now()));
-      release = await this.#gate.acquire(free ? undefined : AbortSignal.timeout(patience));
+      release = await this.#gate.acquire(free ? gone : eitherSignal(AbortSignal.timeout(patience), gone));
     } catch (error) {
       this.#aheadMs -= estimate;
       if (error instanceof DOMException && error.name === 'TimeoutError') throw this.#refuse('this request could no longer finish within the time limit');
@@ -134,7 +139,7 @@ export class AdmissionQueue {
         this.#aheadMs -= estimate;
         this.#record(kind, performance.now() - t0);
       });
-    return raceDeadline(running, deadline, controller);
+    return raceDeadline(running, deadline, controller, gone);
   }
 
   /** Throws QueueFullError when the line is full or the request could not finish by `deadline`. */
@@ -162,18 +167,40 @@ export class AdmissionQueue {
   }
 }
 
-/** `running`'s result, or TIMEOUT (and `controller` aborted) when `deadline` comes first. */
-async function raceDeadline<T>(running: Promise<T>, deadline: number, controller: AbortController): Promise<T> {
+/** A signal that aborts when `a` or `b` does, with its reason. */
+function eitherSignal(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
+  if (!b) return a;
+  const both = new AbortController();
+  for (const s of [a, b]) {
+    if (s.aborted) both.abort(s.reason);
+    else s.addEventListener('abort', () => both.abort(s.reason), { once: true });
+  }
+  return both.signal;
+}
+
+/**
+ * `running`'s result, or TIMEOUT (and `controller` aborted) when `deadline` comes first; when
+ * `gone` aborts first (the client left), `controller` is aborted and this rejects with its reason.
+ */
+async function raceDeadline<T>(running: Promise<T>, deadline: number, controller: AbortController, gone?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onGone: (() => void) | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       controller.abort();
       reject(new AgeGenderError('TIMEOUT', 'request took longer than the time limit'));
     }, Math.max(0, deadline - performance.now()));
+    onGone = () => {
+      controller.abort();
+      reject(gone?.reason);
+    };
+    if (gone?.aborted) onGone();
+    else gone?.addEventListener('abort', onGone, { once: true });
   });
   try {
     return await Promise.race([running, timeout]);
   } finally {
     clearTimeout(timer);
+    if (onGone) gone?.removeEventListener('abort', onGone);
   }
 }

@@ -39,11 +39,11 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: ServerContext, doc
 
 /** POST /v1/predict. */
 export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/v1/predict', async (req): Promise<PredictResponse> => {
+  app.post('/v1/predict', async (req, reply): Promise<PredictResponse> => {
     const t0 = performance.now();
     const query = parseQuery(PredictQuery, req.query, req.url);
     const upload = await readUpload(req, ctx.limits);
-    const result = await queued(ctx, query.detect ? 'predict' : 'chip', t0, (signal) => analyzeUpload(ctx, upload, query.detect, signal));
+    const result = await queued(ctx, query.detect ? 'predict' : 'chip', t0, (signal) => analyzeUpload(ctx, upload, query.detect, signal), reply);
     return {
       width: result.width,
       height: result.height,
@@ -84,12 +84,12 @@ async function explainFaces(ctx: ServerContext, upload: Upload, query: ExplainQu
 
 /** POST /v1/explain. */
 export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/v1/explain', async (req): Promise<ExplainResponse> => {
+  app.post('/v1/explain', async (req, reply): Promise<ExplainResponse> => {
     const t0 = performance.now();
     const query = parseQuery(ExplainQuery, req.query, req.url);
     if (!ctx.explain) throw new HttpError('EXPLAIN_UNAVAILABLE', 'this server was started without an explainer');
     const upload = await readUpload(req, ctx.limits);
-    const out = await queued(ctx, 'explain', t0, (signal) => explainFaces(ctx, upload, query, signal));
+    const out = await queued(ctx, 'explain', t0, (signal) => explainFaces(ctx, upload, query, signal), reply);
     return {
       width: out.result.width,
       height: out.result.height,
@@ -109,7 +109,7 @@ export function registerPreviewRoute(app: FastifyInstance, ctx: ServerContext): 
   app.post('/v1/preview', async (req, reply) => {
     const t0 = performance.now();
     const upload = await readUpload(req, ctx.limits);
-    const jpeg = await queued(ctx, 'preview', t0, (signal) => previewUpload(ctx, upload, signal));
+    const jpeg = await queued(ctx, 'preview', t0, (signal) => previewUpload(ctx, upload, signal), reply);
     return reply.header('cache-control', 'no-store').type('image/jpeg').send(jpeg);
   });
 }

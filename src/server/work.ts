@@ -2,6 +2,7 @@
  * The work behind predict, explain and preview: decode the upload and run the pipeline (or encode the
  * preview JPEG), inside the queue and under the request's time limit.
  */
+import type { FastifyReply } from 'fastify';
 import sharp from 'sharp';
 import { AgeGenderError } from '../core/errors.js';
 import { decodeImage, type ImageHeader } from '../io/decode.js';
@@ -56,8 +57,22 @@ export async function previewUpload(ctx: ServerContext, upload: Upload, signal: 
 
 /**
  * Runs `task` through the shared admission queue, with the request's deadline counted from
- * `startedAt` (a `performance.now()` time: when the handler began, the upload received).
+ * `startedAt` (a `performance.now()` time: when the handler began, the upload received). `reply`:
+ * when its connection closes before the answer is sent (the client gave up), the work is called off
+ * (see AdmissionQueue.run's `gone`).
  */
-export function queued<T>(ctx: ServerContext, kind: WorkKind, startedAt: number, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  return ctx.queue.run(kind, startedAt + ctx.limits.requestTimeoutMs, task);
+export function queued<T>(ctx: ServerContext, kind: WorkKind, startedAt: number, task: (signal: AbortSignal) => Promise<T>, reply?: FastifyReply): Promise<T> {
+  return ctx.queue.run(kind, startedAt + ctx.limits.requestTimeoutMs, task, reply ? clientGone(reply) : undefined);
+}
+
+/** Aborts when the reply's connection closes before the answer was sent. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const gone = new AbortController();
+  const res = reply.raw;
+  const onClose = (): void => {
+    if (!res.writableEnded) gone.abort(new AgeGenderError('TIMEOUT', 'the client closed the connection before the answer'));
+  };
+  if (res.destroyed) onClose();
+  else res.once('close', onClose);
+  return gone.signal;
 }

@@ -3,6 +3,7 @@
 // gets immediate 503s with Retry-After and never a 504.
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { buildServer, type ExplainFn } from '../../src/server/app.js';
@@ -81,6 +82,66 @@ describe('AdmissionQueue', () => {
     assert.equal(q.stats().running, 1, 'the slot is still held by the task that cannot be interrupted');
     await sleep(350);
     assert.equal(q.stats().running, 0);
+  });
+});
+
+describe('abandoned requests', () => {
+  it('a waiting request whose client has gone leaves the line without running; a running one has its signal aborted and keeps its slot until it ends', { timeout: 20_000 }, async () => {
+    const q = new AdmissionQueue({ concurrency: 1, maxQueued: 8, expectedMs: { predict: 10 } });
+    const far = performance.now() + 60_000;
+    const goneA = new AbortController();
+    const goneB = new AbortController();
+    let taskSignal: AbortSignal | undefined;
+    let finish: () => void = () => undefined;
+    const first = q.run('predict', far, (signal) => ((taskSignal = signal), new Promise<string>((resolve) => (finish = () => resolve('a')))), goneA.signal);
+    let secondRan = false;
+    const second = q.run('predict', far, async () => ((secondRan = true), 'b'), goneB.signal);
+    goneB.abort(new Error('client B left'));
+    await assert.rejects(second, /client B left/);
+    assert.deepEqual([q.stats().running, q.stats().queued], [1, 0]);
+    goneA.abort(new Error('client A left'));
+    await assert.rejects(first, /client A left/);
+    assert.equal(taskSignal?.aborted, true, 'the running task is told to stop');
+    assert.equal(q.stats().running, 1, 'its slot is held until it really ends');
+    finish();
+    assert.equal(await q.run('predict', far, async () => 'c'), 'c');
+    assert.equal(secondRan, false);
+    await assert.rejects(q.run('predict', far, async () => 'd', AbortSignal.abort(new Error('gone before'))), /gone before/);
+  });
+
+  it('the server: a request whose client closes the connection leaves the line, and a running explanation is stopped', { timeout: 20_000 }, async () => {
+    const signals: AbortSignal[] = [];
+    const stuckExplain: ExplainFn = (_model, _chip, { signal }) => {
+      if (signal) signals.push(signal);
+      return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    };
+    const app = await buildServer({ model: fakeModel(), detector: null, explain: stuckExplain, limits: { requestTimeoutMs: 60_000, concurrency: 1, maxQueued: 8 } });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as AddressInfo;
+      const chip = await readFile(CHIP);
+      const queue = async (): Promise<{ running: number; queued: number }> => (await app.inject({ method: 'GET', url: '/healthz' })).json<{ queue: { running: number; queued: number } }>().queue;
+      const send = (): { left: Promise<unknown>; leave: () => void } => {
+        const ac = new AbortController();
+        const left = fetch(`http://127.0.0.1:${port}/v1/explain?detect=false`, { method: 'POST', body: chip, signal: ac.signal }).catch((e: Error) => e.name);
+        return { left, leave: () => ac.abort() };
+      };
+      const a = send();
+      while (signals.length === 0) await sleep(10);
+      const b = send();
+      while ((await queue()).queued === 0) await sleep(10);
+      b.leave();
+      assert.equal(await b.left, 'AbortError');
+      while ((await queue()).queued > 0) await sleep(10);
+      assert.equal(signals[0]!.aborted, false, 'the running one goes on while its client is there');
+      a.leave();
+      assert.equal(await a.left, 'AbortError');
+      while (!signals[0]!.aborted) await sleep(10);
+      while ((await queue()).running > 0) await sleep(10);
+      assert.equal(signals.length, 1, 'the request that waited behind it never ran');
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -7,13 +7,20 @@ import { fileURLToPath } from 'node:url';
 // onnxruntime-node (the fast inference runtime) crashes in a process whose command line is long
 // (it recurses over /proc/self/cmdline; see src/model/runtime.ts), e.g. `predict photos/*.jpg` over
 // a thousand files. Such a command re-runs itself with its arguments in the environment instead.
+// Linux caps each environment string at 128 KiB (MAX_ARG_STRLEN), well under what a command line may
+// hold in all (a shell glob over a few thousand files): the arguments go in pieces of at most this
+// many characters (4 bytes each at most in UTF-8), in <ARGS_ENV>_0, _1, …, their count in <ARGS_ENV>.
 const ARGS_ENV = 'AGEGENDER_ARGV_JSON';
+const PART_CHARS = 30_000;
 const MAX_CMDLINE_BYTES = 4096;
 const cmdlineBytes = [process.execPath, ...process.execArgv, ...process.argv.slice(1)].reduce((sum, a) => sum + Buffer.byteLength(a) + 1, 0);
 if (process.platform === 'linux' && process.env[ARGS_ENV] === undefined && cmdlineBytes > MAX_CMDLINE_BYTES) {
+  const chars = Array.from(JSON.stringify(process.argv.slice(2))); // by code point: a piece never splits a surrogate pair
+  const parts = {};
+  for (let i = 0; i * PART_CHARS < chars.length; i++) parts[`${ARGS_ENV}_${i}`] = chars.slice(i * PART_CHARS, (i + 1) * PART_CHARS).join('');
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
     stdio: 'inherit',
-    env: { ...process.env, [ARGS_ENV]: JSON.stringify(process.argv.slice(2)) },
+    env: { ...process.env, [ARGS_ENV]: String(Object.keys(parts).length), ...parts },
   });
   if (child.error) {
     console.error(`agegender: cannot re-run with a short command line: ${child.error.message}`);
@@ -23,7 +30,12 @@ if (process.platform === 'linux' && process.env[ARGS_ENV] === undefined && cmdli
 }
 let argv = process.argv;
 if (process.env[ARGS_ENV] !== undefined) {
-  argv = [process.argv[0], process.argv[1], ...JSON.parse(process.env[ARGS_ENV])];
+  let json = '';
+  for (let i = 0; i < Number(process.env[ARGS_ENV]); i++) {
+    json += process.env[`${ARGS_ENV}_${i}`] ?? '';
+    delete process.env[`${ARGS_ENV}_${i}`];
+  }
+  argv = [process.argv[0], process.argv[1], ...JSON.parse(json)];
   delete process.env[ARGS_ENV];
 }
 

@@ -53,6 +53,12 @@ export interface PredictFilesOptions extends ModelSource {
   skip?: ReadonlySet<string>;
   /** Called once the arguments are expanded, with the number of results to come. */
   onStart?: (total: number) => void;
+  /**
+   * Keep every result in the summary's `results` (default true). False leaves `results` empty (the
+   * counts are still given): for long runs whose results go out through `onResult`, which would
+   * otherwise hold every result in memory until the end.
+   */
+  keepResults?: boolean;
 }
 
 export type PredictFace = FaceReport;
@@ -84,6 +90,7 @@ export interface PredictSummary {
   imagesPerSecond: number;
   /** What ran the network. */
   runtime: string;
+  /** Every result, in argument order; empty when the run was asked not to keep them (`keepResults: false`). */
   results: PredictFileResult[];
 }
 
@@ -136,15 +143,15 @@ async function chipBatch(run: ChipRunner, files: readonly string[], maxPixels: n
  * emitted in input order.
  */
 async function predictChips(run: ChipRunner, files: readonly string[], batchSize: number, inFlight: number, maxPixels: number | undefined, emit: (r: PredictFileResult) => void): Promise<void> {
+  // the batches under way, oldest first; one emitted is dropped, so a long run holds no results
   const running: Array<Promise<PredictFileResult[]>> = [];
-  let emitted = 0;
   for (let start = 0; start < files.length; start += batchSize) {
     const p = chipBatch(run, files.slice(start, start + batchSize), maxPixels);
     p.catch(() => undefined);
     running.push(p);
-    while (running.length - emitted > inFlight) (await running[emitted++]!).forEach(emit);
+    while (running.length > inFlight) (await running.shift()!).forEach(emit);
   }
-  while (emitted < running.length) (await running[emitted++]!).forEach(emit);
+  while (running.length > 0) (await running.shift()!).forEach(emit);
 }
 
 /** Photos one at a time: detect, align and predict every face; the next file is decoded meanwhile. */
@@ -216,13 +223,13 @@ async function predictPhotosPooled(files: readonly string[], o: PredictFilesOpti
     }
   };
   try {
+    // the photos under way, oldest first; one emitted is dropped (as in predictChips)
     const running: Array<Promise<PredictFileResult>> = [];
-    let emitted = 0;
     for (const file of files) {
       running.push(one(file));
-      while (running.length - emitted > pool.size + 1) emit(await running[emitted++]!);
+      while (running.length > pool.size + 1) emit(await running.shift()!);
     }
-    while (emitted < running.length) emit(await running[emitted++]!);
+    while (running.length > 0) emit(await running.shift()!);
     return `${pool.runtime}, on ${pool.size} worker threads`;
   } finally {
     await pool.close();
@@ -258,8 +265,13 @@ export async function predictFiles(inputs: readonly string[], options: PredictFi
   const missing = expanded.missing.filter((m) => !skip.has(m.input)).map((m) => ({ ...m, at: keptBefore[m.at]! }));
   options.onStart?.(files.length + missing.length);
   const results: PredictFileResult[] = [];
+  const keep = options.keepResults ?? true;
+  const counts = { files: 0, failed: 0, faces: 0 };
   const push = (res: PredictFileResult): void => {
-    results.push(res);
+    counts.files++;
+    if (res.error) counts.failed++;
+    counts.faces += res.faces.length;
+    if (keep) results.push(res);
     options.onResult?.(res);
   };
   // an argument that matched nothing (or an entry a walk could not reach) goes out in its place: before the file that came after it
@@ -284,9 +296,7 @@ export async function predictFiles(inputs: readonly string[], options: PredictFi
   flushMissing(Infinity);
   const seconds = (performance.now() - started) / 1000;
   return {
-    files: results.length,
-    failed: results.filter((x) => x.error).length,
-    faces: results.reduce((s, x) => s + x.faces.length, 0),
+    ...counts,
     seconds: roundTo(seconds, 3),
     imagesPerSecond: roundTo(files.length / Math.max(seconds, 1e-9), 1),
     runtime,

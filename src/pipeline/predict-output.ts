@@ -44,7 +44,7 @@ export function resultLines(result: PredictFileResult, format: ResultFormat): st
   return format === 'csv' ? predictCsvRows(result) : [JSON.stringify(result)];
 }
 
-export interface PredictToFileOptions extends Omit<PredictFilesOptions, 'skip' | 'onStart'> {
+export interface PredictToFileOptions extends Omit<PredictFilesOptions, 'skip' | 'onStart' | 'keepResults'> {
   /** The file to write; rows go to `<out>.partial` until every input is done. */
   out: string;
   /** Default: from the extension of `out` ({@link resultFormatOf}). */
@@ -165,6 +165,7 @@ export async function predictToFile(inputs: readonly string[], options: PredictT
     let writing: Promise<unknown> = Promise.resolve();
     summary = await predictFiles(inputs, {
       ...predictOptions,
+      keepResults: false, // written as they come: a long run must not hold them all
       skip: earlier.done,
       onStart: (n) => {
         total = n;

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ORT_MAX_CMDLINE_BYTES } from '../../src/model/runtime.js';
 import { utkfaceChipDir } from '../helpers/data.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
 
@@ -23,5 +24,21 @@ describe('agegender CLI with a long command line', () => {
     assert.equal(rows.length, files.length + 1, 'header + one row per chip');
     assert.ok(rows.slice(1).every((r) => /,(male|female|uncertain),/.test(r)), 'every row has a prediction');
     assert.match(stderr, /80 files, 80 faces, 0 failed.*network on onnxruntime/);
+  });
+
+  it('arguments past 128 KiB in all (one environment string holds no more on Linux; this was E2BIG) arrive whole, non-ASCII names included', async (t) => {
+    const dir = tempDir(t, 'agegender-long-argv-');
+    const files = Array.from({ length: 3000 }, (_, i) => join(dir, `missing-😀é-${i}.jpg`));
+    const bytes = files.reduce((s, f) => s + Buffer.byteLength(f) + 1, 0);
+    assert.ok(bytes > 128 * 1024, `command line of ${bytes} bytes is past 128 KiB`);
+    const failed = await run(process.execPath, ['bin/agegender.js', 'predict', '--no-detect', '--csv', ...files], { maxBuffer: 1 << 24 }).then(
+      () => assert.fail('missing files make the exit status 1'),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    assert.equal(failed.code, 1);
+    assert.doesNotMatch(failed.stderr, /E2BIG|cannot re-run/);
+    assert.match(failed.stderr, /3,?000 files, 0 faces, 3,?000 failed/);
+    const named = failed.stdout.trim().split('\n').slice(1).map((row) => row.split(',')[0]);
+    assert.deepEqual(named, files);
   });
 });

@@ -6,12 +6,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import { csvLine, parseCsv } from '../../src/core/csv.js';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { runPredictToFile } from '../../src/cli/commands/predict.js';
 import { partialPathOf, predictToFile, type PredictToFileOptions } from '../../src/pipeline/predict-output.js';
-import type { PredictFileResult } from '../../src/pipeline/predict-files.js';
+import { predictFiles, type PredictFileResult } from '../../src/pipeline/predict-files.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 
 const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
@@ -48,6 +50,34 @@ describe('predict into a file (predictToFile)', () => {
     assert.match(lines[7]!, /g-bad\.jpg,,.*INVALID_IMAGE/);
     assert.deepEqual(progress.at(0), [0, 7]);
     assert.deepEqual(progress.at(-1), [7, 7]);
+  });
+
+  it('holds no result once it is written (a run over millions of files held every one until the end); predictFiles keepResults: false counts them all the same', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const seen: Array<WeakRef<PredictFileResult>> = [];
+    let heldAtEnd: string[] = [];
+    const s = await run(join(dir, 'held.csv'), {
+      batchSize: 1,
+      onResult: (r) => {
+        // at the last file, the first ones (written a few batches ago) must be garbage
+        if (seen.length === 6) {
+          gc();
+          heldAtEnd = seen.slice(0, 3).flatMap((w) => w.deref()?.file ?? []);
+        }
+        seen.push(new WeakRef(r));
+      },
+    });
+    assert.deepEqual([s.files, s.failed, s.faces], [7, 1, 6]);
+    assert.equal(seen.length, 7);
+    assert.deepEqual(heldAtEnd, [], 'results of files written long before still held');
+
+    const kept = await predictFiles([chips], { detect: false, batchSize: 2, model: fakeModel() });
+    const streamed = await predictFiles([chips], { detect: false, batchSize: 2, model: fakeModel(), keepResults: false });
+    assert.equal(kept.results.length, 7);
+    assert.deepEqual(streamed.results, []);
+    assert.deepEqual([streamed.files, streamed.failed, streamed.faces], [kept.files, kept.failed, kept.faces]);
+    assert.deepEqual([kept.files, kept.failed, kept.faces], [7, 1, 6]);
   });
 
   it('refuses to start over a .partial without resume, leaving it as it was', async () => {

@@ -17,6 +17,7 @@ import { SUPPORTED_FORMATS } from '../../io/decode.js';
 import { PREDICT_CSV_HEADER, predictCsvRows } from '../../pipeline/predict-csv.js';
 import { partialPathOf, predictToFile, resultFormatOf, type PredictToFileOptions, type PredictToFileSummary } from '../../pipeline/predict-output.js';
 import { createProgressBar, wantsProgressBar, type ProgressBar } from '../progress.js';
+import { exitBySignal } from '../signal-exit.js';
 import { DEFAULT_MAX_FACES, DETECTOR_PREFERENCES, type DetectorPreference } from '../../pipeline/detector-names.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from '../../pipeline/predict-files.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
@@ -123,7 +124,7 @@ export async function runPredictToFile(inputs: readonly string[], options: Predi
   // Ctrl-C or a kill: say where the results so far are, then end as the signal would have
   const onSignal = (signal: NodeJS.Signals): void => {
     hint();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    exitBySignal(signal);
   };
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
@@ -220,7 +221,8 @@ export function registerPredictCommand(program: Command): void {
       load: inferenceChoice(opts),
     };
     const format = opts.json ? 'json' : opts.csv ? 'csv' : 'text';
-    const summary = opts.out === undefined ? await runPredict(inputs, { format, ...common }) : await runPredictToFile(inputs, { ...common, ...(format === 'text' ? {} : { format }), out: opts.out, resume: opts.resume ?? false });
+    // text and CSV rows are printed as they come: only --json needs every result held until the end
+    const summary = opts.out === undefined ? await runPredict(inputs, { format, keepResults: format === 'json', ...common }) : await runPredictToFile(inputs, { ...common, ...(format === 'text' ? {} : { format }), out: opts.out, resume: opts.resume ?? false });
     if (summary.failed > 0) process.exitCode = 1;
   });
 }

@@ -192,6 +192,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     // the server keeps at most its --max-faces faces, the highest-scoring: say so when it cut some
     var cut = result.facesFound > result.faces.length ? result.faces.length + ' of ' + result.facesFound + ' faces (the highest-scoring; the server lists at most ' + result.faces.length + ')' : facesText(result.faces.length);
     return cut + (result.turned ? ', found with the photo turned ' + result.turned + '\u00b0' : '') +
+      (result.note ? ' (' + result.note + ')' : '') +
       (photo.hidden ? ' (the photo cannot be shown here; the faces are listed below)' : '');
   }
   function explainFaces(result, file, mine, signal) {

@@ -91,6 +91,7 @@ export const PredictResponse = z.object({
     .number()
     .int()
     .describe("Faces the detector found: more than `faces` holds when the photo shows more than the server's --max-faces (the highest-scoring are kept)."),
+  note: z.string().optional().describe('Present when the upload holds several frames or pages (an animated GIF, WebP or PNG, a multi-page TIFF): only the first was analysed, and this says so.'),
   model: z.string(),
   ms: z.number().describe('Server time for this request, ms.'),
 });
@@ -115,6 +116,7 @@ export const ExplainResponse = z.object({
   turned: PredictResponse.shape.turned,
   faces: z.array(ExplainedFace),
   facesFound: z.number().int().describe("Faces the detector found, as in the predict answer: may exceed the explained ones (and the faces that can be explained, when the server's --max-faces kept fewer)."),
+  note: PredictResponse.shape.note,
   model: z.string(),
   ms: z.number(),
 });

@@ -37,6 +37,21 @@ describe('server with the real face detector', () => {
     assert.match(body.error.message, /no usable face: the face detector .* finds no face/);
   });
 
+  it('an animated GIF (several frames) is answered from its first frame, and `note` says so; a one-frame photo has no note', async () => {
+    const still = await sharp(await readFile(new URL('three-faces.jpg', DIR))).resize(500).raw().toBuffer({ resolveWithObject: true });
+    const { width, height } = still.info;
+    const frames = Buffer.concat([still.data, Buffer.alloc(still.data.length, 128), Buffer.alloc(still.data.length, 30)]);
+    const gif = await sharp(frames, { raw: { width, height: height * 3, channels: 3, pageHeight: height } }).gif().toBuffer();
+    const animated = await app.inject({ method: 'POST', url: '/v1/predict', payload: gif, headers: { 'content-type': 'image/gif' } });
+    assert.equal(animated.statusCode, 200, animated.body);
+    const body = PredictResponse.parse(animated.json());
+    assert.equal(body.faces.length, 3);
+    assert.equal(body.note, 'the GIF holds 3 frames: only the first was analysed');
+    const one = await app.inject({ method: 'POST', url: '/v1/predict', payload: await sharp(still.data, { raw: { width, height, channels: 3 } }).gif().toBuffer() });
+    assert.equal(one.statusCode, 200, one.body);
+    assert.equal('note' in one.json(), false);
+  });
+
   it('a photo with many faces answers every face, each box inside the chip that was pasted there', async () => {
     const spec = specs.find((s) => s.file === 'many-faces.jpg')!;
     const res = await app.inject({ method: 'POST', url: '/v1/predict', payload: await readFile(new URL(spec.file, DIR)) });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` through the `prepare` script).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -14,19 +14,33 @@ const ARGS_ENV = 'AGEGENDER_ARGV_JSON';
 const PART_CHARS = 30_000;
 const MAX_CMDLINE_BYTES = 4096;
 const cmdlineBytes = [process.execPath, ...process.execArgv, ...process.argv.slice(1)].reduce((sum, a) => sum + Buffer.byteLength(a) + 1, 0);
-if (process.platform === 'linux' && process.env[ARGS_ENV] === undefined && cmdlineBytes > MAX_CMDLINE_BYTES) {
+// The re-run's child gets the signals the launcher gets (SIGINT, SIGTERM, SIGHUP): one sent to the
+// launcher alone (`kill <pid>`) would otherwise end it and leave the child running. A signal sent to
+// the whole process group (Ctrl-C in a terminal) reaches the child twice; the commands that take
+// long lists of files (predict, prepare, queue submit) stop on the first and end on the second, as
+// they would on one.
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const rerun = process.platform === 'linux' && process.env[ARGS_ENV] === undefined && cmdlineBytes > MAX_CMDLINE_BYTES;
+if (rerun) {
   const chars = Array.from(JSON.stringify(process.argv.slice(2))); // by code point: a piece never splits a surrogate pair
   const parts = {};
   for (let i = 0; i * PART_CHARS < chars.length; i++) parts[`${ARGS_ENV}_${i}`] = chars.slice(i * PART_CHARS, (i + 1) * PART_CHARS).join('');
-  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
     stdio: 'inherit',
     env: { ...process.env, [ARGS_ENV]: String(Object.keys(parts).length), ...parts },
   });
-  if (child.error) {
-    console.error(`agegender: cannot re-run with a short command line: ${child.error.message}`);
+  for (const signal of FORWARDED) process.on(signal, () => child.kill(signal));
+  child.on('error', (error) => {
+    console.error(`agegender: cannot re-run with a short command line: ${error.message}`);
     process.exit(1);
-  }
-  process.exit(child.status ?? 128 + (constants.signals[child.signal] ?? 0));
+  });
+  child.on('exit', (code, signal) => {
+    if (code !== null) process.exit(code);
+    // ended by a signal: end the same way, so the shell sees it (130 for Ctrl-C)
+    setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 2000).unref();
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  });
 }
 let argv = process.argv;
 if (process.env[ARGS_ENV] !== undefined) {
@@ -39,8 +53,10 @@ if (process.env[ARGS_ENV] !== undefined) {
   delete process.env[ARGS_ENV];
 }
 
-const { main } = await import('../dist/cli/main.js');
-main(argv).catch((error) => {
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exitCode = 1;
-});
+if (!rerun) {
+  const { main } = await import('../dist/cli/main.js');
+  main(argv).catch((error) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  });
+}

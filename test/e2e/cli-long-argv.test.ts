@@ -1,8 +1,8 @@
 // The installed CLI (bin/agegender.js → dist/) with a command line past what onnxruntime-node
 // survives (it re-runs itself with the arguments in the environment) still predicts on onnxruntime.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -40,5 +40,33 @@ describe('agegender CLI with a long command line', () => {
     assert.match(failed.stderr, /3,?000 files, 0 faces, 3,?000 failed/);
     const named = failed.stdout.trim().split('\n').slice(1).map((row) => row.split(',')[0]);
     assert.deepEqual(named, files);
+  });
+
+  it('a signal sent to the launcher alone (kill <pid>) reaches the re-run: no process is left running, and the exit says the signal', async () => {
+    const dir = resolve(utkfaceChipDir());
+    const chips = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().slice(0, 400).map((f) => join(dir, f));
+    const launcher = spawn(process.execPath, ['bin/agegender.js', 'predict', '--no-detect', '--csv', '--batch', '4', ...chips], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => launcher.on('exit', (code, signal) => done({ code, signal })));
+    // once rows come out, the re-run (the launcher's child) is predicting
+    await new Promise<void>((started) => launcher.stdout.once('data', () => started()));
+    const childOf = (pid: number): number[] =>
+      readdirSync('/proc')
+        .filter((e) => /^\d+$/.test(e))
+        .filter((e) => {
+          try {
+            return Number(readFileSync(`/proc/${e}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]) === pid;
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    const [child] = childOf(launcher.pid!);
+    assert.ok(child, 'the launcher re-ran the CLI as a child');
+    launcher.stdout.resume();
+    process.kill(launcher.pid!, 'SIGTERM');
+    assert.deepEqual(await ended, { code: null, signal: 'SIGTERM' });
+    const alive = (): boolean => existsSync(`/proc/${child}`) && !/^\S+ \(.*\) Z/s.test(readFileSync(`/proc/${child}/stat`, 'utf8'));
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(alive(), false, 'the child ended with the launcher');
   });
 });

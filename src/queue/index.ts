@@ -16,4 +16,5 @@ export { submitImages, type SubmitOptions, type SubmitSummary } from './submit.j
 export { startQueueWorker, type QueueWorker, type QueueWorkerOptions, type QueueWorkerStats } from './worker.js';
 export { queueStatus, watchQueue, type QueueStatus, type QueueStatusOptions } from './status.js';
 export { writeQueueResults, type QueueResultsOptions, type QueueResultsSummary } from './results.js';
+export { clearQueue, type ClearQueueOptions, type ClearQueueSummary } from './clear.js';
 export { RESULT_FORMATS, type ResultFormat } from '../pipeline/predict-output.js';

@@ -15,7 +15,7 @@ import { statusLine, submitHints } from '../../src/cli/commands/queue.js';
 import { parseCsv } from '../../src/core/csv.js';
 import { decodeJobResults, encodeJobResults } from '../../src/queue/codec.js';
 import { identifyImages, packSources, planJobs, unpackSources } from '../../src/queue/jobs.js';
-import { probeRedis, queueStatus, startQueueWorker, submitImages, writeQueueResults } from '../../src/queue/index.js';
+import { clearQueue, probeRedis, queueStatus, startQueueWorker, submitImages, writeQueueResults } from '../../src/queue/index.js';
 import { queueStore } from '../../src/queue/store.js';
 import type { PredictFileResult } from '../../src/pipeline/predict-files.js';
 import { PREDICT_CSV_HEADER } from '../../src/pipeline/predict-csv.js';
@@ -185,6 +185,30 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
     const objects = (await readFile(join(dir, 'out', 'results.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as PredictFileResult);
     assert.deepEqual(objects.map((o) => o.file), files);
     assert.equal(objects[7]!.error?.code, 'INVALID_IMAGE');
+  });
+
+  it('clear: refused while jobs wait (QUEUE_UNFINISHED) unless forced; a finished queue is removed from Redis, keys and jobs, and the same images can be submitted afresh', async () => {
+    const queue = 'to-clear';
+    const keysOf = async (): Promise<string[]> => {
+      const client = new Redis(redis.url);
+      try {
+        return (await client.keys(`*${queue}*`)).sort();
+      } finally {
+        client.disconnect();
+      }
+    };
+    await submitImages(files.slice(0, 4), { redis: redis.url, queue, batch: 2 });
+    await assert.rejects(clearQueue({ redis: redis.url, queue }), { code: 'QUEUE_UNFINISHED', message: /queue "to-clear" still has 2 jobs waiting, running or retrying \(0 of 4 images done\).*--force/ });
+    assert.equal((await queueStatus({ redis: redis.url, queue })).images, 4, 'a refused clear removes nothing');
+    const worker = await startQueueWorker({ redis: redis.url, queue, model: fakeModel(), detect: false, untilEmpty: true, lockDurationMs: 1000 });
+    await worker.closed;
+    assert.ok((await keysOf()).some((k) => k === `agegender:${queue}:results`));
+    assert.deepEqual(await clearQueue({ redis: redis.url, queue }), { queue, images: 4, jobs: 2 });
+    assert.deepEqual(await keysOf(), [], 'no key of the queue is left: BullMQ\'s nor its own');
+    const again = await submitImages(files.slice(0, 4), { redis: redis.url, queue, batch: 2 });
+    assert.deepEqual({ newImages: again.newImages, newJobs: again.newJobs }, { newImages: 4, newJobs: 2 });
+    assert.deepEqual(await clearQueue({ redis: redis.url, queue, force: true }), { queue, images: 4, jobs: 2 });
+    assert.deepEqual(await keysOf(), []);
   });
 
   it('a result recorded twice (a job run again after its worker was presumed dead) counts once', async () => {

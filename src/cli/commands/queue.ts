@@ -1,5 +1,5 @@
 /**
- * `agegender queue submit|worker|status|results`: batch prediction over many machines through a
+ * `agegender queue submit|worker|status|results|clear`: batch prediction over many machines through a
  * BullMQ queue on Redis (src/queue/). Each subcommand parses its options, calls the library and
  * prints; docs/scaling.md says how to run it.
  */
@@ -127,6 +127,11 @@ async function results(opts: QueueCliOptions & { out: string; format?: string; p
   out(`${count(r.images, 'image')} written to ${r.out} (${r.format}): ${r.failed} failed${r.unfinished > 0 ? `, ${r.unfinished} not processed yet` : ''}`);
 }
 
+async function clear(opts: QueueCliOptions & { force?: boolean }): Promise<void> {
+  const r = await (await lib()).clearQueue({ redis: opts.redis, queue: opts.queue, force: opts.force === true });
+  out(`queue "${r.queue}" cleared: ${count(r.images, 'image')} in ${count(r.jobs, 'job')}, their results and bookkeeping removed from Redis`);
+}
+
 /** Registers `agegender queue` and its subcommands. */
 export function registerQueueCommand(program: Command): void {
   const queue = program.command('queue').description('batch prediction over many machines: a BullMQ job queue on Redis (docs/scaling.md)');
@@ -150,4 +155,7 @@ export function registerQueueCommand(program: Command): void {
     .option('--format <csv|ndjson>', 'default: from the file name')
     .option('--partial', 'write even when some images are not processed yet (their rows say QUEUE_UNFINISHED)')
     .action(results);
+  addQueueOptions(queue.command('clear').description("remove the queue from Redis: its jobs, results and list of images already queued (read the results first)"))
+    .option('--force', 'clear even while jobs are waiting, running or retrying')
+    .action(clear);
 }

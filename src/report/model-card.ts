@@ -1,6 +1,6 @@
 import type { AbstentionSummary } from '../eval/abstention.js';
 import type { ModelMetadata } from '../model/api.js';
-import type { EvaluationResult } from '../eval/evaluate.js';
+import { EVALUATE_DEFAULTS, type EvaluationResult } from '../eval/evaluate.js';
 import { DECADE_BIAS_MIN_FACES, type PhotoEvaluation } from '../eval/photos.js';
 import { percent } from '../core/format.js';
 import { expectedCumulativeScore, fitLabelNoise } from '../eval/label-noise.js';
@@ -10,7 +10,7 @@ import { esc } from './html.js';
 export interface ModelCardInput {
   metadata: ModelMetadata;
   evaluation: EvaluationResult;
-  /** Files `prepare` flagged for conflicting labels or dropped as duplicates, by status. */
+  /** Files by `prepare` status (the EDA's counts); the card names those dropped as duplicates, for conflicting labels or for a malformed label. */
   statusCounts: Array<{ status: string; count: number }>;
   /** From `summary.json`: how often separate records of byte-identical images agree on their labels. */
   labelAgreement?: { pairs: number; ageEqual: number; ageDifferenceOver8: number; genderDisagree: number } | null;
@@ -82,7 +82,7 @@ export function abstentionNote(metadata: ModelMetadata, split: string, s: Absten
   const val = (metadata['inference'] as { genderThresholdVal?: { coverage?: number; accuracy?: number; children?: { coverage?: number; accuracy?: number } } } | undefined)?.genderThresholdVal;
   const onVal = val ? ` On val, where it was chosen: ${pct(val.coverage)} answered at ${pct(val.accuracy)}; ages 0–9 ${pct(val.children?.coverage)} at ${pct(val.children?.accuracy)}.` : '';
   return `<h3>When the gender is "uncertain"</h3>
-<p>Gender is answered only when the more likely label's probability is at least <b>${s.threshold}</b>, else it is <code>uncertain</code> (the probability is still returned). On ${esc(split)}: ${pct(s.overall.coverage)} of faces answered at ${pct(s.overall.accuracy)} accuracy (${pct(s.overall.accuracyAll)} if all were answered). <b>Ages 0–9: only ${pct(s.children.coverage)} of faces get a gender</b>, at ${pct(s.children.accuracy)} accuracy (${pct(s.children.accuracyAll)} on all): children's gender is close to chance from the face alone.${onVal}</p>`;
+<p>Gender is answered only when the more likely label's probability is at least <b>${s.threshold}</b>, else it is <code>uncertain</code> (the probability is still returned). On ${esc(split)}: ${pct(s.overall.coverage)} of faces answered at ${pct(s.overall.accuracy)} accuracy (${pct(s.overall.accuracyAll)} if all were answered). <b>Ages 0–9: only ${pct(s.children.coverage)} of faces get a gender</b>, at ${pct(s.children.accuracy)} accuracy (${pct(s.children.accuracyAll)} on all): children's gender is hard to read from the face alone.${onVal}</p>`;
 }
 
 /** The label-agreement bullet: the measured disagreement, and the CS@8 a perfect model could reach against such labels. */
@@ -112,6 +112,9 @@ export function balanceNote(metadata: ModelMetadata): string {
     : `This model was trained <b>without</b> <code>--balance</code>${detail}: every training face counted once, so the loss is dominated by the largest strata (White, 20–39 years). The gaps above measure the consequence; retrain with <code>--balance</code> and compare the gaps to see what re-weighting changes.`;
 }
 
+/** The `prepare` statuses of files that cleaning dropped or flagged: duplicates, conflicting labels, malformed labels. */
+const CLEANED_STATUSES: readonly string[] = ['duplicate-exact', 'duplicate-near', 'flagged-near', 'conflict', 'invalid-label'];
+
 function licences(metadata: ModelMetadata): string {
   const l = metadata.licences;
   if (!l || typeof l !== 'object') return '';
@@ -136,7 +139,9 @@ export function modelCardHtml(input: ModelCardInput): string {
         ),
     );
   const bigErrors = evaluation.bestWorst.age.worst.filter((s) => s.score > 20).length;
-  const noisy = input.statusCounts.filter((s) => s.status === 'conflict' || s.status === 'invalid-label');
+  const noisy = input.statusCounts.filter((s) => CLEANED_STATUSES.includes(s.status) && s.count > 0);
+  // the slicings' own smallest group named best or worst (one setting per evaluation)
+  const minGroupSize = evaluation.slices[0]?.minGroupSize ?? EVALUATE_DEFAULTS.minGroupSize;
   return `<div class="card">
 <h3>Model</h3>
 <p><b>${esc(metadata.name)}</b>, encoder <code>${esc(metadata.encoder)}</code>, input ${esc(metadata.inputSize)}×${esc(metadata.inputSize)}, created ${esc(metadata.createdAt)}. One network with two heads: expected age (with an 80% interval) and the probability of the <code>female</code> label.${(metadata['inference'] as { flipTta?: boolean } | undefined)?.flipTta ? ' Inference averages each chip with its mirror image (flip test-time augmentation, chosen on val).' : ''}</p>
@@ -152,7 +157,7 @@ ${abstentionNote(metadata, evaluation.split, input.abstention)}
 <li>Commercial products of any kind (the training data's licence forbids it), and faces unlike the training chips (uncropped photos, profiles, occlusions, low light, children's images collected without consent).</li></ul>
 <h3>How gender is labelled</h3>
 <p>The gender output is the probability of a <b>binary label as annotated in UTKFace</b> (0 = male, 1 = female), assigned by annotators from appearance. It is <b>not gender identity</b>, says nothing about non-binary people, and must never be presented as a person's gender.</p>
-<h3>Measured biases (best vs worst group, groups with ≥ 20 faces)</h3>
+<h3>Measured biases (best vs worst group, groups with ≥ ${minGroupSize} faces)</h3>
 <ul>${gaps.join('') || '<li>No group is large enough to compare.</li>'}</ul>
 <p>Intervals are 95% percentile bootstrap (${evaluation.bootstrap.replicates} resamples); a gap whose group intervals overlap is not evidence of a difference. Small groups (see the tables) carry wide intervals: absence of a measured gap is not evidence of fairness.</p>
 ${photoShiftHtml(input.photos, evaluation.model.genderThreshold)}

@@ -12,7 +12,7 @@ import { parsePredictionsCsv, predictionsCsv, summarise, type PredictionRecord }
 import { buildReport, readTrainingLog } from '../../src/report/build.js';
 import { edaStats, duplicatePairs } from '../../src/report/eda.js';
 import { renderSvg } from '../../src/report/vega.js';
-import { balanceNote, labelAgreementNote } from '../../src/report/model-card.js';
+import { balanceNote, labelAgreementNote, modelCardHtml } from '../../src/report/model-card.js';
 import { SummaryFileSchema, type LabelAgreement, type LabelDistribution, type SummaryFile } from '../../src/workspace/summary.js';
 
 const metadata = { formatVersion: 1, name: 'tiny', encoder: 'none', inputSize: 200, createdAt: '2026-01-01T00:00:00Z', command: 'agegender train --balance', datasetManifestHash: null, metrics: {} };
@@ -134,6 +134,12 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     for (const phrase of ['not gender identity', 'non-commercial research', 'must NOT be deployed', 'Known label noise', 'with</b> <code>--balance</code>', 'Measured biases']) {
       assert.ok(report.html.includes(phrase), phrase);
     }
+    // the card's figures come from the evaluation: the smallest group it compares is the evaluation's, not a fixed 20
+    assert.match(report.html, /Measured biases \(best vs worst group, groups with ≥ 2 faces\)<\/h3>/);
+    assert.doesNotMatch(report.html, /close to chance/, 'ages 0–9 are not near 50% on the shipped model (73.5% on test): the card does not claim it');
+    // what cleaning dropped: the duplicates as well as the conflicting and malformed labels, with their counts
+    const card = modelCardHtml({ metadata, evaluation, statusCounts: [{ status: 'kept', count: 20 }, { status: 'invalid-label', count: 5 }, { status: 'duplicate-exact', count: 139 }, { status: 'duplicate-near', count: 8499 }, { status: 'conflict', count: 2063 }] });
+    assert.match(card, /cleaning removed or flagged them \(5 invalid-label, 139 duplicate-exact, 8499 duplicate-near, 2063 conflict\)/);
     assert.ok(!/<script/i.test(report.html), 'self-contained and static');
     assert.ok(!/(src|href)="https?:/i.test(report.html), 'no external resources');
     // the same report without a training log has one chart fewer and says why

@@ -12,7 +12,7 @@ import { PHOTO_AUGMENT_VERSION } from './photo-augment.js';
 
 /** Every default of `train`, in one frozen place (CLI help reads these). */
 export const TRAIN_DEFAULTS = Object.freeze({
-  /** Stage-2 epochs: 6 with the conv128_2 cut (the shipped recipe, chosen on val; 4 was 0.05 years worse). */
+  /** Stage-2 epochs: 6 (chosen on val with the conv128_2 cut: 4 was 0.05 years worse; the shipped conv128_1-cut model has 6 too). */
   epochs: 6,
   /**
    * Where the frozen stem ends: conv128_2 (fine-tune the whole conv256 stage), conv128_1 (conv128_2

@@ -53,7 +53,7 @@ export async function runTune(opts: TuneCommandOptions, argv: readonly string[] 
 export function registerTuneCommand(program: Command): void {
   program
     .command('tune')
-    .description('choose a model\'s inference settings (flip test-time augmentation) on val, record them, score test once')
+    .description('choose a model\'s inference settings (flip test-time augmentation, gender abstention threshold) on val, record them, score test once')
     .option('--model <dir>', 'model folder to tune in place (default: the shipped model)')
     .option('--workspace <dir>', 'workspace written by `agegender prepare` (its val and test splits)', DEFAULTS.workspace)
     .option('--evaluation <dir>', `where to write the test evaluation (${EVALUATION_FILES.result} + ${EVALUATION_FILES.predictions})`)

@@ -16,6 +16,8 @@ export interface ChartDef {
 
 const GENDER_COLOURS = { domain: [...GENDERS], range: ['#4c78a8', '#e45756'] };
 const BUCKETS = AGE_BUCKETS.map((b) => b.name);
+/** Tick values of the age-error axis (years). */
+export const ERROR_TICKS = [-60, -40, -20, -8, 0, 8, 20, 40, 60];
 
 /** Age distributions: per year of age and per decade. */
 function ageCharts(eda: EdaStats): ChartDef[] {
@@ -310,7 +312,8 @@ export function evaluationCharts(result: EvaluationResult, records: readonly Pre
             data: { values: records.map((r) => ({ error: Math.max(-60, Math.min(60, r.predictedAge - r.age)) })) },
             mark: { type: 'bar', color: '#4c78a8' },
             encoding: {
-              x: { field: 'error', type: 'quantitative', bin: { step: 2, extent: [-60, 60] }, title: 'error (years, clipped to ±60)' },
+              // ticks at 0 and at the ±8 criterion, not at every 16th bin edge (−60, −44, … 52)
+              x: { field: 'error', type: 'quantitative', bin: { step: 2, extent: [-60, 60] }, axis: { values: ERROR_TICKS }, title: 'error (years, clipped to ±60)' },
               y: { aggregate: 'count', type: 'quantitative', title: 'faces' },
             },
           },

@@ -117,7 +117,7 @@ export async function cleaningSection(rows: readonly ManifestRow[], summary: Sum
   return [
     'cleaning',
     'Cleaning summary',
-    `${charts.figures(charts.eda.filter((c) => c.id === 'cleaning-status'))}${summaryRows.length ? table([WORKSPACE_FILES.summary, 'value'], summaryRows) : ''}<h3>Example near-duplicate and conflicting pairs</h3>${pairHtml.join('') || '<p class="muted">No duplicates recorded in the manifest.</p>'}`,
+    `${charts.figures(charts.eda.filter((c) => c.id === 'cleaning-status'))}${summaryRows.length ? table([WORKSPACE_FILES.summary, 'value'], summaryRows, 'kv') : ''}<h3>Example near-duplicate and conflicting pairs</h3>${pairHtml.join('') || '<p class="muted">No duplicates recorded in the manifest.</p>'}`,
   ];
 }
 

@@ -61,6 +61,10 @@ test('Vega-Lite specs render to SVG in Node', async () => {
   const svg = await renderSvg({ data: { values: [{ a: 'x', b: 1 }] }, mark: 'bar', encoding: { x: { field: 'a', type: 'nominal' }, y: { field: 'b', type: 'quantitative' } } });
   assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   assert.equal(svg.match(/<svg/g)?.length, 1);
+  // with a label: one named image to a screen reader, not one ARIA node per mark
+  const named = await renderSvg({ data: { values: [{ a: 'x', b: 1 }, { a: 'y', b: 2 }] }, mark: 'bar', encoding: { x: { field: 'a', type: 'nominal' }, y: { field: 'b', type: 'quantitative' } } }, 'Bars "a" & b');
+  assert.match(named, /^<svg role="img" aria-label="Bars &quot;a&quot; &amp; b" /);
+  assert.doesNotMatch(named, /aria-label="a: |aria-roledescription="bar"/);
 });
 
 test('EDA counts, duplicate pairs and training log parsing', async () => {
@@ -134,6 +138,15 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     for (const phrase of ['not gender identity', 'non-commercial research', 'must NOT be deployed', 'Known label noise', 'with</b> <code>--balance</code>', 'Measured biases']) {
       assert.ok(report.html.includes(phrase), phrase);
     }
+    // every chart is one image named by its title and caption
+    const svgTags = report.html.match(/<svg[^>]*>/g) ?? [];
+    assert.equal(svgTags.filter((t) => /^<svg role="img" aria-label="[^"]+\. [^"]+"/.test(t)).length, report.charts);
+    // every table sits in a box that scrolls sideways (a phone's page does not widen)
+    assert.equal(report.html.match(/<div class="table-wrap"><table/g)?.length, report.html.match(/<table/g)?.length);
+    // the error histogram's axis has ticks at 0 and at the ±8 criterion
+    const histogram = /<figure class="chart" id="chart-error-histogram".*?<\/figure>/s.exec(report.html)?.[0] ?? '';
+    const xLabels = /role-axis-label[^]*?<\/g>/.exec(histogram)?.[0].match(/>[^<]+<\/text>/g)?.map((t) => t.slice(1, -7));
+    assert.deepEqual(xLabels, ['−60', '−40', '−20', '−8', '0', '8', '20', '40', '60']);
     assert.ok(!/<script/i.test(report.html), 'self-contained and static');
     assert.ok(!/(src|href)="https?:/i.test(report.html), 'no external resources');
     // the same report without a training log has one chart fewer and says why

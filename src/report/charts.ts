@@ -1,4 +1,4 @@
-import { ETHNICITIES, GENDERS } from '../core/types.js';
+import { ETHNICITIES, GENDERS, SPLITS } from '../core/types.js';
 import { AGE_BUCKETS } from '../data/labels.js';
 import type { EvaluationResult, PredictionRecord } from '../eval/evaluate.js';
 import type { ConfusionMatrix } from '../eval/metrics.js';
@@ -15,6 +15,9 @@ export interface ChartDef {
 }
 
 const GENDER_COLOURS = { domain: [...GENDERS], range: ['#4c78a8', '#e45756'] };
+// Okabe–Ito colours: told apart with red–green colour blindness too
+const SPLIT_COLOURS = { domain: [...SPLITS], range: ['#0072b2', '#e69f00', '#009e73'] };
+const ETHNICITY_COLOURS = { domain: [...ETHNICITIES], range: ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9'] };
 const BUCKETS = AGE_BUCKETS.map((b) => b.name);
 /** Tick values of the age-error axis (years). */
 export const ERROR_TICKS = [-60, -40, -20, -8, 0, 8, 20, 40, 60];
@@ -151,9 +154,9 @@ function splitComparisonChart(eda: EdaStats): ChartDef {
           mark: 'bar',
           encoding: {
             x: { field: 'bucket', type: 'ordinal', sort: BUCKETS, title: 'age bucket' },
-            xOffset: { field: 'split', type: 'nominal' },
+            xOffset: { field: 'split', type: 'nominal', sort: [...SPLITS] },
             y: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of split' },
-            color: { field: 'split', type: 'nominal' },
+            color: { field: 'split', type: 'nominal', scale: SPLIT_COLOURS },
           },
         },
         {
@@ -163,9 +166,9 @@ function splitComparisonChart(eda: EdaStats): ChartDef {
           mark: 'bar',
           encoding: {
             x: { field: 'ethnicity', type: 'nominal', sort: [...ETHNICITIES], title: null },
-            xOffset: { field: 'split', type: 'nominal' },
+            xOffset: { field: 'split', type: 'nominal', sort: [...SPLITS] },
             y: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of split' },
-            color: { field: 'split', type: 'nominal' },
+            color: { field: 'split', type: 'nominal', scale: SPLIT_COLOURS },
           },
         },
       ],
@@ -348,7 +351,8 @@ export function evaluationCharts(result: EvaluationResult, records: readonly Pre
             encoding: {
               x: { field: 'age', type: 'quantitative' },
               y: { field: 'predicted', type: 'quantitative' },
-              color: { field: 'ethnicity', type: 'nominal', sort: [...ETHNICITIES] },
+              // the dots are faint (many overlap); the legend's are not
+              color: { field: 'ethnicity', type: 'nominal', scale: ETHNICITY_COLOURS, legend: { symbolOpacity: 1 } },
             },
           },
         ],

@@ -147,6 +147,15 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     const histogram = /<figure class="chart" id="chart-error-histogram".*?<\/figure>/s.exec(report.html)?.[0] ?? '';
     const xLabels = /role-axis-label[^]*?<\/g>/.exec(histogram)?.[0].match(/>[^<]+<\/text>/g)?.map((t) => t.slice(1, -7));
     assert.deepEqual(xLabels, ['−60', '−40', '−20', '−8', '0', '8', '20', '40', '60']);
+    // the split legend reads train, val, test, in colours told apart with red–green colour blindness;
+    // the scatter plot's legend symbols are opaque (its dots are faint)
+    const figure = (id: string): string => new RegExp(`<figure class="chart" id="chart-${id}".*?</figure>`, 's').exec(report.html)?.[0] ?? '';
+    const legend = (id: string): string => /role-legend.*$/s.exec(figure(id))?.[0] ?? '';
+    assert.deepEqual(legend('split-comparison').match(/>(train|val|test)</g), ['>train<', '>val<', '>test<']);
+    assert.deepEqual(legend('split-comparison').match(/fill="#[0-9a-f]{6}"/g)?.slice(0, 3), ['fill="#0072b2"', 'fill="#e69f00"', 'fill="#009e73"']);
+    const symbols = legend('predicted-vs-actual').match(/<path transform="translate\(6,6\)"[^>]*>/g) ?? [];
+    assert.equal(symbols.length, ETHNICITIES.length);
+    assert.ok(symbols.every((p) => p.includes('opacity="1"')), symbols.join('\n'));
     assert.ok(!/<script/i.test(report.html), 'self-contained and static');
     assert.ok(!/(src|href)="https?:/i.test(report.html), 'no external resources');
     // the same report without a training log has one chart fewer and says why

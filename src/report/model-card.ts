@@ -1,6 +1,6 @@
 import type { AbstentionSummary } from '../eval/abstention.js';
 import type { ModelMetadata } from '../model/api.js';
-import type { EvaluationResult } from '../eval/evaluate.js';
+import { EVALUATE_DEFAULTS, type EvaluationResult } from '../eval/evaluate.js';
 import { DECADE_BIAS_MIN_FACES, type PhotoEvaluation } from '../eval/photos.js';
 import { percent } from '../core/format.js';
 import { expectedCumulativeScore, fitLabelNoise } from '../eval/label-noise.js';
@@ -135,6 +135,8 @@ export function modelCardHtml(input: ModelCardInput): string {
             `<li>${esc(s.name)} — ${g.metric === 'mae' ? 'age MAE' : 'gender accuracy'}: best <b>${esc(g.best!.name)}</b> ${fmt(g.best!.value)} (n=${g.best!.count}), worst <b>${esc(g.worst!.name)}</b> ${fmt(g.worst!.value)} (n=${g.worst!.count}); gap ${fmt(g.gap)}.</li>`,
         ),
     );
+  // the group size the gaps were computed over (each slicing records it; older files: the default)
+  const minGroupSize = evaluation.slices[0]?.minGroupSize ?? EVALUATE_DEFAULTS.minGroupSize;
   const bigErrors = evaluation.bestWorst.age.worst.filter((s) => s.score > 20).length;
   const noisy = input.statusCounts.filter((s) => s.status === 'conflict' || s.status === 'invalid-label');
   return `<div class="card">
@@ -152,7 +154,7 @@ ${abstentionNote(metadata, evaluation.split, input.abstention)}
 <li>Commercial products of any kind (the training data's licence forbids it), and faces unlike the training chips (uncropped photos, profiles, occlusions, low light, children's images collected without consent).</li></ul>
 <h3>How gender is labelled</h3>
 <p>The gender output is the probability of a <b>binary label as annotated in UTKFace</b> (0 = male, 1 = female), assigned by annotators from appearance. It is <b>not gender identity</b>, says nothing about non-binary people, and must never be presented as a person's gender.</p>
-<h3>Measured biases (best vs worst group, groups with ≥ 20 faces)</h3>
+<h3>Measured biases (best vs worst group, groups with ≥ ${minGroupSize} faces)</h3>
 <ul>${gaps.join('') || '<li>No group is large enough to compare.</li>'}</ul>
 <p>Intervals are 95% percentile bootstrap (${evaluation.bootstrap.replicates} resamples); a gap whose group intervals overlap is not evidence of a difference. Small groups (see the tables) carry wide intervals: absence of a measured gap is not evidence of fairness.</p>
 ${photoShiftHtml(input.photos, evaluation.model.genderThreshold)}

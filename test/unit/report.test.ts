@@ -156,6 +156,8 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     const symbols = legend('predicted-vs-actual').match(/<path transform="translate\(6,6\)"[^>]*>/g) ?? [];
     assert.equal(symbols.length, ETHNICITIES.length);
     assert.ok(symbols.every((p) => p.includes('opacity="1"')), symbols.join('\n'));
+    // the model card names the group size the gaps were computed over (this evaluation: 2)
+    assert.match(report.html, /<h3>Measured biases \(best vs worst group, groups with ≥ 2 faces\)<\/h3>/);
     assert.ok(!/<script/i.test(report.html), 'self-contained and static');
     assert.ok(!/(src|href)="https?:/i.test(report.html), 'no external resources');
     // the same report without a training log has one chart fewer and says why

@@ -22,6 +22,12 @@ const BUCKETS = AGE_BUCKETS.map((b) => b.name);
 /** Tick values of the age-error axis (years). */
 export const ERROR_TICKS = [-60, -40, -20, -8, 0, 8, 20, 40, 60];
 
+/** 0, 10, 20, … up to the oldest age. */
+export function decadeTicks(eda: EdaStats): number[] {
+  const oldest = eda.ageYears.at(-1)?.age ?? 0;
+  return Array.from({ length: Math.floor(oldest / 10) + 1 }, (_, i) => i * 10);
+}
+
 /** Age distributions: per year of age and per decade. */
 function ageCharts(eda: EdaStats): ChartDef[] {
   return [
@@ -35,7 +41,8 @@ function ageCharts(eda: EdaStats): ChartDef[] {
         data: { values: eda.ageYears.map((a) => ({ ...a, next: a.age + 1 })) },
         mark: { type: 'bar', color: '#4c78a8' },
         encoding: {
-          x: { field: 'age', type: 'quantitative', bin: { binned: true, step: 1 }, title: 'age (years)' },
+          // ticks every 10 years (bin-edge ticks started at the youngest age: 1, 9, 17, …)
+          x: { field: 'age', type: 'quantitative', bin: { binned: true, step: 1 }, axis: { values: decadeTicks(eda) }, title: 'age (years)' },
           x2: { field: 'next' },
           y: { field: 'count', type: 'quantitative', title: 'faces' },
           tooltip: [{ field: 'age' }, { field: 'count' }],
@@ -129,12 +136,13 @@ function cleaningChart(eda: EdaStats): ChartDef {
       width: 420,
       height: { step: 22 },
       data: { values: eda.statusCounts },
-      mark: { type: 'bar', color: '#72b7b2' },
       encoding: {
         y: { field: 'status', type: 'nominal', sort: '-x', title: null },
-        x: { field: 'count', type: 'quantitative', title: 'files', scale: { type: 'symlog' } },
+        x: { field: 'count', type: 'quantitative', title: 'files (log scale)', scale: { type: 'symlog' } },
         tooltip: [{ field: 'status' }, { field: 'count' }],
       },
+      // on a log scale few ticks get a label: each bar carries its count
+      layer: [{ mark: { type: 'bar', color: '#72b7b2' } }, { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { text: { field: 'count', type: 'quantitative', format: ',' } } }],
     } as ChartSpec,
   };
 }

@@ -147,6 +147,13 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     const histogram = /<figure class="chart" id="chart-error-histogram".*?<\/figure>/s.exec(report.html)?.[0] ?? '';
     const xLabels = /role-axis-label[^]*?<\/g>/.exec(histogram)?.[0].match(/>[^<]+<\/text>/g)?.map((t) => t.slice(1, -7));
     assert.deepEqual(xLabels, ['−60', '−40', '−20', '−8', '0', '8', '20', '40', '60']);
+    // the cleaning chart (log scale) labels each bar with its count (fixture: 39 kept, 1 near duplicate)
+    const cleaning = /<figure class="chart" id="chart-cleaning-status".*?<\/figure>/s.exec(report.html)?.[0] ?? '';
+    assert.deepEqual(/role-mark.*$/s.exec(cleaning)?.[0].match(/>\d[\d,]*<\/text>/g), ['>39</text>', '>1</text>']);
+    // the age histogram's ticks are whole decades, not every 8th bin edge from the youngest age
+    const ageSvg = /<figure class="chart" id="chart-age-years".*?<\/figure>/s.exec(report.html)?.[0] ?? '';
+    const ageLabels = /role-axis-label[^]*?<\/g>/.exec(ageSvg)?.[0].match(/>[^<]+<\/text>/g)?.map((t) => Number(t.slice(1, -7))) ?? [];
+    assert.ok(ageLabels.length >= 5 && ageLabels.every((v) => v % 10 === 0), ageLabels.join(' '));
     // the split legend reads train, val, test, in colours told apart with red–green colour blindness;
     // the scatter plot's legend symbols are opaque (its dots are faint)
     const figure = (id: string): string => new RegExp(`<figure class="chart" id="chart-${id}".*?</figure>`, 's').exec(report.html)?.[0] ?? '';

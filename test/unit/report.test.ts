@@ -12,6 +12,8 @@ import { parsePredictionsCsv, predictionsCsv, summarise, type PredictionRecord }
 import { buildReport, readTrainingLog } from '../../src/report/build.js';
 import { edaStats, duplicatePairs } from '../../src/report/eda.js';
 import { renderSvg } from '../../src/report/vega.js';
+import { cleaningSection, farthestNearPairs, type RenderedCharts } from '../../src/report/sections.js';
+import { Thumbnails } from '../../src/report/html.js';
 import { balanceNote, labelAgreementNote } from '../../src/report/model-card.js';
 import { SummaryFileSchema, type LabelAgreement, type LabelDistribution, type SummaryFile } from '../../src/workspace/summary.js';
 
@@ -213,4 +215,20 @@ test('training curves come from metadata.training.history when there is no JSONL
   ]);
   assert.match(await renderSvg(chart.spec), /^<svg/);
   assert.equal(historyFromMetadata(metadata), null);
+});
+
+test('cleaning examples: the closest recorded pairs and the farthest near duplicates of the manifest', async () => {
+  const row = (i: number, phash: string, status: ManifestRow['status'], duplicateOf: string | null): ManifestRow => ({
+    source: `/d/${i}.jpg`, name: `${i}.jpg`, size: 1, sha256: null, phash, width: 200, height: 200, age: 30, gender: 'male', ethnicity: 'White', datetime: null,
+    status, reason: status === 'kept' ? '' : 'near-identical to the kept file, same labels', cluster: status === 'kept' ? null : i, duplicateOf, split: status === 'kept' ? 'train' : null,
+  });
+  // ten kept files, each with a near duplicate 0…9 bits away (pHash 0 vs the low bits set)
+  const rows = Array.from({ length: 10 }, (_, i) => [row(i, '0000000000000000', 'kept', null), row(100 + i, ((1 << i) - 1).toString(16).padStart(16, '0'), 'duplicate-near', `/d/${i}.jpg`)]).flat();
+  assert.deepEqual(farthestNearPairs(rows, 3).map((p) => p.distance), [9, 8, 7]);
+  // prepare records only the closest pairs: 24 at distance 0
+  const summary = { files: 20, kept: 10, examplePairs: Array.from({ length: 24 }, (_, i) => ({ a: `/d/${i % 10}.jpg`, b: `/d/x${i}.jpg`, distance: 0 })) } as unknown as SummaryFile;
+  const charts = { eda: [], figures: () => '' } as unknown as RenderedCharts;
+  const thumbs = new Thumbnails(80, async () => Promise.reject(new Error('no image')));
+  const [, , body] = await cleaningSection(rows, summary, charts, thumbs);
+  assert.deepEqual(body.match(/pHash distance \d+/g), ['pHash distance 0', 'pHash distance 0', 'pHash distance 0', 'pHash distance 9', 'pHash distance 8', 'pHash distance 7', 'pHash distance 6', 'pHash distance 5']);
 });

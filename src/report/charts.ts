@@ -222,7 +222,8 @@ export function trainingChart(log: ReadonlyArray<Record<string, unknown>>): Char
           color: { field: 'stage', type: 'nominal', title: null },
         },
       },
-      resolve: { scale: { y: 'independent' } },
+      // an x axis under every panel: a shared one is drawn under each column, also under an empty last cell
+      resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
     } as ChartSpec,
   };
 }

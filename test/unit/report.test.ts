@@ -215,6 +215,9 @@ test('training curves come from metadata.training.history when there is no JSONL
   ]);
   assert.match(await renderSvg(chart.spec), /^<svg/);
   assert.equal(historyFromMetadata(metadata), null);
+  // four quantities on a 3-column grid: one x axis per panel, none under the two empty cells
+  const four = trainingChart([1, 2, 3].map((epoch) => ({ epoch, a: epoch, b: 1 / epoch, c: 2 * epoch, d: 5 - epoch })))!;
+  assert.equal((await renderSvg(four.spec)).match(/>epoch<\/text>/g)?.length, 4);
 });
 
 test('cleaning examples: the closest recorded pairs and the farthest near duplicates of the manifest', async () => {

@@ -103,7 +103,7 @@ function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, unkn
 async function renderCharts(eda: ChartDef[], training: ChartDef | null, evaluation: ChartDef[], abstention: ChartDef[]): Promise<RenderedCharts> {
   const all = [...eda, ...(training ? [training] : []), ...evaluation, ...abstention];
   const svgs = new Map<string, string>();
-  for (const c of all) svgs.set(c.id, await renderSvg(c.spec));
+  for (const c of all) svgs.set(c.id, await renderSvg(c.spec, `${c.title}. ${c.caption}`));
   const figure = (c: ChartDef): string =>
     `<figure class="chart" id="chart-${esc(c.id)}" data-chart="${esc(c.id)}"><figcaption><b>${esc(c.title)}</b>${esc(c.caption)}</figcaption>${svgs.get(c.id)!}</figure>`;
   return { eda, training, evaluation, abstention, all, figures: (defs) => defs.map(figure).join('\n') };

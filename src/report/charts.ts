@@ -1,4 +1,4 @@
-import { ETHNICITIES, GENDERS } from '../core/types.js';
+import { ETHNICITIES, GENDERS, SPLITS } from '../core/types.js';
 import { AGE_BUCKETS } from '../data/labels.js';
 import type { EvaluationResult, PredictionRecord } from '../eval/evaluate.js';
 import type { ConfusionMatrix } from '../eval/metrics.js';
@@ -15,7 +15,18 @@ export interface ChartDef {
 }
 
 const GENDER_COLOURS = { domain: [...GENDERS], range: ['#4c78a8', '#e45756'] };
+// Okabe–Ito colours: told apart with red–green colour blindness too
+const SPLIT_COLOURS = { domain: [...SPLITS], range: ['#0072b2', '#e69f00', '#009e73'] };
+const ETHNICITY_COLOURS = { domain: [...ETHNICITIES], range: ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9'] };
 const BUCKETS = AGE_BUCKETS.map((b) => b.name);
+/** Tick values of the age-error axis (years). */
+export const ERROR_TICKS = [-60, -40, -20, -8, 0, 8, 20, 40, 60];
+
+/** 0, 10, 20, … up to the oldest age. */
+export function decadeTicks(eda: EdaStats): number[] {
+  const oldest = eda.ageYears.at(-1)?.age ?? 0;
+  return Array.from({ length: Math.floor(oldest / 10) + 1 }, (_, i) => i * 10);
+}
 
 /** Age distributions: per year of age and per decade. */
 function ageCharts(eda: EdaStats): ChartDef[] {
@@ -30,7 +41,8 @@ function ageCharts(eda: EdaStats): ChartDef[] {
         data: { values: eda.ageYears.map((a) => ({ ...a, next: a.age + 1 })) },
         mark: { type: 'bar', color: '#4c78a8' },
         encoding: {
-          x: { field: 'age', type: 'quantitative', bin: { binned: true, step: 1 }, title: 'age (years)' },
+          // ticks every 10 years (bin-edge ticks started at the youngest age: 1, 9, 17, …)
+          x: { field: 'age', type: 'quantitative', bin: { binned: true, step: 1 }, axis: { values: decadeTicks(eda) }, title: 'age (years)' },
           x2: { field: 'next' },
           y: { field: 'count', type: 'quantitative', title: 'faces' },
           tooltip: [{ field: 'age' }, { field: 'count' }],
@@ -124,12 +136,13 @@ function cleaningChart(eda: EdaStats): ChartDef {
       width: 420,
       height: { step: 22 },
       data: { values: eda.statusCounts },
-      mark: { type: 'bar', color: '#72b7b2' },
       encoding: {
         y: { field: 'status', type: 'nominal', sort: '-x', title: null },
-        x: { field: 'count', type: 'quantitative', title: 'files', scale: { type: 'symlog' } },
+        x: { field: 'count', type: 'quantitative', title: 'files (log scale)', scale: { type: 'symlog' } },
         tooltip: [{ field: 'status' }, { field: 'count' }],
       },
+      // on a log scale few ticks get a label: each bar carries its count
+      layer: [{ mark: { type: 'bar', color: '#72b7b2' } }, { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { text: { field: 'count', type: 'quantitative', format: ',' } } }],
     } as ChartSpec,
   };
 }
@@ -149,9 +162,9 @@ function splitComparisonChart(eda: EdaStats): ChartDef {
           mark: 'bar',
           encoding: {
             x: { field: 'bucket', type: 'ordinal', sort: BUCKETS, title: 'age bucket' },
-            xOffset: { field: 'split', type: 'nominal' },
+            xOffset: { field: 'split', type: 'nominal', sort: [...SPLITS] },
             y: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of split' },
-            color: { field: 'split', type: 'nominal' },
+            color: { field: 'split', type: 'nominal', scale: SPLIT_COLOURS },
           },
         },
         {
@@ -161,9 +174,9 @@ function splitComparisonChart(eda: EdaStats): ChartDef {
           mark: 'bar',
           encoding: {
             x: { field: 'ethnicity', type: 'nominal', sort: [...ETHNICITIES], title: null },
-            xOffset: { field: 'split', type: 'nominal' },
+            xOffset: { field: 'split', type: 'nominal', sort: [...SPLITS] },
             y: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of split' },
-            color: { field: 'split', type: 'nominal' },
+            color: { field: 'split', type: 'nominal', scale: SPLIT_COLOURS },
           },
         },
       ],
@@ -209,7 +222,8 @@ export function trainingChart(log: ReadonlyArray<Record<string, unknown>>): Char
           color: { field: 'stage', type: 'nominal', title: null },
         },
       },
-      resolve: { scale: { y: 'independent' } },
+      // an x axis under every panel: a shared one is drawn under each column, also under an empty last cell
+      resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
     } as ChartSpec,
   };
 }
@@ -310,7 +324,8 @@ export function evaluationCharts(result: EvaluationResult, records: readonly Pre
             data: { values: records.map((r) => ({ error: Math.max(-60, Math.min(60, r.predictedAge - r.age)) })) },
             mark: { type: 'bar', color: '#4c78a8' },
             encoding: {
-              x: { field: 'error', type: 'quantitative', bin: { step: 2, extent: [-60, 60] }, title: 'error (years, clipped to ±60)' },
+              // ticks at 0 and at the ±8 criterion, not at every 16th bin edge (−60, −44, … 52)
+              x: { field: 'error', type: 'quantitative', bin: { step: 2, extent: [-60, 60] }, axis: { values: ERROR_TICKS }, title: 'error (years, clipped to ±60)' },
               y: { aggregate: 'count', type: 'quantitative', title: 'faces' },
             },
           },
@@ -345,7 +360,8 @@ export function evaluationCharts(result: EvaluationResult, records: readonly Pre
             encoding: {
               x: { field: 'age', type: 'quantitative' },
               y: { field: 'predicted', type: 'quantitative' },
-              color: { field: 'ethnicity', type: 'nominal', sort: [...ETHNICITIES] },
+              // the dots are faint (many overlap); the legend's are not
+              color: { field: 'ethnicity', type: 'nominal', scale: ETHNICITY_COLOURS, legend: { symbolOpacity: 1 } },
             },
           },
         ],

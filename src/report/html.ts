@@ -56,11 +56,14 @@ export async function gallery(thumbs: Thumbnails, tiles: readonly Tile[]): Promi
   return `<div class="gallery">${items.join('')}</div>`;
 }
 
-/** A plain table; `cells` are already-escaped HTML. */
+/**
+ * A plain table; `cells` are already-escaped HTML. It sits in a box that scrolls sideways, so a table
+ * wider than a phone's screen does not widen the page.
+ */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[], className = ''): string {
   const head = headers.map((h) => `<th>${esc(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
-  return `<table class="${className}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  return `<div class="table-wrap"><table class="${className}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 export const REPORT_CSS = `
@@ -75,5 +78,9 @@ figure.tile.bad img{border-color:#e45756}figure.tile.good img{border-color:#54a2
 .missing{width:80px;height:80px;background:#eee;display:flex;align-items:center;justify-content:center;color:#888;margin:auto}
 .pair{display:inline-block;margin:6px 14px 6px 0;vertical-align:top}.pair .gallery{flex-wrap:nowrap}
 .card{background:#fafbfc;border:1px solid #e1e4e8;border-radius:6px;padding:4px 18px}.warn{color:#a33}
-.lime img{max-width:100%;border:1px solid #ddd}.muted{color:#777}details{margin:8px 0}summary{cursor:pointer;font-weight:bold}
+.lime img{max-width:100%;height:auto;border:1px solid #ddd}.muted{color:#777}details{margin:8px 0}summary{cursor:pointer;font-weight:bold}
+.table-wrap{overflow-x:auto;max-width:100%}table.kv td{overflow-wrap:anywhere}
+@media (max-width:640px){body{padding:12px}nav ul{columns:1}}
+@media print{body{max-width:none;padding:0}figure.chart,.table-wrap{overflow:visible}figure.chart svg{max-width:100%;height:auto}
+figure.chart,figure.tile,figure.lime,.pair,tr{break-inside:avoid}h2,h3,h4{break-after:avoid}}
 `;

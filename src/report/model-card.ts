@@ -72,7 +72,7 @@ export function photoShiftHtml(photos: PhotoEvaluation | null | undefined, repor
   const gender = `${s.gender.accuracy === null ? 'n/a' : `${percent(s.gender.accuracy)} on the ${percent(s.gender.coverage ?? 0)} of faces answered`}${photoSettings(photos, reportedThreshold)}`;
   return `<h3>On photos of another population</h3>
 <p>Photo path (${esc(photos.detector ?? 'no detection')}${photos.alignment ? `, chips cut by ${esc(alignmentWords(photos.alignment))}` : ''}) on <code>${esc(photos.photos)}</code>, ${s.photos} labelled photos, evaluated ${esc(photos.createdAt.slice(0, 10))}: a face found in <b>${percent(s.found.share ?? 0)}</b>; age MAE <b>${fmt(s.age.mae, 2)}</b> (mean signed error ${signed(s.age.meanError)}); gender accuracy ${gender}. Signed error is predicted − labelled age: negative means the faces read younger than their labels. A shift of one sign across the adult decades is a difference between populations (and annotators), not noise; training did not see these photos.${biasShare(s)}</p>
-<table><thead><tr><th>labelled age</th><th>faces</th><th>mean signed error (years)</th><th>MAE</th></tr></thead><tbody>${rows}</tbody></table>`;
+<div class="table-wrap"><table><thead><tr><th>labelled age</th><th>faces</th><th>mean signed error (years)</th><th>MAE</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** The abstention paragraph: the threshold, coverage and answered accuracy overall and for ages 0–9 (val figures from the metadata). */
@@ -138,10 +138,10 @@ export function modelCardHtml(input: ModelCardInput): string {
             `<li>${esc(s.name)} — ${g.metric === 'mae' ? 'age MAE' : 'gender accuracy'}: best <b>${esc(g.best!.name)}</b> ${fmt(g.best!.value)} (n=${g.best!.count}), worst <b>${esc(g.worst!.name)}</b> ${fmt(g.worst!.value)} (n=${g.worst!.count}); gap ${fmt(g.gap)}.</li>`,
         ),
     );
+  // the group size the gaps were computed over (each slicing records it; older files: the default)
+  const minGroupSize = evaluation.slices[0]?.minGroupSize ?? EVALUATE_DEFAULTS.minGroupSize;
   const bigErrors = evaluation.bestWorst.age.worst.filter((s) => s.score > 20).length;
   const noisy = input.statusCounts.filter((s) => CLEANED_STATUSES.includes(s.status) && s.count > 0);
-  // the slicings' own smallest group named best or worst (one setting per evaluation)
-  const minGroupSize = evaluation.slices[0]?.minGroupSize ?? EVALUATE_DEFAULTS.minGroupSize;
   return `<div class="card">
 <h3>Model</h3>
 <p><b>${esc(metadata.name)}</b>, encoder <code>${esc(metadata.encoder)}</code>, input ${esc(metadata.inputSize)}×${esc(metadata.inputSize)}, created ${esc(metadata.createdAt)}. One network with two heads: expected age (with an 80% interval) and the probability of the <code>female</code> label.${(metadata['inference'] as { flipTta?: boolean } | undefined)?.flipTta ? ' Inference averages each chip with its mirror image (flip test-time augmentation, chosen on val).' : ''}</p>

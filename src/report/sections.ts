@@ -8,6 +8,7 @@ import { percent } from '../core/format.js';
 import { mulberry32, shuffleInPlace } from '../core/random.js';
 import { EVALUATE_DEFAULTS, type EvaluationResult, type SampleRef } from '../eval/evaluate.js';
 import type { SlicingResult } from '../eval/slices.js';
+import { hammingHex } from '../data/phash.js';
 import { prepareChip } from '../explain/input.js';
 import { lime } from '../explain/lime.js';
 import { explanationPng } from '../explain/overlay.js';
@@ -83,6 +84,22 @@ function summaryTableRows(summary: SummaryFile): string[][] {
   return rows;
 }
 
+/**
+ * The `count` near-duplicate pairs of the manifest (a dropped file and the file it duplicates) farthest
+ * apart in pHash distance, farthest first: where the threshold bites. summary.json records only the
+ * closest pairs, usually all at distance 0.
+ */
+export function farthestNearPairs(rows: readonly ManifestRow[], count: number): Array<{ a: string; b: string; distance: number }> {
+  const bySource = new Map(rows.map((r) => [r.source, r]));
+  const pairs: Array<{ a: string; b: string; distance: number }> = [];
+  for (const r of rows) {
+    const kept = r.status === 'duplicate-near' && r.duplicateOf ? bySource.get(r.duplicateOf) : undefined;
+    if (!kept?.phash || !r.phash || kept.phash.length !== r.phash.length) continue;
+    pairs.push({ a: kept.source, b: r.source, distance: hammingHex(kept.phash, r.phash) });
+  }
+  return pairs.sort((x, y) => y.distance - x.distance || x.b.localeCompare(y.b)).slice(0, count);
+}
+
 /** Example pairs: from summary.json when prepare recorded them (plus conflicts from the manifest), else from the manifest. */
 async function examplePairs(rows: readonly ManifestRow[], summary: SummaryFile | null, thumbs: Thumbnails): Promise<string[]> {
   const pairHtml: string[] = [];
@@ -93,7 +110,8 @@ async function examplePairs(rows: readonly ManifestRow[], summary: SummaryFile |
   };
   // the closest pairs are usually re-encodes; the farthest still-flagged ones show where the threshold bites
   const byDistance = [...(summary?.examplePairs ?? [])].sort((x, y) => x.distance - y.distance);
-  const recorded = byDistance.length <= 8 ? byDistance : [...byDistance.slice(0, 3), ...byDistance.slice(-5)];
+  const farthest = farthestNearPairs(rows, 5);
+  const recorded = byDistance.length <= 8 ? byDistance : [...byDistance.slice(0, 3), ...(farthest.length ? farthest : byDistance.slice(-5))];
   for (const p of recorded) {
     const tiles: Tile[] = [
       { source: p.a, caption: label(p.a) },
@@ -117,7 +135,7 @@ export async function cleaningSection(rows: readonly ManifestRow[], summary: Sum
   return [
     'cleaning',
     'Cleaning summary',
-    `${charts.figures(charts.eda.filter((c) => c.id === 'cleaning-status'))}${summaryRows.length ? table([WORKSPACE_FILES.summary, 'value'], summaryRows) : ''}<h3>Example near-duplicate and conflicting pairs</h3>${pairHtml.join('') || '<p class="muted">No duplicates recorded in the manifest.</p>'}`,
+    `${charts.figures(charts.eda.filter((c) => c.id === 'cleaning-status'))}${summaryRows.length ? table([WORKSPACE_FILES.summary, 'value'], summaryRows, 'kv') : ''}<h3>Example near-duplicate and conflicting pairs</h3>${pairHtml.join('') || '<p class="muted">No duplicates recorded in the manifest.</p>'}`,
   ];
 }
 

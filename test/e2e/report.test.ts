@@ -114,6 +114,25 @@ test('report.html opens in headless Chromium with every chart rendered and no co
       assert.ok(stats.images > 20, `thumbnails: ${stats.images}`);
       assert.equal(stats.broken, 0, 'every embedded image decodes');
       assert.deepEqual(errors, []);
+
+      // on a phone the page does not scroll sideways (wide tables and charts scroll in their own box)
+      // and the table of contents is one column
+      await page.setViewportSize({ width: 390, height: 844 });
+      const phone = await page.evaluate(() => ({
+        pageWidth: document.documentElement.scrollWidth,
+        tocColumns: getComputedStyle(document.querySelector('nav ul')!).columnCount,
+        tables: document.querySelectorAll('table').length,
+      }));
+      assert.ok(phone.tables > 5, `tables: ${phone.tables}`);
+      assert.deepEqual({ pageWidth: phone.pageWidth, tocColumns: phone.tocColumns }, { pageWidth: 390, tocColumns: '1' });
+      // printed on A4 (about 720 CSS px between the margins) no chart is cut off at the right edge
+      await page.setViewportSize({ width: 720, height: 1000 });
+      await page.emulateMedia({ media: 'print' });
+      const clipped = await page.evaluate(() =>
+        Array.from(document.querySelectorAll('figure.chart')).filter((f) => f.querySelector('svg')!.getBoundingClientRect().right > f.getBoundingClientRect().right + 1).map((f) => f.id),
+      );
+      assert.deepEqual(clipped, []);
+      assert.ok((await page.pdf({ format: 'A4' })).subarray(0, 5).toString() === '%PDF-');
     } finally {
       await browser.close();
     }

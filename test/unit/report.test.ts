@@ -12,6 +12,8 @@ import { parsePredictionsCsv, predictionsCsv, summarise, type PredictionRecord }
 import { buildReport, readTrainingLog } from '../../src/report/build.js';
 import { edaStats, duplicatePairs } from '../../src/report/eda.js';
 import { renderSvg } from '../../src/report/vega.js';
+import { cleaningSection, farthestNearPairs, type RenderedCharts } from '../../src/report/sections.js';
+import { Thumbnails } from '../../src/report/html.js';
 import { balanceNote, labelAgreementNote, modelCardHtml } from '../../src/report/model-card.js';
 import { SummaryFileSchema, type LabelAgreement, type LabelDistribution, type SummaryFile } from '../../src/workspace/summary.js';
 
@@ -61,6 +63,10 @@ test('Vega-Lite specs render to SVG in Node', async () => {
   const svg = await renderSvg({ data: { values: [{ a: 'x', b: 1 }] }, mark: 'bar', encoding: { x: { field: 'a', type: 'nominal' }, y: { field: 'b', type: 'quantitative' } } });
   assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   assert.equal(svg.match(/<svg/g)?.length, 1);
+  // with a label: one named image to a screen reader, not one ARIA node per mark
+  const named = await renderSvg({ data: { values: [{ a: 'x', b: 1 }, { a: 'y', b: 2 }] }, mark: 'bar', encoding: { x: { field: 'a', type: 'nominal' }, y: { field: 'b', type: 'quantitative' } } }, 'Bars "a" & b');
+  assert.match(named, /^<svg role="img" aria-label="Bars &quot;a&quot; &amp; b" /);
+  assert.doesNotMatch(named, /aria-label="a: |aria-roledescription="bar"/);
 });
 
 test('EDA counts, duplicate pairs and training log parsing', async () => {
@@ -140,6 +146,31 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     // what cleaning dropped: the duplicates as well as the conflicting and malformed labels, with their counts
     const card = modelCardHtml({ metadata, evaluation, statusCounts: [{ status: 'kept', count: 20 }, { status: 'invalid-label', count: 5 }, { status: 'duplicate-exact', count: 139 }, { status: 'duplicate-near', count: 8499 }, { status: 'conflict', count: 2063 }] });
     assert.match(card, /cleaning removed or flagged them \(5 invalid-label, 139 duplicate-exact, 8499 duplicate-near, 2063 conflict\)/);
+    // every chart is one image named by its title and caption
+    const svgTags = report.html.match(/<svg[^>]*>/g) ?? [];
+    assert.equal(svgTags.filter((t) => /^<svg role="img" aria-label="[^"]+\. [^"]+"/.test(t)).length, report.charts);
+    // every table sits in a box that scrolls sideways (a phone's page does not widen)
+    assert.equal(report.html.match(/<div class="table-wrap"><table/g)?.length, report.html.match(/<table/g)?.length);
+    // the error histogram's axis has ticks at 0 and at the ±8 criterion
+    const histogram = /<figure class="chart" id="chart-error-histogram".*?<\/figure>/s.exec(report.html)?.[0] ?? '';
+    const xLabels = /role-axis-label[^]*?<\/g>/.exec(histogram)?.[0].match(/>[^<]+<\/text>/g)?.map((t) => t.slice(1, -7));
+    assert.deepEqual(xLabels, ['−60', '−40', '−20', '−8', '0', '8', '20', '40', '60']);
+    // the cleaning chart (log scale) labels each bar with its count (fixture: 39 kept, 1 near duplicate)
+    const cleaning = /<figure class="chart" id="chart-cleaning-status".*?<\/figure>/s.exec(report.html)?.[0] ?? '';
+    assert.deepEqual(/role-mark.*$/s.exec(cleaning)?.[0].match(/>\d[\d,]*<\/text>/g), ['>39</text>', '>1</text>']);
+    // the age histogram's ticks are whole decades, not every 8th bin edge from the youngest age
+    const ageSvg = /<figure class="chart" id="chart-age-years".*?<\/figure>/s.exec(report.html)?.[0] ?? '';
+    const ageLabels = /role-axis-label[^]*?<\/g>/.exec(ageSvg)?.[0].match(/>[^<]+<\/text>/g)?.map((t) => Number(t.slice(1, -7))) ?? [];
+    assert.ok(ageLabels.length >= 5 && ageLabels.every((v) => v % 10 === 0), ageLabels.join(' '));
+    // the split legend reads train, val, test, in colours told apart with red–green colour blindness;
+    // the scatter plot's legend symbols are opaque (its dots are faint)
+    const figure = (id: string): string => new RegExp(`<figure class="chart" id="chart-${id}".*?</figure>`, 's').exec(report.html)?.[0] ?? '';
+    const legend = (id: string): string => /role-legend.*$/s.exec(figure(id))?.[0] ?? '';
+    assert.deepEqual(legend('split-comparison').match(/>(train|val|test)</g), ['>train<', '>val<', '>test<']);
+    assert.deepEqual(legend('split-comparison').match(/fill="#[0-9a-f]{6}"/g)?.slice(0, 3), ['fill="#0072b2"', 'fill="#e69f00"', 'fill="#009e73"']);
+    const symbols = legend('predicted-vs-actual').match(/<path transform="translate\(6,6\)"[^>]*>/g) ?? [];
+    assert.equal(symbols.length, ETHNICITIES.length);
+    assert.ok(symbols.every((p) => p.includes('opacity="1"')), symbols.join('\n'));
     assert.ok(!/<script/i.test(report.html), 'self-contained and static');
     assert.ok(!/(src|href)="https?:/i.test(report.html), 'no external resources');
     // the same report without a training log has one chart fewer and says why
@@ -188,4 +219,23 @@ test('training curves come from metadata.training.history when there is no JSONL
   ]);
   assert.match(await renderSvg(chart.spec), /^<svg/);
   assert.equal(historyFromMetadata(metadata), null);
+  // four quantities on a 3-column grid: one x axis per panel, none under the two empty cells
+  const four = trainingChart([1, 2, 3].map((epoch) => ({ epoch, a: epoch, b: 1 / epoch, c: 2 * epoch, d: 5 - epoch })))!;
+  assert.equal((await renderSvg(four.spec)).match(/>epoch<\/text>/g)?.length, 4);
+});
+
+test('cleaning examples: the closest recorded pairs and the farthest near duplicates of the manifest', async () => {
+  const row = (i: number, phash: string, status: ManifestRow['status'], duplicateOf: string | null): ManifestRow => ({
+    source: `/d/${i}.jpg`, name: `${i}.jpg`, size: 1, sha256: null, phash, width: 200, height: 200, age: 30, gender: 'male', ethnicity: 'White', datetime: null,
+    status, reason: status === 'kept' ? '' : 'near-identical to the kept file, same labels', cluster: status === 'kept' ? null : i, duplicateOf, split: status === 'kept' ? 'train' : null,
+  });
+  // ten kept files, each with a near duplicate 0…9 bits away (pHash 0 vs the low bits set)
+  const rows = Array.from({ length: 10 }, (_, i) => [row(i, '0000000000000000', 'kept', null), row(100 + i, ((1 << i) - 1).toString(16).padStart(16, '0'), 'duplicate-near', `/d/${i}.jpg`)]).flat();
+  assert.deepEqual(farthestNearPairs(rows, 3).map((p) => p.distance), [9, 8, 7]);
+  // prepare records only the closest pairs: 24 at distance 0
+  const summary = { files: 20, kept: 10, examplePairs: Array.from({ length: 24 }, (_, i) => ({ a: `/d/${i % 10}.jpg`, b: `/d/x${i}.jpg`, distance: 0 })) } as unknown as SummaryFile;
+  const charts = { eda: [], figures: () => '' } as unknown as RenderedCharts;
+  const thumbs = new Thumbnails(80, async () => Promise.reject(new Error('no image')));
+  const [, , body] = await cleaningSection(rows, summary, charts, thumbs);
+  assert.deepEqual(body.match(/pHash distance \d+/g), ['pHash distance 0', 'pHash distance 0', 'pHash distance 0', 'pHash distance 9', 'pHash distance 8', 'pHash distance 7', 'pHash distance 6', 'pHash distance 5']);
 });

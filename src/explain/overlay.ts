@@ -4,8 +4,14 @@ import type { LimeExplanation } from './lime.js';
 import type { OcclusionMap } from './occlusion.js';
 
 /**
- * The LIME overlay: the top-k superpixels tinted green (they raise the explained output) or red (they
- * lower it), outlined in yellow; everything else dimmed. Returns RGB pixels of the same size.
+ * Tints of the LIME overlay: Okabe–Ito blue and orange, told apart with red–green colour blindness
+ * (the commonest), unlike green and red.
+ */
+export const LIME_TINTS = Object.freeze({ raises: [0, 114, 178] as const, lowers: [230, 159, 0] as const });
+
+/**
+ * The LIME overlay: the top-k superpixels tinted blue (they raise the explained output) or orange
+ * (they lower it), outlined in white; everything else dimmed. Returns RGB pixels of the same size.
  */
 export function limeOverlayPixels(image: RawImage, ex: LimeExplanation): RawImage {
   const { width: w, height: h } = image;
@@ -31,15 +37,13 @@ export function limeOverlayPixels(image: RawImage, ex: LimeExplanation): RawImag
       (y > 0 && seg.labels[p - w] !== label) ||
       (y < h - 1 && seg.labels[p + w] !== label);
     if (edge) {
-      out[o] = 255;
-      out[o + 1] = 220;
-      out[o + 2] = 0;
+      out[o] = out[o + 1] = out[o + 2] = 255;
       continue;
     }
-    const tint = ex.weights[label]! >= 0 ? [40, 200, 80] : [220, 40, 40];
-    out[o] = Math.round(0.6 * r + 0.4 * tint[0]!);
-    out[o + 1] = Math.round(0.6 * g + 0.4 * tint[1]!);
-    out[o + 2] = Math.round(0.6 * b + 0.4 * tint[2]!);
+    const tint = ex.weights[label]! >= 0 ? LIME_TINTS.raises : LIME_TINTS.lowers;
+    out[o] = Math.round(0.5 * r + 0.5 * tint[0]);
+    out[o + 1] = Math.round(0.5 * g + 0.5 * tint[1]);
+    out[o + 2] = Math.round(0.5 * b + 0.5 * tint[2]);
   }
   return { data: out, width: w, height: h, channels: 3 };
 }

@@ -204,7 +204,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
         if (!card) return;
         card.querySelector('img').src = f.explanation.overlayPng;
         var what = f.explanation.output === 'age' ? 'the age' : 'P(' + f.explanation.output + ')';
-        card.querySelector('.pending').textContent = 'explanation of ' + what + ': green raises it, red lowers it';
+        card.querySelector('.pending').textContent = 'explanation of ' + what + ': blue raises it, orange lowers it';
       });
       var rest = facesEl.querySelectorAll('.face-card img:not([src])');
       for (var k = 0; k < rest.length; k++) rest[k].parentNode.querySelector('.pending').textContent = 'not explained (the server explains the first ' + ex.faces.length + ' faces)';

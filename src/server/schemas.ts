@@ -103,7 +103,7 @@ export const ExplainedFace = Face.extend({
     target: z.enum(['age', 'gender']),
     output: z
       .enum(['age', 'female', 'male'])
-      .describe("What the overlay explains: the expected age, or the probability of the more likely gender label (female when femaleProbability ≥ 0.5; also when the answer is 'uncertain'). Green regions raise it, red ones lower it."),
+      .describe("What the overlay explains: the expected age, or the probability of the more likely gender label (female when femaleProbability ≥ 0.5; also when the answer is 'uncertain'). Blue regions raise it, orange ones lower it."),
     overlayPng: z.string().describe('data: URL of a PNG: the aligned face chip with the regions that drove the output highlighted.'),
   }),
 });

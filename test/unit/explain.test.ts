@@ -11,6 +11,8 @@ import { prepareChip } from '../../src/explain/input.js';
 import { explainImage } from '../../src/explain/explain.js';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { limeExplainer } from '../../src/server/lime-explainer.js';
+import { LIME_TINTS, limeOverlayPixels } from '../../src/explain/overlay.js';
+import type { LimeExplanation } from '../../src/explain/lime.js';
 
 /** 200×200 chip: bright blocky texture in the top-left quadrant, darker varied colours elsewhere. */
 function texturedChip(seed = 1): RawImage {
@@ -295,4 +297,22 @@ test('explainImage and limeStability refuse an empty seed list with INVALID_ARGU
     e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes(`for ${name} but received an array of length 0`);
   await assert.rejects(explainImage(model, texturedChip(), { samples: 50, stabilitySeeds: [] }), isEmptySeeds('stabilitySeeds'));
   await assert.rejects(limeStability(model, texturedChip(), [], { samples: 50 }), isEmptySeeds('seeds'));
+});
+
+test('the LIME overlay tints a raising region blue and a lowering one orange (told apart with red–green colour blindness), outlines them in white and dims the rest', () => {
+  // 12×4 grey image, three 4×4 superpixels: 0 raises the output, 1 lowers it, 2 is not among the top
+  const w = 12;
+  const h = 4;
+  const image: RawImage = { data: new Uint8Array(w * h * 3).fill(100), width: w, height: h, channels: 3 };
+  const labels = new Int32Array(w * h).map((_v, p) => Math.floor((p % w) / 4));
+  const ex = { segmentation: { width: w, height: h, labels, count: 3 }, weights: Float64Array.from([0.5, -0.3, 0.01]), top: [0, 1] } as unknown as LimeExplanation;
+  const out = limeOverlayPixels(image, ex);
+  const at = (x: number, y: number): number[] => Array.from(out.data.subarray((y * w + x) * 3, (y * w + x) * 3 + 3));
+  const mix = (tint: readonly number[]): number[] => tint.map((c) => Math.round(0.5 * 100 + 0.5 * c));
+  assert.deepEqual(at(1, 1), mix(LIME_TINTS.raises));
+  assert.deepEqual(at(5, 1), mix(LIME_TINTS.lowers));
+  assert.deepEqual(at(3, 1), [255, 255, 255], 'the edge of a top superpixel is white');
+  assert.deepEqual(at(9, 1), [45, 45, 45], 'outside the top superpixels: dimmed grey');
+  const [raises, lowers] = [at(1, 1), at(5, 1)];
+  assert.ok(raises[2]! > raises[0]! && lowers[0]! > lowers[2]!, 'blue against orange: they differ on the blue–yellow axis that red–green colour blindness keeps');
 });

@@ -78,6 +78,8 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   var NO_FACE_HINT = 'If this is a tight face crop (one face filling the picture), untick \u201cdetect faces\u201d to read it as one face.';
   var DETECT_HINT = 'If the photo has faces anywhere in it (not one face filling it), tick \u201cdetect faces\u201d.';
   var lastFile = null, shown = null, run = 0;
+  // said after the faces when several files were dropped at once: only the first is analysed
+  var droppedNote = '';
   // Aborts the requests of a run a later file (or option) superseded: the server then drops their work
   // instead of finishing it before it starts on the new photo.
   var inFlight = null;
@@ -192,7 +194,7 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     // the server keeps at most its --max-faces faces, the highest-scoring: say so when it cut some
     var cut = result.facesFound > result.faces.length ? result.faces.length + ' of ' + result.facesFound + ' faces (the highest-scoring; the server lists at most ' + result.faces.length + ')' : facesText(result.faces.length);
     return cut + (result.turned ? ', found with the photo turned ' + result.turned + '\u00b0' : '') +
-      (result.note ? ' (' + result.note + ')' : '') +
+      (result.note ? ' (' + result.note + ')' : '') + droppedNote +
       (photo.hidden ? ' (the photo cannot be shown here; the faces are listed below)' : '');
   }
   function explainFaces(result, file, mine, signal) {
@@ -333,7 +335,11 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
     });
   }
   drop.addEventListener('click', function () { input.click(); });
-  input.addEventListener('change', function () { if (input.files && input.files[0]) analyse(input.files[0]); input.value = ''; });
+  input.addEventListener('change', function () {
+    droppedNote = '';
+    if (input.files && input.files[0]) analyse(input.files[0]);
+    input.value = '';
+  });
   drop.addEventListener('dragover', function (e) { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', function () { drop.classList.remove('over'); });
   // A photo dropped anywhere on the page (on the zone, or on the photo shown) is analysed; the
@@ -342,8 +348,9 @@ export const PAGE_UI_SCRIPT = String.raw`(function () {
   document.addEventListener('drop', function (e) {
     e.preventDefault();
     drop.classList.remove('over');
-    var f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
-    if (f) analyse(f);
+    var files = (e.dataTransfer && e.dataTransfer.files) || [];
+    droppedNote = files.length > 1 ? ' (only the first of the ' + files.length + ' files dropped, ' + files[0].name + ', is analysed: drop one at a time)' : '';
+    if (files[0]) analyse(files[0]);
   });
   if (canExplain) $('target').addEventListener('change', function () { if (lastFile) analyse(lastFile); });
   $('detect').addEventListener('change', function () { if (lastFile) analyse(lastFile); });

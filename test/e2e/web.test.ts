@@ -48,18 +48,17 @@ async function serve(model: AgeGenderModel, detector: FaceDetector | null, expla
 }
 
 /** Drops a fixture photo on the drop zone, or on the element `on` (a drop event with a DataTransfer, as a real drag gives). */
-async function dropPhoto(page: Page, file: string, on = 'drop'): Promise<void> {
-  const b64 = (await readFile(new URL(file, PHOTOS))).toString('base64');
+async function dropPhoto(page: Page, file: string | readonly string[], on = 'drop'): Promise<void> {
+  const files = await Promise.all((typeof file === 'string' ? [file] : file).map(async (name) => ({ name, b64: (await readFile(new URL(name, PHOTOS))).toString('base64') })));
   await page.evaluate(
-    ({ b64, name, on }) => {
-      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    ({ files, on }) => {
       const dt = new DataTransfer();
-      dt.items.add(new File([bytes], name, { type: 'image/jpeg' }));
+      for (const { name, b64 } of files) dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type: 'image/jpeg' }));
       const zone = document.getElementById(on)!;
       zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
       zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     },
-    { b64, name: file, on },
+    { files, on },
   );
 }
 
@@ -176,6 +175,15 @@ describe('web page', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
         assert.equal(await page.getAttribute('#photo', 'alt'), 'the photo chosen', 'the alt text no longer says 7 faces are boxed');
       }));
   }
+
+  it('several files dropped at once: the first is analysed, and the status says the others were not', () =>
+    withPage(DESKTOP, async (page) => {
+      await page.goto(sure.url);
+      await dropPhoto(page, ['three-faces.jpg', 'no-face.jpg', 'many-faces.jpg']);
+      await page.waitForFunction(() => document.querySelectorAll('.face-card').length === 3, undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => /files dropped/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+      assert.match(await page.textContent('#status') ?? '', /3 faces.*\(only the first of the 3 files dropped, three-faces\.jpg, is analysed: drop one at a time\)/);
+    }));
 
   it('boxes and labels are recomputed when the window shrinks from desktop to phone width', () =>
     withPage(DESKTOP, async (page) => {

@@ -97,6 +97,12 @@ export function firstFrameNote(header: ImageHeader): string | null {
   return `the ${FORMAT_NAMES[header.format]} holds ${header.pages} ${unit}: only the first was analysed`;
 }
 
+/** `{ note }` ({@link firstFrameNote}) for a file of several frames or pages, else nothing: spread into a result. */
+export function firstFrameNoteField(header: ImageHeader): { note?: string } {
+  const note = firstFrameNote(header);
+  return note === null ? {} : { note };
+}
+
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (default {@link DEFAULT_MAX_PIXELS}; {@link DEFAULT_MAX_PIXELS_SHRUNK} with `maxSide` for the formats it names). */
   maxPixels?: number;

@@ -13,7 +13,7 @@
 import { AgeGenderError, reasonOf, type ErrorCode } from '../core/errors.js';
 import { mapLimit } from '../core/limit.js';
 import { integerInRange } from '../core/validate.js';
-import { decodeImageWithHeader, firstFrameNote, readImageFile } from '../io/decode.js';
+import { decodeImageWithHeader, firstFrameNoteField, readImageFile } from '../io/decode.js';
 import { fetchImageBytes } from '../io/fetch.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
@@ -111,8 +111,7 @@ async function decodeFile(file: string, maxPixels: number | undefined, maxSide?:
   try {
     const bytes = isImageUrl(file) ? await fetchImageBytes(file) : await readImageFile(file);
     const { image, header } = await decodeImageWithHeader(bytes, file, { ...(maxPixels === undefined ? {} : { maxPixels }), ...(maxSide === undefined ? {} : { maxSide }) });
-    const note = firstFrameNote(header);
-    return { file, image, width: header.width, height: header.height, ...(note === null ? {} : { note }) };
+    return { file, image, width: header.width, height: header.height, ...firstFrameNoteField(header) };
   } catch (error) {
     return { file, error };
   }

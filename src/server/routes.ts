@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AgeGenderError } from '../core/errors.js';
 import { faceReport, roundTo, type AnalyzedFace, type AnalyzeResult } from '../pipeline/analyze.js';
-import { firstFrameNote, type ImageHeader } from '../io/decode.js';
+import { firstFrameNoteField } from '../io/decode.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { registerPageRoutes } from './page.js';
@@ -46,12 +46,6 @@ function refuseWhenFull(ctx: ServerContext): () => Promise<void> {
   return async () => ctx.queue.refuseIfFull();
 }
 
-/** `{ note }` for an upload of several frames or pages (only the first is analysed), else nothing: spread into the answer. */
-function noteOf(header: ImageHeader): { note?: string } {
-  const note = firstFrameNote(header);
-  return note === null ? {} : { note };
-}
-
 /** POST /v1/predict. */
 export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/v1/predict', { onRequest: refuseWhenFull(ctx) }, async (req, reply): Promise<PredictResponse> => {
@@ -67,7 +61,7 @@ export function registerPredictRoute(app: FastifyInstance, ctx: ServerContext): 
       turned: result.turned ?? 0,
       faces: result.faces.map((f) => faceReport(f, query.genderThreshold)),
       facesFound: result.facesFound ?? result.faces.length,
-      ...noteOf(upload.header),
+      ...firstFrameNoteField(upload.header),
       model: ctx.modelName,
       ms: roundTo(performance.now() - t0, 1),
     };
@@ -114,7 +108,7 @@ export function registerExplainRoute(app: FastifyInstance, ctx: ServerContext): 
       turned: out.result.turned ?? 0,
       faces: out.faces,
       facesFound: out.result.facesFound ?? out.result.faces.length,
-      ...noteOf(upload.header),
+      ...firstFrameNoteField(upload.header),
       model: ctx.modelName,
       ms: roundTo(performance.now() - t0, 1),
     };

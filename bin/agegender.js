@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` through the `prepare` script).
 import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 // onnxruntime-node (the fast inference runtime) crashes in a process whose command line is long
@@ -34,12 +33,11 @@ if (rerun) {
     console.error(`agegender: cannot re-run with a short command line: ${error.message}`);
     process.exit(1);
   });
-  child.on('exit', (code, signal) => {
+  child.on('exit', async (code, signal) => {
     if (code !== null) process.exit(code);
     // ended by a signal: end the same way, so the shell sees it (130 for Ctrl-C)
-    setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 2000).unref();
-    process.removeAllListeners(signal);
-    process.kill(process.pid, signal);
+    const { exitBySignal } = await import('../dist/cli/signal-exit.js');
+    exitBySignal(signal);
   });
 }
 let argv = process.argv;

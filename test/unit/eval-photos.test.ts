@@ -217,12 +217,14 @@ describe('evaluatePhotos on fixture photos', () => {
     const dark = chip.map((v) => v >> 1); // frames that differ: a GIF encoder merges identical ones
     const frames = (): Sharp => sharp(Buffer.concat([chip, dark, chip]), { raw: { width: 200, height: 600, channels: 3, pageHeight: 200 } });
     await frames().gif({ delay: [100, 100, 100] }).toFile(join(folder, 'anim.gif'));
-    await frames().tiff({ compression: 'lzw' }).toFile(join(folder, 'pages.tiff'));
+    const tiff = await frames().tiff({ compression: 'lzw' }).toBuffer();
+    await writeFile(join(folder, 'pages.tiff'), tiff);
     await copyFile(join(PHOTOS, 'chip-35-male.jpg'), join(folder, 'still.jpg'));
+    await writeFile(join(folder, 'cut.tiff'), tiff.subarray(0, tiff.length - 10)); // an interrupted download
     const labels = join(dir, 'frames.csv');
-    await writeFile(labels, 'file,age,gender\nanim.gif,35,male\npages.tiff,35,male\nstill.jpg,35,male\n');
+    await writeFile(labels, 'file,age,gender\nanim.gif,35,male\npages.tiff,35,male\nstill.jpg,35,male\ncut.tiff,35,male\n');
     const { records, files } = await evaluatePhotos({ photos: folder, labels, out: join(dir, 'frames-out'), model: fakeModel(), detect: false });
-    const notes = ['the GIF holds 3 frames: only the first was analysed', 'the TIFF holds 3 pages: only the first was analysed', undefined];
+    const notes = ['the GIF holds 3 frames: only the first was analysed', 'the TIFF holds 3 pages: only the first was analysed', undefined, 'the TIFF is cut off (a truncated file): only its first page, which is whole, was analysed'];
     assert.deepEqual(records.map((r) => [r.file, r.faces, r.note, r.error]), records.map((r, i) => [r.file, 1, notes[i], null]));
     const rows = (await readFile(files.predictions, 'utf8')).trim().split('\n');
     assert.ok(rows[0]!.endsWith(',ms,note,error'), rows[0]);

@@ -11,6 +11,7 @@
  *   import { loadModel, loadFaceDetector, loadImageInput, analyzeImage } from 'agegender';
  *   const [model, detector] = await Promise.all([loadModel(), loadFaceDetector()]);
  *   const { faces } = await analyzeImage(model, detector, await loadImageInput('group-photo.jpg'), { detect: true });
+ *   model.dispose(); detector.dispose(); // frees what they loaded, the 68-landmark net the photo path used included
  */
 export type { AgeGenderPrediction, FaceLabels, Gender, Ethnicity, ManifestRow, SplitName } from './core/types.js';
 export { GENDERS, ETHNICITIES, SPLITS } from './core/types.js';

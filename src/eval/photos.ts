@@ -37,6 +37,11 @@ export interface PhotoRecord extends PhotoLabel {
   predictedGender: string | null;
   /** Time for this photo (decode → detect → align → predict), in milliseconds; null when it failed. */
   ms: number | null;
+  /**
+   * Present when the file holds several frames or pages (an animated GIF, WebP or PNG, a multi-page
+   * TIFF) and only the first was analysed: says so in words (`firstFrameNote`), as `predict` does.
+   */
+  note?: string;
   /** Why the photo could not be read or analysed, else null. */
   error: string | null;
 }
@@ -231,16 +236,19 @@ export function summarisePhotos(records: readonly PhotoRecord[]): PhotoEvaluatio
   };
 }
 
-export const PHOTO_RECORD_COLUMNS = Object.freeze(['file', 'age', 'gender', 'faces', 'predicted_age', 'age_error', 'female_probability', 'predicted_gender', 'gender_correct', 'ms', 'error'] as const);
+export const PHOTO_RECORD_COLUMNS = Object.freeze(['file', 'age', 'gender', 'faces', 'predicted_age', 'age_error', 'female_probability', 'predicted_gender', 'gender_correct', 'ms', 'note', 'error'] as const);
 
 const FEMALE_PROBABILITY_COLUMN = PHOTO_RECORD_COLUMNS.indexOf('female_probability');
 
-/** One CSV row per photo (header {@link PHOTO_RECORD_COLUMNS}); empty cells where there is no face; numbers to 4 decimals but `female_probability` in full. */
+/**
+ * One CSV row per photo (header {@link PHOTO_RECORD_COLUMNS}); empty cells where there is no face
+ * (and `note` where the file has one frame); numbers to 4 decimals but `female_probability` in full.
+ */
 export function photoRecordsCsv(records: readonly PhotoRecord[]): string {
   const rows = records.map((r) => {
     const error = r.predictedAge === null ? null : r.predictedAge - r.age;
     const correct = isAnswered(r.predictedGender) ? r.predictedGender === r.gender : null;
-    const row = [r.file, r.age, r.gender, r.faces, r.predictedAge, error, r.femaleProbability, r.predictedGender, correct, r.ms, r.error];
+    const row = [r.file, r.age, r.gender, r.faces, r.predictedAge, error, r.femaleProbability, r.predictedGender, correct, r.ms, r.note ?? null, r.error];
     // P(female) in full (4 decimals would tie the confident faces at 0.0000 and 1.0000)
     return row.map((v, i) => (i === FEMALE_PROBABILITY_COLUMN ? v : fixedDecimals(v, 4)));
   });

@@ -33,6 +33,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { AgeGenderError, fsErrorReason } from '../core/errors.js';
+import { cutOffReason, gifCutOff, tiffCutAfterFirstPage, tiffFirstPageOfCutFile } from './cut-off.js';
 import { decodeHeic, heicSize, isHeicDecoderUnavailable } from './heic.js';
 import type { ImageInput, RawImage } from './types.js';
 import { withOwnReason } from './vips-gate.js';
@@ -85,15 +86,23 @@ export interface ImageHeader {
    * decoded, and its other images are not counted here.
    */
   pages?: number;
+  /**
+   * Present (true) when the file is cut off (a truncated download) after its first frame or page: a
+   * GIF that ends before its trailer, a TIFF whose chain of pages runs past the end while its first
+   * page is whole. Only the first is decoded (a GIF whose first frame is cut fails to decode).
+   */
+  cutOff?: true;
 }
 
 /**
  * "the GIF holds 3 frames: only the first was analysed" (a TIFF: pages) for a header with
- * {@link ImageHeader.pages}, else null.
+ * {@link ImageHeader.pages}; "the TIFF is cut off (a truncated file): only its first page, which is
+ * whole, was analysed" for one with {@link ImageHeader.cutOff}; else null.
  */
 export function firstFrameNote(header: ImageHeader): string | null {
-  if (header.pages === undefined || header.pages < 2) return null;
   const unit = header.format === 'tiff' ? 'pages' : 'frames';
+  if (header.cutOff) return `the ${FORMAT_NAMES[header.format]} is cut off (a truncated file): only its first ${unit.slice(0, -1)}, which is whole, was analysed`;
+  if (header.pages === undefined || header.pages < 2) return null;
   return `the ${FORMAT_NAMES[header.format]} holds ${header.pages} ${unit}: only the first was analysed`;
 }
 
@@ -211,12 +220,14 @@ function sniffOrThrow(bytes: Uint8Array, subject: string, expect?: 'jpeg'): Imag
 
 /**
  * The error a failed decode of `format` becomes: INVALID_IMAGE naming the file ("corrupt or
- * truncated …" with the decoder's reason), except a HEIC decoder that cannot be loaded, which is not
- * the file's fault and passes as it is.
+ * truncated …" with the decoder's reason, or, given the `bytes`, what is cut off when the file's own
+ * structure says so: cut-off.ts), except a HEIC decoder that cannot be loaded, which is not the
+ * file's fault and passes as it is.
  */
-export function decodeFailure(error: unknown, format: ImageFormat, subject: string): Error {
+export function decodeFailure(error: unknown, format: ImageFormat, subject: string, bytes?: Uint8Array): Error {
   if (format === 'heic' && isHeicDecoderUnavailable(error)) return error as Error;
-  return new AgeGenderError('INVALID_IMAGE', `corrupt or truncated ${FORMAT_NAMES[format]}: ${sharpReason(error)}`, { subject, cause: error });
+  const reason = (bytes && cutOffReason(bytes, format)) ?? sharpReason(error);
+  return new AgeGenderError('INVALID_IMAGE', `corrupt or truncated ${FORMAT_NAMES[format]}: ${reason}`, { subject, cause: error });
 }
 
 async function heicHeader(bytes: Uint8Array, subject: string): Promise<ImageHeader> {
@@ -234,7 +245,9 @@ async function headerOf(bytes: Uint8Array, subject: string, format: ImageFormat)
   try {
     meta = await withOwnReason(() => sharp(toBytes(bytes), { limitInputPixels: false }).metadata());
   } catch (error) {
-    throw decodeFailure(error, format, subject);
+    const whole = format === 'tiff' ? tiffFirstPageOfCutFile(bytes) : null;
+    if (whole) return { ...(await headerOf(whole, subject, format)), cutOff: true };
+    throw decodeFailure(error, format, subject, bytes);
   }
   const { channels } = meta;
   // upright size (EXIF orientation applied), as decodeImage returns it
@@ -245,7 +258,9 @@ async function headerOf(bytes: Uint8Array, subject: string, format: ImageFormat)
   }
   // libvips reads an animated PNG's default image only and does not count its frames: its acTL chunk does
   const pages = format === 'png' ? apngFrames(bytes) : meta.pages;
-  return { format, width, height, channels, ...(pages !== undefined && pages > 1 ? { pages } : {}) };
+  // a GIF or TIFF cut off after its first frame or page (libvips reads the first; cut-off.ts)
+  const cutOff = (format === 'gif' && gifCutOff(bytes)) || (format === 'tiff' && tiffCutAfterFirstPage(bytes));
+  return { format, width, height, channels, ...(pages !== undefined && pages > 1 ? { pages } : {}), ...(cutOff ? { cutOff: true as const } : {}) };
 }
 
 function checkSize(header: ImageHeader, maxPixels: number, subject: string): void {
@@ -353,7 +368,14 @@ async function decodeRaw(bytes: Uint8Array, subject: string, options: DecodeOpti
     }
     return { header, data, width: info.width, height: info.height, channels: info.channels };
   } catch (error) {
-    throw decodeFailure(error, format, subject);
+    // a TIFF cut off after its first page: that page, from a copy whose chain of pages ends there
+    const whole = format === 'tiff' ? tiffFirstPageOfCutFile(bytes) : null;
+    if (whole) {
+      const { header: _cut, ...rest } = options;
+      const d = await decodeRaw(whole, subject, rest, forHash);
+      return { ...d, header: { ...d.header, cutOff: true } };
+    }
+    throw decodeFailure(error, format, subject, bytes);
   }
 }
 

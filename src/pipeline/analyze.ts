@@ -62,11 +62,13 @@ export const ANALYZE_DEFAULTS = Object.freeze({ detectMaxSide: 1600, refine: tru
 export type AlignMethod = 'dlib68' | 'five-point';
 
 /** The chip → first-chip similarity of the refinement pass, or null for the plain five-point fit. */
-async function refinedChipToFirst(first: RawImage, again: DetectedFace, method: AlignMethod): Promise<Similarity | null> {
+async function refinedChipToFirst(detector: FaceDetector, first: RawImage, again: DetectedFace, method: AlignMethod): Promise<Similarity | null> {
   if (method === 'dlib68') {
     const template = dlibTemplate();
     if (!template) return null;
-    const points = await (await sharedLandmarks68()).locate(first, again.box);
+    // the detector's own net (freed by its dispose); the thread's shared one for a detector without it
+    const net = await (detector.landmarks68 ? detector.landmarks68() : sharedLandmarks68());
+    const points = await net.locate(first, again.box);
     return points ? dlibChipToImage(template, points, first.width) : null;
   }
   return null;
@@ -190,7 +192,7 @@ async function alignRefined(detector: FaceDetector, image: RawImage, face: Detec
   const again = (await detector.detect(first)).filter((f) => f.landmarks && Math.hypot(f.box.x + f.box.width / 2 - centre, f.box.y + f.box.height / 2 - centre) < first.width / 4)[0];
   if (!again?.landmarks) return first;
   // the second detection ran on a near-upright chip, as on the training chips the templates were fitted on
-  const inFirst = await refinedChipToFirst(first, again, method);
+  const inFirst = await refinedChipToFirst(detector, first, again, method);
   if (inFirst) return alignFace(image, face, { transform: composeSimilarity(chipToImageSimilarity(face, first.width), inFirst) });
   const map = chipToImageTransform(face, first.width);
   const landmarks = again.landmarks.map((p) => map(p.x, p.y));

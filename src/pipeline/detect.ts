@@ -20,6 +20,7 @@ import { numberInRange, integerInRange } from '../core/validate.js';
 import type { RawImage } from '../io/types.js';
 import { initBackend } from '../model/backend.js';
 import { DEFAULT_MAX_FACES, DETECTOR_PREFERENCES, type DetectorPreference } from './detector-names.js';
+import type { Landmarks68 } from './landmarks68.js';
 
 /** A rectangle in image pixels (origin top-left). */
 export interface FaceBox {
@@ -87,6 +88,14 @@ export interface FaceDetector {
    * that cuts has it (without it, callers take `found` as `faces.length`).
    */
   detectCounted?(image: RawImage): Promise<CountedFaces>;
+  /**
+   * The 68-landmark net the photo path's refinement pass fits to dlib's mean face (analyzeImage with
+   * `align: 'dlib68'`, the default). The detector owns it: loaded on the first call (SSD: the net it
+   * already holds) and freed by {@link dispose}; do not dispose it yourself. A detector without it
+   * gets `sharedLandmarks68()`'s net from the photo path (free it with that net's `dispose()`).
+   */
+  landmarks68?(): Promise<Landmarks68>;
+  /** Frees what the detector holds (its sessions and TF.js tensors, the landmark net of {@link landmarks68} included). */
   dispose(): void;
 }
 
@@ -226,10 +235,14 @@ export async function loadSsdDetector(options: DetectorOptions = {}): Promise<Fa
     await ssd.loadFromDisk(dir);
     await landmarks.loadFromDisk(dir);
   } catch (cause) {
+    ssd.dispose();
+    landmarks.dispose();
     throw new AgeGenderError('MODEL_INVALID', `cannot load face detector weights from ${dir}`, { cause });
   }
   // every box above the score (SSD's own limit), so that the faces past `maxFaces` can be counted
   const ssdOptions = new api.SsdMobilenetv1Options({ minConfidence, maxResults: SSD_MAX_RESULTS });
+  // the refinement pass's 68-landmark net is the one detection uses (disposing it disposes `landmarks`)
+  const landmarks68 = (await import('./landmarks68.js')).landmarks68Of(landmarks);
   let disposed = false;
 
   const detectCounted = async (image: RawImage): Promise<CountedFaces> => {
@@ -281,11 +294,15 @@ export async function loadSsdDetector(options: DetectorOptions = {}): Promise<Fa
     async detect(image: RawImage): Promise<DetectedFace[]> {
       return (await detectCounted(image)).faces;
     },
+    landmarks68(): Promise<Landmarks68> {
+      if (disposed) return Promise.reject(new AgeGenderError('MODEL_NOT_LOADED', 'face detector was disposed'));
+      return Promise.resolve(landmarks68);
+    },
     dispose(): void {
       if (disposed) return;
       disposed = true;
       ssd.dispose();
-      landmarks.dispose();
+      landmarks68.dispose();
     },
   };
 }

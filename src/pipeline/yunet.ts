@@ -26,6 +26,7 @@ import { packageRoot } from '../model/folder.js';
 import { loadOrt, ortStartProblem } from '../model/runtime.js';
 import { DEFAULT_MAX_FACES } from './detector-names.js';
 import { boxCentre, boxHolds, type CountedFaces, type DetectedFace, type FaceBox, type FaceDetector, type Point } from './detect.js';
+import { lazyLandmarks68, type Landmarks68 } from './landmarks68.js';
 
 /** Options for {@link loadYunetDetector}; defaults in {@link YUNET_DEFAULTS}. */
 export interface YunetOptions {
@@ -254,6 +255,8 @@ export async function loadYunetDetector(options: YunetOptions = {}): Promise<Fac
   }
   let disposed = false;
   let queue: Promise<unknown> = Promise.resolve();
+  // the photo path's refinement net (TF.js), loaded when first asked for and freed with the detector
+  const landmarks68 = lazyLandmarks68();
 
   /** One pass: the image laid out for the network, run, decoded and suppressed, in image pixels. */
   const pass = async (image: RawImage, largest: number, padding: number): Promise<DetectedFace[]> => {
@@ -299,9 +302,14 @@ export async function loadYunetDetector(options: YunetOptions = {}): Promise<Fac
     async detect(image: RawImage): Promise<DetectedFace[]> {
       return (await counted(image)).faces;
     },
+    landmarks68(): Promise<Landmarks68> {
+      if (disposed) return Promise.reject(new AgeGenderError('MODEL_NOT_LOADED', 'face detector was disposed'));
+      return landmarks68.get();
+    },
     dispose(): void {
       if (disposed) return;
       disposed = true;
+      landmarks68.dispose();
       void session.release().catch(() => undefined);
     },
   };

@@ -20,7 +20,7 @@ import { photoEvaluationProblem } from '../eval/photo-evaluation-schema.js';
 import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
 
 export type { PhotoEvaluation } from '../eval/photos.js';
-import { loadImageInput } from '../io/decode.js';
+import { decodeImageWithHeader, firstFrameNoteField, readImageFile } from '../io/decode.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { identityMismatch, modelIdentity, sameNetwork } from '../model/identity.js';
 import { withModel, type ModelSource } from '../model/load.js';
@@ -70,15 +70,19 @@ export function largestFace(faces: readonly AnalyzedFace[]): AnalyzedFace | null
 /** One photo through the pipeline, timed from reading the file to the prediction. */
 async function scorePhoto(model: AgeGenderModel, detector: FaceDetector | null, dir: string, label: PhotoLabel): Promise<PhotoRecord> {
   const started = performance.now();
+  // a file of several frames or pages is analysed at its first, and its record says so, as predict's
+  let note: { note?: string } = {};
   try {
-    const image = await loadImageInput(join(dir, label.file), label.file, detector === null ? {} : { maxSide: PHOTO_MAX_SIDE });
+    const bytes = await readImageFile(join(dir, label.file), label.file);
+    const { image, header } = await decodeImageWithHeader(bytes, label.file, detector === null ? {} : { maxSide: PHOTO_MAX_SIDE });
+    note = firstFrameNoteField(header);
     const { faces } = await analyzeOrNoFaces(model, detector, image, { detect: detector !== null });
     const ms = performance.now() - started;
     const face = largestFace(faces);
     const p = face?.prediction ?? null;
-    return { ...label, faces: faces.length, predictedAge: p?.age ?? null, femaleProbability: p?.femaleProbability ?? null, predictedGender: p ? String(p.gender) : null, ms, error: null };
+    return { ...label, faces: faces.length, predictedAge: p?.age ?? null, femaleProbability: p?.femaleProbability ?? null, predictedGender: p ? String(p.gender) : null, ms, ...note, error: null };
   } catch (error) {
-    return { ...label, faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, error: reasonOf(error) };
+    return { ...label, faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, ...note, error: reasonOf(error) };
   }
 }
 

@@ -4,13 +4,14 @@
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { decodeImage } from '../../src/io/decode.js';
 import type { RawImage } from '../../src/io/types.js';
 import { applySimilarity, type Similarity } from '../../src/pipeline/align.js';
 import { DLIB_FIRST_LANDMARK, dlibChipToImage, dlibMeanFace, dlibTemplate, parseDlibTemplate } from '../../src/pipeline/align-dlib.js';
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
-import { loadLandmarks68, type Landmarks68 } from '../../src/pipeline/landmarks68.js';
+import { lazyLandmarks68, loadLandmarks68, sharedLandmarks68, type Landmarks68 } from '../../src/pipeline/landmarks68.js';
 
 const DIR = new URL('../fixtures/photos/', import.meta.url);
 const photo = async (file: string): Promise<RawImage> => decodeImage(await readFile(new URL(file, DIR)), file);
@@ -105,6 +106,62 @@ describe('dlib-style chip cut (align-dlib)', () => {
     it('returns null for a box too small to read', async () => {
       const chip = await photo('chips/24_0_2_20170116170633399.jpg.chip.jpg');
       assert.equal(await net.locate(chip, { x: 10, y: 10, width: 5, height: 5 }), null);
+    });
+  });
+
+  describe('who frees the 68-point net', () => {
+    const chipFile = 'chips/24_0_2_20170116170633399.jpg.chip.jpg';
+    const disposedError = (e: unknown): boolean => e instanceof AgeGenderError && e.code === 'MODEL_NOT_LOADED';
+
+    it("a detector's landmarks68() is loaded once, works, and its dispose() gives the tensors back (yunet and ssd)", async () => {
+      const chip = await photo(chipFile);
+      for (const which of ['yunet', 'ssd'] as const) {
+        const before = tf.memory().numTensors;
+        const detector = await loadFaceDetector({ detector: which });
+        const net = await detector.landmarks68!();
+        assert.equal(await detector.landmarks68!(), net, `${which}: one net per detector`);
+        assert.equal((await net.locate(chip, { x: 20, y: 20, width: 160, height: 160 }))?.length, 68);
+        detector.dispose();
+        assert.equal(tf.memory().numTensors, before, `${which}: tensors left`);
+        await assert.rejects(detector.landmarks68!(), disposedError);
+      }
+    });
+
+    it('sharedLandmarks68(): dispose() gives the tensors back and the next call loads a working net', async () => {
+      const chip = await photo(chipFile);
+      const before = tf.memory().numTensors;
+      const first = await sharedLandmarks68();
+      assert.equal(await sharedLandmarks68(), first);
+      first.dispose();
+      assert.equal(tf.memory().numTensors, before);
+      const second = await sharedLandmarks68();
+      assert.notEqual(second, first);
+      assert.equal((await second.locate(chip, { x: 20, y: 20, width: 160, height: 160 }))?.length, 68);
+      first.dispose(); // a stale handle does not touch the new net
+      assert.equal((await (await sharedLandmarks68()).locate(chip, { x: 20, y: 20, width: 160, height: 160 }))?.length, 68);
+      second.dispose();
+      assert.equal(tf.memory().numTensors, before);
+    });
+
+    it('lazyLandmarks68: loads on the first get(), and a net still loading at dispose() is disposed when it arrives', async () => {
+      const disposed: string[] = [];
+      const fake = (name: string): Landmarks68 => ({ locate: () => Promise.resolve(null), dispose: () => void disposed.push(name) });
+      let loads = 0;
+      const lazy = lazyLandmarks68(() => Promise.resolve(fake(`net ${++loads}`)));
+      assert.equal(loads, 0);
+      await Promise.all([lazy.get(), lazy.get()]);
+      assert.equal(loads, 1);
+      lazy.dispose();
+      assert.deepEqual(disposed, ['net 1'], 'a loaded net is disposed at once');
+      await assert.rejects(lazy.get(), disposedError);
+
+      let arrive: (net: Landmarks68) => void = () => undefined;
+      const slow = lazyLandmarks68(() => new Promise<Landmarks68>((resolve) => (arrive = resolve)));
+      const pending = slow.get();
+      slow.dispose();
+      arrive(fake('slow'));
+      await pending;
+      assert.deepEqual(disposed, ['net 1', 'slow']);
     });
   });
 });

@@ -131,26 +131,32 @@ test('decoder reasons are short and human: a truncated AVIF or JPEG gives its fi
 test('decoder reasons of a truncated GIF, WebP or TIFF carry no loader name ("gifload_buffer: ", "webp: ", "tiff2vips: ")', async () => {
   const chip = sharp(realChip());
   const cut = async (bytes: Buffer): Promise<Buffer> => bytes.subarray(0, bytes.length >> 1);
+  // a GIF or WebP cut off is told from its own structure: the reason says what is cut
   const gif = await cut(await chip.clone().gif().toBuffer());
-  await rejectsWith(decodeImage(gif, 'cut.gif'), 'INVALID_IMAGE', 'cut.gif', 'corrupt or truncated GIF: Unexpected end of GIF source data');
-  const webp = await cut(await chip.clone().webp().toBuffer());
-  await rejectsWith(decodeImage(webp, 'cut.webp'), 'INVALID_IMAGE', 'cut.webp', 'corrupt or truncated WebP: unable to parse image');
+  await rejectsWith(decodeImage(gif, 'cut.gif'), 'INVALID_IMAGE', 'cut.gif', 'corrupt or truncated GIF: the file is cut off inside its first frame');
+  const webp = await chip.clone().webp().toBuffer();
+  await rejectsWith(decodeImage(await cut(webp), 'cut.webp'), 'INVALID_IMAGE', 'cut.webp', `corrupt or truncated WebP: the file is cut off (${webp.length >> 1} of the ${webp.length} bytes its header gives)`);
   const tiff = await chip.clone().tiff({ compression: 'lzw' }).toBuffer();
-  await rejectsWith(decodeImage(tiff.subarray(0, 64), 'stub.tiff'), 'INVALID_IMAGE', 'stub.tiff', 'corrupt or truncated TIFF: its header cannot be read');
+  await rejectsWith(decodeImage(tiff.subarray(0, 64), 'stub.tiff'), 'INVALID_IMAGE', 'stub.tiff', 'corrupt or truncated TIFF: the file is cut off inside its first page');
   const pages = await sharp(Buffer.concat([await chip.clone().raw().toBuffer(), await chip.clone().raw().toBuffer()]), {
     raw: { width: 200, height: 400, channels: 3, pageHeight: 200 },
   }).tiff({ compression: 'lzw' }).toBuffer();
-  await rejectsWith(decodeImage(pages.subarray(0, Math.floor(pages.length * 0.9)), 'cut.tiff'), 'INVALID_IMAGE', 'cut.tiff', /^cut\.tiff: corrupt or truncated TIFF: (?!.*(tiff2vips|source input|bad seek|\n)).+$/);
+  await rejectsWith(decodeImage(pages.subarray(0, Math.floor(pages.length * 0.3)), 'cut.tiff'), 'INVALID_IMAGE', 'cut.tiff', 'corrupt or truncated TIFF: the file is cut off inside its first page');
+  // corrupt, not cut: the decoder's reason, without the loader's name
+  const garbled = Buffer.from(pages);
+  garbled.fill(0xff, 2000, 2600);
+  await rejectsWith(decodeImage(garbled, 'garbled.tiff'), 'INVALID_IMAGE', 'garbled.tiff', /^garbled\.tiff: corrupt or truncated TIFF: (?!.*(tiff2vips|source input|bad seek|\n)).+$/);
 });
 
 test('broken files of several formats decoded at once each get their own reason (libvips has one error buffer for the process)', async () => {
   const chip = sharp(realChip());
   const half = (bytes: Buffer): Buffer => bytes.subarray(0, bytes.length >> 1);
+  const webp = await chip.clone().webp().toBuffer();
   const cut: Array<[string, Buffer, string]> = [
     ['cut.jpg', half(realChip()), 'corrupt or truncated JPEG: premature end of JPEG image'],
     ['cut.png', half(await chip.clone().png().toBuffer()), 'corrupt or truncated PNG: libpng read error'],
-    ['cut.gif', half(await chip.clone().gif().toBuffer()), 'corrupt or truncated GIF: Unexpected end of GIF source data'],
-    ['cut.webp', half(await chip.clone().webp().toBuffer()), 'corrupt or truncated WebP: unable to parse image'],
+    ['cut.gif', half(await chip.clone().gif().toBuffer()), 'corrupt or truncated GIF: the file is cut off inside its first frame'],
+    ['cut.webp', webp.subarray(0, webp.length >> 1), `corrupt or truncated WebP: the file is cut off (${webp.length >> 1} of the ${webp.length} bytes its header gives)`],
   ];
   // each alone first: the reason it gives
   for (const [name, bytes, reason] of cut) await rejectsWith(decodeImage(bytes, name), 'INVALID_IMAGE', name, reason);
@@ -341,6 +347,52 @@ test('animated GIF and WebP, multi-page TIFF: the first frame or page is decoded
     assert.equal(single.pages, undefined, name);
     assert.equal(firstFrameNote(single), null, name);
   }
+});
+
+test('a multi-frame file cut off after its first frame or page (an interrupted download): the first is read, and the note says the file is cut off; cut in the first, the error says so', async () => {
+  const chip = await sharp(readFileSync(new URL('../fixtures/photos/chip-35-male.jpg', import.meta.url))).resize(64, 64).raw().toBuffer();
+  const noise = Buffer.alloc(chip.length);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  const three = (): Sharp => sharp(Buffer.concat([chip, noise, noise]), { raw: { width: 64, height: 192, channels: 3, pageHeight: 64 } });
+  const one = (): Sharp => sharp(chip, { raw: { width: 64, height: 64, channels: 3 } });
+  const encoders: Array<[string, string, string, (s: Sharp) => Sharp]> = [
+    ['pages.tiff', 'TIFF', 'page', (s) => s.tiff({ compression: 'lzw' })],
+    ['tiles.tiff', 'TIFF', 'page', (s) => s.tiff({ compression: 'jpeg', tile: true, tileWidth: 16, tileHeight: 16 })],
+    ['anim.gif', 'GIF', 'frame', (s) => s.gif({ delay: [100, 100, 100] })],
+  ];
+  for (const [name, format, unit, encode] of encoders) {
+    const whole = await encode(three()).toBuffer();
+    const first = (await decodeImage(whole, name)).data;
+    const firstLength = (await encode(one()).toBuffer()).length; // about where the first frame or page ends
+    const note = `the ${format} is cut off (a truncated file): only its first ${unit}, which is whole, was analysed`;
+    for (const at of [firstLength + 200, whole.length - 10]) {
+      const cut = whole.subarray(0, at);
+      const before = Buffer.from(cut);
+      const { image, header } = await decodeImageWithHeader(cut, name);
+      assert.deepEqual([image.width, image.height], [64, 64], `${name} cut at ${at}`);
+      assert.ok(meanAbsDiff(image.data, first) < 1, `${name} cut at ${at}: the first ${unit}`);
+      assert.equal(header.cutOff, true, `${name} cut at ${at}`);
+      assert.equal(firstFrameNote(header), note);
+      assert.equal((await readImageHeader(cut, name)).cutOff, true, `${name}: the header alone tells`);
+      assert.equal((await decodeForHash(cut, name)).width, 64, `${name}: hashed too`);
+      assert.deepEqual(cut, before, `${name}: the input is not modified`);
+    }
+    assert.equal((await readImageHeader(whole, name)).cutOff, undefined, `${name} whole`);
+    await rejectsWith(decodeImage(whole.subarray(0, firstLength >> 2), name), 'INVALID_IMAGE', name, `corrupt or truncated ${format}: the file is cut off inside its first ${unit}`);
+  }
+  // a TIFF whose first page is garbled and whose last is cut: still refused (the first page is read as strictly as ever)
+  const tiff = await three().tiff({ compression: 'lzw' }).toBuffer();
+  const garbled = Buffer.from(tiff.subarray(0, tiff.length - 10));
+  garbled.fill(0xff, 1000, 1600);
+  await rejectsWith(decodeImage(garbled, 'garbled.tiff'), 'INVALID_IMAGE', 'garbled.tiff', /^garbled\.tiff: corrupt or truncated TIFF: /);
+  // libwebp reads an animated WebP only whole: the error says what is wrong
+  const webp = await three().webp({ lossless: true, delay: [100, 100, 100] }).toBuffer();
+  await rejectsWith(
+    decodeImage(webp.subarray(0, webp.length - 10), 'anim.webp'),
+    'INVALID_IMAGE',
+    'anim.webp',
+    `corrupt or truncated WebP: the file is cut off (${webp.length - 10} of the ${webp.length} bytes its header gives): libwebp reads an animation only whole, so not even its first frame can be read`,
+  );
 });
 
 test('an animated PNG (acTL chunk) is counted from its chunks, since libvips reads its default image only; a still PNG has no count', async () => {

@@ -6,6 +6,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp, { type Sharp } from 'sharp';
 import { after, before, describe, it } from 'node:test';
 import { runEvaluatePhotos } from '../../src/cli/commands/evaluate.js';
 import { runEvaluateCli } from '../helpers/evaluate-cli.js';
@@ -111,11 +112,13 @@ describe('summarisePhotos', () => {
   it('photoRecordsCsv writes one row per photo with empty cells where there is no face', () => {
     const csv = photoRecordsCsv([record({ file: 'a,b.jpg', predictedAge: 31.25 }), record({ faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, error: 'x' })]).trim().split('\n');
     assert.equal(csv.length, 3);
-    assert.equal(csv[0], 'file,age,gender,faces,predicted_age,age_error,female_probability,predicted_gender,gender_correct,ms,error');
-    assert.equal(csv[1], '"a,b.jpg",30,female,1,31.2500,1.2500,0.9,female,true,10,');
-    assert.equal(csv[2], 'x.jpg,30,female,0,,,,,,,x');
+    assert.equal(csv[0], 'file,age,gender,faces,predicted_age,age_error,female_probability,predicted_gender,gender_correct,ms,note,error');
+    assert.equal(csv[1], '"a,b.jpg",30,female,1,31.2500,1.2500,0.9,female,true,10,,');
+    assert.equal(csv[2], 'x.jpg,30,female,0,,,,,,,,x');
     // P(female) in full: 4 decimals would write 0.0000
-    assert.equal(photoRecordsCsv([record({ gender: 'male', femaleProbability: 0.000012345, predictedGender: 'male' })]).split('\n')[1], 'x.jpg,30,male,1,30,0,0.000012345,male,true,10,');
+    assert.equal(photoRecordsCsv([record({ gender: 'male', femaleProbability: 0.000012345, predictedGender: 'male' })]).split('\n')[1], 'x.jpg,30,male,1,30,0,0.000012345,male,true,10,,');
+    // a multi-frame file's note, before the error (as predict's CSV)
+    assert.equal(photoRecordsCsv([record({ note: 'the GIF holds 3 frames: only the first was analysed' })]).split('\n')[1], 'x.jpg,30,female,1,30,0,0.9,female,true,10,the GIF holds 3 frames: only the first was analysed,');
   });
 });
 
@@ -205,6 +208,29 @@ describe('evaluatePhotos on fixture photos', () => {
     const stored = JSON.parse(await readFile(files.result, 'utf8')) as typeof result;
     assert.deepEqual(stored.summary, result.summary);
     assert.equal((await readFile(files.predictions, 'utf8')).trim().split('\n').length, 4);
+  });
+
+  it('an animated GIF or a multi-page TIFF is scored at its first frame or page and its record and CSV row say so, as predict does', async () => {
+    const folder = join(dir, 'frames');
+    await mkdir(folder, { recursive: true });
+    const chip = await sharp(join(PHOTOS, 'chip-35-male.jpg')).raw().toBuffer();
+    const dark = chip.map((v) => v >> 1); // frames that differ: a GIF encoder merges identical ones
+    const frames = (): Sharp => sharp(Buffer.concat([chip, dark, chip]), { raw: { width: 200, height: 600, channels: 3, pageHeight: 200 } });
+    await frames().gif({ delay: [100, 100, 100] }).toFile(join(folder, 'anim.gif'));
+    const tiff = await frames().tiff({ compression: 'lzw' }).toBuffer();
+    await writeFile(join(folder, 'pages.tiff'), tiff);
+    await copyFile(join(PHOTOS, 'chip-35-male.jpg'), join(folder, 'still.jpg'));
+    await writeFile(join(folder, 'cut.tiff'), tiff.subarray(0, tiff.length - 10)); // an interrupted download
+    const labels = join(dir, 'frames.csv');
+    await writeFile(labels, 'file,age,gender\nanim.gif,35,male\npages.tiff,35,male\nstill.jpg,35,male\ncut.tiff,35,male\n');
+    const { records, files } = await evaluatePhotos({ photos: folder, labels, out: join(dir, 'frames-out'), model: fakeModel(), detect: false });
+    const notes = ['the GIF holds 3 frames: only the first was analysed', 'the TIFF holds 3 pages: only the first was analysed', undefined, 'the TIFF is cut off (a truncated file): only its first page, which is whole, was analysed'];
+    assert.deepEqual(records.map((r) => [r.file, r.faces, r.note, r.error]), records.map((r, i) => [r.file, 1, notes[i], null]));
+    const rows = (await readFile(files.predictions, 'utf8')).trim().split('\n');
+    assert.ok(rows[0]!.endsWith(',ms,note,error'), rows[0]);
+    assert.ok(rows[1]!.startsWith('anim.gif,35,male,1,') && rows[1]!.endsWith(`,${notes[0]},`), rows[1]);
+    assert.ok(rows[2]!.startsWith('pages.tiff,35,male,1,') && rows[2]!.endsWith(`,${notes[1]},`), rows[2]);
+    assert.ok(rows[3]!.startsWith('still.jpg,35,male,1,') && rows[3]!.endsWith(',,'), rows[3]);
   });
 
   it('with detect: false takes each photo as one chip; limit spreads over the labels', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ETHNICITIES, GENDERS, type ManifestRow } from '../../src/core/types.js';
+import { AGE_BUCKETS } from '../../src/data/labels.js';
 import { mulberry32 } from '../../src/core/random.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
 import type { RawImage } from '../../src/io/types.js';
@@ -171,6 +172,16 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     const symbols = legend('predicted-vs-actual').match(/<path transform="translate\(6,6\)"[^>]*>/g) ?? [];
     assert.equal(symbols.length, ETHNICITIES.length);
     assert.ok(symbols.every((p) => p.includes('opacity="1"')), symbols.join('\n'));
+    // accuracy–coverage: one panel per age bucket (empty ones too), each with at most two lines (the
+    // bucket's and, for reference, all ages'), drawn in Okabe–Ito blue and grey, not ten lines in one plot
+    const coverage = figure('gender-accuracy-coverage');
+    assert.deepEqual(
+      coverage.match(/>ages [^<]+ · \d+ faces</g)?.map((t) => t.slice(6, t.indexOf(' ·'))),
+      AGE_BUCKETS.map((b) => b.name),
+    );
+    const lines = [...coverage.matchAll(/<g class="mark-line role-mark[^>]*>((?:<path[^>]*>)*)/g)].flatMap((m) => m[1]!.match(/<path[^>]*>/g) ?? []);
+    assert.ok(lines.length > 0 && lines.length <= 2 * AGE_BUCKETS.length, `lines: ${lines.length}`);
+    assert.deepEqual([...new Set(lines.map((l) => /stroke="(#[0-9a-f]+)"/.exec(l)?.[1]))].sort(), ['#0072b2', '#999999']);
     assert.ok(!/<script/i.test(report.html), 'self-contained and static');
     assert.ok(!/(src|href)="https?:/i.test(report.html), 'no external resources');
     // the same report without a training log has one chart fewer and says why

@@ -82,5 +82,6 @@ figure.tile.bad img{border-color:#e45756}figure.tile.good img{border-color:#54a2
 .table-wrap{overflow-x:auto;max-width:100%}table.kv td{overflow-wrap:anywhere}
 @media (max-width:640px){body{padding:12px}nav ul{columns:1}}
 @media print{body{max-width:none;padding:0}figure.chart,.table-wrap{overflow:visible}figure.chart svg{max-width:100%;height:auto}
-figure.chart,figure.tile,figure.lime,.pair,tr{break-inside:avoid}h2,h3,h4{break-after:avoid}}
+figure.chart,figure.tile,figure.lime,.pair,tr{break-inside:avoid}h2,h3,h4{break-after:avoid}
+details::details-content{content-visibility:visible;display:block}summary{list-style:none}summary::-webkit-details-marker{display:none}}
 `;

@@ -44,12 +44,18 @@ export interface Tile {
   tone?: 'good' | 'bad' | '';
 }
 
+/** A thumbnail's alt text: the face's file name (of a path, or of a zip entry `archive.zip!/dir/name`). */
+export function thumbnailAlt(source: string): string {
+  return `face, file ${source.split(/[\\/]/).filter(Boolean).pop() ?? source}`;
+}
+
 /** A gallery of thumbnails with captions (a missing image shows its caption in a grey box). */
 export async function gallery(thumbs: Thumbnails, tiles: readonly Tile[]): Promise<string> {
   const items = await Promise.all(
     tiles.map(async (t) => {
       const uri = await thumbs.get(t.source);
-      const img = uri ? `<img src="${uri}" alt="${esc(t.caption)}" width="80" height="80">` : `<div class="missing">unreadable</div>`;
+      // the alt text names the file (the caption beside it already gives the labels: read twice otherwise)
+      const img = uri ? `<img src="${uri}" alt="${esc(thumbnailAlt(t.source))}" width="80" height="80">` : `<div class="missing">unreadable</div>`;
       return `<figure class="tile ${t.tone ?? ''}" title="${esc(t.source)}">${img}<figcaption>${esc(t.caption)}</figcaption></figure>`;
     }),
   );

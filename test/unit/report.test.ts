@@ -131,6 +131,11 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     assert.match(report.html, /Ages 0–9: only (?:[\d.]+%|n\/a) of faces get a gender/, 'the model card states the coverage for ages 0–9');
     assert.match(report.html, new RegExp(`<meta name="agegender-charts" content="${report.charts}">`));
     assert.equal(report.html.match(/<figure class="lime">/g)?.length, 2);
+    // a LIME panel's alt text says what the picture shows, not the file name its caption starts with
+    assert.deepEqual(
+      [...report.html.matchAll(/<figure class="lime"><img [^>]*alt="([^"]*)"/g)].map((m) => m[1]),
+      Array.from({ length: 2 }, () => 'Left, the face chip; right, the same chip dimmed except its 5 most influential superpixels, tinted blue or orange and outlined'),
+    );
     assert.ok((report.html.match(/data:image\/jpeg;base64,/g)?.length ?? 0) > 20);
     assert.doesNotMatch(report.html, /unreadable/);
     assert.match(report.html, /pHash distance 3/);
@@ -182,6 +187,11 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     const lines = [...coverage.matchAll(/<g class="mark-line role-mark[^>]*>((?:<path[^>]*>)*)/g)].flatMap((m) => m[1]!.match(/<path[^>]*>/g) ?? []);
     assert.ok(lines.length > 0 && lines.length <= 2 * AGE_BUCKETS.length, `lines: ${lines.length}`);
     assert.deepEqual([...new Set(lines.map((l) => /stroke="(#[0-9a-f]+)"/.exec(l)?.[1]))].sort(), ['#0072b2', '#999999']);
+    // a thumbnail's alt text names its file; it does not repeat the caption shown under it
+    const tiles = [...report.html.matchAll(/<figure class="tile[^"]*" title="([^"]*)"><img [^>]*alt="([^"]*)"[^>]*><figcaption>([^<]*)<\/figcaption>/g)];
+    assert.ok(tiles.length > 20, `thumbnails: ${tiles.length}`);
+    assert.deepEqual(tiles.filter(([, , alt, caption]) => alt === caption), []);
+    assert.ok(tiles.every(([, source, alt]) => alt === `face, file ${source!.split('/').pop()}`), tiles[0]?.[0]);
     assert.ok(!/<script/i.test(report.html), 'self-contained and static');
     assert.ok(!/(src|href)="https?:/i.test(report.html), 'no external resources');
     // the same report without a training log has one chart fewer and says why

@@ -155,6 +155,9 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     // every chart is one image named by its title and caption
     const svgTags = report.html.match(/<svg[^>]*>/g) ?? [];
     assert.equal(svgTags.filter((t) => /^<svg role="img" aria-label="[^"]+\. [^"]+"/.test(t)).length, report.charts);
+    // every chart sits in a box that scrolls sideways, with no background of its own (which would hide the
+    // box's edge shadows)
+    assert.equal(report.html.match(/<div class="chart-scroll"><svg [^>]*>(?!<rect)/g)?.length, report.charts);
     // every table sits in a box that scrolls sideways (a phone's page does not widen)
     assert.equal(report.html.match(/<div class="table-wrap"><table/g)?.length, report.html.match(/<table/g)?.length);
     // the error histogram's axis has ticks at 0 and at the ±8 criterion

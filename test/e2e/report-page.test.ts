@@ -1,14 +1,16 @@
-// The report's page in headless Chromium, printed: the folded slice tables are printed, not just
-// their one-line summaries.
+// The report's page in headless Chromium: printed, the folded slice tables are printed, not just their
+// one-line summaries; on a phone, a chart or table wider than the screen shows a shadow at the edge it
+// hides content past.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import sharp from 'sharp';
+import { chromium, type Locator } from 'playwright-core';
 import { ETHNICITIES, GENDERS } from '../../src/core/types.js';
 import { mulberry32 } from '../../src/core/random.js';
 import { summarise, type PredictionRecord } from '../../src/eval/evaluate.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
-import { REPORT_CSS } from '../../src/report/html.js';
+import { REPORT_CSS, table } from '../../src/report/html.js';
 import { slicesSection } from '../../src/report/sections.js';
 
 const CHROMIUM = process.env.AGEGENDER_CHROMIUM ?? '/usr/bin/chromium';
@@ -55,6 +57,38 @@ test('printed, the folded slice tables print open; on screen they stay folded', 
     const allOpen = await pages();
     assert.ok(allOpen > 1, `pages with every table open: ${allOpen}`);
     assert.equal(asPrinted, allOpen);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Grey level (0 black … 255 white) of the pixel `fromRight` pixels inside the right (or left) edge of the element, `y` pixels down. */
+async function edgeGrey(box: Locator, side: 'left' | 'right', y: number): Promise<number> {
+  const { data, info } = await sharp(await box.screenshot()).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const x = side === 'left' ? 1 : info.width - 2;
+  return data[y * info.width * info.channels + x * info.channels]!;
+}
+
+test('on a phone, a chart or table wider than the screen shows a shadow at the edge it hides content past', { timeout: 60_000 }, async () => {
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (install Debian's chromium or set AGEGENDER_CHROMIUM)`);
+  // a chart as the report places it (an SVG with no background of its own, blank along its top) and a wide table
+  const chart = `<figure class="chart"><figcaption><b>Wide</b>A wide chart.</figcaption><div class="chart-scroll"><svg xmlns="http://www.w3.org/2000/svg" width="900" height="120"><rect y="20" width="900" height="100" fill="#4c78a8"/></svg></div></figure>`;
+  const wide = table(Array.from({ length: 14 }, (_, i) => `column ${i}`), [Array.from({ length: 14 }, (_, i) => String(i * 1000))]);
+  const narrow = table(['a', 'b'], [['1', '2']]);
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>t</title><style>${REPORT_CSS}</style></head><body>${chart}${wide}${narrow}</body></html>`;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 375, height: 800 } });
+    await page.setContent(html, { waitUntil: 'load' });
+    const [scrollingChart, wideTable, narrowTable] = [page.locator('.chart-scroll'), page.locator('.table-wrap').nth(0), page.locator('.table-wrap').nth(1)];
+    for (const box of [scrollingChart, wideTable]) {
+      // at the start: a shadow on the right, none on the left; scrolled to the end: the other way round
+      assert.ok((await edgeGrey(box, 'right', 3)) < 215 && (await edgeGrey(box, 'left', 3)) > 250, 'shadow on the right only');
+      await box.evaluate((e) => e.scrollTo({ left: e.scrollWidth }));
+      assert.ok((await edgeGrey(box, 'right', 3)) > 250 && (await edgeGrey(box, 'left', 3)) < 215, 'shadow on the left only');
+    }
+    // a table that fits has no shadow
+    assert.ok((await edgeGrey(narrowTable, 'right', 3)) > 250 && (await edgeGrey(narrowTable, 'left', 3)) > 250);
   } finally {
     await browser.close();
   }

@@ -4,7 +4,7 @@
  * existed get the summary recomputed from their predictions at the model folder's threshold.
  */
 import { NO_ABSTENTION } from '../core/gender.js';
-import { abstentionSummary, type AbstentionGroup, type AbstentionSummary } from '../eval/abstention.js';
+import { abstentionSummary, type AbstentionGroup, type AbstentionSummary, type CoveragePoint } from '../eval/abstention.js';
 import type { EvaluationResult, PredictionRecord } from '../eval/evaluate.js';
 import type { ModelMetadata } from '../model/api.js';
 import type { ChartDef } from './charts.js';
@@ -19,40 +19,63 @@ export function abstentionOf(ev: EvaluationResult, records: readonly PredictionR
 
 const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
 
-/** Accuracy on answered faces against coverage, one line per group, the chosen threshold marked. */
+/** Okabe–Ito blue (the age bucket's curve), mid grey (every age, for reference) and vermillion (the threshold's dot). */
+const BUCKET_COLOUR = '#0072b2';
+const ALL_COLOUR = '#999999';
+const CHOSEN_COLOUR = '#d55e00';
+const SERIES = { bucket: 'this age bucket', all: 'all ages' } as const;
+
+/**
+ * Accuracy on answered faces against coverage: one small panel per age bucket, each with that
+ * bucket's curve, the curve of all ages (grey, dashed) for reference and a dot at the chosen
+ * threshold. Ten lines in one plot could not be told apart; panels keep every bucket's curve shown.
+ */
 export function abstentionChart(s: AbstentionSummary): ChartDef {
-  const points = s.curves.flatMap((c) => c.points.filter((p) => p.coverage !== null && p.accuracy !== null).map((p) => ({ group: c.group, threshold: p.threshold, coverage: p.coverage, accuracy: p.accuracy })));
-  const chosen = [s.overall, ...s.byAgeBucket].filter((g) => g.coverage !== null && g.accuracy !== null).map((g) => ({ group: g.group, coverage: g.coverage, accuracy: g.accuracy }));
-  const order = s.curves.map((c) => c.group);
+  const drawable = (p: CoveragePoint): boolean => p.coverage !== null && p.accuracy !== null;
+  const curveOf = (name: string): CoveragePoint[] => (s.curves.find((c) => c.group === name)?.points ?? []).filter(drawable);
+  const panels = s.byAgeBucket.map((g) => ({ group: g, panel: `ages ${g.group} · ${g.count} faces` }));
+  const values = panels.flatMap(({ group: g, panel }) => [
+    ...curveOf('all').map((p) => ({ panel, series: SERIES.all, threshold: p.threshold, coverage: p.coverage, accuracy: p.accuracy })),
+    ...curveOf(g.group).map((p) => ({ panel, series: SERIES.bucket, threshold: p.threshold, coverage: p.coverage, accuracy: p.accuracy })),
+    ...(drawable(g) ? [{ panel, series: 'chosen', threshold: s.threshold, coverage: g.coverage, accuracy: g.accuracy }] : []),
+  ]);
+  const x = { field: 'coverage', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%', values: [0, 0.25, 0.5, 0.75, 1] }, title: 'coverage' };
+  const y = { field: 'accuracy', type: 'quantitative', scale: { zero: false }, axis: { format: '%', tickCount: 5 }, title: 'accuracy (answered)' };
   return {
     id: 'gender-accuracy-coverage',
-    title: 'Gender accuracy–coverage',
-    caption: `Raising the gender threshold from 0.5 answers fewer faces (coverage) more accurately; one line per age bucket, "all" in bold. Dots: the model's threshold ${s.threshold}.`,
+    title: 'Gender accuracy–coverage, by age bucket',
+    caption:
+      `Raising the gender threshold from 0.5 answers fewer faces (coverage) more accurately. One panel per age bucket: its curve in blue, all ages in grey (dashed) for reference; ` +
+      `the orange dot is the model's threshold ${s.threshold}. Panels share their scales; the table above gives each bucket's figures.`,
     spec: {
-      width: 520,
-      height: 300,
-      layer: [
-        {
-          data: { values: points },
-          mark: { type: 'line', point: false },
-          encoding: {
-            x: { field: 'coverage', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'coverage (share of faces answered)' },
-            y: { field: 'accuracy', type: 'quantitative', scale: { zero: false }, axis: { format: '%' }, title: 'accuracy on answered faces' },
-            color: { field: 'group', type: 'nominal', sort: order, title: 'ages' },
-            strokeWidth: { condition: { test: "datum.group === 'all'", value: 3.5 }, value: 1.3 },
-            order: { field: 'threshold', type: 'quantitative' },
+      data: { values },
+      facet: { field: 'panel', type: 'nominal', sort: panels.map((p) => p.panel), title: null, header: { labelFontSize: 12, labelFontWeight: 'bold' } },
+      columns: 3,
+      spec: {
+        width: 180,
+        height: 120,
+        layer: [
+          {
+            transform: [{ filter: "datum.series !== 'chosen'" }],
+            mark: { type: 'line', strokeWidth: 2 },
+            encoding: {
+              x,
+              y,
+              color: { field: 'series', type: 'nominal', scale: { domain: [SERIES.bucket, SERIES.all], range: [BUCKET_COLOUR, ALL_COLOUR] }, title: null },
+              strokeDash: { field: 'series', type: 'nominal', scale: { domain: [SERIES.bucket, SERIES.all], range: [[1, 0], [4, 3]] }, title: null },
+              order: { field: 'threshold', type: 'quantitative' },
+            },
           },
-        },
-        {
-          data: { values: chosen },
-          mark: { type: 'point', filled: true, size: 50 },
-          encoding: {
-            x: { field: 'coverage', type: 'quantitative' },
-            y: { field: 'accuracy', type: 'quantitative' },
-            color: { field: 'group', type: 'nominal', sort: order },
+          {
+            transform: [{ filter: "datum.series === 'chosen'" }],
+            mark: { type: 'point', filled: true, size: 60, color: CHOSEN_COLOUR, stroke: '#ffffff', strokeWidth: 1 },
+            encoding: { x, y },
           },
-        },
-      ],
+        ],
+      },
+      // an x axis under every panel (as in the training curves)
+      resolve: { axis: { x: 'independent' } },
+      config: { legend: { orient: 'top' } },
     } as ChartSpec,
   };
 }

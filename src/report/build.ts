@@ -23,7 +23,7 @@ import {
   type RenderedCharts,
   type Section,
 } from './sections.js';
-import { renderSvg } from './vega.js';
+import { renderSvg, type ChartSpec } from './vega.js';
 
 export interface ReportInput {
   rows: readonly ManifestRow[];
@@ -103,9 +103,10 @@ function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, unkn
 async function renderCharts(eda: ChartDef[], training: ChartDef | null, evaluation: ChartDef[], abstention: ChartDef[]): Promise<RenderedCharts> {
   const all = [...eda, ...(training ? [training] : []), ...evaluation, ...abstention];
   const svgs = new Map<string, string>();
-  for (const c of all) svgs.set(c.id, await renderSvg(c.spec, `${c.title}. ${c.caption}`));
+  // no background of their own: the box a wide chart scrolls in shows a shadow at an edge it hides content past
+  for (const c of all) svgs.set(c.id, await renderSvg({ ...c.spec, config: { ...c.spec.config, background: 'transparent' } } as ChartSpec, `${c.title}. ${c.caption}`));
   const figure = (c: ChartDef): string =>
-    `<figure class="chart" id="chart-${esc(c.id)}" data-chart="${esc(c.id)}"><figcaption><b>${esc(c.title)}</b>${esc(c.caption)}</figcaption>${svgs.get(c.id)!}</figure>`;
+    `<figure class="chart" id="chart-${esc(c.id)}" data-chart="${esc(c.id)}"><figcaption><b>${esc(c.title)}</b>${esc(c.caption)}</figcaption><div class="chart-scroll">${svgs.get(c.id)!}</div></figure>`;
   return { eda, training, evaluation, abstention, all, figures: (defs) => defs.map(figure).join('\n') };
 }
 

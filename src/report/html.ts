@@ -44,12 +44,18 @@ export interface Tile {
   tone?: 'good' | 'bad' | '';
 }
 
+/** A thumbnail's alt text: the face's file name (of a path, or of a zip entry `archive.zip!/dir/name`). */
+export function thumbnailAlt(source: string): string {
+  return `face, file ${source.split(/[\\/]/).filter(Boolean).pop() ?? source}`;
+}
+
 /** A gallery of thumbnails with captions (a missing image shows its caption in a grey box). */
 export async function gallery(thumbs: Thumbnails, tiles: readonly Tile[]): Promise<string> {
   const items = await Promise.all(
     tiles.map(async (t) => {
       const uri = await thumbs.get(t.source);
-      const img = uri ? `<img src="${uri}" alt="${esc(t.caption)}" width="80" height="80">` : `<div class="missing">unreadable</div>`;
+      // the alt text names the file (the caption beside it already gives the labels: read twice otherwise)
+      const img = uri ? `<img src="${uri}" alt="${esc(thumbnailAlt(t.source))}" width="80" height="80">` : `<div class="missing">unreadable</div>`;
       return `<figure class="tile ${t.tone ?? ''}" title="${esc(t.source)}">${img}<figcaption>${esc(t.caption)}</figcaption></figure>`;
     }),
   );
@@ -58,7 +64,7 @@ export async function gallery(thumbs: Thumbnails, tiles: readonly Tile[]): Promi
 
 /**
  * A plain table; `cells` are already-escaped HTML. It sits in a box that scrolls sideways, so a table
- * wider than a phone's screen does not widen the page.
+ * wider than a phone's screen does not widen the page; a shadow at an edge shows that the box hides columns past it.
  */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[], className = ''): string {
   const head = headers.map((h) => `<th>${esc(h)}</th>`).join('');
@@ -69,7 +75,7 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 export const REPORT_CSS = `
 body{font:14px/1.5 Helvetica,Arial,sans-serif;color:#222;max-width:1180px;margin:0 auto;padding:24px}
 h1{font-size:26px;margin-bottom:4px}h2{border-bottom:2px solid #4c78a8;padding-bottom:4px;margin-top:40px}h3{margin-top:28px}
-nav ul{columns:3;padding-left:18px}figure.chart{margin:18px 0;overflow-x:auto}figure.chart figcaption{color:#555;margin-bottom:6px}
+nav ul{columns:3;padding-left:18px}figure.chart{margin:18px 0}figure.chart figcaption{color:#555;margin-bottom:6px}
 figure.chart figcaption b{color:#222;display:block;font-size:15px}
 table{border-collapse:collapse;margin:10px 0;font-size:12.5px}th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
 th{background:#f4f6f8}td:first-child,th:first-child{text-align:left}.gallery{display:flex;flex-wrap:wrap;gap:8px}
@@ -79,8 +85,10 @@ figure.tile.bad img{border-color:#e45756}figure.tile.good img{border-color:#54a2
 .pair{display:inline-block;margin:6px 14px 6px 0;vertical-align:top}.pair .gallery{flex-wrap:nowrap}
 .card{background:#fafbfc;border:1px solid #e1e4e8;border-radius:6px;padding:4px 18px}.warn{color:#a33}
 .lime img{max-width:100%;height:auto;border:1px solid #ddd}.muted{color:#777}details{margin:8px 0}summary{cursor:pointer;font-weight:bold}
-.table-wrap{overflow-x:auto;max-width:100%}table.kv td{overflow-wrap:anywhere}
+.chart-scroll,.table-wrap{overflow-x:auto;max-width:100%}table.kv td{overflow-wrap:anywhere}
+.chart-scroll,.table-wrap{background:linear-gradient(to right,#fff 40%,rgba(255,255,255,0)) left/28px 100% no-repeat local,linear-gradient(to left,#fff 40%,rgba(255,255,255,0)) right/28px 100% no-repeat local,linear-gradient(to right,rgba(0,0,0,.3),rgba(0,0,0,0)) left/12px 100% no-repeat scroll,linear-gradient(to left,rgba(0,0,0,.3),rgba(0,0,0,0)) right/12px 100% no-repeat scroll}
 @media (max-width:640px){body{padding:12px}nav ul{columns:1}}
-@media print{body{max-width:none;padding:0}figure.chart,.table-wrap{overflow:visible}figure.chart svg{max-width:100%;height:auto}
-figure.chart,figure.tile,figure.lime,.pair,tr{break-inside:avoid}h2,h3,h4{break-after:avoid}}
+@media print{body{max-width:none;padding:0}.chart-scroll,.table-wrap{overflow:visible;background:none}figure.chart svg{max-width:100%;height:auto}
+figure.chart,figure.tile,figure.lime,.pair,tr{break-inside:avoid}h2,h3,h4{break-after:avoid}
+details::details-content{content-visibility:visible;display:block}summary{list-style:none}summary::-webkit-details-marker{display:none}}
 `;

@@ -247,7 +247,7 @@ async function limePanel(model: AgeGenderModel, s: SampleRef, samples: number, r
     const ex = await lime(model, chip, { task: 'age', samples, seed: 1 });
     const png = await explanationPng(chip, ex);
     const direction = s.predictedAge < s.age ? 'under-estimated' : 'over-estimated';
-    return `<figure class="lime"><img src="data:image/png;base64,${png.toString('base64')}" alt="LIME for ${esc(s.name)}" width="404" height="200"><figcaption>${esc(s.name)}: annotated ${s.age}, predicted ${s.predictedAge.toFixed(1)} (${direction} by ${Math.abs(s.predictedAge - s.age).toFixed(1)} years) · ${ex.samples} samples, ${ex.segmentation.count} superpixels, local R² ${fmt(ex.r2)}. Blue: regions that raise the predicted age; orange: regions that lower it.</figcaption></figure>`;
+    return `<figure class="lime"><img src="data:image/png;base64,${png.toString('base64')}" alt="Left, the face chip; right, the same chip dimmed except its ${ex.top.length} most influential superpixels, tinted blue or orange and outlined" width="404" height="200"><figcaption>${esc(s.name)}: annotated ${s.age}, predicted ${s.predictedAge.toFixed(1)} (${direction} by ${Math.abs(s.predictedAge - s.age).toFixed(1)} years) · ${ex.samples} samples, ${ex.segmentation.count} superpixels, local R² ${fmt(ex.r2)}. Blue: regions that raise the predicted age; orange: regions that lower it.</figcaption></figure>`;
   } catch (error) {
     return `<p class="warn">${esc(s.name)}: could not explain (${esc(reasonOf(error))})</p>`;
   }

@@ -101,7 +101,7 @@ test('report.html opens in headless Chromium with every chart rendered and no co
           const box = s.getBoundingClientRect();
           return box.width > 50 && box.height > 50 && s.querySelectorAll('path, rect, line, text').length > 3;
         }).length;
-        const inCharts = document.querySelectorAll('figure.chart > svg').length;
+        const inCharts = document.querySelectorAll('figure.chart > .chart-scroll > svg').length;
         const images = Array.from(document.images);
         const broken = images.filter((i) => !i.complete || i.naturalWidth === 0).length;
         return { declared, svgs: svgs.length, sized, inCharts, images: images.length, broken, shown: document.getElementById('chart-count')?.textContent };

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ETHNICITIES, GENDERS, type ManifestRow } from '../../src/core/types.js';
+import { AGE_BUCKETS } from '../../src/data/labels.js';
 import { mulberry32 } from '../../src/core/random.js';
 import type { AgeGenderModel } from '../../src/model/api.js';
 import type { RawImage } from '../../src/io/types.js';
@@ -130,6 +131,11 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     assert.match(report.html, /Ages 0–9: only (?:[\d.]+%|n\/a) of faces get a gender/, 'the model card states the coverage for ages 0–9');
     assert.match(report.html, new RegExp(`<meta name="agegender-charts" content="${report.charts}">`));
     assert.equal(report.html.match(/<figure class="lime">/g)?.length, 2);
+    // a LIME panel's alt text says what the picture shows, not the file name its caption starts with
+    assert.deepEqual(
+      [...report.html.matchAll(/<figure class="lime"><img [^>]*alt="([^"]*)"/g)].map((m) => m[1]),
+      Array.from({ length: 2 }, () => 'Left, the face chip; right, the same chip dimmed except its 5 most influential superpixels, tinted blue or orange and outlined'),
+    );
     assert.ok((report.html.match(/data:image\/jpeg;base64,/g)?.length ?? 0) > 20);
     assert.doesNotMatch(report.html, /unreadable/);
     assert.match(report.html, /pHash distance 3/);
@@ -149,6 +155,9 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     // every chart is one image named by its title and caption
     const svgTags = report.html.match(/<svg[^>]*>/g) ?? [];
     assert.equal(svgTags.filter((t) => /^<svg role="img" aria-label="[^"]+\. [^"]+"/.test(t)).length, report.charts);
+    // every chart sits in a box that scrolls sideways, with no background of its own (which would hide the
+    // box's edge shadows)
+    assert.equal(report.html.match(/<div class="chart-scroll"><svg [^>]*>(?!<rect)/g)?.length, report.charts);
     // every table sits in a box that scrolls sideways (a phone's page does not widen)
     assert.equal(report.html.match(/<div class="table-wrap"><table/g)?.length, report.html.match(/<table/g)?.length);
     // the error histogram's axis has ticks at 0 and at the ±8 criterion
@@ -171,6 +180,21 @@ test('buildReport: one inline SVG per chart, galleries, LIME panels and the mode
     const symbols = legend('predicted-vs-actual').match(/<path transform="translate\(6,6\)"[^>]*>/g) ?? [];
     assert.equal(symbols.length, ETHNICITIES.length);
     assert.ok(symbols.every((p) => p.includes('opacity="1"')), symbols.join('\n'));
+    // accuracy–coverage: one panel per age bucket (empty ones too), each with at most two lines (the
+    // bucket's and, for reference, all ages'), drawn in Okabe–Ito blue and grey, not ten lines in one plot
+    const coverage = figure('gender-accuracy-coverage');
+    assert.deepEqual(
+      coverage.match(/>ages [^<]+ · \d+ faces</g)?.map((t) => t.slice(6, t.indexOf(' ·'))),
+      AGE_BUCKETS.map((b) => b.name),
+    );
+    const lines = [...coverage.matchAll(/<g class="mark-line role-mark[^>]*>((?:<path[^>]*>)*)/g)].flatMap((m) => m[1]!.match(/<path[^>]*>/g) ?? []);
+    assert.ok(lines.length > 0 && lines.length <= 2 * AGE_BUCKETS.length, `lines: ${lines.length}`);
+    assert.deepEqual([...new Set(lines.map((l) => /stroke="(#[0-9a-f]+)"/.exec(l)?.[1]))].sort(), ['#0072b2', '#999999']);
+    // a thumbnail's alt text names its file; it does not repeat the caption shown under it
+    const tiles = [...report.html.matchAll(/<figure class="tile[^"]*" title="([^"]*)"><img [^>]*alt="([^"]*)"[^>]*><figcaption>([^<]*)<\/figcaption>/g)];
+    assert.ok(tiles.length > 20, `thumbnails: ${tiles.length}`);
+    assert.deepEqual(tiles.filter(([, , alt, caption]) => alt === caption), []);
+    assert.ok(tiles.every(([, source, alt]) => alt === `face, file ${source!.split('/').pop()}`), tiles[0]?.[0]);
     assert.ok(!/<script/i.test(report.html), 'self-contained and static');
     assert.ok(!/(src|href)="https?:/i.test(report.html), 'no external resources');
     // the same report without a training log has one chart fewer and says why

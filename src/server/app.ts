@@ -27,7 +27,7 @@ import { registerMetrics } from './metrics.js';
 import { registerRequestLog } from './request-log.js';
 import { openApiDocument } from './openapi.js';
 import { AdmissionQueue } from './queue.js';
-import { registerSecurity, type SecurityOptions } from './security.js';
+import { registerSecurity, trustProxyOption, type SecurityOptions } from './security.js';
 import { MULTIPART_LIMITS } from './upload.js';
 import { registerExplainRoute, registerInfoRoutes, registerPredictRoute, registerPreviewRoute } from './routes.js';
 
@@ -45,7 +45,7 @@ export interface BuildServerOptions {
   logger?: boolean | { stream: NodeJS.WritableStream };
   /** Version string shown in the OpenAPI document. */
   version?: string;
-  /** CORS origins, rate limit, Host allow-list (security headers are always on). */
+  /** CORS origins, rate limit, Host allow-list, trusted proxies (security headers are always on). */
   security?: SecurityOptions;
 }
 
@@ -100,6 +100,8 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId: requestId,
+    // X-Forwarded-For / -Host / -Proto only from the proxies named (`--trust-proxy`), none by default.
+    trustProxy: trustProxyOption(options.security),
     bodyLimit: limits.maxUploadBytes,
     requestTimeout: limits.requestTimeoutMs,
     // Node only tracks request deadlines when `requestTimeout` is given at construction (Fastify

@@ -4,7 +4,7 @@
  * was (status 499, CLIENT_CLOSED_REQUEST, when not even its headers went out; Fastify has no hook
  * for that). /metrics counts from it, and {@link registerRequestLog} writes one log line from it,
  * in place of Fastify's two ("incoming request", "request completed"): method, URL (cut short),
- * client address, status, time, and for an error its code and message (never the body).
+ * client address (`req.ip`), status, time, and for an error its code and message (never the body).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HTTP_ERRORS, type HttpError } from './errors.js';
@@ -43,13 +43,16 @@ export function onRequestDone(app: FastifyInstance, done: RequestDone): void {
   app.addHook('onResponse', async (req, reply) => report(req, reply, reply.statusCode));
 }
 
-/** The client's address, read when the request arrives (a socket closed since has none). */
+/**
+ * The client's address, read when the request arrives (a socket closed since has none): the
+ * socket's peer, or behind a trusted proxy (`--trust-proxy`) the client it names in X-Forwarded-For.
+ */
 const clientAddress = new WeakMap<FastifyRequest, string | undefined>();
 
 /** Writes one line per request to the app's logger (info; a 5xx error is also logged with its cause by the error handler). */
 export function registerRequestLog(app: FastifyInstance): void {
   app.addHook('onRequest', async (req) => {
-    clientAddress.set(req, req.socket.remoteAddress);
+    clientAddress.set(req, req.ip);
   });
   onRequestDone(app, (req, reply, status, seconds) => {
     const error = answeredError.get(req);

@@ -11,7 +11,11 @@
  *   sends a "simple" cross-origin POST without asking first, so headers alone would not stop it);
  * - an optional per-client rate limit on the API (@fastify/rate-limit, `--rate-limit N/min`),
  *   429 RATE_LIMITED with Retry-After;
- * - an optional Host allow-list (`--allowed-hosts`), 421 HOST_NOT_ALLOWED, against DNS rebinding.
+ * - an optional Host allow-list (`--allowed-hosts`), 421 HOST_NOT_ALLOWED, against DNS rebinding;
+ * - the reverse proxies whose X-Forwarded-For / -Host / -Proto are believed (`--trust-proxy`; none
+ *   by default, so a client cannot choose the address the rate limit and the log see). The rate
+ *   limit, the log, the Host allow-list and the same-origin check then see the client and the host
+ *   name the proxy was asked for (Fastify's `trustProxy`: `req.ip`, `req.host`).
  */
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -26,6 +30,21 @@ export interface SecurityOptions {
   rateLimitPerMinute?: number;
   /** Host names (without port) the server answers to; absent or empty: any. */
   allowedHosts?: readonly string[];
+  /**
+   * Addresses of the reverse proxies in front (IPs, CIDR subnets such as `10.0.0.0/8`, or
+   * `loopback`, `linklocal`, `uniquelocal`), whose X-Forwarded-* headers are believed; absent or
+   * empty: none (the client is the socket's peer). Applied by `buildServer` (Fastify's `trustProxy`).
+   */
+  trustProxy?: readonly string[];
+}
+
+/** Names `--trust-proxy` takes for whole ranges (proxy-addr's). */
+export const TRUST_PROXY_NAMES: readonly string[] = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** Fastify's `trustProxy` for these options: the list, or false when none. */
+export function trustProxyOption(options: SecurityOptions | undefined): string[] | false {
+  const list = options?.trustProxy ?? [];
+  return list.length > 0 ? [...list] : false;
 }
 
 /** The Content-Security-Policy directives: the page's own files, data: images, nothing inline. */
@@ -50,7 +69,11 @@ function splitHost(host: string | undefined): { name: string; port: string } {
   return { name: m?.[1] ?? '', port: m?.[2] ?? '' };
 }
 
-/** The request's Origin when it is neither this server (same host and port) nor an allowed origin. */
+/**
+ * The request's Origin when it is neither this server (same host and port) nor an allowed origin.
+ * "This server" is the host the client asked for: the Host header, or X-Forwarded-Host from a
+ * trusted proxy (`req.host`).
+ */
 function foreignOrigin(req: FastifyRequest, allowed: ReadonlySet<string>): string | null {
   const origin = req.headers.origin;
   if (origin === undefined || allowed.has(origin)) return null;
@@ -61,7 +84,7 @@ function foreignOrigin(req: FastifyRequest, allowed: ReadonlySet<string>): strin
     return origin; // "null" (sandboxed frames, file: pages) and garbage are foreign
   }
   const defaultPort = url.protocol === 'https:' ? '443' : '80';
-  const host = splitHost(req.headers.host);
+  const host = splitHost(req.host);
   const same = url.hostname.toLowerCase() === host.name && (url.port || defaultPort) === (host.port || defaultPort);
   return same ? null : origin;
 }
@@ -70,9 +93,9 @@ function registerRequestChecks(app: FastifyInstance, options: SecurityOptions): 
   const hosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
   const origins = new Set(options.corsOrigins ?? []);
   app.addHook('onRequest', async (req) => {
-    const name = splitHost(req.headers.host).name;
+    const name = splitHost(req.host).name;
     if (hosts.size > 0 && !hosts.has(name)) {
-      throw new HttpError('HOST_NOT_ALLOWED', `this server does not answer to the host name ${JSON.stringify(name)}`);
+      throw new HttpError('HOST_NOT_ALLOWED', `this server does not answer to the host name ${JSON.stringify(name)} (serve --allowed-hosts lists the names it answers to)`);
     }
     if (UNSAFE_METHODS.has(req.method)) {
       const foreign = foreignOrigin(req, origins);

@@ -1,11 +1,15 @@
 // Security headers on the page and the API, CORS off by default and on for a configured origin,
-// cross-origin POSTs refused, the optional rate limit and Host allow-list.
+// cross-origin POSTs refused, the optional rate limit and Host allow-list; behind a reverse proxy
+// (over real sockets): X-Forwarded-* ignored by default, believed from --trust-proxy addresses only.
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
 import { ErrorResponse } from '../../src/server/schemas.js';
+import type { SecurityOptions } from '../../src/server/security.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 
 const CHIP = new URL('../fixtures/photos/chip-35-male.jpg', import.meta.url);
@@ -141,6 +145,110 @@ describe('security: options', () => {
       assert.equal((await app.inject({ method: 'GET', url: '/healthz', headers: { host: '127.0.0.1:8080' } })).statusCode, 200);
     } finally {
       await app.close();
+    }
+  });
+});
+
+/** A POST of the chip to /v1/predict?detect=false over a real socket, with these headers: status and body. */
+function post(port: number, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/predict?detect=false', headers, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A server listening on a free loopback port, logging to `lines`. */
+async function listening(security: SecurityOptions, lines: string[]): Promise<{ app: FastifyInstance; port: number }> {
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+      done();
+    },
+  });
+  const app = await buildServer({ model: fakeModel(), detector: null, security, logger: { stream } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  return { app, port: typeof address === 'object' && address ? address.port : 0 };
+}
+
+/** The remoteAddress of each request's log line, in order. */
+function loggedAddresses(lines: string[]): unknown[] {
+  return lines.map((l) => JSON.parse(l) as { remoteAddress?: unknown; msg?: string }).filter((l) => l.msg === 'request completed').map((l) => l.remoteAddress);
+}
+
+describe('security: behind a reverse proxy', () => {
+  let chip: Buffer;
+  before(async () => {
+    chip = await readFile(CHIP);
+  });
+
+  it('by default X-Forwarded-For is not believed: the rate limit and the log see the connection\'s peer', async () => {
+    const lines: string[] = [];
+    const { app, port } = await listening({ rateLimitPerMinute: 1 }, lines);
+    try {
+      assert.equal((await post(port, { 'x-forwarded-for': '203.0.113.1' }, chip)).status, 200);
+      const second = await post(port, { 'x-forwarded-for': '203.0.113.2' }, chip);
+      assert.equal(second.status, 429, 'a client cannot pick another address to escape the limit');
+      assert.deepEqual(loggedAddresses(lines), ['127.0.0.1', '127.0.0.1']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('--trust-proxy loopback: each client behind the proxy gets its own rate limit and log address; an address the client forged is not', async () => {
+    const lines: string[] = [];
+    const { app, port } = await listening({ rateLimitPerMinute: 1, trustProxy: ['loopback'] }, lines);
+    try {
+      const statuses: number[] = [];
+      // nginx appends the address it saw: a client sending its own X-Forwarded-For gets "forged, real".
+      for (const xff of ['203.0.113.1', '203.0.113.2', '198.51.100.7, 203.0.113.1', '203.0.113.3']) {
+        statuses.push((await post(port, { 'x-forwarded-for': xff }, chip)).status);
+      }
+      assert.deepEqual(statuses, [200, 200, 429, 200]);
+      assert.deepEqual(loggedAddresses(lines), ['203.0.113.1', '203.0.113.2', '203.0.113.1', '203.0.113.3']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('--trust-proxy naming other addresses: a request from elsewhere is not believed', async () => {
+    const lines: string[] = [];
+    const { app, port } = await listening({ rateLimitPerMinute: 1, trustProxy: ['10.0.0.0/8', '192.0.2.1'] }, lines);
+    try {
+      assert.equal((await post(port, { 'x-forwarded-for': '203.0.113.1' }, chip)).status, 200);
+      assert.equal((await post(port, { 'x-forwarded-for': '203.0.113.2' }, chip)).status, 429);
+      assert.deepEqual(loggedAddresses(lines), ['127.0.0.1', '127.0.0.1']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('--trust-proxy: the Host allow-list and the same-origin check use X-Forwarded-Host from the proxy (nginx passing Host as 127.0.0.1:port)', async () => {
+    const headers = { host: '127.0.0.1:8080', 'x-forwarded-host': 'faces.example', 'x-forwarded-proto': 'https', origin: 'https://faces.example' };
+    const trusted = await listening({ allowedHosts: ['faces.example'], trustProxy: ['loopback'] }, []);
+    try {
+      const ok = await post(trusted.port, headers, chip);
+      assert.equal(ok.status, 200, ok.body);
+      const foreign = await post(trusted.port, { ...headers, origin: 'https://evil.example' }, chip);
+      assert.equal(foreign.status, 403, foreign.body);
+      assert.equal(code(foreign), 'CROSS_ORIGIN_FORBIDDEN');
+      const otherName = await post(trusted.port, { ...headers, 'x-forwarded-host': 'rebound.example' }, chip);
+      assert.equal(otherName.status, 421, otherName.body);
+      assert.match(ErrorResponse.parse(JSON.parse(otherName.body)).error.message, /"rebound\.example" \(serve --allowed-hosts lists the names it answers to\)/);
+    } finally {
+      await trusted.app.close();
+    }
+    const untrusted = await listening({ allowedHosts: ['faces.example'] }, []);
+    try {
+      const refused = await post(untrusted.port, headers, chip);
+      assert.equal(refused.status, 421, 'without --trust-proxy X-Forwarded-Host is ignored: the Host header decides');
+    } finally {
+      await untrusted.app.close();
     }
   });
 });

@@ -448,8 +448,42 @@ describe('serve command', () => {
     const program = new Command();
     registerServeCommand(program);
     const cmd = program.commands.find((c) => c.name() === 'serve')!;
-    for (const flag of ['--port', '--host', '--model', '--no-detect', '--max-faces', '--max-upload-mb', '--max-aspect-ratio', '--timeout', '--queue', '--cors', '--rate-limit', '--allowed-hosts', '--runtime', '--no-tta']) {
+    for (const flag of ['--port', '--host', '--model', '--no-detect', '--max-faces', '--max-upload-mb', '--max-aspect-ratio', '--timeout', '--queue', '--cors', '--rate-limit', '--allowed-hosts', '--trust-proxy', '--runtime', '--no-tta']) {
       assert.ok(cmd.options.some((o) => o.long === flag), flag);
+    }
+  });
+
+  it('docs/serving.md lists every `serve` option, and no other, with the default the code has', async () => {
+    const { registerServeCommand } = await import('../../src/cli/commands/serve.js');
+    const { Command } = await import('commander');
+    const program = new Command();
+    registerServeCommand(program);
+    const cmd = program.commands.find((c) => c.name() === 'serve')!;
+    const doc = await readFile(new URL('../../docs/serving.md', import.meta.url), 'utf8');
+    const table = doc.slice(doc.indexOf('| Option | Default | |'));
+    const rows = new Map<string, string>();
+    for (const line of table.split('\n').slice(2)) {
+      const m = /^\| `(--[a-z-]+)[^`]*` \| ([^|]*) \|/.exec(line);
+      if (!m) break;
+      rows.set(m[1]!, m[2]!);
+    }
+    const flags = cmd.options.map((o) => o.long!).filter((f) => f !== '--help');
+    assert.deepEqual([...rows.keys()].sort(), [...flags].sort(), 'the table has one row per option');
+    for (const o of cmd.options) {
+      if (typeof o.defaultValue === 'string') assert.ok(rows.get(o.long!)!.includes(`\`${o.defaultValue}\``), `${o.long}: the docs give ${rows.get(o.long!)}, the code ${o.defaultValue}`);
+    }
+  });
+
+  it('--trust-proxy takes IP addresses, subnets and range names; anything else is INVALID_ARGUMENT naming the entry', async () => {
+    const { parseTrustProxy } = await import('../../src/cli/commands/serve.js');
+    assert.deepEqual(parseTrustProxy(undefined), []);
+    assert.deepEqual(parseTrustProxy('127.0.0.1, 10.0.0.0/8,FD00::/8,loopback'), ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback']);
+    for (const bad of ['nginx.internal', '10.0.0.0/33', '::1/129', '10.0.0.0/8/1', '10.0.0.0/', '', 'loopback,', '*', 'true']) {
+      assert.throws(
+        () => parseTrustProxy(bad),
+        (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.startsWith(`--trust-proxy ${bad}: `) && /is not an IP address, a subnet/.test(e.message),
+        bad,
+      );
     }
   });
 });

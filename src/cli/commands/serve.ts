@@ -2,11 +2,12 @@
  * `agegender serve [--port 8080] [--host 127.0.0.1] [--model dir]`: the HTTP API and web page,
  * with the shipped model by default; prints the URL. Stops cleanly on SIGINT / SIGTERM.
  */
+import { isIP } from 'node:net';
 import { Option, type Command } from 'commander';
 import { AgeGenderError } from '../../core/errors.js';
 import { parseNumberOption } from '../../core/validate.js';
 import { DEFAULT_MAX_FACES } from '../../pipeline/detector-names.js';
-import type { SecurityOptions } from '../../server/security.js';
+import { TRUST_PROXY_NAMES, type SecurityOptions } from '../../server/security.js';
 import { DEFAULT_LIMITS } from '../../server/limits.js';
 import { exitOnSignals, startServer } from '../../server/start.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
@@ -26,6 +27,7 @@ interface ServeCliOptions extends InferenceCliOptions {
   cors: string[];
   rateLimit?: string;
   allowedHosts?: string;
+  trustProxy?: string;
   log?: boolean;
 }
 
@@ -62,11 +64,33 @@ function parseAllowedHosts(value: string | undefined, host: string): string[] {
   return value.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0);
 }
 
+/** One `--trust-proxy` entry: an IP address, a CIDR subnet (address/prefix) or a range name. */
+function isProxyAddress(entry: string): boolean {
+  if (TRUST_PROXY_NAMES.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/** `--trust-proxy a,b`: the proxies' addresses, subnets or range names; none when absent. */
+export function parseTrustProxy(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const entries = value.split(',').map((e) => e.trim().toLowerCase());
+  for (const entry of entries) {
+    if (!isProxyAddress(entry)) {
+      throw new AgeGenderError('INVALID_ARGUMENT', `--trust-proxy ${value}: ${JSON.stringify(entry)} is not an IP address, a subnet (such as 10.0.0.0/8) or one of ${TRUST_PROXY_NAMES.join(', ')}`);
+    }
+  }
+  return entries;
+}
+
 function securityOptions(opts: ServeCliOptions): SecurityOptions {
   return {
     corsOrigins: parseOrigins(opts.cors),
     rateLimitPerMinute: parseRateLimit(opts.rateLimit),
     allowedHosts: parseAllowedHosts(opts.allowedHosts, opts.host),
+    trustProxy: parseTrustProxy(opts.trustProxy),
   };
 }
 
@@ -93,6 +117,10 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--rate-limit <N/min>', 'API requests per minute per client IP (default: no limit)')
     .option('--allowed-hosts <names>', "host names the server answers to, comma-separated ('*': any; default on loopback: localhost,127.0.0.1,[::1])")
+    .option(
+      '--trust-proxy <addresses>',
+      `reverse proxies whose X-Forwarded-For/-Host/-Proto are believed, comma-separated: IPs, subnets (10.0.0.0/8) or ${TRUST_PROXY_NAMES.join(', ')} (default: none; the client is the connection's peer)`,
+    )
     .option('--log', 'log each request (JSON lines)');
   addInferenceOptions(command).action(async (opts: ServeCliOptions) => {
     const running = await startServer({

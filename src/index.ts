@@ -44,6 +44,7 @@ export { alignFace } from './pipeline/align.js';
 export { analyzeImage, analyzeOrNoFaces, detectFaces, type AnalyzeResult, type AnalyzedFace } from './pipeline/analyze.js';
 export { gateChip, imageStats, faceQuality, QUALITY_GATE, type FaceQuality } from './pipeline/quality.js';
 export { buildServer } from './server/app.js';
+export { pipeline, type AgeGenderPipeline, type PipelineOptions, type PipelineResult } from './pipeline/estimator.js';
 export { predictFiles, type PredictFilesOptions, type PredictFileResult, type PredictSummary } from './pipeline/predict-files.js';
 export { predictToFile, type PredictToFileOptions, type PredictToFileSummary } from './pipeline/predict-output.js';
 

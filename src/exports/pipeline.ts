@@ -1,5 +1,6 @@
 /** `agegender/pipeline`: face detection, alignment, analysis and prediction over files (in-process or on worker threads). */
 export * from '../pipeline/detect.js';
+export * from '../pipeline/estimator.js';
 export * from '../pipeline/align.js';
 export * from '../pipeline/analyze.js';
 export * from '../pipeline/inputs.js';

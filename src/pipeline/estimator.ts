@@ -1,0 +1,106 @@
+/**
+ * `pipeline()`: the model and the face detector loaded once, then one call per image — the photo
+ * path exactly as `agegender predict` runs it (EXIF orientation, large photos shrunk to
+ * {@link PHOTO_MAX_SIDE} for analysis with boxes in the file's own pixels, photos stored turned,
+ * the quality gate, gender abstention), for a caller who wants answers, not the parts.
+ *
+ * @example
+ *   const estimate = await pipeline();
+ *   const { faces } = await estimate('IMG_0001.HEIC'); // [{ box, age, ageInterval, gender, genderProbability, quality, … }]
+ *   estimate.dispose();
+ */
+import { AgeGenderError } from '../core/errors.js';
+import { decodeImageWithHeader, firstFrameNoteField, loadImageInput, readImageFile } from '../io/decode.js';
+import { fetchImageBytes } from '../io/fetch.js';
+import type { ImageInput, RawImage } from '../io/types.js';
+import type { AgeGenderModel } from '../model/api.js';
+import { loadModel, type InferenceChoice } from '../model/index.js';
+import { analyzeImage, photoReport, PHOTO_MAX_SIDE, reportInPixelsOf, type PhotoReport } from './analyze.js';
+import { loadFaceDetector, type DetectorPreference, type FaceDetector } from './detect.js';
+import { isImageUrl } from './inputs.js';
+import { checkShrunkSize } from './quality.js';
+
+export interface PipelineOptions extends InferenceChoice {
+  /** Model folder (default: the shipped model). */
+  modelDir?: string;
+  /** Find faces in photos (default true); false: every image is one aligned face chip (UTKFace-style). */
+  detect?: boolean;
+  /** Which face detector (default `auto`: YuNet, else SSD). */
+  detector?: DetectorPreference;
+  /** At most this many faces per photo, the highest-scoring (default 32). */
+  maxFaces?: number;
+}
+
+/** One image's answer: as a `predict` result, without the file and error fields (a failure throws). */
+export interface PipelineResult extends PhotoReport {
+  /** Said when only the first frame or page of an animated or multi-page file was analysed. */
+  note?: string;
+}
+
+export interface AgeGenderPipeline {
+  /**
+   * Every face of `image` (a file path, an http(s) URL, encoded bytes or raw pixels). Throws an
+   * AgeGenderError naming the input: UNREADABLE_FILE, INVALID_IMAGE, IMAGE_TOO_LARGE, NO_USABLE_FACE (a
+   * photo with no face the detector finds, or an image that is not a usable face), …
+   */
+  (image: ImageInput, options?: { subject?: string }): Promise<PipelineResult>;
+  readonly model: AgeGenderModel;
+  /** The face detector: it finds the faces, and with `detect: false` the quality gate asks it to confirm a face (as `predict --no-detect` does). */
+  readonly detector: FaceDetector;
+  /** Frees the model and the detector. */
+  dispose(): void;
+}
+
+/** Decodes `input` (a photo shrunk to `maxSide`); `width` × `height` are its own upright size. */
+async function decodeInput(input: ImageInput, subject: string, maxSide: number | undefined): Promise<{ image: RawImage; width: number; height: number; note?: string }> {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    const image = await loadImageInput(input, subject); // raw pixels (checked there)
+    return { image, width: image.width, height: image.height };
+  }
+  const bytes = typeof input !== 'string' ? input : isImageUrl(input) ? await fetchImageBytes(input) : await readImageFile(input, subject);
+  const { image, header } = await decodeImageWithHeader(bytes, subject, maxSide === undefined ? {} : { maxSide });
+  return { image, width: header.width, height: header.height, ...firstFrameNoteField(header) };
+}
+
+/** The name an input gets in errors. */
+function subjectOf(input: ImageInput, given: string | undefined): string {
+  if (given !== undefined) return given;
+  if (typeof input === 'string') return input;
+  return input instanceof Uint8Array ? 'image bytes' : 'raw image';
+}
+
+/** Loads the model and the face detector and returns the one-call estimator. */
+export async function pipeline(options: PipelineOptions = {}): Promise<AgeGenderPipeline> {
+  const detect = options.detect ?? true;
+  const model = await loadModel(options.modelDir, {
+    ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
+    ...(options.flipTta === undefined ? {} : { flipTta: options.flipTta }),
+    ...(options.genderThreshold === undefined ? {} : { genderThreshold: options.genderThreshold }),
+  });
+  let detector: FaceDetector;
+  try {
+    detector = await loadFaceDetector({ ...(options.detector === undefined ? {} : { detector: options.detector }), ...(options.maxFaces === undefined ? {} : { maxFaces: options.maxFaces }) });
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  let disposed = false;
+  const estimate = async (input: ImageInput, call: { subject?: string } = {}): Promise<PipelineResult> => {
+    const subject = subjectOf(input, call.subject);
+    if (disposed) throw new AgeGenderError('INVALID_ARGUMENT', 'this pipeline was disposed', { subject });
+    const d = await decodeInput(input, subject, detect ? PHOTO_MAX_SIDE : undefined);
+    if (detect) checkShrunkSize(d.image, d, subject);
+    const res = await analyzeImage(model, detector, d.image, { detect, subject });
+    return { ...reportInPixelsOf(photoReport(res), d.width, d.height), ...(d.note === undefined ? {} : { note: d.note }) };
+  };
+  return Object.assign(estimate, {
+    model,
+    detector,
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      detector.dispose();
+      model.dispose();
+    },
+  });
+}

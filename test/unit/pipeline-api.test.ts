@@ -28,7 +28,10 @@ test('pipeline(): a path, its bytes and its decoded pixels give predict\'s answe
     }
     const pixels = await loadImageInput(photo('three-faces.jpg'));
     assert.deepEqual(await estimate(pixels), await estimate(photo('three-faces.jpg')), 'raw pixels');
-    assert.ok(estimate.detector, 'a detector is loaded by default');
+    const names = ['three-faces.jpg', 'three-faces-irot.heic', 'many-faces.jpg', 'chip-35-male.jpg'];
+    const oneByOne = [];
+    for (const name of names) oneByOne.push(await estimate(photo(name)));
+    assert.deepEqual(await Promise.all(names.map((name) => estimate(photo(name)))), oneByOne, 'calls made at once answer as calls made one by one');
   } finally {
     estimate.dispose();
   }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { checkOutputFolder } from '../core/output-path.js';
@@ -15,7 +15,7 @@ import { parseUtkName } from './labels.js';
 import { IMAGE_EXTENSIONS, enumerateInputs, readZipEntries, splitZipSource, type SourceProblem } from './sources.js';
 import { assignSplits, checkSplitFractions, crossSplitNearPairs, type SplitResult } from './split.js';
 import { summarize, type PrepareSummary } from './summary.js';
-import { workspacePaths } from '../workspace/layout.js';
+import { WORKSPACE_FILES, workspacePaths } from '../workspace/layout.js';
 import { writeManifest } from '../workspace/manifest.js';
 import { writeSummary } from '../workspace/summary.js';
 
@@ -65,18 +65,12 @@ interface PrepareSettings {
 }
 
 /**
- * The settings with defaults; INVALID_ARGUMENT (naming the option) for a value out of range, without
- * inputs, or with the workspace inside an input: before any file is read.
+ * The settings with defaults; INVALID_ARGUMENT (naming the option) for a value out of range or
+ * without inputs: before any file is read.
  */
-function settingsOf(options: PrepareOptions, workspace: string): PrepareSettings {
+function settingsOf(options: PrepareOptions): PrepareSettings {
   const o = DEFAULTS.prepare;
   if (options.inputs.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at least one input folder or .zip archive');
-  for (const input of options.inputs) {
-    const abs = resolve(input);
-    if (workspace === abs || workspace.startsWith(abs + sep)) {
-      throw new AgeGenderError('INVALID_ARGUMENT', `the workspace ${workspace} is inside the input ${abs}; choose a workspace outside the inputs`);
-    }
-  }
   const bits = (value: number | undefined, name: string, fallback: number): number => (value === undefined ? fallback : integerInRange(value, name, 0, 64));
   if (options.materialize !== undefined && options.materialize !== false) oneOf(options.materialize, 'materialize', ['link', 'copy'] as const);
   return {
@@ -98,6 +92,38 @@ async function checkInputsExist(inputs: readonly string[]): Promise<void> {
       await stat(input);
     } catch (error) {
       throw new AgeGenderError('UNREADABLE_FILE', `cannot read input: ${fsErrorReason(error)}`, { subject: input, cause: error });
+    }
+  }
+}
+
+/** `path` with symbolic links resolved; a path that does not exist yet resolves through its nearest existing folder. */
+async function realPathOf(path: string): Promise<string> {
+  const abs = resolve(path);
+  try {
+    return await realpath(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(await realPathOf(parent), basename(abs));
+  }
+}
+
+const isAtOrInside = (path: string, folder: string): boolean => path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+
+/**
+ * The workspace must not be an input or inside one (prepare would write into its own input), nor may
+ * an input lie in `splits/`, which `--materialize` replaces: compared with symbolic links resolved.
+ * INVALID_ARGUMENT naming the input.
+ */
+async function checkWorkspaceApartFromInputs(inputs: readonly string[], workspace: string): Promise<void> {
+  const ws = await realPathOf(workspace);
+  const splits = workspacePaths(ws).splits;
+  for (const input of inputs) {
+    const real = await realPathOf(input);
+    if (isAtOrInside(ws, real)) {
+      throw new AgeGenderError('INVALID_ARGUMENT', `the workspace ${workspace} is inside this input${real === resolve(input) ? '' : ` (${real})`}; choose a workspace outside the inputs`, { subject: input });
+    }
+    if (isAtOrInside(real, splits)) {
+      throw new AgeGenderError('INVALID_ARGUMENT', `this input is inside the workspace's ${WORKSPACE_FILES.splits}/ folder, which prepare --materialize replaces; copy it out of ${workspace} first`, { subject: input });
     }
   }
 }
@@ -219,10 +245,11 @@ function splitKeptRows(rows: readonly ManifestRow[], s: PrepareSettings): { kept
 export async function prepare(options: PrepareOptions): Promise<PrepareSummary> {
   const paths = workspacePaths(options.workspace);
   const workspace = paths.root;
-  const s = settingsOf(options, workspace);
+  const s = settingsOf(options);
   const progress = options.onProgress ?? (() => {});
   const started = Date.now();
   await checkInputsExist(options.inputs);
+  await checkWorkspaceApartFromInputs(options.inputs, workspace);
   await checkOutputFolder(options.workspace);
   const cache = await HashCache.load(paths.hashCache);
   const fingerprinted = await fingerprintInputs(options.inputs, cache, s, progress);

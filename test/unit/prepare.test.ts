@@ -215,3 +215,32 @@ test('prepare refuses a missing input, inputs without images, and an unwritable 
   for (const [options, text] of bad) await assert.rejects(prepare({ inputs: [images], workspace, ...options }), coded('INVALID_ARGUMENT', text));
   assert.deepEqual(readdirSync(root).sort(), ['empty', 'images', 'notes.txt'], 'nothing written');
 });
+
+test('prepare refuses a workspace inside an input, also through a symbolic link, and an input inside the workspace\'s splits/', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-overlap-');
+  const data = join(root, 'data');
+  mkdirSync(join(data, 'faces'), { recursive: true });
+  copyFileSync(sampleChips(1)[0]!, join(data, 'faces', '20_0_0_20170101000000000.jpg.chip.jpg'));
+  symlinkSync(data, join(root, 'data-link'));
+  const refused = (subject: string, text: string) => (error: unknown) => {
+    assert.equal((error as { code?: string }).code, 'INVALID_ARGUMENT');
+    assert.equal((error as { subject?: string }).subject, subject);
+    assert.match((error as Error).message, new RegExp(text));
+    return true;
+  };
+  const before = snapshot(data);
+  await assert.rejects(prepare({ inputs: [data], workspace: join(data, 'ws') }), refused(data, 'the workspace .* is inside this input'));
+  // the link's target holds the workspace: the same refusal, naming the real folder
+  const link = join(root, 'data-link');
+  await assert.rejects(prepare({ inputs: [link], workspace: join(data, 'ws') }), refused(link, `inside this input \\(${data}\\)`));
+  await assert.rejects(prepare({ inputs: [join(data, 'faces')], workspace: join(link, 'faces', 'ws') }), refused(join(data, 'faces'), 'inside this input'));
+  assert.deepEqual(snapshot(data), before, 'nothing written into the input');
+
+  // a materialized split used as an input of the same workspace would be replaced (deleted) by the run
+  const workspace = join(root, 'ws');
+  await prepare({ inputs: [data], workspace, materialize: 'copy' });
+  const train = join(workspace, 'splits', 'train');
+  const trainBefore = snapshot(train);
+  await assert.rejects(prepare({ inputs: [train], workspace, materialize: 'copy' }), refused(train, "inside the workspace's splits/ folder"));
+  assert.deepEqual(snapshot(train), trainBefore);
+});

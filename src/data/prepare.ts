@@ -301,9 +301,7 @@ async function materializeSplits(
     const fromZips = new Map<string, Map<string, string>>();
     for (const row of kept) {
       const split = row.split!;
-      // Names carry the labels; on a clash (same name in two input folders) use a subfolder per source folder.
-      let relative = row.name;
-      if (expected[split].has(relative)) relative = join(basename(dirname(row.source.replace('!/', '/'))), row.name);
+      const relative = splitFileName(row, expected[split]);
       expected[split].add(relative);
       const target = join(temp, split, relative);
       const zipped = splitZipSource(row.source);
@@ -338,6 +336,20 @@ async function materializeSplits(
     counts[split] = files.size;
   }
   return counts;
+}
+
+/**
+ * Where a kept file goes inside its split folder: its name (the name carries the labels); on a clash
+ * (the same name in several input folders) a subfolder named after its source folder, numbered
+ * (`<folder>-2/`, …) when that is taken too, so no file is written over another.
+ */
+function splitFileName(row: ManifestRow, taken: ReadonlySet<string>): string {
+  if (!taken.has(row.name)) return row.name;
+  const folder = basename(dirname(row.source.replace('!/', '/')));
+  for (let n = 1; ; n++) {
+    const relative = join(n === 1 ? folder : `${folder}-${n}`, row.name);
+    if (!taken.has(relative)) return relative;
+  }
 }
 
 async function listFiles(dir: string, prefix = ''): Promise<Set<string>> {

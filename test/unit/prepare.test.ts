@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -243,4 +244,26 @@ test('prepare refuses a workspace inside an input, also through a symbolic link,
   const trainBefore = snapshot(train);
   await assert.rejects(prepare({ inputs: [train], workspace, materialize: 'copy' }), refused(train, "inside the workspace's splits/ folder"));
   assert.deepEqual(snapshot(train), trainBefore);
+});
+
+test('--materialize keeps every kept file when input folders share file names (also folders with the same name)', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-names-');
+  const input = join(root, 'input');
+  const folders = [join(input, 'p'), join(input, 'x', 'a'), join(input, 'y', 'a')];
+  const chips = sampleChips(21);
+  folders.forEach((folder, f) => {
+    mkdirSync(folder, { recursive: true });
+    for (let i = 0; i < 7; i++) copyFileSync(chips[f * 7 + i]!, join(folder, `30_1_0_2017010100000000${i}.jpg.chip.jpg`));
+  });
+  const workspace = join(root, 'ws');
+  const summary = await prepare({ inputs: [input], workspace, materialize: 'copy' });
+  assert.equal(summary.kept, 21);
+  assert.deepEqual(summary.materialized, summary.split.counts);
+  // every kept image is in its split folder once, byte for byte
+  const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+  for (const split of ['train', 'val', 'test'] as const) {
+    const files = Object.keys(snapshot(join(workspace, 'splits', split)));
+    const kept = (await readManifest(workspace)).filter((r) => r.split === split).map((r) => r.sha256).sort();
+    assert.deepEqual(files.map((f) => sha(readFileSync(f))).sort(), kept, split);
+  }
 });

@@ -5,7 +5,7 @@ import { checkOutputFolder } from '../core/output-path.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { TaskPool } from '../core/limit.js';
 import { integerInRange, oneOf } from '../core/validate.js';
-import { linkOrCopyAtomic, replaceDirAtomic, writeFileAtomic } from '../core/atomic.js';
+import { linkOrCopyAtomic, removeStaleTempDirs, replaceDirAtomic, writeFileAtomic } from '../core/atomic.js';
 import { SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
 import { DEDUP_POLICIES, deduplicate, type DedupItem, type DedupPolicy, type DedupResult } from './dedup.js';
 import type { Fingerprint } from './fingerprint.js';
@@ -258,6 +258,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
     throw new AgeGenderError('INVALID_ARGUMENT', `no images found in ${options.inputs.join(', ')}${ignored}; expected folders or .zip archives holding ${IMAGE_EXTENSIONS.join(' ')} files`);
   }
   await mkdir(workspace, { recursive: true });
+  await removeStaleTempDirs(paths.splits); // split folders half-built by a run killed while materializing
   const hashSeconds = (Date.now() - started) / 1000;
   const rows = labelledRows(fingerprinted);
   progress({ phase: 'dedup' });

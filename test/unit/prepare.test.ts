@@ -267,3 +267,17 @@ test('--materialize keeps every kept file when input folders share file names (a
     assert.deepEqual(files.map((f) => sha(readFileSync(f))).sort(), kept, split);
   }
 });
+
+test('prepare removes the split folders half-built by a run killed while materializing', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-stale-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  copyFileSync(sampleChips(1)[0]!, join(input, '20_0_0_20170101000000000.jpg.chip.jpg'));
+  const workspace = join(root, 'ws');
+  // what `replaceDirAtomic` leaves when its process (pid 999999999: not running) is killed mid-build
+  const stale = join(workspace, 'splits.tmp-999999999-abcdef12');
+  mkdirSync(join(stale, 'train'), { recursive: true });
+  copyFileSync(sampleChips(1)[0]!, join(stale, 'train', '20_0_0_20170101000000000.jpg.chip.jpg'));
+  await prepare({ inputs: [input], workspace, materialize: 'link' });
+  assert.deepEqual(readdirSync(workspace).sort(), ['cache', 'manifest.csv', 'manifest.jsonl', 'splits', 'summary.json']);
+});

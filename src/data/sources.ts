@@ -1,7 +1,7 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import yauzl from 'yauzl';
-import { fsErrorReason } from '../core/errors.js';
+import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { linkFailureReason } from '../core/link-reason.js';
 
 /** Image-like extensions that `prepare` looks at; other files are counted as ignored. */
@@ -261,13 +261,20 @@ export async function closeArchives(): Promise<void> {
 
 /**
  * Reads the bytes of a manifest `source` (a file path or an `archive.zip!/entry` path). Zip entries
- * are read through a per-process index of the archive (see {@link archiveIndex}).
+ * are read through a per-process index of the archive (see {@link archiveIndex}). A source that
+ * cannot be read (moved, deleted or changed since `prepare`): UNREADABLE_FILE naming it and the reason.
  */
 export async function readSourceBytes(source: string): Promise<Buffer> {
   const zipped = splitZipSource(source);
-  if (!zipped) return readFile(source);
-  const { zip, entries } = await archiveIndex(zipped.archive);
-  const entry = entries.get(zipped.entry);
-  if (!entry) throw new Error(`${source}: entry not found in archive`);
-  return readEntryBytes(zip, entry);
+  const unreadable = (reason: string, cause?: unknown): AgeGenderError => new AgeGenderError('UNREADABLE_FILE', reason, { subject: source, cause });
+  if (!zipped) return readFile(source).catch((error: unknown) => Promise.reject(unreadable(`cannot read file: ${fsErrorReason(error)}`, error)));
+  let index: ArchiveIndex;
+  try {
+    index = await archiveIndex(zipped.archive);
+  } catch (error) {
+    throw unreadable(`cannot read zip archive ${zipped.archive}: ${fsErrorReason(error)}`, error);
+  }
+  const entry = index.entries.get(zipped.entry);
+  if (!entry) throw unreadable('entry not found in archive');
+  return readEntryBytes(index.zip, entry).catch((error: unknown) => Promise.reject(unreadable(`unreadable zip entry: ${fsErrorReason(error)}`, error)));
 }

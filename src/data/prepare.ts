@@ -1,4 +1,4 @@
-import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { checkOutputFolder } from '../core/output-path.js';
@@ -111,7 +111,7 @@ const isAtOrInside = (path: string, folder: string): boolean => path === folder 
 
 /**
  * The workspace must not be an input or inside one (prepare would write into its own input), nor may
- * an input lie in `splits/`, which `--materialize` replaces: compared with symbolic links resolved.
+ * an input lie in `splits/`, which every run replaces (`--materialize`) or removes: compared with symbolic links resolved.
  * INVALID_ARGUMENT naming the input.
  */
 async function checkWorkspaceApartFromInputs(inputs: readonly string[], workspace: string): Promise<void> {
@@ -123,7 +123,7 @@ async function checkWorkspaceApartFromInputs(inputs: readonly string[], workspac
       throw new AgeGenderError('INVALID_ARGUMENT', `the workspace ${workspace} is inside this input${real === resolve(input) ? '' : ` (${real})`}; choose a workspace outside the inputs`, { subject: input });
     }
     if (isAtOrInside(real, splits)) {
-      throw new AgeGenderError('INVALID_ARGUMENT', `this input is inside the workspace's ${WORKSPACE_FILES.splits}/ folder, which prepare --materialize replaces; copy it out of ${workspace} first`, { subject: input });
+      throw new AgeGenderError('INVALID_ARGUMENT', `this input is inside the workspace's ${WORKSPACE_FILES.splits}/ folder, which prepare replaces or removes; copy it out of ${workspace} first`, { subject: input });
     }
   }
 }
@@ -281,6 +281,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   summary.manifestSha256 = await writeManifest(workspace, rows);
   await cache.save(paths.hashCache, fingerprinted.seen);
   if (options.materialize) summary.materialized = await materializeSplits(workspace, kept, options.materialize, progress);
+  else await rm(paths.splits, { recursive: true, force: true }); // an earlier run's split folders no longer match this manifest
   summary.timings.totalSeconds = (Date.now() - started) / 1000;
   await writeSummary(workspace, summary);
   return summary;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import yazl from 'yazl';
@@ -166,6 +166,9 @@ test('keep-one keeps more than drop-all, re-runs hit the cache, and --materializ
     assert.equal(readdirSync(join(root, 'keep-one', 'splits', split)).length, keepOne.split.counts[split]);
   }
   const again = await prepare({ inputs: [input], workspace: join(root, 'keep-one'), policy: 'keep-one' });
+  // a run without --materialize leaves no split folders of the earlier run behind (they would not match its manifest)
+  assert.equal(again.materialized, undefined);
+  assert.equal(existsSync(join(root, 'keep-one', 'splits')), false);
   assert.equal(again.timings.cacheMisses, 0);
   assert.equal(again.timings.cacheHits, keepOne.timings.cacheMisses);
   assert.equal(again.manifestSha256, keepOne.manifestSha256, 'same inputs and seed give the same manifest');

@@ -17,7 +17,7 @@ import { assignSplits, checkSplitFractions, crossSplitNearPairs, type SplitResul
 import { summarize, type PrepareSummary } from './summary.js';
 import { WORKSPACE_FILES, workspacePaths } from '../workspace/layout.js';
 import { writeManifest } from '../workspace/manifest.js';
-import { writeSummary } from '../workspace/summary.js';
+import { readSummary, writeSummary } from '../workspace/summary.js';
 
 export interface PrepareOptions {
   /** Folders and/or .zip archives. */
@@ -111,7 +111,8 @@ const isAtOrInside = (path: string, folder: string): boolean => path === folder 
 
 /**
  * The workspace must not be an input or inside one (prepare would write into its own input), nor may
- * an input lie in `splits/`, which every run replaces (`--materialize`) or removes: compared with symbolic links resolved.
+ * an input lie in `splits/`, which a run replaces (`--materialize`) or removes (after a `--materialize` run):
+ * compared with symbolic links resolved.
  * INVALID_ARGUMENT naming the input.
  */
 async function checkWorkspaceApartFromInputs(inputs: readonly string[], workspace: string): Promise<void> {
@@ -251,6 +252,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   await checkInputsExist(options.inputs);
   await checkWorkspaceApartFromInputs(options.inputs, workspace);
   await checkOutputFolder(options.workspace);
+  const earlier = await readSummary(workspace); // before this run writes anything
   const cache = await HashCache.load(paths.hashCache);
   const fingerprinted = await fingerprintInputs(options.inputs, cache, s, progress);
   if (fingerprinted.scanned.length === 0 && fingerprinted.problems.length === 0) {
@@ -281,7 +283,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   summary.manifestSha256 = await writeManifest(workspace, rows);
   await cache.save(paths.hashCache, fingerprinted.seen);
   if (options.materialize) summary.materialized = await materializeSplits(workspace, kept, options.materialize, progress);
-  else await rm(paths.splits, { recursive: true, force: true }); // an earlier run's split folders no longer match this manifest
+  else if (earlier?.materialized) await rm(paths.splits, { recursive: true, force: true }); // they would no longer match this manifest
   summary.timings.totalSeconds = (Date.now() - started) / 1000;
   await writeSummary(workspace, summary);
   return summary;

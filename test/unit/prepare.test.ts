@@ -284,3 +284,15 @@ test('prepare removes the split folders half-built by a run killed while materia
   await prepare({ inputs: [input], workspace, materialize: 'link' });
   assert.deepEqual(readdirSync(workspace).sort(), ['cache', 'manifest.csv', 'manifest.jsonl', 'splits', 'summary.json']);
 });
+
+test('prepare leaves a splits/ folder alone that it did not write', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-own-splits-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  copyFileSync(sampleChips(1)[0]!, join(input, '20_0_0_20170101000000000.jpg.chip.jpg'));
+  const workspace = join(root, 'project');
+  mkdirSync(join(workspace, 'splits'), { recursive: true });
+  writeFileSync(join(workspace, 'splits', 'notes.txt'), 'mine\n');
+  await prepare({ inputs: [input], workspace });
+  assert.equal(readFileSync(join(workspace, 'splits', 'notes.txt'), 'utf8'), 'mine\n');
+});

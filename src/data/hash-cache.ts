@@ -46,8 +46,18 @@ export class HashCache {
     return null;
   }
 
+  /** Entries set since the last {@link saveAll}. */
+  unsaved = 0;
+
   set(source: string, size: number, stamp: string, fingerprint: Fingerprint): void {
     this.entries.set(source, { ...fingerprint, size, stamp });
+    this.unsaved++;
+  }
+
+  /** Saves every entry, old and new: the mid-run save, so an interrupted run keeps what it hashed. */
+  async saveAll(path: string): Promise<void> {
+    this.unsaved = 0;
+    await writeJsonAtomic(path, { version: FINGERPRINT_VERSION, entries: Object.fromEntries(this.entries) } satisfies CacheFile);
   }
 
   /** Saves only the entries seen in this run, so removed inputs do not linger. */

@@ -36,6 +36,8 @@ export interface PrepareOptions {
   materialize?: 'link' | 'copy' | false;
   concurrency?: number;
   maxPixels?: number;
+  /** Save the fingerprint cache every this many newly hashed files (default 2048), so an interrupted run keeps them. */
+  saveCacheEvery?: number;
   /** The command line, recorded in the summary. */
   command?: string;
   onProgress?: (event: PrepareProgress) => void;
@@ -62,6 +64,7 @@ interface PrepareSettings {
   fractions: readonly [number, number, number];
   maxPixels: number;
   concurrency: number;
+  saveCacheEvery: number;
 }
 
 /**
@@ -82,6 +85,7 @@ function settingsOf(options: PrepareOptions): PrepareSettings {
     fractions: options.fractions === undefined ? o.fractions : checkSplitFractions(options.fractions),
     maxPixels: options.maxPixels === undefined ? o.maxPixels : integerInRange(options.maxPixels, 'maxPixels', 1, Number.MAX_SAFE_INTEGER),
     concurrency: options.concurrency === undefined ? o.concurrency : integerInRange(options.concurrency, 'concurrency', 1, 1024),
+    saveCacheEvery: options.saveCacheEvery === undefined ? o.saveCacheEvery : integerInRange(options.saveCacheEvery, 'saveCacheEvery', 1, Number.MAX_SAFE_INTEGER),
   };
 }
 
@@ -138,14 +142,18 @@ interface Fingerprinted {
   ignored: number;
 }
 
-/** Step 1: fingerprints every file (cached by path, size and mtime; misses on worker threads). */
-async function fingerprintInputs(inputs: readonly string[], cache: HashCache, s: PrepareSettings, progress: (event: PrepareProgress) => void): Promise<Fingerprinted> {
+/**
+ * Step 1: fingerprints every file (cached by path, size and mtime; misses on worker threads). The
+ * cache is saved every `saveCacheEvery` new fingerprints, so a run stopped part-way (Ctrl-C) keeps them.
+ */
+async function fingerprintInputs(inputs: readonly string[], cache: HashCache, cachePath: string, s: PrepareSettings, progress: (event: PrepareProgress) => void): Promise<Fingerprinted> {
   const scanned: Scanned[] = [];
   const seen = new Set<string>();
   const pool = new TaskPool(s.concurrency);
   let workers = null as FingerprintPool | null; // started on the first cache miss: warm runs need none
   let discovered = 0;
   let done = 0;
+  let saving: Promise<void> | null = null; // one mid-run save at a time
   const { problems, ignored } = await enumerateInputs(inputs, async (item) => {
     discovered++;
     const slot: Scanned = { source: item.source, name: item.name, size: item.size, fingerprint: { sha256: null, phash: null, width: null, height: null, error: 'not processed' } };
@@ -165,12 +173,17 @@ async function fingerprintInputs(inputs: readonly string[], cache: HashCache, s:
         slot.fingerprint = { sha256: null, phash: null, width: null, height: null, error: `cannot read file: ${(error as Error).message}` };
       }
       cache.set(item.source, item.size, item.stamp, slot.fingerprint);
+      if (cache.unsaved >= s.saveCacheEvery && !saving) saving = cache.saveAll(cachePath).finally(() => (saving = null));
       done++;
       if (done % 64 === 0) progress({ phase: 'hash', done, discovered, cached: cache.hits });
     });
   });
-  await pool.drain();
-  await workers?.close();
+  try {
+    await pool.drain();
+  } finally {
+    await workers?.close();
+    await saving;
+  }
   progress({ phase: 'hash', done, discovered, cached: cache.hits });
   return { scanned, seen, problems, ignored: ignored.length };
 }
@@ -254,7 +267,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   await checkOutputFolder(options.workspace);
   const earlier = await readSummary(workspace); // before this run writes anything
   const cache = await HashCache.load(paths.hashCache);
-  const fingerprinted = await fingerprintInputs(options.inputs, cache, s, progress);
+  const fingerprinted = await fingerprintInputs(options.inputs, cache, paths.hashCache, s, progress);
   if (fingerprinted.scanned.length === 0 && fingerprinted.problems.length === 0) {
     const ignored = fingerprinted.ignored ? ` (${fingerprinted.ignored} non-image file${fingerprinted.ignored === 1 ? '' : 's'} ignored)` : '';
     throw new AgeGenderError('INVALID_ARGUMENT', `no images found in ${options.inputs.join(', ')}${ignored}; expected folders or .zip archives holding ${IMAGE_EXTENSIONS.join(' ')} files`);

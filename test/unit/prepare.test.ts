@@ -296,3 +296,20 @@ test('prepare leaves a splits/ folder alone that it did not write', async (t) =>
   await prepare({ inputs: [input], workspace });
   assert.equal(readFileSync(join(workspace, 'splits', 'notes.txt'), 'utf8'), 'mine\n');
 });
+
+test('a prepare run stopped part-way keeps the fingerprints it computed: the next run takes them from the cache', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-resume-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  for (const chip of sampleChips(40)) copyFileSync(chip, join(input, chip.split('/').pop()!));
+  const workspace = join(root, 'ws');
+  // stopped while hashing (as by Ctrl-C): the progress callback throws once files have been hashed
+  const stop = (e: { phase: string; done?: number }): void => {
+    if (e.phase === 'hash' && (e.done ?? 0) > 0) throw new Error('stopped');
+  };
+  await assert.rejects(prepare({ inputs: [input], workspace, concurrency: 1, saveCacheEvery: 8, onProgress: stop }), /stopped/);
+  assert.equal(existsSync(join(workspace, 'manifest.jsonl')), false, 'no manifest from the stopped run');
+  const again = await prepare({ inputs: [input], workspace, saveCacheEvery: 8 });
+  assert.ok(again.timings.cacheHits >= 32, `${again.timings.cacheHits} of 40 from the cache`);
+  assert.equal(again.timings.cacheHits + again.timings.cacheMisses, 40);
+});

@@ -54,6 +54,7 @@ export function unsafeZipEntryReason(entryName: string): string | null {
 export async function enumerateInputs(inputs: readonly string[], onItem: (item: SourceItem) => Promise<void>): Promise<EnumerateResult> {
   const result: EnumerateResult = { problems: [], ignored: [] };
   const visitedDirs = new Set<string>();
+  const walking = new Set<string>(); // the real paths of the folders being walked: the current one and those above it
 
   const walkDir = async (dir: string): Promise<void> => {
     let real: string;
@@ -64,7 +65,9 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
       return;
     }
     if (visitedDirs.has(real)) {
-      result.problems.push({ source: dir, name: basename(dir), reason: `symlink loop: folder already visited as ${real}` });
+      // a folder being walked, met again below itself, is a loop; otherwise it was read already (an input given twice, or inside another)
+      const reason = walking.has(real) ? `symlink loop: folder already visited as ${real}` : `folder already read as ${real} (an input given twice, or inside another input)`;
+      result.problems.push({ source: dir, name: basename(dir), reason });
       return;
     }
     visitedDirs.add(real);
@@ -75,7 +78,9 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
       result.problems.push({ source: dir, name: basename(dir), reason: fsErrorReason(error) });
       return;
     }
+    walking.add(real);
     for (const entry of entries) await visit(join(dir, entry));
+    walking.delete(real);
   };
 
   const visit = async (path: string): Promise<void> => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import yazl from 'yazl';
@@ -312,4 +312,23 @@ test('a prepare run stopped part-way keeps the fingerprints it computed: the nex
   const again = await prepare({ inputs: [input], workspace, saveCacheEvery: 8 });
   assert.ok(again.timings.cacheHits >= 32, `${again.timings.cacheHits} of 40 from the cache`);
   assert.equal(again.timings.cacheHits + again.timings.cacheMisses, 40);
+});
+
+test('an input given twice, or inside another input, is read once and not called a symlink loop', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-twice-');
+  const input = join(root, 'input');
+  mkdirSync(join(input, 'sub'), { recursive: true });
+  const real = realpathSync(input); // the reason names the folder with links resolved
+  const chips = sampleChips(2);
+  copyFileSync(chips[0]!, join(input, '20_0_0_20170101000000000.jpg.chip.jpg'));
+  copyFileSync(chips[1]!, join(input, 'sub', '21_0_0_20170101000000001.jpg.chip.jpg'));
+  const summary = await prepare({ inputs: [input, join(input, 'sub'), input], workspace: join(root, 'ws') });
+  assert.equal(summary.kept, 2);
+  assert.deepEqual(
+    summary.unreadable.map((u) => [u.source, u.reason]),
+    [
+      [join(input, 'sub'), `folder already read as ${join(real, 'sub')} (an input given twice, or inside another input)`],
+      [input, `folder already read as ${real} (an input given twice, or inside another input)`],
+    ],
+  );
 });

@@ -55,6 +55,7 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
   const result: EnumerateResult = { problems: [], ignored: [] };
   const visitedDirs = new Set<string>();
   const walking = new Set<string>(); // the real paths of the folders being walked: the current one and those above it
+  const visitedPaths = new Set<string>();
 
   const walkDir = async (dir: string): Promise<void> => {
     let real: string;
@@ -84,6 +85,9 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
   };
 
   const visit = async (path: string): Promise<void> => {
+    // a path met again (an input given twice, or a file inside a folder also given) is read once: one manifest row per source
+    if (visitedPaths.has(path)) return;
+    visitedPaths.add(path);
     const name = basename(path);
     let info;
     try {
@@ -112,10 +116,13 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
 
   const walkZip = async (archive: string, mtimeMs: number): Promise<void> => {
     try {
+      const entryNames = new Set<string>();
       await readZip(archive, async (entryName, size, crc32, readEntry) => {
         const source = `${archive}${ZIP_SEPARATOR}${entryName}`;
         const name = basename(entryName);
         if (entryName.endsWith('/')) return;
+        if (entryNames.has(entryName)) return; // a second entry of the same name: the first is the one read back (readSourceBytes)
+        entryNames.add(entryName);
         const unsafe = unsafeZipEntryReason(entryName);
         if (unsafe) {
           result.problems.push({ source, name, reason: unsafe });
@@ -177,8 +184,11 @@ export function splitZipSource(source: string): { archive: string; entry: string
 
 /** Reads the wanted entries of one archive in a single pass, handing each one's bytes to `onEntry`. */
 export async function readZipEntries(archive: string, wanted: ReadonlySet<string>, onEntry: (entry: string, bytes: Buffer) => Promise<void>): Promise<void> {
-  await readZip(archive, async (entryName, _size, _crc, read) => {
-    if (wanted.has(entryName)) await onEntry(entryName, await read());
+  const read = new Set<string>(); // of entries with the same name, the first (as enumerateInputs and readSourceBytes take it)
+  await readZip(archive, async (entryName, _size, _crc, readEntry) => {
+    if (!wanted.has(entryName) || read.has(entryName)) return;
+    read.add(entryName);
+    await onEntry(entryName, await readEntry());
   });
 }
 

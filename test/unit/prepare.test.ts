@@ -314,21 +314,35 @@ test('a prepare run stopped part-way keeps the fingerprints it computed: the nex
   assert.equal(again.timings.cacheHits + again.timings.cacheMisses, 40);
 });
 
-test('an input given twice, or inside another input, is read once and not called a symlink loop', async (t) => {
+test('inputs given twice, a file inside a folder also given, a link to a folder read already, and a zip with a name twice give a manifest train can read', async (t) => {
   const root = tempDir(t, 'agegender-prepare-twice-');
   const input = join(root, 'input');
   mkdirSync(join(input, 'sub'), { recursive: true });
-  const real = realpathSync(input); // the reason names the folder with links resolved
-  const chips = sampleChips(2);
-  copyFileSync(chips[0]!, join(input, '20_0_0_20170101000000000.jpg.chip.jpg'));
+  const chips = sampleChips(4);
+  const file = join(input, '20_0_0_20170101000000000.jpg.chip.jpg');
+  copyFileSync(chips[0]!, file);
   copyFileSync(chips[1]!, join(input, 'sub', '21_0_0_20170101000000001.jpg.chip.jpg'));
-  const summary = await prepare({ inputs: [input, join(input, 'sub'), input], workspace: join(root, 'ws') });
-  assert.equal(summary.kept, 2);
+  symlinkSync(join(input, 'sub'), join(root, 'sub-link'));
+  const zip = join(root, 'faces.zip');
+  await makeZip(zip, [
+    ['22_0_0_20170101000000002.jpg.chip.jpg', readFileSync(chips[2]!)],
+    ['22_0_0_20170101000000002.jpg.chip.jpg', readFileSync(chips[3]!)],
+  ]);
+  const workspace = join(root, 'ws');
+  const summary = await prepare({ inputs: [input, join(input, 'sub'), input, file, zip, zip, join(root, 'sub-link')], workspace, materialize: 'copy' });
+  // one row per source, so the commands after prepare accept the manifest
+  const rows = await readManifest(workspace);
+  assert.equal(new Set(rows.map((r) => r.source)).size, rows.length);
+  assert.equal(summary.files, 4);
+  assert.equal(summary.kept, 3);
+  // of the zip's two entries named alike, the first is hashed and materialized
+  const zipped = rows.find((r) => r.source === `${zip}!/22_0_0_20170101000000002.jpg.chip.jpg`)!;
+  assert.equal(zipped.sha256, createHash('sha256').update(readFileSync(chips[2]!)).digest('hex'));
+  assert.deepEqual(readFileSync(join(workspace, 'splits', zipped.split!, zipped.name)), readFileSync(chips[2]!));
+  // the link is another path to a folder read already: reported as that, not as a symlink loop
+  const real = realpathSync(join(input, 'sub'));
   assert.deepEqual(
     summary.unreadable.map((u) => [u.source, u.reason]),
-    [
-      [join(input, 'sub'), `folder already read as ${join(real, 'sub')} (an input given twice, or inside another input)`],
-      [input, `folder already read as ${real} (an input given twice, or inside another input)`],
-    ],
+    [[join(root, 'sub-link'), `folder already read as ${real} (an input given twice, or inside another input)`]],
   );
 });

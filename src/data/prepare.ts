@@ -169,10 +169,11 @@ async function fingerprintInputs(inputs: readonly string[], cache: HashCache, ca
       try {
         workers ??= new FingerprintPool();
         slot.fingerprint = await workers.run(await item.read(), item.name, s.maxPixels);
+        cache.set(item.source, item.size, item.stamp, slot.fingerprint); // what the bytes are, bad content included
       } catch (error) {
-        slot.fingerprint = { sha256: null, phash: null, width: null, height: null, error: `cannot read file: ${(error as Error).message}` };
+        // not cached: a read failure (permission denied, I/O error) may be gone by the next run while size and mtime are unchanged
+        slot.fingerprint = { sha256: null, phash: null, width: null, height: null, error: `cannot read file: ${fsErrorReason(error)}` };
       }
-      cache.set(item.source, item.size, item.stamp, slot.fingerprint);
       if (cache.unsaved >= s.saveCacheEvery && !saving) saving = cache.saveAll(cachePath).finally(() => (saving = null));
       done++;
       if (done % 64 === 0) progress({ phase: 'hash', done, discovered, cached: cache.hits });

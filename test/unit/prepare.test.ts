@@ -346,3 +346,19 @@ test('inputs given twice, a file inside a folder also given, a link to a folder 
     [[join(root, 'sub-link'), `folder already read as ${real} (an input given twice, or inside another input)`]],
   );
 });
+
+test('a file that cannot be read is not cached, so the next run reads it again', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-read-error-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  copyFileSync(sampleChips(1)[0]!, join(input, '20_0_0_20170101000000000.jpg.chip.jpg'));
+  // a "file" whose read fails with EIO, even for root (as permission denied would for a user)
+  const failing = join(input, '21_0_0_20170101000000001.jpg.chip.jpg');
+  symlinkSync('/proc/self/mem', failing);
+  const workspace = join(root, 'ws');
+  const first = await prepare({ inputs: [input], workspace });
+  assert.deepEqual(first.unreadable.map((u) => u.source), [failing]);
+  assert.match(first.unreadable[0]!.reason, /^cannot read file: /);
+  const cached = (JSON.parse(readFileSync(join(workspace, 'cache', 'hashes.json'), 'utf8')) as { entries: Record<string, unknown> }).entries;
+  assert.deepEqual(Object.keys(cached), [join(input, '20_0_0_20170101000000000.jpg.chip.jpg')], 'the read failure is not cached');
+});

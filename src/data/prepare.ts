@@ -174,7 +174,11 @@ async function fingerprintInputs(inputs: readonly string[], cache: HashCache, ca
         // not cached: a read failure (permission denied, I/O error) may be gone by the next run while size and mtime are unchanged
         slot.fingerprint = { sha256: null, phash: null, width: null, height: null, error: `cannot read file: ${fsErrorReason(error)}` };
       }
-      if (cache.unsaved >= s.saveCacheEvery && !saving) saving = cache.saveAll(cachePath).finally(() => (saving = null));
+      // a mid-run save that fails (disk full) is not fatal: the final save reports it
+      if (cache.unsaved >= s.saveCacheEvery && !saving) {
+        const settled = (): void => void (saving = null);
+        saving = cache.saveAll(cachePath).then(settled, settled);
+      }
       done++;
       if (done % 64 === 0) progress({ phase: 'hash', done, discovered, cached: cache.hits });
     });

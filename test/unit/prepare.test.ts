@@ -362,3 +362,15 @@ test('a file that cannot be read is not cached, so the next run reads it again',
   const cached = (JSON.parse(readFileSync(join(workspace, 'cache', 'hashes.json'), 'utf8')) as { entries: Record<string, unknown> }).entries;
   assert.deepEqual(Object.keys(cached), [join(input, '20_0_0_20170101000000000.jpg.chip.jpg')], 'the read failure is not cached');
 });
+
+test('a mid-run save of the hash cache that fails does not crash the process: prepare rejects once, at the end', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-cache-fails-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  for (const chip of sampleChips(20)) copyFileSync(chip, join(input, chip.split('/').pop()!));
+  const workspace = join(root, 'ws');
+  mkdirSync(workspace);
+  writeFileSync(join(workspace, 'cache'), 'a file where the cache folder goes\n'); // every save fails
+  // before, the failed mid-run saves were unhandled rejections (the test runner fails the test on those)
+  await assert.rejects(prepare({ inputs: [input], workspace, saveCacheEvery: 2 }), /EEXIST|ENOTDIR/);
+});

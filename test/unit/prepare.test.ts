@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import yazl from 'yazl';
@@ -373,4 +373,25 @@ test('a mid-run save of the hash cache that fails does not crash the process: pr
   writeFileSync(join(workspace, 'cache'), 'a file where the cache folder goes\n'); // every save fails
   // before, the failed mid-run saves were unhandled rejections (the test runner fails the test on those)
   await assert.rejects(prepare({ inputs: [input], workspace, saveCacheEvery: 2 }), /EEXIST|ENOTDIR/);
+});
+
+test('--materialize link on inputs that are symbolic links (relative ones too) puts the files themselves in the split folders', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-symlinked-');
+  const store = join(root, 'store');
+  const input = join(root, 'input');
+  mkdirSync(store);
+  mkdirSync(input);
+  for (const chip of sampleChips(6)) {
+    const name = chip.split('/').pop()!;
+    copyFileSync(chip, join(store, name));
+    symlinkSync(join('..', 'store', name), join(input, name)); // as git-annex and DVC lay data out
+  }
+  const workspace = join(root, 'ws');
+  const summary = await prepare({ inputs: [input], workspace, materialize: 'link' });
+  assert.equal(summary.kept, 6);
+  for (const row of await readManifest(workspace)) {
+    const placed = join(workspace, 'splits', row.split!, row.name);
+    assert.equal(lstatSync(placed).isFile(), true, `${placed} is a file, not a link`);
+    assert.equal(statSync(placed).ino, statSync(join(store, row.name)).ino, 'hard-linked to the file the input points to');
+  }
 });

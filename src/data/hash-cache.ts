@@ -49,6 +49,14 @@ export class HashCache {
   /** Entries set since the last {@link saveAll}. */
   unsaved = 0;
 
+  /**
+   * Is a mid-run save due? After `every` new entries, and then only when they are a quarter of those
+   * saved already, so saving the whole file again and again stays linear in its size.
+   */
+  saveDue(every: number): boolean {
+    return this.unsaved >= Math.max(every, (this.entries.size - this.unsaved) / 4);
+  }
+
   set(source: string, size: number, stamp: string, fingerprint: Fingerprint): void {
     this.entries.set(source, { ...fingerprint, size, stamp });
     this.unsaved++;

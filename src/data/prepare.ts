@@ -36,7 +36,10 @@ export interface PrepareOptions {
   materialize?: 'link' | 'copy' | false;
   concurrency?: number;
   maxPixels?: number;
-  /** Save the fingerprint cache every this many newly hashed files (default 2048), so an interrupted run keeps them. */
+  /**
+   * Save the fingerprint cache after this many newly hashed files (default 2048; later, when the new
+   * ones are a quarter of those saved), so an interrupted run keeps them.
+   */
   saveCacheEvery?: number;
   /** The command line, recorded in the summary. */
   command?: string;
@@ -144,7 +147,7 @@ interface Fingerprinted {
 
 /**
  * Step 1: fingerprints every file (cached by path, size and mtime; misses on worker threads). The
- * cache is saved every `saveCacheEvery` new fingerprints, so a run stopped part-way (Ctrl-C) keeps them.
+ * cache is saved as it grows ({@link HashCache.saveDue}), so a run stopped part-way (Ctrl-C) keeps them.
  */
 async function fingerprintInputs(inputs: readonly string[], cache: HashCache, cachePath: string, s: PrepareSettings, progress: (event: PrepareProgress) => void): Promise<Fingerprinted> {
   const scanned: Scanned[] = [];
@@ -175,7 +178,7 @@ async function fingerprintInputs(inputs: readonly string[], cache: HashCache, ca
         slot.fingerprint = { sha256: null, phash: null, width: null, height: null, error: `cannot read file: ${fsErrorReason(error)}` };
       }
       // a mid-run save that fails (disk full) is not fatal: the final save reports it
-      if (cache.unsaved >= s.saveCacheEvery && !saving) {
+      if (cache.saveDue(s.saveCacheEvery) && !saving) {
         const settled = (): void => void (saving = null);
         saving = cache.saveAll(cachePath).then(settled, settled);
       }

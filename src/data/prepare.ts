@@ -299,12 +299,13 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
     command: options.command ?? null,
   });
 
-  // 5. write the workspace (each file atomically)
-  progress({ phase: 'write' });
-  summary.manifestSha256 = await writeManifest(workspace, rows);
+  // 5. write the workspace (each file atomically): the split folders, the long step, before the manifest and the
+  // summary, so a run stopped or failing while materializing leaves the earlier manifest, summary and folders as they were
   await cache.save(paths.hashCache, fingerprinted.seen);
   if (options.materialize) summary.materialized = await materializeSplits(workspace, kept, options.materialize, progress);
   else if (earlier?.materialized) await rm(paths.splits, { recursive: true, force: true }); // they would no longer match this manifest
+  progress({ phase: 'write' });
+  summary.manifestSha256 = await writeManifest(workspace, rows);
   summary.timings.totalSeconds = (Date.now() - started) / 1000;
   await writeSummary(workspace, summary);
   return summary;
@@ -320,6 +321,7 @@ async function materializeSplits(
   const root = workspacePaths(workspace).splits;
   const expected: Record<SplitName, Set<string>> = { train: new Set(), val: new Set(), test: new Set() };
   let done = 0;
+  progress({ phase: 'materialize', done, total: kept.length });
   // Build the split folders beside the old ones and swap them in, so stale files never survive.
   await replaceDirAtomic(root, async (temp) => {
     // Zip entries are extracted archive by archive in one pass each, not one archive scan per file.
@@ -336,7 +338,11 @@ async function materializeSplits(
         fromZips.set(zipped.archive, entries);
         continue;
       }
-      await linkOrCopyAtomic(row.source, target, mode);
+      try {
+        await linkOrCopyAtomic(row.source, target, mode);
+      } catch (error) {
+        throw new AgeGenderError('UNREADABLE_FILE', `cannot ${mode} it into ${join(root, split)}: ${fsErrorReason(error)} (changed since it was hashed?)`, { subject: row.source, cause: error });
+      }
       if (++done % 500 === 0) progress({ phase: 'materialize', done, total: kept.length });
     }
     for (const [archive, entries] of fromZips) {

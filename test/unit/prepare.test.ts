@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import yazl from 'yazl';
@@ -394,4 +394,26 @@ test('--materialize link on inputs that are symbolic links (relative ones too) p
     assert.equal(lstatSync(placed).isFile(), true, `${placed} is a file, not a link`);
     assert.equal(statSync(placed).ino, statSync(join(store, row.name)).ino, 'hard-linked to the file the input points to');
   }
+});
+
+test('a run that fails while materializing leaves the earlier manifest and summary as they were', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-materialize-fails-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  for (const chip of sampleChips(12)) copyFileSync(chip, join(input, chip.split('/').pop()!));
+  const workspace = join(root, 'ws');
+  await prepare({ inputs: [input], workspace, seed: 1 });
+  const before = ['manifest.jsonl', 'manifest.csv', 'summary.json'].map((f) => readFileSync(join(workspace, f), 'utf8'));
+  // another seed, and a kept file gone by the time it is copied (as if the run were stopped there)
+  const gone = join(input, sampleChips(1)[0]!.split('/').pop()!);
+  const removeOne = (e: { phase: string }): void => {
+    if (e.phase === 'split' && existsSync(gone)) rmSync(gone);
+  };
+  await assert.rejects(prepare({ inputs: [input], workspace, seed: 2, materialize: 'copy', onProgress: removeOne }), (error: unknown) => {
+    assert.equal((error as { code?: string }).code, 'UNREADABLE_FILE');
+    assert.match((error as Error).message, new RegExp(`^${gone}: cannot copy it into ${join(workspace, 'splits')}/\\w+: no such file or folder`));
+    return true;
+  });
+  assert.deepEqual(['manifest.jsonl', 'manifest.csv', 'summary.json'].map((f) => readFileSync(join(workspace, f), 'utf8')), before);
+  assert.equal(existsSync(join(workspace, 'splits')), false);
 });

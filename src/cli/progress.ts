@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { PrepareProgress } from '../data/prepare.js';
+import { exitBySignal } from './signal-exit.js';
 
 /** True when a live progress bar makes sense: a terminal on stderr, and not CI. */
 export function wantsProgressBar(stream: NodeJS.WriteStream = process.stderr): boolean {
@@ -18,21 +19,49 @@ export function createProgressBar(label: string, format = '{bar} {percentage}% |
     { format: `${label.padEnd(10)} ${format}`, stream: process.stderr, hideCursor: true, etaBuffer: 200 },
     cliProgress.Presets.shades_classic,
   );
-  let started = false;
+  let unhook: (() => void) | null = null;
   return {
     update(value, total, payload) {
-      if (!started) {
+      if (!unhook) {
         bar.start(total ?? 0, value, payload);
-        started = true;
+        unhook = stopOnSignal(() => bar.stop());
       } else {
         if (total !== undefined) bar.setTotal(total);
         bar.update(value, payload);
       }
     },
     stop() {
-      if (started) bar.stop();
+      if (!unhook) return;
+      unhook();
+      unhook = null;
+      bar.stop();
     },
   };
+}
+
+type SignalProcess = Pick<NodeJS.Process, 'on' | 'off' | 'listenerCount' | 'removeAllListeners' | 'kill' | 'pid' | 'exit'>;
+
+/**
+ * While a bar is shown: on Ctrl-C (SIGINT) or SIGTERM, `stop` it first (a bar hides the cursor and
+ * turns line wrap off, and a process killed under it left the terminal so), then, when no other
+ * handler is there to end the process (train and predict have their own), end it by the signal.
+ * Returns the function that removes the handlers.
+ */
+export function stopOnSignal(stop: () => void, proc: SignalProcess = process): () => void {
+  const on = (signal: NodeJS.Signals): void => {
+    off();
+    stop();
+    if (proc.listenerCount(signal) === 0) exitBySignal(signal, proc);
+  };
+  const onInt = (): void => on('SIGINT');
+  const onTerm = (): void => on('SIGTERM');
+  const off = (): void => {
+    proc.off('SIGINT', onInt);
+    proc.off('SIGTERM', onTerm);
+  };
+  proc.on('SIGINT', onInt);
+  proc.on('SIGTERM', onTerm);
+  return off;
 }
 
 /** A progress callback: a bar on a terminal, a log line every 500 images elsewhere (CI, pipes, tests). */

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm, writeFile, copyFile, link, open } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rename, rm, writeFile, copyFile, link, open } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -23,14 +23,18 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Hard-links `source` to `target` when they share a file system, else copies; atomic either way. */
+/**
+ * Hard-links `source` to `target` when they share a file system, else copies; atomic either way. A
+ * symbolic link is followed (the file it points to is linked or copied), so `target` is never a
+ * link whose relative path would point elsewhere from its new folder.
+ */
 export async function linkOrCopyAtomic(source: string, target: string, mode: 'link' | 'copy'): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   const temp = tempPathFor(target);
   try {
     if (mode === 'link') {
       try {
-        await link(source, temp);
+        await link(await realpath(source), temp);
       } catch {
         await copyFile(source, temp);
       }

@@ -18,5 +18,7 @@ export const DEFAULTS = Object.freeze({
     fractions: Object.freeze([0.7, 0.15, 0.15] as const),
     concurrency: 8,
     maxPixels: 50_000_000,
+    /** The fingerprint cache is saved every this many newly hashed files, so an interrupted run keeps them. */
+    saveCacheEvery: 2048,
   }),
 });

@@ -46,8 +46,26 @@ export class HashCache {
     return null;
   }
 
+  /** Entries set since the last {@link saveAll}. */
+  unsaved = 0;
+
+  /**
+   * Is a mid-run save due? After `every` new entries, and then only when they are a quarter of those
+   * saved already, so saving the whole file again and again stays linear in its size.
+   */
+  saveDue(every: number): boolean {
+    return this.unsaved >= Math.max(every, (this.entries.size - this.unsaved) / 4);
+  }
+
   set(source: string, size: number, stamp: string, fingerprint: Fingerprint): void {
     this.entries.set(source, { ...fingerprint, size, stamp });
+    this.unsaved++;
+  }
+
+  /** Saves every entry, old and new: the mid-run save, so an interrupted run keeps what it hashed. */
+  async saveAll(path: string): Promise<void> {
+    this.unsaved = 0;
+    await writeJsonAtomic(path, { version: FINGERPRINT_VERSION, entries: Object.fromEntries(this.entries) } satisfies CacheFile);
   }
 
   /** Saves only the entries seen in this run, so removed inputs do not linger. */

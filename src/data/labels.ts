@@ -8,7 +8,22 @@ export type LabelParse =
 
 // The datetime's trailing dot is sometimes missing in the wild (`…357jpg.chip.jpg`): the labels are still readable.
 const NAME_PATTERN = /^(\d+)_(\d+)_(\d+)_(\d+)\.?jpg\.chip\.jpg$/i;
-const LOOSE_PATTERN = /^([^_]*)_([^_]*)_([^_.]*)(?:_([^_.]*))?\..*$/;
+const EXPECTED_NAME = '<age>_<gender>_<race>_<datetime>.jpg.chip.jpg';
+const FIELD_NAMES = ['age', 'gender', 'race', 'datetime'] as const;
+
+/** Why a name does not match {@link NAME_PATTERN}: the field count, the first field that is not a number, or the ending. */
+function malformedReason(name: string): string {
+  const dot = name.indexOf('.');
+  const fields = (dot < 0 ? name : name.slice(0, dot)).split('_');
+  const ending = dot < 0 ? '' : name.slice(dot);
+  const bad = fields.findIndex((f, k) => !(k === 3 ? /^\d+(jpg)?$/i : /^\d+$/).test(f));
+  let why: string;
+  if (fields.length < 4) why = `found ${fields.length} of 4 fields`;
+  else if (fields.length > 4) why = `found ${fields.length} fields, not 4`;
+  else if (bad >= 0) why = `${FIELD_NAMES[bad]} "${fields[bad]}" is not a whole number`;
+  else why = ending === '' ? 'no ".jpg.chip.jpg" ending' : `it ends in "${ending}", not ".jpg.chip.jpg"`;
+  return `name does not match ${EXPECTED_NAME} (${why})`;
+}
 
 /**
  * Parses UTKFace labels from a file name `<age>_<gender>_<race>_<datetime>.jpg.chip.jpg`.
@@ -17,14 +32,7 @@ const LOOSE_PATTERN = /^([^_]*)_([^_]*)_([^_.]*)(?:_([^_.]*))?\..*$/;
  */
 export function parseUtkName(name: string): LabelParse {
   const match = NAME_PATTERN.exec(name);
-  if (!match) {
-    const loose = LOOSE_PATTERN.exec(name);
-    const fields = loose ? loose.slice(1).filter((f) => f !== undefined && f !== '').length : 0;
-    return {
-      ok: false,
-      reason: `name does not match <age>_<gender>_<race>_<datetime>.jpg.chip.jpg (found ${fields} of 4 fields)`,
-    };
-  }
+  if (!match) return { ok: false, reason: malformedReason(name) };
   const age = Number(match[1]);
   const gender = Number(match[2]);
   const race = Number(match[3]);

@@ -1,11 +1,11 @@
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { checkOutputFolder } from '../core/output-path.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { TaskPool } from '../core/limit.js';
 import { integerInRange, oneOf } from '../core/validate.js';
-import { linkOrCopyAtomic, replaceDirAtomic, writeFileAtomic } from '../core/atomic.js';
+import { linkOrCopyAtomic, removeStaleTempDirs, replaceDirAtomic, writeFileAtomic } from '../core/atomic.js';
 import { SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
 import { DEDUP_POLICIES, deduplicate, type DedupItem, type DedupPolicy, type DedupResult } from './dedup.js';
 import type { Fingerprint } from './fingerprint.js';
@@ -15,9 +15,9 @@ import { parseUtkName } from './labels.js';
 import { IMAGE_EXTENSIONS, enumerateInputs, readZipEntries, splitZipSource, type SourceProblem } from './sources.js';
 import { assignSplits, checkSplitFractions, crossSplitNearPairs, type SplitResult } from './split.js';
 import { summarize, type PrepareSummary } from './summary.js';
-import { workspacePaths } from '../workspace/layout.js';
+import { WORKSPACE_FILES, workspacePaths } from '../workspace/layout.js';
 import { writeManifest } from '../workspace/manifest.js';
-import { writeSummary } from '../workspace/summary.js';
+import { readSummary, writeSummary } from '../workspace/summary.js';
 
 export interface PrepareOptions {
   /** Folders and/or .zip archives. */
@@ -36,6 +36,11 @@ export interface PrepareOptions {
   materialize?: 'link' | 'copy' | false;
   concurrency?: number;
   maxPixels?: number;
+  /**
+   * Save the fingerprint cache after this many newly hashed files (default 2048; later, when the new
+   * ones are a quarter of those saved), so an interrupted run keeps them.
+   */
+  saveCacheEvery?: number;
   /** The command line, recorded in the summary. */
   command?: string;
   onProgress?: (event: PrepareProgress) => void;
@@ -62,21 +67,16 @@ interface PrepareSettings {
   fractions: readonly [number, number, number];
   maxPixels: number;
   concurrency: number;
+  saveCacheEvery: number;
 }
 
 /**
- * The settings with defaults; INVALID_ARGUMENT (naming the option) for a value out of range, without
- * inputs, or with the workspace inside an input: before any file is read.
+ * The settings with defaults; INVALID_ARGUMENT (naming the option) for a value out of range or
+ * without inputs: before any file is read.
  */
-function settingsOf(options: PrepareOptions, workspace: string): PrepareSettings {
+function settingsOf(options: PrepareOptions): PrepareSettings {
   const o = DEFAULTS.prepare;
   if (options.inputs.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at least one input folder or .zip archive');
-  for (const input of options.inputs) {
-    const abs = resolve(input);
-    if (workspace === abs || workspace.startsWith(abs + sep)) {
-      throw new AgeGenderError('INVALID_ARGUMENT', `the workspace ${workspace} is inside the input ${abs}; choose a workspace outside the inputs`);
-    }
-  }
   const bits = (value: number | undefined, name: string, fallback: number): number => (value === undefined ? fallback : integerInRange(value, name, 0, 64));
   if (options.materialize !== undefined && options.materialize !== false) oneOf(options.materialize, 'materialize', ['link', 'copy'] as const);
   return {
@@ -88,6 +88,7 @@ function settingsOf(options: PrepareOptions, workspace: string): PrepareSettings
     fractions: options.fractions === undefined ? o.fractions : checkSplitFractions(options.fractions),
     maxPixels: options.maxPixels === undefined ? o.maxPixels : integerInRange(options.maxPixels, 'maxPixels', 1, Number.MAX_SAFE_INTEGER),
     concurrency: options.concurrency === undefined ? o.concurrency : integerInRange(options.concurrency, 'concurrency', 1, 1024),
+    saveCacheEvery: options.saveCacheEvery === undefined ? o.saveCacheEvery : integerInRange(options.saveCacheEvery, 'saveCacheEvery', 1, Number.MAX_SAFE_INTEGER),
   };
 }
 
@@ -102,6 +103,39 @@ async function checkInputsExist(inputs: readonly string[]): Promise<void> {
   }
 }
 
+/** `path` with symbolic links resolved; a path that does not exist yet resolves through its nearest existing folder. */
+async function realPathOf(path: string): Promise<string> {
+  const abs = resolve(path);
+  try {
+    return await realpath(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(await realPathOf(parent), basename(abs));
+  }
+}
+
+const isAtOrInside = (path: string, folder: string): boolean => path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+
+/**
+ * The workspace must not be an input or inside one (prepare would write into its own input), nor may
+ * an input lie in `splits/`, which a run replaces (`--materialize`) or removes (after a `--materialize` run):
+ * compared with symbolic links resolved.
+ * INVALID_ARGUMENT naming the input.
+ */
+async function checkWorkspaceApartFromInputs(inputs: readonly string[], workspace: string): Promise<void> {
+  const ws = await realPathOf(workspace);
+  const splits = workspacePaths(ws).splits;
+  for (const input of inputs) {
+    const real = await realPathOf(input);
+    if (isAtOrInside(ws, real)) {
+      throw new AgeGenderError('INVALID_ARGUMENT', `the workspace ${workspace} is inside this input${real === resolve(input) ? '' : ` (${real})`}; choose a workspace outside the inputs`, { subject: input });
+    }
+    if (isAtOrInside(real, splits)) {
+      throw new AgeGenderError('INVALID_ARGUMENT', `this input is inside the workspace's ${WORKSPACE_FILES.splits}/ folder, which prepare replaces or removes; copy it out of ${workspace} first`, { subject: input });
+    }
+  }
+}
+
 /** What fingerprinting found: one entry per file (in discovery order), and what could not be enumerated. */
 interface Fingerprinted {
   scanned: Scanned[];
@@ -111,14 +145,18 @@ interface Fingerprinted {
   ignored: number;
 }
 
-/** Step 1: fingerprints every file (cached by path, size and mtime; misses on worker threads). */
-async function fingerprintInputs(inputs: readonly string[], cache: HashCache, s: PrepareSettings, progress: (event: PrepareProgress) => void): Promise<Fingerprinted> {
+/**
+ * Step 1: fingerprints every file (cached by path, size and mtime; misses on worker threads). The
+ * cache is saved as it grows ({@link HashCache.saveDue}), so a run stopped part-way (Ctrl-C) keeps them.
+ */
+async function fingerprintInputs(inputs: readonly string[], cache: HashCache, cachePath: string, s: PrepareSettings, progress: (event: PrepareProgress) => void): Promise<Fingerprinted> {
   const scanned: Scanned[] = [];
   const seen = new Set<string>();
   const pool = new TaskPool(s.concurrency);
   let workers = null as FingerprintPool | null; // started on the first cache miss: warm runs need none
   let discovered = 0;
   let done = 0;
+  let saving: Promise<void> | null = null; // one mid-run save at a time
   const { problems, ignored } = await enumerateInputs(inputs, async (item) => {
     discovered++;
     const slot: Scanned = { source: item.source, name: item.name, size: item.size, fingerprint: { sha256: null, phash: null, width: null, height: null, error: 'not processed' } };
@@ -134,16 +172,26 @@ async function fingerprintInputs(inputs: readonly string[], cache: HashCache, s:
       try {
         workers ??= new FingerprintPool();
         slot.fingerprint = await workers.run(await item.read(), item.name, s.maxPixels);
+        cache.set(item.source, item.size, item.stamp, slot.fingerprint); // what the bytes are, bad content included
       } catch (error) {
-        slot.fingerprint = { sha256: null, phash: null, width: null, height: null, error: `cannot read file: ${(error as Error).message}` };
+        // not cached: a read failure (permission denied, I/O error) may be gone by the next run while size and mtime are unchanged
+        slot.fingerprint = { sha256: null, phash: null, width: null, height: null, error: `cannot read file: ${fsErrorReason(error)}` };
       }
-      cache.set(item.source, item.size, item.stamp, slot.fingerprint);
+      // a mid-run save that fails (disk full) is not fatal: the final save reports it
+      if (cache.saveDue(s.saveCacheEvery) && !saving) {
+        const settled = (): void => void (saving = null);
+        saving = cache.saveAll(cachePath).then(settled, settled);
+      }
       done++;
       if (done % 64 === 0) progress({ phase: 'hash', done, discovered, cached: cache.hits });
     });
   });
-  await pool.drain();
-  await workers?.close();
+  try {
+    await pool.drain();
+  } finally {
+    await workers?.close();
+    await saving;
+  }
   progress({ phase: 'hash', done, discovered, cached: cache.hits });
   return { scanned, seen, problems, ignored: ignored.length };
 }
@@ -219,18 +267,21 @@ function splitKeptRows(rows: readonly ManifestRow[], s: PrepareSettings): { kept
 export async function prepare(options: PrepareOptions): Promise<PrepareSummary> {
   const paths = workspacePaths(options.workspace);
   const workspace = paths.root;
-  const s = settingsOf(options, workspace);
+  const s = settingsOf(options);
   const progress = options.onProgress ?? (() => {});
   const started = Date.now();
   await checkInputsExist(options.inputs);
+  await checkWorkspaceApartFromInputs(options.inputs, workspace);
   await checkOutputFolder(options.workspace);
+  const earlier = await readSummary(workspace); // before this run writes anything
   const cache = await HashCache.load(paths.hashCache);
-  const fingerprinted = await fingerprintInputs(options.inputs, cache, s, progress);
+  const fingerprinted = await fingerprintInputs(options.inputs, cache, paths.hashCache, s, progress);
   if (fingerprinted.scanned.length === 0 && fingerprinted.problems.length === 0) {
     const ignored = fingerprinted.ignored ? ` (${fingerprinted.ignored} non-image file${fingerprinted.ignored === 1 ? '' : 's'} ignored)` : '';
     throw new AgeGenderError('INVALID_ARGUMENT', `no images found in ${options.inputs.join(', ')}${ignored}; expected folders or .zip archives holding ${IMAGE_EXTENSIONS.join(' ')} files`);
   }
   await mkdir(workspace, { recursive: true });
+  await removeStaleTempDirs(paths.splits); // split folders half-built by a run killed while materializing
   const hashSeconds = (Date.now() - started) / 1000;
   const rows = labelledRows(fingerprinted);
   progress({ phase: 'dedup' });
@@ -248,11 +299,13 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
     command: options.command ?? null,
   });
 
-  // 5. write the workspace (each file atomically)
-  progress({ phase: 'write' });
-  summary.manifestSha256 = await writeManifest(workspace, rows);
+  // 5. write the workspace (each file atomically): the split folders, the long step, before the manifest and the
+  // summary, so a run stopped or failing while materializing leaves the earlier manifest, summary and folders as they were
   await cache.save(paths.hashCache, fingerprinted.seen);
   if (options.materialize) summary.materialized = await materializeSplits(workspace, kept, options.materialize, progress);
+  else if (earlier?.materialized) await rm(paths.splits, { recursive: true, force: true }); // they would no longer match this manifest
+  progress({ phase: 'write' });
+  summary.manifestSha256 = await writeManifest(workspace, rows);
   summary.timings.totalSeconds = (Date.now() - started) / 1000;
   await writeSummary(workspace, summary);
   return summary;
@@ -268,15 +321,14 @@ async function materializeSplits(
   const root = workspacePaths(workspace).splits;
   const expected: Record<SplitName, Set<string>> = { train: new Set(), val: new Set(), test: new Set() };
   let done = 0;
+  progress({ phase: 'materialize', done, total: kept.length });
   // Build the split folders beside the old ones and swap them in, so stale files never survive.
   await replaceDirAtomic(root, async (temp) => {
     // Zip entries are extracted archive by archive in one pass each, not one archive scan per file.
     const fromZips = new Map<string, Map<string, string>>();
     for (const row of kept) {
       const split = row.split!;
-      // Names carry the labels; on a clash (same name in two input folders) use a subfolder per source folder.
-      let relative = row.name;
-      if (expected[split].has(relative)) relative = join(basename(dirname(row.source.replace('!/', '/'))), row.name);
+      const relative = splitFileName(row, expected[split]);
       expected[split].add(relative);
       const target = join(temp, split, relative);
       const zipped = splitZipSource(row.source);
@@ -286,7 +338,11 @@ async function materializeSplits(
         fromZips.set(zipped.archive, entries);
         continue;
       }
-      await linkOrCopyAtomic(row.source, target, mode);
+      try {
+        await linkOrCopyAtomic(row.source, target, mode);
+      } catch (error) {
+        throw new AgeGenderError('UNREADABLE_FILE', `cannot ${mode} it into ${join(root, split)}: ${fsErrorReason(error)} (changed since it was hashed?)`, { subject: row.source, cause: error });
+      }
       if (++done % 500 === 0) progress({ phase: 'materialize', done, total: kept.length });
     }
     for (const [archive, entries] of fromZips) {
@@ -311,6 +367,20 @@ async function materializeSplits(
     counts[split] = files.size;
   }
   return counts;
+}
+
+/**
+ * Where a kept file goes inside its split folder: its name (the name carries the labels); on a clash
+ * (the same name in several input folders) a subfolder named after its source folder, numbered
+ * (`<folder>-2/`, …) when that is taken too, so no file is written over another.
+ */
+function splitFileName(row: ManifestRow, taken: ReadonlySet<string>): string {
+  if (!taken.has(row.name)) return row.name;
+  const folder = basename(dirname(row.source.replace('!/', '/')));
+  for (let n = 1; ; n++) {
+    const relative = join(n === 1 ? folder : `${folder}-${n}`, row.name);
+    if (!taken.has(relative)) return relative;
+  }
 }
 
 async function listFiles(dir: string, prefix = ''): Promise<Set<string>> {

@@ -1,7 +1,7 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import yauzl from 'yauzl';
-import { fsErrorReason } from '../core/errors.js';
+import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { linkFailureReason } from '../core/link-reason.js';
 
 /** Image-like extensions that `prepare` looks at; other files are counted as ignored. */
@@ -54,6 +54,8 @@ export function unsafeZipEntryReason(entryName: string): string | null {
 export async function enumerateInputs(inputs: readonly string[], onItem: (item: SourceItem) => Promise<void>): Promise<EnumerateResult> {
   const result: EnumerateResult = { problems: [], ignored: [] };
   const visitedDirs = new Set<string>();
+  const walking = new Set<string>(); // the real paths of the folders being walked: the current one and those above it
+  const visitedPaths = new Set<string>();
 
   const walkDir = async (dir: string): Promise<void> => {
     let real: string;
@@ -64,7 +66,9 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
       return;
     }
     if (visitedDirs.has(real)) {
-      result.problems.push({ source: dir, name: basename(dir), reason: `symlink loop: folder already visited as ${real}` });
+      // a folder being walked, met again below itself, is a loop; otherwise it was read already (an input given twice, or inside another)
+      const reason = walking.has(real) ? `symlink loop: folder already visited as ${real}` : `folder already read as ${real} (an input given twice, or inside another input)`;
+      result.problems.push({ source: dir, name: basename(dir), reason });
       return;
     }
     visitedDirs.add(real);
@@ -75,10 +79,15 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
       result.problems.push({ source: dir, name: basename(dir), reason: fsErrorReason(error) });
       return;
     }
+    walking.add(real);
     for (const entry of entries) await visit(join(dir, entry));
+    walking.delete(real);
   };
 
   const visit = async (path: string): Promise<void> => {
+    // a path met again (an input given twice, or a file inside a folder also given) is read once: one manifest row per source
+    if (visitedPaths.has(path)) return;
+    visitedPaths.add(path);
     const name = basename(path);
     let info;
     try {
@@ -107,10 +116,13 @@ export async function enumerateInputs(inputs: readonly string[], onItem: (item: 
 
   const walkZip = async (archive: string, mtimeMs: number): Promise<void> => {
     try {
+      const entryNames = new Set<string>();
       await readZip(archive, async (entryName, size, crc32, readEntry) => {
         const source = `${archive}${ZIP_SEPARATOR}${entryName}`;
         const name = basename(entryName);
         if (entryName.endsWith('/')) return;
+        if (entryNames.has(entryName)) return; // a second entry of the same name: the first is the one read back (readSourceBytes)
+        entryNames.add(entryName);
         const unsafe = unsafeZipEntryReason(entryName);
         if (unsafe) {
           result.problems.push({ source, name, reason: unsafe });
@@ -172,8 +184,11 @@ export function splitZipSource(source: string): { archive: string; entry: string
 
 /** Reads the wanted entries of one archive in a single pass, handing each one's bytes to `onEntry`. */
 export async function readZipEntries(archive: string, wanted: ReadonlySet<string>, onEntry: (entry: string, bytes: Buffer) => Promise<void>): Promise<void> {
-  await readZip(archive, async (entryName, _size, _crc, read) => {
-    if (wanted.has(entryName)) await onEntry(entryName, await read());
+  const read = new Set<string>(); // of entries with the same name, the first (as enumerateInputs and readSourceBytes take it)
+  await readZip(archive, async (entryName, _size, _crc, readEntry) => {
+    if (!wanted.has(entryName) || read.has(entryName)) return;
+    read.add(entryName);
+    await onEntry(entryName, await readEntry());
   });
 }
 
@@ -261,13 +276,20 @@ export async function closeArchives(): Promise<void> {
 
 /**
  * Reads the bytes of a manifest `source` (a file path or an `archive.zip!/entry` path). Zip entries
- * are read through a per-process index of the archive (see {@link archiveIndex}).
+ * are read through a per-process index of the archive (see {@link archiveIndex}). A source that
+ * cannot be read (moved, deleted or changed since `prepare`): UNREADABLE_FILE naming it and the reason.
  */
 export async function readSourceBytes(source: string): Promise<Buffer> {
   const zipped = splitZipSource(source);
-  if (!zipped) return readFile(source);
-  const { zip, entries } = await archiveIndex(zipped.archive);
-  const entry = entries.get(zipped.entry);
-  if (!entry) throw new Error(`${source}: entry not found in archive`);
-  return readEntryBytes(zip, entry);
+  const unreadable = (reason: string, cause?: unknown): AgeGenderError => new AgeGenderError('UNREADABLE_FILE', reason, { subject: source, cause });
+  if (!zipped) return readFile(source).catch((error: unknown) => Promise.reject(unreadable(`cannot read file: ${fsErrorReason(error)}`, error)));
+  let index: ArchiveIndex;
+  try {
+    index = await archiveIndex(zipped.archive);
+  } catch (error) {
+    throw unreadable(`cannot read zip archive ${zipped.archive}: ${fsErrorReason(error)}`, error);
+  }
+  const entry = index.entries.get(zipped.entry);
+  if (!entry) throw unreadable('entry not found in archive');
+  return readEntryBytes(index.zip, entry).catch((error: unknown) => Promise.reject(unreadable(`unreadable zip entry: ${fsErrorReason(error)}`, error)));
 }

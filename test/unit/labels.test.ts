@@ -24,6 +24,14 @@ test('reports malformed and out-of-range labels with a reason', () => {
   assert.match(reasonOf('30_2_2_20170116174525125.jpg.chip.jpg'), /gender 2 is not 0 \(male\) or 1 \(female\)/);
   assert.match(reasonOf('30_1_7_20170116174525125.jpg.chip.jpg'), /race 7 is not one of 0–4/);
   assert.match(reasonOf('holiday.jpg'), /does not match/);
+  // a malformed name says what is wrong with it, not only that it does not match
+  const expected = 'name does not match <age>_<gender>_<race>_<datetime>.jpg.chip.jpg';
+  assert.equal(reasonOf('26_1_2_20170116174525125.jpg'), `${expected} (it ends in ".jpg", not ".jpg.chip.jpg")`);
+  assert.equal(reasonOf('26_1_2_20170116174525125'), `${expected} (no ".jpg.chip.jpg" ending)`);
+  assert.equal(reasonOf('26_female_2_20170116174525125.jpg.chip.jpg'), `${expected} (gender "female" is not a whole number)`);
+  assert.equal(reasonOf('26_1_2_x.jpg.chip.jpg'), `${expected} (datetime "x" is not a whole number)`);
+  assert.equal(reasonOf('26_1_2_3_4.jpg.chip.jpg'), `${expected} (found 5 fields, not 4)`);
+  assert.equal(reasonOf('holiday.jpg'), `${expected} (found 1 of 4 fields)`);
 });
 
 test('age buckets cover every age once', () => {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import yazl from 'yazl';
@@ -165,6 +166,9 @@ test('keep-one keeps more than drop-all, re-runs hit the cache, and --materializ
     assert.equal(readdirSync(join(root, 'keep-one', 'splits', split)).length, keepOne.split.counts[split]);
   }
   const again = await prepare({ inputs: [input], workspace: join(root, 'keep-one'), policy: 'keep-one' });
+  // a run without --materialize leaves no split folders of the earlier run behind (they would not match its manifest)
+  assert.equal(again.materialized, undefined);
+  assert.equal(existsSync(join(root, 'keep-one', 'splits')), false);
   assert.equal(again.timings.cacheMisses, 0);
   assert.equal(again.timings.cacheHits, keepOne.timings.cacheMisses);
   assert.equal(again.manifestSha256, keepOne.manifestSha256, 'same inputs and seed give the same manifest');
@@ -214,4 +218,202 @@ test('prepare refuses a missing input, inputs without images, and an unwritable 
   ];
   for (const [options, text] of bad) await assert.rejects(prepare({ inputs: [images], workspace, ...options }), coded('INVALID_ARGUMENT', text));
   assert.deepEqual(readdirSync(root).sort(), ['empty', 'images', 'notes.txt'], 'nothing written');
+});
+
+test('prepare refuses a workspace inside an input, also through a symbolic link, and an input inside the workspace\'s splits/', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-overlap-');
+  const data = join(root, 'data');
+  mkdirSync(join(data, 'faces'), { recursive: true });
+  copyFileSync(sampleChips(1)[0]!, join(data, 'faces', '20_0_0_20170101000000000.jpg.chip.jpg'));
+  symlinkSync(data, join(root, 'data-link'));
+  const refused = (subject: string, text: string) => (error: unknown) => {
+    assert.equal((error as { code?: string }).code, 'INVALID_ARGUMENT');
+    assert.equal((error as { subject?: string }).subject, subject);
+    assert.match((error as Error).message, new RegExp(text));
+    return true;
+  };
+  const before = snapshot(data);
+  await assert.rejects(prepare({ inputs: [data], workspace: join(data, 'ws') }), refused(data, 'the workspace .* is inside this input'));
+  // the link's target holds the workspace: the same refusal, naming the real folder
+  const link = join(root, 'data-link');
+  await assert.rejects(prepare({ inputs: [link], workspace: join(data, 'ws') }), refused(link, `inside this input \\(${data}\\)`));
+  await assert.rejects(prepare({ inputs: [join(data, 'faces')], workspace: join(link, 'faces', 'ws') }), refused(join(data, 'faces'), 'inside this input'));
+  assert.deepEqual(snapshot(data), before, 'nothing written into the input');
+
+  // a materialized split used as an input of the same workspace would be replaced (deleted) by the run
+  const workspace = join(root, 'ws');
+  await prepare({ inputs: [data], workspace, materialize: 'copy' });
+  const train = join(workspace, 'splits', 'train');
+  const trainBefore = snapshot(train);
+  await assert.rejects(prepare({ inputs: [train], workspace, materialize: 'copy' }), refused(train, "inside the workspace's splits/ folder"));
+  assert.deepEqual(snapshot(train), trainBefore);
+});
+
+test('--materialize keeps every kept file when input folders share file names (also folders with the same name)', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-names-');
+  const input = join(root, 'input');
+  const folders = [join(input, 'p'), join(input, 'x', 'a'), join(input, 'y', 'a')];
+  const chips = sampleChips(21);
+  folders.forEach((folder, f) => {
+    mkdirSync(folder, { recursive: true });
+    for (let i = 0; i < 7; i++) copyFileSync(chips[f * 7 + i]!, join(folder, `30_1_0_2017010100000000${i}.jpg.chip.jpg`));
+  });
+  const workspace = join(root, 'ws');
+  const summary = await prepare({ inputs: [input], workspace, materialize: 'copy' });
+  assert.equal(summary.kept, 21);
+  assert.deepEqual(summary.materialized, summary.split.counts);
+  // every kept image is in its split folder once, byte for byte
+  const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+  for (const split of ['train', 'val', 'test'] as const) {
+    const files = Object.keys(snapshot(join(workspace, 'splits', split)));
+    const kept = (await readManifest(workspace)).filter((r) => r.split === split).map((r) => r.sha256).sort();
+    assert.deepEqual(files.map((f) => sha(readFileSync(f))).sort(), kept, split);
+  }
+});
+
+test('prepare removes the split folders half-built by a run killed while materializing', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-stale-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  copyFileSync(sampleChips(1)[0]!, join(input, '20_0_0_20170101000000000.jpg.chip.jpg'));
+  const workspace = join(root, 'ws');
+  // what `replaceDirAtomic` leaves when its process (pid 999999999: not running) is killed mid-build
+  const stale = join(workspace, 'splits.tmp-999999999-abcdef12');
+  mkdirSync(join(stale, 'train'), { recursive: true });
+  copyFileSync(sampleChips(1)[0]!, join(stale, 'train', '20_0_0_20170101000000000.jpg.chip.jpg'));
+  await prepare({ inputs: [input], workspace, materialize: 'link' });
+  assert.deepEqual(readdirSync(workspace).sort(), ['cache', 'manifest.csv', 'manifest.jsonl', 'splits', 'summary.json']);
+});
+
+test('prepare leaves a splits/ folder alone that it did not write', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-own-splits-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  copyFileSync(sampleChips(1)[0]!, join(input, '20_0_0_20170101000000000.jpg.chip.jpg'));
+  const workspace = join(root, 'project');
+  mkdirSync(join(workspace, 'splits'), { recursive: true });
+  writeFileSync(join(workspace, 'splits', 'notes.txt'), 'mine\n');
+  await prepare({ inputs: [input], workspace });
+  assert.equal(readFileSync(join(workspace, 'splits', 'notes.txt'), 'utf8'), 'mine\n');
+});
+
+test('a prepare run stopped part-way keeps the fingerprints it computed: the next run takes them from the cache', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-resume-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  for (const chip of sampleChips(40)) copyFileSync(chip, join(input, chip.split('/').pop()!));
+  const workspace = join(root, 'ws');
+  // stopped while hashing (as by Ctrl-C): the progress callback throws once files have been hashed
+  const stop = (e: { phase: string; done?: number }): void => {
+    if (e.phase === 'hash' && (e.done ?? 0) > 0) throw new Error('stopped');
+  };
+  await assert.rejects(prepare({ inputs: [input], workspace, concurrency: 1, saveCacheEvery: 8, onProgress: stop }), /stopped/);
+  assert.equal(existsSync(join(workspace, 'manifest.jsonl')), false, 'no manifest from the stopped run');
+  const again = await prepare({ inputs: [input], workspace, saveCacheEvery: 8 });
+  assert.ok(again.timings.cacheHits >= 32, `${again.timings.cacheHits} of 40 from the cache`);
+  assert.equal(again.timings.cacheHits + again.timings.cacheMisses, 40);
+});
+
+test('inputs given twice, a file inside a folder also given, a link to a folder read already, and a zip with a name twice give a manifest train can read', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-twice-');
+  const input = join(root, 'input');
+  mkdirSync(join(input, 'sub'), { recursive: true });
+  const chips = sampleChips(4);
+  const file = join(input, '20_0_0_20170101000000000.jpg.chip.jpg');
+  copyFileSync(chips[0]!, file);
+  copyFileSync(chips[1]!, join(input, 'sub', '21_0_0_20170101000000001.jpg.chip.jpg'));
+  symlinkSync(join(input, 'sub'), join(root, 'sub-link'));
+  const zip = join(root, 'faces.zip');
+  await makeZip(zip, [
+    ['22_0_0_20170101000000002.jpg.chip.jpg', readFileSync(chips[2]!)],
+    ['22_0_0_20170101000000002.jpg.chip.jpg', readFileSync(chips[3]!)],
+  ]);
+  const workspace = join(root, 'ws');
+  const summary = await prepare({ inputs: [input, join(input, 'sub'), input, file, zip, zip, join(root, 'sub-link')], workspace, materialize: 'copy' });
+  // one row per source, so the commands after prepare accept the manifest
+  const rows = await readManifest(workspace);
+  assert.equal(new Set(rows.map((r) => r.source)).size, rows.length);
+  assert.equal(summary.files, 4);
+  assert.equal(summary.kept, 3);
+  // of the zip's two entries named alike, the first is hashed and materialized
+  const zipped = rows.find((r) => r.source === `${zip}!/22_0_0_20170101000000002.jpg.chip.jpg`)!;
+  assert.equal(zipped.sha256, createHash('sha256').update(readFileSync(chips[2]!)).digest('hex'));
+  assert.deepEqual(readFileSync(join(workspace, 'splits', zipped.split!, zipped.name)), readFileSync(chips[2]!));
+  // the link is another path to a folder read already: reported as that, not as a symlink loop
+  const real = realpathSync(join(input, 'sub'));
+  assert.deepEqual(
+    summary.unreadable.map((u) => [u.source, u.reason]),
+    [[join(root, 'sub-link'), `folder already read as ${real} (an input given twice, or inside another input)`]],
+  );
+});
+
+test('a file that cannot be read is not cached, so the next run reads it again', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-read-error-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  copyFileSync(sampleChips(1)[0]!, join(input, '20_0_0_20170101000000000.jpg.chip.jpg'));
+  // a "file" whose read fails with EIO, even for root (as permission denied would for a user)
+  const failing = join(input, '21_0_0_20170101000000001.jpg.chip.jpg');
+  symlinkSync('/proc/self/mem', failing);
+  const workspace = join(root, 'ws');
+  const first = await prepare({ inputs: [input], workspace });
+  assert.deepEqual(first.unreadable.map((u) => u.source), [failing]);
+  assert.match(first.unreadable[0]!.reason, /^cannot read file: /);
+  const cached = (JSON.parse(readFileSync(join(workspace, 'cache', 'hashes.json'), 'utf8')) as { entries: Record<string, unknown> }).entries;
+  assert.deepEqual(Object.keys(cached), [join(input, '20_0_0_20170101000000000.jpg.chip.jpg')], 'the read failure is not cached');
+});
+
+test('a mid-run save of the hash cache that fails does not crash the process: prepare rejects once, at the end', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-cache-fails-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  for (const chip of sampleChips(20)) copyFileSync(chip, join(input, chip.split('/').pop()!));
+  const workspace = join(root, 'ws');
+  mkdirSync(workspace);
+  writeFileSync(join(workspace, 'cache'), 'a file where the cache folder goes\n'); // every save fails
+  // before, the failed mid-run saves were unhandled rejections (the test runner fails the test on those)
+  await assert.rejects(prepare({ inputs: [input], workspace, saveCacheEvery: 2 }), /EEXIST|ENOTDIR/);
+});
+
+test('--materialize link on inputs that are symbolic links (relative ones too) puts the files themselves in the split folders', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-symlinked-');
+  const store = join(root, 'store');
+  const input = join(root, 'input');
+  mkdirSync(store);
+  mkdirSync(input);
+  for (const chip of sampleChips(6)) {
+    const name = chip.split('/').pop()!;
+    copyFileSync(chip, join(store, name));
+    symlinkSync(join('..', 'store', name), join(input, name)); // as git-annex and DVC lay data out
+  }
+  const workspace = join(root, 'ws');
+  const summary = await prepare({ inputs: [input], workspace, materialize: 'link' });
+  assert.equal(summary.kept, 6);
+  for (const row of await readManifest(workspace)) {
+    const placed = join(workspace, 'splits', row.split!, row.name);
+    assert.equal(lstatSync(placed).isFile(), true, `${placed} is a file, not a link`);
+    assert.equal(statSync(placed).ino, statSync(join(store, row.name)).ino, 'hard-linked to the file the input points to');
+  }
+});
+
+test('a run that fails while materializing leaves the earlier manifest and summary as they were', async (t) => {
+  const root = tempDir(t, 'agegender-prepare-materialize-fails-');
+  const input = join(root, 'input');
+  mkdirSync(input);
+  for (const chip of sampleChips(12)) copyFileSync(chip, join(input, chip.split('/').pop()!));
+  const workspace = join(root, 'ws');
+  await prepare({ inputs: [input], workspace, seed: 1 });
+  const before = ['manifest.jsonl', 'manifest.csv', 'summary.json'].map((f) => readFileSync(join(workspace, f), 'utf8'));
+  // another seed, and a kept file gone by the time it is copied (as if the run were stopped there)
+  const gone = join(input, sampleChips(1)[0]!.split('/').pop()!);
+  const removeOne = (e: { phase: string }): void => {
+    if (e.phase === 'split' && existsSync(gone)) rmSync(gone);
+  };
+  await assert.rejects(prepare({ inputs: [input], workspace, seed: 2, materialize: 'copy', onProgress: removeOne }), (error: unknown) => {
+    assert.equal((error as { code?: string }).code, 'UNREADABLE_FILE');
+    assert.match((error as Error).message, new RegExp(`^${gone}: cannot copy it into ${join(workspace, 'splits')}/\\w+: no such file or folder`));
+    return true;
+  });
+  assert.deepEqual(['manifest.jsonl', 'manifest.csv', 'summary.json'].map((f) => readFileSync(join(workspace, f), 'utf8')), before);
+  assert.equal(existsSync(join(workspace, 'splits')), false);
 });

@@ -4,8 +4,18 @@ import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import yazl from 'yazl';
+import { AgeGenderError } from '../../src/core/errors.js';
 import { closeArchives, readSourceBytes } from '../../src/data/sources.js';
 import { tempDir } from '../helpers/tmp.js';
+
+/** Asserts an UNREADABLE_FILE error naming `subject`, with `reason`. */
+const unreadable = (subject: string, reason: string) => (error: unknown) => {
+  assert.ok(error instanceof AgeGenderError, String(error));
+  assert.equal(error.code, 'UNREADABLE_FILE');
+  assert.equal(error.subject, subject);
+  assert.equal(error.message, `${subject}: ${reason}`);
+  return true;
+};
 
 async function writeZip(path: string, entries: Array<[string, Buffer]>): Promise<void> {
   const zip = new yazl.ZipFile();
@@ -31,7 +41,7 @@ describe('readSourceBytes', () => {
     const all = await Promise.all(names.map((n) => readSourceBytes(`${archive}!/${n}`)));
     all.forEach((bytes, i) => assert.deepEqual(bytes, content(i, 'a'), names[i]));
     assert.equal((await readSourceBytes(`${archive}!/notes.txt`)).toString(), 'compressed '.repeat(100), 'deflated entries too');
-    await assert.rejects(readSourceBytes(`${archive}!/UTKFace/missing.jpg`), /missing\.jpg: entry not found in archive/);
+    await assert.rejects(readSourceBytes(`${archive}!/UTKFace/missing.jpg`), unreadable(`${archive}!/UTKFace/missing.jpg`, 'entry not found in archive'));
   });
 
   it('sees a rewritten archive (new size or mtime) instead of the index it read before', async (t) => {
@@ -58,6 +68,9 @@ describe('readSourceBytes', () => {
     const dir = tempDir(t, 'agegender-sources-');
     await writeFile(join(dir, 'a.jpg'), content(3, 'file'));
     assert.deepEqual(await readSourceBytes(join(dir, 'a.jpg')), content(3, 'file'));
-    await assert.rejects(readSourceBytes(join(dir, 'nope.jpg')), /ENOENT.*nope\.jpg/);
+    // moved or deleted since prepare: a coded error naming the source and the reason, not a bare ENOENT
+    await assert.rejects(readSourceBytes(join(dir, 'nope.jpg')), unreadable(join(dir, 'nope.jpg'), 'cannot read file: no such file or folder'));
+    const gone = `${join(dir, 'gone.zip')}!/UTKFace/a.jpg`;
+    await assert.rejects(readSourceBytes(gone), unreadable(gone, `cannot read zip archive ${join(dir, 'gone.zip')}: no such file or folder`));
   });
 });

@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { interruptedText, progressCallback, scoresText } from '../../src/cli/commands/train.js';
+import { buildProgram } from '../../src/cli/main.js';
+import { loadSplits } from '../../src/train/data.js';
 import { tempDir } from '../helpers/tmp.js';
 
 test('train --no-score says the model was not scored instead of printing {}', () => {
@@ -41,4 +43,20 @@ test('train interrupted: names the checkpoint kept and how to continue, or that 
   mkdirSync(dir);
   writeFileSync(join(dir, 'state.json'), JSON.stringify({ version: 1, stage: 2, epoch: 3 }));
   assert.equal(interruptedText(dir), `interrupted: the checkpoint after stage 2 epoch 3 is kept in ${dir}; run the same command with --resume to continue from it`);
+});
+
+test('train --limit: val and test get N/4 rows, at least 8, as its help says', async (t) => {
+  const dir = tempDir(t, 'agegender-train-limit-');
+  const rows = ['train', 'val', 'test'].flatMap((split) =>
+    Array.from({ length: 40 }, (_, i) => ({ source: `/in/${split}/${i}.jpg`, name: `${i}.jpg`, size: 1, sha256: null, phash: null, width: null, height: null, age: 20 + (i % 50), gender: i % 2 ? 'female' : 'male', ethnicity: 'White', datetime: null, status: 'kept', reason: '', cluster: null, duplicateOf: null, split })),
+  );
+  writeFileSync(join(dir, 'manifest.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const small = await loadSplits(dir, 4);
+  assert.deepEqual([small.train.length, small.val.length, small.test.length], [4, 8, 8]);
+  const large = await loadSplits(dir, 40);
+  assert.deepEqual([large.val.length, large.test.length], [10, 10]);
+  const program = await buildProgram();
+  const trainCommand = program.commands.find((c) => c.name() === 'train')!;
+  const limit = trainCommand.options.find((o) => o.long === '--limit')!;
+  assert.match(trainCommand.createHelp().optionDescription(limit), /val and test: N\/4, at least 8/);
 });

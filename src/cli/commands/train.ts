@@ -138,7 +138,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--jitter', 'also train on two cached jittered copies of each training chip (±10° rotation, zoom 0.95–1.15, ±5% shift, lighting; one mirrored)')
     .option('--photo-augment', 'also train on two cached photo-like copies of each training chip (grayscale, colour cast, blur, low resolution, JPEG, the photo aligner\'s measured geometric error; one mirrored)')
     .option('--consistency <weight>', 'weight of a fine-tuning loss that pulls the prediction on an augmented copy (--jitter, --photo-augment) towards the prediction on the chip itself; a step then sees half as many chips, each twice (default 0: off)')
-    .option('--limit <n>', 'use at most N training images (val/test N/4) — for quick runs')
+    .option('--limit <n>', 'use at most N training images (val and test: N/4, at least 8) — for quick runs')
     .option('--seed <n>', 'random seed', String(TRAIN_DEFAULTS.seed))
     .option('--no-score', 'skip scoring the saved model on val and test')
     .option('--label-sigma <years>', `width of the Gaussian age label distribution at age 0 (default ${TRAIN_DEFAULTS.labelSigma})`)

@@ -297,6 +297,11 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(existsSync(noModel.out), false);
     // --out a file: refused before any photo is scored or a model loaded
     await assert.rejects(evaluatePhotos({ ...noModel, photos: PHOTOS, out: labels }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${labels}: Expected a folder to write into but this is a file`);
+    // a folder named as one of the files written: refused before any photo is scored, not when writing after the run
+    const blocked = join(dir, 'blocked');
+    await mkdir(join(blocked, 'photo-evaluation.json'), { recursive: true });
+    await assert.rejects(evaluatePhotos({ ...noModel, photos: PHOTOS, out: blocked }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(blocked, 'photo-evaluation.json')}: Expected a file to write but this is a folder`);
+    assert.equal(existsSync(join(blocked, 'photo-predictions.csv')), false, 'nothing written');
   });
 
   it('photos that cannot be read or decoded are failures left out of recall, named on the console, exit status 1', async () => {

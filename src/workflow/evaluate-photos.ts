@@ -15,7 +15,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { AgeGenderError, fsErrorReason, reasonOf } from '../core/errors.js';
-import { checkOutputFile, checkOutputFolder } from '../core/output-path.js';
+import { checkNotInput, checkOutputFile, checkOutputFolder } from '../core/output-path.js';
 import { photoEvaluationProblem } from '../eval/photo-evaluation-schema.js';
 import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
 
@@ -112,7 +112,8 @@ async function readLabels(path: string): Promise<PhotoLabel[]> {
  * Scores every labelled photo (or `limit` of them) and writes the result.
  * Errors before any model is loaded: UNREADABLE_FILE / INVALID_ARGUMENT when `photos` is missing or
  * not a folder, UNREADABLE_FILE / INVALID_LABEL for the labels file, INVALID_ARGUMENT when `out` is a
- * file or cannot be written, or holds a folder named as one of the files written.
+ * file or cannot be written, or holds a folder named as one of the files written, or one of them is
+ * the labels file.
  */
 export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<PhotoEvaluationRun> {
   const photos = resolve(options.photos);
@@ -121,8 +122,12 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
   const labels = spreadSubset(await readLabels(labelsPath), options.limit);
   const out = await checkOutputFolder(options.out);
   const files = { result: join(out, PHOTO_EVALUATION_FILES.result), predictions: join(out, PHOTO_EVALUATION_FILES.predictions) };
-  // a folder where a file goes is refused now, not after every photo is scored
-  for (const file of [files.predictions, files.result]) await checkOutputFile(file);
+  // a folder where a file goes is refused now, not after every photo is scored; so is the labels file
+  // (a photo-predictions.csv from an earlier run has the columns file,age,gender: it can be the labels)
+  for (const file of [files.predictions, files.result]) {
+    await checkOutputFile(file);
+    await checkNotInput(file, labelsPath, 'labels file');
+  }
   const detect = options.detect ?? true;
   return withModel(options, async (model) => {
     const detector = !detect ? null : (options.detector ?? (await (await import('../pipeline/detect.js')).loadFaceDetector()));

@@ -302,6 +302,13 @@ describe('evaluatePhotos on fixture photos', () => {
     await mkdir(join(blocked, 'photo-evaluation.json'), { recursive: true });
     await assert.rejects(evaluatePhotos({ ...noModel, photos: PHOTOS, out: blocked }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(blocked, 'photo-evaluation.json')}: Expected a file to write but this is a folder`);
     assert.equal(existsSync(join(blocked, 'photo-predictions.csv')), false, 'nothing written');
+    // the labels file is one of the files written (an earlier run's photo-predictions.csv as labels): refused, left as it was
+    const earlier = join(dir, 'earlier');
+    await mkdir(earlier);
+    const reused = join(earlier, 'photo-predictions.csv');
+    await writeFile(reused, 'file,age,gender,faces\nno-face.jpg,30,female,0\nthree-faces.jpg,24,male,3\n');
+    await assert.rejects(evaluatePhotos({ ...noModel, photos: PHOTOS, labels: reused, out: earlier, limit: 1 }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${reused}: cannot write here: this is the labels file ${reused}`);
+    assert.equal(await readFile(reused, 'utf8'), 'file,age,gender,faces\nno-face.jpg,30,female,0\nthree-faces.jpg,24,male,3\n');
   });
 
   it('photos that cannot be read or decoded are failures left out of recall, named on the console, exit status 1', async () => {

@@ -342,5 +342,12 @@ describe('evaluatePhotos on fixture photos', () => {
     await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'l.csv') }), /Expected --out <dir> with --photos/);
     await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'nope.csv'), out: dir }), /nope\.csv: cannot read the labels file: no such file or folder/);
     await assert.rejects(runEvaluatePhotos({ ...base, labels: dir, out: dir }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${dir}: Expected a labels CSV file but this is a folder`);
+    // options of a workspace split are refused with --photos, not ignored (their defaults are not counted as given)
+    const photoArgs = ['--photos', PHOTOS, '--labels', join(dir, 'nope.csv'), '--out', join(dir, 'never')];
+    const refused = (message: string) => (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === message;
+    await assert.rejects(runEvaluateCli([...photoArgs, '--replicates', '50']), refused('--replicates applies to a workspace split, not with --photos <dir>'));
+    await assert.rejects(runEvaluateCli([...photoArgs, '--split', 'val', '--workspace', dir, '--batch-size', '4', '--seed', '2']), refused('--workspace, --split, --batch-size, --seed apply to a workspace split, not with --photos <dir>'));
+    await assert.rejects(runEvaluateCli(photoArgs), /nope\.csv: cannot read the labels file/, 'without them the run goes on to read the labels');
+    assert.equal(existsSync(join(dir, 'never')), false);
   });
 });

@@ -131,6 +131,10 @@ describe('parsePhotoLabels', () => {
   });
   it('names the file and line of a bad row', () => {
     assert.throws(() => parsePhotoLabels('file,age\na.jpg,3\n', 'l.csv'), /l\.csv: Expected a header with columns file,age,gender but the first line lacks gender/);
+    // semicolons or tabs (a spreadsheet's other CSV flavours): the message says why every column is missing
+    const oneColumn = (sep: string) => `l.csv: Expected a header with columns file,age,gender but the first line lacks file, age, gender: it is read as one column "file${sep}age${sep}gender"; separate the columns with commas`;
+    assert.throws(() => parsePhotoLabels('file;age;gender\na.jpg;3;male\n', 'l.csv'), (e: unknown) => e instanceof AgeGenderError && e.message === oneColumn(';'));
+    assert.throws(() => parsePhotoLabels('file\tage\tgender\na.jpg\t3\tmale\n', 'l.csv'), (e: unknown) => e instanceof AgeGenderError && e.message === oneColumn('\\t'), 'the tab shown as \\t');
     assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,male\nb.jpg,old,male\n', 'l.csv'), /l\.csv:3: Expected an age between 0 and 120 but received "old"/);
     assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,x\n', 'l.csv'), /l\.csv:2: Expected gender male or female \(or m, f\) but received "x"/);
     assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,0\n', 'l.csv'), /received "0"/, 'numeric codes are ambiguous');

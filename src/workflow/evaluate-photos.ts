@@ -2,8 +2,8 @@
  * Score the photo path on a folder of photos with a labels CSV (`file,age,gender`, one labelled face
  * per photo, the All-Age-Faces dev set's format): the library side of
  * `agegender evaluate --photos <dir> --labels <csv> --out <dir>`. Each photo goes through
- * decode → detect → align → predict (or, with `detect: false`, is taken as one chip); the largest face
- * found is scored. A photo in which no face is found counts as a detection miss; one that cannot be
+ * decode → detect → align → predict (or, with `detect: false`, is taken as one chip through the
+ * quality gate of `predict --no-detect`: a chip it refuses is a miss); the largest face found is scored. A photo in which no face is found counts as a detection miss; one that cannot be
  * read, decoded or analysed is recorded with its error, left out of detection recall, and the run
  * goes on. Writes `photo-predictions.csv` then `photo-evaluation.json` atomically into `out`.
  *
@@ -36,9 +36,9 @@ export interface EvaluatePhotosOptions extends ModelSource {
   labels: string;
   /** Folder to write the result into (created when missing). */
   out: string;
-  /** Detect faces (default true); false: every photo is one aligned chip. */
+  /** Detect faces (default true); false: every photo is one aligned chip, through the quality gate of `predict --no-detect`. */
   detect?: boolean;
-  /** A loaded detector (the caller disposes it); loaded here when detection is on and none is given. */
+  /** A loaded detector (the caller disposes it; it also gates the chips with `detect: false`); loaded here when none is given. */
   detector?: FaceDetector;
   /** Score only this many photos: every k-th label, so ages and genders keep their spread. */
   limit?: number;
@@ -68,15 +68,16 @@ export function largestFace(faces: readonly AnalyzedFace[]): AnalyzedFace | null
 }
 
 /** One photo through the pipeline, timed from reading the file to the prediction. */
-async function scorePhoto(model: AgeGenderModel, detector: FaceDetector | null, dir: string, label: PhotoLabel): Promise<PhotoRecord> {
+async function scorePhoto(model: AgeGenderModel, detector: FaceDetector, detect: boolean, dir: string, label: PhotoLabel): Promise<PhotoRecord> {
   const started = performance.now();
   // a file of several frames or pages is analysed at its first, and its record says so, as predict's
   let note: { note?: string } = {};
   try {
     const bytes = await readImageFile(join(dir, label.file), label.file);
-    const { image, header } = await decodeImageWithHeader(bytes, label.file, detector === null ? {} : { maxSide: PHOTO_MAX_SIDE });
+    const { image, header } = await decodeImageWithHeader(bytes, label.file, detect ? { maxSide: PHOTO_MAX_SIDE } : {});
     note = firstFrameNoteField(header);
-    const { faces } = await analyzeOrNoFaces(model, detector, image, { detect: detector !== null });
+    // with detect off the quality gate still runs (the detector confirms a face filling the chip), as in predict --no-detect
+    const { faces } = await analyzeOrNoFaces(model, detector, image, { detect });
     const ms = performance.now() - started;
     const face = largestFace(faces);
     const p = face?.prediction ?? null;
@@ -130,15 +131,15 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
   }
   const detect = options.detect ?? true;
   return withModel(options, async (model) => {
-    const detector = !detect ? null : (options.detector ?? (await (await import('../pipeline/detect.js')).loadFaceDetector()));
+    const detector = options.detector ?? (await (await import('../pipeline/detect.js')).loadFaceDetector());
     const records: PhotoRecord[] = [];
     try {
       for (const label of labels) {
-        records.push(await scorePhoto(model, detector, photos, label));
+        records.push(await scorePhoto(model, detector, detect, photos, label));
         options.onProgress?.(records.length, labels.length);
       }
     } finally {
-      if (detector && !options.detector) detector.dispose();
+      if (!options.detector) detector.dispose();
     }
     const result: PhotoEvaluation = {
       photos,
@@ -146,8 +147,8 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
       model: model.metadata.name,
       modelIdentity: modelIdentity(model),
       runtime: model.runtime,
-      detector: detector?.name ?? null,
-      alignment: detector ? ANALYZE_DEFAULTS.align : null,
+      detector: detect ? detector.name : null,
+      alignment: detect ? ANALYZE_DEFAULTS.align : null,
       createdAt: new Date().toISOString(),
       summary: summarisePhotos(records),
     };

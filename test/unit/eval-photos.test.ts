@@ -247,6 +247,13 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(result.alignment, null);
     assert.doesNotMatch(photoShiftHtml(result), /chips cut by/);
     assert.equal(result.summary.found.share, 1);
+    // the quality gate of predict --no-detect still runs: a photo with no face filling it is a miss, not a face
+    const gated = join(dir, 'gated.csv');
+    await writeFile(gated, 'file,age,gender\nno-face.jpg,30,female\nchip-35-male.jpg,35,male\n');
+    const run = await evaluatePhotos({ photos: PHOTOS, labels: gated, out: join(dir, 'gated'), model: fakeModel(), detector, detect: false });
+    assert.deepEqual(run.records.map((r) => [r.file, r.faces, r.predictedAge === null, r.error]), [['no-face.jpg', 0, true, null], ['chip-35-male.jpg', 1, false, null]]);
+    assert.deepEqual(run.result.summary.found, { count: 1, share: 1 / 2 });
+    assert.equal(run.result.detector, null, 'no detection: the detector only gated');
   });
 
   it('the model card shows a stored photo evaluation with its signed error by decade; a bad file is named', async () => {

@@ -97,7 +97,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--photos <dir>', 'score the photo path (detect, align, predict) on this folder of photos instead of a workspace split; needs --labels and --out')
     .option('--labels <csv>', 'with --photos: labels CSV with the columns file,age,gender (one labelled face per photo)')
     .option('--limit <n>', 'with --photos: score only n photos, spread evenly over the labels')
-    .option('--no-detect', 'with --photos: take each photo as one aligned chip (no face detection)')
+    .option('--no-detect', 'with --photos: take each photo as one aligned chip (no face detection; the quality gate of predict --no-detect still runs)')
     .option('--batch-size <n>', 'images per forward pass', String(EVALUATE_DEFAULTS.batchSize))
     .option('--replicates <n>', 'bootstrap resamples for the 95% intervals', String(EVALUATE_DEFAULTS.replicates))
     .option('--seed <n>', 'bootstrap seed', String(EVALUATE_DEFAULTS.seed))

@@ -17,7 +17,7 @@ import { prepareChip } from '../explain/input.js';
 import type { ExplainTask, FillMode } from '../explain/lime.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { AgeGenderError } from '../core/errors.js';
-import { decodeImageWithHeader, readImageFile } from '../io/decode.js';
+import { decodeImageWithHeader, firstFrameNoteField, readImageFile } from '../io/decode.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { analyzeImage, PHOTO_MAX_SIDE, scaleBox } from '../pipeline/analyze.js';
@@ -63,6 +63,8 @@ export interface ExplainedFile {
   seconds: number;
   /** The face explained; null with `detect: false`. */
   face: ExplainedFace | null;
+  /** Present when the file holds several frames or pages and only the first was explained (`firstFrameNote`), as in `predict`'s result. */
+  note?: string;
 }
 
 /**
@@ -77,11 +79,11 @@ export async function explainOutPath(image: string, task: ExplainTask, out?: str
   return resolve(isFolder ? join(out, name) : out);
 }
 
-/** An image decoded for the photo path (shrunk past {@link PHOTO_MAX_SIDE}), with its upright size. */
-async function decodePhoto(image: string): Promise<{ photo: RawImage; width: number; height: number }> {
+/** An image decoded for the photo path (shrunk past {@link PHOTO_MAX_SIDE}), with its upright size and, for a file of several frames or pages, the note saying only the first is used. */
+async function decodePhoto(image: string): Promise<{ photo: RawImage; width: number; height: number; note?: string }> {
   const bytes = await readImageFile(image);
   const { image: photo, header } = await decodeImageWithHeader(bytes, image, { maxSide: PHOTO_MAX_SIDE });
-  return { photo, width: header.width, height: header.height };
+  return { photo, width: header.width, height: header.height, ...firstFrameNoteField(header) };
 }
 
 /** Detects and aligns the faces of `photo` and picks face `index` (1-based); INVALID_ARGUMENT when there is no such face. */
@@ -136,7 +138,7 @@ export async function explainFile(image: string, options: ExplainFileOptions): P
       const started = performance.now();
       const result = await explainImage(model, chip, { task: options.task, samples: options.samples, seed: options.seed, fill: options.fill, occlusion: options.occlusion, subject: image, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
       await writeFileAtomic(out, result.png);
-      return { result, out, seconds: (performance.now() - started) / 1000, face: picked.face };
+      return { result, out, seconds: (performance.now() - started) / 1000, face: picked.face, ...(decoded.note === undefined ? {} : { note: decoded.note }) };
     } finally {
       await pool?.close();
     }

@@ -118,6 +118,17 @@ test('explain on a photo finds its faces as predict does and explains the one as
     assert.equal(existsSync(join(dir, 'whole.png')) || existsSync(join(dir, 'flat-x.png')), false);
     const lines = explainLines(photo, second);
     assert.match(lines[0]!, /three-faces\.jpg: face 2 of 3 \(box \d+,\d+ \d+×\d+; --face picks another\): explaining age = /);
+    assert.equal(second.note, undefined);
+    assert.ok(!lines.some((l) => l.includes('note:')), 'a still photo has no note');
+    // an animated GIF is explained at its first frame, and says so as predict does
+    const gif = join(dir, 'anim.gif');
+    const still = await sharp(photo).resize(400).raw().toBuffer({ resolveWithObject: true });
+    const { width: w, height: h } = still.info;
+    // (a second frame unlike the first: the GIF encoder merges identical ones)
+    await sharp(Buffer.concat([still.data, Buffer.alloc(still.data.length, 128)]), { raw: { width: w, height: h * 2, channels: 3, pageHeight: h } }).gif().toFile(gif);
+    const animated = await explainFile(gif, photoOpts({ out: join(dir, 'anim.png') }));
+    assert.equal(animated.note, 'the GIF holds 2 frames: only the first was analysed');
+    assert.ok(explainLines(gif, animated).includes(`${gif}: note: the GIF holds 2 frames: only the first was analysed`));
     // the default names keep each face's PNG: face 1 as <image>.<task>.explain.png, face N > 1 with .face<N>
     const pngs = join(dir, 'pngs') + '/';
     assert.equal((await explainFile(photo, photoOpts({ out: pngs, face: 2 }))).out, join(dir, 'pngs', 'three-faces.jpg.face2.age.explain.png'));

@@ -14,7 +14,8 @@ import { checkNotInput, checkOutputFile } from '../core/output-path.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { explainImage, type ExplainResult } from '../explain/explain.js';
 import { prepareChip } from '../explain/input.js';
-import type { ExplainTask, FillMode } from '../explain/lime.js';
+import { EXPLAIN_TASKS, FILL_MODES, type ExplainTask, type FillMode } from '../explain/lime.js';
+import { integerInRange, oneOf } from '../core/validate.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { AgeGenderError } from '../core/errors.js';
 import { decodeImageWithHeader, firstFrameNoteField, readImageFile } from '../io/decode.js';
@@ -116,17 +117,22 @@ async function gatedChip(chip: RawImage, whole: RawImage, image: string): Promis
   }
 }
 
-/** Checks where the PNG goes (INVALID_ARGUMENT: a folder in its way, an unwritable folder, the input image itself) and decodes and checks the image before loading any model; finds the face (unless `detect: false`), explains it, and writes the PNG atomically. */
+/** Checks the settings (INVALID_ARGUMENT: task, fill, samples 10–100,000, seed, workers 1–64) and where the PNG goes (INVALID_ARGUMENT: a folder in its way, an unwritable folder, the input image itself) and decodes and checks the image before loading any model; finds the face (unless `detect: false`), explains it, and writes the PNG atomically. */
 export async function explainFile(image: string, options: ExplainFileOptions): Promise<ExplainedFile> {
   const detect = options.detect ?? true;
   const index = options.face ?? 1;
   if (!Number.isInteger(index) || index < 1) throw new AgeGenderError('INVALID_ARGUMENT', `face must be a positive integer (got ${String(options.face)})`, { subject: image });
+  // the settings are checked before any work, as the command checks its flags (explainImage would check most only after the model and the faces)
+  oneOf(options.task, 'task', EXPLAIN_TASKS);
+  oneOf(options.fill, 'fill', FILL_MODES);
+  integerInRange(options.samples, 'samples', 10, 100_000);
+  integerInRange(options.seed, 'seed', 0, 2 ** 32 - 1);
+  const workers = integerInRange(options.workers ?? 1, 'workers', 1, 64);
   const out = await checkOutputFile(await explainOutPath(image, options.task, options.out, index));
   await checkNotInput(out, image);
   if (!detect && options.face !== undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'face picks one of the faces found: it needs detection (leave out --no-detect)', { subject: image });
   const decoded = await decodePhoto(image);
   const given = detect ? null : await prepareChip(decoded.photo, image);
-  const workers = options.workers ?? 1;
   return withModel(options, async (local) => {
     const picked = given ? { chip: await gatedChip(given, decoded.photo, image), face: null } : await pickFace(local, decoded, image, index);
     const chip = picked.chip;

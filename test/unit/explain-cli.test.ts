@@ -81,6 +81,11 @@ test('explain: bad images fail before a model is loaded, bad options before any 
     await assert.rejects(explainFile(join(dir, 'missing.png'), libOpts(join(dir, 'c.png'), unloadable)), /no such file/);
     await assert.rejects(runExplain(tiny, opts(join(dir, 'd.png'), { task: 'race' }), () => undefined), /Expected one of \[age, gender\] for --task but received "race"/);
     await assert.rejects(runExplain(tiny, opts(join(dir, 'e.png'), { samples: 'many' }), () => undefined), /Expected integer for --samples but received "many"/);
+    // the library checks its settings before any work too (the model folder does not exist: it is not loaded)
+    const invalidSetting = (message: string) => (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === message;
+    await assert.rejects(explainFile(tiny, libOpts(join(dir, 'f.png'), { ...unloadable, workers: 0 })), invalidSetting('Expected integer between 1 and 64 for workers but received 0 of type number'));
+    await assert.rejects(explainFile(tiny, libOpts(join(dir, 'f.png'), { ...unloadable, samples: 5 })), invalidSetting('Expected integer between 10 and 100000 for samples but received 5 of type number'));
+    await assert.rejects(explainFile(tiny, libOpts(join(dir, 'f.png'), { ...unloadable, fill: 'noise' as never })), invalidSetting('Expected one of [mean, blur] for fill but received "noise" of type string'));
     // the destination is checked before the image is explained: a parent that is a file, an unwritable folder
     const chip = fileURLToPath(new URL('../fixtures/photos/chip-35-male.jpg', import.meta.url));
     await assert.rejects(explainFile(chip, libOpts(join(text, 'x.png'), unloadable)), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(text, 'x.png')}: cannot write here: ${text} is a file, not a folder`);

@@ -72,8 +72,9 @@ async function scorePhoto(model: AgeGenderModel, detector: FaceDetector, detect:
   const started = performance.now();
   // a file of several frames or pages is analysed at its first, and its record says so, as predict's
   let note: { note?: string } = {};
+  const path = join(dir, label.file);
   try {
-    const bytes = await readImageFile(join(dir, label.file), label.file);
+    const bytes = await readImageFile(path, label.file);
     const { image, header } = await decodeImageWithHeader(bytes, label.file, detect ? { maxSide: PHOTO_MAX_SIDE } : {});
     note = firstFrameNoteField(header);
     // with detect off the quality gate still runs (the detector confirms a face filling the chip), as in predict --no-detect
@@ -83,7 +84,9 @@ async function scorePhoto(model: AgeGenderModel, detector: FaceDetector, detect:
     const p = face?.prediction ?? null;
     return { ...label, faces: faces.length, predictedAge: p?.age ?? null, femaleProbability: p?.femaleProbability ?? null, predictedGender: p ? String(p.gender) : null, ms, ...note, error: null };
   } catch (error) {
-    return { ...label, faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, ...note, error: reasonOf(error) };
+    // a missing photo names where it was looked for: a wrong --photos, or labels naming files from elsewhere, shows at once
+    const missing = error instanceof AgeGenderError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+    return { ...label, faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, ...note, error: missing ? `${reasonOf(error)} (looked for ${path})` : reasonOf(error) };
   }
 }
 

@@ -199,7 +199,7 @@ describe('evaluatePhotos on fixture photos', () => {
       ['no-face.jpg', 0, true],
       ['missing.jpg', 0, false],
     ]);
-    assert.match(records[2]!.error!, /no such file/);
+    assert.equal(records[2]!.error, `cannot read file: no such file (looked for ${join(PHOTOS, 'missing.jpg')})`, 'where it was looked for');
     // the fake model saw 3 chips (one batch for three-faces.jpg); the largest face's prediction is kept
     assert.equal(model.seen.length, 3);
     assert.equal(typeof records[0]!.predictedAge, 'number');

@@ -79,9 +79,9 @@ export async function outputFileIn(path: string, name: string): Promise<string> 
 
 /**
  * Refuses to write `out` over `input` (the same file, also through a link): inputs are never modified.
- * Errors: INVALID_ARGUMENT naming `out`.
+ * `what` names the input in the error (default `input image`). Errors: INVALID_ARGUMENT naming `out`.
  */
-export async function checkNotInput(out: string, input: string): Promise<void> {
+export async function checkNotInput(out: string, input: string, what = 'input image'): Promise<void> {
   const [o, i] = await Promise.all([stat(out).catch(() => null), stat(input).catch(() => null)]);
-  if (o && i && o.dev === i.dev && o.ino === i.ino) throw new AgeGenderError('INVALID_ARGUMENT', `cannot write here: this is the input image ${input}`, { subject: out });
+  if (o && i && o.dev === i.dev && o.ino === i.ino) throw new AgeGenderError('INVALID_ARGUMENT', `cannot write here: this is the ${what} ${input}`, { subject: out });
 }

@@ -132,7 +132,12 @@ export function parsePhotoLabels(text: string, source: string): PhotoLabel[] {
   const header = (records[0]?.cells ?? []).map((h) => h.trim().toLowerCase());
   const index = LABEL_HEADER.map((name) => header.indexOf(name));
   const missing = LABEL_HEADER.filter((_, i) => index[i]! < 0);
-  if (missing.length > 0) throw new AgeGenderError('INVALID_LABEL', `Expected a header with columns file,age,gender but the first line lacks ${missing.join(', ')}`, { subject: source });
+  if (missing.length > 0) {
+    const cells = records[0]?.cells ?? [];
+    // a spreadsheet set to semicolons or tabs writes one cell per line: say so rather than list every column as missing
+    const separator = cells.length === 1 && /[;\t]/.test(cells[0]!) ? `: it is read as one column ${JSON.stringify(cells[0]!.slice(0, 60))}; separate the columns with commas` : '';
+    throw new AgeGenderError('INVALID_LABEL', `Expected a header with columns file,age,gender but the first line lacks ${missing.join(', ')}${separator}`, { subject: source });
+  }
   const repeated = LABEL_HEADER.filter((name) => header.indexOf(name) !== header.lastIndexOf(name));
   if (repeated.length > 0) throw new AgeGenderError('INVALID_LABEL', `Expected each of file,age,gender once in the header but it names ${repeated.join(', ')} more than once`, { subject: source });
   const [fileAt, ageAt, genderAt] = index as [number, number, number];

@@ -2,8 +2,8 @@
  * Score the photo path on a folder of photos with a labels CSV (`file,age,gender`, one labelled face
  * per photo, the All-Age-Faces dev set's format): the library side of
  * `agegender evaluate --photos <dir> --labels <csv> --out <dir>`. Each photo goes through
- * decode → detect → align → predict (or, with `detect: false`, is taken as one chip); the largest face
- * found is scored. A photo in which no face is found counts as a detection miss; one that cannot be
+ * decode → detect → align → predict (or, with `detect: false`, is taken as one chip through the
+ * quality gate of `predict --no-detect`: a chip it refuses is a miss); the largest face found is scored. A photo in which no face is found counts as a detection miss; one that cannot be
  * read, decoded or analysed is recorded with its error, left out of detection recall, and the run
  * goes on. Writes `photo-predictions.csv` then `photo-evaluation.json` atomically into `out`.
  *
@@ -15,7 +15,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { AgeGenderError, fsErrorReason, reasonOf } from '../core/errors.js';
-import { checkOutputFolder } from '../core/output-path.js';
+import { checkNotInput, checkOutputFile, checkOutputFolder } from '../core/output-path.js';
 import { photoEvaluationProblem } from '../eval/photo-evaluation-schema.js';
 import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
 
@@ -36,9 +36,9 @@ export interface EvaluatePhotosOptions extends ModelSource {
   labels: string;
   /** Folder to write the result into (created when missing). */
   out: string;
-  /** Detect faces (default true); false: every photo is one aligned chip. */
+  /** Detect faces (default true); false: every photo is one aligned chip, through the quality gate of `predict --no-detect`. */
   detect?: boolean;
-  /** A loaded detector (the caller disposes it); loaded here when detection is on and none is given. */
+  /** A loaded detector (the caller disposes it; it also gates the chips with `detect: false`); loaded here when none is given. */
   detector?: FaceDetector;
   /** Score only this many photos: every k-th label, so ages and genders keep their spread. */
   limit?: number;
@@ -68,21 +68,25 @@ export function largestFace(faces: readonly AnalyzedFace[]): AnalyzedFace | null
 }
 
 /** One photo through the pipeline, timed from reading the file to the prediction. */
-async function scorePhoto(model: AgeGenderModel, detector: FaceDetector | null, dir: string, label: PhotoLabel): Promise<PhotoRecord> {
+async function scorePhoto(model: AgeGenderModel, detector: FaceDetector, detect: boolean, dir: string, label: PhotoLabel): Promise<PhotoRecord> {
   const started = performance.now();
   // a file of several frames or pages is analysed at its first, and its record says so, as predict's
   let note: { note?: string } = {};
+  const path = join(dir, label.file);
   try {
-    const bytes = await readImageFile(join(dir, label.file), label.file);
-    const { image, header } = await decodeImageWithHeader(bytes, label.file, detector === null ? {} : { maxSide: PHOTO_MAX_SIDE });
+    const bytes = await readImageFile(path, label.file);
+    const { image, header } = await decodeImageWithHeader(bytes, label.file, detect ? { maxSide: PHOTO_MAX_SIDE } : {});
     note = firstFrameNoteField(header);
-    const { faces } = await analyzeOrNoFaces(model, detector, image, { detect: detector !== null });
+    // with detect off the quality gate still runs (the detector confirms a face filling the chip), as in predict --no-detect
+    const { faces } = await analyzeOrNoFaces(model, detector, image, { detect });
     const ms = performance.now() - started;
     const face = largestFace(faces);
     const p = face?.prediction ?? null;
     return { ...label, faces: faces.length, predictedAge: p?.age ?? null, femaleProbability: p?.femaleProbability ?? null, predictedGender: p ? String(p.gender) : null, ms, ...note, error: null };
   } catch (error) {
-    return { ...label, faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, ...note, error: reasonOf(error) };
+    // a missing photo names where it was looked for: a wrong --photos, or labels naming files from elsewhere, shows at once
+    const missing = error instanceof AgeGenderError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+    return { ...label, faces: 0, predictedAge: null, femaleProbability: null, predictedGender: null, ms: null, ...note, error: missing ? `${reasonOf(error)} (looked for ${path})` : reasonOf(error) };
   }
 }
 
@@ -112,7 +116,8 @@ async function readLabels(path: string): Promise<PhotoLabel[]> {
  * Scores every labelled photo (or `limit` of them) and writes the result.
  * Errors before any model is loaded: UNREADABLE_FILE / INVALID_ARGUMENT when `photos` is missing or
  * not a folder, UNREADABLE_FILE / INVALID_LABEL for the labels file, INVALID_ARGUMENT when `out` is a
- * file or cannot be written.
+ * file or cannot be written, or holds a folder named as one of the files written, or one of them is
+ * the labels file.
  */
 export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<PhotoEvaluationRun> {
   const photos = resolve(options.photos);
@@ -120,17 +125,24 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
   await checkPhotoFolder(photos);
   const labels = spreadSubset(await readLabels(labelsPath), options.limit);
   const out = await checkOutputFolder(options.out);
+  const files = { result: join(out, PHOTO_EVALUATION_FILES.result), predictions: join(out, PHOTO_EVALUATION_FILES.predictions) };
+  // a folder where a file goes is refused now, not after every photo is scored; so is the labels file
+  // (a photo-predictions.csv from an earlier run has the columns file,age,gender: it can be the labels)
+  for (const file of [files.predictions, files.result]) {
+    await checkOutputFile(file);
+    await checkNotInput(file, labelsPath, 'labels file');
+  }
   const detect = options.detect ?? true;
   return withModel(options, async (model) => {
-    const detector = !detect ? null : (options.detector ?? (await (await import('../pipeline/detect.js')).loadFaceDetector()));
+    const detector = options.detector ?? (await (await import('../pipeline/detect.js')).loadFaceDetector());
     const records: PhotoRecord[] = [];
     try {
       for (const label of labels) {
-        records.push(await scorePhoto(model, detector, photos, label));
+        records.push(await scorePhoto(model, detector, detect, photos, label));
         options.onProgress?.(records.length, labels.length);
       }
     } finally {
-      if (detector && !options.detector) detector.dispose();
+      if (!options.detector) detector.dispose();
     }
     const result: PhotoEvaluation = {
       photos,
@@ -138,12 +150,11 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
       model: model.metadata.name,
       modelIdentity: modelIdentity(model),
       runtime: model.runtime,
-      detector: detector?.name ?? null,
-      alignment: detector ? ANALYZE_DEFAULTS.align : null,
+      detector: detect ? detector.name : null,
+      alignment: detect ? ANALYZE_DEFAULTS.align : null,
       createdAt: new Date().toISOString(),
       summary: summarisePhotos(records),
     };
-    const files = { result: join(out, PHOTO_EVALUATION_FILES.result), predictions: join(out, PHOTO_EVALUATION_FILES.predictions) };
     await writeFileAtomic(files.predictions, photoRecordsCsv(records));
     await writeJsonAtomic(files.result, result);
     return { result, records, files };

@@ -6,13 +6,13 @@
  *   const { result, files } = await evaluateWorkspace({ workspace: 'workspace/utk', split: 'test' });
  */
 import { resolve } from 'node:path';
-import { checkOutputFolder } from '../core/output-path.js';
+import { checkOutputFile, checkOutputFolder } from '../core/output-path.js';
 import { AgeGenderError } from '../core/errors.js';
 import { SPLITS, type ManifestRow, type SplitName } from '../core/types.js';
 import { checkEvaluateSettings, evaluate, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { writeEvaluation } from '../workspace/evaluation.js';
-import { workspacePaths } from '../workspace/layout.js';
+import { evaluationFiles, workspacePaths } from '../workspace/layout.js';
 import { isLabelled, readManifest } from '../workspace/manifest.js';
 
 export interface EvaluateWorkspaceOptions extends ModelSource {
@@ -46,7 +46,7 @@ function checkSplitHasFaces(rows: readonly ManifestRow[], split: SplitName, mani
 
 /**
  * Checks the settings (INVALID_ARGUMENT), reads the manifest (WORKSPACE_INVALID without one, or when the split has no kept, labelled face) and checks the output folder (INVALID_ARGUMENT:
- * a file, or not writable) before any model is loaded, evaluates the
+ * a file, not writable, or holding a folder named as one of the files written) before any model is loaded, evaluates the
  * split and writes `predictions.csv` + `evaluation.json` atomically.
  */
 export async function evaluateWorkspace(options: EvaluateWorkspaceOptions): Promise<WorkspaceEvaluation> {
@@ -56,6 +56,8 @@ export async function evaluateWorkspace(options: EvaluateWorkspaceOptions): Prom
   const rows = await readManifest(workspace);
   checkSplitHasFaces(rows, options.split, workspacePaths(workspace).manifest);
   const out = await checkOutputFolder(options.out ?? workspacePaths(workspace).evaluationDir(options.split));
+  // a folder where a file goes is refused now, not after the whole split is scored
+  for (const file of Object.values(evaluationFiles(out))) await checkOutputFile(file);
   return withModel(options, async (model) => {
     const { result, records, csv } = await evaluate({ model, rows, split: options.split, batchSize, replicates, seed, onProgress });
     const files = await writeEvaluation(out, { result, csv });

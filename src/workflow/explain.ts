@@ -14,10 +14,11 @@ import { checkNotInput, checkOutputFile } from '../core/output-path.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { explainImage, type ExplainResult } from '../explain/explain.js';
 import { prepareChip } from '../explain/input.js';
-import type { ExplainTask, FillMode } from '../explain/lime.js';
+import { EXPLAIN_TASKS, FILL_MODES, type ExplainTask, type FillMode } from '../explain/lime.js';
+import { integerInRange, oneOf } from '../core/validate.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { AgeGenderError } from '../core/errors.js';
-import { decodeImageWithHeader, readImageFile } from '../io/decode.js';
+import { decodeImageWithHeader, firstFrameNoteField, readImageFile } from '../io/decode.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { analyzeImage, PHOTO_MAX_SIDE, scaleBox } from '../pipeline/analyze.js';
@@ -63,6 +64,8 @@ export interface ExplainedFile {
   seconds: number;
   /** The face explained; null with `detect: false`. */
   face: ExplainedFace | null;
+  /** Present when the file holds several frames or pages and only the first was explained (`firstFrameNote`), as in `predict`'s result. */
+  note?: string;
 }
 
 /**
@@ -77,11 +80,11 @@ export async function explainOutPath(image: string, task: ExplainTask, out?: str
   return resolve(isFolder ? join(out, name) : out);
 }
 
-/** An image decoded for the photo path (shrunk past {@link PHOTO_MAX_SIDE}), with its upright size. */
-async function decodePhoto(image: string): Promise<{ photo: RawImage; width: number; height: number }> {
+/** An image decoded for the photo path (shrunk past {@link PHOTO_MAX_SIDE}), with its upright size and, for a file of several frames or pages, the note saying only the first is used. */
+async function decodePhoto(image: string): Promise<{ photo: RawImage; width: number; height: number; note?: string }> {
   const bytes = await readImageFile(image);
   const { image: photo, header } = await decodeImageWithHeader(bytes, image, { maxSide: PHOTO_MAX_SIDE });
-  return { photo, width: header.width, height: header.height };
+  return { photo, width: header.width, height: header.height, ...firstFrameNoteField(header) };
 }
 
 /** Detects and aligns the faces of `photo` and picks face `index` (1-based); INVALID_ARGUMENT when there is no such face. */
@@ -114,17 +117,22 @@ async function gatedChip(chip: RawImage, whole: RawImage, image: string): Promis
   }
 }
 
-/** Checks where the PNG goes (INVALID_ARGUMENT: a folder in its way, an unwritable folder, the input image itself) and decodes and checks the image before loading any model; finds the face (unless `detect: false`), explains it, and writes the PNG atomically. */
+/** Checks the settings (INVALID_ARGUMENT: task, fill, samples 10–100,000, seed, workers 1–64) and where the PNG goes (INVALID_ARGUMENT: a folder in its way, an unwritable folder, the input image itself) and decodes and checks the image before loading any model; finds the face (unless `detect: false`), explains it, and writes the PNG atomically. */
 export async function explainFile(image: string, options: ExplainFileOptions): Promise<ExplainedFile> {
   const detect = options.detect ?? true;
   const index = options.face ?? 1;
   if (!Number.isInteger(index) || index < 1) throw new AgeGenderError('INVALID_ARGUMENT', `face must be a positive integer (got ${String(options.face)})`, { subject: image });
+  // the settings are checked before any work, as the command checks its flags (explainImage would check most only after the model and the faces)
+  oneOf(options.task, 'task', EXPLAIN_TASKS);
+  oneOf(options.fill, 'fill', FILL_MODES);
+  integerInRange(options.samples, 'samples', 10, 100_000);
+  integerInRange(options.seed, 'seed', 0, 2 ** 32 - 1);
+  const workers = integerInRange(options.workers ?? 1, 'workers', 1, 64);
   const out = await checkOutputFile(await explainOutPath(image, options.task, options.out, index));
   await checkNotInput(out, image);
   if (!detect && options.face !== undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'face picks one of the faces found: it needs detection (leave out --no-detect)', { subject: image });
   const decoded = await decodePhoto(image);
   const given = detect ? null : await prepareChip(decoded.photo, image);
-  const workers = options.workers ?? 1;
   return withModel(options, async (local) => {
     const picked = given ? { chip: await gatedChip(given, decoded.photo, image), face: null } : await pickFace(local, decoded, image, index);
     const chip = picked.chip;
@@ -136,7 +144,7 @@ export async function explainFile(image: string, options: ExplainFileOptions): P
       const started = performance.now();
       const result = await explainImage(model, chip, { task: options.task, samples: options.samples, seed: options.seed, fill: options.fill, occlusion: options.occlusion, subject: image, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
       await writeFileAtomic(out, result.png);
-      return { result, out, seconds: (performance.now() - started) / 1000, face: picked.face };
+      return { result, out, seconds: (performance.now() - started) / 1000, face: picked.face, ...(decoded.note === undefined ? {} : { note: decoded.note }) };
     } finally {
       await pool?.close();
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgeGenderPrediction, ManifestRow } from '../../src/core/types.js';
@@ -55,6 +55,13 @@ test('evaluateWorkspace writes evaluation.json and predictions.csv atomically, s
     assert.equal(lines.at(-1), `wrote ${files.result} and ${files.predictions}`);
     // a missing manifest fails before a model is loaded (this folder has none to load)
     await assert.rejects(evaluateWorkspace({ workspace: join(ws, 'nope'), split: 'test', modelDir: join(ws, 'no-model') }), /no manifest here/);
+    // a folder named as one of the files written: refused before a model is loaded or a face scored
+    await mkdir(join(ws, 'blocked', 'evaluation.json'), { recursive: true });
+    await assert.rejects(
+      evaluateWorkspace({ workspace: ws, split: 'test', out: join(ws, 'blocked'), modelDir: join(ws, 'no-model') }),
+      (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(ws, 'blocked', 'evaluation.json')}: Expected a file to write but this is a folder`,
+    );
+    assert.deepEqual(await readdir(join(ws, 'blocked')), ['evaluation.json'], 'nothing written');
     await assert.rejects(runEvaluate({ workspace: ws, split: 'holdout', batchSize: '2', replicates: '20', seed: '1' }, () => undefined), /Expected one of \[train, val, test\] for --split/);
     await assert.rejects(runEvaluate({ workspace: ws, split: 'test', batchSize: '0', replicates: '20', seed: '1' }, () => undefined), /--batch-size/);
     // photo-only options without --photos are refused, not ignored (the model folder does not exist: nothing is loaded)

@@ -131,6 +131,10 @@ describe('parsePhotoLabels', () => {
   });
   it('names the file and line of a bad row', () => {
     assert.throws(() => parsePhotoLabels('file,age\na.jpg,3\n', 'l.csv'), /l\.csv: Expected a header with columns file,age,gender but the first line lacks gender/);
+    // semicolons or tabs (a spreadsheet's other CSV flavours): the message says why every column is missing
+    const oneColumn = (sep: string) => `l.csv: Expected a header with columns file,age,gender but the first line lacks file, age, gender: it is read as one column "file${sep}age${sep}gender"; separate the columns with commas`;
+    assert.throws(() => parsePhotoLabels('file;age;gender\na.jpg;3;male\n', 'l.csv'), (e: unknown) => e instanceof AgeGenderError && e.message === oneColumn(';'));
+    assert.throws(() => parsePhotoLabels('file\tage\tgender\na.jpg\t3\tmale\n', 'l.csv'), (e: unknown) => e instanceof AgeGenderError && e.message === oneColumn('\\t'), 'the tab shown as \\t');
     assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,male\nb.jpg,old,male\n', 'l.csv'), /l\.csv:3: Expected an age between 0 and 120 but received "old"/);
     assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,x\n', 'l.csv'), /l\.csv:2: Expected gender male or female \(or m, f\) but received "x"/);
     assert.throws(() => parsePhotoLabels('file,age,gender\na.jpg,3,0\n', 'l.csv'), /received "0"/, 'numeric codes are ambiguous');
@@ -195,7 +199,7 @@ describe('evaluatePhotos on fixture photos', () => {
       ['no-face.jpg', 0, true],
       ['missing.jpg', 0, false],
     ]);
-    assert.match(records[2]!.error!, /no such file/);
+    assert.equal(records[2]!.error, `cannot read file: no such file (looked for ${join(PHOTOS, 'missing.jpg')})`, 'where it was looked for');
     // the fake model saw 3 chips (one batch for three-faces.jpg); the largest face's prediction is kept
     assert.equal(model.seen.length, 3);
     assert.equal(typeof records[0]!.predictedAge, 'number');
@@ -243,6 +247,13 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(result.alignment, null);
     assert.doesNotMatch(photoShiftHtml(result), /chips cut by/);
     assert.equal(result.summary.found.share, 1);
+    // the quality gate of predict --no-detect still runs: a photo with no face filling it is a miss, not a face
+    const gated = join(dir, 'gated.csv');
+    await writeFile(gated, 'file,age,gender\nno-face.jpg,30,female\nchip-35-male.jpg,35,male\n');
+    const run = await evaluatePhotos({ photos: PHOTOS, labels: gated, out: join(dir, 'gated'), model: fakeModel(), detector, detect: false });
+    assert.deepEqual(run.records.map((r) => [r.file, r.faces, r.predictedAge === null, r.error]), [['no-face.jpg', 0, true, null], ['chip-35-male.jpg', 1, false, null]]);
+    assert.deepEqual(run.result.summary.found, { count: 1, share: 1 / 2 });
+    assert.equal(run.result.detector, null, 'no detection: the detector only gated');
   });
 
   it('the model card shows a stored photo evaluation with its signed error by decade; a bad file is named', async () => {
@@ -297,6 +308,18 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(existsSync(noModel.out), false);
     // --out a file: refused before any photo is scored or a model loaded
     await assert.rejects(evaluatePhotos({ ...noModel, photos: PHOTOS, out: labels }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${labels}: Expected a folder to write into but this is a file`);
+    // a folder named as one of the files written: refused before any photo is scored, not when writing after the run
+    const blocked = join(dir, 'blocked');
+    await mkdir(join(blocked, 'photo-evaluation.json'), { recursive: true });
+    await assert.rejects(evaluatePhotos({ ...noModel, photos: PHOTOS, out: blocked }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(blocked, 'photo-evaluation.json')}: Expected a file to write but this is a folder`);
+    assert.equal(existsSync(join(blocked, 'photo-predictions.csv')), false, 'nothing written');
+    // the labels file is one of the files written (an earlier run's photo-predictions.csv as labels): refused, left as it was
+    const earlier = join(dir, 'earlier');
+    await mkdir(earlier);
+    const reused = join(earlier, 'photo-predictions.csv');
+    await writeFile(reused, 'file,age,gender,faces\nno-face.jpg,30,female,0\nthree-faces.jpg,24,male,3\n');
+    await assert.rejects(evaluatePhotos({ ...noModel, photos: PHOTOS, labels: reused, out: earlier, limit: 1 }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${reused}: cannot write here: this is the labels file ${reused}`);
+    assert.equal(await readFile(reused, 'utf8'), 'file,age,gender,faces\nno-face.jpg,30,female,0\nthree-faces.jpg,24,male,3\n');
   });
 
   it('photos that cannot be read or decoded are failures left out of recall, named on the console, exit status 1', async () => {
@@ -330,5 +353,12 @@ describe('evaluatePhotos on fixture photos', () => {
     await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'l.csv') }), /Expected --out <dir> with --photos/);
     await assert.rejects(runEvaluatePhotos({ ...base, labels: join(dir, 'nope.csv'), out: dir }), /nope\.csv: cannot read the labels file: no such file or folder/);
     await assert.rejects(runEvaluatePhotos({ ...base, labels: dir, out: dir }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${dir}: Expected a labels CSV file but this is a folder`);
+    // options of a workspace split are refused with --photos, not ignored (their defaults are not counted as given)
+    const photoArgs = ['--photos', PHOTOS, '--labels', join(dir, 'nope.csv'), '--out', join(dir, 'never')];
+    const refused = (message: string) => (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === message;
+    await assert.rejects(runEvaluateCli([...photoArgs, '--replicates', '50']), refused('--replicates applies to a workspace split, not with --photos <dir>'));
+    await assert.rejects(runEvaluateCli([...photoArgs, '--split', 'val', '--workspace', dir, '--batch-size', '4', '--seed', '2']), refused('--workspace, --split, --batch-size, --seed apply to a workspace split, not with --photos <dir>'));
+    await assert.rejects(runEvaluateCli(photoArgs), /nope\.csv: cannot read the labels file/, 'without them the run goes on to read the labels');
+    assert.equal(existsSync(join(dir, 'never')), false);
   });
 });

@@ -81,6 +81,11 @@ test('explain: bad images fail before a model is loaded, bad options before any 
     await assert.rejects(explainFile(join(dir, 'missing.png'), libOpts(join(dir, 'c.png'), unloadable)), /no such file/);
     await assert.rejects(runExplain(tiny, opts(join(dir, 'd.png'), { task: 'race' }), () => undefined), /Expected one of \[age, gender\] for --task but received "race"/);
     await assert.rejects(runExplain(tiny, opts(join(dir, 'e.png'), { samples: 'many' }), () => undefined), /Expected integer for --samples but received "many"/);
+    // the library checks its settings before any work too (the model folder does not exist: it is not loaded)
+    const invalidSetting = (message: string) => (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === message;
+    await assert.rejects(explainFile(tiny, libOpts(join(dir, 'f.png'), { ...unloadable, workers: 0 })), invalidSetting('Expected integer between 1 and 64 for workers but received 0 of type number'));
+    await assert.rejects(explainFile(tiny, libOpts(join(dir, 'f.png'), { ...unloadable, samples: 5 })), invalidSetting('Expected integer between 10 and 100000 for samples but received 5 of type number'));
+    await assert.rejects(explainFile(tiny, libOpts(join(dir, 'f.png'), { ...unloadable, fill: 'noise' as never })), invalidSetting('Expected one of [mean, blur] for fill but received "noise" of type string'));
     // the destination is checked before the image is explained: a parent that is a file, an unwritable folder
     const chip = fileURLToPath(new URL('../fixtures/photos/chip-35-male.jpg', import.meta.url));
     await assert.rejects(explainFile(chip, libOpts(join(text, 'x.png'), unloadable)), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(text, 'x.png')}: cannot write here: ${text} is a file, not a folder`);
@@ -118,6 +123,17 @@ test('explain on a photo finds its faces as predict does and explains the one as
     assert.equal(existsSync(join(dir, 'whole.png')) || existsSync(join(dir, 'flat-x.png')), false);
     const lines = explainLines(photo, second);
     assert.match(lines[0]!, /three-faces\.jpg: face 2 of 3 \(box \d+,\d+ \d+×\d+; --face picks another\): explaining age = /);
+    assert.equal(second.note, undefined);
+    assert.ok(!lines.some((l) => l.includes('note:')), 'a still photo has no note');
+    // an animated GIF is explained at its first frame, and says so as predict does
+    const gif = join(dir, 'anim.gif');
+    const still = await sharp(photo).resize(400).raw().toBuffer({ resolveWithObject: true });
+    const { width: w, height: h } = still.info;
+    // (a second frame unlike the first: the GIF encoder merges identical ones)
+    await sharp(Buffer.concat([still.data, Buffer.alloc(still.data.length, 128)]), { raw: { width: w, height: h * 2, channels: 3, pageHeight: h } }).gif().toFile(gif);
+    const animated = await explainFile(gif, photoOpts({ out: join(dir, 'anim.png') }));
+    assert.equal(animated.note, 'the GIF holds 2 frames: only the first was analysed');
+    assert.ok(explainLines(gif, animated).includes(`${gif}: note: the GIF holds 2 frames: only the first was analysed`));
     // the default names keep each face's PNG: face 1 as <image>.<task>.explain.png, face N > 1 with .face<N>
     const pngs = join(dir, 'pngs') + '/';
     assert.equal((await explainFile(photo, photoOpts({ out: pngs, face: 2 }))).out, join(dir, 'pngs', 'three-faces.jpg.face2.age.explain.png'));

@@ -59,6 +59,14 @@ function photoOnlyOptions(opts: EvaluateCommandOptions): string[] {
   return [opts.labels === undefined ? null : '--labels', opts.limit === undefined ? null : '--limit', opts.detect === false ? '--no-detect' : null].filter((o): o is string => o !== null);
 }
 
+/** Options of a workspace evaluation, by commander's attribute name: they mean nothing with --photos. */
+const WORKSPACE_ONLY = Object.freeze({ workspace: '--workspace', split: '--split', batchSize: '--batch-size', replicates: '--replicates', seed: '--seed' });
+
+/** The workspace-only options given on the command line (their defaults are not counted). */
+function workspaceOnlyOptions(command: Command): string[] {
+  return Object.entries(WORKSPACE_ONLY).flatMap(([key, flag]) => (command.getOptionValueSource(key) === 'cli' ? [flag] : []));
+}
+
 /** Parses the options, evaluates through the workflow and prints the account; exported for tests. */
 export async function runEvaluate(opts: EvaluateCommandOptions, log: (line: string) => void = console.log): Promise<EvaluationResult> {
   const photoOnly = photoOnlyOptions(opts);
@@ -89,12 +97,14 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--photos <dir>', 'score the photo path (detect, align, predict) on this folder of photos instead of a workspace split; needs --labels and --out')
     .option('--labels <csv>', 'with --photos: labels CSV with the columns file,age,gender (one labelled face per photo)')
     .option('--limit <n>', 'with --photos: score only n photos, spread evenly over the labels')
-    .option('--no-detect', 'with --photos: take each photo as one aligned chip (no face detection)')
+    .option('--no-detect', 'with --photos: take each photo as one aligned chip (no face detection; the quality gate of predict --no-detect still runs)')
     .option('--batch-size <n>', 'images per forward pass', String(EVALUATE_DEFAULTS.batchSize))
     .option('--replicates <n>', 'bootstrap resamples for the 95% intervals', String(EVALUATE_DEFAULTS.replicates))
     .option('--seed <n>', 'bootstrap seed', String(EVALUATE_DEFAULTS.seed))
     .option('--gender-threshold <p>', GENDER_THRESHOLD_HELP)
-    .action(async (opts: EvaluateCommandOptions) => {
+    .action(async (opts: EvaluateCommandOptions, command: Command) => {
+      const ignored = opts.photos === undefined ? [] : workspaceOnlyOptions(command);
+      if (ignored.length > 0) throw new AgeGenderError('INVALID_ARGUMENT', `${ignored.join(', ')} ${ignored.length > 1 ? 'apply' : 'applies'} to a workspace split, not with --photos <dir>`);
       // as predict does: the evaluation is written, the exit status says some images or photos failed
       const failed = opts.photos === undefined ? (await runEvaluate(opts)).counts.skipped : (await runEvaluatePhotos(opts)).failed;
       if (failed > 0) process.exitCode = 1;

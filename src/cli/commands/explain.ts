@@ -23,8 +23,8 @@ export interface ExplainCommandOptions {
   face?: string;
 }
 
-/** What `explain` prints: the explained output, LIME's fit, its top superpixels, stability, the file written. */
-export function explainLines(image: string, { result: r, out, seconds, face }: ExplainedFile): string[] {
+/** What `explain` prints: the explained output, LIME's fit, its top superpixels, stability, the file written (and, as predict, a note when only the first of several frames was used). */
+export function explainLines(image: string, { result: r, out, seconds, face, note }: ExplainedFile): string[] {
   const f = (v: number | null, d = 3): string => (v === null ? 'n/a' : v.toFixed(d));
   const unit = r.lime.target.output === 'age' ? 'years' : `P(${r.lime.target.output})`;
   const which = face
@@ -41,6 +41,7 @@ export function explainLines(image: string, { result: r, out, seconds, face }: E
   }
   lines.push(`stability: top-${r.lime.top.length} agreement across 3 seeds ${f(r.stability, 2)}`);
   if (r.limeVsOcclusion !== null) lines.push(`LIME vs occlusion: top-${r.lime.top.length} agreement ${f(r.limeVsOcclusion, 2)}`);
+  if (note !== undefined) lines.push(`${image}: note: ${note}`);
   lines.push(`wrote ${out} (${seconds.toFixed(1)} s)`);
   return lines;
 }

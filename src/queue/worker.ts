@@ -178,6 +178,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   worker.on('stalled', (id) => log(`job ${id}: its worker stopped answering; put back in the queue`));
   worker.on('completed', (job, value: { images: number; failed: number }) => log(`job ${job.id}: ${count(value.images, 'image')}, ${value.failed} failed`));
   const counts = o.untilEmpty ? new Queue(name, { connection: redis }) : null;
+  counts?.on('error', note); // without a listener BullMQ prints each reconnect try's error with its stack
   let stopping: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (stopping ??= (async () => {

@@ -301,6 +301,28 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
     }
   });
 
+  it('a worker with untilEmpty waits out Redis going away mid-run: the outage is in its log lines, no stack trace on the console', async () => {
+    const queue = 'outage';
+    await submitImages(files.slice(0, 2), { redis: redis.url, queue, batch: 1 });
+    const logged: string[] = [];
+    const printed: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]): void => void printed.push(args);
+    let stats;
+    try {
+      const worker = await startQueueWorker({ redis: redis.url, queue, model: fakeModel({ delayMs: 500 }), detect: false, concurrency: 1, untilEmpty: true, log: (line) => logged.push(line) });
+      await redis.restart(1500);
+      await worker.closed;
+      stats = worker.stats;
+    } finally {
+      console.error = original;
+    }
+    assert.deepEqual(printed.map((args) => args.map(String).join(' ')), [], 'nothing printed by BullMQ (a stack trace per reconnect try)');
+    assert.ok(logged.some((line) => /^redis: .*ECONNREFUSED.*\(reconnecting\)$/.test(line)), logged.join('\n'));
+    assert.ok(logged.includes('redis: connected again'), logged.join('\n'));
+    assert.equal(stats.images, 2);
+  });
+
   it('the queue survives a Redis restart (appendonly)', async () => {
     await submitImages(files.slice(0, 3), { redis: redis.url, queue: 'persist', batch: 1 });
     await redis.restart();

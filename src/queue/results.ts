@@ -10,7 +10,6 @@
  *   console.log(`${r.rows} rows, ${r.failed} failed`);
  */
 import { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { writeLinesAtomic } from '../core/atomic.js';
 import { AgeGenderError } from '../core/errors.js';
 import { checkOutputFile } from '../core/output-path.js';
@@ -18,7 +17,7 @@ import { PREDICT_CSV_HEADER } from '../pipeline/predict-csv.js';
 import { resultFormatOf, resultLines, type ResultFormat } from '../pipeline/predict-output.js';
 import type { PredictFileResult } from '../pipeline/predict-files.js';
 import { decodeJobResults, failedResults } from './codec.js';
-import { connectQueueRedis } from './connection.js';
+import { withQueueSession } from './connection.js';
 import { QUEUE_DEFAULTS, queueName } from './defaults.js';
 import { unpackSources, type PackedSources } from './jobs.js';
 import { queueStore, type QueueStore } from './store.js';
@@ -92,9 +91,7 @@ export async function writeQueueResults(options: QueueResultsOptions): Promise<Q
   const name = queueName(options.queue ?? QUEUE_DEFAULTS.queue);
   const format = resultFormatOf(options.out, options.format);
   await checkOutputFile(options.out); // before connecting: INVALID_ARGUMENT naming --out, not the temp file
-  const redis: Redis = await connectQueueRedis(options.redis);
-  const queue = new Queue(name, { connection: redis });
-  try {
+  return withQueueSession(options.redis, name, async ({ redis, queue }) => {
     const store = queueStore(redis, name, QUEUE_DEFAULTS.ttlSeconds);
     const before = await store.counters();
     if (before.images === 0) throw new AgeGenderError('QUEUE_UNFINISHED', `queue "${name}" holds no images (nothing submitted, or its results expired)`);
@@ -104,8 +101,5 @@ export async function writeQueueResults(options: QueueResultsOptions): Promise<Q
     const counts = { images: 0, failed: 0, unfinished: 0 };
     await writeLinesAtomic(options.out, lines(queueResults(store, queue, counts), format, counts, options.partial ?? false));
     return { out: options.out, format, ...counts };
-  } finally {
-    await queue.close();
-    redis.disconnect();
-  }
+  });
 }

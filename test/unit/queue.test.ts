@@ -15,7 +15,7 @@ import { statusLine, submitHints } from '../../src/cli/commands/queue.js';
 import { parseCsv } from '../../src/core/csv.js';
 import { decodeJobResults, encodeJobResults } from '../../src/queue/codec.js';
 import { identifyImages, packSources, planJobs, unpackSources } from '../../src/queue/jobs.js';
-import { clearQueue, probeRedis, queueStatus, startQueueWorker, submitImages, writeQueueResults } from '../../src/queue/index.js';
+import { clearQueue, probeRedis, queueStatus, startQueueWorker, submitImages, watchQueue, writeQueueResults } from '../../src/queue/index.js';
 import { queueStore } from '../../src/queue/store.js';
 import type { PredictFileResult } from '../../src/pipeline/predict-files.js';
 import { PREDICT_CSV_HEADER } from '../../src/pipeline/predict-csv.js';
@@ -310,7 +310,7 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
     console.error = (...args: unknown[]): void => void printed.push(args);
     let stats;
     try {
-      const worker = await startQueueWorker({ redis: redis.url, queue, model: fakeModel({ delayMs: 500 }), detect: false, concurrency: 1, untilEmpty: true, log: (line) => logged.push(line) });
+      const worker = await startQueueWorker({ redis: redis.url, queue, model: fakeModel({ delayMs: 500 }), detect: false, concurrency: 1, untilEmpty: true, lockDurationMs: 2000, log: (line) => logged.push(line) });
       await redis.restart(1500);
       await worker.closed;
       stats = worker.stats;
@@ -320,7 +320,39 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
     assert.deepEqual(printed.map((args) => args.map(String).join(' ')), [], 'nothing printed by BullMQ (a stack trace per reconnect try)');
     assert.ok(logged.some((line) => /^redis: .*ECONNREFUSED.*\(reconnecting\)$/.test(line)), logged.join('\n'));
     assert.ok(logged.includes('redis: connected again'), logged.join('\n'));
-    assert.equal(stats.images, 2);
+    assert.ok(stats.images >= 2, 'both jobs ran (one may have run twice, its lock lost in the outage)');
+    assert.equal((await queueStatus({ redis: redis.url, queue })).done, 2);
+  });
+
+  it('a command that runs once (status here; submit, results and clear share its connection) gives up on a Redis gone mid-command: QUEUE_UNAVAILABLE naming the server in about 11 s, no hang, no stack trace', async () => {
+    const queue = 'gone';
+    await submitImages(files.slice(0, 2), { redis: redis.url, queue, batch: 1 });
+    const printed: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]): void => void printed.push(args);
+    let down: Promise<void> | undefined;
+    let readings = 0;
+    let took = 0;
+    const started = Date.now();
+    try {
+      const watch = watchQueue({ redis: redis.url, queue }, 200, () => {
+        readings++;
+        down ??= redis.restart(16_000); // Redis goes away after the first reading, for longer than the command waits
+      });
+      const hang = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still waiting after 25 s')), 25_000).unref());
+      await assert.rejects(Promise.race([watch, hang]), {
+        code: 'QUEUE_UNAVAILABLE',
+        message: new RegExp(`^${redis.url.replace(/[./]/g, '\\$&')}/?: lost the connection to Redis: connect ECONNREFUSED .*\\(gave up after 10 reconnect tries\\)$`),
+      });
+      took = Date.now() - started;
+    } finally {
+      console.error = original;
+      await down;
+    }
+    assert.ok(took > 5000 && took < 16_000, `gave up after ${took} ms (a short blip is waited out)`);
+    assert.equal(readings, 1);
+    assert.deepEqual(printed.map((args) => args.map(String).join(' ')), [], 'nothing printed by BullMQ');
+    assert.equal((await queueStatus({ redis: redis.url, queue })).images, 2, 'Redis is back (appendonly): the next command works');
   });
 
   it('the queue survives a Redis restart (appendonly)', async () => {

@@ -114,12 +114,11 @@ async function status(opts: QueueCliOptions & { json?: boolean }): Promise<void>
     out(opts.json ? JSON.stringify(s, null, 2) : statusLine(s));
     return;
   }
-  let last = '';
-  await q.watchQueue(opts, 1000, (s) => {
-    last = statusLine(s);
-    process.stdout.write(`\r\x1b[2K${last}`);
-  });
-  process.stdout.write('\n');
+  try {
+    await q.watchQueue(opts, 1000, (s) => void process.stdout.write(`\r\x1b[2K${statusLine(s)}`));
+  } finally {
+    process.stdout.write('\n'); // an error (Redis gone) goes on a line of its own
+  }
 }
 
 async function results(opts: QueueCliOptions & { out: string; format?: string; partial?: boolean }): Promise<void> {

@@ -161,15 +161,21 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   const store = queueStore(redis, name, o.ttlSeconds ?? QUEUE_DEFAULTS.ttlSeconds);
   const stats: QueueWorkerStats = { jobs: 0, images: 0, failedImages: 0 };
   let started = false;
+  let inHand = 0;
   const worker = new Worker<PackedSources>(
     name,
     async (job) => {
-      if (!started) await store.markStarted().then(() => (started = true));
-      const results = await runJob(job, loaded, o);
-      const failed = results.filter((r) => r.error).length;
-      await store.recordResults(job.id!, encodeJobResults(results), results.length, failed);
-      Object.assign(stats, { jobs: stats.jobs + 1, images: stats.images + results.length, failedImages: stats.failedImages + failed });
-      return { images: results.length, failed };
+      inHand++;
+      try {
+        if (!started) await store.markStarted().then(() => (started = true));
+        const results = await runJob(job, loaded, o);
+        const failed = results.filter((r) => r.error).length;
+        await store.recordResults(job.id!, encodeJobResults(results), results.length, failed);
+        Object.assign(stats, { jobs: stats.jobs + 1, images: stats.images + results.length, failedImages: stats.failedImages + failed });
+        return { images: results.length, failed };
+      } finally {
+        inHand--;
+      }
     },
     { connection: redis, concurrency, lockDuration, stalledInterval: lockDuration, maxStalledCount: o.maxStalledCount ?? QUEUE_DEFAULTS.maxStalledCount },
   );
@@ -182,13 +188,15 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   let stopping: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (stopping ??= (async () => {
-      await worker.close();
+      // BullMQ's graceful close waits for ever on a blocking connection lost to a Redis outage; with no job in hand there is nothing to finish, so it is forced then
+      await worker.close(inHand === 0 && redis.status !== 'ready');
       await counts?.close();
       loaded.dispose();
       redis.disconnect();
     })());
-  let closed: Promise<void>;
-  if (counts) closed = whenEmpty(counts, 1000, () => stopping !== null).then(close);
-  else closed = new Promise<void>((resolve) => worker.once('closed', () => void stopping?.then(resolve)));
+  const stopped = new Promise<void>((resolve) => worker.once('closed', () => void stopping?.then(resolve)));
+  // with untilEmpty: stopped when the queue is empty, or by close() (the job-count poll may be waiting on a Redis that is down)
+  const emptied = counts ? whenEmpty(counts, 1000, () => stopping !== null).then(close, (error: unknown) => (stopping ? undefined : Promise.reject(error))) : null;
+  const closed = emptied ? Promise.race([emptied, stopped]) : stopped;
   return { runtime: loaded.model.runtime, stats, close, closed };
 }

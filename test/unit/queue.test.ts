@@ -355,6 +355,21 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
     assert.equal((await queueStatus({ redis: redis.url, queue })).images, 2, 'Redis is back (appendonly): the next command works');
   });
 
+  it('closing an idle worker (SIGTERM) while Redis is down stops it at once, not never (BullMQ waits for ever on a lost blocking connection)', async () => {
+    const worker = await startQueueWorker({ redis: redis.url, queue: 'idle', model: fakeModel(), detect: false, log: () => undefined });
+    await new Promise((r) => setTimeout(r, 300));
+    const down = redis.restart(4000);
+    try {
+      await new Promise((r) => setTimeout(r, 800));
+      const started = Date.now();
+      const hang = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('close() still waiting after 10 s')), 10_000).unref());
+      await Promise.race([worker.close().then(() => worker.closed), hang]);
+      assert.ok(Date.now() - started < 2000, `stopped after ${Date.now() - started} ms, Redis still down`);
+    } finally {
+      await down;
+    }
+  });
+
   it('the queue survives a Redis restart (appendonly)', async () => {
     await submitImages(files.slice(0, 3), { redis: redis.url, queue: 'persist', batch: 1 });
     await redis.restart();

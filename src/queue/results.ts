@@ -31,6 +31,8 @@ export interface QueueResultsOptions {
   format?: ResultFormat;
   /** Write what is there, unfinished images as QUEUE_UNFINISHED rows, instead of failing. */
   partial?: boolean;
+  /** Stops the write (Ctrl-C): the temp file is removed, `out` left as it was, and the call rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface QueueResultsSummary {
@@ -78,15 +80,16 @@ async function* queueResults(store: QueueStore, queue: Queue, counts: { images: 
   }
 }
 
-async function* lines(results: AsyncGenerator<PredictFileResult>, format: ResultFormat, counts: { unfinished: number }, partial: boolean): AsyncGenerator<string> {
+async function* lines(results: AsyncGenerator<PredictFileResult>, format: ResultFormat, counts: { unfinished: number }, partial: boolean, signal: AbortSignal | undefined): AsyncGenerator<string> {
   if (format === 'csv') yield PREDICT_CSV_HEADER;
   for await (const r of results) {
+    signal?.throwIfAborted(); // writeLinesAtomic then removes its temp file
     if (counts.unfinished > 0 && !partial) throw new AgeGenderError('QUEUE_UNFINISHED', 'some images are not processed yet (wait for the workers, or pass --partial)');
     yield* resultLines(r, format);
   }
 }
 
-/** Errors: QUEUE_UNAVAILABLE; QUEUE_UNFINISHED (nothing written) unless `partial`; an empty queue is QUEUE_UNFINISHED too. */
+/** Errors: QUEUE_UNAVAILABLE; QUEUE_UNFINISHED (nothing written) unless `partial`; an empty queue is QUEUE_UNFINISHED too; the abort reason when `signal` stops it (nothing written). */
 export async function writeQueueResults(options: QueueResultsOptions): Promise<QueueResultsSummary> {
   const name = queueName(options.queue ?? QUEUE_DEFAULTS.queue);
   const format = resultFormatOf(options.out, options.format);
@@ -99,7 +102,7 @@ export async function writeQueueResults(options: QueueResultsOptions): Promise<Q
       throw new AgeGenderError('QUEUE_UNFINISHED', `${before.images - before.done} of ${before.images} images in queue "${name}" are not processed yet (wait for the workers, or pass --partial)`);
     }
     const counts = { images: 0, failed: 0, unfinished: 0 };
-    await writeLinesAtomic(options.out, lines(queueResults(store, queue, counts), format, counts, options.partial ?? false));
+    await writeLinesAtomic(options.out, lines(queueResults(store, queue, counts), format, counts, options.partial ?? false, options.signal));
     return { out: options.out, format, ...counts };
   });
 }

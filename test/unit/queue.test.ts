@@ -3,7 +3,8 @@
 // in-process, results in input order with failures, a job out of tries, unreachable Redis, and a
 // Redis restart keeping the queue (appendonly).
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { statusLine, submitHints } from '../../src/cli/commands/queue.js';
+import { abortOnSignals, statusLine, submitHints } from '../../src/cli/commands/queue.js';
 import { parseCsv } from '../../src/core/csv.js';
 import { decodeJobResults, encodeJobResults } from '../../src/queue/codec.js';
 import { identifyImages, packSources, planJobs, unpackSources } from '../../src/queue/jobs.js';
@@ -368,6 +369,60 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
     } finally {
       await down;
     }
+  });
+
+  it('results stopped mid-write (Ctrl-C: its signal aborted) leave no temp file and the earlier file untouched', async () => {
+    const queue = 'many';
+    const client = new Redis(redis.url);
+    try {
+      const store = queueStore(client, queue, 600);
+      const face: PredictFileResult['faces'][number] = { box: { x: 0, y: 0, width: 200, height: 200 }, score: null, age: 31.4, ageInterval: [26.1, 37.2], gender: 'female', genderProbability: 0.97, femaleProbability: 0.97, quality: { score: 0.6, detector: 0.9, landmarkFit: null, sharpness: 0.5, exposure: 0.7 } };
+      const pipeline = client.pipeline();
+      for (let j = 0; j < 1500; j++) {
+        const results = Array.from({ length: 64 }, (_, i): PredictFileResult => ({ file: `/data/photos/${j}/${i}.jpg`, width: 200, height: 200, faces: [face], error: null }));
+        pipeline.zadd(store.keys.order, j, `job${j}`).hset(store.keys.results, `job${j}`, encodeJobResults(results));
+      }
+      await pipeline.hset(store.keys.stats, { images: 96_000, jobs: 1500, done: 96_000, jobsDone: 1500 }).exec();
+    } finally {
+      client.disconnect();
+    }
+    const folder = join(dir, 'stopped');
+    await mkdir(folder);
+    const out = join(folder, 'results.csv');
+    await writeFile(out, 'earlier results\n');
+    const stop = new AbortController();
+    const watch = setInterval(() => void readdir(folder).then((names) => names.some((n) => n.endsWith('.tmp')) && stop.abort()), 2);
+    try {
+      await assert.rejects(writeQueueResults({ redis: redis.url, queue, out, signal: stop.signal }), { name: 'AbortError' });
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(stop.signal.aborted, 'stopped while the temp file was being written');
+    assert.deepEqual(await readdir(folder), ['results.csv'], 'no temp file left beside it');
+    assert.equal(await readFile(out, 'utf8'), 'earlier results\n');
+  });
+
+  it('queue results: a first SIGINT / SIGTERM aborts the write, then ends the process by that signal; a second ends it at once', async () => {
+    const target = new EventEmitter();
+    const exits: string[] = [];
+    let seen: AbortSignal | undefined;
+    const run = abortOnSignals(
+      (signal) =>
+        new Promise<never>((_, reject) => {
+          seen = signal;
+          signal.addEventListener('abort', () => setTimeout(() => reject(signal.reason), 20));
+        }),
+      target as unknown as NodeJS.Process,
+      (signal) => void exits.push(signal),
+    );
+    target.emit('SIGINT', 'SIGINT');
+    assert.equal(seen?.aborted, true);
+    target.emit('SIGTERM', 'SIGTERM');
+    assert.deepEqual(exits, ['SIGTERM'], 'the second signal: at once');
+    await assert.rejects(run, { name: 'AbortError' });
+    assert.deepEqual(exits, ['SIGTERM', 'SIGINT'], 'then as the first signal would have');
+    assert.equal(target.listenerCount('SIGINT') + target.listenerCount('SIGTERM'), 0);
+    assert.equal(await abortOnSignals(async () => 7, target as unknown as NodeJS.Process, () => assert.fail('no signal')), 7);
   });
 
   it('the queue survives a Redis restart (appendonly)', async () => {

@@ -12,7 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { abortOnSignals, statusLine, submitHints } from '../../src/cli/commands/queue.js';
+import { Command } from 'commander';
+import { abortOnSignals, registerQueueCommand, statusLine, submitHints } from '../../src/cli/commands/queue.js';
 import { parseCsv } from '../../src/core/csv.js';
 import { decodeJobResults, encodeJobResults } from '../../src/queue/codec.js';
 import { identifyImages, packSources, planJobs, unpackSources } from '../../src/queue/jobs.js';
@@ -80,6 +81,15 @@ it("submit's next-step lines hide the Redis password (they end up in logs), as i
   for (const line of lines) assert.match(line, / --redis redis:\/\/worker:\*\*\*@10\.0\.0\.5:6379\/2 --queue photos/);
   assert.doesNotMatch(lines.join('\n'), /hunter2/);
   assert.match((await submitHints('redis://127.0.0.1:6379', 'q'))[0]!, /--redis redis:\/\/127\.0\.0\.1:6379 --queue q$/);
+});
+
+it('queue results --format names the option when its value is wrong (before connecting)', async () => {
+  const program = new Command().exitOverride();
+  registerQueueCommand(program);
+  await assert.rejects(program.parseAsync(['node', 'agegender', 'queue', 'results', '--redis', 'redis://127.0.0.1:1', '--out', 'r.csv', '--format', 'xml']), {
+    code: 'INVALID_ARGUMENT',
+    message: 'Expected one of [csv, ndjson] for --format but received "xml" of type string',
+  });
 });
 
 describe('queue: against redis-server', () => {

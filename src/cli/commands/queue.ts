@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { formatDuration } from '../../core/format.js';
-import { parseNumberOption } from '../../core/validate.js';
+import { oneOf, parseNumberOption } from '../../core/validate.js';
 import type { QueueStatus } from '../../queue/index.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
 import { wantsProgressBar } from '../progress.js';
@@ -148,7 +148,8 @@ export async function abortOnSignals<T>(write: (signal: AbortSignal) => Promise<
 
 async function results(opts: QueueCliOptions & { out: string; format?: string; partial?: boolean }): Promise<void> {
   const q = await lib();
-  const r = await abortOnSignals((signal) => q.writeQueueResults({ redis: opts.redis, queue: opts.queue, out: opts.out, partial: opts.partial === true, signal, ...(opts.format === undefined ? {} : { format: opts.format as 'csv' }) }));
+  const format = opts.format === undefined ? undefined : oneOf(opts.format, '--format', q.RESULT_FORMATS);
+  const r = await abortOnSignals((signal) => q.writeQueueResults({ redis: opts.redis, queue: opts.queue, out: opts.out, partial: opts.partial === true, signal, ...(format === undefined ? {} : { format }) }));
   out(`${count(r.images, 'image')} written to ${r.out} (${r.format}): ${r.failed} failed${r.unfinished > 0 ? `, ${r.unfinished} not processed yet` : ''}`);
 }
 

@@ -188,8 +188,13 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   let stopping: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (stopping ??= (async () => {
-      // BullMQ's graceful close waits for ever on a blocking connection lost to a Redis outage; with no job in hand there is nothing to finish, so it is forced then
-      await worker.close(inHand === 0 && redis.status !== 'ready');
+      if (redis.status === 'ready') await worker.close();
+      else {
+        // BullMQ's graceful close waits for ever on a blocking connection lost to a Redis outage: take no new job, let those in hand finish (recording their results waits for Redis), then force it
+        await worker.pause(true);
+        while (inHand > 0) await new Promise((r) => setTimeout(r, 100));
+        await worker.close(true);
+      }
       await counts?.close();
       loaded.dispose();
       redis.disconnect();

@@ -435,6 +435,28 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
     assert.equal(await abortOnSignals(async () => 7, target as unknown as NodeJS.Process, () => assert.fail('no signal')), 7);
   });
 
+  it('closing a worker (SIGTERM) with a job in hand while Redis is down: the job is finished and recorded once Redis is back, then the worker stops', async () => {
+    const queue = 'busy-outage';
+    await submitImages(files.slice(0, 2), { redis: redis.url, queue, batch: 1 });
+    const worker = await startQueueWorker({ redis: redis.url, queue, model: fakeModel({ delayMs: 1500 }), detect: false, concurrency: 1, log: () => undefined });
+    const client = new Redis(redis.url);
+    const q = new Queue(queue, { connection: client });
+    for (let i = 0; i < 100 && (await q.getJobCounts('active'))['active'] !== 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await q.close();
+    client.disconnect();
+    const down = redis.restart(2000);
+    await new Promise((r) => setTimeout(r, 300));
+    const hang = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('close() still waiting after 15 s')), 15_000).unref());
+    try {
+      await Promise.race([worker.close().then(() => worker.closed), hang]);
+    } finally {
+      await down;
+    }
+    assert.equal(worker.stats.jobs, 1, 'the job in hand was finished, no other taken');
+    const s = await queueStatus({ redis: redis.url, queue });
+    assert.deepEqual({ done: s.done, jobsDone: s.jobsDone }, { done: 1, jobsDone: 1 }, 'its results recorded');
+  });
+
   it('the queue survives a Redis restart (appendonly)', async () => {
     await submitImages(files.slice(0, 3), { redis: redis.url, queue: 'persist', batch: 1 });
     await redis.restart();

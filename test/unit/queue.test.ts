@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { Command } from 'commander';
 import { abortOnSignals, registerQueueCommand, statusLine, submitHints } from '../../src/cli/commands/queue.js';
 import { parseCsv } from '../../src/core/csv.js';
-import { decodeJobResults, encodeJobResults } from '../../src/queue/codec.js';
+import { decodeJobResults, encodeJobResults, failedResults } from '../../src/queue/codec.js';
 import { identifyImages, packSources, planJobs, unpackSources } from '../../src/queue/jobs.js';
 import { clearQueue, probeRedis, queueStatus, startQueueWorker, submitImages, watchQueue, writeQueueResults } from '../../src/queue/index.js';
 import { queueStore } from '../../src/queue/store.js';
@@ -230,6 +230,9 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
       const text = encodeJobResults([{ file: '/a.jpg', width: 1, height: 1, faces: [], error: null }, { file: '/b.jpg', width: null, height: null, faces: [], error: { code: 'INVALID_IMAGE', message: 'x' } }]);
       await store.recordResults('j1', text, 2, 1);
       await store.recordResults('j1', text, 2, 1);
+      // the same job failed for stalling after it was recorded: its rows and counters stay as they were
+      await store.recordResults('j1', encodeJobResults(failedResults(['/a.jpg', '/b.jpg'], 'JOB_FAILED', 'job stalled more than allowable limit')), 2, 2);
+      assert.deepEqual(decodeJobResults((await store.results(['j1']))[0]!), decodeJobResults(text));
       const c = await store.counters();
       assert.deepEqual({ images: c.images, jobs: c.jobs, done: c.done, failed: c.failed, jobsDone: c.jobsDone }, { images: 2, jobs: 1, done: 2, failed: 1, jobsDone: 1 });
       assert.deepEqual(await store.registerJobs([{ id: 'j1', images: 2 }, { id: 'j2', images: 1 }]), ['j2']);

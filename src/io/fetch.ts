@@ -33,7 +33,31 @@ export async function fetchImageBytes(url: string, options: { timeoutMs?: number
     await response.body?.cancel();
     throw new AgeGenderError('IMAGE_TOO_LARGE', `download of ${declared} bytes is over the ${maxBytes}-byte limit`, { subject: url });
   }
-  const bytes = Buffer.from(await response.arrayBuffer());
-  if (bytes.length > maxBytes) throw new AgeGenderError('IMAGE_TOO_LARGE', `download of ${bytes.length} bytes is over the ${maxBytes}-byte limit`, { subject: url });
-  return bytes;
+  return readCapped(response, url, maxBytes, timeoutMs);
+}
+
+/**
+ * The body, counted as it arrives: past `maxBytes` the download stops (a body without Content-Length
+ * was otherwise read whole, into memory, before the cap was checked); a body that stalls past the
+ * timeout, or a connection that drops, is UNREADABLE_FILE naming the URL.
+ */
+async function readCapped(response: Response, url: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  try {
+    for (;;) {
+      const next = await reader?.read();
+      if (!next || next.done) break;
+      size += next.value.byteLength;
+      if (size > maxBytes) throw new AgeGenderError('IMAGE_TOO_LARGE', `download is over the ${maxBytes}-byte limit`, { subject: url });
+      chunks.push(next.value);
+    }
+  } catch (cause) {
+    await reader?.cancel().catch(() => undefined);
+    if (cause instanceof AgeGenderError) throw cause;
+    const why = cause instanceof Error && cause.name === 'TimeoutError' ? `no complete answer within ${timeoutMs / 1000} s` : networkReason(cause);
+    throw new AgeGenderError('UNREADABLE_FILE', `cannot download: ${why}`, { subject: url, cause });
+  }
+  return Buffer.concat(chunks, size);
 }

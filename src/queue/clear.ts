@@ -9,10 +9,9 @@
  *   await writeQueueResults({ redis, out: 'results.csv' });   // read the results first
  *   const removed = await clearQueue({ redis });              // { queue: 'agegender', images: 1200, jobs: 19 }
  */
-import { Queue } from 'bullmq';
 import { AgeGenderError } from '../core/errors.js';
 import { count } from '../core/format.js';
-import { connectQueueRedis } from './connection.js';
+import { withQueueSession } from './connection.js';
 import { QUEUE_DEFAULTS, queueName } from './defaults.js';
 import { readQueueStatus } from './status.js';
 import { queueStore } from './store.js';
@@ -31,12 +30,10 @@ export interface ClearQueueSummary {
   jobs: number;
 }
 
-/** Removes the queue's jobs and keys (module comment). Errors: QUEUE_UNAVAILABLE, QUEUE_UNFINISHED. */
+/** Removes the queue's jobs and keys (module comment). Errors: QUEUE_UNAVAILABLE (also when Redis goes away mid-way), QUEUE_UNFINISHED. */
 export async function clearQueue(options: ClearQueueOptions): Promise<ClearQueueSummary> {
   const name = queueName(options.queue ?? QUEUE_DEFAULTS.queue);
-  const redis = await connectQueueRedis(options.redis);
-  const queue = new Queue(name, { connection: redis });
-  try {
+  return withQueueSession(options.redis, name, async ({ redis, queue }) => {
     const s = await readQueueStatus(redis, queue, name);
     const unfinished = s.waiting + s.active + s.delayed;
     if (unfinished > 0 && options.force !== true) {
@@ -49,8 +46,5 @@ export async function clearQueue(options: ClearQueueOptions): Promise<ClearQueue
     const keys = queueStore(redis, name, QUEUE_DEFAULTS.ttlSeconds).keys;
     await redis.del(keys.order, keys.seen, keys.stats, keys.results);
     return { queue: name, images: s.images, jobs: s.jobs };
-  } finally {
-    await queue.close();
-    redis.disconnect();
-  }
+  });
 }

@@ -2,12 +2,14 @@
  * Redis connections for the queue. `connectQueueRedis` first probes the server with a connection
  * that gives up at once (so an unreachable Redis is a QUEUE_UNAVAILABLE error in seconds, not a
  * hang), then returns the long-lived connection BullMQ needs, which reconnects for ever (a Redis
- * restart mid-run is waited out).
+ * restart mid-run is waited out). `withQueueSession` is the connection of a command that runs once
+ * (submit, status, results, clear): it gives up when Redis goes away mid-command.
  *
  * @example
  *   const redis = await connectQueueRedis('redis://127.0.0.1:6379');
  *   const queue = new Queue('agegender', { connection: redis });
  */
+import { Queue, type QueueOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { AgeGenderError, reasonOf } from '../core/errors.js';
 import { describe } from '../core/validate.js';
@@ -70,4 +72,38 @@ export async function connectQueueRedis(url: string, onError: (error: Error) => 
   const redis = new Redis(url, { maxRetriesPerRequest: null, connectTimeout: QUEUE_DEFAULTS.connectTimeoutMs, retryStrategy: (times) => Math.min(times * 200, 2000), ...extra });
   redis.on('error', onError);
   return redis;
+}
+
+/** What a command that runs once works with: a connection and the BullMQ queue on it. */
+export interface QueueSession {
+  redis: Redis;
+  queue: Queue;
+}
+
+/** ioredis gave up on a command: the connection was lost and its reconnect tries ran out. */
+function isConnectionLost(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'MaxRetriesPerRequestError' || error.message === 'Connection is closed.');
+}
+
+/**
+ * Probes `url`, runs `fn` with a connection and the queue `name`, then closes both. Unlike a worker's,
+ * this connection gives up: when Redis goes away mid-command and `QUEUE_DEFAULTS.commandRetries`
+ * reconnect tries fail (about 11 s), it is QUEUE_UNAVAILABLE naming the server and the last
+ * connection error, not a silent wait for ever. Connection errors are kept for that message, never
+ * printed (BullMQ prints an 'error' event that has no listener, stack and all).
+ */
+export async function withQueueSession<T>(url: string, name: string, fn: (session: QueueSession) => Promise<T>, queueOptions: Omit<QueueOptions, 'connection'> = {}): Promise<T> {
+  let cause: Error | undefined;
+  const redis = await connectQueueRedis(url, (e) => (cause = e), { maxRetriesPerRequest: QUEUE_DEFAULTS.commandRetries });
+  const queue = new Queue(name, { ...queueOptions, connection: redis });
+  queue.on('error', (e) => (cause ??= e));
+  try {
+    return await fn({ redis, queue });
+  } catch (error) {
+    if (!isConnectionLost(error)) throw error;
+    throw new AgeGenderError('QUEUE_UNAVAILABLE', `lost the connection to Redis: ${reasonOf(cause ?? error) || 'connection closed'} (gave up after ${QUEUE_DEFAULTS.commandRetries} reconnect tries)`, { subject: redactRedisUrl(url), cause: error });
+  } finally {
+    await queue.close().catch(() => undefined);
+    redis.disconnect();
+  }
 }

@@ -25,6 +25,8 @@ export const QUEUE_DEFAULTS = Object.freeze({
   maxStalledCount: 2,
   /** How long a command waits for Redis to answer before QUEUE_UNAVAILABLE. */
   connectTimeoutMs: 3000,
+  /** Reconnect tries (about 11 s in all) before submit, status, results or clear give up on a Redis gone mid-command. */
+  commandRetries: 10,
   /** BullMQ's event stream is capped at this many entries (its default, 10,000, costs megabytes; nothing here reads it). */
   eventsMaxLen: 1000,
   /** Jobs registered per Redis round trip when submitting. */

@@ -10,7 +10,6 @@
  *   console.log(`${r.rows} rows, ${r.failed} failed`);
  */
 import { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { writeLinesAtomic } from '../core/atomic.js';
 import { AgeGenderError } from '../core/errors.js';
 import { checkOutputFile } from '../core/output-path.js';
@@ -18,7 +17,7 @@ import { PREDICT_CSV_HEADER } from '../pipeline/predict-csv.js';
 import { resultFormatOf, resultLines, type ResultFormat } from '../pipeline/predict-output.js';
 import type { PredictFileResult } from '../pipeline/predict-files.js';
 import { decodeJobResults, failedResults } from './codec.js';
-import { connectQueueRedis } from './connection.js';
+import { withQueueSession } from './connection.js';
 import { QUEUE_DEFAULTS, queueName } from './defaults.js';
 import { unpackSources, type PackedSources } from './jobs.js';
 import { queueStore, type QueueStore } from './store.js';
@@ -32,6 +31,8 @@ export interface QueueResultsOptions {
   format?: ResultFormat;
   /** Write what is there, unfinished images as QUEUE_UNFINISHED rows, instead of failing. */
   partial?: boolean;
+  /** Stops the write (Ctrl-C): the temp file is removed, `out` left as it was, and the call rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface QueueResultsSummary {
@@ -79,22 +80,21 @@ async function* queueResults(store: QueueStore, queue: Queue, counts: { images: 
   }
 }
 
-async function* lines(results: AsyncGenerator<PredictFileResult>, format: ResultFormat, counts: { unfinished: number }, partial: boolean): AsyncGenerator<string> {
+async function* lines(results: AsyncGenerator<PredictFileResult>, format: ResultFormat, counts: { unfinished: number }, partial: boolean, signal: AbortSignal | undefined): AsyncGenerator<string> {
   if (format === 'csv') yield PREDICT_CSV_HEADER;
   for await (const r of results) {
+    signal?.throwIfAborted(); // writeLinesAtomic then removes its temp file
     if (counts.unfinished > 0 && !partial) throw new AgeGenderError('QUEUE_UNFINISHED', 'some images are not processed yet (wait for the workers, or pass --partial)');
     yield* resultLines(r, format);
   }
 }
 
-/** Errors: QUEUE_UNAVAILABLE; QUEUE_UNFINISHED (nothing written) unless `partial`; an empty queue is QUEUE_UNFINISHED too. */
+/** Errors: QUEUE_UNAVAILABLE; QUEUE_UNFINISHED (nothing written) unless `partial`; an empty queue is QUEUE_UNFINISHED too; the abort reason when `signal` stops it (nothing written). */
 export async function writeQueueResults(options: QueueResultsOptions): Promise<QueueResultsSummary> {
   const name = queueName(options.queue ?? QUEUE_DEFAULTS.queue);
   const format = resultFormatOf(options.out, options.format);
   await checkOutputFile(options.out); // before connecting: INVALID_ARGUMENT naming --out, not the temp file
-  const redis: Redis = await connectQueueRedis(options.redis);
-  const queue = new Queue(name, { connection: redis });
-  try {
+  return withQueueSession(options.redis, name, async ({ redis, queue }) => {
     const store = queueStore(redis, name, QUEUE_DEFAULTS.ttlSeconds);
     const before = await store.counters();
     if (before.images === 0) throw new AgeGenderError('QUEUE_UNFINISHED', `queue "${name}" holds no images (nothing submitted, or its results expired)`);
@@ -102,10 +102,7 @@ export async function writeQueueResults(options: QueueResultsOptions): Promise<Q
       throw new AgeGenderError('QUEUE_UNFINISHED', `${before.images - before.done} of ${before.images} images in queue "${name}" are not processed yet (wait for the workers, or pass --partial)`);
     }
     const counts = { images: 0, failed: 0, unfinished: 0 };
-    await writeLinesAtomic(options.out, lines(queueResults(store, queue, counts), format, counts, options.partial ?? false));
+    await writeLinesAtomic(options.out, lines(queueResults(store, queue, counts), format, counts, options.partial ?? false, options.signal));
     return { out: options.out, format, ...counts };
-  } finally {
-    await queue.close();
-    redis.disconnect();
-  }
+  });
 }

@@ -7,9 +7,9 @@
  *   const s = await queueStatus({ redis: 'redis://127.0.0.1:6379' });
  *   console.log(`${s.done}/${s.images} images, ${s.imagesPerSecond} images/s, ETA ${s.etaSeconds} s`);
  */
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { connectQueueRedis } from './connection.js';
+import { withQueueSession } from './connection.js';
 import { QUEUE_DEFAULTS, queueName } from './defaults.js';
 import { queueStore, type QueueCounters } from './store.js';
 
@@ -65,19 +65,14 @@ export async function queueStatus(options: QueueStatusOptions): Promise<QueueSta
   return result!;
 }
 
-/** Calls `onStatus` every `everyMs` until it returns false or the queue is finished. */
+/** Calls `onStatus` every `everyMs` until it returns false or the queue is finished. Errors: QUEUE_UNAVAILABLE (also when Redis goes away for good mid-watch). */
 export async function watchQueue(options: QueueStatusOptions, everyMs: number, onStatus: (s: QueueStatus) => boolean | void): Promise<void> {
   const name = queueName(options.queue ?? QUEUE_DEFAULTS.queue);
-  const redis = await connectQueueRedis(options.redis);
-  const queue = new Queue(name, { connection: redis });
-  try {
+  await withQueueSession(options.redis, name, async ({ redis, queue }) => {
     for (;;) {
       const s = await readQueueStatus(redis, queue, name);
       if (onStatus(s) === false || s.finished) return;
       await new Promise((r) => setTimeout(r, everyMs));
     }
-  } finally {
-    await queue.close();
-    redis.disconnect();
-  }
+  });
 }

@@ -29,8 +29,10 @@ ${REFRESH}
 return added`;
 
 // KEYS: order, stats, seen, results. ARGV: ttl, id, encoded results, images, failed images, now (ms).
+// The first record stands: a job that ran and was recorded, then lost its lock and was failed for
+// stalling, keeps its rows (its JOB_FAILED record would replace them, the counters saying otherwise).
 const RECORD = `
-if redis.call('HSET', KEYS[4], ARGV[2], ARGV[3]) == 1 then
+if redis.call('HSETNX', KEYS[4], ARGV[2], ARGV[3]) == 1 then
   redis.call('HINCRBY', KEYS[2], 'done', ARGV[4])
   redis.call('HINCRBY', KEYS[2], 'failed', ARGV[5])
   redis.call('HINCRBY', KEYS[2], 'jobsDone', 1)
@@ -61,7 +63,7 @@ export interface QueueStore {
   markSeen(digests: readonly Buffer[]): Promise<void>;
   /** Appends jobs to the order (those not there yet); returns the ids that were new. */
   registerJobs(jobs: ReadonlyArray<{ id: string; images: number }>): Promise<string[]>;
-  /** Stores a job's results and counts them (once per job, however often it is recorded). */
+  /** Stores a job's results and counts them (once per job, however often it is recorded: the first record stands). */
   recordResults(id: string, encoded: Buffer, images: number, failed: number): Promise<void>;
   /** Notes when work began (first call wins). */
   markStarted(): Promise<void>;

@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import { AgeGenderError } from '../core/errors.js';
 import { integerInRange } from '../core/validate.js';
 import { expandImageArgs, type MissingInput } from '../pipeline/inputs.js';
-import { connectQueueRedis } from './connection.js';
+import { withQueueSession } from './connection.js';
 import { QUEUE_DEFAULTS, queueName } from './defaults.js';
 import { identifyImages, planJobs, type PlannedJob } from './jobs.js';
 import { queueStore, type QueueStore } from './store.js';
@@ -70,16 +70,14 @@ async function addJobs(queue: Queue, redis: Redis, store: QueueStore, jobs: read
 
 /**
  * Queues every image the inputs name. Errors: INVALID_ARGUMENT (no inputs, bad options),
- * QUEUE_UNAVAILABLE (Redis does not answer within a few seconds).
+ * QUEUE_UNAVAILABLE (Redis does not answer within a few seconds, or goes away mid-way).
  */
 export async function submitImages(inputs: readonly string[], options: SubmitOptions): Promise<SubmitSummary> {
   if (inputs.length === 0) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected at least one file, folder, glob or URL');
   const name = queueName(options.queue ?? QUEUE_DEFAULTS.queue);
   const batch = integerInRange(options.batch ?? QUEUE_DEFAULTS.batch, 'batch', 1, 4096);
   const attempts = integerInRange(options.attempts ?? QUEUE_DEFAULTS.attempts, 'attempts', 1, 100);
-  const redis = await connectQueueRedis(options.redis);
-  const queue = new Queue(name, { connection: redis, streams: { events: { maxLen: QUEUE_DEFAULTS.eventsMaxLen } } });
-  try {
+  return withQueueSession(options.redis, name, async ({ redis, queue }) => {
     const store = queueStore(redis, name, options.ttlSeconds ?? QUEUE_DEFAULTS.ttlSeconds);
     const { files, missing } = await expandImageArgs(inputs);
     const images = await identifyImages(files);
@@ -90,8 +88,5 @@ export async function submitImages(inputs: readonly string[], options: SubmitOpt
       await addJobs(queue, redis, store, jobs.slice(start, start + QUEUE_DEFAULTS.submitChunk), attempts, options.backoffMs ?? QUEUE_DEFAULTS.backoffMs);
     }
     return { queue: name, images: images.length, newImages: fresh.length, newJobs: jobs.length, missing };
-  } finally {
-    await queue.close();
-    redis.disconnect();
-  }
+  }, { streams: { events: { maxLen: QUEUE_DEFAULTS.eventsMaxLen } } });
 }

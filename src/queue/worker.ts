@@ -161,15 +161,21 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   const store = queueStore(redis, name, o.ttlSeconds ?? QUEUE_DEFAULTS.ttlSeconds);
   const stats: QueueWorkerStats = { jobs: 0, images: 0, failedImages: 0 };
   let started = false;
+  let inHand = 0;
   const worker = new Worker<PackedSources>(
     name,
     async (job) => {
-      if (!started) await store.markStarted().then(() => (started = true));
-      const results = await runJob(job, loaded, o);
-      const failed = results.filter((r) => r.error).length;
-      await store.recordResults(job.id!, encodeJobResults(results), results.length, failed);
-      Object.assign(stats, { jobs: stats.jobs + 1, images: stats.images + results.length, failedImages: stats.failedImages + failed });
-      return { images: results.length, failed };
+      inHand++;
+      try {
+        if (!started) await store.markStarted().then(() => (started = true));
+        const results = await runJob(job, loaded, o);
+        const failed = results.filter((r) => r.error).length;
+        await store.recordResults(job.id!, encodeJobResults(results), results.length, failed);
+        Object.assign(stats, { jobs: stats.jobs + 1, images: stats.images + results.length, failedImages: stats.failedImages + failed });
+        return { images: results.length, failed };
+      } finally {
+        inHand--;
+      }
     },
     { connection: redis, concurrency, lockDuration, stalledInterval: lockDuration, maxStalledCount: o.maxStalledCount ?? QUEUE_DEFAULTS.maxStalledCount },
   );
@@ -178,16 +184,24 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   worker.on('stalled', (id) => log(`job ${id}: its worker stopped answering; put back in the queue`));
   worker.on('completed', (job, value: { images: number; failed: number }) => log(`job ${job.id}: ${count(value.images, 'image')}, ${value.failed} failed`));
   const counts = o.untilEmpty ? new Queue(name, { connection: redis }) : null;
+  counts?.on('error', note); // without a listener BullMQ prints each reconnect try's error with its stack
   let stopping: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (stopping ??= (async () => {
-      await worker.close();
+      if (redis.status === 'ready') await worker.close();
+      else {
+        // BullMQ's graceful close waits for ever on a blocking connection lost to a Redis outage: take no new job, let those in hand finish (recording their results waits for Redis), then force it
+        await worker.pause(true);
+        while (inHand > 0) await new Promise((r) => setTimeout(r, 100));
+        await worker.close(true);
+      }
       await counts?.close();
       loaded.dispose();
       redis.disconnect();
     })());
-  let closed: Promise<void>;
-  if (counts) closed = whenEmpty(counts, 1000, () => stopping !== null).then(close);
-  else closed = new Promise<void>((resolve) => worker.once('closed', () => void stopping?.then(resolve)));
+  const stopped = new Promise<void>((resolve) => worker.once('closed', () => void stopping?.then(resolve)));
+  // with untilEmpty: stopped when the queue is empty, or by close() (the job-count poll may be waiting on a Redis that is down)
+  const emptied = counts ? whenEmpty(counts, 1000, () => stopping !== null).then(close, (error: unknown) => (stopping ? undefined : Promise.reject(error))) : null;
+  const closed = emptied ? Promise.race([emptied, stopped]) : stopped;
   return { runtime: loaded.model.runtime, stats, close, closed };
 }

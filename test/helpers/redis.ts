@@ -20,8 +20,8 @@ export interface RedisServer {
   url: string;
   port: number;
   dir: string;
-  /** Stops the server (SIGTERM: it saves and exits) and starts it again on the same port and folder. */
-  restart(): Promise<void>;
+  /** Stops the server (SIGTERM: it saves and exits) and starts it again on the same port and folder, `downMs` later (default at once). */
+  restart(downMs?: number): Promise<void>;
   /** Stops the server and removes its folder. */
   stop(): Promise<void>;
 }
@@ -96,8 +96,9 @@ export async function startRedis(fsync: 'always' | 'everysec' = 'always'): Promi
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
-    async restart() {
+    async restart(downMs = 0) {
       await terminate(child);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       child = await launch(port, dir, fsync);
     },
     async stop() {

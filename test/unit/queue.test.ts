@@ -3,7 +3,8 @@
 // in-process, results in input order with failures, a job out of tries, unreachable Redis, and a
 // Redis restart keeping the queue (appendonly).
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,11 +12,12 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { statusLine, submitHints } from '../../src/cli/commands/queue.js';
+import { Command } from 'commander';
+import { abortOnSignals, registerQueueCommand, statusLine, submitHints } from '../../src/cli/commands/queue.js';
 import { parseCsv } from '../../src/core/csv.js';
-import { decodeJobResults, encodeJobResults } from '../../src/queue/codec.js';
+import { decodeJobResults, encodeJobResults, failedResults } from '../../src/queue/codec.js';
 import { identifyImages, packSources, planJobs, unpackSources } from '../../src/queue/jobs.js';
-import { clearQueue, probeRedis, queueStatus, startQueueWorker, submitImages, writeQueueResults } from '../../src/queue/index.js';
+import { clearQueue, probeRedis, queueStatus, startQueueWorker, submitImages, watchQueue, writeQueueResults } from '../../src/queue/index.js';
 import { queueStore } from '../../src/queue/store.js';
 import type { PredictFileResult } from '../../src/pipeline/predict-files.js';
 import { PREDICT_CSV_HEADER } from '../../src/pipeline/predict-csv.js';
@@ -79,6 +81,15 @@ it("submit's next-step lines hide the Redis password (they end up in logs), as i
   for (const line of lines) assert.match(line, / --redis redis:\/\/worker:\*\*\*@10\.0\.0\.5:6379\/2 --queue photos/);
   assert.doesNotMatch(lines.join('\n'), /hunter2/);
   assert.match((await submitHints('redis://127.0.0.1:6379', 'q'))[0]!, /--redis redis:\/\/127\.0\.0\.1:6379 --queue q$/);
+});
+
+it('queue results --format names the option when its value is wrong (before connecting)', async () => {
+  const program = new Command().exitOverride();
+  registerQueueCommand(program);
+  await assert.rejects(program.parseAsync(['node', 'agegender', 'queue', 'results', '--redis', 'redis://127.0.0.1:1', '--out', 'r.csv', '--format', 'xml']), {
+    code: 'INVALID_ARGUMENT',
+    message: 'Expected one of [csv, ndjson] for --format but received "xml" of type string',
+  });
 });
 
 describe('queue: against redis-server', () => {
@@ -219,6 +230,9 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
       const text = encodeJobResults([{ file: '/a.jpg', width: 1, height: 1, faces: [], error: null }, { file: '/b.jpg', width: null, height: null, faces: [], error: { code: 'INVALID_IMAGE', message: 'x' } }]);
       await store.recordResults('j1', text, 2, 1);
       await store.recordResults('j1', text, 2, 1);
+      // the same job failed for stalling after it was recorded: its rows and counters stay as they were
+      await store.recordResults('j1', encodeJobResults(failedResults(['/a.jpg', '/b.jpg'], 'JOB_FAILED', 'job stalled more than allowable limit')), 2, 2);
+      assert.deepEqual(decodeJobResults((await store.results(['j1']))[0]!), decodeJobResults(text));
       const c = await store.counters();
       assert.deepEqual({ images: c.images, jobs: c.jobs, done: c.done, failed: c.failed, jobsDone: c.jobsDone }, { images: 2, jobs: 1, done: 2, failed: 1, jobsDone: 1 });
       assert.deepEqual(await store.registerJobs([{ id: 'j1', images: 2 }, { id: 'j2', images: 1 }]), ['j2']);
@@ -299,6 +313,151 @@ try { await probeRedis('redis://127.0.0.1:${port}'); } catch (e) { code = e.code
     } finally {
       client.disconnect();
     }
+  });
+
+  it('a worker with untilEmpty waits out Redis going away mid-run: the outage is in its log lines, no stack trace on the console', async () => {
+    const queue = 'outage';
+    await submitImages(files.slice(0, 2), { redis: redis.url, queue, batch: 1 });
+    const logged: string[] = [];
+    const printed: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]): void => void printed.push(args);
+    let stats;
+    try {
+      const worker = await startQueueWorker({ redis: redis.url, queue, model: fakeModel({ delayMs: 500 }), detect: false, concurrency: 1, untilEmpty: true, lockDurationMs: 2000, log: (line) => logged.push(line) });
+      await redis.restart(1500);
+      await worker.closed;
+      stats = worker.stats;
+    } finally {
+      console.error = original;
+    }
+    assert.deepEqual(printed.map((args) => args.map(String).join(' ')), [], 'nothing printed by BullMQ (a stack trace per reconnect try)');
+    assert.ok(logged.some((line) => /^redis: .*ECONNREFUSED.*\(reconnecting\)$/.test(line)), logged.join('\n'));
+    assert.ok(logged.includes('redis: connected again'), logged.join('\n'));
+    assert.ok(stats.images >= 2, 'both jobs ran (one may have run twice, its lock lost in the outage)');
+    assert.equal((await queueStatus({ redis: redis.url, queue })).done, 2);
+  });
+
+  it('a command that runs once (status here; submit, results and clear share its connection) gives up on a Redis gone mid-command: QUEUE_UNAVAILABLE naming the server in about 11 s, no hang, no stack trace', async () => {
+    const queue = 'gone';
+    await submitImages(files.slice(0, 2), { redis: redis.url, queue, batch: 1 });
+    const printed: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]): void => void printed.push(args);
+    let down: Promise<void> | undefined;
+    let readings = 0;
+    let took = 0;
+    const started = Date.now();
+    try {
+      const watch = watchQueue({ redis: redis.url, queue }, 200, () => {
+        readings++;
+        down ??= redis.restart(16_000); // Redis goes away after the first reading, for longer than the command waits
+      });
+      const hang = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still waiting after 25 s')), 25_000).unref());
+      await assert.rejects(Promise.race([watch, hang]), {
+        code: 'QUEUE_UNAVAILABLE',
+        message: new RegExp(`^${redis.url.replace(/[./]/g, '\\$&')}/?: lost the connection to Redis: connect ECONNREFUSED .*\\(gave up after 10 reconnect tries\\)$`),
+      });
+      took = Date.now() - started;
+    } finally {
+      console.error = original;
+      await down;
+    }
+    assert.ok(took > 5000 && took < 16_000, `gave up after ${took} ms (a short blip is waited out)`);
+    assert.equal(readings, 1);
+    assert.deepEqual(printed.map((args) => args.map(String).join(' ')), [], 'nothing printed by BullMQ');
+    assert.equal((await queueStatus({ redis: redis.url, queue })).images, 2, 'Redis is back (appendonly): the next command works');
+  });
+
+  it('closing an idle worker (SIGTERM) while Redis is down stops it at once, not never (BullMQ waits for ever on a lost blocking connection)', async () => {
+    const worker = await startQueueWorker({ redis: redis.url, queue: 'idle', model: fakeModel(), detect: false, log: () => undefined });
+    await new Promise((r) => setTimeout(r, 300));
+    const down = redis.restart(4000);
+    try {
+      await new Promise((r) => setTimeout(r, 800));
+      const started = Date.now();
+      const hang = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('close() still waiting after 10 s')), 10_000).unref());
+      await Promise.race([worker.close().then(() => worker.closed), hang]);
+      assert.ok(Date.now() - started < 2000, `stopped after ${Date.now() - started} ms, Redis still down`);
+    } finally {
+      await down;
+    }
+  });
+
+  it('results stopped mid-write (Ctrl-C: its signal aborted) leave no temp file and the earlier file untouched', async () => {
+    const queue = 'many';
+    const client = new Redis(redis.url);
+    try {
+      const store = queueStore(client, queue, 600);
+      const face: PredictFileResult['faces'][number] = { box: { x: 0, y: 0, width: 200, height: 200 }, score: null, age: 31.4, ageInterval: [26.1, 37.2], gender: 'female', genderProbability: 0.97, femaleProbability: 0.97, quality: { score: 0.6, detector: 0.9, landmarkFit: null, sharpness: 0.5, exposure: 0.7 } };
+      const pipeline = client.pipeline();
+      for (let j = 0; j < 1500; j++) {
+        const results = Array.from({ length: 64 }, (_, i): PredictFileResult => ({ file: `/data/photos/${j}/${i}.jpg`, width: 200, height: 200, faces: [face], error: null }));
+        pipeline.zadd(store.keys.order, j, `job${j}`).hset(store.keys.results, `job${j}`, encodeJobResults(results));
+      }
+      await pipeline.hset(store.keys.stats, { images: 96_000, jobs: 1500, done: 96_000, jobsDone: 1500 }).exec();
+    } finally {
+      client.disconnect();
+    }
+    const folder = join(dir, 'stopped');
+    await mkdir(folder);
+    const out = join(folder, 'results.csv');
+    await writeFile(out, 'earlier results\n');
+    const stop = new AbortController();
+    const watch = setInterval(() => void readdir(folder).then((names) => names.some((n) => n.endsWith('.tmp')) && stop.abort()), 2);
+    try {
+      await assert.rejects(writeQueueResults({ redis: redis.url, queue, out, signal: stop.signal }), { name: 'AbortError' });
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(stop.signal.aborted, 'stopped while the temp file was being written');
+    assert.deepEqual(await readdir(folder), ['results.csv'], 'no temp file left beside it');
+    assert.equal(await readFile(out, 'utf8'), 'earlier results\n');
+  });
+
+  it('queue results: a first SIGINT / SIGTERM aborts the write, then ends the process by that signal; a second ends it at once', async () => {
+    const target = new EventEmitter();
+    const exits: string[] = [];
+    let seen: AbortSignal | undefined;
+    const run = abortOnSignals(
+      (signal) =>
+        new Promise<never>((_, reject) => {
+          seen = signal;
+          signal.addEventListener('abort', () => setTimeout(() => reject(signal.reason), 20));
+        }),
+      target as unknown as NodeJS.Process,
+      (signal) => void exits.push(signal),
+    );
+    target.emit('SIGINT', 'SIGINT');
+    assert.equal(seen?.aborted, true);
+    target.emit('SIGTERM', 'SIGTERM');
+    assert.deepEqual(exits, ['SIGTERM'], 'the second signal: at once');
+    await assert.rejects(run, { name: 'AbortError' });
+    assert.deepEqual(exits, ['SIGTERM', 'SIGINT'], 'then as the first signal would have');
+    assert.equal(target.listenerCount('SIGINT') + target.listenerCount('SIGTERM'), 0);
+    assert.equal(await abortOnSignals(async () => 7, target as unknown as NodeJS.Process, () => assert.fail('no signal')), 7);
+  });
+
+  it('closing a worker (SIGTERM) with a job in hand while Redis is down: the job is finished and recorded once Redis is back, then the worker stops', async () => {
+    const queue = 'busy-outage';
+    await submitImages(files.slice(0, 2), { redis: redis.url, queue, batch: 1 });
+    const worker = await startQueueWorker({ redis: redis.url, queue, model: fakeModel({ delayMs: 1500 }), detect: false, concurrency: 1, log: () => undefined });
+    const client = new Redis(redis.url);
+    const q = new Queue(queue, { connection: client });
+    for (let i = 0; i < 100 && (await q.getJobCounts('active'))['active'] !== 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await q.close();
+    client.disconnect();
+    const down = redis.restart(2000);
+    await new Promise((r) => setTimeout(r, 300));
+    const hang = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('close() still waiting after 15 s')), 15_000).unref());
+    try {
+      await Promise.race([worker.close().then(() => worker.closed), hang]);
+    } finally {
+      await down;
+    }
+    assert.equal(worker.stats.jobs, 1, 'the job in hand was finished, no other taken');
+    const s = await queueStatus({ redis: redis.url, queue });
+    assert.deepEqual({ done: s.done, jobsDone: s.jobsDone }, { done: 1, jobsDone: 1 }, 'its results recorded');
   });
 
   it('the queue survives a Redis restart (appendonly)', async () => {

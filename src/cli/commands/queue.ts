@@ -5,11 +5,12 @@
  */
 import type { Command } from 'commander';
 import { formatDuration } from '../../core/format.js';
-import { parseNumberOption } from '../../core/validate.js';
+import { oneOf, parseNumberOption } from '../../core/validate.js';
 import type { QueueStatus } from '../../queue/index.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
 import { wantsProgressBar } from '../progress.js';
 import { count } from '../../core/format.js';
+import { exitBySignal } from '../signal-exit.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const err = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -114,16 +115,41 @@ async function status(opts: QueueCliOptions & { json?: boolean }): Promise<void>
     out(opts.json ? JSON.stringify(s, null, 2) : statusLine(s));
     return;
   }
-  let last = '';
-  await q.watchQueue(opts, 1000, (s) => {
-    last = statusLine(s);
-    process.stdout.write(`\r\x1b[2K${last}`);
-  });
-  process.stdout.write('\n');
+  try {
+    await q.watchQueue(opts, 1000, (s) => void process.stdout.write(`\r\x1b[2K${statusLine(s)}`));
+  } finally {
+    process.stdout.write('\n'); // an error (Redis gone) goes on a line of its own
+  }
+}
+
+/**
+ * Runs `write` with a signal that SIGINT / SIGTERM abort; the write is then given up (its temp file
+ * removed: a results file of millions of rows is a large hidden file otherwise) and the process ends
+ * as the signal would have. A second signal ends it at once. Exported for tests.
+ */
+export async function abortOnSignals<T>(write: (signal: AbortSignal) => Promise<T>, target: Pick<NodeJS.Process, 'on' | 'off'> = process, exit: (signal: NodeJS.Signals) => void = exitBySignal): Promise<T> {
+  const stop = new AbortController();
+  let caught: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (caught) return exit(signal);
+    caught = signal;
+    stop.abort();
+  };
+  target.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  try {
+    return await write(stop.signal);
+  } catch (error) {
+    if (caught) exit(caught);
+    throw error;
+  } finally {
+    target.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
 }
 
 async function results(opts: QueueCliOptions & { out: string; format?: string; partial?: boolean }): Promise<void> {
-  const r = await (await lib()).writeQueueResults({ redis: opts.redis, queue: opts.queue, out: opts.out, partial: opts.partial === true, ...(opts.format === undefined ? {} : { format: opts.format as 'csv' }) });
+  const q = await lib();
+  const format = opts.format === undefined ? undefined : oneOf(opts.format, '--format', q.RESULT_FORMATS);
+  const r = await abortOnSignals((signal) => q.writeQueueResults({ redis: opts.redis, queue: opts.queue, out: opts.out, partial: opts.partial === true, signal, ...(format === undefined ? {} : { format }) }));
   out(`${count(r.images, 'image')} written to ${r.out} (${r.format}): ${r.failed} failed${r.unfinished > 0 ? `, ${r.unfinished} not processed yet` : ''}`);
 }
 

@@ -10,13 +10,15 @@
  *   estimate.dispose();
  */
 import { AgeGenderError } from '../core/errors.js';
+import { checkGenderThreshold } from '../core/gender.js';
+import { describe, integerInRange } from '../core/validate.js';
 import { decodeImageWithHeader, firstFrameNoteField, loadImageInput, readImageFile } from '../io/decode.js';
 import { fetchImageBytes } from '../io/fetch.js';
 import type { ImageInput, RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { loadModel, type InferenceChoice } from '../model/index.js';
 import { analyzeImage, photoReport, PHOTO_MAX_SIDE, reportInPixelsOf, type PhotoReport } from './analyze.js';
-import { loadFaceDetector, type DetectorPreference, type FaceDetector } from './detect.js';
+import { DETECTOR_PREFERENCES, loadFaceDetector, type DetectorPreference, type FaceDetector } from './detect.js';
 import { isImageUrl } from './inputs.js';
 import { checkShrunkSize } from './quality.js';
 
@@ -69,8 +71,36 @@ function subjectOf(input: ImageInput, given: string | undefined): string {
   return input instanceof Uint8Array ? 'image bytes' : 'raw image';
 }
 
-/** Loads the model and the face detector and returns the one-call estimator. */
+function checkBooleanOption(value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected boolean for ${name} but received ${describe(value)}`, { subject: name });
+  }
+}
+
+/** Checks the options that do not need the model or the detector, so that a mistake costs no loading. */
+function checkPipelineOptions(options: unknown): asserts options is PipelineOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected an object for the pipeline options but received ${describe(options)}`, { subject: 'options' });
+  }
+  const o = options as PipelineOptions;
+  if (o.modelDir !== undefined && (typeof o.modelDir !== 'string' || o.modelDir.length === 0)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected a non-empty string for modelDir but received ${describe(o.modelDir)}`, { subject: 'modelDir' });
+  }
+  checkBooleanOption(o.detect, 'detect');
+  checkBooleanOption(o.flipTta, 'flipTta');
+  if (o.detector !== undefined && !DETECTOR_PREFERENCES.includes(o.detector)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected the detector to be one of ${DETECTOR_PREFERENCES.join(', ')} but received ${JSON.stringify(o.detector)}`, { subject: 'detector' });
+  }
+  if (o.maxFaces !== undefined) integerInRange(o.maxFaces, 'maxFaces', 1, 1000);
+  if (o.genderThreshold !== undefined) checkGenderThreshold(o.genderThreshold);
+}
+
+/**
+ * Loads the model and the face detector and returns the one-call estimator. An option of the wrong
+ * type or out of range is an INVALID_ARGUMENT naming it, thrown before anything is loaded.
+ */
 export async function pipeline(options: PipelineOptions = {}): Promise<AgeGenderPipeline> {
+  checkPipelineOptions(options);
   const detect = options.detect ?? true;
   const model = await loadModel(options.modelDir, {
     ...(options.runtime === undefined ? {} : { runtime: options.runtime }),

@@ -63,3 +63,21 @@ test('pipeline({ detect: false, genderThreshold }): chips as `predict --no-detec
     estimate?.dispose();
   }
 });
+
+test('pipeline(options): a bad option is an INVALID_ARGUMENT naming it, thrown before the model is loaded', async () => {
+  // a missing model folder would be MODEL_INVALID: the option is checked first
+  const missing = fileURLToPath(new URL('../fixtures/no-such-model', import.meta.url));
+  const bad: [string, unknown][] = [
+    ['detector', { detector: 'bogus' }],
+    ['maxFaces', { maxFaces: 0 }],
+    ['maxFaces', { maxFaces: 1.5 }],
+    ['genderThreshold', { genderThreshold: 2 }],
+    ['detect', { detect: 'no' }],
+    ['flipTta', { flipTta: 1 }],
+  ];
+  for (const [name, options] of bad) {
+    await assert.rejects(pipeline({ modelDir: missing, ...(options as object) }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes(name), name);
+  }
+  await assert.rejects(pipeline({ modelDir: '' }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('modelDir'));
+  await assert.rejects(pipeline(null as never), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes('pipeline options'));
+});

@@ -209,7 +209,8 @@ export async function evaluate(options: EvaluateOptions): Promise<{ result: Eval
   return { result, records, csv: predictionsCsv(records) };
 }
 
-interface SummariseOptions {
+/** What {@link summarise} needs besides the records: the split, the model and the evaluation settings. */
+export interface SummariseOptions {
   split: SplitName;
   model: AgeGenderModel;
   rows: number;

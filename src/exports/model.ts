@@ -10,3 +10,4 @@ export * from '../model/io.js';
 export * from '../model/load.js';
 export * from '../model/half.js';
 export * from '../model/onnx-export.js';
+export type { ModelIdentity } from '../model/identity.js';

@@ -11,3 +11,4 @@ export * from '../pipeline/predict-pool.js';
 export * from '../pipeline/pooled-model.js';
 export * from '../pipeline/quality.js';
 export * from '../pipeline/turn.js';
+export type { ChipOutcome, SubjectChip } from '../pipeline/gated-chips.js';

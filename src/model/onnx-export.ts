@@ -23,7 +23,8 @@ export const ONNX_OPSET = 17;
 export const ONNX_INPUT = 'input';
 export const ONNX_OUTPUTS = Object.freeze({ age: 'ageProbs', gender: 'genderProbs' });
 
-interface WeightSource {
+/** One named weight tensor to write into the ONNX graph. */
+export interface WeightSource {
   name: string;
   tensor: Pick<tf.Tensor, 'shape' | 'dataSync'>;
 }

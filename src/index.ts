@@ -19,7 +19,7 @@ export { AgeGenderError, ERROR_CODES, type ErrorCode } from './core/errors.js';
 export { genderAnswer, GENDER_ANSWERS, NO_ABSTENTION, type GenderAnswer } from './core/gender.js';
 export { abstentionSummary, chooseGenderThreshold, coverageAt, type AbstentionSummary, type CoveragePoint } from './eval/abstention.js';
 export type { ImageInput, RawImage } from './io/types.js';
-export { decodeImage, loadImageInput, readImageHeader, sniffImageType } from './io/decode.js';
+export { decodeImage, loadImageInput, readImageHeader, sniffImageType, type DecodeOptions, type ImageFormat, type ImageHeader } from './io/decode.js';
 
 // data
 export { prepare, type PrepareOptions } from './data/prepare.js';
@@ -30,7 +30,8 @@ export { phashOfBytes, hammingHex } from './data/phash.js';
 export { findNearPairs, hashTableFromHex, type NearPair } from './data/hamming-index.js';
 
 // model
-export { loadModel, defaultModelDir, initBackend, type AgeGenderModel, type ModelMetadata, type LoadModelOptions, type InferenceSettings } from './model/index.js';
+export { loadModel, defaultModelDir, initBackend, type AgeGenderModel, type ModelMetadata, type ModelFingerprint, type LoadModelOptions, type InferenceChoice, type InferenceSettings, type RuntimeName, type RuntimeOptions, type RuntimePreference } from './model/index.js';
+export type { ModelSource } from './model/load.js';
 export { train, type TrainOptions, type TrainResult } from './train/train.js';
 
 // evaluation and explanation
@@ -39,13 +40,14 @@ export { explainImage, lime, occlusionSensitivity, type ExplainOptions, type Exp
 export { buildReport } from './report/build.js';
 
 // use
-export { loadFaceDetector, type FaceDetector, type DetectedFace } from './pipeline/detect.js';
+export { loadFaceDetector, type CountedFaces, type DetectorName, type DetectorOptions, type DetectorPreference, type FaceBox, type FaceDetector, type DetectedFace, type Point } from './pipeline/detect.js';
 export { alignFace } from './pipeline/align.js';
-export { analyzeImage, analyzeOrNoFaces, detectFaces, type AnalyzeResult, type AnalyzedFace } from './pipeline/analyze.js';
+export { analyzeImage, analyzeOrNoFaces, detectFaces, type AlignMethod, type AnalyzeOptions, type AnalyzeResult, type AnalyzedFace, type FaceReport, type PhotoReport } from './pipeline/analyze.js';
+export type { QuarterTurn } from './pipeline/turn.js';
 export { gateChip, imageStats, faceQuality, QUALITY_GATE, type FaceQuality } from './pipeline/quality.js';
 export { buildServer } from './server/app.js';
 export { pipeline, type AgeGenderPipeline, type PipelineOptions, type PipelineResult } from './pipeline/estimator.js';
-export { predictFiles, type PredictFilesOptions, type PredictFileResult, type PredictSummary } from './pipeline/predict-files.js';
+export { predictFiles, type PredictFace, type PredictFilesOptions, type PredictFileResult, type PredictSummary } from './pipeline/predict-files.js';
 export { predictToFile, type PredictToFileOptions, type PredictToFileSummary } from './pipeline/predict-output.js';
 
 // the photo path, scored

@@ -17,6 +17,7 @@ import { fetchImageBytes } from '../io/fetch.js';
 import type { ImageInput, RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { loadModel, type InferenceChoice } from '../model/index.js';
+import { runtimePreference } from '../model/runtime.js';
 import { analyzeImage, photoReport, PHOTO_MAX_SIDE, reportInPixelsOf, type PhotoReport } from './analyze.js';
 import { DETECTOR_PREFERENCES, loadFaceDetector, type DetectorPreference, type FaceDetector } from './detect.js';
 import { isImageUrl } from './inputs.js';
@@ -86,6 +87,7 @@ function checkPipelineOptions(options: unknown): asserts options is PipelineOpti
   if (o.modelDir !== undefined && (typeof o.modelDir !== 'string' || o.modelDir.length === 0)) {
     throw new AgeGenderError('INVALID_ARGUMENT', `Expected a non-empty string for modelDir but received ${describe(o.modelDir)}`, { subject: 'modelDir' });
   }
+  runtimePreference(o);
   checkBooleanOption(o.detect, 'detect');
   checkBooleanOption(o.flipTta, 'flipTta');
   if (o.detector !== undefined && !DETECTOR_PREFERENCES.includes(o.detector)) {

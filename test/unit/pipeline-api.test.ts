@@ -74,6 +74,7 @@ test('pipeline(options): a bad option is an INVALID_ARGUMENT naming it, thrown b
     ['genderThreshold', { genderThreshold: 2 }],
     ['detect', { detect: 'no' }],
     ['flipTta', { flipTta: 1 }],
+    ['runtime', { runtime: 'bogus' }],
   ];
   for (const [name, options] of bad) {
     await assert.rejects(pipeline({ modelDir: missing, ...(options as object) }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.includes(name), name);

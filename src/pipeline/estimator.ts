@@ -50,7 +50,7 @@ export interface AgeGenderPipeline {
   readonly model: AgeGenderModel;
   /** The face detector: it finds the faces, and with `detect: false` the quality gate asks it to confirm a face (as `predict --no-detect` does). */
   readonly detector: FaceDetector;
-  /** Frees the model and the detector. */
+  /** Frees the model and the detector; calls then (and those still running) reject with INVALID_ARGUMENT. A second call does nothing. */
   dispose(): void;
 }
 
@@ -119,11 +119,16 @@ export async function pipeline(options: PipelineOptions = {}): Promise<AgeGender
   let disposed = false;
   const estimate = async (input: ImageInput, call: { subject?: string } = {}): Promise<PipelineResult> => {
     const subject = subjectOf(input, call.subject);
-    if (disposed) throw new AgeGenderError('INVALID_ARGUMENT', 'this pipeline was disposed', { subject });
-    const d = await decodeInput(input, subject, detect ? PHOTO_MAX_SIDE : undefined);
-    if (detect) checkShrunkSize(d.image, d, subject);
-    const res = await analyzeImage(model, detector, d.image, { detect, subject });
-    return { ...reportInPixelsOf(photoReport(res), d.width, d.height), ...(d.note === undefined ? {} : { note: d.note }) };
+    const wasDisposed = (cause?: unknown) => new AgeGenderError('INVALID_ARGUMENT', 'this pipeline was disposed', { subject, ...(cause === undefined ? {} : { cause }) });
+    if (disposed) throw wasDisposed();
+    try {
+      const d = await decodeInput(input, subject, detect ? PHOTO_MAX_SIDE : undefined);
+      if (detect) checkShrunkSize(d.image, d, subject);
+      const res = await analyzeImage(model, detector, d.image, { detect, subject });
+      return { ...reportInPixelsOf(photoReport(res), d.width, d.height), ...(d.note === undefined ? {} : { note: d.note }) };
+    } catch (error) {
+      throw disposed ? wasDisposed(error) : error; // disposed while this call ran: the same error as after
+    }
   };
   return Object.assign(estimate, {
     model,

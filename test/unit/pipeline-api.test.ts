@@ -50,6 +50,14 @@ test('pipeline(): errors name the input; no usable face is an error, not an answ
   await assert.rejects(estimate(photo('three-faces.jpg')), isError('INVALID_ARGUMENT', photo('three-faces.jpg')));
 });
 
+test('pipeline(): dispose() during a call rejects it as disposed, naming the input; a second dispose() does nothing', async () => {
+  const estimate = await pipeline();
+  const running = estimate(photo('three-faces.jpg'));
+  estimate.dispose();
+  await assert.rejects(running, isError('INVALID_ARGUMENT', photo('three-faces.jpg')));
+  assert.doesNotThrow(() => estimate.dispose());
+});
+
 test('pipeline({ detect: false, genderThreshold }): chips as `predict --no-detect`, the threshold applied', async () => {
   let estimate: AgeGenderPipeline | null = null;
   try {

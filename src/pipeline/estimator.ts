@@ -30,7 +30,7 @@ export interface PipelineOptions extends InferenceChoice {
   detect?: boolean;
   /** Which face detector (default `auto`: YuNet, else SSD). */
   detector?: DetectorPreference;
-  /** At most this many faces per photo, the highest-scoring (default 32). */
+  /** At most this many faces per photo, the highest-scoring: an integer 1–1000 (default 32). */
   maxFaces?: number;
 }
 
@@ -44,7 +44,9 @@ export interface AgeGenderPipeline {
   /**
    * Every face of `image` (a file path, an http(s) URL, encoded bytes or raw pixels). Throws an
    * AgeGenderError naming the input: UNREADABLE_FILE, INVALID_IMAGE, IMAGE_TOO_LARGE, NO_USABLE_FACE (a
-   * photo with no face the detector finds, or an image that is not a usable face), …
+   * photo with no face the detector finds, or an image that is not a usable face), …; INVALID_ARGUMENT
+   * once the pipeline is disposed. `subject` is the name the errors give the input (default: the path
+   * or URL, `image bytes`, `raw image`).
    */
   (image: ImageInput, options?: { subject?: string }): Promise<PipelineResult>;
   readonly model: AgeGenderModel;

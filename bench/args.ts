@@ -15,6 +15,11 @@ export function countOption(raw: string | undefined, name: string, min = 1): num
   return value;
 }
 
+/** A count from an environment variable: the fallback when unset, else an integer ≥ min (named in the error). */
+export function countEnv(name: string, fallback: number, min = 1): number {
+  return countOption(process.env[name], name, min) ?? fallback;
+}
+
 /** The absolute path of a folder (or file) the bench reads, or an error naming the path and what it is for. */
 export function existingPath(path: string, what: string, kind: 'folder' | 'file' = 'folder'): string {
   const abs = resolve(path);

@@ -1,5 +1,6 @@
 // The benches' option checks: counts and dataset paths fail with a message naming the option or path.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,5 +37,26 @@ describe('bench existingPath', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('bench benchOptions', () => {
+  const bench = (...args: string[]) =>
+    spawnSync(process.execPath, ['--conditions=agegender-source', '--import', 'tsx', 'bench/decode.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  it('refuses an unknown option with one line and the usage, exit 2, no stack trace', () => {
+    const r = bench('--limit', '5');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^bench:decode: Unknown option '--limit'/);
+    assert.match(r.stderr, /Usage: npm run bench:decode/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(r.stdout, '');
+  });
+
+  it('prints the usage for --help and exits 0 without running the bench', () => {
+    const r = bench('--help');
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^Usage: npm run bench:decode/);
+    assert.doesNotMatch(r.stdout, /\| picture \|/);
   });
 });

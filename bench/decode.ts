@@ -10,9 +10,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { decodeImage } from 'agegender/io';
+import { benchOptions } from './args.js';
 
+benchOptions('bench:decode', 'Usage: npm run bench:decode   (no options; -h, --help: this text; heif-enc on PATH adds the 12 MP HEIC row)', process.argv.slice(2), () => parseArgs({ options: {} }));
 const fixture = new URL('../test/fixtures/photos/', import.meta.url);
 const dir = await mkdtemp(join(tmpdir(), 'agegender-bench-decode-'));
 

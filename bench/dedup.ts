@@ -2,11 +2,20 @@
 // all-pairs scan on the same ~30k real pHashes, then the index alone on 1,000,000 synthetic hashes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { mulberry32 } from 'agegender/core';
 import { findNearPairs, findNearPairsBruteForce, hashTableFromHex, type HashTable64, type NearPair } from 'agegender/data';
+import { benchOptions, existingPath } from './args.js';
 
 const threshold = 5;
-const dataDir = process.env.AGEGENDER_UTKFACE_DIR ?? join(process.cwd(), '../shared/datasets/utkface');
+const usage = `Usage: npm run bench:dedup   (no options; -h, --help: this text)
+
+Environment: AGEGENDER_UTKFACE_DIR (dataset with phash-reference.tsv, default ../shared/datasets/utkface).`;
+const referenceFile = benchOptions('bench:dedup', usage, process.argv.slice(2), () => {
+  parseArgs({ options: {} });
+  const dataDir = process.env.AGEGENDER_UTKFACE_DIR ?? join(process.cwd(), '../shared/datasets/utkface');
+  return existingPath(join(dataDir, 'phash-reference.tsv'), "UTKFace reference pHashes (AGEGENDER_UTKFACE_DIR)", 'file');
+});
 
 function timeIt<T>(fn: () => T, repeats = 1): { result: T; ms: number } {
   let best = Infinity;
@@ -30,7 +39,7 @@ function samePairs(x: readonly NearPair[], y: readonly NearPair[]): boolean {
 }
 
 // 1. real hashes: the reference pHashes of every file shipped with the dataset (same values our pHash computes)
-const hexes = readFileSync(join(dataDir, 'phash-reference.tsv'), 'utf8')
+const hexes = readFileSync(referenceFile, 'utf8')
   .trim()
   .split('\n')
   .slice(1)

@@ -15,20 +15,36 @@ import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadFaceDetector, loadYunetDetector, type RawImage } from 'agegender';
 import { boxCentre, boxHolds } from 'agegender/pipeline';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { benchOptions, countOption, existingPath } from './args.js';
 import { aafSample, faceFreeImages, grey, syntheticSample } from './detectors-images.js';
 import { loadBlazeDetector, loadFaceBoxesDetector, loadTinyFaceDetector, type BenchDetector, type BenchFace } from './detectors-tfjs.js';
 
-const { values } = parseArgs({
-  options: {
-    photos: { type: 'string', default: '100' },
-    every: { type: 'string', default: '40' },
-    synthetic: { type: 'string', default: '0' },
-    workspace: { type: 'string', default: 'workspace/utk' },
-    aaf: { type: 'string', default: '../shared/datasets/aaf/photos' },
-    'yunet-n': { type: 'string', default: '../shared/models/yunet/yunet_n_dynamic.onnx' },
-    only: { type: 'string', default: '' },
-  },
+const usage = `Usage: node --conditions=agegender-source --import tsx bench/detectors.ts [options]
+
+  --photos <n>        AAF photos (default 100)
+  --every <k>         every k-th AAF file name in sorted order (default 40)
+  --aaf <dir>         AAF photo folder (default ../shared/datasets/aaf/photos)
+  --synthetic <n>     synthetic photos from UTKFace test chips (default 0)
+  --workspace <dir>   prepared UTKFace workspace for --synthetic (default workspace/utk)
+  --yunet-n <file>    YuNet-n ONNX file (default ../shared/models/yunet/yunet_n_dynamic.onnx)
+  --only <text>       only the detectors whose name contains the text (YuNet-s always runs)
+  -h, --help          this text`;
+const { values, photos, every, syntheticCount, aaf } = benchOptions('bench/detectors.ts', usage, process.argv.slice(2), () => {
+  const { values } = parseArgs({
+    options: {
+      photos: { type: 'string', default: '100' },
+      every: { type: 'string', default: '40' },
+      synthetic: { type: 'string', default: '0' },
+      workspace: { type: 'string', default: 'workspace/utk' },
+      aaf: { type: 'string', default: '../shared/datasets/aaf/photos' },
+      'yunet-n': { type: 'string', default: '../shared/models/yunet/yunet_n_dynamic.onnx' },
+      only: { type: 'string', default: '' },
+    },
+  });
+  const syntheticCount = countOption(values.synthetic, '--synthetic', 0)!;
+  if (syntheticCount > 0) existingPath(join(values.workspace, 'manifest.jsonl'), 'prepared UTKFace workspace (--workspace)', 'file');
+  return { values, photos: countOption(values.photos, '--photos')!, every: countOption(values.every, '--every')!, syntheticCount, aaf: existingPath(values.aaf, 'AAF photo folder (--aaf)') };
 });
 
 interface Candidate {
@@ -86,8 +102,8 @@ async function runAll(d: BenchDetector, sets: ImageSets): Promise<Detections> {
 const pct = (k: number, n: number): string => `${((100 * k) / n).toFixed(1)}%`;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const colour = await aafSample(values.aaf!, Number(values.photos), Number(values.every));
-const synthetic = Number(values.synthetic) > 0 ? await syntheticSample(resolve(values.workspace!), Number(values.synthetic)) : [];
+const colour = await aafSample(aaf, photos, every);
+const synthetic = syntheticCount > 0 ? await syntheticSample(resolve(values.workspace), syntheticCount) : [];
 const sets: ImageSets = { colour, grey: colour.map(grey), synthetic: synthetic.map((s) => s.image), syntheticGrey: synthetic.map((s) => grey(s.image)), empty: await faceFreeImages() };
 const n = colour.length;
 const ns = synthetic.length;

@@ -2,21 +2,40 @@
 // (target ≥ 0.8). Uses the shipped model (or AGEGENDER_MODEL) and a UTKFace chip (or AGEGENDER_BENCH_IMAGE).
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AgeGenderError } from 'agegender/core';
 import { prepareChip } from 'agegender/explain';
 import { lime, topKAgreement } from 'agegender/explain';
 import { slic } from 'agegender/explain';
 import { loadModelFrom } from 'agegender/model';
 import { createPredictPool, defaultWorkerCount } from 'agegender/pipeline';
 import { pooledModel } from 'agegender/pipeline';
+import { benchOptions, countOption, existingPath } from './args.js';
 
 // --workers N scores LIME's perturbed images on N worker threads. Default: in-process when the model
 // runs on onnxruntime (its own threads use every core), one worker per core on tfjs wasm (single-threaded).
-const workersArg = process.argv.indexOf('--workers');
+const usage = `Usage: npm run bench:explain -- [--workers <n>]
 
-const utk = resolve(process.env.AGEGENDER_UTKFACE_DIR ?? resolve(process.cwd(), '../shared/datasets/utkface'), 'UTKFace');
-const image = process.env.AGEGENDER_BENCH_IMAGE ?? join(utk, readdirSync(utk).filter((f) => f.endsWith('.jpg')).sort()[100]!);
+  --workers <n>   score LIME's perturbed images on n worker threads (default: in-process on
+                  onnxruntime, one worker per core on tfjs wasm)
+  -h, --help      this text
+
+Environment: AGEGENDER_MODEL (model folder), AGEGENDER_BENCH_IMAGE (the chip), AGEGENDER_UTKFACE_DIR
+(dataset, default ../shared/datasets/utkface; its 101st chip when AGEGENDER_BENCH_IMAGE is unset).`;
+const { workersOption, image } = benchOptions('bench:explain', usage, process.argv.slice(2), () => {
+  const { values } = parseArgs({ options: { workers: { type: 'string' } } });
+  const bench = process.env.AGEGENDER_BENCH_IMAGE;
+  let image = bench === undefined ? undefined : existingPath(bench, 'chip (AGEGENDER_BENCH_IMAGE)', 'file');
+  if (image === undefined) {
+    const utk = existingPath(resolve(process.env.AGEGENDER_UTKFACE_DIR ?? resolve(process.cwd(), '../shared/datasets/utkface'), 'UTKFace'), 'UTKFace chips (AGEGENDER_UTKFACE_DIR)');
+    const chip = readdirSync(utk).filter((f) => f.endsWith('.jpg')).sort()[100];
+    if (chip === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'UTKFace chips (AGEGENDER_UTKFACE_DIR): fewer than 101 .jpg files', { subject: utk });
+    image = join(utk, chip);
+  }
+  return { workersOption: countOption(values.workers, '--workers'), image };
+});
 const local = await loadModelFrom(process.env.AGEGENDER_MODEL);
-const workers = workersArg > 0 ? Number(process.argv[workersArg + 1]) : local.runtime.startsWith('onnxruntime') ? 1 : defaultWorkerCount();
+const workers = workersOption ?? (local.runtime.startsWith('onnxruntime') ? 1 : defaultWorkerCount());
 const pool = workers > 1 ? await createPredictPool({ modelDir: process.env.AGEGENDER_MODEL, workers }) : null;
 const model = pool ? pooledModel(local, pool) : local;
 console.log(`scoring on ${model.runtime}${pool ? '' : ', in-process'}`);

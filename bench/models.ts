@@ -8,18 +8,19 @@
 //
 // Note: face-api's AgeGenderNet lists UTKFace among its training sets and Human's gear was trained on
 // UTKFace, so their scores on UTKFace test images are optimistic (they may have seen these faces).
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32, shuffleInPlace } from 'agegender/core';
+import { mulberry32, shuffleInPlace, writeFileAtomic } from 'agegender/core';
 import { readManifest, rowsOfSplit } from 'agegender/workspace';
 import { ageMetrics, genderMetrics } from 'agegender/eval';
 import { decodeImage } from 'agegender/io';
 import type { RawImage } from 'agegender/io';
 import { initBackend } from 'agegender/model';
 import { loadModel } from 'agegender/model';
+import { benchOptions, countOption, existingPath } from './args.js';
 import { graphModel } from './graph-model.js';
 
 interface Contender {
@@ -29,7 +30,20 @@ interface Contender {
   dispose(): void;
 }
 
-const { values } = parseArgs({ options: { workspace: { type: 'string', default: 'workspace/utk' }, limit: { type: 'string' }, latency: { type: 'string', default: '50' }, out: { type: 'string' }, model: { type: 'string' }, models: { type: 'string', default: 'ours,ours-tfjs,faceapi,faceres,gear,ssrnet' } } });
+const usage = `Usage: npm run bench:models -- [options]
+
+  --workspace <dir>   prepared UTKFace workspace (default workspace/utk; agegender prepare makes it)
+  --limit <n>         a seeded sample of n test chips (default: the whole test split)
+  --latency <n>       single-image calls for the median latency (default 50)
+  --models <list>     ours,ours-tfjs,faceapi,faceres,gear,ssrnet (default: all)
+  --model <dir>       our model folder (default: the shipped model)
+  --out <file.json>   also write the rows as JSON there
+  -h, --help          this text`;
+const { values, limit: limitOption, latency } = benchOptions('bench:models', usage, process.argv.slice(2), () => {
+  const { values } = parseArgs({ options: { workspace: { type: 'string', default: 'workspace/utk' }, limit: { type: 'string' }, latency: { type: 'string', default: '50' }, out: { type: 'string' }, model: { type: 'string' }, models: { type: 'string', default: 'ours,ours-tfjs,faceapi,faceres,gear,ssrnet' } } });
+  existingPath(join(values.workspace, 'manifest.jsonl'), 'prepared UTKFace workspace (--workspace)', 'file');
+  return { values, limit: countOption(values.limit, '--limit'), latency: countOption(values.latency, '--latency')! };
+});
 const wanted = new Set(values.models!.split(','));
 const require = createRequire(import.meta.url);
 /** A package's folder (some packages do not export package.json). */
@@ -167,7 +181,7 @@ if (unknown.length > 0) {
 const backend = await initBackend();
 const rows = rowsOfSplit(await readManifest(resolve(values.workspace!)), 'test').filter((r) => r.age !== null && r.gender !== null);
 // --limit N: a seeded random sample of N test rows (the manifest is sorted by name, i.e. by age)
-const limit = values.limit ? Number(values.limit) : rows.length;
+const limit = limitOption ?? rows.length;
 const test = limit >= rows.length ? rows : shuffleInPlace([...rows], mulberry32(1)).slice(0, limit);
 const images: RawImage[] = [];
 for (const r of test) images.push(await decodeImage(await readFile(r.source), r.source));
@@ -185,7 +199,7 @@ for (const key of Object.keys(loaders).filter((k) => wanted.has(k))) {
     predFemale.push(p.female);
   }
   const lat: number[] = [];
-  for (let i = 0; i < Math.min(Number(values.latency), images.length) + 3; i++) {
+  for (let i = 0; i < Math.min(latency, images.length) + 3; i++) {
     const s = performance.now();
     await c.predict(images[i % images.length]!);
     if (i >= 3) lat.push(performance.now() - s);
@@ -202,4 +216,4 @@ const fmt = (v: unknown, d: number, pct = false): string => (typeof v === 'numbe
 console.log(`backend: ${backend.backend}; test split of ${values.workspace}: ${images.length} images${limit < rows.length ? ` (seeded sample of ${rows.length})` : ''}\n`);
 console.log('| model | MAE | CS@8 | gender acc | median ms/image | note |\n|---|---|---|---|---|---|');
 for (const r of results) console.log(`| ${String(r['model'])} | ${fmt(r['mae'], 2)} | ${fmt(r['cs8'], 1, true)} | ${fmt(r['genderAccuracy'], 1, true)} | ${fmt(r['medianMs'], 1)} | ${String(r['note'])} |`);
-if (values.out) await writeFile(values.out, `${JSON.stringify({ backend, workspace: values.workspace, n: images.length, results }, null, 2)}\n`);
+if (values.out) await writeFileAtomic(values.out, `${JSON.stringify({ backend, workspace: values.workspace, n: images.length, results }, null, 2)}\n`);

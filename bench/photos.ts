@@ -13,7 +13,7 @@
 //
 // Results: a markdown table on stdout, and <out>/<model>/photo-evaluation.json + photo-predictions.csv,
 // <out>/summary.json.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -33,38 +33,77 @@ import {
   type PhotoLabel,
   type PhotoRecord,
 } from 'agegender';
+import { oneOf, writeFileAtomic } from 'agegender/core';
+import { benchOptions, countOption, existingPath } from './args.js';
 
-const { values } = parseArgs({
-  options: {
-    dir: { type: 'string', default: '../shared/datasets/aaf/photos' },
-    labels: { type: 'string' },
-    limit: { type: 'string' },
-    'faceapi-limit': { type: 'string' },
-    models: { type: 'string', default: 'ours,faceapi' },
-    workers: { type: 'string', default: '2' },
-    'workers-photos': { type: 'string', default: '300' },
-    out: { type: 'string', default: 'bench-results/photos' },
-    model: { type: 'string' },
-    synthetic: { type: 'string' },
-    chips: { type: 'string' },
-    workspace: { type: 'string' },
-    split: { type: 'string', default: 'test' },
-  },
+const usage = `Usage: npm run bench:photos -- [options]
+
+  --dir <photos>          labelled photo folder (default ../shared/datasets/aaf/photos)
+  --labels <csv>          labels (default labels.csv beside the folder)
+  --limit <n>             n photos spread over the labels (default: every photo)
+  --faceapi-limit <n>     photos for face-api (default --limit)
+  --models <list>         ours,faceapi (default both; none: only the chip / synthetic checks)
+  --workers <n>           photos/s of predictFiles on 1 and n workers (default 2; 1 skips it)
+  --workers-photos <n>    photos for that comparison (default 300)
+  --model <dir>           our model folder (default: the shipped model)
+  --out <dir>             results folder (default bench-results/photos)
+  --chips <n>             UTKFace chips with detection on
+  --synthetic <n>         synthetic photos made from UTKFace chips
+  --workspace <dir>       prepared UTKFace workspace for --chips / --synthetic (default workspace/utk)
+  --split test|val        the chips' split for --chips / --synthetic (default test)
+  -h, --help              this text`;
+const knownModels = ['ours', 'faceapi', 'none'] as const;
+const options = benchOptions('bench:photos', usage, process.argv.slice(2), () => {
+  const { values } = parseArgs({
+    options: {
+      dir: { type: 'string', default: '../shared/datasets/aaf/photos' },
+      labels: { type: 'string' },
+      limit: { type: 'string' },
+      'faceapi-limit': { type: 'string' },
+      models: { type: 'string', default: 'ours,faceapi' },
+      workers: { type: 'string', default: '2' },
+      'workers-photos': { type: 'string', default: '300' },
+      out: { type: 'string', default: 'bench-results/photos' },
+      model: { type: 'string' },
+      synthetic: { type: 'string' },
+      chips: { type: 'string' },
+      workspace: { type: 'string' },
+      split: { type: 'string', default: 'test' },
+    },
+  });
+  const models = values.models.split(',').filter((m) => m !== '');
+  for (const m of models) oneOf(m, '--models', knownModels);
+  const wanted = new Set(models);
+  const photosNeeded = wanted.has('ours') || wanted.has('faceapi');
+  const dir = photosNeeded ? existingPath(values.dir, 'photo folder (--dir)') : resolve(values.dir);
+  const labels = values.labels ?? join(dirname(dir), 'labels.csv');
+  const synthetic = countOption(values.synthetic, '--synthetic', 0);
+  const chips = countOption(values.chips, '--chips', 0);
+  // checked now, not after the photo rows have run for minutes
+  if ((synthetic ?? 0) + (chips ?? 0) > 0) existingPath(join(values.workspace ?? 'workspace/utk', 'manifest.jsonl'), 'prepared UTKFace workspace (--workspace)', 'file');
+  return {
+    values,
+    wanted,
+    dir,
+    labelsPath: photosNeeded ? existingPath(labels, 'labels (--labels)', 'file') : resolve(labels),
+    limit: countOption(values.limit, '--limit'),
+    faceapiLimit: countOption(values['faceapi-limit'], '--faceapi-limit'),
+    workers: countOption(values.workers, '--workers')!,
+    workersPhotos: countOption(values['workers-photos'], '--workers-photos')!,
+    synthetic,
+    chips,
+    split: oneOf(values.split, '--split', ['test', 'val'] as const),
+  };
 });
-if (values.split !== 'test' && values.split !== 'val') throw new Error(`--split: expected test or val but received ${values.split}`);
-const dir = resolve(values.dir!);
-const labelsPath = resolve(values.labels ?? join(dirname(dir), 'labels.csv'));
-const out = resolve(values.out!);
-const wanted = new Set(values.models!.split(',').filter((m) => m !== ''));
-const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
-const limit = num(values.limit);
-const faceapiLimit = num(values['faceapi-limit']) ?? limit;
+const { values, wanted, dir, labelsPath, limit } = options;
+const out = resolve(values.out);
+const faceapiLimit = options.faceapiLimit ?? limit;
 const load = (): string => `load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`;
 
 await initBackend();
 await mkdir(out, { recursive: true });
 const rows: Array<{ name: string; summary: PhotoEvaluationSummary; note: string }> = [];
-const allLabels = parsePhotoLabels(await readFile(labelsPath, 'utf8'), labelsPath);
+const allLabels = wanted.has('ours') || wanted.has('faceapi') ? parsePhotoLabels(await readFile(labelsPath, 'utf8'), labelsPath) : [];
 
 if (wanted.has('ours')) {
   // One core: the model and the YuNet detector each on one onnxruntime intra-op thread.
@@ -147,16 +186,16 @@ if (wanted.has('faceapi')) {
   const records = await faceApiRecords(labels);
   const summary = summarisePhotos(records);
   await mkdir(join(out, 'faceapi'), { recursive: true });
-  await writeFile(join(out, 'faceapi', 'records.json'), `${JSON.stringify(records)}\n`);
+  await writeFileAtomic(join(out, 'faceapi', 'records.json'), `${JSON.stringify(records)}\n`);
   rows.push({ name: 'face-api SSD MobileNetV1 (minConfidence 0.3) + AgeGenderNet on TF.js wasm', summary, note: `${before} → ${load()}` });
 }
 
 let workersLine: string | null = null;
-const workers = Number(values.workers);
+const workers = options.workers;
 if (workers > 1 && wanted.has('ours')) {
   // predictFiles on the same photos in-process (1) and on `workers` workers, one after the other: photos/s
   // with model loading included, and in steady state (first result → last, loading excluded).
-  const files = spreadSubset(allLabels, Math.min(Number(values['workers-photos']), limit ?? Infinity)).map((l) => join(dir, l.file));
+  const files = spreadSubset(allLabels, Math.min(options.workersPhotos, limit ?? Infinity)).map((l) => join(dir, l.file));
   const lines: string[] = [];
   for (const w of [1, workers]) {
     const stamps: number[] = [];
@@ -194,13 +233,13 @@ let synthetic: unknown = null;
 if (values.synthetic !== undefined || values.chips !== undefined) {
   const { runSyntheticBench } = await import('./synthetic.js');
   synthetic = await runSyntheticBench({
-    synthetic: Number(values.synthetic ?? 0),
-    chips: Number(values.chips ?? 0),
+    synthetic: options.synthetic ?? 0,
+    chips: options.chips ?? 0,
     ...(values.workspace ? { workspace: values.workspace } : {}),
     ...(values.model ? { modelDir: values.model } : {}),
-    split: values.split as 'test' | 'val',
+    split: options.split,
     out: join(out, 'synthetic'),
     log: (line: string) => console.log(line),
   });
 }
-await writeFile(join(out, 'summary.json'), `${JSON.stringify({ date: new Date().toISOString(), dir, labels: labelsPath, rows, workers: workersLine, synthetic }, null, 2)}\n`);
+await writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify({ date: new Date().toISOString(), dir, labels: labelsPath, rows, workers: workersLine, synthetic }, null, 2)}\n`);

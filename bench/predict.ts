@@ -9,11 +9,20 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { predictFiles } from 'agegender/pipeline';
 import { defaultWorkerCount } from 'agegender/pipeline';
+import { benchOptions, countEnv, existingPath } from './args.js';
 
-const N = Number(process.env['BENCH_PREDICT_N'] ?? 1000);
-const utk = resolve(process.env['AGEGENDER_UTKFACE_DIR'] ?? resolve(process.cwd(), '../shared/datasets/utkface'), 'UTKFace');
+const usage = `Usage: npm run bench:predict   (no options; -h, --help: this text)
+
+Environment: BENCH_PREDICT_N (chips, default 1000), AGEGENDER_UTKFACE_DIR (dataset, default
+../shared/datasets/utkface), AGEGENDER_MODEL (model folder, default the shipped model).`;
+const { N, utk } = benchOptions('bench:predict', usage, process.argv.slice(2), () => {
+  parseArgs({ options: {} });
+  const dataset = resolve(process.env['AGEGENDER_UTKFACE_DIR'] ?? resolve(process.cwd(), '../shared/datasets/utkface'), 'UTKFace');
+  return { N: countEnv('BENCH_PREDICT_N', 1000), utk: existingPath(dataset, 'UTKFace chips (AGEGENDER_UTKFACE_DIR)') };
+});
 
 const mod = await import('agegender/model');
 let modelDir = resolve(process.env['AGEGENDER_MODEL'] ?? mod.defaultModelDir());

@@ -15,12 +15,21 @@ import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedis } from '../test/helpers/redis.js';
+import { benchOptions, countEnv, countOption, existingPath } from './args.js';
 
-const N = Number(process.env['BENCH_QUEUE_N'] ?? 3000);
-const BATCHES = (process.env['BENCH_QUEUE_BATCHES'] ?? '64,16,1').split(',').map(Number);
-const utk = resolve(process.env['AGEGENDER_UTKFACE_DIR'] ?? resolve(process.cwd(), '../shared/datasets/utkface'), 'UTKFace');
+const usage = `Usage: npm run bench:queue   (no options; -h, --help: this text; runs the built CLI: npm run build first)
+
+Environment: BENCH_QUEUE_N (chips, default 3000), BENCH_QUEUE_BATCHES (batch sizes, default 64,16,1),
+AGEGENDER_UTKFACE_DIR (dataset, default ../shared/datasets/utkface).`;
+const { N, BATCHES, utk } = benchOptions('bench:queue', usage, process.argv.slice(2), () => {
+  parseArgs({ options: {} });
+  const batches = (process.env['BENCH_QUEUE_BATCHES'] ?? '64,16,1').split(',').map((b) => countOption(b, 'BENCH_QUEUE_BATCHES')!);
+  const dataset = resolve(process.env['AGEGENDER_UTKFACE_DIR'] ?? resolve(process.cwd(), '../shared/datasets/utkface'), 'UTKFace');
+  return { N: countEnv('BENCH_QUEUE_N', 3000), BATCHES: batches, utk: existingPath(dataset, 'UTKFace chips (AGEGENDER_UTKFACE_DIR)') };
+});
 const TIME = '/usr/bin/time';
 if (!existsSync(TIME)) throw new Error('bench:queue measures CPU with GNU time (/usr/bin/time; Debian package "time")');
 const CLI = resolve('dist/cli/main.js');

@@ -13,8 +13,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { AgeGenderModel } from 'agegender/model';
 import { gradientPng } from '../test/helpers/png.js';
+import { benchOptions, countEnv } from './args.js';
 
 const HOST = '127.0.0.1';
 
@@ -84,10 +86,20 @@ async function latency(base: string, clients: number, until: number, label: stri
 }
 
 async function parent(): Promise<void> {
-  const seconds = Number(process.env['BENCH_SERVE_SECONDS'] ?? 30);
-  const clients = Number(process.env['BENCH_SERVE_CLIENTS'] ?? 8);
-  const rssRequests = Number(process.env['BENCH_SERVE_RSS_REQUESTS'] ?? 2000);
-  const deadline = Date.now() + Number(process.env['BENCH_SERVE_DEADLINE_S'] ?? 600) * 1000;
+  const usage = `Usage: npm run bench:serve   (no options; -h, --help: this text)
+
+Environment: BENCH_SERVE_SECONDS (per latency run, default 30), BENCH_SERVE_CLIENTS (default 8),
+BENCH_SERVE_RSS_REQUESTS (default 2000), BENCH_SERVE_DEADLINE_S (default 600), AGEGENDER_MODEL.`;
+  const { seconds, clients, rssRequests, deadlineS } = benchOptions('bench:serve', usage, process.argv.slice(2), () => {
+    parseArgs({ options: {} });
+    return {
+      seconds: countEnv('BENCH_SERVE_SECONDS', 30),
+      clients: countEnv('BENCH_SERVE_CLIENTS', 8),
+      rssRequests: countEnv('BENCH_SERVE_RSS_REQUESTS', 2000),
+      deadlineS: countEnv('BENCH_SERVE_DEADLINE_S', 600),
+    };
+  });
+  const deadline = Date.now() + deadlineS * 1000;
   const photo = new Uint8Array(await readFile('test/fixtures/photos/three-faces.jpg'));
   const chip = new Uint8Array(await readFile('test/fixtures/photos/chip-35-male.jpg'));
   const group = new Uint8Array(await readFile('test/fixtures/photos/many-faces.jpg'));

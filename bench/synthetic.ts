@@ -5,10 +5,11 @@
 //  - synthetic: each chip pasted into a larger photo (bench/synthetic-photos.ts) through detect →
 //    align → predict vs the chip's direct prediction (grayscale chip for grayscale photos).
 // Called by bench/photos.ts (`--chips N`, `--synthetic N`).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { analyzeImage, analyzeOrNoFaces, largestFace, loadFaceDetector, loadImageInput, loadModel, readManifest, rowsOfSplit, spreadSubset, type AgeGenderModel, type FaceDetector, type RawImage } from 'agegender';
+import { writeFileAtomic } from 'agegender/core';
 import { syntheticPhotosOf, type SyntheticSpec } from './synthetic-photos.js';
 
 export interface SyntheticBenchOptions {
@@ -101,12 +102,12 @@ export async function runSyntheticBench(o: SyntheticBenchOptions): Promise<{ chi
         if (pairs.length % 100 === 0) o.log(`chips: ${pairs.length}`);
       }
       chips = agreement(pairs);
-      await writeFile(join(o.out, 'chips.json'), `${JSON.stringify({ summary: chips, pairs })}\n`);
+      await writeFileAtomic(join(o.out, 'chips.json'), `${JSON.stringify({ summary: chips, pairs })}\n`);
     }
     if (o.synthetic > 0) {
       const pairs: Pair[] = [];
       for await (const { spec, jpeg, row, index: i } of syntheticPhotosOf(rows, o.synthetic, seed, faceFree)) {
-        if (i < (o.keep ?? 24)) await writeFile(join(o.out, `synthetic-${String(i).padStart(4, '0')}.jpg`), jpeg);
+        if (i < (o.keep ?? 24)) await writeFileAtomic(join(o.out, `synthetic-${String(i).padStart(4, '0')}.jpg`), jpeg);
         const d = await direct(model, await loadImageInput(spec.grayscale ? await gray(row.source) : row.source));
         const p = await throughPhotoPath(model, detector, await loadImageInput(jpeg));
         pairs.push({ name: row.name, found: p.photo !== null, faces: p.faces, direct: d, photo: p.photo, spec });
@@ -114,7 +115,7 @@ export async function runSyntheticBench(o: SyntheticBenchOptions): Promise<{ chi
       }
       synthetic = agreement(pairs);
       syntheticGray = agreement(pairs.filter((p) => p.spec!.grayscale));
-      await writeFile(join(o.out, 'synthetic.json'), `${JSON.stringify({ seed, summary: synthetic, grayscale: syntheticGray, pairs })}\n`);
+      await writeFileAtomic(join(o.out, 'synthetic.json'), `${JSON.stringify({ seed, summary: synthetic, grayscale: syntheticGray, pairs })}\n`);
     }
   } finally {
     detector.dispose();

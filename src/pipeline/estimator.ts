@@ -12,15 +12,13 @@
 import { AgeGenderError } from '../core/errors.js';
 import { checkGenderThreshold } from '../core/gender.js';
 import { describe, integerInRange } from '../core/validate.js';
-import { decodeImageWithHeader, firstFrameNoteField, loadImageInput, readImageFile } from '../io/decode.js';
-import { fetchImageBytes } from '../io/fetch.js';
-import type { ImageInput, RawImage } from '../io/types.js';
+import type { ImageInput } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { loadModel, type InferenceChoice } from '../model/index.js';
 import { runtimePreference } from '../model/runtime.js';
 import { analyzeImage, photoReport, PHOTO_MAX_SIDE, reportInPixelsOf, type PhotoReport } from './analyze.js';
 import { DETECTOR_PREFERENCES, loadFaceDetector, type DetectorPreference, type FaceDetector } from './detect.js';
-import { isImageUrl } from './inputs.js';
+import { decodeInput } from './decode-input.js';
 import { checkShrunkSize } from './quality.js';
 
 export interface PipelineOptions extends InferenceChoice {
@@ -54,17 +52,6 @@ export interface AgeGenderPipeline {
   readonly detector: FaceDetector;
   /** Frees the model and the detector; calls then (and those still running) reject with INVALID_ARGUMENT. A second call does nothing. */
   dispose(): void;
-}
-
-/** Decodes `input` (a photo shrunk to `maxSide`); `width` × `height` are its own upright size. */
-async function decodeInput(input: ImageInput, subject: string, maxSide: number | undefined): Promise<{ image: RawImage; width: number; height: number; note?: string }> {
-  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
-    const image = await loadImageInput(input, subject); // raw pixels (checked there)
-    return { image, width: image.width, height: image.height };
-  }
-  const bytes = typeof input !== 'string' ? input : isImageUrl(input) ? await fetchImageBytes(input) : await readImageFile(input, subject);
-  const { image, header } = await decodeImageWithHeader(bytes, subject, maxSide === undefined ? {} : { maxSide });
-  return { image, width: header.width, height: header.height, ...firstFrameNoteField(header) };
 }
 
 /** The name an input gets in errors. */
@@ -124,7 +111,7 @@ export async function pipeline(options: PipelineOptions = {}): Promise<AgeGender
     const wasDisposed = (cause?: unknown) => new AgeGenderError('INVALID_ARGUMENT', 'this pipeline was disposed', { subject, ...(cause === undefined ? {} : { cause }) });
     if (disposed) throw wasDisposed();
     try {
-      const d = await decodeInput(input, subject, detect ? PHOTO_MAX_SIDE : undefined);
+      const d = await decodeInput(input, subject, detect ? { maxSide: PHOTO_MAX_SIDE } : {});
       if (detect) checkShrunkSize(d.image, d, subject);
       const res = await analyzeImage(model, detector, d.image, { detect, subject });
       return { ...reportInPixelsOf(photoReport(res), d.width, d.height), ...(d.note === undefined ? {} : { note: d.note }) };

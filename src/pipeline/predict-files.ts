@@ -13,16 +13,15 @@
 import { AgeGenderError, reasonOf, type ErrorCode } from '../core/errors.js';
 import { mapLimit } from '../core/limit.js';
 import { integerInRange } from '../core/validate.js';
-import { decodeImageWithHeader, firstFrameNoteField, readImageFile } from '../io/decode.js';
-import { fetchImageBytes } from '../io/fetch.js';
 import type { RawImage } from '../io/types.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { analyzeImage, faceReport, photoReport, PHOTO_MAX_SIDE, reportInPixelsOf, roundTo, type AnalyzedFace, type FaceReport } from './analyze.js';
 import type { QuarterTurn } from './turn.js';
 import type { DetectorPreference, FaceDetector } from './detect.js';
+import { decodeInput } from './decode-input.js';
 import { createPhotoPool } from './photo-pool.js';
-import { expandImageArgs, isImageUrl } from './inputs.js';
+import { expandImageArgs } from './inputs.js';
 import { createPredictPool } from './predict-pool.js';
 import { gateAndPredict, type ChipOutcome, type SubjectChip } from './gated-chips.js';
 import { checkShrunkSize } from './quality.js';
@@ -109,9 +108,7 @@ function noteOf(d: { note?: string }): { note?: string } {
 /** Reads and decodes `file`; with `maxSide` (photos) shrunk to it, `width` × `height` being the file's upright size. */
 async function decodeFile(file: string, maxPixels: number | undefined, maxSide?: number): Promise<Decoded> {
   try {
-    const bytes = isImageUrl(file) ? await fetchImageBytes(file) : await readImageFile(file);
-    const { image, header } = await decodeImageWithHeader(bytes, file, { ...(maxPixels === undefined ? {} : { maxPixels }), ...(maxSide === undefined ? {} : { maxSide }) });
-    return { file, image, width: header.width, height: header.height, ...firstFrameNoteField(header) };
+    return { file, ...(await decodeInput(file, file, { ...(maxPixels === undefined ? {} : { maxPixels }), ...(maxSide === undefined ? {} : { maxSide }) })) };
   } catch (error) {
     return { file, error };
   }

@@ -198,15 +198,20 @@ export function toRgbTensor(image: RawImage): tf.Tensor3D {
   return tf.tensor3d(rgb, [height, width, 3], 'int32');
 }
 
+/** `value` when it names a detector ({@link DETECTOR_PREFERENCES}), else INVALID_ARGUMENT naming the choices. */
+export function checkDetectorPreference(value: unknown): DetectorPreference {
+  if (!DETECTOR_PREFERENCES.includes(value as DetectorPreference)) {
+    throw new AgeGenderError('INVALID_ARGUMENT', `Expected the detector to be one of ${DETECTOR_PREFERENCES.join(', ')} but received ${JSON.stringify(value)}`, { subject: 'detector' });
+  }
+  return value as DetectorPreference;
+}
+
 /**
  * Loads the face detector asked for (default `auto`). Errors: INVALID_ARGUMENT for an unknown
  * detector name; MODEL_NOT_LOADED when `yunet` is asked for and onnxruntime cannot load.
  */
 export async function loadFaceDetector(options: DetectorOptions = {}): Promise<FaceDetector> {
-  const want = options.detector ?? 'auto';
-  if (!DETECTOR_PREFERENCES.includes(want)) {
-    throw new AgeGenderError('INVALID_ARGUMENT', `Expected the detector to be one of ${DETECTOR_PREFERENCES.join(', ')} but received ${JSON.stringify(want)}`, { subject: 'detector' });
-  }
+  const want = checkDetectorPreference(options.detector ?? 'auto');
   if (want === 'ssd') return loadSsdDetector(options);
   const { loadYunetDetector } = await import('./yunet.js');
   const yunetOptions = { ...(options.minConfidence === undefined ? {} : { minConfidence: options.minConfidence }), ...(options.maxFaces === undefined ? {} : { maxFaces: options.maxFaces }) };

@@ -17,7 +17,7 @@ import type { AgeGenderModel } from '../model/api.js';
 import { loadModel, type InferenceChoice } from '../model/index.js';
 import { runtimePreference } from '../model/runtime.js';
 import { analyzeImage, photoReport, PHOTO_MAX_SIDE, reportInPixelsOf, type PhotoReport } from './analyze.js';
-import { DETECTOR_PREFERENCES, loadFaceDetector, type DetectorPreference, type FaceDetector } from './detect.js';
+import { checkDetectorPreference, loadFaceDetector, type DetectorPreference, type FaceDetector } from './detect.js';
 import { decodeInput } from './decode-input.js';
 import { checkShrunkSize } from './quality.js';
 
@@ -79,9 +79,7 @@ function checkPipelineOptions(options: unknown): asserts options is PipelineOpti
   runtimePreference(o);
   checkBooleanOption(o.detect, 'detect');
   checkBooleanOption(o.flipTta, 'flipTta');
-  if (o.detector !== undefined && !DETECTOR_PREFERENCES.includes(o.detector)) {
-    throw new AgeGenderError('INVALID_ARGUMENT', `Expected the detector to be one of ${DETECTOR_PREFERENCES.join(', ')} but received ${JSON.stringify(o.detector)}`, { subject: 'detector' });
-  }
+  if (o.detector !== undefined) checkDetectorPreference(o.detector);
   if (o.maxFaces !== undefined) integerInRange(o.maxFaces, 'maxFaces', 1, 1000);
   if (o.genderThreshold !== undefined) checkGenderThreshold(o.genderThreshold);
 }

@@ -64,11 +64,14 @@ export function stopOnSignal(stop: () => void, proc: SignalProcess = process): (
   return off;
 }
 
-/** A progress callback: a bar on a terminal, a log line every 500 images elsewhere (CI, pipes, tests). */
-export function progressReporter(label: string, log: (line: string) => void): (done: number, total: number) => void {
+/**
+ * A progress callback: a bar on a terminal, a log line every 500 images elsewhere (CI, pipes, tests).
+ * Its `stop()` ends the bar early (before a message is printed on Ctrl-C); at `done === total` it ends by itself.
+ */
+export function progressReporter(label: string, log: (line: string) => void): ((done: number, total: number) => void) & { stop: () => void } {
   const bar = wantsProgressBar() ? createProgressBar(label) : null;
   let lastShown = 0;
-  return (done, total) => {
+  const report = (done: number, total: number): void => {
     if (bar) {
       bar.update(done, total);
       if (done === total) bar.stop();
@@ -77,6 +80,7 @@ export function progressReporter(label: string, log: (line: string) => void): (d
       log(`evaluated ${done}/${total}`);
     }
   };
+  return Object.assign(report, { stop: () => bar?.stop() });
 }
 
 /**

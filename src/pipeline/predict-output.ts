@@ -19,11 +19,11 @@
  *   console.log(`${s.kept} kept, ${s.files} predicted, ${s.failed} failed`);
  */
 import { existsSync } from 'node:fs';
-import { open, readFile, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { writeLinesAtomic } from '../core/atomic.js';
 import { csvLine, parseCsv } from '../core/csv.js';
-import { AgeGenderError, fsErrorReason } from '../core/errors.js';
+import { AgeGenderError } from '../core/errors.js';
+import { partialPathOf, readEarlierResults, refuseUnfinishedRun, startPartial } from '../core/partial-file.js';
 import { checkNotInput, checkOutputFile } from '../core/output-path.js';
 import { oneOf } from '../core/validate.js';
 import { PREDICT_CSV_COLUMNS, PREDICT_CSV_HEADER, predictCsvRows } from './predict-csv.js';
@@ -62,10 +62,7 @@ export interface PredictToFileSummary extends Omit<PredictSummary, 'results'> {
   kept: number;
 }
 
-/** The path rows are written to until the run is complete. */
-export function partialPathOf(out: string): string {
-  return `${out}.partial`;
-}
+export { partialPathOf } from '../core/partial-file.js';
 
 /** What an earlier run left: the lines to keep and the files they answer. */
 interface Earlier {
@@ -118,12 +115,7 @@ function earlierNdjson(text: string): Earlier {
 async function readEarlier(out: string, partial: string, format: ResultFormat): Promise<Earlier> {
   const source = existsSync(partial) ? partial : existsSync(out) ? out : null;
   if (source === null) return { lines: [], done: new Set() };
-  let text: string;
-  try {
-    text = await readFile(source, 'utf8');
-  } catch (error) {
-    throw new AgeGenderError('UNREADABLE_FILE', `cannot read the earlier run's results: ${fsErrorReason(error)}`, { subject: source, cause: error });
-  }
+  const text = await readEarlierResults(source);
   return format === 'csv' ? earlierCsv(text, source, source === partial) : earlierNdjson(text);
 }
 
@@ -151,18 +143,14 @@ export async function predictToFile(inputs: readonly string[], options: PredictT
   const format = resultFormatOf(out, options.format);
   const partial = partialPathOf(out);
   await checkResultsPath(out, inputs);
-  if (!resume && existsSync(partial)) {
-    throw new AgeGenderError('INVALID_ARGUMENT', 'results of a run that did not finish: pass --resume to continue it, or delete this file to start over', { subject: partial });
-  }
+  refuseUnfinishedRun(partial, resume);
   const earlier = resume ? await readEarlier(out, partial, format) : { lines: [], done: new Set<string>() };
   // the kept rows, rewritten whole (atomically), then appended to file by file
-  await writeLinesAtomic(partial, format === 'csv' ? [PREDICT_CSV_HEADER, ...earlier.lines] : earlier.lines);
-  const handle = await open(partial, 'a');
+  const writer = await startPartial(partial, format === 'csv' ? [PREDICT_CSV_HEADER, ...earlier.lines] : earlier.lines);
   let summary: PredictSummary;
   try {
     let total = 0;
     let done = 0;
-    let writing: Promise<unknown> = Promise.resolve();
     summary = await predictFiles(inputs, {
       ...predictOptions,
       keepResults: false, // written as they come: a long run must not hold them all
@@ -173,15 +161,14 @@ export async function predictToFile(inputs: readonly string[], options: PredictT
       },
       onResult: (r) => {
         const text = resultLines(r, format).map((l) => `${l}\n`).join('');
-        writing = writing.then(() => handle.write(text));
+        writer.append(text);
         onProgress?.(++done, total);
         predictOptions.onResult?.(r);
       },
     });
-    await writing;
-    await handle.sync();
+    await writer.finish();
   } finally {
-    await handle.close();
+    await writer.close();
   }
   await rename(partial, out);
   const { files, failed, faces, seconds, imagesPerSecond, runtime } = summary;

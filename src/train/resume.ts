@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import type * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../core/errors.js';
+import { optionDifferences } from '../core/option-differences.js';
 import { checkpointFiles } from '../workspace/layout.js';
 import type { CallbackList } from './callbacks.js';
 import { readCheckpoint, readState, type CheckpointState } from './checkpoint.js';
@@ -38,11 +39,7 @@ export function keyDifferences(checkpointKey: string, key: string): string[] {
       return {};
     }
   };
-  const [was, now] = [parse(checkpointKey), parse(key)];
-  const show = (v: unknown): string => (v === undefined ? '(default)' : JSON.stringify(v));
-  return [...new Set([...Object.keys(was), ...Object.keys(now)])]
-    .filter((name) => JSON.stringify(was[name]) !== JSON.stringify(now[name]))
-    .map((name) => `${name} ${show(was[name])} → ${show(now[name])}`);
+  return optionDifferences(parse(checkpointKey), parse(key));
 }
 
 /** Throws INVALID_ARGUMENT when the checkpoint was made with another resume key (options.ts), naming what differs. */

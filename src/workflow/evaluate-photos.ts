@@ -5,27 +5,34 @@
  * decode → detect → align → predict (or, with `detect: false`, is taken as one chip through the
  * quality gate of `predict --no-detect`: a chip it refuses is a miss); the largest face found is scored. A photo in which no face is found counts as a detection miss; one that cannot be
  * read, decoded or analysed is recorded with its error, left out of detection recall, and the run
- * goes on. Writes `photo-predictions.csv` then `photo-evaluation.json` atomically into `out`.
+ * goes on. Writes `photo-predictions.csv` then `photo-evaluation.json` atomically into `out`. Each
+ * photo's record goes to `photo-records.ndjson.partial` there as soon as it is scored, so a run cut
+ * short (Ctrl-C, kill -9) continues with `resume: true` (photo-partial.ts).
  *
  * @example
  *   const { summary } = await evaluatePhotos({ photos: 'aaf/photos', labels: 'aaf/labels.csv', out: 'runs/aaf' });
  *   console.log(summary.found.share, summary.age.mae, summary.gender.accuracy, summary.ms.median);
  */
-import { readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { AgeGenderError, fsErrorReason, reasonOf } from '../core/errors.js';
 import { checkNotInput, checkOutputFile, checkOutputFolder } from '../core/output-path.js';
+import { refuseUnfinishedRun, startPartial } from '../core/partial-file.js';
 import { photoEvaluationProblem } from '../eval/photo-evaluation-schema.js';
 import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
 
 export type { PhotoEvaluation } from '../eval/photos.js';
+export { photoPartialPath } from './photo-partial.js';
 import { decodeImageWithHeader, firstFrameNoteField, readImageFile } from '../io/decode.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { identityMismatch, modelIdentity, sameNetwork } from '../model/identity.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { ANALYZE_DEFAULTS, analyzeOrNoFaces, PHOTO_MAX_SIDE, type AnalyzedFace } from '../pipeline/analyze.js';
 import type { FaceDetector } from '../pipeline/detect.js';
+import { checkSameRun, keptRecords, modelKey, photoPartialHeader, photoPartialPath, readPhotoPartial, type PhotoInputsKey, type PhotoRunKey } from './photo-partial.js';
 
 export const PHOTO_EVALUATION_FILES = Object.freeze({ result: 'photo-evaluation.json', predictions: 'photo-predictions.csv' });
 
@@ -42,6 +49,14 @@ export interface EvaluatePhotosOptions extends ModelSource {
   detector?: FaceDetector;
   /** Score only this many photos: every k-th label, so ages and genders keep their spread. */
   limit?: number;
+  /**
+   * Continue the run that was cut short in `out` from its records so far (`photo-records.ndjson.partial`):
+   * the photos scored are kept, those that failed are scored again. Refused when that run had other
+   * options (photos, labels, limit, detect, detector, model, gender threshold). Without it, a `.partial`
+   * in `out` is refused rather than written over. No `.partial`: a fresh run.
+   */
+  resume?: boolean;
+  /** Photos done (those kept from the earlier run included) and how many there are; first called before any is scored. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -49,6 +64,8 @@ export interface PhotoEvaluationRun {
   result: PhotoEvaluation;
   records: PhotoRecord[];
   files: { result: string; predictions: string };
+  /** Photos whose records were kept from the run resumed (not scored again). */
+  kept: number;
 }
 
 /** `limit` labels spread evenly over the list (every k-th), or all of them. */
@@ -101,46 +118,84 @@ async function checkPhotoFolder(path: string): Promise<void> {
   if (!isFolder) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a folder of photos but this is a file', { subject: path });
 }
 
-async function readLabels(path: string): Promise<PhotoLabel[]> {
-  let text: string;
+/** The labels file's text; UNREADABLE_FILE, or INVALID_ARGUMENT when it is a folder, naming it. */
+async function readLabelsText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'EISDIR') throw new AgeGenderError('INVALID_ARGUMENT', 'Expected a labels CSV file but this is a folder', { subject: path, cause });
     throw new AgeGenderError('UNREADABLE_FILE', `cannot read the labels file: ${fsErrorReason(cause)}`, { subject: path, cause });
   }
-  return parsePhotoLabels(text, path);
+}
+
+/** Where a run writes, each checked before any work (see {@link evaluatePhotos}). */
+async function checkedOutputs(outDir: string, labelsPath: string): Promise<{ files: PhotoEvaluationRun['files']; partial: string }> {
+  const out = await checkOutputFolder(outDir);
+  const files = { result: join(out, PHOTO_EVALUATION_FILES.result), predictions: join(out, PHOTO_EVALUATION_FILES.predictions) };
+  const partial = photoPartialPath(out);
+  // a folder where a file goes is refused now, not after every photo is scored; so is the labels file
+  // (a photo-predictions.csv from an earlier run has the columns file,age,gender: it can be the labels)
+  for (const file of [files.predictions, files.result, partial]) {
+    await checkOutputFile(file);
+    await checkNotInput(file, labelsPath, 'labels file');
+  }
+  return { files, partial };
+}
+
+/** Scores the labels not in `kept`, appending each record to the `.partial` as it is done; every record, in label order. */
+async function scoreLabels(model: AgeGenderModel, detector: FaceDetector, run: { key: PhotoRunKey; labels: readonly PhotoLabel[]; kept: ReadonlyMap<string, PhotoRecord>; partial: string }, options: EvaluatePhotosOptions): Promise<PhotoRecord[]> {
+  const { key, labels, kept, partial } = run;
+  const writer = await startPartial(partial, [photoPartialHeader(key), ...[...kept.values()].map((r) => JSON.stringify(r))]);
+  const scored = new Map<string, PhotoRecord>();
+  try {
+    options.onProgress?.(kept.size, labels.length);
+    for (const label of labels) {
+      if (kept.has(label.file)) continue;
+      const record = await scorePhoto(model, detector, key.detect, key.photos, label);
+      scored.set(label.file, record);
+      writer.append(`${JSON.stringify(record)}\n`);
+      options.onProgress?.(kept.size + scored.size, labels.length);
+    }
+    await writer.finish();
+  } finally {
+    await writer.close();
+  }
+  return labels.map((label) => kept.get(label.file) ?? scored.get(label.file)!);
 }
 
 /**
- * Scores every labelled photo (or `limit` of them) and writes the result.
+ * Scores every labelled photo (or `limit` of them) and writes the result. The records go to
+ * `<out>/photo-records.ndjson.partial` as each photo is done; with `resume`, a run cut short
+ * continues from it (photo-partial.ts); the `.partial` is removed once the result is written.
  * Errors before any model is loaded: UNREADABLE_FILE / INVALID_ARGUMENT when `photos` is missing or
  * not a folder, UNREADABLE_FILE / INVALID_LABEL for the labels file, INVALID_ARGUMENT when `out` is a
  * file or cannot be written, or holds a folder named as one of the files written, or one of them is
- * the labels file.
+ * the labels file, or when a `.partial` is there and `resume` is not set, or it was made with other
+ * options (checked again once the model is loaded: another model or gender threshold is refused too).
  */
 export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<PhotoEvaluationRun> {
   const photos = resolve(options.photos);
   const labelsPath = resolve(options.labels);
   await checkPhotoFolder(photos);
-  const labels = spreadSubset(await readLabels(labelsPath), options.limit);
-  const out = await checkOutputFolder(options.out);
-  const files = { result: join(out, PHOTO_EVALUATION_FILES.result), predictions: join(out, PHOTO_EVALUATION_FILES.predictions) };
-  // a folder where a file goes is refused now, not after every photo is scored; so is the labels file
-  // (a photo-predictions.csv from an earlier run has the columns file,age,gender: it can be the labels)
-  for (const file of [files.predictions, files.result]) {
-    await checkOutputFile(file);
-    await checkNotInput(file, labelsPath, 'labels file');
-  }
+  const labelsText = await readLabelsText(labelsPath);
+  const labels = spreadSubset(parsePhotoLabels(labelsText, labelsPath), options.limit);
+  const { files, partial } = await checkedOutputs(options.out, labelsPath);
   const detect = options.detect ?? true;
+  const resume = options.resume ?? false;
+  refuseUnfinishedRun(partial, resume);
+  const inputsKey: PhotoInputsKey = { photos, labels: labelsPath, labelsSha256: createHash('sha256').update(labelsText).digest('hex'), limit: options.limit ?? null, detect };
+  const earlier = resume && existsSync(partial) ? await readPhotoPartial(partial) : null;
+  if (earlier) checkSameRun(earlier.run, inputsKey, partial);
   return withModel(options, async (model) => {
     const detector = options.detector ?? (await (await import('../pipeline/detect.js')).loadFaceDetector());
-    const records: PhotoRecord[] = [];
+    let records: PhotoRecord[];
+    let kept = 0;
     try {
-      for (const label of labels) {
-        records.push(await scorePhoto(model, detector, detect, photos, label));
-        options.onProgress?.(records.length, labels.length);
-      }
+      const key: PhotoRunKey = { ...inputsKey, ...modelKey(modelIdentity(model), detector.name) };
+      if (earlier) checkSameRun(earlier.run, key, partial);
+      const keep = keptRecords(earlier, labels);
+      kept = keep.size;
+      records = await scoreLabels(model, detector, { key, labels, kept: keep, partial }, options);
     } finally {
       if (!options.detector) detector.dispose();
     }
@@ -157,7 +212,8 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
     };
     await writeFileAtomic(files.predictions, photoRecordsCsv(records));
     await writeJsonAtomic(files.result, result);
-    return { result, records, files };
+    await rm(partial, { force: true });
+    return { result, records, files, kept };
   });
 }
 

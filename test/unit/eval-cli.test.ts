@@ -69,6 +69,7 @@ test('evaluateWorkspace writes evaluation.json and predictions.csv atomically, s
     const refused = (message: string) => (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === message;
     await assert.rejects(runEvaluate({ ...plain, limit: '5' }, () => undefined), refused('--limit applies only with --photos <dir>, which was not given'));
     await assert.rejects(runEvaluate({ ...plain, labels: 'l.csv', detect: false }, () => undefined), refused('--labels, --no-detect apply only with --photos <dir>, which was not given'));
+    await assert.rejects(runEvaluate({ ...plain, resume: true }, () => undefined), refused('--resume applies only with --photos <dir>, which was not given'));
     await assert.rejects(runEvaluate({ ...plain, detect: true }, () => undefined), /MODEL_INVALID|no-model/, 'the default --detect is not an error');
   } finally {
     await rm(ws, { recursive: true, force: true });

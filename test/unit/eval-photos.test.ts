@@ -2,7 +2,7 @@
 // evaluatePhotos on fixture photos (real detector, fake model) and the CLI's checks of its options.
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { decadeBias, failedPhotoLines, formatPhotoSummary, maeWithoutDecadeBias,
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
 import { photoShiftHtml } from '../../src/report/model-card.js';
 import { checkPhotoEvaluationModel, evaluatePhotos, readPhotoEvaluation, spreadSubset } from '../../src/workflow/evaluate-photos.js';
+import { photoPartialPath } from '../../src/workflow/photo-partial.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
 
 const PHOTOS = fileURLToPath(new URL('../fixtures/photos/', import.meta.url));
@@ -345,6 +346,90 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(exitCode, 1);
     assert.ok(logged.includes('failed: empty.jpg (' + records[2]!.error + ')'), logged.join('\n'));
     assert.ok(existsSync(join(dir, 'cli-out', 'photo-evaluation.json')));
+  });
+
+  describe('resume', () => {
+    // a run cut short after `after` photos: onProgress throws, as a Ctrl-C would end it
+    const cutShort = (after: number) => (done: number): void => {
+      if (done === after) throw new Error('interrupted');
+    };
+    const withoutMs = (r: PhotoRecord): Omit<PhotoRecord, 'ms'> => {
+      const { ms: _ms, ...rest } = r;
+      return rest;
+    };
+    const csvWithoutMs = (text: string): string[] => text.trim().split('\n').map((line) => line.split(',').filter((_, i) => i !== 9).join(','));
+    const partialLines = async (path: string): Promise<Array<Record<string, unknown>>> => (await readFile(path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    let photos: string;
+    let labels: string;
+    before(async () => {
+      photos = join(dir, 'resume-photos');
+      await mkdir(photos);
+      for (const f of ['three-faces.jpg', 'no-face.jpg', 'chip-35-male.jpg']) await copyFile(join(PHOTOS, f), join(photos, f));
+      labels = join(dir, 'resume.csv');
+      // late.jpg is missing when the first run reaches it: a failure, scored again by the resumed run
+      await writeFile(labels, 'file,age,gender\nthree-faces.jpg,24,male\nlate.jpg,35,male\nno-face.jpg,30,female\nchip-35-male.jpg,35,male\n');
+    });
+
+    it('a run cut short continues from its records: those scored kept, a failed one scored again, the figures those of an uninterrupted run', async () => {
+      const out = join(dir, 'resumed');
+      const partial = photoPartialPath(out);
+      await assert.rejects(evaluatePhotos({ photos, labels, out, model: fakeModel(), detector, onProgress: cutShort(2) }), /interrupted/);
+      assert.ok(existsSync(partial), 'the records so far are kept');
+      assert.ok(!existsSync(join(out, 'photo-evaluation.json')) && !existsSync(join(out, 'photo-predictions.csv')), 'no result of a run cut short');
+      const [header, ...earlier] = await partialLines(partial);
+      assert.equal((header!['run'] as Record<string, unknown>)['detector'], detector.name);
+      assert.deepEqual(earlier.map((r) => [r['file'], r['error'] === null]), [['three-faces.jpg', true], ['late.jpg', false]]);
+      // a kill -9 in the middle of a write: the line cut short is dropped
+      await appendFile(partial, '{"file":"no-face.jpg","age":30,"gen');
+      await copyFile(join(PHOTOS, 'chip-35-male.jpg'), join(photos, 'late.jpg'));
+
+      const whole = await evaluatePhotos({ photos, labels, out: join(dir, 'uninterrupted'), model: fakeModel(), detector });
+      const progress: Array<[number, number]> = [];
+      const model = fakeModel();
+      const resumed = await evaluatePhotos({ photos, labels, out, model, detector, resume: true, onProgress: (done, total) => void progress.push([done, total]) });
+      assert.equal(resumed.kept, 1, 'three-faces.jpg kept; late.jpg, which failed, scored again');
+      assert.deepEqual(progress, [[1, 4], [2, 4], [3, 4], [4, 4]], 'progress counts the photos kept');
+      assert.equal(model.seen.length, 2, 'three photos scored now (late.jpg, chip-35-male.jpg one chip each; no-face.jpg none), three-faces.jpg not again');
+      assert.equal(resumed.records[0]!.ms, earlier[0]!['ms'], 'the kept record as it was written');
+      assert.deepEqual(resumed.records.map(withoutMs), whole.records.map(withoutMs));
+      assert.equal(resumed.records[1]!.error, null);
+      const { ms: _a, ...resumedFigures } = resumed.result.summary;
+      const { ms: _b, ...wholeFigures } = whole.result.summary;
+      assert.deepEqual(resumedFigures, wholeFigures);
+      assert.equal(resumed.result.summary.photos, 4);
+      assert.deepEqual(csvWithoutMs(await readFile(resumed.files.predictions, 'utf8')), csvWithoutMs(await readFile(whole.files.predictions, 'utf8')));
+      const stored = JSON.parse(await readFile(resumed.files.result, 'utf8')) as typeof resumed.result;
+      assert.deepEqual(stored.summary, resumed.result.summary);
+      assert.ok(!existsSync(partial), 'the .partial is removed once the result is written');
+      assert.ok(!existsSync(photoPartialPath(join(dir, 'uninterrupted'))));
+      await rm(join(photos, 'late.jpg'));
+    });
+
+    it('a .partial is not written over without resume; a resume with other options, or of a file that is not one, is refused naming it and what differs', async () => {
+      const out = join(dir, 'refused');
+      const partial = photoPartialPath(out);
+      await assert.rejects(evaluatePhotos({ photos, labels, out, model: fakeModel(), detector, onProgress: cutShort(1) }), /interrupted/);
+      const before = await readFile(partial, 'utf8');
+      const refused = (message: string) => (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.subject === partial && e.message === `${partial}: ${message}`;
+      await assert.rejects(evaluatePhotos({ photos, labels, out, model: fakeModel(), detector }), refused('results of a run that did not finish: pass --resume to continue it, or delete this file to start over'));
+      const otherOptions = (what: string) => refused(`the records so far were made with other options: ${what}; rerun with that run's options to continue it, or delete this file to start over`);
+      await assert.rejects(evaluatePhotos({ photos, labels, out, model: fakeModel(), detector, resume: true, limit: 2 }), otherOptions('limit null → 2'));
+      await assert.rejects(evaluatePhotos({ photos, labels, out, model: fakeModel(), detector, resume: true, detect: false }), otherOptions('detect true → false'));
+      await assert.rejects(evaluatePhotos({ photos, labels, out, model: fakeModel({ genderThreshold: 0.6 }), detector, resume: true }), otherOptions('genderThreshold 0.5 → 0.6'));
+      const other = { ...fakeModel(), metadata: { ...fakeModel().metadata, name: 'other' } };
+      await assert.rejects(evaluatePhotos({ photos, labels, out, model: other, detector, resume: true }), otherOptions('model "fake" → "other"'));
+      const moreLabels = join(dir, 'resume-more.csv');
+      await writeFile(moreLabels, `${await readFile(labels, 'utf8')}extra.jpg,50,female\n`);
+      await assert.rejects(evaluatePhotos({ photos, labels: moreLabels, out, model: fakeModel(), detector, resume: true }), (e: unknown) => e instanceof AgeGenderError && e.subject === partial && /other options: labels "[^"]+resume\.csv" → "[^"]+resume-more\.csv", labelsSha256 "[0-9a-f]{64}" → "[0-9a-f]{64}"/.test(e.message));
+      assert.equal(await readFile(partial, 'utf8'), before, 'the .partial left as it was');
+      await writeFile(partial, 'file,age\nx.jpg,3\n');
+      await assert.rejects(evaluatePhotos({ photos, labels, out, model: fakeModel(), detector, resume: true }), refused('Expected the records so far of agegender evaluate --photos but the first line does not say so; delete it or choose another --out'));
+      // resume with no .partial: a fresh run
+      await rm(partial);
+      const fresh = await evaluatePhotos({ photos, labels, out, model: fakeModel(), detector, resume: true, limit: 1 });
+      assert.equal(fresh.kept, 0);
+      assert.equal(fresh.records.length, 1);
+    });
   });
 
   it('the CLI asks for --labels and --out with --photos, and names an unreadable labels file', async () => {

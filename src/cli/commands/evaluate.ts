@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AgeGenderError } from '../../core/errors.js';
 import { SPLITS } from '../../core/types.js';
@@ -6,10 +8,12 @@ import { EVALUATE_DEFAULTS, type EvaluationResult } from '../../eval/evaluate.js
 import { formatEvaluation, writtenEvaluation } from '../../eval/format.js';
 import { failedPhotoLines, formatPhotoSummary, type PhotoEvaluationSummary } from '../../eval/photos.js';
 import { evaluateWorkspace } from '../../workflow/evaluate.js';
-import { evaluatePhotos } from '../../workflow/evaluate-photos.js';
+import { evaluatePhotos, type PhotoEvaluationRun } from '../../workflow/evaluate-photos.js';
+import { PHOTO_RECORDS_FILE, photoPartialPath } from '../../workflow/photo-partial.js';
 import { WORKSPACE_FILES } from '../../workspace/layout.js';
 import { GENDER_THRESHOLD_HELP, parseGenderThreshold } from '../inference-options.js';
 import { progressReporter } from '../progress.js';
+import { exitBySignal } from '../signal-exit.js';
 import { addModelSplitOptions } from '../split-options.js';
 
 export interface EvaluateCommandOptions {
@@ -24,6 +28,7 @@ export interface EvaluateCommandOptions {
   labels?: string;
   limit?: string;
   detect?: boolean;
+  resume?: boolean;
   genderThreshold?: string;
 }
 
@@ -37,18 +42,45 @@ function thresholdLoad(opts: EvaluateCommandOptions): { load?: { genderThreshold
 export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line: string) => void = console.log): Promise<PhotoEvaluationSummary> {
   if (opts.labels === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --labels <csv> with --photos but received none');
   if (opts.out === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --out <dir> with --photos (where the result is written) but received none');
-  const { result, records, files } = await evaluatePhotos({
-    photos: opts.photos!,
-    labels: opts.labels,
-    out: opts.out,
-    detect: opts.detect ?? true,
-    ...(opts.limit === undefined ? {} : { limit: parseNumberOption(opts.limit, '--limit', 1, 10_000_000, true) }),
-    ...(opts.model === undefined ? {} : { modelDir: opts.model }),
-    ...thresholdLoad(opts),
-    onProgress: progressReporter('evaluate', log),
-  });
+  const partial = photoPartialPath(resolve(opts.out));
+  let started = false;
+  const progress = progressReporter('evaluate', log);
+  const hint = (): void => {
+    progress.stop();
+    if (started && existsSync(partial)) log(`records so far are in ${partial}: run the same command with --resume to continue`);
+  };
+  // Ctrl-C or a kill: say where the records so far are, then end as the signal would have
+  const onSignal = (signal: NodeJS.Signals): void => {
+    hint();
+    exitBySignal(signal);
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  let run: PhotoEvaluationRun;
+  try {
+    run = await evaluatePhotos({
+      photos: opts.photos!,
+      labels: opts.labels,
+      out: opts.out,
+      detect: opts.detect ?? true,
+      resume: opts.resume ?? false,
+      ...(opts.limit === undefined ? {} : { limit: parseNumberOption(opts.limit, '--limit', 1, 10_000_000, true) }),
+      ...(opts.model === undefined ? {} : { modelDir: opts.model }),
+      ...thresholdLoad(opts),
+      onProgress: (done, total) => {
+        started = true;
+        progress(done, total);
+      },
+    });
+  } catch (error) {
+    hint();
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+  const { result, records, files, kept } = run;
   const { genderThreshold, flipTta } = result.modelIdentity!;
   log(`model ${result.model}: gender threshold ${genderThreshold}${flipTta === null ? '' : `, flip TTA ${flipTta ? 'on' : 'off'}`}`);
+  if (kept > 0) log(`${kept} of ${records.length} photos kept from the run resumed, ${records.length - kept} scored now`);
   for (const line of [...formatPhotoSummary(result.summary), ...failedPhotoLines(records)]) log(line);
   log(writtenEvaluation(files));
   return result.summary;
@@ -56,7 +88,7 @@ export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line
 
 /** The photo-only options given (they mean nothing without --photos). */
 function photoOnlyOptions(opts: EvaluateCommandOptions): string[] {
-  return [opts.labels === undefined ? null : '--labels', opts.limit === undefined ? null : '--limit', opts.detect === false ? '--no-detect' : null].filter((o): o is string => o !== null);
+  return [opts.labels === undefined ? null : '--labels', opts.limit === undefined ? null : '--limit', opts.detect === false ? '--no-detect' : null, opts.resume ? '--resume' : null].filter((o): o is string => o !== null);
 }
 
 /** Options of a workspace evaluation, by commander's attribute name: they mean nothing with --photos. */
@@ -98,6 +130,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--labels <csv>', 'with --photos: labels CSV with the columns file,age,gender (one labelled face per photo)')
     .option('--limit <n>', 'with --photos: score only n photos, spread evenly over the labels')
     .option('--no-detect', 'with --photos: take each photo as one aligned chip (no face detection; the quality gate of predict --no-detect still runs)')
+    .option('--resume', `with --photos: continue a run that was cut short from the records so far (<out>/${PHOTO_RECORDS_FILE}.partial); photos that failed are scored again; refused when that run had other options`)
     .option('--batch-size <n>', 'images per forward pass', String(EVALUATE_DEFAULTS.batchSize))
     .option('--replicates <n>', 'bootstrap resamples for the 95% intervals', String(EVALUATE_DEFAULTS.replicates))
     .option('--seed <n>', 'bootstrap seed', String(EVALUATE_DEFAULTS.seed))

@@ -13,7 +13,8 @@
 //
 // Results: a markdown table on stdout, and <out>/<model>/photo-evaluation.json + photo-predictions.csv,
 // <out>/summary.json.
-import { mkdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -34,6 +35,7 @@ import {
   type PhotoRecord,
 } from 'agegender';
 import { oneOf, writeFileAtomic } from 'agegender/core';
+import { photoPartialPath } from 'agegender/workflow';
 import { benchOptions, countOption, existingPath } from './args.js';
 
 const usage = `Usage: npm run bench:photos -- [options]
@@ -110,6 +112,12 @@ if (wanted.has('ours')) {
   const model = await loadModel(values.model, { threads: 1 });
   const detector = await loadFaceDetector();
   try {
+    // a bench run is timed whole: the records of one cut short are not resumed
+    const partial = photoPartialPath(join(out, 'ours'));
+    if (existsSync(partial)) {
+      console.error(`discarding ${partial}, the records of a bench run cut short`);
+      await rm(partial);
+    }
     const before = load();
     const { result, records } = await evaluatePhotos({
       model,

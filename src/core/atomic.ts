@@ -71,7 +71,7 @@ export async function replaceDirAtomic(dir: string, build: (tempDir: string) => 
 }
 
 /** True while process `pid` runs (signal 0 probes it; EPERM: it runs as another user). */
-function isRunning(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -17,6 +17,8 @@ export const ERROR_CODES = Object.freeze([
   'QUEUE_UNFINISHED',
   'JOB_FAILED',
   'TIMEOUT',
+  /** Another run holds the lock of the output folder (core/folder-lock.ts). */
+  'OUTPUT_IN_USE',
 ] as const);
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

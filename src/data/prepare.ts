@@ -1,6 +1,7 @@
 import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { AgeGenderError, fsErrorReason } from '../core/errors.js';
+import { withFolderLock } from '../core/folder-lock.js';
 import { checkOutputFolder } from '../core/output-path.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { TaskPool } from '../core/limit.js';
@@ -15,7 +16,7 @@ import { parseUtkName } from './labels.js';
 import { IMAGE_EXTENSIONS, enumerateInputs, readZipEntries, splitZipSource, type SourceProblem } from './sources.js';
 import { assignSplits, checkSplitFractions, crossSplitNearPairs, type SplitResult } from './split.js';
 import { summarize, type PrepareSummary } from './summary.js';
-import { WORKSPACE_FILES, workspacePaths } from '../workspace/layout.js';
+import { WORKSPACE_FILES, workspacePaths, type WorkspacePaths } from '../workspace/layout.js';
 import { writeManifest } from '../workspace/manifest.js';
 import { readSummary, writeSummary } from '../workspace/summary.js';
 
@@ -268,11 +269,18 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   const paths = workspacePaths(options.workspace);
   const workspace = paths.root;
   const s = settingsOf(options);
-  const progress = options.onProgress ?? (() => {});
   const started = Date.now();
   await checkInputsExist(options.inputs);
   await checkWorkspaceApartFromInputs(options.inputs, workspace);
   await checkOutputFolder(options.workspace);
+  // one run at a time per workspace: a second would mix its manifest, summary and split folders with this one's
+  return withFolderLock(workspace, 'agegender prepare', () => prepareInto(options, paths, s, started));
+}
+
+/** {@link prepare} once the inputs and the workspace are checked and the workspace locked. */
+async function prepareInto(options: PrepareOptions, paths: WorkspacePaths, s: PrepareSettings, started: number): Promise<PrepareSummary> {
+  const workspace = paths.root;
+  const progress = options.onProgress ?? (() => {});
   const earlier = await readSummary(workspace); // before this run writes anything
   const cache = await HashCache.load(paths.hashCache);
   const fingerprinted = await fingerprintInputs(options.inputs, cache, paths.hashCache, s, progress);

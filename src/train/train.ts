@@ -26,6 +26,7 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { removeStaleTempDirs, replaceDirAtomic } from '../core/atomic.js';
 import { AgeGenderError } from '../core/errors.js';
+import { lockFolder } from '../core/folder-lock.js';
 import { checkOutputFolder } from '../core/output-path.js';
 import { initBackend } from '../model/backend.js';
 import { checkpointFiles, workspacePaths } from '../workspace/layout.js';
@@ -36,7 +37,7 @@ import { prepareFeatures } from './features.js';
 import { Learner } from './learner.js';
 import { labelTable } from './losses.js';
 import { trainingMetadata } from './metadata.js';
-import { resolveOptions, resumeKey, type TrainOptions, type TrainResult } from './options.js';
+import { resolveOptions, resumeKey, type TrainConfig, type TrainOptions, type TrainResult } from './options.js';
 import { startProgress } from './progress.js';
 import { checkReplaceable, checkTrainOut } from './out-folder.js';
 import { checkResumable, openCheckpoints, restoreCheckpoint } from './resume.js';
@@ -54,6 +55,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const workspace = workspacePaths(o.workspace);
   checkTrainOut(o.out, workspace.root); // before any work: not the shipped model, not over the workspace
   const out = await checkOutputFolder(o.out); // INVALID_ARGUMENT naming --out
+  // one run at a time per --out: a second would interleave its checkpoints and results with this one's
+  const lock = await lockFolder(out, 'agegender train');
+  if (lock.tookOver) log(`took over ${lock.path}, left by process ${lock.tookOver.pid} (started ${lock.tookOver.startedAt}), which no longer runs`);
+  try {
+    return await trainInto(out, o, options, { workspace, log, t0 });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** {@link train} once `out` is checked and locked. */
+async function trainInto(out: string, o: TrainConfig, options: TrainOptions, run: { workspace: ReturnType<typeof workspacePaths>; log: (line: string) => void; t0: number }): Promise<TrainResult> {
+  const { workspace, log, t0 } = run;
   checkReplaceable(out); // the folder is replaced as a whole: nothing else in it to lose
   for (const stale of await removeStaleTempDirs(out)) log(`removed ${stale}, left by a run killed while saving`);
   const cacheDir = resolve(o.cacheDir ?? workspace.featureCache);

@@ -10,7 +10,7 @@
  *   refuseUnfinishedRun(partialPathOf(out), resume);
  *   const writer = await startPartial(partialPathOf(out), [header, ...kept]);
  *   try {
- *     for (const r of results) writer.append(`${JSON.stringify(r)}\n`);
+ *     for await (const r of results) await writer.append(`${JSON.stringify(r)}\n`);
  *     await writer.finish();
  *   } finally {
  *     await writer.close();
@@ -44,8 +44,12 @@ export async function readEarlierResults(path: string): Promise<string> {
 
 /** Appends to a `.partial` in order; see {@link startPartial}. */
 export interface PartialWriter {
-  /** Queues `text` (whole lines, each ending in `\n`) to be appended in one write. */
-  append(text: string): void;
+  /**
+   * Queues `text` (whole lines, each ending in `\n`) to be appended in one write, after those queued
+   * before. The promise settles when it is written; a caller producing results one at a time awaits
+   * it (so the file keeps up with the work), one producing them concurrently may leave it to `finish()`.
+   */
+  append(text: string): Promise<void>;
   /** Waits for every queued write and flushes the file to disk; throws the first write's error. */
   finish(): Promise<void>;
   /** Waits for the queued writes (their errors aside) and closes the file; call it in a `finally`. */
@@ -56,10 +60,12 @@ export interface PartialWriter {
 export async function startPartial(partial: string, lines: Iterable<string>): Promise<PartialWriter> {
   await writeLinesAtomic(partial, lines);
   const handle = await open(partial, 'a');
-  let writing: Promise<unknown> = Promise.resolve();
+  let writing: Promise<void> = Promise.resolve();
   return {
     append(text) {
-      writing = writing.then(() => handle.write(text));
+      writing = writing.then(async () => void (await handle.write(text)));
+      writing.catch(() => undefined); // a failed write is thrown by finish() (or to whoever awaits it), never left unhandled
+      return writing;
     },
     async finish() {
       await writing;

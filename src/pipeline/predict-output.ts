@@ -161,7 +161,7 @@ export async function predictToFile(inputs: readonly string[], options: PredictT
       },
       onResult: (r) => {
         const text = resultLines(r, format).map((l) => `${l}\n`).join('');
-        writer.append(text);
+        void writer.append(text); // in order; awaited by finish()
         onProgress?.(++done, total);
         predictOptions.onResult?.(r);
       },

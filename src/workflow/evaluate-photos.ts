@@ -153,7 +153,7 @@ async function scoreLabels(model: AgeGenderModel, detector: FaceDetector, run: {
       if (kept.has(label.file)) continue;
       const record = await scorePhoto(model, detector, key.detect, key.photos, label);
       scored.set(label.file, record);
-      writer.append(`${JSON.stringify(record)}\n`);
+      await writer.append(`${JSON.stringify(record)}\n`); // written before the next photo is scored: a kill loses at most the photo in hand
       options.onProgress?.(kept.size + scored.size, labels.length);
     }
     await writer.finish();

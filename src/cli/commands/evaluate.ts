@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AgeGenderError } from '../../core/errors.js';
@@ -8,12 +7,12 @@ import { EVALUATE_DEFAULTS, type EvaluationResult } from '../../eval/evaluate.js
 import { formatEvaluation, writtenEvaluation } from '../../eval/format.js';
 import { failedPhotoLines, formatPhotoSummary, type PhotoEvaluationSummary } from '../../eval/photos.js';
 import { evaluateWorkspace } from '../../workflow/evaluate.js';
-import { evaluatePhotos, type PhotoEvaluationRun } from '../../workflow/evaluate-photos.js';
+import { evaluatePhotos } from '../../workflow/evaluate-photos.js';
 import { PHOTO_RECORDS_FILE, photoPartialPath } from '../../workflow/photo-partial.js';
 import { WORKSPACE_FILES } from '../../workspace/layout.js';
 import { GENDER_THRESHOLD_HELP, parseGenderThreshold } from '../inference-options.js';
 import { progressReporter } from '../progress.js';
-import { exitBySignal } from '../signal-exit.js';
+import { withResumeHint } from '../resume-hint.js';
 import { addModelSplitOptions } from '../split-options.js';
 
 export interface EvaluateCommandOptions {
@@ -40,43 +39,26 @@ function thresholdLoad(opts: EvaluateCommandOptions): { load?: { genderThreshold
 
 /** `--photos <dir> --labels <csv> --out <dir>`: the photo path scored on labelled photos; exported for tests. */
 export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line: string) => void = console.log): Promise<PhotoEvaluationSummary> {
-  if (opts.labels === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --labels <csv> with --photos but received none');
-  if (opts.out === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --out <dir> with --photos (where the result is written) but received none');
-  const partial = photoPartialPath(resolve(opts.out));
-  let started = false;
+  const { labels, out } = opts;
+  if (labels === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --labels <csv> with --photos but received none');
+  if (out === undefined) throw new AgeGenderError('INVALID_ARGUMENT', 'Expected --out <dir> with --photos (where the result is written) but received none');
   const progress = progressReporter('evaluate', log);
-  const hint = (): void => {
-    progress.stop();
-    if (started && existsSync(partial)) log(`records so far are in ${partial}: run the same command with --resume to continue`);
-  };
-  // Ctrl-C or a kill: say where the records so far are, then end as the signal would have
-  const onSignal = (signal: NodeJS.Signals): void => {
-    hint();
-    exitBySignal(signal);
-  };
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  let run: PhotoEvaluationRun;
-  try {
-    run = await evaluatePhotos({
+  const run = await withResumeHint({ partial: photoPartialPath(resolve(out)), log, stop: () => progress.stop() }, (started) =>
+    evaluatePhotos({
       photos: opts.photos!,
-      labels: opts.labels,
-      out: opts.out,
+      labels,
+      out,
       detect: opts.detect ?? true,
       resume: opts.resume ?? false,
       ...(opts.limit === undefined ? {} : { limit: parseNumberOption(opts.limit, '--limit', 1, 10_000_000, true) }),
       ...(opts.model === undefined ? {} : { modelDir: opts.model }),
       ...thresholdLoad(opts),
       onProgress: (done, total) => {
-        started = true;
+        started();
         progress(done, total);
       },
-    });
-  } catch (error) {
-    hint();
-    throw error;
-  } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  }
+    }),
+  );
   const { result, records, files, kept } = run;
   const { genderThreshold, flipTta } = result.modelIdentity!;
   log(`model ${result.model}: gender threshold ${genderThreshold}${flipTta === null ? '' : `, flip TTA ${flipTta ? 'on' : 'off'}`}`);

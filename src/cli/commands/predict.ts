@@ -9,7 +9,6 @@
  * few notes are also said on stderr, before the summary. The exit code is 1 when any file
  * failed, 0 otherwise.
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AgeGenderError } from '../../core/errors.js';
 import { parseNumberOption } from '../../core/validate.js';
@@ -17,7 +16,7 @@ import { SUPPORTED_FORMATS } from '../../io/decode.js';
 import { PREDICT_CSV_HEADER, predictCsvRows } from '../../pipeline/predict-csv.js';
 import { partialPathOf, predictToFile, resultFormatOf, type PredictToFileOptions, type PredictToFileSummary } from '../../pipeline/predict-output.js';
 import { createProgressBar, wantsProgressBar, type ProgressBar } from '../progress.js';
-import { exitBySignal } from '../signal-exit.js';
+import { withResumeHint } from '../resume-hint.js';
 import { DEFAULT_MAX_FACES, DETECTOR_PREFERENCES, type DetectorPreference } from '../../pipeline/detector-names.js';
 import { predictFiles, type PredictFileResult, type PredictFilesOptions, type PredictSummary } from '../../pipeline/predict-files.js';
 import { addInferenceOptions, inferenceChoice, type InferenceCliOptions } from '../inference-options.js';
@@ -115,19 +114,7 @@ export async function runPredictToFile(inputs: readonly string[], options: Predi
   if (format === 'csv' && fileFormat !== 'csv') throw new AgeGenderError('INVALID_ARGUMENT', `--csv, but --out ${outFile} names an NDJSON file; the format comes from the extension`);
   const bar = progressOf(progress ?? wantsProgressBar());
   const notes = noteCollector(log);
-  const partial = partialPathOf(outFile);
-  let started = false;
-  const hint = (): void => {
-    bar.stop();
-    if (started && existsSync(partial)) log(`results so far are in ${partial}: run the same command with --resume to continue`);
-  };
-  // Ctrl-C or a kill: say where the results so far are, then end as the signal would have
-  const onSignal = (signal: NodeJS.Signals): void => {
-    hint();
-    exitBySignal(signal);
-  };
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  try {
+  return withResumeHint({ partial: partialPathOf(outFile), log, stop: () => bar.stop() }, async (started) => {
     const s = await predictToFile(inputs, {
       ...predictOptions,
       out: outFile,
@@ -136,7 +123,7 @@ export async function runPredictToFile(inputs: readonly string[], options: Predi
         predictOptions.onResult?.(res);
       },
       onProgress: (done, total) => {
-        started = true;
+        started();
         bar.update(done, total);
       },
     });
@@ -145,12 +132,7 @@ export async function runPredictToFile(inputs: readonly string[], options: Predi
     const kept = s.kept > 0 ? ` (${s.kept} more kept from the earlier run)` : '';
     log(`${summaryLine(s, kept)} → ${s.out}`);
     return s;
-  } catch (error) {
-    hint();
-    throw error;
-  } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  }
+  });
 }
 
 export async function runPredict(inputs: readonly string[], options: PredictOptions = {}): Promise<PredictSummary> {

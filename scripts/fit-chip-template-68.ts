@@ -1,58 +1,69 @@
-// Fits the 68-point chip template (src/pipeline/align-dlib.ts) on UTKFace chips of a prepared
-// workspace's train split and writes models/detector/chip-template-68.json: dlib's mean face at
-// padding 0.2 (get_face_chip's default), moved by the mean least-squares similarity between it and
-// face-api's landmarks 17–67 on the chips (read inside YuNet's box, as on the photo path's
-// refinement pass). Scored on the val split: RMS error of the chip frame at its corners, pixels.
+// Fits the 68-point chip template (src/pipeline/align-dlib.ts) and writes
+// models/detector/chip-template-68.json. UTKFace's chips are dlib `get_face_chip` crops (padding
+// 0.2): a least-squares similarity of dlib's landmarks 17–67 to dlib's mean face. The photo path reads
+// face-api's landmarks instead, on its first (five-point) chip, so the template is fitted where it is
+// used: on photos made from the workspace's train chips by a known similarity (scripts/chip-photos.ts),
+// where the right chip → photo map is known.
+//  - points: the landmarks carried back into the chip's frame by the true map, averaged;
+//  - correction: ridge regression (no intercept) from the face's shape after the fit (102 numbers no
+//    similarity changes) to the fit's error (a − 1, b, tx, ty), with λ chosen on photos made from val
+//    chips: face-api's landmarks and dlib's differ in a way that follows the face's shape.
+// Scored on the val photos: RMS error of the chip's frame at its corners, pixels of the 200-px chip,
+// for the first (five-point) chip, the plain fit and the corrected fit.
 //   node --conditions=agegender-source --import tsx scripts/fit-chip-template-68.ts <workspace> [--train 3000] [--val 1000] [--out file]
 import { rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { applySimilarity, chipTemplate, dlibMeanFace, DLIB_FIRST_LANDMARK, fitSimilarity, loadFaceDetector, loadImageInput, loadLandmarks68, readManifest, rowsOfSplit, spreadSubset, type Similarity } from 'agegender';
+import { applySimilarity, dlibChipToImage, DLIB_FIRST_LANDMARK, dlibMeanFace, fitSimilarity, invertSimilarity, loadFaceDetector, loadLandmarks68, readManifest, rowsOfSplit, spreadSubset, type DlibTemplate } from 'agegender';
+import { chipPhotoSamples, cornerError, ridge, shapeAndError, type ChipPhotoSample, type Point } from './chip-photos.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { train: { type: 'string', default: '3000' }, val: { type: 'string', default: '1000' }, padding: { type: 'string', default: '0.2' }, out: { type: 'string', default: 'models/detector/chip-template-68.json' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { train: { type: 'string', default: '3000' }, val: { type: 'string', default: '1000' }, out: { type: 'string', default: 'models/detector/chip-template-68.json' } } });
+const SEEDS = { train: 5, val: 17 };
+const LAMBDAS = [0.001, 0.01, 0.1, 1];
 const manifest = await readManifest(positionals[0] ?? 'workspace/utk');
-const size = 200;
-const yunet = await loadFaceDetector({ detector: 'yunet' });
+const detector = await loadFaceDetector({ detector: 'yunet' });
 const net = await loadLandmarks68();
-type Pts = Array<{ x: number; y: number }>;
-async function landmarks(split: 'train' | 'val', n: number): Promise<Array<{ five: Pts; all: Pts }>> {
-  const out: Array<{ five: Pts; all: Pts }> = [];
-  for (const [i, row] of spreadSubset(rowsOfSplit(manifest, split), n).entries()) {
-    const image = await loadImageInput(row.source);
-    if (image.width !== size || image.height !== size) continue;
-    const faces = await yunet.detect(image);
-    if (faces.length !== 1 || !faces[0]!.landmarks) continue;
-    const all = await net.locate(image, faces[0]!.box);
-    if (all) out.push({ five: faces[0]!.landmarks!, all: all.slice(DLIB_FIRST_LANDMARK) });
-    if ((i + 1) % 500 === 0) console.error(`${split}: ${i + 1}/${n}`);
-  }
-  return out;
-}
-const train = await landmarks('train', Number(values.train));
-const val = await landmarks('val', Number(values.val));
-yunet.dispose();
+const samples = async (split: 'train' | 'val', n: number): Promise<ChipPhotoSample[]> =>
+  chipPhotoSamples(spreadSubset(rowsOfSplit(manifest, split), n).map((r) => r.source), SEEDS[split], detector, net, (i) => { if (i > 0 && i % 250 === 0) console.error(`${split}: ${i}/${n}`); });
+const train = await samples('train', Number(values.train));
+const val = await samples('val', Number(values.val));
+detector.dispose();
 net.dispose();
-const dlib = dlibMeanFace(size, Number(values.padding));
-const fits = train.map((s) => fitSimilarity(dlib, s.all));
+
+const size = 200;
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const offset: Similarity = { a: mean(fits.map((f) => f.a)), b: mean(fits.map((f) => f.b)), tx: mean(fits.map((f) => f.tx)), ty: mean(fits.map((f) => f.ty)) };
-const points = dlib.map((p) => applySimilarity(offset, p));
-const corners = [{ x: 0, y: 0 }, { x: size - 1, y: 0 }, { x: 0, y: size - 1 }, { x: size - 1, y: size - 1 }];
-const cornerError = (s: Similarity): number => Math.sqrt(corners.reduce((acc, c) => { const q = applySimilarity(s, c); return acc + (q.x - c.x) ** 2 + (q.y - c.y) ** 2; }, 0) / corners.length);
-const five = chipTemplate().points;
+const points: Point[] = train[0]!.points.map((_, i) => {
+  const back = train.map((s) => applySimilarity(invertSimilarity(s.truth), s.points[i]!));
+  return { x: mean(back.map((q) => q.x)), y: mean(back.map((q) => q.y)) };
+});
+const rows = train.map((s) => shapeAndError(points, s, fitSimilarity(points, s.points)));
+const full = (s: ChipPhotoSample): Point[] => [...new Array<Point>(DLIB_FIRST_LANDMARK).fill({ x: 0, y: 0 }), ...s.points];
+const error = (t: DlibTemplate, set: ChipPhotoSample[]): number => mean(set.map((s) => cornerError(dlibChipToImage(t, full(s), size), s.truth)));
 const r2 = (v: number): number => Math.round(v * 100) / 100;
-const score = (set: typeof train) => ({ chips: set.length, cornerErrorPx: r2(mean(set.map((s) => cornerError(fitSimilarity(points, s.all))))), fivePointCornerErrorPx: r2(mean(set.map((s) => cornerError(fitSimilarity(five, s.five))))) });
+const candidates = LAMBDAS.map((lambda) => {
+  const correction = ridge(rows.map((r) => r.x), rows.map((r) => r.y), lambda).map((row) => row.map((v) => Number(v.toPrecision(6))));
+  return { lambda, correction, valErrorPx: error({ size, points, correction }, val) };
+});
+const chosen = candidates.reduce((b, c) => (c.valErrorPx < b.valErrorPx ? c : b));
+const score = (set: ChipPhotoSample[]) => ({
+  photos: set.length,
+  cornerErrorPx: r2(error({ size, points, correction: chosen.correction }, set)),
+  uncorrectedCornerErrorPx: r2(error({ size, points }, set)),
+  firstChipCornerErrorPx: r2(mean(set.map((s) => cornerError({ a: 1, b: 0, tx: 0, ty: 0 }, s.truth)))),
+});
+const dlib = dlibMeanFace(size, 0.2);
 const result = {
   size,
-  padding: Number(values.padding),
-  names: `iBUG landmarks ${DLIB_FIRST_LANDMARK}–67 (face-api face_landmark_68)`,
-  points: points.map((p) => [r2(p.x), r2(p.y)]),
-  offset: { scale: Number(Math.hypot(offset.a, offset.b).toFixed(4)), degrees: Number(((Math.atan2(offset.b, offset.a) * 180) / Math.PI).toFixed(3)), tx: r2(offset.tx), ty: r2(offset.ty) },
-  fittedOn: { split: 'train', ...score(train) },
-  val: score(val),
-  cornerError: 'RMS over the four chip corners between the fit and the chip\'s own frame, pixels of a 200-px chip; fivePoint: the YuNet five-point template fit, for comparison',
-  command: `node --conditions=agegender-source --import tsx scripts/fit-chip-template-68.ts <workspace> --train ${values.train} --val ${values.val} --padding ${values.padding}`,
+  names: `iBUG landmarks ${DLIB_FIRST_LANDMARK}–67 (face-api face_landmark_68) read on the photo path's first chip, mean in the UTKFace chip's frame`,
+  points: points.map((q) => [r2(q.x), r2(q.y)]),
+  meanDistanceToDlibMeanFacePx: r2(mean(points.map((q, i) => Math.hypot(q.x - dlib[i]!.x, q.y - dlib[i]!.y)))),
+  correction: chosen.correction,
+  lambda: { chosen: chosen.lambda, valCornerErrorPx: Object.fromEntries(candidates.map((c) => [c.lambda, r2(c.valErrorPx)])) },
+  fittedOn: { split: 'train', seed: SEEDS.train, ...score(train) },
+  val: { seed: SEEDS.val, ...score(val) },
+  cornerError: "RMS over the four chip corners between the fit and the chip's true frame in the photo, pixels of a 200-px chip; uncorrected: the points alone; firstChip: the five-point chip the refinement starts from",
+  command: `node --conditions=agegender-source --import tsx scripts/fit-chip-template-68.ts <workspace> --train ${values.train} --val ${values.val}`,
 };
 const tmp = `${values.out!}.tmp`;
 await writeFile(tmp, `${JSON.stringify(result, null, 2)}\n`);
 await rename(tmp, values.out!);
-console.log(`offset ${JSON.stringify(result.offset)}; train ${JSON.stringify(result.fittedOn)}; val ${JSON.stringify(result.val)}; wrote ${values.out}`);
+console.log(`λ ${chosen.lambda}; train ${JSON.stringify(result.fittedOn)}; val ${JSON.stringify(result.val)}; wrote ${values.out}`);

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgeGenderError } from '../core/errors.js';
 import { packageRoot } from '../model/folder.js';
-import { fitSimilarity, parsePointTemplate, type ChipTemplate, type Similarity } from './align.js';
+import { applySimilarity, composeSimilarity, fitSimilarity, invertSimilarity, parsePointTemplate, type ChipTemplate, type Similarity } from './align.js';
 import type { Point } from './detect.js';
 
 /** dlib/image_transforms/interpolation.h: mean positions of iBUG landmarks 17–67 (unit square). */
@@ -29,16 +29,32 @@ export function dlibMeanFace(size: number, padding: number): Point[] {
   return MEAN_X.map((x, i) => ({ x: ((x + padding) / (1 + 2 * padding)) * size, y: ((MEAN_Y[i]! + padding) / (1 + 2 * padding)) * size }));
 }
 
-/** The committed template: landmarks 17–67 in a 200-px UTKFace chip as face-api's net places them. */
-export type DlibTemplate = ChipTemplate;
+/**
+ * The committed template: landmarks 17–67 in a 200-px UTKFace chip as face-api's net places them
+ * (their mean over the train split's chips), with an optional linear correction. The correction maps
+ * the face's own shape (its landmarks after the fit, minus the template: 102 numbers that no
+ * similarity changes) to the fit's error against the chip's frame (a − 1, b, tx, ty in template
+ * pixels): face-api's landmarks and the dlib landmarks UTKFace was cut with differ in a way that
+ * follows the face's shape, and a plain fit cannot undo that.
+ */
+export interface DlibTemplate extends ChipTemplate {
+  /** 102 rows (x, y of each point's residual) of 4 weights (a − 1, b, tx, ty); absent: the plain fit. */
+  correction?: ReadonlyArray<readonly number[]>;
+}
 
 export function chipTemplate68File(): string {
   return join(packageRoot(), 'models', 'detector', 'chip-template-68.json');
 }
 
-/** Parses and checks the 68-point template file's JSON (landmarks 17–67). */
+/** Parses and checks the 68-point template file's JSON (landmarks 17–67 and the optional correction). */
 export function parseDlibTemplate(text: string, subject: string): DlibTemplate {
-  return parsePointTemplate(text, subject, MEAN_X.length, '68-point chip template');
+  const t = parsePointTemplate(text, subject, MEAN_X.length, '68-point chip template');
+  const correction = (JSON.parse(text) as { correction?: unknown }).correction;
+  if (correction === undefined) return t;
+  const rows = 2 * MEAN_X.length;
+  const ok = Array.isArray(correction) && correction.length === rows && correction.every((r) => Array.isArray(r) && r.length === 4 && r.every((v) => typeof v === 'number' && Number.isFinite(v)));
+  if (!ok) throw new AgeGenderError('MODEL_INVALID', `68-point chip template's correction needs ${rows} rows of 4 numbers`, { subject });
+  return { ...t, correction: (correction as number[][]).map((r) => Object.freeze([...r])) };
 }
 
 let template: DlibTemplate | null | undefined;
@@ -61,6 +77,20 @@ export function dlibTemplate(): DlibTemplate | null {
 /** Chip (`size`×`size`) → image similarity from a face's 68 landmarks (image pixels). */
 export function dlibChipToImage(t: DlibTemplate, landmarks68: readonly Point[], size: number): Similarity {
   if (landmarks68.length !== 68) throw new AgeGenderError('INVALID_ARGUMENT', `Expected 68 landmarks but received ${landmarks68.length}`);
+  const face = landmarks68.slice(DLIB_FIRST_LANDMARK);
   const k = size / t.size;
-  return fitSimilarity(t.points.map((p) => ({ x: p.x * k, y: p.y * k })), landmarks68.slice(DLIB_FIRST_LANDMARK));
+  const fit = fitSimilarity(t.points.map((p) => ({ x: p.x * k, y: p.y * k })), face);
+  const correction = t.correction;
+  if (!correction) return fit;
+  // the face's shape in the template's frame, and the fit's error it predicts (template pixels)
+  const back = invertSimilarity(fit);
+  const error = [0, 0, 0, 0];
+  face.forEach((p, i) => {
+    const q = applySimilarity(back, p);
+    const dx = q.x / k - t.points[i]!.x;
+    const dy = q.y / k - t.points[i]!.y;
+    for (let j = 0; j < 4; j++) error[j]! += dx * correction[2 * i]![j]! + dy * correction[2 * i + 1]![j]!;
+  });
+  // in chip pixels (a shift scales with the chip), then undone: fit ∘ error⁻¹
+  return composeSimilarity(fit, invertSimilarity({ a: 1 + error[0]!, b: error[1]!, tx: error[2]! * k, ty: error[3]! * k }));
 }

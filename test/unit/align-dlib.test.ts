@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { decodeImage } from '../../src/io/decode.js';
 import type { RawImage } from '../../src/io/types.js';
-import { applySimilarity, type Similarity } from '../../src/pipeline/align.js';
+import { applySimilarity, composeSimilarity, invertSimilarity, type Similarity } from '../../src/pipeline/align.js';
 import { DLIB_FIRST_LANDMARK, dlibChipToImage, dlibMeanFace, dlibTemplate, parseDlibTemplate } from '../../src/pipeline/align-dlib.js';
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
 import { lazyLandmarks68, loadLandmarks68, sharedLandmarks68, type Landmarks68 } from '../../src/pipeline/landmarks68.js';
@@ -45,6 +45,33 @@ describe('dlib-style chip cut (align-dlib)', () => {
     const half = dlibChipToImage(t, [...jaw, ...t.points.map((p) => applySimilarity(s, p))], 100);
     assert.ok(Math.abs(Math.hypot(half.a, half.b) - 3.4) < 1e-9);
     assert.throws(() => dlibChipToImage(t, t.points, 200), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /68 landmarks/.test(e.message));
+  });
+
+  it('applies the shape correction: none for the template\'s own shape, the predicted error undone otherwise, the same in any frame and chip size', () => {
+    const points = dlibMeanFace(200, 0.2);
+    const jaw = Array.from({ length: DLIB_FIRST_LANDMARK }, () => ({ x: 0, y: 0 }));
+    // a correction that reads one number of the shape: point 0's x residual → a shift of 0.5 px per px
+    const correction = Array.from({ length: 2 * points.length }, (_, i) => (i === 0 ? [0, 0, 0.5, 0] : [0, 0, 0, 0]));
+    const t = { size: 200, points, correction };
+    const s: Similarity = { a: 1.3 * Math.cos(-0.4), b: 1.3 * Math.sin(-0.4), tx: 60, ty: 210 };
+    // the template's own shape has no residual: the plain fit, exactly
+    assert.ok(cornerError(dlibChipToImage(t, [...jaw, ...points.map((p) => applySimilarity(s, p))], 200), s, 200) < 1e-6);
+    // point 0 moved 4 px right: the plain fit leans towards it, the correction moves the frame back
+    const moved = points.map((p, i) => (i === 0 ? { x: p.x + 4, y: p.y } : p));
+    const plain = dlibChipToImage({ size: 200, points }, [...jaw, ...moved], 200);
+    const corrected = dlibChipToImage(t, [...jaw, ...moved], 200);
+    const dx = applySimilarity(invertSimilarity(plain), moved[0]!).x - points[0]!.x; // point 0's residual in the template's frame
+    assert.ok(dx > 3 && dx < 4, `residual ${dx}`);
+    // predicted error E: a shift of 0.5·dx template px; the result is plain ∘ E⁻¹
+    assert.ok(cornerError(corrected, composeSimilarity(plain, { a: 1, b: 0, tx: -0.5 * dx, ty: 0 }), 200) < 1e-9);
+    assert.ok(cornerError(corrected, plain, 200) > 1);
+    // equivariant: the same face turned, scaled and shifted in the image gives the same frame, turned with it
+    const inImage = dlibChipToImage(t, [...jaw, ...moved.map((p) => applySimilarity(s, p))], 200);
+    assert.ok(cornerError(inImage, composeSimilarity(s, corrected), 200) < 1e-6);
+    // a 100-px chip is the same frame at half the resolution
+    const half = dlibChipToImage(t, [...jaw, ...moved], 100);
+    assert.ok(cornerError({ a: half.a / 2, b: half.b / 2, tx: half.tx, ty: half.ty }, corrected, 200) < 1e-6);
+    assert.throws(() => parseDlibTemplate(JSON.stringify({ size: 200, points: points.map((p) => [p.x, p.y]), correction: [[0, 0, 0, 0]] }), 'x.json'), (e: unknown) => e instanceof AgeGenderError && e.code === 'MODEL_INVALID' && /correction needs 102 rows of 4 numbers/.test(e.message));
   });
 
   it('ships a template near the mean face (face-api vs dlib landmarks: a few px) and validates template files', () => {

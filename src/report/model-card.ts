@@ -41,7 +41,7 @@ function biasShare(s: PhotoEvaluation['summary']): string {
 
 /** Words for a recorded `AnalyzeOptions.align`. */
 function alignmentWords(align: string): string {
-  if (align === 'dlib68') return "68 landmarks fitted to dlib's mean face, as UTKFace's chips were cut";
+  if (align === 'dlib68') return "68 landmarks fitted to the frame UTKFace's chips were cut in (dlib's get_face_chip)";
   if (align === 'five-point') return 'a five-point fit';
   return align;
 }

@@ -209,7 +209,7 @@ describe('evaluatePhotos on fixture photos', () => {
     assert.equal(result.summary.failed, 1);
     assert.equal(result.detector, detector.name);
     assert.equal(result.alignment, 'dlib68');
-    assert.match(photoShiftHtml(result), /chips cut by 68 landmarks fitted to dlib&#39;s mean face/);
+    assert.match(photoShiftHtml(result), /chips cut by 68 landmarks fitted to the frame UTKFace&#39;s chips were cut in/);
     const stored = JSON.parse(await readFile(files.result, 'utf8')) as typeof result;
     assert.deepEqual(stored.summary, result.summary);
     assert.equal((await readFile(files.predictions, 'utf8')).trim().split('\n').length, 4);

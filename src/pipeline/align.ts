@@ -43,9 +43,9 @@ export function parsePointTemplate(text: string, subject: string, count: number,
   } catch (cause) {
     throw new AgeGenderError('MODEL_INVALID', `${what} is not valid JSON`, { subject, cause });
   }
-  const t = raw as { size?: unknown; points?: unknown };
+  const t = (typeof raw === 'object' && raw !== null ? raw : {}) as { size?: unknown; points?: unknown };
   const points = Array.isArray(t.points) ? (t.points as unknown[]) : [];
-  const ok = typeof t.size === 'number' && t.size > 0 && points.length === count && points.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v)));
+  const ok = typeof t.size === 'number' && Number.isFinite(t.size) && t.size > 0 && points.length === count && points.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v)));
   if (!ok) throw new AgeGenderError('MODEL_INVALID', `${what} needs a positive size and ${count === 5 ? 'five' : count} [x, y] points`, { subject });
   return { size: t.size as number, points: (points as Array<[number, number]>).map(([x, y]) => Object.freeze({ x, y })) };
 }

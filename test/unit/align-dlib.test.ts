@@ -86,6 +86,9 @@ describe('dlib-style chip cut (align-dlib)', () => {
     bad('{', /not valid JSON/);
     bad(JSON.stringify({ size: 200, points: [[1, 2]] }), /51 \[x, y\] points/);
     bad(JSON.stringify({ size: -1, points: m.map((p) => [p.x, p.y]) }), /positive size/);
+    // JSON that is not an object, and a size that parses to Infinity: the same clear error, not a TypeError
+    bad('null', /positive size and 51 \[x, y\] points/);
+    bad(`{"size": 1e999, "points": ${JSON.stringify(m.map((p) => [p.x, p.y]))}}`, /positive size/);
   });
 
   describe('with the real detector and the 68-point net', () => {

@@ -157,6 +157,7 @@ describe('alignment geometry (five points)', () => {
   it('template files are checked', () => {
     assert.throws(() => parseChipTemplate('{', 'x.json'), /not valid JSON/);
     assert.throws(() => parseChipTemplate('{"size":200,"points":[[1,2]]}', 'x.json'), /five/);
+    assert.throws(() => parseChipTemplate('null', 'x.json'), { code: 'MODEL_INVALID', message: 'x.json: chip template needs a positive size and five [x, y] points' });
     assert.equal(parseChipTemplate(JSON.stringify({ size: 200, points: [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]] }), 'x.json').points[4]!.y, 10);
   });
 });

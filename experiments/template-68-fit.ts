@@ -82,7 +82,7 @@ const score = (name: string, template: P[], w: number[], withFive: boolean): voi
 const ones = (n: number): number[] => new Array<number>(n).fill(1);
 score('committed', shipped, ones(shipped.length), false);
 
-/** Template and weights by alternating: template = weighted mean of the chips' points mapped back by their fits; weights = 1/variance of the residuals. */
+/** The train chips' mean points as the template and, when `weighted`, each point weighted by 1/variance of its residual after the weighted fit (re-estimated; the template is not moved). */
 function fitTemplate(withFive: boolean, weighted: boolean): { template: P[]; w: number[] } {
   const sets = train.map((c) => pts(c, withFive));
   let template = meanPoints(sets);

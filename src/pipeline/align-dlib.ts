@@ -2,13 +2,14 @@
  * UTKFace's chips were cut by dlib's `get_face_chip` (default padding 0.2): a least-squares
  * similarity of iBUG landmarks 17–67 onto dlib's mean face. Measured on UTKFace train chips with
  * face-api's 68-point net (experiments/dlib-template.ts): the fit at padding 0.2 has a mean scale of
- * 0.999, i.e. the chips are that crop. This module holds that template, with the small mean offset
- * between face-api's landmarks and dlib's (fitted by `scripts/fit-chip-template-68.ts` on the train
- * split and stored in `models/detector/chip-template-68.json`), and maps a face's 68 landmarks to the
- * chip → image similarity.
+ * 0.999, i.e. the chips are that crop. face-api's landmarks are not dlib's, so the template the fit
+ * uses is face-api's own (`models/detector/chip-template-68.json`, written by
+ * `scripts/fit-chip-template-68.ts` from photos made from train chips by a known similarity), with an
+ * optional shape correction; this module reads it and maps a face's 68 landmarks to the chip → image
+ * similarity.
  *
  * @example
- *   const s = dlibChipToImage(points68, 200); // chip pixel → image pixel
+ *   const s = dlibChipToImage(dlibTemplate()!, points68, 200); // chip pixel → image pixel
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +32,8 @@ export function dlibMeanFace(size: number, padding: number): Point[] {
 
 /**
  * The committed template: landmarks 17–67 in a 200-px UTKFace chip as face-api's net places them
- * (their mean over the train split's chips), with an optional linear correction. The correction maps
+ * (read on the photo path's first chip in photos made from train chips, carried back into the chip's
+ * frame by the known map and averaged), with an optional linear correction. The correction maps
  * the face's own shape (its landmarks after the fit, minus the template: 102 numbers that no
  * similarity changes) to the fit's error against the chip's frame (a − 1, b, tx, ty in template
  * pixels): face-api's landmarks and the dlib landmarks UTKFace was cut with differ in a way that

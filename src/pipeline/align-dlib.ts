@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgeGenderError } from '../core/errors.js';
+import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { packageRoot } from '../model/folder.js';
 import { applySimilarity, composeSimilarity, fitSimilarity, invertSimilarity, parsePointTemplate, type ChipTemplate, type Similarity } from './align.js';
 import type { Point } from './detect.js';
@@ -59,20 +59,26 @@ export function parseDlibTemplate(text: string, subject: string): DlibTemplate {
   return { ...t, correction: (correction as number[][]).map((r) => Object.freeze([...r])) };
 }
 
+/**
+ * Reads and checks a 68-point template file: null when there is no such file; MODEL_NOT_LOADED when
+ * it is there but cannot be read, MODEL_INVALID when it is malformed (both naming the file).
+ */
+export function readDlibTemplate(file: string): DlibTemplate | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException | null)?.code === 'ENOENT') return null;
+    throw new AgeGenderError('MODEL_NOT_LOADED', `cannot read the 68-point chip template: ${fsErrorReason(cause)}`, { subject: file, cause });
+  }
+  return parseDlibTemplate(text, file);
+}
+
 let template: DlibTemplate | null | undefined;
 
 /** The shipped 68-point template, read once; null when the package has none. */
 export function dlibTemplate(): DlibTemplate | null {
-  if (template === undefined) {
-    const file = chipTemplate68File();
-    let text: string | null;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      text = null;
-    }
-    template = text === null ? null : parseDlibTemplate(text, file);
-  }
+  if (template === undefined) template = readDlibTemplate(chipTemplate68File());
   return template;
 }
 

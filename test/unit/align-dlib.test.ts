@@ -3,13 +3,14 @@
 // dlib's get_face_chip cut, so the fit must come back close to the identity).
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { AgeGenderError } from '../../src/core/errors.js';
 import { decodeImage } from '../../src/io/decode.js';
 import type { RawImage } from '../../src/io/types.js';
 import { applySimilarity, composeSimilarity, invertSimilarity, type Similarity } from '../../src/pipeline/align.js';
-import { DLIB_FIRST_LANDMARK, dlibChipToImage, dlibMeanFace, dlibTemplate, parseDlibTemplate } from '../../src/pipeline/align-dlib.js';
+import { DLIB_FIRST_LANDMARK, dlibChipToImage, dlibMeanFace, dlibTemplate, parseDlibTemplate, readDlibTemplate } from '../../src/pipeline/align-dlib.js';
 import { loadFaceDetector, type FaceDetector } from '../../src/pipeline/detect.js';
 import { lazyLandmarks68, loadLandmarks68, sharedLandmarks68, type Landmarks68 } from '../../src/pipeline/landmarks68.js';
 
@@ -89,6 +90,10 @@ describe('dlib-style chip cut (align-dlib)', () => {
     // JSON that is not an object, and a size that parses to Infinity: the same clear error, not a TypeError
     bad('null', /positive size and 51 \[x, y\] points/);
     bad(`{"size": 1e999, "points": ${JSON.stringify(m.map((p) => [p.x, p.y]))}}`, /positive size/);
+    // a package without the file has no template (the five-point fit); a file that is there but cannot be read is an error, not a silent fallback
+    assert.equal(readDlibTemplate(fileURLToPath(new URL('no-such-template.json', DIR))), null);
+    const folder = fileURLToPath(DIR);
+    assert.throws(() => readDlibTemplate(folder), (e: unknown) => e instanceof AgeGenderError && e.code === 'MODEL_NOT_LOADED' && e.subject === folder && /cannot read the 68-point chip template/.test(e.message));
   });
 
   describe('with the real detector and the 68-point net', () => {

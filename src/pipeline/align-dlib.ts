@@ -90,6 +90,7 @@ export function dlibChipToImage(t: DlibTemplate, landmarks68: readonly Point[], 
   const fit = fitSimilarity(t.points.map((p) => ({ x: p.x * k, y: p.y * k })), face);
   const correction = t.correction;
   if (!correction) return fit;
+  if (correction.length !== 2 * face.length || correction.some((r) => r.length !== 4)) throw new AgeGenderError('INVALID_ARGUMENT', `Expected a correction of ${2 * face.length} rows of 4 numbers but received ${correction.length} rows`);
   // the face's shape in the template's frame, and the fit's error it predicts (template pixels)
   const back = invertSimilarity(fit);
   const error = [0, 0, 0, 0];

@@ -73,6 +73,10 @@ describe('dlib-style chip cut (align-dlib)', () => {
     const half = dlibChipToImage(t, [...jaw, ...moved], 100);
     assert.ok(cornerError({ a: half.a / 2, b: half.b / 2, tx: half.tx, ty: half.ty }, corrected, 200) < 1e-6);
     assert.throws(() => parseDlibTemplate(JSON.stringify({ size: 200, points: points.map((p) => [p.x, p.y]), correction: [[0, 0, 0, 0]] }), 'x.json'), (e: unknown) => e instanceof AgeGenderError && e.code === 'MODEL_INVALID' && /correction needs 102 rows of 4 numbers/.test(e.message));
+    // a template object built by hand with a correction of the wrong shape: an error, not a NaN frame (a black chip)
+    for (const bad of [correction.slice(1), correction.map((r) => r.slice(0, 3))]) {
+      assert.throws(() => dlibChipToImage({ size: 200, points, correction: bad }, [...jaw, ...moved], 200), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && /correction of 102 rows of 4 numbers/.test(e.message));
+    }
   });
 
   it('ships a template near the mean face (face-api vs dlib landmarks: a few px) and validates template files', () => {

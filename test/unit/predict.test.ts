@@ -233,12 +233,14 @@ describe('predict', () => {
     assert.equal(pooled.results.find((r) => r.file.endsWith('three-faces.jpg'))!.faces.length, 3);
     assert.deepEqual(outline(pooled.results.find((r) => r.file === sideways)!), [sideways, 3, null, 270]);
     pooled.results.forEach((r, i) => r.faces.forEach((f, j) => assert.ok(Math.abs(f.age - inProcess.results[i]!.faces[j]!.age) < 1e-3)));
-    // The HEIC (quality 50) of the same photo: the same faces, ages within 1.5 years (measured: ≤ 0.94).
+    // The HEIC (quality 50) of the same photo: the same faces, ages within 2 years (measured: ≤ 1.57 with
+    // the shape-corrected cut, one face; ≤ 0.94 before it. Over 200 AAF photos re-encoded at JPEG q40 the
+    // corrected cut moves ages less than the plain one: experiments/compression-robustness.ts).
     const [fromJpeg, fromHeic] = [inputs[0], heic].map((file) => pooled.results.find((r) => r.file === file)!);
     assert.equal(fromHeic!.faces.length, 3);
     for (const f of fromJpeg!.faces) {
       const twin = fromHeic!.faces.find((g) => Math.abs(g.box.x - f.box.x) < 4 && Math.abs(g.box.y - f.box.y) < 4);
-      assert.ok(twin && Math.abs(twin.age - f.age) < 1.5, `HEIC face near (${f.box.x}, ${f.box.y}): ${JSON.stringify(twin)} vs age ${f.age}`);
+      assert.ok(twin && Math.abs(twin.age - f.age) < 2, `HEIC face near (${f.box.x}, ${f.box.y}): ${JSON.stringify(twin)} vs age ${f.age}`);
     }
   });
 

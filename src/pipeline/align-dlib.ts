@@ -100,6 +100,14 @@ export function dlibChipToImage(t: DlibTemplate, landmarks68: readonly Point[], 
     const dy = q.y / k - t.points[i]!.y;
     for (let j = 0; j < 4; j++) error[j]! += dx * correction[2 * i]![j]! + dy * correction[2 * i + 1]![j]!;
   });
+  // a face shaped like none the correction was fitted on (the largest seen on photos: 21% of scale) keeps the plain fit
+  if (!plausibleError(error, t.size)) return fit;
   // in chip pixels (a shift scales with the chip), then undone: fit ∘ error⁻¹
   return composeSimilarity(fit, invertSimilarity({ a: 1 + error[0]!, b: error[1]!, tx: error[2]! * k, ty: error[3]! * k }));
+}
+
+/** A predicted error within 30% of scale, 0.3 rad of rotation and a quarter of the chip's side of shift. */
+function plausibleError([a1, b, tx, ty]: readonly number[], side: number): boolean {
+  const scale = Math.hypot(1 + a1!, b!);
+  return scale > 0.7 && scale < 1.3 && Math.abs(Math.atan2(b!, 1 + a1!)) < 0.3 && Math.hypot(tx!, ty!) < side / 4;
 }

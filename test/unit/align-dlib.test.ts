@@ -69,6 +69,9 @@ describe('dlib-style chip cut (align-dlib)', () => {
     // equivariant: the same face turned, scaled and shifted in the image gives the same frame, turned with it
     const inImage = dlibChipToImage(t, [...jaw, ...moved.map((p) => applySimilarity(s, p))], 200);
     assert.ok(cornerError(inImage, composeSimilarity(s, corrected), 200) < 1e-6);
+    // a correction predicting an implausible error (here 400% of scale) keeps the plain fit
+    const wild = { size: 200, points, correction: Array.from({ length: 2 * points.length }, (_, i) => (i === 0 ? [1, 0, 0, 0] : [0, 0, 0, 0])) };
+    assert.ok(cornerError(dlibChipToImage(wild, [...jaw, ...moved], 200), plain, 200) < 1e-9);
     // a 100-px chip is the same frame at half the resolution
     const half = dlibChipToImage(t, [...jaw, ...moved], 100);
     assert.ok(cornerError({ a: half.a / 2, b: half.b / 2, tx: half.tx, ty: half.ty }, corrected, 200) < 1e-6);

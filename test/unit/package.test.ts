@@ -97,3 +97,18 @@ test('packed type declarations import only packed files, dependencies and Node b
   }
   assert.deepEqual(problems, []);
 });
+
+test('CommonJS: require() loads every "exports" entry (Node ≥ 20.19 loads the ESM through require(esm))', async (t) => {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  if (major < 20 || (major === 20 && minor < 19) || (major === 22 && minor < 12)) return t.skip(`require(esm) needs Node 20.19 or 22.12; this is ${process.versions.node}`);
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as PackageJson;
+  const specifiers = Object.keys(pkg.exports).map((k) => (k === '.' ? 'agegender' : `agegender${k.slice(1)}`));
+  // a CommonJS script in the package's own folder (self-reference by name), without the source condition
+  const script = `const out = {}; for (const s of ${JSON.stringify(specifiers)}) out[s] = Object.keys(require(s)).length; out.pipeline = typeof require('agegender').pipeline; console.log(JSON.stringify(out));`;
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const { stdout } = await run(process.execPath, ['--input-type=commonjs', '-e', script], { env });
+  const loaded = JSON.parse(stdout) as Record<string, number | string>;
+  assert.equal(loaded.pipeline, 'function');
+  for (const s of specifiers) assert.ok(typeof loaded[s] === 'number' && loaded[s] > 0, `${s}: ${loaded[s]}`);
+});

@@ -81,3 +81,15 @@ test('relative links in README.md and docs/*.md resolve to files and headings', 
   assert.ok(checked > 20, `only ${checked} relative links found`);
   assert.deepEqual(broken, []);
 });
+
+test("the README's folder map names every folder of src/ and test/, and every folder it names exists", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const block = /## Architecture\n[\s\S]*?\n```\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, 'README has a folder map under "## Architecture"');
+  const named = new Set([...block.matchAll(/(?:^|[\s;])((?:src|test|models)\/[\w-]+|bench|scripts|experiments)(?=\s)/gm)].map((m) => m[1]!));
+  const dirs = (parent: string): string[] => readdirSync(join(root, parent), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${parent}/${d.name}`);
+  const missing = [...dirs('src'), ...dirs('test'), ...dirs('models'), 'bench', 'scripts', 'experiments'].filter((d) => !named.has(d));
+  assert.deepEqual(missing, [], 'folders the README folder map does not describe');
+  const gone = [...named].filter((d) => !existsSync(join(root, d)));
+  assert.deepEqual(gone, [], 'folders the README folder map names that do not exist');
+});

@@ -135,9 +135,11 @@ function cleaningChart(eda: EdaStats): ChartDef {
     spec: {
       width: 420,
       height: { step: 22 },
-      data: { values: eda.statusCounts },
+      // largest first, in data order: a '-x' sort on a layered bar + text chart makes Vega-Lite warn
+      // ("Domains that should be unioned has conflicting sort properties") on every report build
+      data: { values: [...eda.statusCounts].sort((a, b) => b.count - a.count) },
       encoding: {
-        y: { field: 'status', type: 'nominal', sort: '-x', title: null },
+        y: { field: 'status', type: 'nominal', sort: null, title: null },
         x: { field: 'count', type: 'quantitative', title: 'files (log scale)', scale: { type: 'symlog' } },
         tooltip: [{ field: 'status' }, { field: 'count' }],
       },

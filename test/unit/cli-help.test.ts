@@ -56,3 +56,24 @@ test("every option on the README's command-line synopsis exists on that command"
   }
   assert.ok(checked > 50, `only ${checked} options found in the README synopsis`);
 });
+
+test('the option tables in docs/ list every option of their command, and only those', async () => {
+  const commands = await allCommands();
+  const tables: Array<{ doc: string; heading: string; command: string }> = [
+    { doc: 'docs/serving.md', heading: '## HTTP service', command: 'serve' },
+    { doc: 'docs/evaluation.md', heading: '## `agegender evaluate`', command: 'evaluate' },
+    { doc: 'docs/evaluation.md', heading: '## `agegender explain <image>`', command: 'explain' },
+    { doc: 'docs/evaluation.md', heading: '## `agegender report`', command: 'report' },
+  ];
+  for (const { doc, heading, command } of tables) {
+    const text = readFileSync(new URL(`../../${doc}`, import.meta.url), 'utf8');
+    const after = text.split('\n').slice(text.split('\n').indexOf(heading) + 1);
+    assert.ok(text.split('\n').includes(heading), `${doc} has a "${heading}" section`);
+    const start = after.findIndex((l) => l.startsWith('|'));
+    const rows = after.slice(start, start + after.slice(start).findIndex((l) => !l.startsWith('|')));
+    const documented = new Set(rows.flatMap((r) => [...(r.split('|')[1] ?? '').matchAll(/--[a-z][\w-]*/g)].map((m) => m[0])));
+    const options = new Set(commands.get(command)!.options.map((o) => o.long!).filter((l) => l !== '--help'));
+    assert.deepEqual([...options].filter((o) => !documented.has(o)), [], `${doc} "${heading}": options of ${command} missing from the table`);
+    assert.deepEqual([...documented].filter((o) => !options.has(o)), [], `${doc} "${heading}": options in the table that ${command} lacks`);
+  }
+});

@@ -263,3 +263,24 @@ test('cleaning examples: the closest recorded pairs and the farthest near duplic
   const [, , body] = await cleaningSection(rows, summary, charts, thumbs);
   assert.deepEqual(body.match(/pHash distance \d+/g), ['pHash distance 0', 'pHash distance 0', 'pHash distance 0', 'pHash distance 9', 'pHash distance 8', 'pHash distance 7', 'pHash distance 6', 'pHash distance 5']);
 });
+
+test('the cleaning chart lists statuses largest first and renders without a Vega-Lite warning', async () => {
+  const { edaCharts } = await import('../../src/report/charts.js');
+  const eda: Parameters<typeof edaCharts>[0] = {
+    kept: 100, statusCounts: [{ status: 'kept', count: 100 }, { status: 'near-duplicate', count: 7 }, { status: 'invalid-label', count: 30 }],
+    ageYears: [], ageDecades: [], genderCounts: [], ethnicityGender: [], pyramid: [], splits: [],
+  };
+  const chart = edaCharts(eda).find((c) => c.id === 'cleaning-status')!;
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
+  let svg: string;
+  try {
+    svg = await renderSvg(chart.spec);
+  } finally {
+    console.warn = warn;
+  }
+  assert.deepEqual(warnings, []);
+  const at = (s: string): number => svg.indexOf(`>${s}</text>`);
+  assert.ok(at('kept') >= 0 && at('kept') < at('invalid-label') && at('invalid-label') < at('near-duplicate'), 'bars ordered by count, largest first');
+});

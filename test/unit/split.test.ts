@@ -73,3 +73,20 @@ test('groupDistance null splits image by image: identical copies can land on bot
 test('fractions that do not sum to 1 are rejected', () => {
   assert.throws(() => assignSplits(makeItems(10, 4), { fractions: [0.7, 0.2, 0.2], seed: 1, groupDistance: 8 }), /sum to 1/);
 });
+
+test('a small set of many tiny strata still fills val and test (the first group of a stratum goes to train)', () => {
+  for (const n of [30, 60, 150]) {
+    const items = makeItems(n, 11 + n);
+    const { splits } = assignSplits(items, { fractions: [0.7, 0.15, 0.15], seed: 42, groupDistance: 6 });
+    const count = (s: string): number => splits.filter((x) => x === s).length;
+    for (const [s, share] of [['train', 0.7], ['val', 0.15], ['test', 0.15]] as const) {
+      assert.ok(count(s) >= share * n - Math.max(1, 0.2 * share * n), `${n} items: ${s} has ${count(s)}, share ${share * n}`);
+    }
+    // deterministic, and near-duplicate groups still never straddle splits
+    assert.deepEqual(assignSplits(items, { fractions: [0.7, 0.15, 0.15], seed: 42, groupDistance: 6 }).splits, splits);
+    assert.equal(crossSplitNearPairs(items.map((i) => i.phash), splits, 6).length, 0);
+  }
+  // a share of 0 stays empty
+  const none = assignSplits(makeItems(30, 5), { fractions: [0.8, 0.2, 0], seed: 1, groupDistance: 6 }).splits;
+  assert.equal(none.filter((x) => x === 'test').length, 0);
+});

@@ -10,8 +10,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { DLIB_FIRST_LANDMARK, dlibChipToImage, dlibTemplate, fitSimilarity, loadFaceDetector, loadLandmarks68, parseDlibTemplate, readManifest, rowsOfSplit, spreadSubset, type DlibTemplate, type Similarity } from 'agegender';
-import { chipPhotoSamples, cornerError, ridge, shapeAndError, type ChipPhotoSample, type Point } from '../scripts/chip-photos.js';
+import { dlibChipToImage, dlibTemplate, fitSimilarity, loadFaceDetector, loadLandmarks68, parseDlibTemplate, readManifest, rowsOfSplit, spreadSubset, type DlibTemplate, type Similarity } from 'agegender';
+import { as68, chipPhotoSamples, cornerError, ridge, shapeAndError, type ChipPhotoSample, type Point } from '../scripts/chip-photos.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { train: { type: 'string', default: '3000' }, val: { type: 'string', default: '1000' }, cache: { type: 'string', default: 'tmp/shape-photos.json' }, template: { type: 'string' }, clean: { type: 'string' }, mirror: { type: 'boolean', default: false } } });
 const size = 200;
@@ -35,7 +35,6 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 const file = async (path: string): Promise<DlibTemplate> => parseDlibTemplate(await readFile(path, 'utf8'), path);
 const committed = values.template ? await file(values.template) : dlibTemplate()!;
 const template = committed.points.map((q) => ({ x: q.x, y: q.y }));
-const full = (s: ChipPhotoSample): Point[] => [...new Array<Point>(DLIB_FIRST_LANDMARK).fill({ x: 0, y: 0 }), ...s.points];
 const report = (name: string, estimate: (s: ChipPhotoSample) => Similarity): void => {
   const e = (set: ChipPhotoSample[]): string => { const v = set.map((s) => cornerError(estimate(s), s.truth)).sort((a, b) => a - b); return `${mean(v).toFixed(2)} px (median ${v[v.length >> 1]!.toFixed(2)})`; };
   console.log(`${name.padEnd(38)} train ${e(train)}  val ${e(val)}`);
@@ -43,12 +42,12 @@ const report = (name: string, estimate: (s: ChipPhotoSample) => Similarity): voi
 console.log(`photos with a face and 68 landmarks: train ${train.length}, val ${val.length}`);
 report('first (five-point) chip', () => ({ a: 1, b: 0, tx: 0, ty: 0 }));
 report('plain fit of the points', (s) => fitSimilarity(template, s.points));
-if (committed.correction) report('the template file, corrected', (s) => dlibChipToImage(committed, full(s), size));
-if (values.clean) { const clean = await file(values.clean); report('correction fitted on clean chips', (s) => dlibChipToImage(clean, full(s), size)); }
+if (committed.correction) report('the template file, corrected', (s) => dlibChipToImage(committed, as68(s), size));
+if (values.clean) { const clean = await file(values.clean); report('correction fitted on clean chips', (s) => dlibChipToImage(clean, as68(s), size)); }
 const rows = train.map((s) => shapeAndError(template, s, fitSimilarity(template, s.points)));
 for (const lambda of [0.0001, 0.001, 0.01, 0.1, 1]) {
   const t = { size, points: template, correction: ridge(rows.map((r) => r.x), rows.map((r) => r.y), lambda) };
-  report(`correction fitted on photos, λ = ${lambda}`, (s) => dlibChipToImage(t, full(s), size));
+  report(`correction fitted on photos, λ = ${lambda}`, (s) => dlibChipToImage(t, as68(s), size));
 }
 if (train[0]!.mirrored) {
   // --mirror: the landmarks averaged with those read on the mirrored chip, plain and corrected
@@ -57,6 +56,6 @@ if (train[0]!.mirrored) {
   const rowsM = train.map((s) => { const a = averaged(s); return shapeAndError(template, a, fitSimilarity(template, a.points)); });
   for (const lambda of [0.001, 0.01, 0.1, 1]) {
     const t = { size, points: template, correction: ridge(rowsM.map((r) => r.x), rowsM.map((r) => r.y), lambda) };
-    report(`mirror-averaged, corrected, λ = ${lambda}`, (s) => dlibChipToImage(t, full(averaged(s)), size));
+    report(`mirror-averaged, corrected, λ = ${lambda}`, (s) => dlibChipToImage(t, as68(averaged(s)), size));
   }
 }

@@ -8,7 +8,7 @@
 // offset bench/synthetic-photos.ts cannot state), so the chip's frame in the photo is known to the
 // pixel. Then, as src/pipeline/analyze.ts does: detect → first (five-point) chip → detect again →
 // 68 landmarks inside the second box, on the first chip.
-import { applySimilarity, alignFace, composeSimilarity, DLIB_FIRST_LANDMARK, invertSimilarity, loadImageInput, type FaceDetector, type Landmarks68, type RawImage, type Similarity } from 'agegender';
+import { applySimilarity, alignFace, composeSimilarity, DLIB_FIRST_LANDMARK, invertSimilarity, loadImageInput, shapeResidual, type FaceDetector, type Landmarks68, type RawImage, type Similarity } from 'agegender';
 import { mulberry32 } from 'agegender/core';
 import { chipToImageSimilarity } from 'agegender/pipeline';
 
@@ -166,11 +166,15 @@ export function ridge(X: readonly number[][], Y: readonly number[][], lambda: nu
   return m.map((row) => row.slice(p));
 }
 
-/** The face's shape after the fit (landmarks mapped back, minus the template: similarity-free) and the fit's error against the truth, E = truth⁻¹ ∘ fit, as (a − 1, b, tx, ty). */
+/** The face's shape after the fit (align-dlib's `shapeResidual`, what the correction reads) and the fit's error against the truth, E = truth⁻¹ ∘ fit, as (a − 1, b, tx, ty). */
 export function shapeAndError(template: readonly Point[], s: ChipPhotoSample, fit: Similarity): { x: number[]; y: number[] } {
-  const back = invertSimilarity(fit);
   const E = composeSimilarity(invertSimilarity(s.truth), fit);
-  return { x: s.points.flatMap((p, i) => { const u = applySimilarity(back, p); return [u.x - template[i]!.x, u.y - template[i]!.y]; }), y: [E.a - 1, E.b, E.tx, E.ty] };
+  return { x: shapeResidual(template, s.points, fit), y: [E.a - 1, E.b, E.tx, E.ty] };
+}
+
+/** The sample's landmarks 17–67 as the 68 that `dlibChipToImage` takes (the jaw line, which it ignores, as zeros). */
+export function as68(s: ChipPhotoSample): Point[] {
+  return [...new Array<Point>(DLIB_FIRST_LANDMARK).fill({ x: 0, y: 0 }), ...s.points];
 }
 
 const CORNERS = [{ x: 0, y: 0 }, { x: 199, y: 0 }, { x: 0, y: 199 }, { x: 199, y: 199 }];

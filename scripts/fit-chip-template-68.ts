@@ -14,7 +14,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { applySimilarity, dlibChipToImage, DLIB_FIRST_LANDMARK, dlibMeanFace, fitSimilarity, invertSimilarity, loadFaceDetector, loadLandmarks68, readManifest, rowsOfSplit, spreadSubset, type DlibTemplate } from 'agegender';
-import { chipPhotoSamples, cornerError, ridge, shapeAndError, type ChipPhotoSample, type Point } from './chip-photos.js';
+import { as68, chipPhotoSamples, cornerError, ridge, shapeAndError, type ChipPhotoSample, type Point } from './chip-photos.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { train: { type: 'string', default: '3000' }, val: { type: 'string', default: '1000' }, out: { type: 'string', default: 'models/detector/chip-template-68.json' } } });
 const SEEDS = { train: 5, val: 17 };
@@ -36,8 +36,7 @@ const points: Point[] = train[0]!.points.map((_, i) => {
   return { x: mean(back.map((q) => q.x)), y: mean(back.map((q) => q.y)) };
 });
 const rows = train.map((s) => shapeAndError(points, s, fitSimilarity(points, s.points)));
-const full = (s: ChipPhotoSample): Point[] => [...new Array<Point>(DLIB_FIRST_LANDMARK).fill({ x: 0, y: 0 }), ...s.points];
-const error = (t: DlibTemplate, set: ChipPhotoSample[]): number => mean(set.map((s) => cornerError(dlibChipToImage(t, full(s), size), s.truth)));
+const error = (t: DlibTemplate, set: ChipPhotoSample[]): number => mean(set.map((s) => cornerError(dlibChipToImage(t, as68(s), size), s.truth)));
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 const candidates = LAMBDAS.map((lambda) => {
   const correction = ridge(rows.map((r) => r.x), rows.map((r) => r.y), lambda).map((row) => row.map((v) => Number(v.toPrecision(6))));

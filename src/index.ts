@@ -56,4 +56,4 @@ export { parsePhotoLabels, summarisePhotos, signedErrorByDecade, photoRecordsCsv
 export { loadYunetDetector, type YunetOptions } from './pipeline/yunet.js';
 export { fitSimilarity, applySimilarity, invertSimilarity, composeSimilarity, chipTemplate, type Similarity, type ChipTemplate } from './pipeline/align.js';
 export { loadLandmarks68, sharedLandmarks68, type Landmarks68 } from './pipeline/landmarks68.js';
-export { dlibMeanFace, dlibTemplate, dlibChipToImage, parseDlibTemplate, DLIB_FIRST_LANDMARK, type DlibTemplate } from './pipeline/align-dlib.js';
+export { dlibMeanFace, dlibTemplate, dlibChipToImage, parseDlibTemplate, shapeResidual, DLIB_FIRST_LANDMARK, type DlibTemplate } from './pipeline/align-dlib.js';

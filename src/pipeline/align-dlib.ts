@@ -82,6 +82,19 @@ export function dlibTemplate(): DlibTemplate | null {
   return template;
 }
 
+/**
+ * The face's shape in the template's frame: each of `face`'s points carried back by `fit` (template
+ * → image, for a chip `k` times the template's size), minus the template's, as x, y pairs. No
+ * similarity of the face changes it: what the correction reads, and what it is fitted on.
+ */
+export function shapeResidual(points: readonly Point[], face: readonly Point[], fit: Similarity, k = 1): number[] {
+  const back = invertSimilarity(fit);
+  return face.flatMap((p, i) => {
+    const q = applySimilarity(back, p);
+    return [q.x / k - points[i]!.x, q.y / k - points[i]!.y];
+  });
+}
+
 /** Chip (`size`×`size`) → image similarity from a face's 68 landmarks (image pixels). */
 export function dlibChipToImage(t: DlibTemplate, landmarks68: readonly Point[], size: number): Similarity {
   if (landmarks68.length !== 68) throw new AgeGenderError('INVALID_ARGUMENT', `Expected 68 landmarks but received ${landmarks68.length}`);
@@ -91,14 +104,10 @@ export function dlibChipToImage(t: DlibTemplate, landmarks68: readonly Point[], 
   const correction = t.correction;
   if (!correction) return fit;
   if (correction.length !== 2 * face.length || correction.some((r) => r.length !== 4)) throw new AgeGenderError('INVALID_ARGUMENT', `Expected a correction of ${2 * face.length} rows of 4 numbers but received ${correction.length} rows`);
-  // the face's shape in the template's frame, and the fit's error it predicts (template pixels)
-  const back = invertSimilarity(fit);
+  // the fit's error that the face's shape predicts (template pixels)
   const error = [0, 0, 0, 0];
-  face.forEach((p, i) => {
-    const q = applySimilarity(back, p);
-    const dx = q.x / k - t.points[i]!.x;
-    const dy = q.y / k - t.points[i]!.y;
-    for (let j = 0; j < 4; j++) error[j]! += dx * correction[2 * i]![j]! + dy * correction[2 * i + 1]![j]!;
+  shapeResidual(t.points, face, fit, k).forEach((r, m) => {
+    for (let j = 0; j < 4; j++) error[j]! += r * correction[m]![j]!;
   });
   // a face shaped like none the correction was fitted on (the largest seen on photos: 21% of scale) keeps the plain fit
   if (!plausibleError(error, t.size)) return fit;

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import { packageRoot } from '../model/folder.js';
-import { applySimilarity, composeSimilarity, fitSimilarity, invertSimilarity, parsePointTemplate, type ChipTemplate, type Similarity } from './align.js';
+import { applySimilarity, composeSimilarity, fitSimilarity, invertSimilarity, parseTemplateJson, pointTemplateOf, type ChipTemplate, type Similarity } from './align.js';
 import type { Point } from './detect.js';
 
 /** dlib/image_transforms/interpolation.h: mean positions of iBUG landmarks 17–67 (unit square). */
@@ -50,8 +50,10 @@ export function chipTemplate68File(): string {
 
 /** Parses and checks the 68-point template file's JSON (landmarks 17–67 and the optional correction). */
 export function parseDlibTemplate(text: string, subject: string): DlibTemplate {
-  const t = parsePointTemplate(text, subject, MEAN_X.length, '68-point chip template');
-  const correction = (JSON.parse(text) as { correction?: unknown }).correction;
+  const what = '68-point chip template';
+  const raw = parseTemplateJson(text, subject, what);
+  const t = pointTemplateOf(raw, subject, MEAN_X.length, what);
+  const correction = (raw as { correction?: unknown }).correction;
   if (correction === undefined) return t;
   const rows = 2 * MEAN_X.length;
   const ok = Array.isArray(correction) && correction.length === rows && correction.every((r) => Array.isArray(r) && r.length === 4 && r.every((v) => typeof v === 'number' && Number.isFinite(v)));

@@ -37,12 +37,20 @@ export function chipTemplateFile(): string {
  * points; `what` names the template in errors (MODEL_INVALID, with the file as subject).
  */
 export function parsePointTemplate(text: string, subject: string, count: number, what: string): ChipTemplate {
-  let raw: unknown;
+  return pointTemplateOf(parseTemplateJson(text, subject, what), subject, count, what);
+}
+
+/** A template file's JSON; MODEL_INVALID naming `subject` when it is not JSON. */
+export function parseTemplateJson(text: string, subject: string, what: string): unknown {
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (cause) {
     throw new AgeGenderError('MODEL_INVALID', `${what} is not valid JSON`, { subject, cause });
   }
+}
+
+/** Checks parsed template JSON: a positive `size` and `count` finite [x, y] points. */
+export function pointTemplateOf(raw: unknown, subject: string, count: number, what: string): ChipTemplate {
   const t = (typeof raw === 'object' && raw !== null ? raw : {}) as { size?: unknown; points?: unknown };
   const points = Array.isArray(t.points) ? (t.points as unknown[]) : [];
   const ok = typeof t.size === 'number' && Number.isFinite(t.size) && t.size > 0 && points.length === count && points.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v)));

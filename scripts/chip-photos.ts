@@ -115,26 +115,35 @@ export async function chipPhoto(sources: readonly string[], i: number, seed: num
   return { photo: warpIntoPhoto(chip, background, G, canvas, rng() < 0.2), G };
 }
 
+type Detected = Awaited<ReturnType<FaceDetector['detect']>>[number];
+
+/** The refinement pass as src/pipeline/analyze.ts runs it on a photo's best face: its detection, the first (five-point) chip, the second detection's box and all 68 landmarks on that chip; null where a step finds nothing. */
+export async function refinementPass(photo: RawImage, detector: FaceDetector, net: Landmarks68): Promise<{ face: Detected; first: RawImage; box: Detected['box']; points: Point[] } | null> {
+  const face = (await detector.detect(photo)).reduce<Detected | undefined>((b, f) => (!b || f.score > b.score ? f : b), undefined);
+  if (!face?.landmarks) return null;
+  const first = alignFace(photo, face);
+  const centre = first.width / 2;
+  const again = (await detector.detect(first)).find((f) => f.landmarks && Math.hypot(f.box.x + f.box.width / 2 - centre, f.box.y + f.box.height / 2 - centre) < first.width / 4);
+  if (!again) return null;
+  const points = await net.locate(first, again.box);
+  return points ? { face, first, box: again.box, points } : null;
+}
+
 /** The refinement pass's landmarks on the photos made from `sources` (skipping photos where a step finds nothing). */
 export async function chipPhotoSamples(sources: readonly string[], seed: number, detector: FaceDetector, net: Landmarks68, progress?: (done: number) => void, mirror = false): Promise<ChipPhotoSample[]> {
   const out: ChipPhotoSample[] = [];
   for (let i = 0; i < sources.length; i++) {
     progress?.(i);
     const { photo, G } = await chipPhoto(sources, i, seed);
-    const face = (await detector.detect(photo)).reduce<Awaited<ReturnType<FaceDetector['detect']>>[number] | undefined>((b, f) => (!b || f.score > b.score ? f : b), undefined);
-    if (!face?.landmarks) continue;
-    const first = alignFace(photo, face);
-    const centre = first.width / 2;
-    const again = (await detector.detect(first)).find((f) => f.landmarks && Math.hypot(f.box.x + f.box.width / 2 - centre, f.box.y + f.box.height / 2 - centre) < first.width / 4);
-    if (!again) continue;
-    const points = await net.locate(first, again.box);
-    if (!points) continue;
+    const pass = await refinementPass(photo, detector, net);
+    if (!pass) continue;
+    const { face, first, box, points } = pass;
     const truth = composeSimilarity(invertSimilarity(chipToImageSimilarity(face, first.width)), G);
     if (!mirror) {
       out.push({ points: points.slice(DLIB_FIRST_LANDMARK), truth });
       continue;
     }
-    const mirrored = await mirroredLandmarks(net, first, again.box);
+    const mirrored = await mirroredLandmarks(net, first, box);
     if (mirrored) out.push({ points: points.slice(DLIB_FIRST_LANDMARK), truth, mirrored: mirrored.slice(DLIB_FIRST_LANDMARK) });
   }
   return out;

@@ -98,9 +98,28 @@ export async function* syntheticPhotosOf<R extends { source: string }>(rows: rea
   }
 }
 
-/** Where the pasted chip's centre lies in the photo (the centre of the rotated chip's bounding box, where sharp puts it). */
-export function pastedCentre(spec: SyntheticSpec): { x: number; y: number } {
+/** The pasted chip's bounding box in the photo (the rotated chip's, where sharp puts it). */
+export function pastedBounds(spec: SyntheticSpec): { x: number; y: number; width: number; height: number } {
   const rad = (Math.abs(spec.angle) * Math.PI) / 180;
-  const half = (spec.chipSide * (Math.cos(rad) + Math.sin(rad))) / 2;
-  return { x: spec.left + half, y: spec.top + half };
+  const side = spec.chipSide * (Math.cos(rad) + Math.sin(rad));
+  return { x: spec.left, y: spec.top, width: side, height: side };
+}
+
+/** Where the pasted chip's centre lies in the photo (the centre of {@link pastedBounds}). */
+export function pastedCentre(spec: SyntheticSpec): { x: number; y: number } {
+  const b = pastedBounds(spec);
+  return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+}
+
+/**
+ * The face found on the pasted chip: of the faces whose box holds the chip's centre and is no wider
+ * than the chip's bounding box (a face on the chip cannot be larger than the chip), the largest; the
+ * others are faces found elsewhere (a background the detector took for a face).
+ */
+export function pastedFace<F extends { box: { x: number; y: number; width: number; height: number } }>(faces: readonly F[], spec: SyntheticSpec): { face: F | null; elsewhere: number } {
+  const c = pastedCentre(spec);
+  const limit = pastedBounds(spec).width;
+  const on = faces.filter((f) => f.box.x <= c.x && c.x <= f.box.x + f.box.width && f.box.y <= c.y && c.y <= f.box.y + f.box.height && f.box.width <= limit);
+  const face = on.reduce<F | null>((b, f) => (!b || f.box.width * f.box.height > b.box.width * b.box.height ? f : b), null);
+  return { face, elsewhere: faces.length - (face ? 1 : 0) };
 }

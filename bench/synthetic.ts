@@ -3,14 +3,16 @@
 //  - chips: each chip as it is, with detection on (the default) vs --no-detect: faces found, share
 //    within 0.5 years, MAE of the difference, gender agreement;
 //  - synthetic: each chip pasted into a larger photo (bench/synthetic-photos.ts) through detect →
-//    align → predict vs the chip's direct prediction (grayscale chip for grayscale photos).
+//    align → predict vs the chip's direct prediction (grayscale chip for grayscale photos). The face
+//    scored is the one on the pasted chip (synthetic-photos.ts pastedFace): a face the detector finds
+//    elsewhere is counted, never scored, so "found" means the chip's face was found.
 // Called by bench/photos.ts (`--chips N`, `--synthetic N`).
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { analyzeImage, analyzeOrNoFaces, largestFace, loadFaceDetector, loadImageInput, loadModel, readManifest, rowsOfSplit, spreadSubset, type AgeGenderModel, type FaceDetector, type RawImage } from 'agegender';
 import { writeFileAtomic } from 'agegender/core';
-import { syntheticPhotosOf, type SyntheticSpec } from './synthetic-photos.js';
+import { pastedFace, syntheticPhotosOf, type SyntheticSpec } from './synthetic-photos.js';
 
 export interface SyntheticBenchOptions {
   synthetic: number;
@@ -30,6 +32,8 @@ interface Pair {
   name: string;
   found: boolean;
   faces: number;
+  /** Synthetic photos: faces found other than the one on the pasted chip. */
+  elsewhere?: number;
   direct: { age: number; female: number; gender: string };
   photo: { age: number; female: number; gender: string } | null;
   spec?: SyntheticSpec;
@@ -72,10 +76,15 @@ async function direct(model: AgeGenderModel, image: RawImage): Promise<Pair['dir
   return summaryOf(faces[0]!.prediction);
 }
 
-async function throughPhotoPath(model: AgeGenderModel, detector: FaceDetector, image: RawImage): Promise<{ faces: number; photo: Pair['photo'] }> {
+/** The photo path on `image`; the face scored is the largest (a chip), or the one on the pasted chip (a synthetic photo, `spec`). */
+async function throughPhotoPath(model: AgeGenderModel, detector: FaceDetector, image: RawImage, spec?: SyntheticSpec): Promise<{ faces: number; elsewhere?: number; photo: Pair['photo'] }> {
   const { faces } = await analyzeOrNoFaces(model, detector, image, { detect: true });
-  const face = largestFace(faces);
-  return { faces: faces.length, photo: face ? summaryOf(face.prediction) : null };
+  if (!spec) {
+    const face = largestFace(faces);
+    return { faces: faces.length, photo: face ? summaryOf(face.prediction) : null };
+  }
+  const { face, elsewhere } = pastedFace(faces, spec);
+  return { faces: faces.length, elsewhere, photo: face ? summaryOf(face.prediction) : null };
 }
 
 const gray = async (path: string): Promise<Buffer> => sharp(path).grayscale().toColourspace('srgb').png().toBuffer();
@@ -91,6 +100,7 @@ export async function runSyntheticBench(o: SyntheticBenchOptions): Promise<{ chi
   let chips: AgreementSummary | null = null;
   let synthetic: AgreementSummary | null = null;
   let syntheticGray: AgreementSummary | null = null;
+  let elsewhere: { faces: number; photos: number } | null = null;
   try {
     if (o.chips > 0) {
       const pairs: Pair[] = [];
@@ -109,13 +119,14 @@ export async function runSyntheticBench(o: SyntheticBenchOptions): Promise<{ chi
       for await (const { spec, jpeg, row, index: i } of syntheticPhotosOf(rows, o.synthetic, seed, faceFree)) {
         if (i < (o.keep ?? 24)) await writeFileAtomic(join(o.out, `synthetic-${String(i).padStart(4, '0')}.jpg`), jpeg);
         const d = await direct(model, await loadImageInput(spec.grayscale ? await gray(row.source) : row.source));
-        const p = await throughPhotoPath(model, detector, await loadImageInput(jpeg));
-        pairs.push({ name: row.name, found: p.photo !== null, faces: p.faces, direct: d, photo: p.photo, spec });
+        const p = await throughPhotoPath(model, detector, await loadImageInput(jpeg), spec);
+        pairs.push({ name: row.name, found: p.photo !== null, faces: p.faces, elsewhere: p.elsewhere, direct: d, photo: p.photo, spec });
         if (pairs.length % 100 === 0) o.log(`synthetic: ${pairs.length}`);
       }
       synthetic = agreement(pairs);
       syntheticGray = agreement(pairs.filter((p) => p.spec!.grayscale));
-      await writeFileAtomic(join(o.out, 'synthetic.json'), `${JSON.stringify({ seed, summary: synthetic, grayscale: syntheticGray, pairs })}\n`);
+      elsewhere = { faces: pairs.reduce((s, p) => s + (p.elsewhere ?? 0), 0), photos: pairs.filter((p) => (p.elsewhere ?? 0) > 0).length };
+      await writeFileAtomic(join(o.out, 'synthetic.json'), `${JSON.stringify({ seed, summary: synthetic, grayscale: syntheticGray, elsewhere, pairs })}\n`);
     }
   } finally {
     detector.dispose();
@@ -131,5 +142,6 @@ export async function runSyntheticBench(o: SyntheticBenchOptions): Promise<{ chi
   line('chips as they are, detection on', chips);
   line(`synthetic photos (seed ${seed})`, synthetic);
   line('… of which grayscale', syntheticGray);
+  if (elsewhere) o.log(`\nIn the synthetic photos the face scored is the one on the pasted chip; ${elsewhere.faces} other face(s) were found, in ${elsewhere.photos} photo(s).`);
   return { chips, synthetic, syntheticGray };
 }

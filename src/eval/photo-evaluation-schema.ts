@@ -9,6 +9,7 @@
 import { z } from 'zod';
 
 const num = z.number().nullable();
+const DecadeRow = z.looseObject({ decade: z.string(), count: z.number(), meanError: num, mae: num });
 
 const PhotoEvaluationShape = z.looseObject({
   photos: z.string(),
@@ -24,11 +25,12 @@ const PhotoEvaluationShape = z.looseObject({
       count: z.number(),
       mae: num,
       meanError: num,
-      decadeBias: z.looseObject({ minFaces: z.number(), faces: z.number(), mae: z.number(), maeWithout: z.number() }).nullable().optional(),
+      decadeBias: z.looseObject({ minFaces: z.number(), faces: z.number(), mae: z.number(), maeWithout: z.number(), maeWithoutExcess: z.number().optional() }).nullable().optional(),
       maeWithoutDecadeBias: num.optional(),
     }),
     gender: z.looseObject({ coverage: num, accuracy: num }),
-    byDecade: z.array(z.looseObject({ decade: z.string(), count: z.number(), meanError: num, mae: num })),
+    byDecade: z.array(DecadeRow),
+    reference: z.looseObject({ evaluation: z.string(), split: z.string(), byDecade: z.array(DecadeRow) }).optional(),
   }),
 });
 

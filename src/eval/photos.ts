@@ -67,6 +67,27 @@ export interface DecadeBias {
   faces: number;
   mae: number;
   maeWithout: number;
+  /**
+   * With a reference ({@link PhotoReference}): the MAE once only the part of each decade's mean signed
+   * error that the reference does not have is taken off. Every age model reads the young older and the
+   * old younger than their labels (regression to the mean), on its own test chips too; what a decade
+   * shows beyond that is the population's shift. A decade with fewer than `minFaces` reference faces
+   * has its whole mean error taken off.
+   */
+  maeWithoutExcess?: number;
+}
+
+/**
+ * The signed age error by decade of the same model on its own kind of data (a chip evaluation by
+ * `agegender evaluate`), so that a photo set's by-decade bias can be split into the model's own
+ * regression to the mean and the photo population's shift.
+ */
+export interface PhotoReference {
+  /** The evaluation folder it was read from. */
+  evaluation: string;
+  /** The split that evaluation scored. */
+  split: string;
+  byDecade: DecadeError[];
 }
 
 export interface PhotoEvaluationSummary {
@@ -94,6 +115,8 @@ export interface PhotoEvaluationSummary {
   /** Per-photo time over the photos analysed. */
   ms: { median: number | null; mean: number | null; p90: number | null };
   byDecade: DecadeError[];
+  /** The reference the by-decade bias was split against (`decadeBias.maeWithoutExcess`); absent when none was given. */
+  reference?: PhotoReference;
 }
 
 /** What `evaluatePhotos` stores in `photo-evaluation.json`. */
@@ -204,7 +227,7 @@ export function maeWithoutDecadeBias(actual: readonly number[], predicted: reado
  * {@link DECADE_BIAS_MIN_FACES}), with the plain MAE of the same faces; null when no decade has that many.
  * @example decadeBias(actual, predicted)?.maeWithout // e.g. 5.42 against an MAE of 6.03 on 4,000 AAF photos
  */
-export function decadeBias(actual: readonly number[], predicted: readonly number[], minFaces = DECADE_BIAS_MIN_FACES): DecadeBias | null {
+export function decadeBias(actual: readonly number[], predicted: readonly number[], minFaces = DECADE_BIAS_MIN_FACES, reference?: readonly DecadeError[]): DecadeBias | null {
   if (actual.length !== predicted.length) throw new AgeGenderError('INVALID_ARGUMENT', `Expected as many predictions as labels but received ${predicted.length} and ${actual.length}`);
   const byDecade = signedErrorByDecade(actual, predicted);
   const enough = new Set(byDecade.filter((d) => d.count >= minFaces).map((d) => d.decade));
@@ -212,13 +235,18 @@ export function decadeBias(actual: readonly number[], predicted: readonly number
   if (idx.length === 0) return null;
   const a = idx.map((i) => actual[i]!);
   const p = idx.map((i) => predicted[i]!);
-  return { minFaces, faces: idx.length, mae: mae(a, p)!, maeWithout: maeWithoutDecadeBias(a, p, byDecade)! };
+  const bias: DecadeBias = { minFaces, faces: idx.length, mae: mae(a, p)!, maeWithout: maeWithoutDecadeBias(a, p, byDecade)! };
+  if (!reference) return bias;
+  // each decade's mean error less the reference's (where the reference has enough faces to tell)
+  const own = new Map(reference.map((r) => [r.decade, r.count >= minFaces ? (r.meanError ?? 0) : 0]));
+  const excess = byDecade.map((d) => ({ ...d, meanError: d.meanError === null ? null : d.meanError - (own.get(d.decade) ?? 0) }));
+  return { ...bias, maeWithoutExcess: maeWithoutDecadeBias(a, p, excess)! };
 }
 
 const isAnswered = (g: string | null): boolean => g === 'male' || g === 'female';
 
-/** The figures of a photo evaluation from its per-photo records. */
-export function summarisePhotos(records: readonly PhotoRecord[]): PhotoEvaluationSummary {
+/** The figures of a photo evaluation from its per-photo records; with `reference`, the by-decade bias is also split against it. */
+export function summarisePhotos(records: readonly PhotoRecord[], reference?: PhotoReference): PhotoEvaluationSummary {
   const found = records.filter((r) => r.faces > 0 && r.predictedAge !== null);
   const actual = found.map((r) => r.age);
   const predicted = found.map((r) => r.predictedAge!);
@@ -234,10 +262,11 @@ export function summarisePhotos(records: readonly PhotoRecord[]): PhotoEvaluatio
     failed,
     found: { count: found.length, share: share(found.length, records.length - failed) },
     multipleFaces: records.filter((r) => r.faces > 1).length,
-    age: { count: am.count, mae: am.mae, meanError: am.meanError, cs5: am.cs['5'] ?? null, cs8: am.within8, decadeBias: decadeBias(actual, predicted) },
+    age: { count: am.count, mae: am.mae, meanError: am.meanError, cs5: am.cs['5'] ?? null, cs8: am.within8, decadeBias: decadeBias(actual, predicted, DECADE_BIAS_MIN_FACES, reference?.byDecade) },
     gender: { answered: answered.length, coverage: share(answered.length, found.length), accuracy: share(correct, answered.length), accuracyAll: share(correct, found.length) },
     ms: { median: sortedQuantile(times, 0.5), mean: share(times.reduce((s, t) => s + t, 0), times.length), p90: sortedQuantile(times, 0.9) },
     byDecade,
+    ...(reference ? { reference } : {}),
   };
 }
 
@@ -272,9 +301,10 @@ export function failedPhotoLines(records: readonly PhotoRecord[], shown = 5): st
   return lines;
 }
 
-function decadeBiasWords(b: DecadeBias | null | undefined): string {
+function decadeBiasWords(b: DecadeBias | null | undefined, reference: PhotoReference | undefined): string {
   if (!b) return `MAE without the by-decade bias: n/a (no decade has ${DECADE_BIAS_MIN_FACES} faces)`;
-  return `over the ${b.faces} faces in decades with ≥ ${b.minFaces}: MAE ${b.mae.toFixed(2)}, ${b.maeWithout.toFixed(2)} without the by-decade bias`;
+  const excess = b.maeWithoutExcess === undefined || !reference ? '' : `, ${b.maeWithoutExcess.toFixed(2)} without only the part beyond the reference's (${reference.split} split of ${reference.evaluation})`;
+  return `over the ${b.faces} faces in decades with ≥ ${b.minFaces}: MAE ${b.mae.toFixed(2)}, ${b.maeWithout.toFixed(2)} without the by-decade bias${excess}`;
 }
 
 /**
@@ -289,7 +319,7 @@ export function formatPhotoSummary(s: PhotoEvaluationSummary): string[] {
   const decades = s.byDecade.filter((d) => d.count > 0).map((d) => `${d.decade} ${signed(d.meanError!)} (n ${d.count})`);
   return [
     `photos: ${s.photos}${s.failed > 0 ? ` (${s.failed} could not be read or analysed, left out of recall)` : ''}; a face found in ${pct(s.found.share)} (${s.found.count} of ${s.photos - s.failed}); more than one face in ${s.multipleFaces}`,
-    `age (faces found): MAE ${f(s.age.mae)}, mean signed error ${f(s.age.meanError)}, CS@5 ${pct(s.age.cs5)}, CS@8 ${pct(s.age.cs8)}; ${decadeBiasWords(s.age.decadeBias)}`,
+    `age (faces found): MAE ${f(s.age.mae)}, mean signed error ${f(s.age.meanError)}, CS@5 ${pct(s.age.cs5)}, CS@8 ${pct(s.age.cs8)}; ${decadeBiasWords(s.age.decadeBias, s.reference)}`,
     `gender: accuracy ${pct(s.gender.accuracy)} on ${s.gender.answered} answered faces, coverage ${pct(s.gender.coverage)}`,
     `time per photo: median ${f(s.ms.median, 0)} ms, mean ${f(s.ms.mean, 0)} ms, p90 ${f(s.ms.p90, 0)} ms`,
     `signed age error by decade: ${decades.join(', ')}`,

@@ -36,7 +36,10 @@ function biasShare(s: PhotoEvaluation['summary']): string {
   }
   if (b === null) return ` No decade has ${DECADE_BIAS_MIN_FACES} faces: too few to tell how much of the MAE is a by-decade shift.`;
   const over = b.faces === s.age.count ? '' : ` Over the ${b.faces} faces in decades with at least ${b.minFaces} (MAE ${fmt(b.mae, 2)}),`;
-  return `${over}${over ? ' taking' : ' Taking'} each decade's mean signed error off its faces ${attribution} leaves an MAE of <b>${fmt(b.maeWithout, 2)}</b>: ${fmt(b.mae - b.maeWithout, 2)} years of ${over ? 'that' : 'the'} MAE is the by-decade shift${b.faces === s.age.count ? ` (every decade here has at least ${b.minFaces} faces)` : ''}.`;
+  const whole = `${over}${over ? ' taking' : ' Taking'} each decade's mean signed error off its faces ${attribution} leaves an MAE of <b>${fmt(b.maeWithout, 2)}</b>`;
+  const every = b.faces === s.age.count ? ` (every decade here has at least ${b.minFaces} faces)` : '';
+  if (b.maeWithoutExcess === undefined || !s.reference) return `${whole}: ${fmt(b.mae - b.maeWithout, 2)} years of ${over ? 'that' : 'the'} MAE is the by-decade shift${every}.`;
+  return `${whole}${every}. That overstates the population's shift: part of each decade's error is the regression to the mean (the young read older, the old younger) that this model shows on its own chips too (the last column: the ${esc(s.reference.split)} split of <code>${esc(s.reference.evaluation)}</code>). Taking off only the part of each decade's error beyond that leaves <b>${fmt(b.maeWithoutExcess, 2)}</b>: ${fmt(b.mae - b.maeWithoutExcess, 2)} years of ${over ? 'that' : 'the'} MAE is the population's shift.`;
 }
 
 /** Words for a recorded `AnalyzeOptions.align`. */
@@ -65,14 +68,22 @@ export function photoShiftHtml(photos: PhotoEvaluation | null | undefined, repor
   const s = photos.summary;
   // the sign of the value as shown: −0.003 reads 0.0, not −0.0
   const signed = (v: number | null): string => (v === null ? '–' : fmt(Math.abs(v), 1) === fmt(0, 1) ? fmt(0, 1) : `${v > 0 ? '+' : '−'}${fmt(Math.abs(v), 1)}`);
+  // with a reference: the same model's mean signed error on its own test chips, decade by decade
+  const reference = new Map((s.reference?.byDecade ?? []).map((d) => [d.decade, d]));
+  const referenceCell = (decade: string): string => {
+    if (!s.reference) return '';
+    const r = reference.get(decade);
+    return `<td>${r && r.count > 0 ? `${signed(r.meanError)} (${r.count})` : '–'}</td>`;
+  };
   const rows = s.byDecade
     .filter((d) => d.count > 0)
-    .map((d) => `<tr><td>${esc(d.decade)}</td><td>${d.count}</td><td>${signed(d.meanError)}</td><td>${fmt(d.mae, 2)}</td></tr>`)
+    .map((d) => `<tr><td>${esc(d.decade)}</td><td>${d.count}</td><td>${signed(d.meanError)}</td><td>${fmt(d.mae, 2)}</td>${referenceCell(d.decade)}</tr>`)
     .join('');
+  const referenceHead = s.reference ? `<th>mean signed error on ${esc(s.reference.split)} chips (faces)</th>` : '';
   const gender = `${s.gender.accuracy === null ? 'n/a' : `${percent(s.gender.accuracy)} on the ${percent(s.gender.coverage ?? 0)} of faces answered`}${photoSettings(photos, reportedThreshold)}`;
   return `<h3>On photos of another population</h3>
 <p>Photo path (${esc(photos.detector ?? 'no detection')}${photos.alignment ? `, chips cut by ${esc(alignmentWords(photos.alignment))}` : ''}) on <code>${esc(photos.photos)}</code>, ${s.photos} labelled photos, evaluated ${esc(photos.createdAt.slice(0, 10))}: a face found in <b>${percent(s.found.share ?? 0)}</b>; age MAE <b>${fmt(s.age.mae, 2)}</b> (mean signed error ${signed(s.age.meanError)}); gender accuracy ${gender}. Signed error is predicted − labelled age: negative means the faces read younger than their labels. A shift of one sign across the adult decades is a difference between populations (and annotators), not noise; training did not see these photos.${biasShare(s)}</p>
-<div class="table-wrap"><table><thead><tr><th>labelled age</th><th>faces</th><th>mean signed error (years)</th><th>MAE</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+<div class="table-wrap"><table><thead><tr><th>labelled age</th><th>faces</th><th>mean signed error (years)</th><th>MAE</th>${referenceHead}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** The abstention paragraph: the threshold, coverage and answered accuracy overall and for ages 0–9 (val figures from the metadata). */

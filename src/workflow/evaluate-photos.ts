@@ -22,13 +22,14 @@ import { AgeGenderError, fsErrorReason, reasonOf } from '../core/errors.js';
 import { checkNotInput, checkOutputFile, checkOutputFolder } from '../core/output-path.js';
 import { refuseUnfinishedRun, startPartial } from '../core/partial-file.js';
 import { photoEvaluationProblem } from '../eval/photo-evaluation-schema.js';
-import { parsePhotoLabels, photoRecordsCsv, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord } from '../eval/photos.js';
+import { parsePhotoLabels, photoRecordsCsv, signedErrorByDecade, summarisePhotos, type PhotoEvaluation, type PhotoLabel, type PhotoRecord, type PhotoReference } from '../eval/photos.js';
 
 export type { PhotoEvaluation } from '../eval/photos.js';
 export { photoPartialPath } from './photo-partial.js';
 import { decodeImageWithHeader, firstFrameNoteField, readImageFile } from '../io/decode.js';
 import type { AgeGenderModel } from '../model/api.js';
 import { identityMismatch, modelIdentity, sameNetwork } from '../model/identity.js';
+import { readStoredEvaluation, type StoredEvaluation } from '../workspace/evaluation.js';
 import { withModel, type ModelSource } from '../model/load.js';
 import { ANALYZE_DEFAULTS, analyzeOrNoFaces, PHOTO_MAX_SIDE, type AnalyzedFace } from '../pipeline/analyze.js';
 import type { FaceDetector } from '../pipeline/detect.js';
@@ -56,6 +57,13 @@ export interface EvaluatePhotosOptions extends ModelSource {
    * in `out` is refused rather than written over. No `.partial`: a fresh run.
    */
   resume?: boolean;
+  /**
+   * A chip evaluation folder of the same model (`agegender evaluate --out <dir>`): its signed age error
+   * by decade splits the photos' by-decade bias into the model's own regression to the mean and the
+   * photo population's shift (`summary.age.decadeBias.maeWithoutExcess`). Read before the model is
+   * loaded; INVALID_ARGUMENT when another network (or flip TTA setting) made it.
+   */
+  reference?: string;
   /** Photos done (those kept from the earlier run included) and how many there are; first called before any is scored. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -171,7 +179,9 @@ async function scoreLabels(model: AgeGenderModel, detector: FaceDetector, run: {
  * not a folder, UNREADABLE_FILE / INVALID_LABEL for the labels file, INVALID_ARGUMENT when `out` is a
  * file or cannot be written, or holds a folder named as one of the files written, or one of them is
  * the labels file, or when a `.partial` is there and `resume` is not set, or it was made with other
- * options (checked again once the model is loaded: another model or gender threshold is refused too).
+ * options (checked again once the model is loaded: another model or gender threshold is refused too);
+ * UNREADABLE_FILE / INVALID_ARGUMENT for a `reference` folder without a readable evaluation (and, once
+ * the model is loaded, INVALID_ARGUMENT when another model made it).
  */
 export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<PhotoEvaluationRun> {
   const photos = resolve(options.photos);
@@ -186,7 +196,9 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
   const inputsKey: PhotoInputsKey = { photos, labels: labelsPath, labelsSha256: createHash('sha256').update(labelsText).digest('hex'), limit: options.limit ?? null, detect };
   const earlier = resume && existsSync(partial) ? await readPhotoPartial(partial) : null;
   if (earlier) checkSameRun(earlier.run, inputsKey, partial);
+  const reference = options.reference === undefined ? null : { dir: resolve(options.reference), stored: await readStoredEvaluation(resolve(options.reference)) };
   return withModel(options, async (model) => {
+    const byDecade = reference ? referenceByDecade(reference.dir, reference.stored, model) : undefined;
     const detector = options.detector ?? (await (await import('../pipeline/detect.js')).loadFaceDetector());
     let records: PhotoRecord[];
     let kept = 0;
@@ -208,13 +220,26 @@ export async function evaluatePhotos(options: EvaluatePhotosOptions): Promise<Ph
       detector: detect ? detector.name : null,
       alignment: detect ? ANALYZE_DEFAULTS.align : null,
       createdAt: new Date().toISOString(),
-      summary: summarisePhotos(records),
+      summary: summarisePhotos(records, byDecade),
     };
     await writeFileAtomic(files.predictions, photoRecordsCsv(records));
     await writeJsonAtomic(files.result, result);
     await rm(partial, { force: true });
     return { result, records, files, kept };
   });
+}
+
+/** The reference's signed age error by decade; INVALID_ARGUMENT naming the folder when another network or flip TTA setting made it. */
+function referenceByDecade(dir: string, stored: StoredEvaluation, model: AgeGenderModel): PhotoReference {
+  const recorded = stored.result.model;
+  const current = modelIdentity(model);
+  if (!recorded || !sameNetwork(recorded, current) || (recorded.flipTta ?? null) !== current.flipTta) {
+    const tta = (flipTta: boolean | null | undefined): string => (flipTta === null || flipTta === undefined ? '' : `, flip TTA ${flipTta ? 'on' : 'off'}`);
+    const what = recorded ? `model ${recorded.name} (created ${recorded.createdAt}${tta(recorded.flipTta)})` : 'an unnamed model';
+    throw new AgeGenderError('INVALID_ARGUMENT', `the reference evaluation was made by ${what}, not by the model evaluated now (${current.name}, created ${current.createdAt}${tta(current.flipTta)}): its by-decade error says nothing about this one`, { subject: dir });
+  }
+  const actual = stored.records.map((r) => r.age);
+  return { evaluation: dir, split: String(stored.result.split), byDecade: signedErrorByDecade(actual, stored.records.map((r) => r.predictedAge)) };
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
+import { AgeGenderError, fsErrorReason } from '../core/errors.js';
 import type { ManifestRow, SplitName } from '../core/types.js';
 import { parsePredictionsCsv, splitRowsSha256, type EvaluationResult, type PredictionRecord } from '../eval/evaluate.js';
 import type { AgeGenderModel } from '../model/api.js';
@@ -80,6 +81,41 @@ export async function storedEvaluation(dir: string, basis: EvaluationBasis): Pro
   const bad = records.findIndex((r) => ![r.age, r.predictedAge, r.femaleProbability, ...r.ageInterval].every(Number.isFinite));
   if (bad >= 0) return no(`predictions.csv row ${bad + 1} (${records[bad]!.name}) holds a value that is not a number`);
   return { stored: { result, records }, reason: null };
+}
+
+/**
+ * An evaluation folder read back whatever it was computed from (the caller checks the model):
+ * UNREADABLE_FILE naming the file that cannot be read, INVALID_ARGUMENT naming the one that is not an
+ * evaluation's.
+ */
+export async function readStoredEvaluation(dir: string): Promise<StoredEvaluation> {
+  const files = evaluationFiles(dir);
+  const read = async (file: string): Promise<string> => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (cause) {
+      throw new AgeGenderError('UNREADABLE_FILE', `cannot read the evaluation: ${fsErrorReason(cause)}`, { subject: file, cause });
+    }
+  };
+  let result: EvaluationResult;
+  try {
+    result = JSON.parse(await read(files.result)) as EvaluationResult;
+  } catch (cause) {
+    if (cause instanceof AgeGenderError) throw cause;
+    throw new AgeGenderError('INVALID_ARGUMENT', 'the evaluation is not valid JSON', { subject: files.result, cause });
+  }
+  const problem = evaluationShapeProblem(result);
+  if (problem) throw new AgeGenderError('INVALID_ARGUMENT', `not an evaluation written by agegender evaluate (${problem})`, { subject: files.result });
+  let records: PredictionRecord[];
+  try {
+    records = parsePredictionsCsv(await read(files.predictions));
+  } catch (cause) {
+    if (cause instanceof AgeGenderError) throw cause;
+    throw new AgeGenderError('INVALID_ARGUMENT', (cause as Error).message, { subject: files.predictions, cause });
+  }
+  const bad = records.findIndex((r) => !Number.isFinite(r.age) || !Number.isFinite(r.predictedAge));
+  if (bad >= 0) throw new AgeGenderError('INVALID_ARGUMENT', `row ${bad + 1} (${records[bad]!.name}) holds an age that is not a number`, { subject: files.predictions });
+  return { result, records };
 }
 
 /** {@link storedEvaluation} without the reason: the evaluation, or null. */

@@ -17,6 +17,9 @@ import { photoShiftHtml } from '../../src/report/model-card.js';
 import { checkPhotoEvaluationModel, evaluatePhotos, readPhotoEvaluation, spreadSubset } from '../../src/workflow/evaluate-photos.js';
 import { photoPartialPath } from '../../src/workflow/photo-partial.js';
 import { fakeModel } from '../fixtures/photos/fake-model.js';
+import type { ManifestRow } from '../../src/core/types.js';
+import { evaluate } from '../../src/eval/evaluate.js';
+import { writeEvaluation } from '../../src/workspace/evaluation.js';
 
 const PHOTOS = fileURLToPath(new URL('../fixtures/photos/', import.meta.url));
 
@@ -108,6 +111,29 @@ describe('summarisePhotos', () => {
     assert.doesNotMatch(card({ ...s, age: { ...s.age, decadeBias: undefined, maeWithoutDecadeBias: 3.48 } }), /leaves an MAE|No decade/);
     const full = summarisePhotos(actual.slice(0, 20).map((age, i) => record({ age, predictedAge: predicted[i]! })));
     assert.match(card({ ...full, age: { ...full.age, decadeBias: undefined, maeWithoutDecadeBias: 1 } }), /Taking each decade's mean signed error off its faces .* leaves an MAE of <b>1\.00<\/b>: 3\.00 years of the MAE is the by-decade shift \(every decade here has at least 20 faces\)/);
+  });
+
+  it("with a reference, decadeBias also takes off only each decade's error beyond the reference's; the summary, console and card say so", () => {
+    // 30s: every error −4; 50s: every error +6 (20 faces each)
+    const actual = [...Array.from({ length: 20 }, (_, i) => 30 + (i % 10)), ...Array.from({ length: 20 }, (_, i) => 50 + (i % 10))];
+    const predicted = actual.map((a, i) => a + (i < 20 ? -4 : 6));
+    // the reference: 25 faces in their 30s read 1 year young; 5 in their 50s (too few to tell: the whole +6 comes off there)
+    const refAges = [...Array.from({ length: 25 }, (_, i) => 30 + (i % 10)), 50, 52, 54, 56, 58];
+    const ref = signedErrorByDecade(refAges, refAges.map((a, i) => a + (i < 25 ? -1 : 2)));
+    // the 30s keep 1 year each (−4 less −1 taken off: −1), the 50s none
+    assert.deepEqual(decadeBias(actual, predicted, 20, ref), { minFaces: 20, faces: 40, mae: 5, maeWithout: 0, maeWithoutExcess: 0.5 });
+    assert.equal(decadeBias(actual, predicted)!.maeWithoutExcess, undefined, 'no reference, no such figure');
+    const reference = { evaluation: '/e/test', split: 'test', byDecade: ref };
+    const s = summarisePhotos(actual.map((age, i) => record({ age, predictedAge: predicted[i]! })), reference);
+    assert.deepEqual(s.reference, reference);
+    assert.equal(s.age.decadeBias!.maeWithoutExcess, 0.5);
+    assert.match(formatPhotoSummary(s).join('\n'), /MAE 5\.00, 0\.00 without the by-decade bias, 0\.50 without only the part beyond the reference's \(test split of \/e\/test\)/);
+    const html = photoShiftHtml({ photos: 'p', labels: 'l', model: 'm', runtime: 'r', detector: null, createdAt: '2026-01-01', summary: s });
+    assert.match(html, /leaves an MAE of <b>0\.00<\/b> \(every decade here has at least 20 faces\)\. That overstates the population's shift/);
+    assert.match(html, /leaves <b>0\.50<\/b>: 4\.50 years of the MAE is the population's shift\./);
+    assert.match(html, /<th>mean signed error on test chips \(faces\)<\/th>/);
+    assert.match(html, /<tr><td>30-39<\/td><td>20<\/td><td>−4\.0<\/td><td>4\.00<\/td><td>−1\.0 \(25\)<\/td><\/tr>/);
+    assert.doesNotMatch(photoShiftHtml({ photos: 'p', labels: 'l', model: 'm', runtime: 'r', detector: null, createdAt: '2026-01-01', summary: summarisePhotos(actual.map((age, i) => record({ age, predictedAge: predicted[i]! }))) }), /on test chips|population's shift/);
   });
 
   it('photoRecordsCsv writes one row per photo with empty cells where there is no face', () => {
@@ -276,6 +302,26 @@ describe('evaluatePhotos on fixture photos', () => {
     const { gender: _gender, ...noGender } = result.summary;
     await writeFile(join(dir, 'partial.json'), JSON.stringify({ ...result, summary: noGender }));
     await assert.rejects(readPhotoEvaluation(join(dir, 'partial.json')), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(dir, 'partial.json')}: Expected a photo-evaluation.json written by \`agegender evaluate --photos\` but summary.gender: Invalid input: expected object, received undefined`);
+  });
+
+  it("a reference chip evaluation of the same model is read and split against; another model's or a missing one is refused, naming it", async () => {
+    const chipRow = (name: string, age: number): ManifestRow => ({ source: join(PHOTOS, 'chips', name), name, size: 1, sha256: null, phash: null, width: 200, height: 200, age, gender: 'male', ethnicity: 'Asian', datetime: null, status: 'kept', reason: '', cluster: null, duplicateOf: null, split: 'test' });
+    const rows = [chipRow('24_0_2_20170116170633399.jpg.chip.jpg', 24), chipRow('35_0_0_20170117203240562.jpg.chip.jpg', 35), chipRow('6_1_0_20170109194207894.jpg.chip.jpg', 6)];
+    const model = fakeModel();
+    const chips = await evaluate({ model, rows, split: 'test', replicates: 10 });
+    const refDir = join(dir, 'reference');
+    await writeEvaluation(refDir, chips);
+    const labels = join(dir, 'reference.csv');
+    await writeFile(labels, 'file,age,gender\nchip-35-male.jpg,35,male\n');
+    const { result } = await evaluatePhotos({ photos: PHOTOS, labels, out: join(dir, 'with-reference'), model, detect: false, reference: refDir });
+    assert.equal(result.summary.reference!.evaluation, refDir);
+    assert.equal(result.summary.reference!.split, 'test');
+    assert.deepEqual(result.summary.reference!.byDecade.filter((d) => d.count > 0).map((d) => [d.decade, d.count]), [['0-9', 1], ['20-29', 1], ['30-39', 1]]);
+    assert.deepEqual((await readPhotoEvaluation(join(dir, 'with-reference', 'photo-evaluation.json'))).summary.reference, result.summary.reference);
+    const other = { ...fakeModel(), metadata: { ...model.metadata, name: 'other' } };
+    await assert.rejects(evaluatePhotos({ photos: PHOTOS, labels, out: join(dir, 'other-reference'), model: other, detect: false, reference: refDir }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.startsWith(`${refDir}: the reference evaluation was made by model fake (created 2026-01-01T00:00:00.000Z), not by the model evaluated now (other, created 2026-01-01T00:00:00.000Z): its by-decade error says nothing about this one`));
+    const missing = join(dir, 'no-reference');
+    await assert.rejects(evaluatePhotos({ photos: PHOTOS, labels, out: join(dir, 'missing-reference'), model, detect: false, reference: missing }), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message.startsWith(join(missing, 'evaluation.json')));
   });
 
   it('records the model and the gender threshold; the card states it; a report refuses another model', async () => {

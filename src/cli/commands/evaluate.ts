@@ -28,6 +28,7 @@ export interface EvaluateCommandOptions {
   limit?: string;
   detect?: boolean;
   resume?: boolean;
+  reference?: string;
   genderThreshold?: string;
 }
 
@@ -50,6 +51,7 @@ export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line
       out,
       detect: opts.detect ?? true,
       resume: opts.resume ?? false,
+      ...(opts.reference === undefined ? {} : { reference: opts.reference }),
       ...(opts.limit === undefined ? {} : { limit: parseNumberOption(opts.limit, '--limit', 1, 10_000_000, true) }),
       ...(opts.model === undefined ? {} : { modelDir: opts.model }),
       ...thresholdLoad(opts),
@@ -70,7 +72,7 @@ export async function runEvaluatePhotos(opts: EvaluateCommandOptions, log: (line
 
 /** The photo-only options given (they mean nothing without --photos). */
 function photoOnlyOptions(opts: EvaluateCommandOptions): string[] {
-  return [opts.labels === undefined ? null : '--labels', opts.limit === undefined ? null : '--limit', opts.detect === false ? '--no-detect' : null, opts.resume ? '--resume' : null].filter((o): o is string => o !== null);
+  return [opts.labels === undefined ? null : '--labels', opts.limit === undefined ? null : '--limit', opts.detect === false ? '--no-detect' : null, opts.resume ? '--resume' : null, opts.reference === undefined ? null : '--reference'].filter((o): o is string => o !== null);
 }
 
 /** Options of a workspace evaluation, by commander's attribute name: they mean nothing with --photos. */
@@ -113,6 +115,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--limit <n>', 'with --photos: score only n photos, spread evenly over the labels')
     .option('--no-detect', 'with --photos: take each photo as one aligned chip (no face detection; the quality gate of predict --no-detect still runs)')
     .option('--resume', `with --photos: continue a run that was cut short from the records so far (<out>/${PHOTO_RECORDS_FILE}.partial); photos that failed are scored again; refused when that run had other options`)
+    .option('--reference <dir>', "with --photos: a chip evaluation folder of the same model (this command's --out without --photos); its signed age error by decade separates the photos' population shift from the model's own regression to the mean")
     .option('--batch-size <n>', 'images per forward pass', String(EVALUATE_DEFAULTS.batchSize))
     .option('--replicates <n>', 'bootstrap resamples for the 95% intervals', String(EVALUATE_DEFAULTS.replicates))
     .option('--seed <n>', 'bootstrap seed', String(EVALUATE_DEFAULTS.seed))

@@ -69,9 +69,9 @@ export interface DecadeBias {
   maeWithout: number;
   /**
    * With a reference ({@link PhotoReference}): the MAE once only the part of each decade's mean signed
-   * error that the reference does not have is taken off. Every age model reads the young older and the
-   * old younger than their labels (regression to the mean), on its own test chips too; what a decade
-   * shows beyond that is the population's shift. A decade with fewer than `minFaces` reference faces
+   * error that the reference does not have is taken off. A model reads the young older and the old
+   * younger than their labels on its own test chips too (regression to the mean); what a decade shows
+   * beyond that is the population's shift. A decade with fewer than `minFaces` reference faces
    * has its whole mean error taken off.
    */
   maeWithoutExcess?: number;

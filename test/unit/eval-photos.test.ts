@@ -322,6 +322,15 @@ describe('evaluatePhotos on fixture photos', () => {
     await assert.rejects(evaluatePhotos({ photos: PHOTOS, labels, out: join(dir, 'other-reference'), model: other, detect: false, reference: refDir }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.startsWith(`${refDir}: the reference evaluation was made by model fake (created 2026-01-01T00:00:00.000Z), not by the model evaluated now (other, created 2026-01-01T00:00:00.000Z): its by-decade error says nothing about this one`));
     const missing = join(dir, 'no-reference');
     await assert.rejects(evaluatePhotos({ photos: PHOTOS, labels, out: join(dir, 'missing-reference'), model, detect: false, reference: missing }), (e: unknown) => e instanceof AgeGenderError && e.code === 'UNREADABLE_FILE' && e.message.startsWith(join(missing, 'evaluation.json')));
+    // a folder whose files are not an evaluation's: named, before any photo is scored
+    const broken = join(dir, 'broken-reference');
+    await mkdir(broken, { recursive: true });
+    await writeFile(join(broken, 'evaluation.json'), '{"split": ');
+    await assert.rejects(evaluatePhotos({ photos: PHOTOS, labels, out: join(dir, 'broken-out'), model, detect: false, reference: broken }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message === `${join(broken, 'evaluation.json')}: the evaluation is not valid JSON`);
+    await writeFile(join(broken, 'evaluation.json'), JSON.stringify(chips.result));
+    await writeFile(join(broken, 'predictions.csv'), 'file,age\nx.jpg,3\n');
+    await assert.rejects(evaluatePhotos({ photos: PHOTOS, labels, out: join(dir, 'broken-out'), model, detect: false, reference: broken }), (e: unknown) => e instanceof AgeGenderError && e.code === 'INVALID_ARGUMENT' && e.message.startsWith(`${join(broken, 'predictions.csv')}: Expected predictions.csv columns`));
+    assert.equal(existsSync(join(dir, 'broken-out', 'photo-evaluation.json')), false);
   });
 
   it('records the model and the gender threshold; the card states it; a report refuses another model', async () => {

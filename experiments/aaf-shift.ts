@@ -12,19 +12,18 @@
 // Also the UTKFace test MAE reweighted to AAF's age mix.
 //   node --conditions=agegender-source --import tsx experiments/aaf-shift.ts <aaf photo-predictions.csv> [reports/evaluation-test/predictions.csv]
 import { readFile } from 'node:fs/promises';
-import { mulberry32, shuffleInPlace } from 'agegender/core';
+import { mulberry32, parseCsv, shuffleInPlace } from 'agegender/core';
 
 const [aafCsv, utkCsv = 'reports/evaluation-test/predictions.csv'] = process.argv.slice(2);
 if (!aafCsv) throw new Error('usage: aaf-shift.ts <aaf photo-predictions.csv> [utkface predictions.csv]');
 
-/** (label, prediction) pairs of a CSV with `age` and `predicted_age` columns (plain fields: no quoted commas in these files' numbers). */
+/** (label, prediction) pairs of a CSV with `age` and `predicted_age` columns; rows without a prediction are left out. */
 async function pairs(file: string): Promise<Array<{ age: number; pred: number }>> {
-  const [head, ...lines] = (await readFile(file, 'utf8')).trim().split('\n');
-  const cols = head!.split(',');
-  const a = cols.indexOf('age');
-  const p = cols.indexOf('predicted_age');
+  const [head, ...rows] = parseCsv(await readFile(file, 'utf8'));
+  const a = head!.indexOf('age');
+  const p = head!.indexOf('predicted_age');
   if (a < 0 || p < 0) throw new Error(`${file}: needs the columns age and predicted_age`);
-  return lines.map((l) => l.split(',')).filter((f) => f[p] !== '').map((f) => ({ age: Number(f[a]), pred: Number(f[p]) }));
+  return rows.filter((f) => f.length === head!.length && f[p] !== '').map((f) => ({ age: Number(f[a]), pred: Number(f[p]) }));
 }
 
 const decade = (age: number): number => Math.min(8, Math.floor(age / 10));

@@ -10,7 +10,7 @@
 // 68 landmarks inside the second box, on the first chip.
 import { applySimilarity, alignFace, composeSimilarity, DLIB_FIRST_LANDMARK, invertSimilarity, loadImageInput, shapeResidual, type FaceDetector, type Landmarks68, type RawImage, type Similarity } from 'agegender';
 import { mulberry32 } from 'agegender/core';
-import { chipToImageSimilarity } from 'agegender/pipeline';
+import { centredFace, chipToImageSimilarity } from 'agegender/pipeline';
 
 export type Point = { x: number; y: number };
 
@@ -122,8 +122,7 @@ export async function refinementPass(photo: RawImage, detector: FaceDetector, ne
   const face = (await detector.detect(photo)).reduce<Detected | undefined>((b, f) => (!b || f.score > b.score ? f : b), undefined);
   if (!face?.landmarks) return null;
   const first = alignFace(photo, face);
-  const centre = first.width / 2;
-  const again = (await detector.detect(first)).find((f) => f.landmarks && Math.hypot(f.box.x + f.box.width / 2 - centre, f.box.y + f.box.height / 2 - centre) < first.width / 4);
+  const again = centredFace(await detector.detect(first), first.width);
   if (!again) return null;
   const points = await net.locate(first, again.box);
   return points ? { face, first, box: again.box, points } : null;

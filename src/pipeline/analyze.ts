@@ -181,6 +181,15 @@ export async function analyzeOrNoFaces(model: AgeGenderModel, detector: FaceDete
 }
 
 /**
+ * The refinement pass's second detection on a `side`-px first chip: the first face with landmarks
+ * whose box centre lies within a quarter of the side from the chip's centre; undefined when none does.
+ */
+export function centredFace(faces: readonly DetectedFace[], side: number): DetectedFace | undefined {
+  const centre = side / 2;
+  return faces.find((f) => f.landmarks && Math.hypot(f.box.x + f.box.width / 2 - centre, f.box.y + f.box.height / 2 - centre) < side / 4);
+}
+
+/**
  * Aligns, detects again on the chip, and aligns once more from the second landmarks carried back
  * into the image (the least-squares fit commutes with similarities, so this composes both fits).
  * Keeps the first chip when the second detection finds no face with five landmarks near its centre.
@@ -188,8 +197,7 @@ export async function analyzeOrNoFaces(model: AgeGenderModel, detector: FaceDete
 async function alignRefined(detector: FaceDetector, image: RawImage, face: DetectedFace, method: AlignMethod): Promise<RawImage> {
   const first = alignFace(image, face);
   if (!face.landmarks) return first;
-  const centre = first.width / 2;
-  const again = (await detector.detect(first)).filter((f) => f.landmarks && Math.hypot(f.box.x + f.box.width / 2 - centre, f.box.y + f.box.height / 2 - centre) < first.width / 4)[0];
+  const again = centredFace(await detector.detect(first), first.width);
   if (!again?.landmarks) return first;
   // the second detection ran on a near-upright chip, as on the training chips the templates were fitted on
   const inFirst = await refinedChipToFirst(detector, first, again, method);

@@ -13,6 +13,7 @@
 //   node --conditions=agegender-source --import tsx experiments/aaf-shift.ts <aaf photo-predictions.csv> [reports/evaluation-test/predictions.csv]
 import { readFile } from 'node:fs/promises';
 import { mulberry32, parseCsv, shuffleInPlace } from 'agegender/core';
+import { DECADE_BIAS_MIN_FACES, decadeBias, maeWithoutDecadeBias, signedErrorByDecade } from 'agegender/eval';
 
 const [aafCsv, utkCsv = 'reports/evaluation-test/predictions.csv'] = process.argv.slice(2);
 if (!aafCsv) throw new Error('usage: aaf-shift.ts <aaf photo-predictions.csv> [utkface predictions.csv]');
@@ -26,20 +27,24 @@ async function pairs(file: string): Promise<Array<{ age: number; pred: number }>
   return rows.filter((f) => f.length === head!.length && f[p] !== '').map((f) => ({ age: Number(f[a]), pred: Number(f[p]) }));
 }
 
-const decade = (age: number): number => Math.min(8, Math.floor(age / 10));
-const meanBy = <T>(xs: readonly T[], key: (x: T) => number, value: (x: T) => number): Map<number, number> => {
-  const sums = new Map<number, { s: number; n: number }>();
-  for (const x of xs) { const k = key(x); const e = sums.get(k) ?? { s: 0, n: 0 }; e.s += value(x); e.n++; sums.set(k, e); }
-  return new Map([...sums].map(([k, { s, n }]) => [k, s / n]));
-};
-const mae = (xs: ReadonlyArray<{ age: number; pred: number }>, shift: (x: { age: number; pred: number }) => number = () => 0): number =>
-  xs.reduce((s, x) => s + Math.abs(x.pred - shift(x) - x.age), 0) / xs.length;
-
 const aaf = await pairs(aafCsv);
 const utk = await pairs(utkCsv);
-const aafBias = meanBy(aaf, (x) => decade(x.age), (x) => x.pred - x.age);
-const utkBias = meanBy(utk, (x) => decade(x.age), (x) => x.pred - x.age);
+const actual = aaf.map((x) => x.age);
+const predicted = aaf.map((x) => x.pred);
+// the library's by-decade figures (src/eval/photos.ts), as `evaluate --photos --reference` computes them
+const aafByDecade = signedErrorByDecade(actual, predicted);
+const utkByDecade = signedErrorByDecade(utk.map((x) => x.age), utk.map((x) => x.pred));
+const bias = decadeBias(actual, predicted, DECADE_BIAS_MIN_FACES, utkByDecade)!;
+const adults = new Set(['30-39', '40-49', '50-59']);
+const adultsOnly = maeWithoutDecadeBias(actual, predicted, aafByDecade.map((d) => (adults.has(d.decade) ? d : { ...d, meanError: 0 })))!;
+const mae = (xs: ReadonlyArray<{ age: number; pred: number }>): number => xs.reduce((s, x) => s + Math.abs(x.pred - x.age), 0) / xs.length;
 
+// a correction that needs no label: mean (label − prediction) in 5-year bins of the predicted age, fitted on the other half
+const binMeans = (xs: ReadonlyArray<{ age: number; pred: number }>): Map<number, number> => {
+  const sums = new Map<number, { s: number; n: number }>();
+  for (const x of xs) { const k = Math.floor(x.pred / 5); const e = sums.get(k) ?? { s: 0, n: 0 }; e.s += x.age - x.pred; e.n++; sums.set(k, e); }
+  return new Map([...sums].map(([k, { s, n }]) => [k, s / n]));
+};
 let crossFitted = 0;
 const SPLITS = 20;
 for (let rep = 0; rep < SPLITS; rep++) {
@@ -47,23 +52,27 @@ for (let rep = 0; rep < SPLITS; rep++) {
   const halves = [order.slice(0, order.length >> 1), order.slice(order.length >> 1)];
   let sum = 0;
   for (const [fit, score] of [[halves[0]!, halves[1]!], [halves[1]!, halves[0]!]] as const) {
-    const bins = meanBy(fit.map((i) => aaf[i]!), (x) => Math.floor(x.pred / 5), (x) => x.age - x.pred);
+    const bins = binMeans(fit.map((i) => aaf[i]!));
     for (const i of score) { const x = aaf[i]!; sum += Math.abs(x.pred + (bins.get(Math.floor(x.pred / 5)) ?? 0) - x.age); }
   }
   crossFitted += sum / aaf.length / SPLITS;
 }
 
-const utkByDecade = meanBy(utk, (x) => decade(x.age), (x) => Math.abs(x.pred - x.age));
 // each AAF face weighted by UTKFace test's MAE in its decade: UTKFace at AAF's age mix
-const utkAtAafMix = aaf.reduce((s, x) => s + (utkByDecade.get(decade(x.age)) ?? 0), 0) / aaf.length;
+const utkMae = new Map(utkByDecade.map((d) => [d.decade, d.mae ?? 0]));
+const utkAtAafMix = aafByDecade.reduce((s, d) => s + d.count * (utkMae.get(d.decade) ?? 0), 0) / aaf.length;
 
+const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : v.toFixed(2));
 console.log(`AAF: ${aaf.length} faces; UTKFace: ${utk.length} chips\n`);
 console.log('| decade | AAF mean error | UTKFace mean error | AAF − UTKFace |\n|---|---|---|---|');
-for (const d of [...aafBias.keys()].sort((x, y) => x - y)) console.log(`| ${d * 10}s | ${aafBias.get(d)!.toFixed(2)} | ${(utkBias.get(d) ?? NaN).toFixed(2)} | ${(aafBias.get(d)! - (utkBias.get(d) ?? 0)).toFixed(2)} |`);
+utkByDecade.forEach((u, i) => {
+  const a = aafByDecade[i]!;
+  if (a.count > 0) console.log(`| ${a.decade} | ${fmt(a.meanError)} | ${fmt(u.meanError)} (${u.count}) | ${a.meanError === null || u.meanError === null ? '–' : (a.meanError - u.meanError).toFixed(2)} |`);
+});
 console.log('\n| what is removed | AAF MAE |\n|---|---|');
 console.log(`| nothing | ${mae(aaf).toFixed(3)} |`);
-console.log(`| AAF's own mean error in each decade (oracle) | ${mae(aaf, (x) => aafBias.get(decade(x.age))!).toFixed(3)} |`);
-console.log(`| only AAF − UTKFace in each decade (oracle) | ${mae(aaf, (x) => aafBias.get(decade(x.age))! - (utkBias.get(decade(x.age)) ?? 0)).toFixed(3)} |`);
-console.log(`| AAF's mean error of 30–59 only (oracle) | ${mae(aaf, (x) => ([3, 4, 5].includes(decade(x.age)) ? aafBias.get(decade(x.age))! : 0)).toFixed(3)} |`);
+console.log(`| AAF's own mean error in each decade (oracle; decades of ≥ ${bias.minFaces} faces: ${bias.faces} faces) | ${bias.maeWithout.toFixed(3)} |`);
+console.log(`| only AAF − UTKFace in each decade (oracle) | ${bias.maeWithoutExcess!.toFixed(3)} |`);
+console.log(`| AAF's mean error of 30–59 only (oracle) | ${adultsOnly.toFixed(3)} |`);
 console.log(`| a correction by predicted age, fitted on the other half of AAF (2-fold, ${SPLITS} splits) | ${crossFitted.toFixed(3)} |`);
 console.log(`\nUTKFace test MAE ${mae(utk).toFixed(3)}; reweighted to AAF's age mix ${utkAtAafMix.toFixed(3)}`);

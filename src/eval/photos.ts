@@ -238,8 +238,8 @@ export function decadeBias(actual: readonly number[], predicted: readonly number
   const bias: DecadeBias = { minFaces, faces: idx.length, mae: mae(a, p)!, maeWithout: maeWithoutDecadeBias(a, p, byDecade)! };
   if (!reference) return bias;
   // each decade's mean error less the reference's (where the reference has enough faces to tell)
-  const own = new Map(reference.map((r) => [r.decade, r.count >= minFaces ? (r.meanError ?? 0) : 0]));
-  const excess = byDecade.map((d) => ({ ...d, meanError: d.meanError === null ? null : d.meanError - (own.get(d.decade) ?? 0) }));
+  const referenceBias = new Map(reference.map((r) => [r.decade, r.count >= minFaces ? (r.meanError ?? 0) : 0]));
+  const excess = byDecade.map((d) => ({ ...d, meanError: d.meanError === null ? null : d.meanError - (referenceBias.get(d.decade) ?? 0) }));
   return { ...bias, maeWithoutExcess: maeWithoutDecadeBias(a, p, excess)! };
 }
 
